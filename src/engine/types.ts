@@ -1,0 +1,58 @@
+/**
+ * Public types of the captioner engine. The server, the Detective's captioner observer and the
+ * CLI all depend on these, never on engine internals.
+ */
+export interface SamplingOptions {
+  /** 0 means greedy. Default from the model manifest (0.6 for the Captioner). */
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  maxNewTokens?: number;
+}
+
+export interface CaptionOptions extends SamplingOptions {
+  /** Window length for clips longer than this (seconds, <= 30). */
+  windowSeconds?: number;
+  /** Overlap between windows (seconds). */
+  overlapSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export interface CaptionTimings {
+  featuresMs: number;
+  encoderMs: number;
+  prefillMs: number;
+  decodeMs: number;
+  totalMs: number;
+}
+
+export interface CaptionResult {
+  caption: string;
+  model: string;
+  audioSeconds: number;
+  promptTokens: number;
+  completionTokens: number;
+  windows: number;
+  finishReason: 'stop' | 'length';
+  timings: CaptionTimings;
+}
+
+/** Stream chunks: a discriminated union. */
+export type CaptionChunk =
+  | { type: 'token'; text: string; tokenId: number; window: number }
+  | { type: 'window'; index: number; startSeconds: number; endSeconds: number }
+  | { type: 'done'; result: CaptionResult };
+
+/** Audio in the engine's input format: 16 kHz mono float32 PCM. */
+export interface Pcm16k {
+  samples: Float32Array;
+  sampleRate: 16000;
+}
+
+export interface Captioner {
+  readonly modelId: string;
+  caption(audio: Pcm16k, options?: CaptionOptions): Promise<CaptionResult>;
+  captionStream(audio: Pcm16k, options?: CaptionOptions): AsyncIterable<CaptionChunk>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,106 @@
+/**
+ * Typed errors for the whole library. Every error that crosses a public API is an
+ * {@link OmnicapError} with a stable machine-readable `code`, an HTTP status hint for the
+ * server's central error handler, and optional structured `details`.
+ */
+
+/** Stable error codes. Add new codes here; never rename an existing one. */
+export const ERROR_CODES = {
+  // generic input validation
+  INVALID_ARGUMENT: 400,
+  // media
+  MEDIA_NOT_FOUND: 404,
+  MEDIA_EMPTY: 422,
+  MEDIA_TOO_LARGE: 413,
+  MEDIA_TOO_LONG: 413,
+  MEDIA_CORRUPT: 422,
+  MEDIA_NO_AUDIO: 422,
+  MEDIA_NO_VIDEO: 422,
+  MEDIA_UNSUPPORTED: 415,
+  MEDIA_BAD_SAMPLE_RATE: 422,
+  MEDIA_ZERO_LENGTH: 422,
+  FFMPEG_NOT_FOUND: 500,
+  FFMPEG_FAILED: 500,
+  // features
+  FEATURES_INVALID_INPUT: 400,
+  NATIVE_ADDON_UNAVAILABLE: 500,
+  // models / engine
+  MODEL_NOT_FOUND: 500,
+  MODEL_INVALID: 500,
+  MODEL_CHECKSUM_MISMATCH: 500,
+  MODEL_INPUT_MISSING: 500,
+  MODEL_RUN_FAILED: 500,
+  PROVIDER_UNAVAILABLE: 500,
+  TOKENIZER_INVALID: 500,
+  // generic runtime
+  ABORTED: 499,
+  TIMEOUT: 504,
+  QUEUE_FULL: 429,
+  UNAUTHORIZED: 401,
+  FORBIDDEN_PATH: 403,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UPSTREAM_ERROR: 502,
+  LLM_BAD_OUTPUT: 502,
+  NOT_READY: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface OmnicapErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+  /** Override the default HTTP status for this code. */
+  status?: number;
+}
+
+export class OmnicapError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: OmnicapErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OmnicapError';
+    this.code = code;
+    this.status = options.status ?? ERROR_CODES[code];
+    if (options.details !== undefined) this.details = options.details;
+  }
+
+  /** JSON shape used by the HTTP layer and JSONL outputs (never includes a stack). */
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isOmnicapError(e: unknown): e is OmnicapError {
+  return e instanceof OmnicapError;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as unknown as { length?: number }).length ?? value.byteLength}`;
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value)}`;
+  if (typeof value === 'number') return `number ${value}`;
+  return typeof value;
+}
+
+/** sharp-style parameter error: says what was expected and what came. */
+export function invalidParameterError(name: string, expected: string, actual: unknown): OmnicapError {
+  return new OmnicapError('INVALID_ARGUMENT', `Expected ${expected} for ${name} but received ${describe(actual)}`, {
+    details: { parameter: name, expected },
+  });
+}
+
+/** Wrap any thrown value as an OmnicapError (keeps OmnicapErrors as they are). */
+export function toOmnicapError(e: unknown, fallback: ErrorCode = 'INTERNAL'): OmnicapError {
+  if (e instanceof OmnicapError) return e;
+  if (e instanceof Error && e.name === 'AbortError') return new OmnicapError('ABORTED', e.message, { cause: e });
+  const message = e instanceof Error ? e.message : String(e);
+  return new OmnicapError(fallback, message, { cause: e });
+}

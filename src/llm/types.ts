@@ -1,0 +1,39 @@
+/**
+ * One interface for every text LLM the pipelines use (Detective agent, Cloze judge, Cloze
+ * builder): an OpenAI-compatible endpoint, an in-process local model, or a scripted fake in tests.
+ */
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export interface ChatOptions {
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  seed?: number;
+  /** Ask for a JSON object response when the backend supports it. */
+  json?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ChatUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ChatResult {
+  text: string;
+  model: string;
+  usage?: ChatUsage;
+  finishReason?: string;
+}
+
+export interface ChatModel {
+  /** Model identifier recorded in every output line. */
+  readonly id: string;
+  chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
+  dispose?(): Promise<void>;
+}
