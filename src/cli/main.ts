@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { isOmnicapError, toOmnicapError } from '../errors';
+import type { CliCommand, CliIo } from './types';
+import { commandLoaders } from './registry';
+import { packageVersion } from '../util/paths';
+
+function topUsage(summaries: Array<{ name: string; summary: string }>): string {
+  const width = Math.max(...summaries.map((s) => s.name.length));
+  return [
+    'omnicap — local inference server and toolkit for omni detailed captioning',
+    '',
+    'Usage: omnicap <command> [options]',
+    '       omnicap <command> --help',
+    '',
+    'Commands:',
+    ...summaries.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`),
+    '',
+    'Global options: --help, --version',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const summaries = await Promise.all(
+      Object.keys(commandLoaders).map(async (n) => ({ name: n, summary: (await commandLoaders[n]()).summary })),
+    );
+    io.stdout.write(topUsage(summaries) + '\n');
+    return name === undefined ? 1 : 0;
+  }
+  const loader = commandLoaders[name];
+  if (loader === undefined) {
+    io.stderr.write(`omnicap: unknown command ${JSON.stringify(name)}; run 'omnicap --help' for the list\n`);
+    return 2;
+  }
+  const command: CliCommand = await loader();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(command.usage.trimEnd() + '\n');
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    const err = toOmnicapError(e);
+    io.stderr.write(`omnicap ${name}: error ${err.code}: ${err.message}\n`);
+    if (!isOmnicapError(e) && process.env.OMNICAP_DEBUG) io.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return err.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    controller.abort(new Error(`received ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal })
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((e: unknown) => {
+      process.stderr.write(`omnicap: fatal: ${String(e)}\n`);
+      process.exitCode = 1;
+    });
+}
