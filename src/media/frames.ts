@@ -1,0 +1,150 @@
+/**
+ * Video frame extraction: ffmpeg samples the first video stream at N fps as raw RGB24 at the
+ * source size (`-noautorotate`, so sizes match the probe), then sharp resizes each frame and,
+ * for format 'png', encodes it. {@link frameToTensor} turns a raw frame into a normalised CHW
+ * float32 tensor.
+ */
+import type { Sharp } from 'sharp';
+import { invalidParameterError, OmnicapError } from '../errors';
+import { throwIfAborted } from '../util/abort';
+import { resolveBinary } from './binaries';
+import { ffmpegFailure, runTool } from './ffmpeg';
+import { checkMaxDuration, resolveInput, withInputPath } from './input';
+import { probeMedia } from './probe';
+import type { FrameOptions, FrameSet, ImageTensor, MediaInput, TensorOptions, VideoFrame } from './types';
+
+export const DEFAULT_MAX_FRAMES = 1000;
+export const MAX_FRAME_SIDE = 8192;
+const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+function checkSide(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > MAX_FRAME_SIDE)) {
+    throw invalidParameterError(name, `an integer number of pixels in [1, ${MAX_FRAME_SIDE}]`, v);
+  }
+}
+
+function validate(options: FrameOptions): Required<Pick<FrameOptions, 'fps' | 'maxFrames' | 'fit' | 'format'>> {
+  if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object with fps and format', options);
+  const { fps, format } = options;
+  if (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0 || fps > 60) throw invalidParameterError('fps', 'a number of frames per second in (0, 60]', fps);
+  if (format !== 'raw' && format !== 'png') throw invalidParameterError('format', "'raw' or 'png'", format);
+  checkSide('width', options.width);
+  checkSide('height', options.height);
+  const maxFrames = options.maxFrames ?? DEFAULT_MAX_FRAMES;
+  if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > 100000) throw invalidParameterError('maxFrames', 'an integer in [1, 100000]', maxFrames);
+  const fit = options.fit ?? 'fill';
+  if (fit !== 'fill' && fit !== 'contain' && fit !== 'cover') throw invalidParameterError('fit', "'fill', 'contain' or 'cover'", fit);
+  return { fps, maxFrames, fit, format };
+}
+
+/** Output size: both given -> as given; one given -> keep the aspect ratio; none -> source. */
+export function targetSize(srcW: number, srcH: number, width?: number, height?: number): { width: number; height: number } {
+  if (width !== undefined && height !== undefined) return { width, height };
+  if (width !== undefined) return { width, height: Math.max(1, Math.round((srcH * width) / srcW)) };
+  if (height !== undefined) return { width: Math.max(1, Math.round((srcW * height) / srcH)), height };
+  return { width: srcW, height: srcH };
+}
+
+/**
+ * Extract frames at `fps` from the first video stream. Errors: the input errors of decodeAudio,
+ * MEDIA_NO_VIDEO, MEDIA_TOO_LONG (with maxDurationSeconds), INVALID_ARGUMENT for bad options.
+ */
+export async function extractFrames(input: MediaInput, options: FrameOptions): Promise<FrameSet> {
+  const { fps, maxFrames, fit, format } = validate(options);
+  const { signal } = options;
+  const maxDuration = checkMaxDuration(options.maxDurationSeconds);
+  throwIfAborted(signal);
+  const resolved = await resolveInput(input, options.maxBytes);
+  const info = await probeMedia(resolved.kind === 'path' ? resolved.path : resolved.bytes, options);
+  const video = info.streams.find((s) => s.type === 'video' && s.width !== undefined && s.height !== undefined);
+  if (!info.hasVideo || video === undefined || video.width === undefined || video.height === undefined) {
+    throw new OmnicapError('MEDIA_NO_VIDEO', `Expected ${resolved.label} to contain a video stream but it has ${info.streams.map((s) => s.type).join(', ') || 'no streams'}`, {
+      details: { streams: info.streams.map((s) => s.type) },
+    });
+  }
+  if (maxDuration !== undefined && info.durationSeconds > maxDuration) {
+    throw new OmnicapError('MEDIA_TOO_LONG', `Expected ${resolved.label} to last at most ${maxDuration} s but it lasts ${info.durationSeconds.toFixed(2)} s`, {
+      details: { durationSeconds: info.durationSeconds, maxDurationSeconds: maxDuration },
+    });
+  }
+  const srcW = video.width;
+  const srcH = video.height;
+  const out = targetSize(srcW, srcH, options.width, options.height);
+  const frameBytes = srcW * srcH * 3;
+  const ffmpeg = resolveBinary('ffmpeg', options);
+
+  // Loaded here, not at import time: decodeAudio users never pay for sharp's native module.
+  const sharp = (await import('sharp')).default;
+  const frames: VideoFrame[] = [];
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let chain: Promise<void> = Promise.resolve();
+  let chainError: unknown;
+  let index = 0;
+  const processFrame = async (raw: Buffer, i: number): Promise<void> => {
+    const img = sharp(raw, { raw: { width: srcW, height: srcH, channels: 3 } });
+    const resized: Sharp = out.width === srcW && out.height === srcH ? img : img.resize(out.width, out.height, { fit, background: { r: 0, g: 0, b: 0 } });
+    const base = { index: i, timeSeconds: i / fps, width: out.width, height: out.height };
+    if (format === 'png') {
+      frames.push({ ...base, format: 'png', data: await resized.png().toBuffer() });
+    } else {
+      const { data, info: meta } = await resized.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      frames.push({ ...base, format: 'raw', channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, meta.width * meta.height * 3) });
+    }
+  };
+  const onStdout = (chunk: Buffer): void => {
+    if (chainError !== undefined) throw chainError;
+    pending.push(chunk);
+    pendingBytes += chunk.byteLength;
+    if (pendingBytes < frameBytes) return;
+    let all = Buffer.concat(pending);
+    while (all.byteLength >= frameBytes) {
+      const raw = Buffer.from(all.subarray(0, frameBytes));
+      all = all.subarray(frameBytes);
+      const i = index++;
+      chain = chain.then(() => processFrame(raw, i)).catch((e: unknown) => {
+        chainError ??= e;
+      });
+    }
+    pending = all.byteLength > 0 ? [all] : [];
+    pendingBytes = all.byteLength;
+  };
+  const args = ['-nostdin', '-hide_banner', '-noautorotate', '-i', '', '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `fps=${fps}`, '-frames:v', String(maxFrames), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+  const result = await withInputPath(resolved, (path) => {
+    args[4] = path;
+    return runTool(ffmpeg, args, { signal, onStdout, captureStdout: false });
+  }, options.tempDir);
+  await chain;
+  if (chainError !== undefined) throw new OmnicapError('INTERNAL', `sharp failed on a video frame: ${String(chainError)}`, { cause: chainError });
+  if (!result.ok) throw ffmpegFailure(result, 'video', resolved.label);
+  throwIfAborted(signal);
+  frames.sort((a, b) => a.index - b.index);
+  return { fps, sourceWidth: srcW, sourceHeight: srcH, frames };
+}
+
+/**
+ * A raw RGB frame as a CHW float32 tensor: (pixel / 255 - mean[c]) / std[c]. Defaults to the
+ * ImageNet mean/std; pass mean [0,0,0] and std [1,1,1] for plain [0,1] scaling.
+ */
+export function frameToTensor(frame: { data: Uint8Array; width: number; height: number; format?: string }, options: TensorOptions = {}): ImageTensor {
+  if (frame.format !== undefined && frame.format !== 'raw') throw invalidParameterError('frame.format', "'raw' (decode PNG frames first)", frame.format);
+  const { width, height, data } = frame;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw invalidParameterError('frame.width/height', 'positive integers', `${width}x${height}`);
+  if (!ArrayBuffer.isView(data) || data.byteLength !== width * height * 3) throw invalidParameterError('frame.data', `${width * height * 3} RGB bytes`, data);
+  const mean = options.mean ?? IMAGENET_MEAN;
+  const std = options.std ?? IMAGENET_STD;
+  for (let c = 0; c < 3; c++) {
+    if (!Number.isFinite(mean[c])) throw invalidParameterError(`mean[${c}]`, 'a finite number', mean[c]);
+    if (!Number.isFinite(std[c]) || std[c] <= 0) throw invalidParameterError(`std[${c}]`, 'a positive number', std[c]);
+  }
+  const plane = width * height;
+  const out = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const scale = 1 / (255 * std[c]);
+    const shift = mean[c] / std[c];
+    const o = c * plane;
+    for (let p = 0; p < plane; p++) out[o + p] = data[p * 3 + c] * scale - shift;
+  }
+  return { data: out, dims: [3, height, width] };
+}
