@@ -1,0 +1,88 @@
+"""Load a Qwen3-Omni thinker from a LOCAL checkpoint directory (never a hub id)."""
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+
+
+def read_config(ckpt_dir: str) -> dict:
+    with open(os.path.join(ckpt_dir, "config.json")) as f:
+        return json.load(f)
+
+
+def load_thinker(ckpt_dir: str, dtype: torch.dtype = torch.float32):
+    """Returns (thinker, top_config_dict). Accepts both layouts:
+
+    * model_type ``qwen3_omni_moe`` (the Captioner / Instruct repos; weights ``thinker.*``), loaded through
+      Qwen3OmniMoeForConditionalGeneration (the talker is not built when enable_audio_output is false);
+    * model_type ``qwen3_omni_moe_thinker`` (a thinker-only save).
+    """
+    if not os.path.isdir(ckpt_dir):
+        raise SystemExit(f"checkpoint dir {ckpt_dir!r} does not exist (the exporter only reads local directories)")
+    cfg = read_config(ckpt_dir)
+    mt = cfg.get("model_type")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if mt == "qwen3_omni_moe":
+        from transformers import Qwen3OmniMoeConfig, Qwen3OmniMoeForConditionalGeneration
+
+        conf = Qwen3OmniMoeConfig.from_pretrained(ckpt_dir, local_files_only=True)
+        conf.enable_audio_output = False  # thinker only; talker/code2wav weights are skipped
+        model = Qwen3OmniMoeForConditionalGeneration.from_pretrained(
+            ckpt_dir, config=conf, dtype=dtype, local_files_only=True, low_cpu_mem_usage=True
+        )
+        thinker = model.thinker
+    elif mt == "qwen3_omni_moe_thinker":
+        from transformers import Qwen3OmniMoeThinkerForConditionalGeneration
+
+        thinker = Qwen3OmniMoeThinkerForConditionalGeneration.from_pretrained(
+            ckpt_dir, dtype=dtype, local_files_only=True, low_cpu_mem_usage=True
+        )
+    else:
+        raise SystemExit(f"unsupported model_type {mt!r} in {ckpt_dir}/config.json (want qwen3_omni_moe or qwen3_omni_moe_thinker)")
+    thinker.eval()
+    for p in thinker.parameters():
+        p.requires_grad_(False)
+    return thinker, cfg
+
+
+def special_ids(thinker, top_cfg: dict, tokenizer_json_path: str | None) -> dict:
+    """Special token ids: from the config, cross-checked against tokenizer.json."""
+    tc = thinker.config
+    ids = {
+        "imStart": top_cfg.get("im_start_token_id", 151644),
+        "imEnd": top_cfg.get("im_end_token_id", 151645),
+        "audioStart": getattr(tc, "audio_start_token_id"),
+        "audioEnd": getattr(tc, "audio_end_token_id", None),
+        "audioPad": getattr(tc, "audio_token_id"),
+    }
+    tok_ids = {}
+    if tokenizer_json_path and os.path.exists(tokenizer_json_path):
+        from tokenizers import Tokenizer
+
+        tk = Tokenizer.from_file(tokenizer_json_path)
+        names = {
+            "imStart": "<|im_start|>",
+            "imEnd": "<|im_end|>",
+            "audioStart": "<|audio_start|>",
+            "audioEnd": "<|audio_end|>",
+            "audioPad": "<|audio_pad|>",
+            "pad": "<|endoftext|>",
+        }
+        for k, s in names.items():
+            tok_ids[k] = tk.token_to_id(s)
+        nl = tk.encode("\n", add_special_tokens=False).ids
+        if len(nl) != 1:
+            raise SystemExit(f'tokenizer encodes "\\n" as {nl}, expected one token')
+        tok_ids["newline"] = nl[0]
+    if ids["audioEnd"] is None:
+        ids["audioEnd"] = tok_ids.get("audioEnd")
+    for k in ("imStart", "imEnd", "audioStart", "audioEnd", "audioPad"):
+        if k in tok_ids and tok_ids[k] != ids[k]:
+            raise SystemExit(f"config says {k}={ids[k]} but tokenizer.json maps it to {tok_ids[k]}")
+    ids["newline"] = tok_ids.get("newline", 198)
+    ids["pad"] = tok_ids.get("pad", 151643)
+    ids["eos"] = [ids["imEnd"]]
+    return ids

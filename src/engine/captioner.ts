@@ -1,0 +1,266 @@
+/**
+ * CaptionerEngine: manifest-checked model directory -> ORT sessions -> captions (streamed or
+ * whole), window by window for clips longer than the window length.
+ */
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { OmnicapError, invalidParameterError } from '../errors';
+import { throwIfAborted } from '../util/abort';
+import { DecoderState, embedTokens } from './decoder';
+import { audioWindows, logMel, type FeatureBackend, type LogMel } from './frontend';
+import { loadManifest, type ModelManifest } from './manifest';
+import { ort, type OrtTensor } from './ort';
+import { audioTokenCount, buildPrompt, spliceAudioEmbeds, type Prompt } from './prompt';
+import { parseProviderRequest, probeProviders, selectProvider, type ProviderRequest, type ResolvedProvider } from './provider';
+import { Sampler, type SamplerConfig } from './sampler';
+import { createSessions, type ModelSessions } from './sessions';
+import { Tokenizer } from './tokenizer';
+import type { CaptionChunk, CaptionOptions, CaptionResult, CaptionTimings, Captioner, Pcm16k } from './types';
+import { stitchWindows, type WindowCaption } from './stitch';
+
+export interface LoadCaptionerOptions {
+  provider?: ProviderRequest;
+  /** intra-op threads per session (ORT default: all cores). */
+  threads?: number;
+  /** Log-mel implementation (default 'auto'). */
+  featureBackend?: FeatureBackend;
+  /** Skip sha256 verification of model files (sizes are still checked). Default false. */
+  skipChecksums?: boolean;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_WINDOW_SECONDS = 30;
+
+interface ResolvedOptions {
+  sampler: SamplerConfig;
+  maxNewTokens: number;
+  windowSeconds: number;
+  overlapSeconds: number;
+  signal?: AbortSignal;
+}
+
+const now = (): number => performance.now();
+
+export class CaptionerEngine implements Captioner, AsyncDisposable {
+  readonly modelId: string;
+  private disposed = false;
+
+  private constructor(
+    readonly modelDir: string,
+    readonly manifest: ModelManifest,
+    readonly tokenizer: Tokenizer,
+    private readonly sessions: ModelSessions,
+    private readonly featureBackend: FeatureBackend,
+  ) {
+    this.modelId = manifest.name;
+  }
+
+  static async load(modelDir: string, options: LoadCaptionerOptions = {}): Promise<CaptionerEngine> {
+    const provider = parseProviderRequest(options.provider);
+    if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+      throw invalidParameterError('threads', 'an integer >= 1', options.threads);
+    }
+    const probe = probeProviders();
+    selectProvider(provider, probe); // an explicit 'cuda' without the EP fails before any file is read
+    const manifest = await loadManifest(modelDir, { signal: options.signal, skipChecksums: options.skipChecksums });
+    const resolved: ResolvedProvider = selectProvider(provider, probe, manifest.target);
+    const tokenizer = await Tokenizer.fromFile(join(modelDir, manifest.tokenizer));
+    buildPrompt(tokenizer, manifest.tokens, 0); // validates tokenizer vs manifest special tokens
+    throwIfAborted(options.signal);
+    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, signal: options.signal });
+    return new CaptionerEngine(modelDir, manifest, tokenizer, sessions, options.featureBackend ?? 'auto');
+  }
+
+  get provider(): ResolvedProvider {
+    return this.sessions.provider;
+  }
+
+  /** The raw ORT sessions (benchmarks compare against bare session.run loops). */
+  get ortSessions(): Readonly<ModelSessions> {
+    this.ensureOpen();
+    return this.sessions;
+  }
+
+  private ensureOpen(): void {
+    if (this.disposed) throw new OmnicapError('NOT_READY', `captioner ${this.modelId} was disposed; load the model again with loadCaptioner()`);
+  }
+
+  private resolve(options: CaptionOptions): ResolvedOptions {
+    const g = this.manifest.generation;
+    const temperature = options.temperature ?? g.temperature;
+    const maxNewTokens = options.maxNewTokens ?? g.maxNewTokens;
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw invalidParameterError('maxNewTokens', 'an integer >= 1', maxNewTokens);
+    const windowSeconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+    if (!Number.isFinite(windowSeconds) || windowSeconds <= 0 || windowSeconds > DEFAULT_WINDOW_SECONDS) throw invalidParameterError('windowSeconds', `a number in (0, ${DEFAULT_WINDOW_SECONDS}]`, windowSeconds);
+    const overlapSeconds = options.overlapSeconds ?? 0;
+    if (!Number.isFinite(overlapSeconds) || overlapSeconds < 0 || overlapSeconds >= windowSeconds) throw invalidParameterError('overlapSeconds', `a number in [0, ${windowSeconds})`, overlapSeconds);
+    const sampler: SamplerConfig = {
+      temperature,
+      topK: options.topK ?? g.topK,
+      topP: options.topP ?? g.topP,
+      seed: options.seed ?? randomInt(0, 2 ** 31 - 1),
+    };
+    return { sampler, maxNewTokens, windowSeconds, overlapSeconds, signal: options.signal };
+  }
+
+  /** Log-mel of 16 kHz mono samples with the engine's feature backend. */
+  async features(samples: Float32Array, signal?: AbortSignal): Promise<LogMel> {
+    this.ensureOpen();
+    return logMel(samples, this.featureBackend, signal);
+  }
+
+  /** Run the audio encoder: audio_embeds [audioTokens, hidden], checked against the token formula. */
+  async encodeAudio(mel: LogMel, signal?: AbortSignal): Promise<{ embeds: OrtTensor; audioTokens: number }> {
+    this.ensureOpen();
+    throwIfAborted(signal);
+    const a = this.manifest.config.audio;
+    if (mel.numMelBins !== a.numMelBins) throw new OmnicapError('FEATURES_INVALID_INPUT', `features have ${mel.numMelBins} mel bins but the model expects ${a.numMelBins}`);
+    const audioTokens = audioTokenCount(mel.frames, a.nWindow, a.tokensPerChunk);
+    if (audioTokens === 0) throw new OmnicapError('MEDIA_ZERO_LENGTH', `audio of ${mel.frames} mel frames (< 10 ms) yields no audio tokens; at least 160 samples at 16 kHz are needed`);
+    let out: Record<string, OrtTensor>;
+    try {
+      const input = new (ort().Tensor)('float32', mel.data, [mel.numMelBins, mel.frames]);
+      out = (await this.sessions.audioEncoder.run({ input_features: input })) as Record<string, OrtTensor>;
+    } catch (e) {
+      throw new OmnicapError('MODEL_RUN_FAILED', `audio encoder failed on ${mel.frames} frames: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    const embeds = out.audio_embeds;
+    if (embeds === undefined || embeds.dims.length !== 2 || embeds.dims[0] !== audioTokens || embeds.dims[1] !== this.manifest.config.text.hiddenSize) {
+      throw new OmnicapError('MODEL_RUN_FAILED', `audio encoder returned audio_embeds [${embeds?.dims.join(', ') ?? ''}] for ${mel.frames} frames; expected [${audioTokens}, ${this.manifest.config.text.hiddenSize}] from the audio token formula — re-export the audio encoder`, {
+        details: { frames: mel.frames, expected: audioTokens },
+      });
+    }
+    return { embeds, audioTokens };
+  }
+
+  prompt(audioTokens: number): Prompt {
+    return buildPrompt(this.tokenizer, this.manifest.tokens, audioTokens);
+  }
+
+  /** inputs_embeds [1, seq, hidden] for the prompt with the audio rows spliced in. */
+  async promptEmbeds(prompt: Prompt, audioEmbeds: OrtTensor): Promise<OrtTensor> {
+    this.ensureOpen();
+    const emb = await embedTokens(this.sessions, prompt.ids);
+    const data: unknown = emb.data;
+    const audio: unknown = audioEmbeds.data;
+    if (!ArrayBuffer.isView(data) || !ArrayBuffer.isView(audio)) throw new OmnicapError('MODEL_RUN_FAILED', 'embeddings are not numeric tensors');
+    spliceAudioEmbeds(data as Float32Array, prompt.ids, this.manifest.tokens.audioPad, audio as Float32Array, this.manifest.config.text.hiddenSize);
+    return emb;
+  }
+
+  /** A fresh decoder state (own KV cache) over this engine's sessions. */
+  newDecoder(): DecoderState {
+    this.ensureOpen();
+    return new DecoderState(this.sessions, this.manifest);
+  }
+
+  async caption(audio: Pcm16k, options: CaptionOptions = {}): Promise<CaptionResult> {
+    for await (const chunk of this.captionStream(audio, options)) {
+      if (chunk.type === 'done') return chunk.result;
+    }
+    throw new OmnicapError('INTERNAL', 'caption stream ended without a result');
+  }
+
+  async *captionStream(audio: Pcm16k, options: CaptionOptions = {}): AsyncGenerator<CaptionChunk, void, undefined> {
+    this.ensureOpen();
+    if (audio === null || typeof audio !== 'object' || !ArrayBuffer.isView(audio.samples)) throw invalidParameterError('audio.samples', 'a Float32Array of 16 kHz mono samples', audio?.samples);
+    if (audio.sampleRate !== 16000) throw new OmnicapError('MEDIA_BAD_SAMPLE_RATE', `Expected audio.sampleRate 16000 but received ${String(audio.sampleRate)}; resample with decodeAudio()`);
+    const samples = audio.samples;
+    if (samples.length === 0) throw new OmnicapError('MEDIA_EMPTY', 'audio has no samples');
+    if (samples.length < 160) throw new OmnicapError('MEDIA_ZERO_LENGTH', `audio of ${samples.length} samples is shorter than one 10 ms mel frame (160 samples at 16 kHz)`);
+    const opts = this.resolve(options);
+    const sampler = new Sampler(opts.sampler);
+    const t0 = now();
+    const audioSeconds = samples.length / 16000;
+    const windows =
+      audioSeconds > opts.windowSeconds ? await audioWindows(samples, opts.windowSeconds, opts.overlapSeconds) : [{ samples, startSeconds: 0, endSeconds: audioSeconds }];
+    const timings: CaptionTimings = { featuresMs: 0, encoderMs: 0, prefillMs: 0, decodeMs: 0, totalMs: 0 };
+    const parts: WindowCaption[] = [];
+    let promptTokens = 0;
+    let completionTokens = 0;
+    let finishReason: CaptionResult['finishReason'] = 'stop';
+    const eos = new Set(this.manifest.tokens.eos);
+    const maxPos = this.manifest.config.text.maxPositionEmbeddings;
+    for (let w = 0; w < windows.length; w++) {
+      const win = windows[w];
+      throwIfAborted(opts.signal);
+      yield { type: 'window', index: w, startSeconds: win.startSeconds, endSeconds: win.endSeconds };
+      let t = now();
+      const mel = await this.features(win.samples, opts.signal);
+      timings.featuresMs += now() - t;
+      throwIfAborted(opts.signal);
+      t = now();
+      const enc = await this.encodeAudio(mel, opts.signal);
+      timings.encoderMs += now() - t;
+      throwIfAborted(opts.signal);
+      t = now();
+      const prompt = this.prompt(enc.audioTokens);
+      const embeds = await this.promptEmbeds(prompt, enc.embeds);
+      const dec = this.newDecoder();
+      const ids: number[] = [];
+      let text = '';
+      let windowFinish: CaptionResult['finishReason'] = 'length';
+      try {
+        this.ensureOpen();
+        let logits = await dec.forward(embeds);
+        timings.prefillMs += now() - t;
+        promptTokens += prompt.ids.length;
+        t = now();
+        const stream = this.tokenizer.streamDecoder();
+        for (;;) {
+          throwIfAborted(opts.signal);
+          this.ensureOpen();
+          const id = sampler.sample(logits);
+          if (eos.has(id)) {
+            windowFinish = 'stop';
+            break;
+          }
+          ids.push(id);
+          const piece = stream.push(id);
+          text += piece;
+          yield { type: 'token', text: piece, tokenId: id, window: w };
+          if (ids.length >= opts.maxNewTokens || dec.length + 1 >= maxPos) break;
+          throwIfAborted(opts.signal);
+          this.ensureOpen();
+          logits = await dec.step(id);
+        }
+        const tail = stream.flush();
+        text += tail;
+        timings.decodeMs += now() - t;
+      } finally {
+        dec.dispose();
+      }
+      completionTokens += ids.length;
+      if (windowFinish === 'length') finishReason = 'length';
+      parts.push({ text: text.trim(), startSeconds: win.startSeconds, endSeconds: win.endSeconds, tokenIds: ids });
+    }
+    timings.totalMs = now() - t0;
+    const result: CaptionResult = {
+      caption: stitchWindows(parts),
+      model: this.modelId,
+      audioSeconds,
+      promptTokens,
+      completionTokens,
+      windows: windows.length,
+      finishReason,
+      timings,
+    };
+    yield { type: 'done', result };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const s = this.sessions;
+    await Promise.all([s.embed.release(), s.audioEncoder.release(), s.decoder.release()]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+/** Load a captioner model directory (manifest + checksums + sessions). */
+export async function loadCaptioner(modelDir: string, options: LoadCaptionerOptions = {}): Promise<CaptionerEngine> {
+  return CaptionerEngine.load(modelDir, options);
+}

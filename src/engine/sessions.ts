@@ -1,0 +1,146 @@
+/**
+ * ONNX Runtime sessions for a model directory: creation with the selected execution provider,
+ * graph I/O checked against the manifest, and the decoder feed plan derived from inputNames.
+ */
+import { join } from 'node:path';
+import { OmnicapError } from '../errors';
+import { throwIfAborted } from '../util/abort';
+import type { IoSpec, ModelManifest, SessionName } from './manifest';
+import { ort, type OrtSession } from './ort';
+import { executionProviders, type ResolvedProvider } from './provider';
+
+export interface DecoderPlan {
+  numLayers: number;
+  hasAttentionMask: boolean;
+  hasPositionIds: boolean;
+  pastKey: string[];
+  pastValue: string[];
+  presentKey: string[];
+  presentValue: string[];
+  kvDtype: 'float32' | 'float16';
+}
+
+/** Which decoder inputs the engine can build; errors list every input it cannot provide. */
+export function planDecoderFeeds(inputNames: readonly string[], outputNames: readonly string[], numLayers: number, kvDtype: 'float32' | 'float16' = 'float32'): DecoderPlan {
+  const provided = new Set<string>(['inputs_embeds', 'attention_mask', 'position_ids']);
+  const pastKey: string[] = [];
+  const pastValue: string[] = [];
+  const presentKey: string[] = [];
+  const presentValue: string[] = [];
+  for (let i = 0; i < numLayers; i++) {
+    pastKey.push(`past_key_values.${i}.key`);
+    pastValue.push(`past_key_values.${i}.value`);
+    presentKey.push(`present.${i}.key`);
+    presentValue.push(`present.${i}.value`);
+  }
+  for (const n of [...pastKey, ...pastValue]) provided.add(n);
+  const unknown = inputNames.filter((n) => !provided.has(n));
+  if (unknown.length > 0) {
+    throw new OmnicapError('MODEL_INPUT_MISSING', `decoder graph needs inputs the engine cannot provide: ${unknown.join(', ')} (it builds inputs_embeds, attention_mask, position_ids and past_key_values.{0..${numLayers - 1}}.key/value) — re-export the decoder with the documented inputs`, {
+      details: { session: 'decoder', missing: unknown },
+    });
+  }
+  const inputs = new Set(inputNames);
+  const outputs = new Set(outputNames);
+  const absent = ['inputs_embeds', ...pastKey, ...pastValue].filter((n) => !inputs.has(n));
+  const absentOut = ['logits', ...presentKey, ...presentValue].filter((n) => !outputs.has(n));
+  if (absent.length > 0 || absentOut.length > 0) {
+    throw new OmnicapError('MODEL_INVALID', `decoder graph lacks ${[...absent.map((n) => `input ${n}`), ...absentOut.map((n) => `output ${n}`)].join(', ')} for config.text.numLayers=${numLayers} — the manifest and decoder.onnx disagree; re-run the exporter`, {
+      details: { missingInputs: absent, missingOutputs: absentOut },
+    });
+  }
+  return { numLayers, hasAttentionMask: inputs.has('attention_mask'), hasPositionIds: inputs.has('position_ids'), pastKey, pastValue, presentKey, presentValue, kvDtype };
+}
+
+/** Inputs other than the decoder's must be exactly what the engine feeds. */
+export function checkFixedInputs(session: SessionName, inputNames: readonly string[], supported: readonly string[]): void {
+  const missing = inputNames.filter((n) => !supported.includes(n));
+  if (missing.length > 0) {
+    throw new OmnicapError('MODEL_INPUT_MISSING', `${session} graph needs inputs the engine cannot provide: ${missing.join(', ')} (it provides ${supported.join(', ')})`, { details: { session, missing } });
+  }
+  const lacking = supported.filter((n) => !inputNames.includes(n));
+  if (lacking.length > 0) throw new OmnicapError('MODEL_INVALID', `${session} graph has no input ${lacking.join(', ')} — re-export following docs/model-format.md`, { details: { session } });
+}
+
+function diff(a: readonly string[], b: readonly string[]): string[] {
+  const sb = new Set(b);
+  return a.filter((x) => !sb.has(x));
+}
+
+/** session.inputNames / outputNames (and dtypes) must equal what manifest.json lists. */
+export function checkSessionIo(name: SessionName, file: string, session: Pick<OrtSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>, spec: { inputs: IoSpec[]; outputs: IoSpec[] }): void {
+  for (const [kind, actual, listed, meta] of [
+    ['inputs', session.inputNames, spec.inputs, session.inputMetadata],
+    ['outputs', session.outputNames, spec.outputs, session.outputMetadata],
+  ] as const) {
+    const names = listed.map((s) => s.name);
+    const extra = diff(actual, names);
+    const missing = diff(names, actual);
+    if (extra.length > 0 || missing.length > 0) {
+      throw new OmnicapError('MODEL_INVALID', `${file} ${kind} do not match manifest.json sessions.${name}.${kind}: graph has [${actual.join(', ')}], manifest lists [${names.join(', ')}]${missing.length ? `; not in graph: ${missing.join(', ')}` : ''}${extra.length ? `; not in manifest: ${extra.join(', ')}` : ''} — re-run the exporter`, {
+        details: { session: name, kind, graph: [...actual], manifest: names },
+      });
+    }
+    for (const m of meta) {
+      const s = listed.find((x) => x.name === m.name);
+      if (m.isTensor && s !== undefined && m.type !== s.dtype) {
+        throw new OmnicapError('MODEL_INVALID', `${file} ${kind.slice(0, -1)} ${m.name} is ${m.type} but manifest.json says ${s.dtype} — re-run the exporter`, { details: { session: name, name: m.name } });
+      }
+    }
+  }
+}
+
+export interface ModelSessions {
+  embed: OrtSession;
+  audioEncoder: OrtSession;
+  decoder: OrtSession;
+  decoderPlan: DecoderPlan;
+  provider: ResolvedProvider;
+}
+
+export interface SessionCreateOptions {
+  provider: ResolvedProvider;
+  threads?: number;
+  signal?: AbortSignal;
+}
+
+async function createOne(modelDir: string, manifest: ModelManifest, name: SessionName, opts: SessionCreateOptions): Promise<OrtSession> {
+  const file = manifest.sessions[name].file;
+  try {
+    return await ort().InferenceSession.create(join(modelDir, file), {
+      executionProviders: executionProviders(opts.provider),
+      graphOptimizationLevel: 'all',
+      ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const code = opts.provider === 'cuda' && /cuda|provider/i.test(msg) ? 'PROVIDER_UNAVAILABLE' : 'MODEL_INVALID';
+    throw new OmnicapError(code, `onnxruntime could not load ${file} with provider ${opts.provider}: ${msg}`, { cause: e, details: { session: name, file } });
+  }
+}
+
+export async function createSessions(modelDir: string, manifest: ModelManifest, opts: SessionCreateOptions): Promise<ModelSessions> {
+  const created: OrtSession[] = [];
+  try {
+    const get = async (name: SessionName): Promise<OrtSession> => {
+      throwIfAborted(opts.signal);
+      const s = await createOne(modelDir, manifest, name, opts);
+      created.push(s);
+      checkSessionIo(name, manifest.sessions[name].file, s, manifest.sessions[name]);
+      return s;
+    };
+    const embed = await get('embed');
+    checkFixedInputs('embed', embed.inputNames, ['input_ids']);
+    const audioEncoder = await get('audio_encoder');
+    checkFixedInputs('audio_encoder', audioEncoder.inputNames, ['input_features']);
+    const decoder = await get('decoder');
+    const kvSpec = manifest.sessions.decoder.inputs.find((s) => s.name === 'past_key_values.0.key');
+    const kvDtype = kvSpec?.dtype === 'float16' ? 'float16' : 'float32';
+    const decoderPlan = planDecoderFeeds(decoder.inputNames, decoder.outputNames, manifest.config.text.numLayers, kvDtype);
+    throwIfAborted(opts.signal);
+    return { embed, audioEncoder, decoder, decoderPlan, provider: opts.provider };
+  } catch (e) {
+    await Promise.all(created.map((s) => s.release().catch(() => undefined)));
+    throw e;
+  }
+}
