@@ -1,0 +1,97 @@
+import { OmnicapError } from '../../errors';
+import { numberFlag, parseCommandArgs } from '../args';
+import type { CliCommand } from '../types';
+import { defaultModelDir } from '../../util/paths';
+
+const usage = `Usage: omnicap serve [options]
+
+Serve the captioner over HTTP: POST /v1/captions, POST /v1/chat/completions (OpenAI-compatible),
+GET /v1/models, GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics.
+
+Options:
+  --model DIR              model directory (default: the embedded tiny fixture models/tiny-random)
+  --host HOST              bind address (default 127.0.0.1)
+  --port N                 port (default 8080; 0 = any free port)
+  --api-key KEY            require "Authorization: Bearer KEY" on /v1/* (repeatable; also
+                           OMNICAP_API_KEYS=k1,k2 in the environment)
+  --media-root DIR         allow server-side media paths / file:// URLs inside DIR (repeatable)
+  --max-upload-mb N        upload / media size limit in MiB (default 25)
+  --max-audio-seconds N    audio duration limit (default 600)
+  --concurrency N          generations at once on the shared model (default 1)
+  --max-queue N            requests allowed to wait (default 16; more get 429 + Retry-After)
+  --timeout-ms N           per-request timeout, aborts generation (default 300000; 0 = none)
+  --shutdown-grace-ms N    on SIGTERM, wait this long for in-flight requests (default 10000)
+  --allow-remote-urls      allow http(s) audio URLs (default off: air-gapped)
+  --provider cpu|cuda|auto execution provider (default auto)
+  --threads N              intra-op threads per ONNX session
+  --quiet                  no JSON request logs on stderr
+`;
+
+export const command: CliCommand = {
+  name: 'serve',
+  summary: 'serve the captioner over HTTP (captions, OpenAI chat completions, observers, metrics)',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      model: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'api-key': { type: 'string', multiple: true },
+      'media-root': { type: 'string', multiple: true },
+      'max-upload-mb': { type: 'string' },
+      'max-audio-seconds': { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-queue': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'shutdown-grace-ms': { type: 'string' },
+      'allow-remote-urls': { type: 'boolean' },
+      provider: { type: 'string' },
+      threads: { type: 'string' },
+      quiet: { type: 'boolean' },
+    });
+    if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `serve takes no positional arguments; got ${positionals.join(' ')}`);
+    const provider = values.provider ?? 'auto';
+    if (provider !== 'cpu' && provider !== 'cuda' && provider !== 'auto') {
+      throw new OmnicapError('INVALID_ARGUMENT', `--provider expects cpu, cuda or auto but received ${JSON.stringify(provider)}`);
+    }
+    const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
+    const envKeys = (process.env.OMNICAP_API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+    const modelDir = values.model ?? defaultModelDir();
+    const port = numberFlag('port', values.port, 8080, { integer: true, min: 0, max: 65535 });
+    const host = values.host ?? '127.0.0.1';
+    // Loaded lazily: the server module pulls in express, multer and prom-client.
+    const { createServer } = await import('../../server');
+    const { loadCaptioner } = await import('../../engine');
+    const server = createServer({
+      captioner: () => loadCaptioner(modelDir, { provider, threads, signal: io.signal }),
+      apiKeys: [...(values['api-key'] ?? []), ...envKeys],
+      mediaRoots: values['media-root'] ?? [],
+      maxUploadBytes: Math.round(numberFlag('max-upload-mb', values['max-upload-mb'], 25, { min: 0.001, max: 4096 }) * 1024 * 1024),
+      maxAudioSeconds: numberFlag('max-audio-seconds', values['max-audio-seconds'], 600, { min: 0.01 }),
+      concurrency: numberFlag('concurrency', values.concurrency, 1, { integer: true, min: 1, max: 64 }),
+      maxQueue: numberFlag('max-queue', values['max-queue'], 16, { integer: true, min: 0 }),
+      timeoutMs: numberFlag('timeout-ms', values['timeout-ms'], 300_000, { integer: true, min: 0 }),
+      shutdownGraceMs: numberFlag('shutdown-grace-ms', values['shutdown-grace-ms'], 10_000, { integer: true, min: 0 }),
+      allowRemoteUrls: values['allow-remote-urls'] ?? false,
+      logStream: values.quiet === true ? undefined : io.stderr,
+    });
+    try {
+      const address = await server.listen(port, host);
+      io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
+      let captioner;
+      try {
+        captioner = await server.ready();
+      } catch (e) {
+        if (io.signal.aborted) return 0; // stopped while loading
+        throw e;
+      }
+      io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}\n`);
+      // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
+      if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
+      io.stdout.write('omnicap serve: shutting down\n');
+      return 0;
+    } finally {
+      await server.close();
+    }
+  },
+};

@@ -1,0 +1,195 @@
+/**
+ * createServer: the Express 5 app, the shared model behind a queue, and the lifecycle
+ * (listen, ready, idempotent graceful close).
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { OmnicapError, toOmnicapError } from '../errors';
+import type { Captioner } from '../engine/types';
+import { bearerAuth } from './auth';
+import { contextMiddleware } from './context';
+import { errorHandler, notFoundHandler } from './http-errors';
+import { accessLog, jsonLogger, type Logger } from './logging';
+import { MediaRoots } from './media/paths';
+import type { MediaDeps } from './media/source';
+import { ServerMetrics } from './metrics';
+import { captionerObserver, composeObserverRegistries, staticObserverRegistry, type ObserverRegistry } from './observers';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
+import { captionsRouter } from './routes/captions';
+import { chatRouter } from './routes/chat';
+import { observersRouter } from './routes/observers';
+import { opsRouter } from './routes/ops';
+import { requireCaptioner, type ModelState, type ServerRuntime } from './runtime';
+import { Scheduler, type SchedulerStats } from './scheduler';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+  url: string;
+}
+
+export interface OmnicapServer extends AsyncDisposable {
+  readonly app: Express;
+  readonly options: ResolvedServerOptions;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  /** Queue state (running / queued). */
+  stats(): SchedulerStats;
+  /** Requests currently being handled (any route). */
+  inFlightRequests(): number;
+  /** Resolves when the model is loaded (starts loading if a loader was given); rejects if loading failed. */
+  ready(): Promise<Captioner>;
+  /** Bind (port 0 = any free port) and start loading the model. */
+  listen(port?: number, host?: string): Promise<ListenAddress>;
+  /** Stop accepting, wait up to shutdownGraceMs for in-flight requests, abort the rest, release the model. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function createServer(input: ServerOptions): OmnicapServer {
+  const options = resolveServerOptions(input);
+  const logger = jsonLogger(options.logStream);
+  const scheduler = new Scheduler(options.concurrency, options.maxQueue);
+  const metrics = new ServerMetrics(scheduler);
+  const shutdown = new AbortController();
+  let model: ModelState = { state: 'loading' };
+  let loading: Promise<Captioner> | undefined;
+  let closing: Promise<void> | undefined;
+  let httpServer: Server | undefined;
+  let inFlight = 0;
+  let idleWaiters: Array<() => void> = [];
+  const startedAt = Date.now();
+
+  const ready = (): Promise<Captioner> => {
+    if (loading !== undefined) return loading;
+    const c = input.captioner;
+    const started = performance.now();
+    loading = (typeof c === 'function' ? c() : Promise.resolve(c)).then(
+      (captioner) => {
+        if (model.state === 'closed') {
+          if (options.disposeCaptioner) void captioner.dispose();
+          throw new OmnicapError('NOT_READY', 'the server was closed while the model was loading');
+        }
+        model = { state: 'ready', captioner };
+        metrics.modelLoaded.set(1);
+        logger.log('info', 'model loaded', { model: captioner.modelId, ms: Math.round(performance.now() - started) });
+        return captioner;
+      },
+      (e: unknown) => {
+        const error = toOmnicapError(e);
+        if (model.state !== 'closed') model = { state: 'failed', error };
+        logger.log('error', 'model failed to load', { code: error.code, error: error.message });
+        throw error;
+      },
+    );
+    loading.catch(() => undefined); // observed through /readyz and ready()
+    return loading;
+  };
+  if (typeof input.captioner !== 'function') void ready();
+
+  const observers: ObserverRegistry = composeObserverRegistries(
+    staticObserverRegistry([captionerObserver(() => requireCaptioner(model))]),
+    input.observers,
+  );
+  const media: MediaDeps = {
+    roots: new MediaRoots(options.mediaRoots),
+    maxUploadBytes: options.maxUploadBytes,
+    maxAudioSeconds: options.maxAudioSeconds,
+    allowRemoteUrls: options.allowRemoteUrls,
+    ffmpegPath: options.ffmpegPath,
+  };
+  const rt: ServerRuntime = {
+    options,
+    scheduler,
+    metrics,
+    logger,
+    media,
+    observers,
+    model: () => model,
+    captioner: () => requireCaptioner(model),
+  };
+
+  const track = (delta: 1 | -1): void => {
+    inFlight += delta;
+    if (inFlight === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+  const idle = (): Promise<void> => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(contextMiddleware({ timeoutMs: options.timeoutMs, shutdownSignal: shutdown.signal, track }));
+  app.use(accessLog(logger, metrics));
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    if (closing === undefined) return next();
+    res.setHeader('Connection', 'close');
+    next(new OmnicapError('NOT_READY', 'the server is shutting down'));
+  });
+  app.use('/v1', bearerAuth(options.apiKeys));
+  app.use(opsRouter(rt, startedAt));
+  app.use(captionsRouter(rt));
+  app.use(chatRouter(rt));
+  app.use(observersRouter(rt));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger, metrics));
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const server = httpServer;
+      const serverClosed =
+        server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+      server?.closeIdleConnections();
+      const graceful = await Promise.race([
+        idle().then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), options.shutdownGraceMs).unref()),
+      ]);
+      if (!graceful) {
+        logger.log('warn', 'shutdown grace period over; aborting in-flight requests', { in_flight: inFlight });
+        shutdown.abort(new OmnicapError('NOT_READY', 'the server is shutting down', { status: 503 }));
+        await Promise.race([idle(), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+      }
+      server?.closeAllConnections();
+      await serverClosed;
+      const previous = model;
+      model = { state: 'closed' };
+      metrics.modelLoaded.set(0);
+      if (previous.state === 'ready' && options.disposeCaptioner) await previous.captioner.dispose();
+      logger.log('info', 'server closed', { graceful });
+    })();
+    return closing;
+  };
+
+  const listen = (port = 0, host = '127.0.0.1'): Promise<ListenAddress> => {
+    if (closing !== undefined) return Promise.reject(new OmnicapError('NOT_READY', 'the server was closed'));
+    if (httpServer !== undefined) return Promise.reject(new OmnicapError('INVALID_ARGUMENT', 'listen() was already called'));
+    const server = createHttpServer(app);
+    httpServer = server;
+    void ready().catch(() => undefined);
+    return new Promise<ListenAddress>((resolve, reject) => {
+      server.once('error', (e) => reject(new OmnicapError('INVALID_ARGUMENT', `cannot listen on ${host}:${port}: ${e.message}`, { cause: e })));
+      server.listen(port, host, () => {
+        const a = server.address() as AddressInfo;
+        const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+        logger.log('info', 'listening', { host: a.address, port: a.port });
+        resolve({ host: a.address, port: a.port, url: `http://${h}:${a.port}` });
+      });
+    });
+  };
+
+  return {
+    app,
+    options,
+    metrics,
+    logger,
+    stats: () => scheduler.stats,
+    inFlightRequests: () => inFlight,
+    ready,
+    listen,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Per-request context: request id (X-Request-Id), the request's AbortSignal (client disconnect,
+ * per-request timeout, server shutdown) and the error code for logs/metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { OmnicapError } from '../errors';
+
+export interface RequestContext {
+  id: string;
+  started: number;
+  /** Aborted when the client goes away, the request times out or the server shuts down. */
+  signal: AbortSignal;
+  /** Error code of the response, if it was an error (set by the error handler / SSE writer). */
+  errorCode?: string;
+  /** Stable route label for metrics (set by each route). */
+  route?: string;
+}
+
+const contexts = new WeakMap<Request, RequestContext>();
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function ctx(req: Request): RequestContext {
+  const c = contexts.get(req);
+  if (c === undefined) throw new OmnicapError('INTERNAL', 'request context missing');
+  return c;
+}
+
+export function maybeCtx(req: Request): RequestContext | undefined {
+  return contexts.get(req);
+}
+
+/** Middleware that labels the request's route for logs and metrics. */
+export function routeLabel(name: string) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    ctx(req).route = name;
+    next();
+  };
+}
+
+export interface ContextDeps {
+  timeoutMs: number;
+  /** Aborted on server shutdown (after the grace period). */
+  shutdownSignal: AbortSignal;
+  /** Called when a request starts and when it ends (to track in-flight requests for shutdown). */
+  track(delta: 1 | -1): void;
+}
+
+export function contextMiddleware(deps: ContextDeps) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const incoming = req.get('x-request-id');
+    const id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    const controller = new AbortController();
+    const signals: AbortSignal[] = [controller.signal, deps.shutdownSignal];
+    let timer: NodeJS.Timeout | undefined;
+    if (deps.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        controller.abort(new OmnicapError('TIMEOUT', `request exceeded the server timeout of ${deps.timeoutMs} ms`));
+      }, deps.timeoutMs);
+      timer.unref();
+    }
+    const context: RequestContext = { id, started: performance.now(), signal: AbortSignal.any(signals) };
+    contexts.set(req, context);
+    deps.track(1);
+    let ended = false;
+    // 'close' fires when the response finished or the connection went away; if the response is
+    // not finished, the client disconnected: abort its generation (frees the model slot).
+    res.on('close', () => {
+      if (ended) return;
+      ended = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (!res.writableFinished && !controller.signal.aborted) {
+        controller.abort(new OmnicapError('ABORTED', 'client disconnected', { status: 499 }));
+      }
+      deps.track(-1);
+    });
+    next();
+  };
+}

@@ -1,0 +1,20 @@
+/** omnicap serve: the self-hosted caption endpoint (Express 5 app factory and its parts). */
+export { createServer, type OmnicapServer, type ListenAddress } from './app';
+export { resolveServerOptions, SERVER_DEFAULTS, type ServerOptions, type ResolvedServerOptions } from './options';
+export {
+  CAPTIONER_OBSERVER,
+  captionerObserver,
+  composeObserverRegistries,
+  staticObserverRegistry,
+  type Observer,
+  type ObserverInfo,
+  type ObserverMedia,
+  type ObserverModality,
+  type ObserverRegistry,
+  type ObserveRequest,
+  type ObserveResult,
+} from './observers';
+export { Scheduler, type SchedulerStats, type Release } from './scheduler';
+export { ServerMetrics } from './metrics';
+export { MediaRoots, isInside } from './media/paths';
+export type { ErrorBody } from './http-errors';

@@ -1,0 +1,148 @@
+/**
+ * Media references in requests -> bytes or a confined file path -> 16 kHz PCM.
+ * Forms: multipart upload, base64 `data`, `data:` URL, `file://` URL / `path` inside the media
+ * roots, and http(s) URLs only when remote URLs are allowed (air-gapped default: refused).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OmnicapError, invalidParameterError, isOmnicapError } from '../../errors';
+import { decodeAudio } from '../../media';
+import { throwIfAborted } from '../../util/abort';
+import type { MediaRoots } from './paths';
+
+/** A resolved media reference: a discriminated union. */
+export type MediaSource =
+  | { kind: 'bytes'; data: Uint8Array; origin: 'upload' | 'base64' | 'data-url' | 'remote'; format?: string }
+  | { kind: 'path'; path: string };
+
+export interface MediaDeps {
+  roots: MediaRoots;
+  maxUploadBytes: number;
+  maxAudioSeconds: number;
+  allowRemoteUrls: boolean;
+  ffmpegPath?: string;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** Strict base64 (standard or url-safe alphabet, whitespace ignored); never silently drops characters. */
+export function decodeBase64(value: unknown, field: string, maxBytes: number): Uint8Array {
+  if (typeof value !== 'string') throw invalidParameterError(field, 'a base64 string', value);
+  const s = value.replace(/\s+/g, '');
+  if (s.length === 0) throw new OmnicapError('MEDIA_EMPTY', `${field} is empty`);
+  const std = BASE64.test(s) && s.length % 4 === 0;
+  if (!std && !BASE64URL.test(s)) throw new OmnicapError('INVALID_ARGUMENT', `${field} is not valid base64`, { details: { parameter: field } });
+  const estimate = Math.floor((s.length * 3) / 4);
+  if (estimate > maxBytes + 2) {
+    throw new OmnicapError('PAYLOAD_TOO_LARGE', `${field} decodes to about ${estimate} bytes; the limit is ${maxBytes} bytes`, { details: { limit: maxBytes } });
+  }
+  const buf = Buffer.from(s, std ? 'base64' : 'base64url');
+  if (buf.byteLength > maxBytes) throw new OmnicapError('PAYLOAD_TOO_LARGE', `${field} decodes to ${buf.byteLength} bytes; the limit is ${maxBytes} bytes`);
+  return buf;
+}
+
+/** `data:[<mime>][;base64],<payload>` -> bytes. */
+export function parseDataUrl(url: string, field: string, maxBytes: number): { data: Uint8Array; mime: string } {
+  const comma = url.indexOf(',');
+  if (comma < 0) throw new OmnicapError('INVALID_ARGUMENT', `${field} is a malformed data: URL (no comma)`);
+  const meta = url.slice(5, comma).split(';');
+  const payload = url.slice(comma + 1);
+  const mime = meta[0] || 'application/octet-stream';
+  if (!meta.slice(1).includes('base64')) throw new OmnicapError('INVALID_ARGUMENT', `${field}: only base64 data: URLs are supported`);
+  return { data: decodeBase64(payload, field, maxBytes), mime };
+}
+
+async function fetchRemote(url: string, deps: MediaDeps, signal: AbortSignal): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal, redirect: 'follow' });
+  } catch (e) {
+    throwIfAborted(signal);
+    throw new OmnicapError('UPSTREAM_ERROR', `could not fetch media URL: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  if (!res.ok || res.body === null) {
+    await res.body?.cancel();
+    throw new OmnicapError('UPSTREAM_ERROR', `media URL answered HTTP ${res.status}`, { details: { status: res.status } });
+  }
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > deps.maxUploadBytes) {
+    await res.body.cancel();
+    throw new OmnicapError('PAYLOAD_TOO_LARGE', `media URL serves ${declared} bytes; the limit is ${deps.maxUploadBytes} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > deps.maxUploadBytes) {
+      await reader.cancel();
+      throw new OmnicapError('PAYLOAD_TOO_LARGE', `media URL body exceeds the limit of ${deps.maxUploadBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Resolve a URL reference (data:, file://, http(s)://). */
+export async function sourceFromUrl(url: unknown, field: string, deps: MediaDeps, signal: AbortSignal): Promise<MediaSource> {
+  if (typeof url !== 'string' || url.length === 0) throw invalidParameterError(field, 'a data:, file:// or http(s):// URL string', url);
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'data': {
+      const { data } = parseDataUrl(url, field, deps.maxUploadBytes);
+      return { kind: 'bytes', data, origin: 'data-url' };
+    }
+    case 'file': {
+      let p: string;
+      try {
+        p = fileURLToPath(url);
+      } catch (e) {
+        throw new OmnicapError('INVALID_ARGUMENT', `${field} is not a valid file:// URL`, { cause: e });
+      }
+      if (decodeURIComponent(new URL(url).pathname).split('/').includes('..')) throw new OmnicapError('FORBIDDEN_PATH', 'path must not contain ".." segments');
+      return { kind: 'path', path: await deps.roots.resolve(p, deps.maxUploadBytes) };
+    }
+    case 'http':
+    case 'https':
+      if (!deps.allowRemoteUrls) {
+        throw new OmnicapError('REMOTE_URL_DISABLED', 'remote media URLs are disabled (air-gapped default); send the audio inline or start the server with --allow-remote-urls');
+      }
+      return { kind: 'bytes', data: await fetchRemote(url, deps, signal), origin: 'remote' };
+    default:
+      throw new OmnicapError('INVALID_ARGUMENT', `${field} must be a data:, file:// or http(s):// URL`, { details: { parameter: field } });
+  }
+}
+
+/** Decode any source to 16 kHz mono PCM within the size/duration limits. */
+export async function decodeSource(source: MediaSource, deps: MediaDeps, signal: AbortSignal): Promise<{ samples: Float32Array; durationSeconds: number }> {
+  throwIfAborted(signal);
+  const input = source.kind === 'path' ? source.path : source.data;
+  if (source.kind === 'bytes' && source.data.byteLength === 0) throw new OmnicapError('MEDIA_EMPTY', 'media is empty (0 bytes)');
+  let decoded;
+  try {
+    decoded = await decodeAudio(input, { signal, maxBytes: deps.maxUploadBytes, maxDurationSeconds: deps.maxAudioSeconds, ffmpegPath: deps.ffmpegPath });
+  } catch (e) {
+    // ffmpeg runs (else FFMPEG_NOT_FOUND) but cannot decode what the client sent: the media is bad.
+    if (isOmnicapError(e) && e.code === 'FFMPEG_FAILED') throw new OmnicapError('MEDIA_CORRUPT', 'the media could not be decoded (ffmpeg rejected it)', { cause: e });
+    throw e;
+  }
+  if (decoded.durationSeconds > deps.maxAudioSeconds) {
+    throw new OmnicapError('MEDIA_TOO_LONG', `audio lasts ${decoded.durationSeconds.toFixed(2)} s; the limit is ${deps.maxAudioSeconds} s`);
+  }
+  return { samples: decoded.samples, durationSeconds: decoded.durationSeconds };
+}
+
+/** A file path for the source (a temp file for bytes, removed by the returned cleanup). */
+export async function sourcePath(source: MediaSource): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  if (source.kind === 'path') return { path: source.path, cleanup: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'omnicap-serve-'));
+  const path = join(dir, `${randomUUID()}${source.format !== undefined ? `.${source.format}` : ''}`);
+  await writeFile(path, source.data);
+  return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}

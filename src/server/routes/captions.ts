@@ -1,0 +1,60 @@
+/**
+ * POST /v1/captions — multipart upload (`file`) or JSON (`data` base64 | `path` | `url`), with
+ * max_tokens, temperature, top_p, top_k, seed, window_seconds, overlap_seconds and `stream`.
+ * Streaming answers SSE: `data: {type:'window'|'token'|'done'|'error', ...}`.
+ */
+import { Router, type Request, type Response } from 'express';
+import { parseBody, mediaFromRequest } from '../body';
+import { ctx, routeLabel } from '../context';
+import { decodeSource } from '../media/source';
+import { boolParam, generationParams } from '../params';
+import { captionChunks, captionOnce, captionResultJson, unstreamedTail, type ServerRuntime } from '../runtime';
+import { SseWriter } from '../sse';
+
+export function captionsRouter(rt: ServerRuntime): Router {
+  const router = Router();
+  router.post('/v1/captions', routeLabel('/v1/captions'), parseBody(rt.options, { multipart: true }), async (req: Request, res: Response) => {
+    const c = ctx(req);
+    rt.captioner(); // 503 before any work when the model is not loaded
+    rt.scheduler.checkCapacity(); // 429 before decoding when the queue is already full
+    const { params, fromForm, source } = await mediaFromRequest(req, rt.media, c.signal);
+    const gen = generationParams(params, fromForm);
+    const stream = boolParam(params, 'stream', fromForm) ?? (req.query.stream === 'true' || req.query.stream === '1');
+    const pcm = await decodeSource(source, rt.media, c.signal);
+    if (!stream) {
+      const result = await captionOnce(rt, pcm.samples, gen, c.signal);
+      res.json(captionResultJson(result, c.id));
+      return;
+    }
+    const chunks = captionChunks(rt, pcm.samples, gen, c.signal);
+    // Pull the first chunk before committing to SSE so queue/validation errors are plain JSON errors.
+    const first = await chunks.next();
+    const sse = new SseWriter(res);
+    sse.start();
+    try {
+      let item = first;
+      let streamed = '';
+      while (item.done !== true) {
+        const chunk = item.value;
+        if (chunk.type === 'token') {
+          streamed += chunk.text;
+          sse.data({ type: 'token', text: chunk.text, token_id: chunk.tokenId, window: chunk.window });
+        } else if (chunk.type === 'window') {
+          sse.data({ type: 'window', index: chunk.index, start_seconds: chunk.startSeconds, end_seconds: chunk.endSeconds });
+        } else {
+          const tail = unstreamedTail(streamed, chunk.result);
+          // the tokenizer's flushed tail (no token id of its own)
+          if (tail.length > 0) sse.data({ type: 'token', text: tail, token_id: null, window: 0 });
+          sse.data({ type: 'done', ...captionResultJson(chunk.result, c.id) });
+        }
+        item = await chunks.next();
+      }
+      sse.end();
+    } catch (e) {
+      sse.error(e, c, rt.metrics);
+    } finally {
+      await chunks.return(undefined);
+    }
+  });
+  return router;
+}

@@ -1,0 +1,69 @@
+/**
+ * GET /v1/observers and POST /v1/observers/{name}: media (same forms as /v1/captions) + `question`.
+ * Audio observers get decoded 16 kHz samples, visual ones a file path (a temp copy for uploads),
+ * audio-visual both; text observers need no media. Every call holds a queue slot.
+ */
+import { Router, type Request, type Response } from 'express';
+import { OmnicapError } from '../../errors';
+import { optionalMediaFromRequest, parseBody } from '../body';
+import { ctx, routeLabel } from '../context';
+import { decodeSource, sourcePath } from '../media/source';
+import type { ObserveResult, ObserverMedia } from '../observers';
+import { stringParam } from '../params';
+import type { ServerRuntime } from '../runtime';
+
+export const MAX_QUESTION_CHARS = 8192;
+
+export function observersRouter(rt: ServerRuntime): Router {
+  const router = Router();
+  router.get('/v1/observers', routeLabel('/v1/observers'), (_req: Request, res: Response) => {
+    res.json({ object: 'list', data: rt.observers.list() });
+  });
+  router.post('/v1/observers/:name', routeLabel('/v1/observers/:name'), async (req: Request, _res: Response, next) => {
+    // Unknown observer: 404 before reading the body.
+    const name = String(req.params.name);
+    if (rt.observers.get(name) === undefined) throw new OmnicapError('OBSERVER_NOT_FOUND', `no observer named ${JSON.stringify(name)}; GET /v1/observers lists them`);
+    next();
+  });
+  router.post('/v1/observers/:name', parseBody(rt.options, { multipart: true }), async (req: Request, res: Response) => {
+    const c = ctx(req);
+    const name = String(req.params.name);
+    const observer = rt.observers.get(name);
+    if (observer === undefined) throw new OmnicapError('OBSERVER_NOT_FOUND', `no observer named ${JSON.stringify(name)}`);
+    rt.scheduler.checkCapacity();
+    const { params, source } = await optionalMediaFromRequest(req, rt.media, c.signal);
+    const question = stringParam(params, 'question', { maxLength: MAX_QUESTION_CHARS }) ?? '';
+    const needsAudio = observer.modality === 'audio' || observer.modality === 'audio-visual';
+    const needsPath = observer.modality === 'visual' || observer.modality === 'audio-visual';
+    if (source === undefined && observer.modality !== 'text') {
+      throw new OmnicapError('INVALID_ARGUMENT', `observer ${name} (${observer.modality}) needs media: upload a multipart \`file\`, or send base64 \`data\`, a \`path\` or a \`url\``);
+    }
+    const media: ObserverMedia = {};
+    let cleanup = async (): Promise<void> => undefined;
+    const started = performance.now();
+    let result: ObserveResult;
+    try {
+      if (source !== undefined && needsAudio) media.samples = (await decodeSource(source, rt.media, c.signal)).samples;
+      if (source !== undefined && needsPath) {
+        const p = await sourcePath(source);
+        cleanup = p.cleanup;
+        media.path = p.path;
+      }
+      result = await rt.scheduler.run(c.signal, () => observer.observe({ media, question, signal: c.signal }));
+    } finally {
+      await cleanup(); // temp copies are gone before the client sees the answer
+    }
+    if (typeof result?.answer !== 'string') throw new OmnicapError('INTERNAL', `observer ${name} returned no answer`);
+    res.json({
+      object: 'observation',
+      observer: name,
+      modality: observer.modality,
+      question,
+      answer: result.answer,
+      ...(result.data !== undefined ? { data: result.data } : {}),
+      timings: { total_ms: performance.now() - started },
+      request_id: c.id,
+    });
+  });
+  return router;
+}

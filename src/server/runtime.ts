@@ -1,0 +1,104 @@
+/**
+ * The per-server runtime shared by the routes (no module-level state): options, the queue, metrics,
+ * logger, media resolution and the model. Generation always goes through {@link captionChunks},
+ * which holds a queue slot for exactly as long as the engine runs.
+ */
+import { OmnicapError } from '../errors';
+import type { CaptionChunk, CaptionResult, Captioner } from '../engine/types';
+import type { Logger } from './logging';
+import type { MediaDeps } from './media/source';
+import type { ServerMetrics } from './metrics';
+import type { ObserverRegistry } from './observers';
+import type { ResolvedServerOptions } from './options';
+import type { GenerationParams } from './params';
+import type { Scheduler } from './scheduler';
+
+export type ModelState =
+  | { state: 'loading' }
+  | { state: 'ready'; captioner: Captioner }
+  | { state: 'failed'; error: OmnicapError }
+  | { state: 'closed' };
+
+export interface ServerRuntime {
+  readonly options: ResolvedServerOptions;
+  readonly scheduler: Scheduler;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  readonly media: MediaDeps;
+  readonly observers: ObserverRegistry;
+  model(): ModelState;
+  /** The loaded captioner, or NOT_READY (503). */
+  captioner(): Captioner;
+}
+
+export function requireCaptioner(model: ModelState): Captioner {
+  switch (model.state) {
+    case 'ready':
+      return model.captioner;
+    case 'loading':
+      throw new OmnicapError('NOT_READY', 'the model is still loading; retry shortly (see /readyz)');
+    case 'failed':
+      throw new OmnicapError('NOT_READY', `the model failed to load (${model.error.code}); see the server log`);
+    case 'closed':
+      throw new OmnicapError('NOT_READY', 'the server is shutting down');
+  }
+}
+
+/**
+ * Caption chunks for one request: waits for a queue slot (QUEUE_FULL / abort while queued), runs
+ * the engine with the request's signal, counts tokens, releases the slot when the stream ends,
+ * fails, or the consumer stops iterating.
+ */
+export async function* captionChunks(rt: ServerRuntime, samples: Float32Array, params: GenerationParams, signal: AbortSignal): AsyncGenerator<CaptionChunk, void, undefined> {
+  const captioner = rt.captioner();
+  const release = await rt.scheduler.acquire(signal);
+  try {
+    for await (const chunk of captioner.captionStream({ samples, sampleRate: 16000 }, { ...params, signal })) {
+      if (chunk.type === 'token') rt.metrics.generatedTokens.inc();
+      else if (chunk.type === 'done') rt.metrics.recordGeneration(chunk.result.completionTokens, chunk.result.timings.decodeMs);
+      yield chunk;
+    }
+  } finally {
+    release();
+  }
+}
+
+/** Non-streaming caption through the queue. */
+export async function captionOnce(rt: ServerRuntime, samples: Float32Array, params: GenerationParams, signal: AbortSignal): Promise<CaptionResult> {
+  for await (const chunk of captionChunks(rt, samples, params, signal)) {
+    if (chunk.type === 'done') return chunk.result;
+  }
+  throw new OmnicapError('INTERNAL', 'caption stream ended without a result');
+}
+
+/** Wire form of a caption result (snake_case). */
+export function captionResultJson(r: CaptionResult, requestId: string): Record<string, unknown> {
+  return {
+    caption: r.caption,
+    model: r.model,
+    audio_seconds: r.audioSeconds,
+    usage: { prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, total_tokens: r.promptTokens + r.completionTokens },
+    timings: {
+      features_ms: r.timings.featuresMs,
+      encoder_ms: r.timings.encoderMs,
+      prefill_ms: r.timings.prefillMs,
+      decode_ms: r.timings.decodeMs,
+      total_ms: r.timings.totalMs,
+    },
+    windows: r.windows,
+    finish_reason: r.finishReason,
+    request_id: requestId,
+  };
+}
+
+/**
+ * Text the engine put into the final caption but never streamed as a token (the tokenizer's
+ * flushed tail, e.g. an incomplete UTF-8 sequence at the end), so streamed text adds up to the
+ * caption. Only for single-window results (multi-window captions are stitched, not concatenated).
+ */
+export function unstreamedTail(streamed: string, result: CaptionResult): string {
+  if (result.windows !== 1) return '';
+  const s = streamed.trim();
+  const c = result.caption;
+  return c.length > s.length && c.startsWith(s) ? c.slice(s.length) : '';
+}
