@@ -1,0 +1,146 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { OmnicapError } from '../../errors';
+import { OpenAIChatModel } from '../../llm/openai';
+import { runClozeBuild } from '../../cloze/build';
+import { runClozeEval } from '../../cloze/eval';
+import { parseJsonlLines } from '../../cloze/format';
+import { renderHtmlReport, type RobustnessSection } from '../../cloze/report';
+import { baselineCheck, judgeAgreement, latestRecords, parseJudgedLine, permutationCheck, scoreJudged, type OkClip, type ParsedJudged } from '../../cloze/score';
+import { numberFlag, parseCommandArgs } from '../args';
+import type { CliCommand, CliIo } from '../types';
+
+const usage = `Usage: omnicap cloze <eval|score|build> [options]
+
+  omnicap cloze eval --input preds.jsonl --output judged.jsonl --judge-url URL --judge-model M
+      [--judge-key K] [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
+      [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v1] [--max-reasks 2] [--seed S] [--temperature T]
+    Judge each clip's caption (one judge call per clip) through an OpenAI-compatible endpoint.
+    Resumable: clip ids already in --output are skipped (--retry-failed re-judges failed ones). --baseline judges an empty caption;
+    --permute-seed shuffles options A-D per blank. Exit code 1 when input lines had errors.
+
+  omnicap cloze score --input judged.jsonl [--json out.json] [--html report.html]
+      [--bootstrap 1000] [--seed S] [--baseline-input F] [--permuted-input F] [--second-judge F]
+    Accuracy, not-given (omission) and wrong-option (hallucination) rates and (correct-wrong)/total,
+    overall and per modality, domain and sub-category with per-clip bootstrap 95% CIs.
+    --baseline-input (no-caption run), --permuted-input (option-permuted run) and --second-judge
+    (another judge's run) add robustness checks to the JSON and HTML reports.
+
+  omnicap cloze build --input refs.jsonl --output bench.jsonl --llm-url URL --llm-model M [--llm-key K]
+      [--judge-url URL --judge-model M [--judge-key K]] [--max-blanks 8] [--seed S]
+    Make a benchmark from reference captions ({id, caption, domain?, category?} per line): the LLM
+    proposes blanks and distractors; code gates drop bad blanks; prints per-gate drop counts.
+`;
+
+const evalOptions = {
+  input: { type: 'string' }, output: { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' },
+  'judge-key': { type: 'string' }, 'caption-field': { type: 'string' }, 'retry-failed': { type: 'boolean' }, concurrency: { type: 'string' }, 'cache-dir': { type: 'string' },
+  baseline: { type: 'boolean' }, 'permute-seed': { type: 'string' }, 'prompt-version': { type: 'string' }, 'max-reasks': { type: 'string' },
+  seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' },
+} as const;
+const scoreOptions = {
+  input: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' }, bootstrap: { type: 'string' }, seed: { type: 'string' },
+  'baseline-input': { type: 'string' }, 'permuted-input': { type: 'string' }, 'second-judge': { type: 'string' },
+} as const;
+
+const need = (v: string | undefined, name: string): string => {
+  if (v === undefined || v === '') throw new OmnicapError('INVALID_ARGUMENT', `--${name} is required; see omnicap cloze --help`);
+  return v;
+};
+
+async function runEval(argv: string[], io: CliIo): Promise<number> {
+  const { values: v } = parseCommandArgs(argv, evalOptions);
+  if (v.baseline === true && v['permute-seed'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--baseline and --permute-seed are exclusive');
+  const judge = new OpenAIChatModel({ baseURL: need(v['judge-url'], 'judge-url'), model: need(v['judge-model'], 'judge-model'), apiKey: v['judge-key'] ?? process.env.OMNICAP_JUDGE_KEY, timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
+  try {
+    const s = await runClozeEval({
+      input: need(v.input, 'input'), output: need(v.output, 'output'), judge,
+      captionField: v['caption-field'], concurrency: numberFlag('concurrency', v.concurrency, 4, { integer: true, min: 1, max: 256 }),
+      cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true,
+      variant: v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption',
+      permuteSeed: v['permute-seed'] !== undefined ? numberFlag('permute-seed', v['permute-seed'], 0, { integer: true }) : undefined,
+      maxReasks: numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 }),
+      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
+      temperature: numberFlag('temperature', v.temperature, 0, { min: 0, max: 2 }),
+      signal: io.signal,
+    });
+    for (const e of s.inputErrors) io.stderr.write(`${e.code}: ${e.message}\n`);
+    io.stdout.write(`${JSON.stringify({ total: s.total, judged: s.judged, skipped: s.skipped, failed: s.failed, inputErrors: s.inputErrors.length, droppedPartialLine: s.droppedPartialLine })}\n`);
+    return s.inputErrors.length > 0 ? 1 : 0;
+  } finally {
+    await judge.dispose();
+  }
+}
+
+async function loadJudged(file: string, io: CliIo, bad: { lines: number }): Promise<ParsedJudged[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new OmnicapError('NOT_FOUND', `cannot read judged file ${file}`, { cause: e });
+  }
+  const recs: ParsedJudged[] = [];
+  for (const r of parseJsonlLines(text, parseJudgedLine)) {
+    if (r.ok) recs.push(r.value);
+    else {
+      bad.lines++;
+      io.stderr.write(`${file}: ${r.error.code}: ${r.error.message}\n`);
+    }
+  }
+  return recs;
+}
+const okClips = (rs: ParsedJudged[]): OkClip[] => latestRecords(rs).flatMap((r) => (r.status === 'ok' ? [r.clip] : []));
+
+async function runScore(argv: string[], io: CliIo): Promise<number> {
+  const { values: v } = parseCommandArgs(argv, scoreOptions);
+  const bad = { lines: 0 };
+  const recs = await loadJudged(need(v.input, 'input'), io, bad);
+  const report = scoreJudged(recs, { bootstrap: numberFlag('bootstrap', v.bootstrap, 1000, { integer: true, min: 0, max: 1_000_000 }), seed: numberFlag('seed', v.seed, 0, { integer: true }) });
+  const rob: RobustnessSection = {};
+  if (v['baseline-input'] !== undefined) rob.baseline = baselineCheck(okClips(await loadJudged(v['baseline-input'], io, bad)));
+  if (v['permuted-input'] !== undefined) rob.permutation = permutationCheck(okClips(recs), okClips(await loadJudged(v['permuted-input'], io, bad)));
+  if (v['second-judge'] !== undefined) rob.agreement = judgeAgreement(okClips(recs), okClips(await loadJudged(v['second-judge'], io, bad)));
+  const full = { ...report, robustness: rob };
+  if (v.json !== undefined) await writeFile(v.json, JSON.stringify(full, null, 2));
+  if (v.html !== undefined) await writeFile(v.html, renderHtmlReport(report, rob));
+  const o = report.overall;
+  io.stdout.write(`clips ${report.clips} (failed ${report.failedClips}), blanks ${o.blanks}: accuracy ${(o.accuracy * 100).toFixed(2)}%, not-given ${(o.notGivenRate * 100).toFixed(2)}%, wrong ${(o.wrongRate * 100).toFixed(2)}%, net ${o.netScore.toFixed(4)}\n`);
+  return bad.lines > 0 ? 1 : 0;
+}
+
+const buildOptions = {
+  input: { type: 'string' }, output: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-key': { type: 'string' },
+  'judge-url': { type: 'string' }, 'judge-model': { type: 'string' }, 'judge-key': { type: 'string' }, 'max-blanks': { type: 'string' }, seed: { type: 'string' },
+} as const;
+
+async function runBuild(argv: string[], io: CliIo): Promise<number> {
+  const { values: v } = parseCommandArgs(argv, buildOptions);
+  const llm = new OpenAIChatModel({ baseURL: need(v['llm-url'], 'llm-url'), model: need(v['llm-model'], 'llm-model'), apiKey: v['llm-key'] });
+  const judge = v['judge-url'] !== undefined ? new OpenAIChatModel({ baseURL: v['judge-url'], model: need(v['judge-model'], 'judge-model'), apiKey: v['judge-key'] }) : undefined;
+  try {
+    const s = await runClozeBuild({
+      input: need(v.input, 'input'), output: need(v.output, 'output'), llm, judge,
+      maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
+      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
+      signal: io.signal,
+    });
+    for (const e of s.inputErrors) io.stderr.write(`INVALID_ARGUMENT: ${e.message}\n`);
+    io.stdout.write(`${JSON.stringify(s)}\n`);
+    return s.inputErrors.length > 0 ? 1 : 0;
+  } finally {
+    await llm.dispose();
+    await judge?.dispose();
+  }
+}
+
+export const command: CliCommand = {
+  name: 'cloze',
+  summary: 'Omni-Cloze benchmark: judge captions (eval), score judged files (score), make a benchmark (build)',
+  usage,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === 'eval') return runEval(rest, io);
+    if (sub === 'score') return runScore(rest, io);
+    if (sub === 'build') return runBuild(rest, io);
+    throw new OmnicapError('INVALID_ARGUMENT', `cloze expects a sub-command eval, score or build but received ${JSON.stringify(sub ?? '')}; see omnicap cloze --help`);
+  },
+};

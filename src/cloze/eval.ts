@@ -1,0 +1,108 @@
+/** `cloze eval`: judge every clip of a predictions JSONL, resumable and cached. */
+import { readFile } from 'node:fs/promises';
+import { OmnicapError } from '../errors';
+import type { ChatModel } from '../llm/types';
+import { throwIfAborted } from '../util/abort';
+import { parseClip, parseJsonlLines, type ClozeClip } from './format';
+import { judgeClip, type ClozeVariant, type JudgedClip } from './judge';
+import { JsonlAppender, prepareResume } from './jsonl';
+import { DEFAULT_PROMPT_VERSION, loadJudgePrompt } from './prompt';
+
+export interface ClozeEvalOptions {
+  input: string;
+  output: string;
+  judge: ChatModel;
+  captionField?: string;
+  concurrency?: number;
+  variant?: ClozeVariant;
+  permuteSeed?: number;
+  promptVersion?: string;
+  promptsDir?: string;
+  temperature?: number;
+  seed?: number;
+  maxReasks?: number;
+  cacheDir?: string;
+  /** On resume, judge again clips whose earlier record is `failed` (the newer line wins when scoring). */
+  retryFailed?: boolean;
+  signal?: AbortSignal;
+  onClip?: (r: JudgedClip) => void;
+}
+
+export interface InputLineError {
+  line: number;
+  code: string;
+  message: string;
+}
+
+export interface ClozeEvalSummary {
+  total: number;
+  judged: number;
+  skipped: number;
+  failed: number;
+  inputErrors: InputLineError[];
+  droppedPartialLine: boolean;
+}
+
+export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummary> {
+  const concurrency = o.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new OmnicapError('INVALID_ARGUMENT', `concurrency must be an integer 1..256 but is ${concurrency}`);
+  const variant = o.variant ?? 'caption';
+  const promptVersion = o.promptVersion ?? DEFAULT_PROMPT_VERSION;
+  const template = loadJudgePrompt(promptVersion, o.promptsDir);
+  let text: string;
+  try {
+    text = await readFile(o.input, 'utf8');
+  } catch (e) {
+    throw new OmnicapError('NOT_FOUND', `cannot read input ${o.input}`, { cause: e });
+  }
+  const captionField = o.captionField ?? 'predicted_caption';
+  const parsed = parseJsonlLines(text, (v) => parseClip(v, captionField));
+  const inputErrors: InputLineError[] = [];
+  const clips: ClozeClip[] = [];
+  const ids = new Set<string>();
+  for (const r of parsed) {
+    if (!r.ok) {
+      inputErrors.push({ line: r.line, code: r.error.code, message: r.error.message });
+    } else if (ids.has(r.value.id)) {
+      inputErrors.push({ line: r.line, code: 'INVALID_ARGUMENT', message: `line ${r.line}: duplicate clip id ${r.value.id}` });
+    } else if (variant !== 'baseline' && r.value.caption === undefined) {
+      inputErrors.push({ line: r.line, code: 'INVALID_ARGUMENT', message: `line ${r.line}: clip ${r.value.id} has no "${captionField}"` });
+    } else {
+      ids.add(r.value.id);
+      clips.push(r.value);
+    }
+  }
+  const resume = await prepareResume(o.output);
+  const done = new Set<string>();
+  for (const l of resume.lines) {
+    const rec = l as { id?: unknown; variant?: unknown; status?: unknown };
+    if (typeof rec.id !== 'string' || (rec.variant ?? 'caption') !== variant) continue;
+    if (rec.status === 'failed' && o.retryFailed === true) done.delete(rec.id);
+    else done.add(rec.id);
+  }
+  const todo = clips.filter((c) => !done.has(c.id));
+  const out = await JsonlAppender.open(o.output);
+  let judged = 0;
+  let failed = 0;
+  let next = 0;
+  try {
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) {
+        throwIfAborted(o.signal);
+        const clip = todo[next++];
+        const r = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, signal: o.signal });
+        await out.append(r);
+        judged++;
+        if (r.status === 'failed') failed++;
+        o.onClip?.(r);
+      }
+    };
+    // wait for every worker (so no append races the close), then surface the first error
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(concurrency, Math.max(1, todo.length)) }, worker));
+    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected !== undefined) throw rejected.reason;
+  } finally {
+    await out.dispose();
+  }
+  return { total: clips.length, judged, skipped: clips.length - todo.length, failed, inputErrors, droppedPartialLine: resume.droppedPartial };
+}

@@ -1,0 +1,63 @@
+/** Append-only, crash-safe JSONL output: whole lines + fsync; truncated trailing lines dropped on resume. */
+import { open, readFile, truncate } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+
+export interface ResumeState {
+  /** Parsed complete lines already in the file. */
+  lines: unknown[];
+  /** True when a partial trailing line (no newline / invalid JSON) was found and removed. */
+  droppedPartial: boolean;
+}
+
+/** Read an existing output for resume; a trailing line without '\n' (a crash mid-write) is cut off. */
+export async function prepareResume(file: string): Promise<ResumeState> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], droppedPartial: false };
+    throw e;
+  }
+  let droppedPartial = false;
+  const lastNl = text.lastIndexOf('\n');
+  if (lastNl !== text.length - 1) {
+    droppedPartial = true;
+    text = text.slice(0, lastNl + 1);
+    await truncate(file, Buffer.byteLength(text, 'utf8'));
+  }
+  const lines: unknown[] = [];
+  for (const l of text.split('\n')) {
+    if (l.trim() === '') continue;
+    try {
+      lines.push(JSON.parse(l));
+    } catch {
+      // an unparsable complete line cannot be trusted as finished work: it is re-done
+    }
+  }
+  return { lines, droppedPartial };
+}
+
+export class JsonlAppender {
+  private chain: Promise<void> = Promise.resolve();
+  private constructor(private readonly fh: FileHandle) {}
+
+  static async open(file: string): Promise<JsonlAppender> {
+    return new JsonlAppender(await open(file, 'a'));
+  }
+
+  /** Append one record as a single write of a whole line, then fsync. Serialised across callers. */
+  append(record: unknown): Promise<void> {
+    const buf = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
+    const next = this.chain.then(async () => {
+      await this.fh.write(buf, 0, buf.length);
+      await this.fh.sync();
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async dispose(): Promise<void> {
+    await this.chain;
+    await this.fh.close();
+  }
+}

@@ -1,0 +1,132 @@
+/** One judge call per clip, with bounded re-asks and a content-addressed cache. */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { OmnicapError, toOmnicapError } from '../errors';
+import type { ChatMessage, ChatModel } from '../llm/types';
+import { throwIfAborted } from '../util/abort';
+import type { ClozeClip, Letter, Modality } from './format';
+import { parseJudgeAnswers, permuteBlank, renderJudgePrompt } from './prompt';
+
+export type ClozeVariant = 'caption' | 'baseline' | 'permuted';
+
+export interface JudgedBlank {
+  id: string;
+  answer: Letter;
+  /** The judge's choice, mapped back to the original option letters. */
+  predicted: Letter;
+  modality: Modality;
+  category?: string;
+}
+
+interface JudgedBase {
+  id: string;
+  domain: string;
+  category: string;
+  variant: ClozeVariant;
+  judge: { model: string; promptVersion: string; temperature: number; seed?: number; permuteSeed?: number };
+  captionHash: string;
+  startedAt: string;
+  finishedAt: string;
+  calls: number;
+  cached: boolean;
+}
+export type JudgedClip =
+  | (JudgedBase & { status: 'ok'; blanks: JudgedBlank[] })
+  | (JudgedBase & { status: 'failed'; reason: string; blankCount: number });
+
+export interface JudgeClipOptions {
+  judge: ChatModel;
+  template: string;
+  promptVersion: string;
+  variant?: ClozeVariant;
+  /** Required for variant 'permuted'. */
+  permuteSeed?: number;
+  temperature?: number;
+  seed?: number;
+  /** Re-asks after an invalid answer (default 2). */
+  maxReasks?: number;
+  cacheDir?: string;
+  signal?: AbortSignal;
+}
+
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+function cacheKey(captionHash: string, clip: ClozeClip, o: JudgeClipOptions, variant: ClozeVariant): string {
+  return sha256(JSON.stringify({ captionHash, clip: clip.id, passage: sha256(clip.passage), judge: o.judge.id, prompt: o.promptVersion, variant, permuteSeed: o.permuteSeed ?? null, temperature: o.temperature ?? 0, seed: o.seed ?? null }));
+}
+
+async function readCache(dir: string, key: string): Promise<Record<string, Letter> | undefined> {
+  try {
+    const v = JSON.parse(await readFile(path.join(dir, `${key}.json`), 'utf8')) as { answers?: Record<string, Letter> };
+    return v.answers;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return undefined; // a corrupt cache entry is ignored and rewritten
+  }
+}
+
+async function writeCache(dir: string, key: string, answers: Record<string, Letter>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `${key}.${process.pid}.${Date.now()}.tmp`);
+  await writeFile(tmp, JSON.stringify({ answers }));
+  await rename(tmp, path.join(dir, `${key}.json`));
+}
+
+/** Judge one clip. Never throws for a bad judge answer: that is a `failed` record with a reason. Aborts throw. */
+export async function judgeClip(clip: ClozeClip, options: JudgeClipOptions): Promise<JudgedClip> {
+  const variant = options.variant ?? 'caption';
+  if (variant === 'permuted' && options.permuteSeed === undefined) throw new OmnicapError('INVALID_ARGUMENT', 'variant "permuted" needs permuteSeed');
+  const caption = variant === 'baseline' ? '' : clip.caption ?? '';
+  if (variant !== 'baseline' && clip.caption === undefined) throw new OmnicapError('INVALID_ARGUMENT', `clip ${clip.id}: no caption to judge`);
+  const startedAt = new Date().toISOString();
+  const captionHash = sha256(caption);
+  const judgeInfo: JudgedBase['judge'] = { model: options.judge.id, promptVersion: options.promptVersion, temperature: options.temperature ?? 0 };
+  if (options.seed !== undefined) judgeInfo.seed = options.seed;
+  if (variant === 'permuted') judgeInfo.permuteSeed = options.permuteSeed;
+  const base = (calls: number, cached: boolean): JudgedBase => ({ id: clip.id, domain: clip.domain, category: clip.category, variant, judge: judgeInfo, captionHash, startedAt, finishedAt: new Date().toISOString(), calls, cached });
+  const perms = clip.blanks.map((b) => (variant === 'permuted' ? permuteBlank(b, options.permuteSeed as number, clip.id) : { options: b.options, toOriginal: { A: 'A', B: 'B', C: 'C', D: 'D', E: 'E' } as Record<Letter, Letter> }));
+  const toResult = (answers: Record<string, Letter>, calls: number, cached: boolean): JudgedClip => ({
+    ...base(calls, cached),
+    status: 'ok',
+    blanks: clip.blanks.map((b, i) => {
+      const jb: JudgedBlank = { id: b.id, answer: b.answer, predicted: perms[i].toOriginal[answers[b.id]], modality: b.modality };
+      if (b.category !== undefined) jb.category = b.category;
+      return jb;
+    }),
+  });
+  const key = options.cacheDir !== undefined ? cacheKey(captionHash, clip, options, variant) : '';
+  if (options.cacheDir !== undefined) {
+    const hit = await readCache(options.cacheDir, key);
+    if (hit !== undefined && clip.blanks.every((b) => b.id in hit)) return toResult(hit, 0, true);
+  }
+  const prompt = renderJudgePrompt(options.template, caption, clip.passage, clip.blanks.map((b, i) => ({ id: b.id, options: perms[i].options })));
+  const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
+  const ids = clip.blanks.map((b) => b.id);
+  const maxReasks = options.maxReasks ?? 2;
+  let reason = '';
+  let calls = 0;
+  for (let round = 0; round <= maxReasks; round++) {
+    throwIfAborted(options.signal);
+    let text: string;
+    try {
+      calls++;
+      const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, signal: options.signal };
+      if (options.seed !== undefined) chatOpts.seed = options.seed;
+      text = (await options.judge.chat(messages, chatOpts)).text;
+    } catch (e) {
+      const err = toOmnicapError(e, 'UPSTREAM_ERROR');
+      if (err.code === 'ABORTED' || options.signal?.aborted === true) throw err;
+      return { ...base(calls, false), status: 'failed', reason: `judge call failed: ${err.code}: ${err.message}`, blankCount: clip.blanks.length };
+    }
+    const parsed = parseJudgeAnswers(text, ids);
+    if (parsed.ok) {
+      if (options.cacheDir !== undefined) await writeCache(options.cacheDir, key, parsed.answers);
+      return toResult(parsed.answers, calls, false);
+    }
+    reason = parsed.reason;
+    messages.push({ role: 'assistant', content: text });
+    messages.push({ role: 'user', content: `Your reply was invalid: ${parsed.reason}. Reply again with only {"answers": {...}} giving exactly one letter A-E for each of the blanks ${ids.join(', ')}.` });
+  }
+  return { ...base(calls, false), status: 'failed', reason: `invalid judge answer after ${calls} calls: ${reason}`, blankCount: clip.blanks.length };
+}

@@ -1,0 +1,133 @@
+/** Versioned judge prompt (prompts/cloze/judge.<version>.md), rendering and strict answer parsing. */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { OmnicapError } from '../errors';
+import { LETTERS, isLetter, type ClozeBlank, type Letter } from './format';
+
+export const DEFAULT_PROMPT_VERSION = 'v1';
+
+/** Find the repository's prompts/cloze directory by walking up from this file (works from src/ and dist/). */
+export function defaultPromptsDir(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const c = path.join(dir, 'prompts', 'cloze');
+    if (existsSync(c)) return c;
+    dir = path.dirname(dir);
+  }
+  throw new OmnicapError('NOT_FOUND', 'prompts/cloze directory not found; pass promptsDir');
+}
+
+/** Load prompts/cloze/<name>.<version>.md (name: judge, build-blanks, build-distractors). */
+export function loadClozePrompt(name: string, version: string = DEFAULT_PROMPT_VERSION, promptsDir?: string): string {
+  if (!/^v[0-9]+[a-z0-9.-]*$/.test(version)) throw new OmnicapError('INVALID_ARGUMENT', `prompt version must look like "v1" but is ${JSON.stringify(version)}`);
+  if (!/^[a-z-]+$/.test(name)) throw new OmnicapError('INVALID_ARGUMENT', `prompt name must be lowercase letters and dashes but is ${JSON.stringify(name)}`);
+  const file = path.join(promptsDir ?? defaultPromptsDir(), `${name}.${version}.md`);
+  if (!existsSync(file)) throw new OmnicapError('NOT_FOUND', `${name} prompt ${version} not found at ${file}`, { details: { file } });
+  return readFileSync(file, 'utf8');
+}
+
+export function loadJudgePrompt(version: string = DEFAULT_PROMPT_VERSION, promptsDir?: string): string {
+  return loadClozePrompt('judge', version, promptsDir);
+}
+
+export interface PromptBlank {
+  id: string;
+  options: Record<Letter, string>;
+}
+
+export function renderJudgePrompt(template: string, caption: string, passage: string, blanks: PromptBlank[]): string {
+  const blankText = blanks
+    .map((b) => [`[BLANK_${b.id}]`, ...LETTERS.map((l) => `  ${l}) ${b.options[l]}`)].join('\n'))
+    .join('\n');
+  const example = `{${blanks.map((b, i) => `"${b.id}": "${LETTERS[i % 5]}"`).join(', ')}}`;
+  const vars: Record<string, string> = { caption: caption.trim() === '' ? '(empty caption)' : caption.trim(), passage, blanks: blankText, example };
+  return template.replace(/\{\{(caption|passage|blanks|example)\}\}/g, (_m, k: string) => vars[k]);
+}
+
+export type AnswerParse = { ok: true; answers: Record<string, Letter> } | { ok: false; reason: string };
+
+/**
+ * Strictly parse a judge reply: a JSON object {"answers": {"1": "A", ...}} (or the bare map), or
+ * lines "1: A". Exactly one letter A-E per expected blank; missing, extra or invalid is an error.
+ */
+export function parseJudgeAnswers(text: string, blankIds: string[]): AnswerParse {
+  const raw: Record<string, unknown> = {};
+  const trimmed = text.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+  const start = trimmed.indexOf('{');
+  const end = trimmed.lastIndexOf('}');
+  let parsedJson = false;
+  if (start >= 0 && end > start) {
+    try {
+      const v: unknown = JSON.parse(trimmed.slice(start, end + 1));
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        const o = v as Record<string, unknown>;
+        const map = typeof o.answers === 'object' && o.answers !== null && !Array.isArray(o.answers) ? (o.answers as Record<string, unknown>) : o;
+        for (const [k, val] of Object.entries(map)) raw[k.replace(/^\[?BLANK_/i, '').replace(/\]$/, '').trim()] = val;
+        parsedJson = true;
+      }
+    } catch {
+      parsedJson = false; // fall through to the line format below
+    }
+  }
+  if (!parsedJson) {
+    for (const line of trimmed.split('\n')) {
+      const m = /^\s*\[?(?:BLANK_)?([A-Za-z0-9-]+)\]?\s*[:=.)-]\s*(.+?)\s*$/i.exec(line);
+      if (m) {
+        if (m[1] in raw) return { ok: false, reason: `blank ${m[1]} answered more than once` };
+        raw[m[1]] = m[2];
+      }
+    }
+    if (Object.keys(raw).length === 0) return { ok: false, reason: 'no answers found: reply with a JSON object {"answers": {"<blank>": "<A-E>"}}' };
+  }
+  const expected = new Set(blankIds);
+  const extra = Object.keys(raw).filter((k) => !expected.has(k));
+  if (extra.length > 0) return { ok: false, reason: `unexpected blank ids: ${extra.join(', ')}` };
+  const missing = blankIds.filter((id) => !(id in raw));
+  if (missing.length > 0) return { ok: false, reason: `missing answers for blanks: ${missing.join(', ')}` };
+  const answers: Record<string, Letter> = {};
+  for (const id of blankIds) {
+    const v = raw[id];
+    const s = typeof v === 'string' ? v.trim().replace(/^\(?([A-Ea-e])\)?\.?$/, '$1').toUpperCase() : v;
+    if (!isLetter(s)) return { ok: false, reason: `blank ${id}: answer must be exactly one letter A-E but is ${JSON.stringify(v)}` };
+    answers[id] = s;
+  }
+  return { ok: true, answers };
+}
+
+/** Seeded PRNG (mulberry32). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hashString(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * Permute options A-D of a blank (E stays E) deterministically from (seed, clip id, blank id).
+ * `toOriginal[shownLetter]` maps a letter the judge saw back to the original letter.
+ */
+export function permuteBlank(blank: ClozeBlank, seed: number, clipId: string): { options: Record<Letter, string>; toOriginal: Record<Letter, Letter> } {
+  const rnd = mulberry32(seed ^ hashString(`${clipId}\u0000${blank.id}`));
+  const order: Letter[] = ['A', 'B', 'C', 'D'];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const options = { E: blank.options.E } as Record<Letter, string>;
+  const toOriginal = { E: 'E' } as Record<Letter, Letter>;
+  (['A', 'B', 'C', 'D'] as const).forEach((shown, i) => {
+    options[shown] = blank.options[order[i]];
+    toOriginal[shown] = order[i];
+  });
+  return { options, toOriginal };
+}

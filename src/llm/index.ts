@@ -1,0 +1,17 @@
+/** Chat models behind one interface: OpenAI-compatible endpoints and an in-process local GGUF model. */
+export * from './types';
+export { OpenAIChatModel, isRetryableStatus, type OpenAIChatModelOptions } from './openai';
+export { LocalChatModel, DEFAULT_LOCAL_MODEL_ID, defaultLocalModelPath, detectiveActionSchema, type LocalChatModelOptions } from './local';
+export {
+  withRetry,
+  parseRetryAfter,
+  backoffDelay,
+  classifyRetryable,
+  realSleep,
+  DEFAULT_MAX_ATTEMPTS,
+  type RetryPolicy,
+  type RetryOptions,
+  type RetryDecision,
+  type RetryAttemptInfo,
+  type SleepFn,
+} from './retry';

@@ -1,0 +1,157 @@
+/**
+ * LocalChatModel: an in-process-owned local LLM (GGUF via node-llama-cpp on CPU) behind the
+ * ChatModel interface. node-llama-cpp is an ES module, so it runs in a child Node process that
+ * this object owns; calls are serialized there. Default model: the embedded Gemma 3 270M GGUF
+ * installed by scripts/setup-models.sh into models/cache/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { OmnicapError } from '../errors';
+import { abortError, throwIfAborted } from '../util/abort';
+import { packageRoot } from '../util/paths';
+import { LOCAL_WORKER_SOURCE } from './local-worker-source';
+import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from './types';
+
+/** The worker as a content-addressed .mjs file (node-llama-cpp re-spawns its own process, so no `-e`). */
+function workerFile(): string {
+  const file = join(tmpdir(), `omnicap-llm-worker-${createHash('sha256').update(LOCAL_WORKER_SOURCE).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, LOCAL_WORKER_SOURCE);
+    renameSync(tmp, file);
+  }
+  return file;
+}
+
+export const DEFAULT_LOCAL_MODEL_ID = 'gemma-3-270m-q4_k_m';
+
+export function defaultLocalModelPath(): string {
+  return join(packageRoot(), 'models', 'cache', 'gemma-3-270m', 'gemma-3-270m-q4_k_m.gguf');
+}
+
+export interface LocalChatModelOptions {
+  modelPath?: string;
+  id?: string;
+  contextSize?: number;
+  threads?: number;
+  /** JSON schema enforced by grammar when a call asks for `json` (default: any JSON). */
+  jsonSchema?: object;
+}
+
+type WorkerMsg =
+  | { type: 'ready' }
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number }
+  | { type: 'error'; id: number; message: string };
+
+interface Pending {
+  resolve: (r: ChatResult) => void;
+  reject: (e: OmnicapError) => void;
+}
+
+export class LocalChatModel implements ChatModel {
+  readonly id: string;
+  private readonly child: ChildProcess;
+  private readonly ready: Promise<void>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private dead: OmnicapError | undefined;
+
+  private constructor(options: LocalChatModelOptions, modelPath: string) {
+    this.id = options.id ?? DEFAULT_LOCAL_MODEL_ID;
+    const config = {
+      moduleEntry: join(packageRoot(), 'node_modules', 'node-llama-cpp', 'dist', 'index.js'),
+      modelPath,
+      contextSize: options.contextSize ?? 4096,
+      threads: options.threads ?? 2,
+      jsonSchema: options.jsonSchema,
+    };
+    this.child = spawn(process.execPath, [workerFile()], {
+      env: { ...process.env, OMNICAP_LOCAL_LLM_CONFIG: JSON.stringify(config) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    this.child.stderr?.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-2000)));
+    this.ready = new Promise((resolve, reject) => {
+      const fail = (e: OmnicapError): void => {
+        this.dead = e;
+        reject(e);
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      };
+      createInterface({ input: this.child.stdout! }).on('line', (line) => {
+        let msg: WorkerMsg;
+        try {
+          msg = JSON.parse(line) as WorkerMsg;
+        } catch {
+          return; // llama.cpp log noise
+        }
+        if (msg.type === 'ready') resolve();
+        else if (msg.type === 'fatal') fail(new OmnicapError('MODEL_INVALID', `local LLM failed to load: ${msg.message}`));
+        else {
+          const p = this.pending.get(msg.id);
+          this.pending.delete(msg.id);
+          if (msg.type === 'result') p?.resolve({ text: msg.text, model: this.id, usage: { promptTokens: msg.promptTokens, completionTokens: msg.completionTokens }, finishReason: 'stop' });
+          else p?.reject(new OmnicapError('MODEL_RUN_FAILED', `local LLM error: ${msg.message}`));
+        }
+      });
+      this.child.on('exit', (code) => fail(new OmnicapError('MODEL_RUN_FAILED', `local LLM process exited (${code}): ${stderr.trim().slice(-500)}`)));
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  /** Starts the worker and waits until the model is loaded. */
+  static async load(options: LocalChatModelOptions = {}): Promise<LocalChatModel> {
+    const modelPath = options.modelPath ?? defaultLocalModelPath();
+    if (!existsSync(modelPath)) throw new OmnicapError('MODEL_NOT_FOUND', `GGUF model not found at ${modelPath} (run scripts/setup-models.sh)`);
+    if (!existsSync(join(packageRoot(), 'node_modules', 'node-llama-cpp'))) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'node-llama-cpp is not installed');
+    const m = new LocalChatModel(options, modelPath);
+    await m.ready;
+    return m;
+  }
+
+  async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
+    throwIfAborted(options.signal);
+    if (this.dead !== undefined) throw this.dead;
+    if (messages.length === 0 || messages[messages.length - 1].role !== 'user') {
+      throw new OmnicapError('INVALID_ARGUMENT', 'the last message must be a user message');
+    }
+    const id = this.nextId++;
+    const { signal, ...rest } = options;
+    return new Promise<ChatResult>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.pending.delete(id);
+        reject(abortError(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (r) => (signal?.removeEventListener('abort', onAbort), resolve(r)),
+        reject: (e) => (signal?.removeEventListener('abort', onAbort), reject(e)),
+      });
+      this.child.stdin!.write(JSON.stringify({ id, messages, options: rest }) + '\n');
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.stdin?.end();
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+/** The JSON schema of one Detective round reply, for grammar-constrained local decoding. */
+export function detectiveActionSchema(toolNames: string[]): object {
+  return {
+    oneOf: [
+      { type: 'object', properties: { tool: { type: 'string', enum: toolNames }, question: { type: 'string', maxLength: 160 } }, required: ['tool', 'question'] },
+      { type: 'object', properties: { action: { const: 'finish' } }, required: ['action'] },
+    ],
+  };
+}

@@ -1,0 +1,102 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runClozeBuild, passageReads, normalizeText } from '../../src/cloze/build';
+import { parseClip } from '../../src/cloze/format';
+import { ScriptedBuilder } from './scripted-builder';
+
+describe('cloze build', () => {
+  test('gates drop exactly the bad blanks and the output is a valid benchmark', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cloze-build-'));
+    const input = path.join(dir, 'refs.jsonl');
+    const output = path.join(dir, 'bench.jsonl');
+    const capA = 'A red car drives past while a dog barks twice and a woman shouts hello. The dog barks again near a bakery.';
+    const capB = 'Drum solo.';
+    writeFileSync(input, [
+      JSON.stringify({ id: 'r1', caption: capA, domain: 'street', category: 'traffic' }),
+      JSON.stringify({ id: 'r2', caption: capB, domain: 'music', category: 'solo' }),
+      '{"id": 3}',
+    ].join('\n') + '\n');
+    const llm = new ScriptedBuilder({
+      'drives past': {
+        blanks: [
+          { span: 'red', category: 'colour', modality: 'visual' },
+          { span: 'dog barks', category: 'sound event', modality: 'audio' }, // also appears later: leaks
+          { span: 'hello', category: 'speech', modality: 'audio' },
+          { span: 'purple bus', category: 'object', modality: 'visual' }, // not in caption
+          { span: 'red car', category: 'object', modality: 'visual' }, // overlaps "red"
+          { span: 'bakery', category: 'place', modality: 'vision' },
+          { span: 'woman', category: 'person', modality: 'smell' }, // invalid modality
+        ],
+        distractors: { 1: ['blue', 'green', 'white'], 2: ['cat meows', 'bird sings', 'horn honks'], 3: ['goodbye', 'Hello!', 'thanks'], 4: ['bank', 'school'] },
+      },
+      'solo': { blanks: [{ span: 'drum', category: 'instrument', modality: 'audio' }], distractors: { 1: ['piano', 'flute', 'harp'] } },
+    });
+    const s = await runClozeBuild({ input, output, llm, seed: 1 });
+    expect(s.inputErrors).toHaveLength(1);
+    expect(s.drops).toMatchObject({ answer_not_in_caption: 1, overlapping_span: 1, bad_llm_output: 1, duplicate_options: 1, not_four_distinct: 1, answerable_without_caption: 1, passage_unreadable: 1 });
+    expect(s.built).toBe(1);
+    const lines = readFileSync(output, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const clip = parseClip(JSON.parse(lines[0]));
+    expect(clip.passage).toBe('A [BLANK_1] car drives past while a dog barks twice and a woman shouts hello. The dog barks again near a bakery.');
+    expect(clip.blanks).toHaveLength(1);
+    const b = clip.blanks[0];
+    expect(b.options[b.answer]).toBe('red');
+    expect(b.options.E).toBe('not given');
+    expect(new Set(Object.values(b.options).map(normalizeText)).size).toBe(5);
+    // resume: nothing is rebuilt
+    const again = await runClozeBuild({ input, output, llm, seed: 1 });
+    expect(again).toMatchObject({ built: 0, skipped: 1 });
+  });
+
+  test('readability gate', () => {
+    expect(passageReads('A [BLANK_1] car drives past a house.')).toBe(true);
+    expect(passageReads('A [BLANK_1] [BLANK_2] drives.')).toBe(false);
+    expect(passageReads('[BLANK_1] solo.')).toBe(false);
+  });
+});
+
+describe('cloze build CLI through OpenAIChatModel and a loopback server', () => {
+  test('builds a valid benchmark line from a reference caption', async () => {
+    const express = (await import('express')).default;
+    const { command } = await import('../../src/cli/commands/cloze');
+    const { PassThrough } = await import('node:stream');
+    const builder = new ScriptedBuilder({
+      'small kitchen': {
+        blanks: [
+          { span: 'kettle', category: 'object', modality: 'audio-visual' },
+          { span: 'STEAM', category: 'object', modality: 'visual' },
+        ],
+        distractors: { 1: ['toaster', 'blender', 'microwave'], 2: ['smoke', 'dust', 'water'] },
+      },
+    });
+    const app = express();
+    app.use(express.json());
+    app.post('/v1/chat/completions', async (req, res) => {
+      const r = await builder.chat((req.body as { messages: Array<{ role: 'user'; content: string }> }).messages);
+      res.json({ model: 'builder', choices: [{ message: { role: 'assistant', content: r.text }, finish_reason: 'stop' }] });
+    });
+    const server = await new Promise<import('node:http').Server>((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/v1`;
+    try {
+      const dir = mkdtempSync(path.join(tmpdir(), 'cloze-build-cli-'));
+      writeFileSync(path.join(dir, 'refs.jsonl'), JSON.stringify({ id: 'k1', caption: 'In a small kitchen the kettle whistles loudly as steam rises over the stove.', domain: 'vlog' }) + '\n');
+      const stdout = new PassThrough();
+      let out = '';
+      stdout.on('data', (d) => (out += String(d)));
+      const io = { stdout, stderr: new PassThrough(), signal: new AbortController().signal };
+      const code = await command.run(['build', '--input', path.join(dir, 'refs.jsonl'), '--output', path.join(dir, 'bench.jsonl'), '--llm-url', url, '--llm-model', 'builder', '--seed', '2'], io);
+      expect(code).toBe(0);
+      expect(JSON.parse(out)).toMatchObject({ built: 1, blanksKept: 2 });
+      const clip = parseClip(JSON.parse(readFileSync(path.join(dir, 'bench.jsonl'), 'utf8')));
+      expect(clip.passage).toBe('In a small kitchen the [BLANK_1] whistles loudly as [BLANK_2] rises over the stove.');
+      // the answer is the caption's own text (case preserved), placed at a seeded letter
+      expect(clip.blanks.map((b) => b.options[b.answer])).toEqual(['kettle', 'steam']);
+      expect(clip.blanks.map((b) => b.modality)).toEqual(['audio-visual', 'visual']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
