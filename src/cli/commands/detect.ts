@@ -1,0 +1,111 @@
+import { createToolbox, defaultObservers, loadClips, runBatch } from '../../detective';
+import { OmnicapError } from '../../errors';
+import type { ChatModel } from '../../llm/types';
+import { numberFlag, parseCommandArgs } from '../args';
+import type { CliCommand, CliIo } from '../types';
+
+const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
+
+Omni-Detective: a detective LLM (which cannot hear or see the clip) questions independent
+observers (signal analysis, Silero VAD, PocketSphinx ASR, Tesseract OCR on video frames, and
+optionally the captioner and an audio-language model), one tool and one question per round, then
+writes a detailed caption. One JSON line per clip: caption, omni_detective_trajectory (the rounds),
+tool/observer call counts, tokens, seconds, prompts (version + sha256), models and seed; a clip
+that fails gets {status: "error", error: {code, message}} and the batch goes on.
+Resumable: ids already in --output (ok or error lines) are skipped; delete an error line to retry
+that clip. A torn last line (kill -9) is dropped. Observer answers are cached by (clip sha256,
+observer, question) under --cache, so reruns with new prompts reuse them.
+
+Options:
+  --input PATH          clips.jsonl ({"id","path"} per line; relative paths from its folder) or a directory
+  --output PATH         output JSONL (appended)
+  --workers N           clips processed concurrently (default 1)
+  --rounds N            maximum observation rounds per clip (default 10)
+  --seed N              seed for every LLM call (default 0)
+  --llm local           the embedded local GGUF model via node-llama-cpp (default)
+  --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
+  --llm-model NAME      model name at --llm-url
+  --llm-api-key KEY     bearer token (default $OMNICAP_LLM_API_KEY)
+  --audio-lm-url URL    add an "audio_lm" observer: OpenAI-compatible audio chat model (input_audio)
+  --audio-lm-model NAME model name at --audio-lm-url
+  --captioner DIR       add the "captioner" observer with this model directory
+  --max-caption-tokens N  token limit of the final caption call (default 512)
+  --cache DIR           observer-answer cache (default <output>.cache)
+  --prompt-version V    prompt files version (default v1)
+  --no-progress         no progress bar on stderr
+`;
+
+const options = {
+  input: { type: 'string' },
+  output: { type: 'string' },
+  workers: { type: 'string' },
+  rounds: { type: 'string' },
+  seed: { type: 'string' },
+  llm: { type: 'string' },
+  'llm-url': { type: 'string' },
+  'llm-model': { type: 'string' },
+  'llm-api-key': { type: 'string' },
+  'audio-lm-url': { type: 'string' },
+  'audio-lm-model': { type: 'string' },
+  captioner: { type: 'string' },
+  cache: { type: 'string' },
+  'max-caption-tokens': { type: 'string' },
+  'prompt-version': { type: 'string' },
+  'no-progress': { type: 'boolean' },
+} as const;
+
+async function makeLlm(v: ReturnType<typeof parseCommandArgs<typeof options>>['values'], toolNames: string[]): Promise<ChatModel> {
+  if (v['llm-url'] !== undefined) {
+    if (v.llm !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm and --llm-url are exclusive');
+    if (v['llm-model'] === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-url needs --llm-model');
+    const { OpenAIChatModel } = await import('../../llm/openai');
+    return new OpenAIChatModel({ baseURL: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY });
+  }
+  if (v.llm !== undefined && v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}`);
+  const { LocalChatModel, detectiveActionSchema } = await import('../../llm/local');
+  return LocalChatModel.load({ jsonSchema: detectiveActionSchema(toolNames) });
+}
+
+export const command: CliCommand = {
+  name: 'detect',
+  summary: 'Omni-Detective: agentic detailed captions of a batch of clips (resumable JSONL)',
+  usage,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values: v, positionals } = parseCommandArgs(argv, options);
+    if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `unexpected argument ${JSON.stringify(positionals[0])}`);
+    if (v.input === undefined || v.output === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--input and --output are required');
+    const workers = numberFlag('workers', v.workers, 1, { min: 1, max: 64, integer: true });
+    const rounds = numberFlag('rounds', v.rounds, 10, { min: 0, max: 100, integer: true });
+    const seed = numberFlag('seed', v.seed, 0, { min: 0, integer: true });
+    if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
+    const clips = loadClips(v.input);
+    const observers = defaultObservers({
+      captionerModelDir: v.captioner,
+      audioLm: v['audio-lm-url'] !== undefined ? { baseURL: v['audio-lm-url'], model: v['audio-lm-model']! } : undefined,
+    });
+    const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache` });
+    let llm: ChatModel | undefined;
+    try {
+      llm = await makeLlm(v, observers.map((o) => o.name));
+      const s = await runBatch({
+        clips,
+        output: v.output,
+        llm,
+        toolbox,
+        workers,
+        rounds,
+        seed,
+        promptVersion: v['prompt-version'],
+        maxCaptionTokens: numberFlag('max-caption-tokens', v['max-caption-tokens'], 512, { min: 1, max: 8192, integer: true }),
+        signal: io.signal,
+        progress: v['no-progress'] === true ? undefined : io.stderr,
+      });
+      io.stderr.write(`detect: ${s.ok} ok, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}\n`);
+      return s.errors > 0 ? 1 : 0;
+    } finally {
+      await toolbox.dispose();
+      await llm?.dispose?.();
+    }
+  },
+};
+

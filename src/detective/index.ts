@@ -1,0 +1,14 @@
+/** Omni-Detective: agentic detailed captioning from independent observers. */
+export * from './types';
+export { runDetective, formatObservations, DEFAULT_ROUNDS, type RunDetectiveOptions } from './agent';
+export { parseAction, type ParseResult } from './parse';
+export { loadPrompt, loadDetectivePrompts, renderPrompt, promptRecords, PROMPT_VERSION, type PromptTemplate, type DetectivePrompts } from './prompts';
+export { analyzeSignal, describeSignal, estimateTempo, type SignalReport } from './signal';
+export { integratedLoudness, truePeakDb, kWeightingFilters } from './loudness';
+export { createToolbox, type DetectiveToolbox, type ToolboxOptions, type PreparedClip } from './toolbox';
+export { ObservationCache, observationKey, hashFile } from './cache';
+export { loadClips } from './inputs';
+export { recoverOutput, JsonlAppender } from './output';
+export { runBatch, detectClip, type BatchOptions, type BatchSummary } from './batch';
+export { formatProgress } from './progress';
+export * from './observers';

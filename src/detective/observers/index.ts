@@ -1,0 +1,52 @@
+/** The default observer set of the Detective pipeline. */
+import { loadCaptioner } from '../../engine';
+import type { Captioner } from '../../engine/types';
+import { captionerObserver, type Observer } from '../../server/observers';
+import { asrObserver } from './asr';
+import { audioLmObserver, type AudioLmOptions } from './audio-lm';
+import { ocrObserver } from './ocr';
+import { signalObserver } from './signal';
+import { vadObserver } from './vad';
+
+export { asrObserver, pocketsphinxAvailable, DEFAULT_POCKETSPHINX_MODEL } from './asr';
+export { audioLmObserver, type AudioLmOptions } from './audio-lm';
+export { ocrObserver } from './ocr';
+export { signalObserver } from './signal';
+export { vadObserver, sileroSpeechProbs, segmentLabels, defaultSileroPath, type VadSegment, type VadLabel } from './vad';
+
+export interface DefaultObserverOptions {
+  /** Captioner model directory; the captioner observer is added when given. */
+  captionerModelDir?: string;
+  audioLm?: AudioLmOptions;
+  /** Observer names to leave out. */
+  exclude?: string[];
+}
+
+export type DisposableObserver = Observer & { dispose?: () => Promise<void> };
+
+/** signal, vad, asr, ocr, + captioner and audio_lm when configured. Nothing loads until first use. */
+export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableObserver[] {
+  const list: DisposableObserver[] = [signalObserver(), vadObserver(), asrObserver(), ocrObserver()];
+  if (opts.captionerModelDir !== undefined) {
+    const dir = opts.captionerModelDir;
+    let captioner: Captioner | undefined;
+    let loading: Promise<Captioner> | undefined;
+    const base = captionerObserver(() => {
+      if (captioner === undefined) throw new Error('captioner not loaded');
+      return captioner;
+    });
+    list.push({
+      ...base,
+      async observe(req) {
+        loading ??= loadCaptioner(dir).then((c) => (captioner = c));
+        await loading;
+        return base.observe(req);
+      },
+      async dispose() {
+        if (loading !== undefined) await (await loading).dispose();
+      },
+    });
+  }
+  if (opts.audioLm !== undefined) list.push(audioLmObserver(opts.audioLm));
+  return list.filter((o) => !(opts.exclude ?? []).includes(o.name));
+}

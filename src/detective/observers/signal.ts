@@ -1,0 +1,17 @@
+/** The signal-analysis observer (pure TypeScript measurements, no model). */
+import type { Observer } from '../../server/observers';
+import { analyzeSignal, describeSignal } from '../signal';
+import { needSamples } from './proc';
+
+export function signalObserver(): Observer {
+  return {
+    name: 'signal',
+    modality: 'audio',
+    description:
+      'Measures the audio signal: loudness (LUFS), true peak, clipping, noise floor and SNR, bandwidth, silence ratio and tempo. The question is ignored.',
+    async observe({ media }) {
+      const report = analyzeSignal(needSamples('signal', media.samples), 16000);
+      return { answer: describeSignal(report), data: report };
+    },
+  };
+}

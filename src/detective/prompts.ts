@@ -1,0 +1,50 @@
+/** Versioned prompt files (prompts/detective/<name>.<version>.md), loaded by version and hashed. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OmnicapError } from '../errors';
+import { packageRoot } from '../util/paths';
+import type { PromptRecord } from './types';
+
+export const PROMPT_VERSION = 'v1';
+export type DetectivePromptName = 'agent' | 'synthesis' | 'reask';
+
+export interface PromptTemplate extends PromptRecord {
+  text: string;
+}
+
+/** Load one prompt template; `dir` defaults to <package>/prompts/detective. */
+export function loadPrompt(name: DetectivePromptName, version: string = PROMPT_VERSION, dir?: string): PromptTemplate {
+  if (!/^v[0-9]+$/.test(version)) throw new OmnicapError('INVALID_ARGUMENT', `prompt version must look like v1, got ${JSON.stringify(version)}`);
+  const file = join(dir ?? join(packageRoot(), 'prompts', 'detective'), `${name}.${version}.md`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new OmnicapError('NOT_FOUND', `prompt file not found: ${file}`, { cause: e });
+  }
+  return { name, version, sha256: createHash('sha256').update(text).digest('hex'), text };
+}
+
+/** Replace every {{key}}; an unknown or missing key is an error (a template/code mismatch). */
+export function renderPrompt(template: PromptTemplate, vars: Record<string, string>): string {
+  return template.text.replace(/\{\{([a-z_]+)\}\}/g, (_m, key: string) => {
+    const v = vars[key];
+    if (v === undefined) throw new OmnicapError('INTERNAL', `prompt ${template.name}.${template.version} needs {{${key}}}`);
+    return v;
+  }).trimEnd();
+}
+
+export interface DetectivePrompts {
+  agent: PromptTemplate;
+  synthesis: PromptTemplate;
+  reask: PromptTemplate;
+}
+
+export function loadDetectivePrompts(version: string = PROMPT_VERSION, dir?: string): DetectivePrompts {
+  return { agent: loadPrompt('agent', version, dir), synthesis: loadPrompt('synthesis', version, dir), reask: loadPrompt('reask', version, dir) };
+}
+
+export function promptRecords(p: DetectivePrompts): PromptRecord[] {
+  return [p.agent, p.synthesis, p.reask].map(({ name, version, sha256 }) => ({ name, version, sha256 }));
+}

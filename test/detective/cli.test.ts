@@ -1,0 +1,50 @@
+/**
+ * @jest-environment ./test/engine/ort-environment.js
+ */
+/** `omnicap detect` through the command object, with the embedded local LLM and real observers. */
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { command } from '../../src/cli/commands/detect';
+import { FRONT_CENTER, SPEECH } from './media';
+
+function io(): { stdout: PassThrough; stderr: PassThrough; text: () => string; signal: AbortSignal } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let text = '';
+  stderr.on('data', (d: Buffer) => (text += d.toString()));
+  return { stdout, stderr, text: () => text, signal: new AbortController().signal };
+}
+
+describe('omnicap detect', () => {
+  it('bad flags are INVALID_ARGUMENT', async () => {
+    await expect(command.run(['--input', 'x'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run(['--input', 'x', '--output', 'y', '--workers', '0'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run(['--input', '/nonexistent/clips', '--output', 'y'], io())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('runs a directory with the local LLM, reports a bad clip, and resumes without redoing work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'det-cli-'));
+    copyFileSync(SPEECH, join(dir, 'a-speech.wav'));
+    copyFileSync(FRONT_CENTER, join(dir, 'b-front.wav'));
+    writeFileSync(join(dir, 'c-bad.wav'), 'not audio at all');
+    const args = ['--input', dir, '--output', join(dir, 'out.jsonl'), '--workers', '2', '--rounds', '1', '--seed', '5', '--llm', 'local', '--max-caption-tokens', '32'];
+    const first = io();
+    expect(await command.run(args, first)).toBe(1); // one clip failed
+    expect(first.text()).toMatch(/2 ok, 1 errors, 0 skipped/);
+    expect(first.text()).toMatch(/clips\/min/);
+    const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => r.id).sort()).toEqual(['a-speech.wav', 'b-front.wav', 'c-bad.wav']);
+    for (const r of rows.filter((x) => x.status === 'ok')) {
+      expect(typeof r.caption).toBe('string');
+      expect(Array.isArray(r.omni_detective_trajectory)).toBe(true);
+      expect(r).toMatchObject({ seed: 5, prompt_version: 'v1', models: { detective: 'gemma-3-270m-q4_k_m' } });
+    }
+    expect(rows.find((r) => r.id === 'c-bad.wav')).toMatchObject({ status: 'error' });
+    const second = io();
+    expect(await command.run(args, second)).toBe(0);
+    expect(second.text()).toMatch(/0 ok, 0 errors, 3 skipped/);
+    expect(readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+  }, 170_000);
+});

@@ -1,0 +1,130 @@
+/**
+ * @jest-environment ./test/engine/ort-environment.js
+ */
+/** The product path on real clips: real decode, real PocketSphinx/Tesseract/Silero VAD, real batch I/O. */
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asrObserver, createToolbox, defaultSileroPath, loadClips, ocrObserver, runBatch, signalObserver, vadObserver, type DetectiveToolbox } from '../../src/detective';
+import { packageRoot } from '../../src/util/paths';
+import { existsSync } from 'node:fs';
+import { ScriptedChatModel } from './scripted-llm';
+import { makeTextVideo, NOISE, OCR_TEXT, SPEECH, SPEECH_TEXT } from './media';
+
+const SCRIPT = [
+  '{"tool":"asr","question":"What words are spoken?"}',
+  '{"tool":"ocr","question":"What text is on screen?"}',
+  '{"tool":"signal","question":"How loud and how clean is the audio?"}',
+  '{"tool":"vad","question":"Where is speech?"}',
+  '{"action":"finish"}',
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'det-pipe-'));
+let video = '';
+const toolbox = (cacheDir?: string): DetectiveToolbox => createToolbox({ observers: [asrObserver(), ocrObserver(), signalObserver(), vadObserver()], cacheDir });
+interface Row {
+  id: string;
+  status: string;
+  caption: string;
+  error: { code: string };
+  omni_detective_trajectory: Array<{ tool?: string; status: string; cached?: boolean; data: { transcript: string; totals: { speech: number; sound: number } } }>;
+  prompts: Array<{ sha256: string }>;
+  tokens: { prompt: number };
+}
+const lines = (file: string): Row[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
+
+beforeAll(async () => {
+  expect(existsSync(defaultSileroPath())).toBe(true); // installed by scripts/setup-models.sh
+  video = await makeTextVideo(dir);
+  copyFileSync(SPEECH, join(dir, 'speech.wav'));
+  copyFileSync(NOISE, join(dir, 'noise.wav'));
+  writeFileSync(join(dir, 'corrupt.wav'), Buffer.concat([Buffer.from('RIFF\x00\x00\x00\x00WAVEjunk'), Buffer.alloc(500, 7)]));
+  writeFileSync(
+    join(dir, 'clips.jsonl'),
+    [
+      { id: 'speech', path: 'speech.wav' },
+      { id: 'video', path: video },
+      { id: 'noise', path: 'noise.wav' },
+      { id: 'missing', path: 'nope.wav' },
+      { id: 'corrupt', path: 'corrupt.wav' },
+    ].map((o) => JSON.stringify(o)).join('\n') + '\n',
+  );
+});
+
+const llm = (): ScriptedChatModel => new ScriptedChatModel(SCRIPT, undefined, true);
+
+describe('detect batch on real clips', () => {
+  const out = join(dir, 'out.jsonl');
+  const cache = join(dir, 'cache');
+
+  it('captions carry the ASR words and the OCR text; bad clips are reported per clip; resume and cache work', async () => {
+    const tb = toolbox(cache);
+    const progress: string[] = [];
+    const stream = { write: (s: string) => progress.push(s) } as unknown as NodeJS.WritableStream;
+    const clips = loadClips(join(dir, 'clips.jsonl'));
+    const s1 = await runBatch({ clips, output: out, llm: llm(), toolbox: tb, workers: 2, seed: 3, progress: stream, rounds: 5 });
+    expect(s1).toMatchObject({ total: 5, skipped: 0, ok: 3, errors: 2 });
+    expect(progress.join('')).toMatch(/5\/5 clips, 2 errors, [0-9.]+ clips\/min, ETA/);
+    const byId = Object.fromEntries(lines(out).map((l) => [l.id, l]));
+    expect(Object.keys(byId).sort()).toEqual(['corrupt', 'missing', 'noise', 'speech', 'video']);
+
+    const speech = byId.speech;
+    expect(speech.status).toBe('ok');
+    for (const w of ['young', 'man']) expect(speech.caption.toLowerCase()).toContain(w);
+    const asr = speech.omni_detective_trajectory.find((r) => r.tool === 'asr')!;
+    const overlap = SPEECH_TEXT.split(' ').filter((w) => asr.data.transcript.toLowerCase().split(' ').includes(w));
+    expect(overlap.length).toBeGreaterThanOrEqual(5);
+    // the OCR observer fails on an audio-only clip; the agent gets an error observation
+    expect(speech.omni_detective_trajectory[1]).toMatchObject({ status: 'observer_error', tool: 'ocr', error: { code: 'MEDIA_NO_VIDEO' } });
+    expect(speech.caption).toContain('LUFS');
+    expect(speech.caption).toMatch(/Speech [0-9.]+ s/);
+    expect(speech).toMatchObject({ seed: 3, prompt_version: 'v1', models: { detective: 'scripted-test-llm' }, tool_calls: { asr: 1, ocr: 1, signal: 1, vad: 1 } });
+    expect(speech.prompts).toHaveLength(3);
+    expect(speech.tokens.prompt).toBeGreaterThan(0);
+
+    const v = byId.video;
+    expect(v.status).toBe('ok');
+    for (const w of OCR_TEXT.split(' ')) expect(v.caption).toContain(w);
+    expect(v.caption.toLowerCase()).toContain('young');
+
+    const vad = byId.noise.omni_detective_trajectory.find((r) => r.tool === 'vad')!;
+    expect(vad.data.totals.speech).toBeLessThan(1);
+    expect(vad.data.totals.sound).toBeGreaterThan(1);
+    expect(speech.omni_detective_trajectory.find((r) => r.tool === 'vad')!.data.totals.speech).toBeGreaterThan(1);
+
+    expect(byId.missing).toMatchObject({ status: 'error', error: { code: 'MEDIA_NOT_FOUND' } });
+    expect(byId.corrupt.status).toBe('error');
+    expect(byId.corrupt.error.code).toMatch(/^MEDIA_/);
+
+    // kill -9 mid-write: a torn last line is dropped on resume, finished lines are kept, none duplicated
+    const before = readFileSync(out, 'utf8').trim().split('\n');
+    const kept = before.filter((l) => JSON.parse(l).id !== 'noise');
+    writeFileSync(out, kept.join('\n') + '\n' + before.find((l) => JSON.parse(l).id === 'noise')!.slice(0, 80));
+    const s2 = await runBatch({ clips, output: out, llm: llm(), toolbox: tb, workers: 2, seed: 3, rounds: 5 });
+    expect(s2).toMatchObject({ skipped: 4, ok: 1, errors: 0 });
+    // every observation of the redone clip came from the cache
+    expect(s2.observerCalls).toEqual({});
+    const ids = lines(out).map((l) => l.id).sort();
+    expect(ids).toEqual(['corrupt', 'missing', 'noise', 'speech', 'video']);
+    await tb.dispose();
+  });
+
+  it('a rerun with a new agent prompt reuses the cached observations (zero observer calls)', async () => {
+    const promptDir = join(dir, 'prompts');
+    mkdirSync(promptDir, { recursive: true });
+    for (const n of ['agent', 'synthesis', 'reask']) copyFileSync(join(packageRoot(), 'prompts', 'detective', `${n}.v1.md`), join(promptDir, `${n}.v1.md`));
+    appendFileSync(join(promptDir, 'agent.v1.md'), '\nBe thorough.\n');
+    const tb = toolbox(cache);
+    const out2 = join(dir, 'out2.jsonl');
+    const s = await runBatch({ clips: loadClips(join(dir, 'clips.jsonl')), output: out2, llm: llm(), toolbox: tb, workers: 1, seed: 3, rounds: 5, promptDir });
+    expect(s.ok).toBe(3);
+    expect(s.observerCalls).toEqual({});
+    const rows = lines(out2).filter((l) => l.status === 'ok');
+    const original = lines(out).find((l) => l.id === 'speech')!;
+    const again = rows.find((l) => l.id === 'speech')!;
+    expect(again.prompts[0].sha256).not.toBe(original.prompts[0].sha256);
+    expect(again.caption).toBe(original.caption);
+    expect(again.omni_detective_trajectory.filter((r) => r.cached === true)).toHaveLength(3);
+    await tb.dispose();
+  });
+});

@@ -1,0 +1,27 @@
+/** A scripted fake ChatModel for unit tests of the agent loop (never used by the product path). */
+import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from '../../src/llm/types';
+
+export type ScriptStep = string | ((messages: ChatMessage[]) => string);
+
+export class ScriptedChatModel implements ChatModel {
+  readonly id = 'scripted-test-llm';
+  readonly calls: Array<{ messages: ChatMessage[]; options?: ChatOptions }> = [];
+  private i = 0;
+  /** `perConversation`: the step is chosen by the number of assistant turns so far (stateless, safe for concurrent clips). */
+  constructor(private readonly script: ScriptStep[], private readonly synthesis: ScriptStep = copyObservations, private readonly perConversation = false) {}
+
+  async chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult> {
+    this.calls.push({ messages: messages.map((m) => ({ ...m })), options });
+    const isSynthesis = options?.json !== true;
+    const step = isSynthesis ? this.synthesis : this.script[this.perConversation ? messages.filter((m) => m.role === 'assistant').length : this.i++] ?? '{"action":"finish"}';
+    const text = typeof step === 'string' ? step : step(messages);
+    return { text, model: this.id, usage: { promptTokens: messages.reduce((n, m) => n + m.content.length, 0), completionTokens: text.length } };
+  }
+}
+
+/** Synthesis stand-in: a caption made of the observers' answers, verbatim. */
+export function copyObservations(messages: ChatMessage[]): string {
+  const prompt = messages[messages.length - 1].content;
+  const answers = [...prompt.matchAll(/^\s+A: (.*)$/gm)].map((m) => m[1]);
+  return `The clip: ${answers.join(' ')}`;
+}
