@@ -1,0 +1,153 @@
+/**
+ * Benchmark report: one JSON document and a self-contained HTML page (inline CSS + SVG charts,
+ * no scripts, no external resources), plus a plain-text table for the terminal.
+ */
+import type { ProviderBench } from './engine-bench';
+import type { KvTransferResult } from './kv-transfer';
+import type { MachineInfo, ModelInfo } from './machine';
+import type { ServerBenchResult } from './server-bench';
+import type { Summary } from './stats';
+import { STAGES } from './engine-bench';
+
+export interface BenchReport {
+  kind: 'omnicap-bench';
+  version: 1;
+  createdAt: string;
+  command: string;
+  machine: MachineInfo;
+  model?: ModelInfo;
+  input?: string;
+  settings: { runs: number; warmup: number; maxTokens: number; threads?: number; percentile: string };
+  providers: ProviderBench[];
+  kvTransfer: Array<KvTransferResult | { provider: string; unavailable: string }>;
+  server?: ServerBenchResult;
+}
+
+export const PERCENTILE_DEFINITION = 'linear interpolation between closest ranks (Hyndman-Fan type 7, NumPy default)';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const fmt = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd'];
+
+export interface Series {
+  name: string;
+  points: Array<[number, number]>;
+}
+
+/** Grouped bar chart: one group per label, one bar per series value. */
+export function barChartSvg(title: string, labels: string[], series: Array<{ name: string; values: number[] }>, unit: string): string {
+  const w = 640;
+  const h = 260;
+  const pad = { l: 60, r: 10, t: 28, b: 50 };
+  const max = Math.max(1e-9, ...series.flatMap((s) => s.values.filter((v) => Number.isFinite(v))));
+  const gw = (w - pad.l - pad.r) / Math.max(1, labels.length);
+  const bw = (gw * 0.8) / Math.max(1, series.length);
+  const y = (v: number): number => pad.t + (h - pad.t - pad.b) * (1 - v / max);
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="${escapeHtml(title)}">`, `<text x="${w / 2}" y="16" text-anchor="middle" font-size="13">${escapeHtml(title)}</text>`];
+  parts.push(`<line x1="${pad.l}" y1="${h - pad.b}" x2="${w - pad.r}" y2="${h - pad.b}" stroke="#333"/>`, `<text x="4" y="${pad.t + 4}" font-size="10">${fmt(max)} ${escapeHtml(unit)}</text>`);
+  labels.forEach((label, i) => {
+    series.forEach((s, j) => {
+      const v = s.values[i];
+      if (!Number.isFinite(v)) return;
+      const x = pad.l + i * gw + gw * 0.1 + j * bw;
+      parts.push(`<rect x="${fmt(x)}" y="${fmt(y(v))}" width="${fmt(bw)}" height="${fmt(h - pad.b - y(v))}" fill="${COLORS[j % COLORS.length]}"><title>${escapeHtml(`${s.name} ${label}: ${fmt(v, 3)} ${unit}`)}</title></rect>`);
+    });
+    parts.push(`<text x="${fmt(pad.l + i * gw + gw / 2)}" y="${h - pad.b + 14}" text-anchor="middle" font-size="10">${escapeHtml(label)}</text>`);
+  });
+  series.forEach((s, j) => parts.push(`<rect x="${pad.l + j * 110}" y="${h - 18}" width="10" height="10" fill="${COLORS[j % COLORS.length]}"/><text x="${pad.l + 14 + j * 110}" y="${h - 9}" font-size="10">${escapeHtml(s.name)}</text>`));
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** Line chart over numeric x. */
+export function lineChartSvg(title: string, series: Series[], xLabel: string, unit: string): string {
+  const w = 640;
+  const h = 260;
+  const pad = { l: 60, r: 10, t: 28, b: 50 };
+  const pts = series.flatMap((s) => s.points).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+  const xmin = Math.min(...pts.map((p) => p[0]), 0);
+  const xmax = Math.max(...pts.map((p) => p[0]), xmin + 1);
+  const ymax = Math.max(1e-9, ...pts.map((p) => p[1]));
+  const x = (v: number): number => pad.l + ((w - pad.l - pad.r) * (v - xmin)) / (xmax - xmin);
+  const y = (v: number): number => pad.t + (h - pad.t - pad.b) * (1 - v / ymax);
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="${escapeHtml(title)}">`, `<text x="${w / 2}" y="16" text-anchor="middle" font-size="13">${escapeHtml(title)}</text>`];
+  parts.push(`<line x1="${pad.l}" y1="${h - pad.b}" x2="${w - pad.r}" y2="${h - pad.b}" stroke="#333"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${h - pad.b}" stroke="#333"/>`);
+  parts.push(`<text x="4" y="${pad.t + 4}" font-size="10">${fmt(ymax)} ${escapeHtml(unit)}</text><text x="${w / 2}" y="${h - pad.b + 28}" text-anchor="middle" font-size="10">${escapeHtml(xLabel)} (${fmt(xmin, 0)}..${fmt(xmax, 0)})</text>`);
+  series.forEach((s, j) => {
+    const ok = s.points.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+    if (ok.length === 0) return;
+    const c = COLORS[j % COLORS.length];
+    parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${ok.map(([a, b]) => `${fmt(x(a))},${fmt(y(b))}`).join(' ')}"/>`);
+    for (const [a, b] of ok) parts.push(`<circle cx="${fmt(x(a))}" cy="${fmt(y(b))}" r="3" fill="${c}"><title>${escapeHtml(`${s.name}: ${xLabel} ${a} -> ${fmt(b, 3)} ${unit}`)}</title></circle>`);
+    parts.push(`<rect x="${pad.l + j * 150}" y="${h - 18}" width="10" height="10" fill="${c}"/><text x="${pad.l + 14 + j * 150}" y="${h - 9}" font-size="10">${escapeHtml(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function summaryCells(s: Summary | undefined): string {
+  return s === undefined ? '<td colspan="3">—</td>' : `<td>${fmt(s.p50)}</td><td>${fmt(s.p95)}</td><td>${fmt(s.p99)}</td>`;
+}
+
+export function renderHtml(r: BenchReport): string {
+  const ok = r.providers.filter((p): p is Extract<ProviderBench, { status: 'ok' }> => p.status === 'ok');
+  const head = r.providers.map((p) => `<th colspan="3">${escapeHtml(p.provider)}</th>`).join('');
+  const sub = r.providers.map(() => '<th>p50</th><th>p95</th><th>p99</th>').join('');
+  const rows = STAGES.map((st) => `<tr><th>${st} (ms)</th>${r.providers.map((p) => (p.status === 'ok' ? summaryCells(p.stages[st]) : `<td colspan="3">unavailable: ${escapeHtml(p.reason)}</td>`)).join('')}</tr>`).join('');
+  const derived = ['decodeTokensPerSecond', 'endToEndTokensPerSecond', 'realTimeFactor'] as const;
+  const drows = derived.map((k) => `<tr><th>${k}</th>${r.providers.map((p) => `<td colspan="3">${p.status === 'ok' ? fmt(p[k], 3) : '—'}</td>`).join('')}</tr>`).join('');
+  const stageChart = ok.length > 0 ? barChartSvg('median ms per stage', STAGES.filter((s) => s !== 'endToEnd' && s !== 'ttft'), ok.map((p) => ({ name: p.provider, values: STAGES.filter((s) => s !== 'endToEnd' && s !== 'ttft').map((s) => p.stages[s].p50) })), 'ms') : '';
+  const kvOk = r.kvTransfer.filter((k): k is KvTransferResult => 'points' in k);
+  const kvChart = kvOk.length > 0 ? lineChartSvg('decode step ms vs past length (kv-transfer)', kvOk.map((k) => ({ name: k.provider, points: k.points.map((p) => [p.past, p.ms.p50] as [number, number]) })), 'past tokens', 'ms') : '';
+  const kvRows = r.kvTransfer.map((k) => ('points' in k ? `<tr><td>${escapeHtml(k.provider)}</td><td>${fmt(k.msPerPastToken * 1000, 3)}</td><td>${fmt(k.fit.intercept, 3)}</td><td>${fmt(k.fit.r2, 3)}</td><td>${k.bytesPerPastToken}</td><td>${fmt(k.effectiveGBps, 2)}</td></tr>` : `<tr><td>${escapeHtml(k.provider)}</td><td colspan="5">unavailable: ${escapeHtml(k.unavailable)}</td></tr>`)).join('');
+  let serverHtml = '';
+  if (r.server !== undefined) {
+    const lv = r.server.levels;
+    serverHtml =
+      `<h2>Server concurrency sweep (${escapeHtml(r.server.url)}, max_tokens ${r.server.maxTokens})</h2><table><tr><th>concurrency</th><th>requests</th><th>ok</th><th>429</th><th>other errors</th><th>req/s</th><th>tokens/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr>` +
+      lv.map((l) => `<tr><td>${l.concurrency}</td><td>${l.requests}</td><td>${l.ok}</td><td>${l.rejected429}</td><td>${l.errors}</td><td>${fmt(l.requestsPerSecond, 3)}</td><td>${fmt(l.completionTokensPerSecond, 1)}</td>${summaryCells(l.latency)}</tr>`).join('') +
+      '</table>' +
+      lineChartSvg('throughput vs concurrency', [{ name: 'requests/s', points: lv.map((l) => [l.concurrency, l.requestsPerSecond] as [number, number]) }], 'concurrency', 'req/s') +
+      lineChartSvg('latency vs concurrency', [
+        { name: 'p50 ms', points: lv.map((l) => [l.concurrency, l.latency?.p50 ?? Number.NaN] as [number, number]) },
+        { name: 'p95 ms', points: lv.map((l) => [l.concurrency, l.latency?.p95 ?? Number.NaN] as [number, number]) },
+      ], 'concurrency', 'ms');
+  }
+  const m = r.machine;
+  const gpu = Array.isArray(m.gpus) ? m.gpus.map((g) => `${g.name} ${g.memoryMiB} MiB (driver ${g.driver})`).join('; ') : `none: ${m.gpus.unavailable}`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>omnicap bench ${escapeHtml(r.createdAt)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}svg{display:block;margin:1em 0}</style></head><body>
+<h1>omnicap bench</h1>
+<p><code>${escapeHtml(r.command)}</code><br>${escapeHtml(r.createdAt)}</p>
+<h2>Machine</h2><ul><li>CPU: ${escapeHtml(m.cpuModel)}, ${m.cores} cores, ${m.ramGiB} GiB RAM (${escapeHtml(m.os)}, node ${escapeHtml(m.node)})</li><li>GPU: ${escapeHtml(gpu)}</li><li>onnxruntime: ${escapeHtml(Object.entries(m.ortVersions).map(([k, v]) => `${k} ${v}`).join(', '))}</li>
+${r.model !== undefined ? `<li>model: ${escapeHtml(r.model.name)} (variant ${escapeHtml(r.model.variant)}, target ${escapeHtml(r.model.target)}, manifest sha256 <code>${r.model.manifestSha256}</code>)</li>` : ''}
+${r.input !== undefined ? `<li>input: ${escapeHtml(r.input)}</li>` : ''}<li>runs ${r.settings.runs} after ${r.settings.warmup} warm-up, ${r.settings.maxTokens} greedy tokens per run (EOS ignored); percentiles: ${escapeHtml(r.settings.percentile)}</li></ul>
+${r.providers.length > 0 ? `<h2>Engine stages</h2><table><tr><th></th>${head}</tr><tr><th></th>${sub}</tr>${rows}${drows}</table>${stageChart}` : ''}
+${r.kvTransfer.length > 0 ? `<h2>KV transfer (decode step vs past length)</h2><table><tr><th>provider</th><th>µs / past token</th><th>intercept ms</th><th>r²</th><th>KV bytes in+out / past token</th><th>effective GB/s</th></tr>${kvRows}</table>${kvChart}` : ''}
+${serverHtml}
+</body></html>
+`;
+}
+
+export function renderText(r: BenchReport): string {
+  const lines: string[] = [];
+  if (r.model !== undefined) lines.push(`model: ${r.model.name} variant ${r.model.variant} target ${r.model.target} manifest sha256 ${r.model.manifestSha256}`);
+  if (r.providers.length > 0) {
+    lines.push(`stage (ms)        ${r.providers.map((p) => p.provider.padEnd(26)).join('')}`);
+    lines.push(`                  ${r.providers.map(() => 'p50      p95      p99      ').join('')}`);
+    for (const st of STAGES) {
+      lines.push(`${st.padEnd(18)}${r.providers.map((p) => (p.status === 'ok' ? [p.stages[st].p50, p.stages[st].p95, p.stages[st].p99].map((v) => fmt(v, 3).padEnd(9)).join('') : 'unavailable'.padEnd(27))).join('')}`);
+    }
+    for (const k of ['decodeTokensPerSecond', 'endToEndTokensPerSecond', 'realTimeFactor'] as const) lines.push(`${k.padEnd(26)}${r.providers.map((p) => (p.status === 'ok' ? fmt(p[k], 3) : '—').padEnd(27)).join('')}`);
+    for (const p of r.providers) if (p.status === 'unavailable') lines.push(`${p.provider}: unavailable: ${p.reason}`);
+  }
+  for (const k of r.kvTransfer) lines.push('points' in k ? `kv-transfer ${k.provider}: ${fmt(k.msPerPastToken * 1000, 3)} µs/past token (r² ${fmt(k.fit.r2, 3)}), ${k.bytesPerPastToken} B in+out per past token, effective ${fmt(k.effectiveGBps, 2)} GB/s` : `kv-transfer ${k.provider}: unavailable: ${k.unavailable}`);
+  if (r.server !== undefined) {
+    lines.push(`server ${r.server.url}: concurrency  ok/requests  429  err  req/s  tokens/s  p50  p95  p99 (ms)`);
+    for (const l of r.server.levels) lines.push(`  ${String(l.concurrency).padEnd(12)}${`${l.ok}/${l.requests}`.padEnd(13)}${String(l.rejected429).padEnd(5)}${String(l.errors).padEnd(5)}${fmt(l.requestsPerSecond, 3).padEnd(7)}${fmt(l.completionTokensPerSecond, 1).padEnd(10)}${l.latency ? `${fmt(l.latency.p50, 1)}  ${fmt(l.latency.p95, 1)}  ${fmt(l.latency.p99, 1)}` : '—'}`);
+  }
+  return lines.join('\n');
+}
