@@ -3,4 +3,10 @@ import type { CliCommand } from './types';
 /** Sub-commands, loaded lazily so `omnicap --help` and each command start fast. */
 export const commandLoaders: Record<string, () => Promise<CliCommand>> = {
   probe: async () => (await import('./commands/probe')).command,
+  features: async () => (await import('./commands/features')).command,
+  caption: async () => (await import('./commands/caption')).command,
+  serve: async () => (await import('./commands/serve')).command,
+  detect: async () => (await import('./commands/detect')).command,
+  cloze: async () => (await import('./commands/cloze')).command,
+  bench: async () => (await import('./commands/bench')).command,
 };

@@ -1,0 +1,15 @@
+/**
+ * omnicap library API. Each concern is a namespace; the CLI (src/cli) and the server (src/server)
+ * are thin layers over these. Importing this module does no work: models, native addons and
+ * binaries load on first use.
+ */
+export * from './errors';
+export { throwIfAborted, abortError, combineSignals } from './util/abort';
+export * as media from './media';
+export * as features from './features';
+export * as engine from './engine';
+export * as llm from './llm';
+export * as server from './server';
+export * as detective from './detective';
+export * as cloze from './cloze';
+export * as bench from './bench';
