@@ -50,6 +50,19 @@ export interface JudgeClipOptions {
   signal?: AbortSignal;
 }
 
+/** JSON schema of a judge reply for these blanks: {"answers": {"<id>": "A".."E", ...}} with every id required. */
+export function judgeAnswerSchema(blankIds: string[]): object {
+  const letter = { enum: ['A', 'B', 'C', 'D', 'E'] };
+  return {
+    type: 'object',
+    properties: {
+      answers: { type: 'object', properties: Object.fromEntries(blankIds.map((id) => [id, letter])), required: blankIds, additionalProperties: false },
+    },
+    required: ['answers'],
+    additionalProperties: false,
+  };
+}
+
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 function cacheKey(captionHash: string, clip: ClozeClip, o: JudgeClipOptions, variant: ClozeVariant): string {
@@ -111,7 +124,7 @@ export async function judgeClip(clip: ClozeClip, options: JudgeClipOptions): Pro
     let text: string;
     try {
       calls++;
-      const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, signal: options.signal };
+      const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: judgeAnswerSchema(ids), signal: options.signal };
       if (options.seed !== undefined) chatOpts.seed = options.seed;
       text = (await options.judge.chat(messages, chatOpts)).text;
     } catch (e) {

@@ -14,7 +14,7 @@ try {
   const model = await llama.loadModel({ modelPath: cfg.modelPath });
   const ctx = await model.createContext({ contextSize: cfg.contextSize, threads: cfg.threads });
   const grammar = cfg.jsonSchema ? await llama.createGrammarForJsonSchema(cfg.jsonSchema) : await llama.getGrammarFor('json');
-  ready = { LlamaChatSession, model, seq: ctx.getSequence(), grammar };
+  ready = { llama, LlamaChatSession, model, seq: ctx.getSequence(), grammar, grammars: new Map() };
   send({ type: 'ready' });
 } catch (e) {
   send({ type: 'fatal', message: String(e && e.message || e) });
@@ -22,7 +22,7 @@ try {
 }
 let chain = Promise.resolve();
 async function handle(req) {
-  const { LlamaChatSession, model, seq, grammar } = ready;
+  const { llama, LlamaChatSession, model, seq, grammar, grammars } = ready;
   try {
     await seq.clearHistory();
     const msgs = req.messages;
@@ -37,8 +37,18 @@ async function handle(req) {
     const session = new LlamaChatSession({ contextSequence: seq, autoDisposeSequence: false });
     session.setChatHistory(history);
     const o = req.options || {};
+    let g = o.json ? grammar : undefined;
+    if (o.jsonSchema) {
+      const key = JSON.stringify(o.jsonSchema);
+      g = grammars.get(key);
+      if (!g) {
+        g = await llama.createGrammarForJsonSchema(o.jsonSchema);
+        if (grammars.size >= 64) grammars.delete(grammars.keys().next().value);
+        grammars.set(key, g);
+      }
+    }
     const text = await session.prompt(last.content, {
-      grammar: o.json ? grammar : undefined,
+      grammar: g,
       maxTokens: o.maxTokens ?? 256,
       temperature: o.temperature ?? 0,
       topP: o.topP,

@@ -65,7 +65,8 @@ export class OpenAIChatModel implements ChatModel {
     if (options.topP !== undefined) body.top_p = options.topP;
     if (options.maxTokens !== undefined) body.max_tokens = options.maxTokens;
     if (options.seed !== undefined) body.seed = options.seed;
-    if (options.json === true) body.response_format = { type: 'json_object' };
+    if (options.jsonSchema !== undefined) body.response_format = { type: 'json_schema', json_schema: { name: 'reply', schema: options.jsonSchema, strict: true } };
+    else if (options.json === true) body.response_format = { type: 'json_object' };
     const payload = JSON.stringify(body);
     return withRetry((attempt) => this.attempt(payload, attempt, options.signal), {
       ...this.opts.retry,

@@ -16,6 +16,11 @@ export interface ChatOptions {
   seed?: number;
   /** Ask for a JSON object response when the backend supports it. */
   json?: boolean;
+  /**
+   * JSON schema the reply must satisfy (implies `json`). The local model enforces it with a
+   * grammar; OpenAI-compatible endpoints get `response_format: json_schema`.
+   */
+  jsonSchema?: object;
   signal?: AbortSignal;
 }
 

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { OmnicapError } from '../../errors';
 import { OpenAIChatModel } from '../../llm/openai';
+import type { ChatModel } from '../../llm/types';
 import { runClozeBuild } from '../../cloze/build';
 import { runClozeEval } from '../../cloze/eval';
 import { parseJsonlLines } from '../../cloze/format';
@@ -11,10 +12,12 @@ import type { CliCommand, CliIo } from '../types';
 
 const usage = `Usage: omnicap cloze <eval|score|build> [options]
 
-  omnicap cloze eval --input preds.jsonl --output judged.jsonl --judge-url URL --judge-model M
-      [--judge-key K] [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
+  omnicap cloze eval --input preds.jsonl --output judged.jsonl (--judge-url URL --judge-model M [--judge-key K] | --judge local [--judge-gguf F])
+      [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
       [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v1] [--max-reasks 2] [--seed S] [--temperature T]
-    Judge each clip's caption (one judge call per clip) through an OpenAI-compatible endpoint.
+    Judge each clip's caption (one judge call per clip) through an OpenAI-compatible endpoint, or with
+    --judge local in-process with the embedded GGUF model (node-llama-cpp, answers grammar-constrained to
+    {"answers": {blank: A-E}}; --judge-gguf picks another GGUF file).
     Resumable: clip ids already in --output are skipped (--retry-failed re-judges failed ones). --baseline judges an empty caption;
     --permute-seed shuffles options A-D per blank. Exit code 1 when input lines had errors.
 
@@ -32,7 +35,7 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
 `;
 
 const evalOptions = {
-  input: { type: 'string' }, output: { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' },
+  input: { type: 'string' }, output: { type: 'string' }, judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' },
   'judge-key': { type: 'string' }, 'caption-field': { type: 'string' }, 'retry-failed': { type: 'boolean' }, concurrency: { type: 'string' }, 'cache-dir': { type: 'string' },
   baseline: { type: 'boolean' }, 'permute-seed': { type: 'string' }, 'prompt-version': { type: 'string' }, 'max-reasks': { type: 'string' },
   seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' },
@@ -47,10 +50,31 @@ const need = (v: string | undefined, name: string): string => {
   return v;
 };
 
+interface JudgeFlags {
+  judge?: string;
+  'judge-gguf'?: string;
+  'judge-url'?: string;
+  'judge-model'?: string;
+  'judge-key'?: string;
+  'timeout-ms'?: string;
+}
+
+/** --judge local (in-process GGUF) or --judge-url/--judge-model (OpenAI-compatible). */
+async function makeJudge(v: JudgeFlags): Promise<ChatModel> {
+  if (v.judge !== undefined) {
+    if (v.judge !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--judge accepts only "local" but received ${JSON.stringify(v.judge)}; use --judge-url for an endpoint`);
+    if (v['judge-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge local and --judge-url are exclusive');
+    const { LocalChatModel } = await import('../../llm/local');
+    return LocalChatModel.load(v['judge-gguf'] !== undefined ? { modelPath: v['judge-gguf'], id: v['judge-gguf'] } : {});
+  }
+  if (v['judge-gguf'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge-gguf needs --judge local');
+  return new OpenAIChatModel({ baseURL: need(v['judge-url'], 'judge-url'), model: need(v['judge-model'], 'judge-model'), apiKey: v['judge-key'] ?? process.env.OMNICAP_JUDGE_KEY, timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
+}
+
 async function runEval(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, evalOptions);
   if (v.baseline === true && v['permute-seed'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--baseline and --permute-seed are exclusive');
-  const judge = new OpenAIChatModel({ baseURL: need(v['judge-url'], 'judge-url'), model: need(v['judge-model'], 'judge-model'), apiKey: v['judge-key'] ?? process.env.OMNICAP_JUDGE_KEY, timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
+  const judge = await makeJudge(v);
   try {
     const s = await runClozeEval({
       input: need(v.input, 'input'), output: need(v.output, 'output'), judge,
@@ -67,7 +91,7 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${JSON.stringify({ total: s.total, judged: s.judged, skipped: s.skipped, failed: s.failed, inputErrors: s.inputErrors.length, droppedPartialLine: s.droppedPartialLine })}\n`);
     return s.inputErrors.length > 0 ? 1 : 0;
   } finally {
-    await judge.dispose();
+    await judge.dispose?.();
   }
 }
 
