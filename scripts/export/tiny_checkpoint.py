@@ -82,8 +82,11 @@ def tiny_config_dicts(vocab_size: int, ids: dict[str, int]) -> dict:
     return thinker
 
 
-def build_tiny_checkpoint(out_dir: str) -> dict:
-    """Writes the tiny checkpoint to out_dir; returns {'ids': special ids, 'vocab_size': n}."""
+def build_tiny_checkpoint(out_dir: str, overrides: dict | None = None) -> dict:
+    """Writes the tiny checkpoint to out_dir; returns {'ids': special ids, 'vocab_size': n}.
+
+    overrides: {"audio": {...}, "text": {...}} replaces entries of the tiny audio/text configs (used by
+    make_bench_model.py for larger random configs of the same architecture)."""
     from transformers import (
         Qwen3OmniMoeConfig,
         Qwen3OmniMoeForConditionalGeneration,
@@ -113,6 +116,8 @@ def build_tiny_checkpoint(out_dir: str) -> dict:
         )
 
     thinker = tiny_config_dicts(vocab_size, ids)
+    for part in ("audio", "text"):
+        thinker[f"{part}_config"].update((overrides or {}).get(part, {}))
     cfg = Qwen3OmniMoeConfig(
         thinker_config=thinker,
         enable_audio_output=False,
