@@ -8,6 +8,7 @@
 #   - pocketsphinx-testdata: 16 kHz mono read speech (librivox, cards) with transcriptions
 #   - alsa-utils:            48 kHz spoken channel names ("Front Center", ...) and Noise.wav
 #   - fonts-dejavu-core:     font for ffmpeg drawtext (on-screen text in the test videos)
+#   - sound-theme-freedesktop: real sound effects (.oga: chimes, alarms, camera shutter, trash)
 #   - debconf:               /usr/share/pixmaps/debian-logo.png (a real image overlaid on the video)
 #   - npm audio-lena@3.0.1:  a 12 s music recording in wav/mp3/ogg/flac/m4a/opus/webm (npm pack into
 #                            the cache; it is NOT a project dependency)
@@ -22,7 +23,7 @@ ROOT="$(pwd)"
 CACHE="$ROOT/test/media/cache"
 mkdir -p "$CACHE"
 
-APT_PACKAGES=(pocketsphinx-testdata alsa-utils fonts-dejavu-core debconf)
+APT_PACKAGES=(pocketsphinx-testdata alsa-utils fonts-dejavu-core debconf sound-theme-freedesktop)
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 missing=()

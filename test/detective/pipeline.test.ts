@@ -27,7 +27,7 @@ interface Row {
   status: string;
   caption: string;
   error: { code: string };
-  omni_detective_trajectory: Array<{ tool?: string; status: string; cached?: boolean; data: { transcript: string; totals: { speech: number; sound: number } } }>;
+  omni_detective_trajectory: Array<{ tool?: string; status: string; cached?: boolean; data: { transcript: string; totals: { speech: number; music: number; noise: number; sound: number; silence: number } } }>;
   prompts: Array<{ sha256: string }>;
   tokens: { prompt: number };
 }
@@ -89,7 +89,7 @@ describe('detect batch on real clips', () => {
 
     const vad = byId.noise.omni_detective_trajectory.find((r) => r.tool === 'vad')!;
     expect(vad.data.totals.speech).toBeLessThan(1);
-    expect(vad.data.totals.sound).toBeGreaterThan(1);
+    expect(vad.data.totals.noise).toBeGreaterThan(1); // alsa Noise.wav
     expect(speech.omni_detective_trajectory.find((r) => r.tool === 'vad')!.data.totals.speech).toBeGreaterThan(1);
 
     expect(byId.missing).toMatchObject({ status: 'error', error: { code: 'MEDIA_NOT_FOUND' } });

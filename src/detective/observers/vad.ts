@@ -1,7 +1,9 @@
 /**
- * VAD observer: Silero VAD (ONNX, shipped in the `silero-vad` PyPI wheel, extracted by
- * scripts/setup-models.sh) run with onnxruntime-node, plus an energy gate that splits the
- * non-speech time into silence and other sound. Segments: speech | sound | silence.
+ * VAD observer: speech / music / noise / silence segmentation. Silero VAD (ONNX, shipped in the
+ * `silero-vad` PyPI wheel, extracted by scripts/setup-models.sh) run with onnxruntime-node finds
+ * speech; an energy gate splits the rest into silence and sound; each stretch of sound is then
+ * classified music (tonal, sustained) or noise (broadband, impulsive) by spectral flatness and
+ * peak persistence (../sound-class.ts). Stretches too short to judge stay "sound".
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +13,10 @@ import { OmnicapError } from '../../errors';
 import type { Observer } from '../../server/observers';
 import { throwIfAborted } from '../../util/abort';
 import { packageRoot } from '../../util/paths';
+import { classifySound, soundFeatures } from '../sound-class';
 import { needSamples } from './proc';
 
-export type VadLabel = 'speech' | 'sound' | 'silence';
+export type VadLabel = 'speech' | 'music' | 'noise' | 'sound' | 'silence';
 export interface VadSegment {
   label: VadLabel;
   start: number;
@@ -86,7 +89,7 @@ export function vadObserver(opts: VadObserverOptions = {}): VadObserver {
   return {
     name: 'vad',
     modality: 'audio',
-    description: 'Voice activity detection (Silero VAD + energy gate): time segments of speech, other sound (music/noise) and silence. The question is ignored.',
+    description: 'Speech/music/noise/silence segmentation (Silero VAD + energy gate + spectral music/noise classifier): time segments of each (sung vocals count as speech). The question is ignored.',
     async observe({ media, signal }) {
       const samples = needSamples('vad', media.samples);
       const probs = await sileroSpeechProbs(await getSession(), samples, signal);
@@ -98,11 +101,18 @@ export function vadObserver(opts: VadObserverOptions = {}): VadObserver {
         for (const v of chunk) e += v * v;
         return Math.sqrt(e / Math.max(1, chunk.length)) < gate ? 'silence' : 'sound';
       });
-      const segments = segmentLabels(labels, HOP_SECONDS);
-      const total: Record<VadLabel, number> = { speech: 0, sound: 0, silence: 0 };
+      const segments = segmentLabels(labels, HOP_SECONDS).map((s) => {
+        if (s.label !== 'sound') return s;
+        const cls = classifySound(soundFeatures(samples, Math.round(s.start * 16000), Math.round(s.end * 16000)));
+        return cls === undefined ? s : { ...s, label: cls };
+      });
+      const total: Record<VadLabel, number> = { speech: 0, music: 0, noise: 0, sound: 0, silence: 0 };
       for (const s of segments) total[s.label] += s.end - s.start;
+      for (const k of Object.keys(total) as VadLabel[]) total[k] = Number(total[k].toFixed(2));
       const answer =
-        `Speech ${total.speech.toFixed(1)} s, other sound ${total.sound.toFixed(1)} s, silence ${total.silence.toFixed(1)} s. Segments: ` +
+        `Speech ${total.speech.toFixed(1)} s, music/tonal sound ${total.music.toFixed(1)} s, noise ${total.noise.toFixed(1)} s, ` +
+        (total.sound > 0 ? `unclassified sound ${total.sound.toFixed(1)} s, ` : '') +
+        `silence ${total.silence.toFixed(1)} s. Segments: ` +
         segments.slice(0, 30).map((s) => `${s.label} ${s.start.toFixed(1)}-${s.end.toFixed(1)} s`).join(', ');
       return { answer, data: { segments, totals: total } };
     },
