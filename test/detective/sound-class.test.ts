@@ -67,7 +67,7 @@ describe('VAD observer: speech / music / noise / silence', () => {
     const a = await decodeAudio(file);
     const samples = new Float32Array(a.samples.length + 2 * pad);
     samples.set(a.samples, pad);
-    const r = await vad.observe({ media: { path: file, samples, sampleRate: 16000 }, question: 'ignored' });
+    const r = await vad.observe({ media: { path: file, samples }, question: 'ignored', signal: new AbortController().signal });
     return r.data as { totals: Record<string, number>; segments: Array<{ label: string; start: number; end: number }> };
   };
 
@@ -83,7 +83,7 @@ describe('VAD observer: speech / music / noise / silence', () => {
       samples.set(p, off);
       off += p.length;
     }
-    const r = await vad.observe({ media: { path: 'timeline', samples, sampleRate: 16000 }, question: 'ignored' });
+    const r = await vad.observe({ media: { path: 'timeline', samples }, question: 'ignored', signal: new AbortController().signal });
     const d = r.data as { totals: Record<string, number>; segments: Array<{ label: string; start: number; end: number }> };
     const at = (t: number) => d.segments.find((s) => s.start <= t && t < s.end)?.label;
     expect(at(0.5)).toBe('silence');
