@@ -3,7 +3,7 @@
  * small max_tokens. Reports status counts, p50/p99 latency, throughput and RSS growth.
  *
  *   node dist/scripts/load-test.js [--requests 200] [--clients 8] [--concurrency 1] [--max-queue 4]
- *                                  [--max-tokens 2] [--model DIR] [--url http://host:port]
+ *                                  [--max-tokens 2] [--model DIR] [--threads T] [--batch N] [--url http://host:port]
  *
  * Without --url it starts an in-process server on 127.0.0.1:0 with the model (default: the tiny
  * fixture). `runLoad` is also used by test/server/load.test.ts.
@@ -127,6 +127,8 @@ async function main(): Promise<void> {
       'max-queue': { type: 'string', default: '4' },
       'max-tokens': { type: 'string', default: '2' },
       model: { type: 'string' },
+      threads: { type: 'string' },
+      batch: { type: 'string' },
       url: { type: 'string' },
       audio: { type: 'string', default: '/usr/share/sounds/alsa/Front_Center.wav' },
     },
@@ -139,7 +141,9 @@ async function main(): Promise<void> {
     const { loadCaptioner } = await import('../src/engine');
     const { defaultModelDir } = await import('../src/util/paths');
     const model = values.model ?? defaultModelDir();
-    const server = createServer({ captioner: () => loadCaptioner(model, { provider: 'cpu' }), concurrency: Number(values.concurrency), maxQueue: Number(values['max-queue']) });
+    const batch = values.batch === undefined ? undefined : { maxBatch: Number(values.batch) };
+    const threads = values.threads === undefined ? undefined : Number(values.threads);
+    const server = createServer({ captioner: () => loadCaptioner(model, { provider: 'cpu', threads, batch }), concurrency: Number(values.concurrency), maxQueue: Number(values['max-queue']) });
     url = (await server.listen(0)).url;
     await server.ready();
     close = () => server.close();

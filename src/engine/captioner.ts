@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { OmnicapError, invalidParameterError } from '../errors';
 import { throwIfAborted } from '../util/abort';
+import { DecodeBatcher, type BatchOptions, type BatcherStats, type BatchRow } from './batcher';
 import { DecoderState, embedTokens } from './decoder';
 import { audioWindows, logMel, type FeatureBackend, type LogMel } from './frontend';
 import { loadManifest, type ModelManifest } from './manifest';
@@ -26,6 +27,11 @@ export interface LoadCaptionerOptions {
   featureBackend?: FeatureBackend;
   /** Skip sha256 verification of model files (sizes are still checked). Default false. */
   skipChecksums?: boolean;
+  /**
+   * Batch the decode steps of concurrent generations (continuous batching, see batcher.ts). Off by
+   * default: one generation's output is the same either way (checked in test/engine/batch.test.ts).
+   */
+  batch?: BatchOptions;
   signal?: AbortSignal;
 }
 
@@ -44,6 +50,7 @@ const now = (): number => performance.now();
 export class CaptionerEngine implements Captioner, AsyncDisposable {
   readonly modelId: string;
   private disposed = false;
+  private readonly batcher: DecodeBatcher | undefined;
 
   private constructor(
     readonly modelDir: string,
@@ -51,8 +58,15 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     readonly tokenizer: Tokenizer,
     private readonly sessions: ModelSessions,
     private readonly featureBackend: FeatureBackend,
+    batch: BatchOptions | undefined,
   ) {
     this.modelId = manifest.name;
+    this.batcher = batch === undefined ? undefined : new DecodeBatcher(sessions, manifest, batch);
+  }
+
+  /** Batched-decoding counters, or undefined when batching is off. */
+  get batchStats(): Readonly<BatcherStats> | undefined {
+    return this.batcher?.stats;
   }
 
   static async load(modelDir: string, options: LoadCaptionerOptions = {}): Promise<CaptionerEngine> {
@@ -68,7 +82,12 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     buildPrompt(tokenizer, manifest.tokens, 0); // validates tokenizer vs manifest special tokens
     throwIfAborted(options.signal);
     const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, signal: options.signal });
-    return new CaptionerEngine(modelDir, manifest, tokenizer, sessions, options.featureBackend ?? 'auto');
+    try {
+      return new CaptionerEngine(modelDir, manifest, tokenizer, sessions, options.featureBackend ?? 'auto', options.batch);
+    } catch (e) {
+      await Promise.all([sessions.embed.release(), sessions.audioEncoder.release(), sessions.decoder.release()]);
+      throw e;
+    }
   }
 
   get provider(): ResolvedProvider {
@@ -196,13 +215,20 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
       t = now();
       const prompt = this.prompt(enc.audioTokens);
       const embeds = await this.promptEmbeds(prompt, enc.embeds);
-      const dec = this.newDecoder();
+      let dec: DecoderState | undefined = this.newDecoder();
+      let row: BatchRow | undefined;
       const ids: number[] = [];
       let text = '';
       let windowFinish: CaptionResult['finishReason'] = 'length';
       try {
         this.ensureOpen();
         let logits = await dec.forward(embeds);
+        let length = dec.length;
+        if (this.batcher !== undefined) {
+          row = this.batcher.join(dec);
+          dec.dispose();
+          dec = undefined;
+        }
         timings.prefillMs += now() - t;
         promptTokens += prompt.ids.length;
         t = now();
@@ -219,16 +245,18 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
           const piece = stream.push(id);
           text += piece;
           yield { type: 'token', text: piece, tokenId: id, window: w };
-          if (ids.length >= opts.maxNewTokens || dec.length + 1 >= maxPos) break;
+          if (ids.length >= opts.maxNewTokens || length + 1 >= maxPos) break;
           throwIfAborted(opts.signal);
           this.ensureOpen();
-          logits = await dec.step(id);
+          logits = row !== undefined ? await row.step(id) : await dec!.step(id);
+          length++;
         }
         const tail = stream.flush();
         text += tail;
         timings.decodeMs += now() - t;
       } finally {
-        dec.dispose();
+        row?.leave();
+        dec?.dispose();
       }
       completionTokens += ids.length;
       if (windowFinish === 'length') finishReason = 'length';
@@ -251,6 +279,7 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.batcher?.dispose();
     const s = this.sessions;
     await Promise.all([s.embed.release(), s.audioEncoder.release(), s.decoder.release()]);
   }

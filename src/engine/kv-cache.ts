@@ -45,6 +45,11 @@ export class KvCache {
     return new (ort().Tensor)('int64', this.mask.subarray(0, total), [1, total]);
   }
 
+  /** The cache's tensors [1, H, length, D], key then value per layer (batched decoding copies them). */
+  pastTensors(): readonly OrtTensor[] {
+    return this.past;
+  }
+
   /** Add past_key_values.* to `feeds`. */
   addPast(feeds: Record<string, OrtTensor>): void {
     const p = this.plan;

@@ -17,7 +17,9 @@ Options:
   --media-root DIR         allow server-side media paths / file:// URLs inside DIR (repeatable)
   --max-upload-mb N        upload / media size limit in MiB (default 25)
   --max-audio-seconds N    audio duration limit (default 600)
-  --concurrency N          generations at once on the shared model (default 1)
+  --concurrency N          generations at once on the shared model (default 1, or --batch)
+  --batch N                batch the decode steps of up to N concurrent generations in one
+                           decoder call (continuous batching; default off)
   --max-queue N            requests allowed to wait (default 16; more get 429 + Retry-After)
   --timeout-ms N           per-request timeout, aborts generation (default 300000; 0 = none)
   --shutdown-grace-ms N    on SIGTERM, wait this long for in-flight requests (default 10000)
@@ -41,6 +43,7 @@ export const command: CliCommand = {
       'max-upload-mb': { type: 'string' },
       'max-audio-seconds': { type: 'string' },
       concurrency: { type: 'string' },
+      batch: { type: 'string' },
       'max-queue': { type: 'string' },
       'timeout-ms': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
@@ -57,18 +60,19 @@ export const command: CliCommand = {
     const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
     const envKeys = (process.env.OMNICAP_API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
     const modelDir = values.model ?? defaultModelDir();
+    const batch = values.batch === undefined ? undefined : { maxBatch: numberFlag('batch', values.batch, 1, { integer: true, min: 1, max: 64 }) };
     const port = numberFlag('port', values.port, 8080, { integer: true, min: 0, max: 65535 });
     const host = values.host ?? '127.0.0.1';
     // Loaded lazily: the server module pulls in express, multer and prom-client.
     const { createServer } = await import('../../server');
     const { loadCaptioner } = await import('../../engine');
     const server = createServer({
-      captioner: () => loadCaptioner(modelDir, { provider, threads, signal: io.signal }),
+      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, signal: io.signal }),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],
       mediaRoots: values['media-root'] ?? [],
       maxUploadBytes: Math.round(numberFlag('max-upload-mb', values['max-upload-mb'], 25, { min: 0.001, max: 4096 }) * 1024 * 1024),
       maxAudioSeconds: numberFlag('max-audio-seconds', values['max-audio-seconds'], 600, { min: 0.01 }),
-      concurrency: numberFlag('concurrency', values.concurrency, 1, { integer: true, min: 1, max: 64 }),
+      concurrency: numberFlag('concurrency', values.concurrency, batch?.maxBatch ?? 1, { integer: true, min: 1, max: 64 }),
       maxQueue: numberFlag('max-queue', values['max-queue'], 16, { integer: true, min: 0 }),
       timeoutMs: numberFlag('timeout-ms', values['timeout-ms'], 300_000, { integer: true, min: 0 }),
       shutdownGraceMs: numberFlag('shutdown-grace-ms', values['shutdown-grace-ms'], 10_000, { integer: true, min: 0 }),

@@ -1,0 +1,156 @@
+/**
+ * @jest-environment ./test/engine/ort-environment.js
+ *
+ * Batched decoding (src/engine/batcher.ts) against one-at-a-time decoding on the committed fixtures:
+ * the fp32 reference graph ('append' KV layout) and the int8 QMoE/GroupQueryAttention graph ('packed'
+ * layout). Every row's logits at every step must match its own unbatched run within 1e-4, through
+ * joins at different times, leaves, and parking of a row that is slow to submit.
+ */
+import { join } from 'node:path';
+import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
+import { DecodeBatcher, kvLayoutOf } from '../../src/engine/batcher';
+import type { DecoderState } from '../../src/engine/decoder';
+import { argmax } from '../../src/engine/sampler';
+import { FIXTURE_DIR, maxAbsDiff, readWav16k } from './helpers';
+
+const PS = '/usr/share/pocketsphinx/test/data';
+const CLIPS = [`${PS}/librivox/sense_and_sensibility_01_austen_64kb-0870.wav`, `${PS}/librivox/sense_and_sensibility_01_austen_64kb-0890.wav`, `${PS}/cards/001.wav`, `${PS}/cards/003.wav`];
+const STEPS = 12;
+const TOL = 1e-4;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function prefill(engine: CaptionerEngine, wav: string): Promise<{ dec: DecoderState; logits: Float32Array }> {
+  const mel = await engine.features(readWav16k(wav));
+  const enc = await engine.encodeAudio(mel);
+  const dec = engine.newDecoder();
+  const logits = await dec.forward(await engine.promptEmbeds(engine.prompt(enc.audioTokens), enc.embeds));
+  return { dec, logits: logits.slice() };
+}
+
+/** Greedy tokens and the logits after each, decoding alone. */
+async function reference(engine: CaptionerEngine, wav: string): Promise<{ tokens: number[]; logits: Float32Array[] }> {
+  const { dec, logits: first } = await prefill(engine, wav);
+  const logits = [first];
+  const tokens: number[] = [];
+  for (let k = 0; k < STEPS; k++) {
+    tokens.push(argmax(logits[k]));
+    logits.push((await dec.step(tokens[k])).slice());
+  }
+  dec.dispose();
+  return { tokens, logits };
+}
+
+describe.each([
+  ['fp32 reference (append layout)', FIXTURE_DIR, 'append'],
+  ['int8 QMoE + GQA (packed layout)', join(FIXTURE_DIR, '..', 'tiny-random-qmoe-cpu'), 'packed'],
+])('%s', (_name, dir, layout) => {
+  let engine: CaptionerEngine;
+  let refs: Array<{ tokens: number[]; logits: Float32Array[] }>;
+  beforeAll(async () => {
+    engine = await loadCaptioner(dir, { provider: 'cpu', threads: 1 });
+    refs = [];
+    for (const c of CLIPS) refs.push(await reference(engine, c));
+  });
+  afterAll(async () => engine.dispose());
+
+  const newBatcher = (maxBatch = 4, maxWaitMs = 2) => new DecodeBatcher(engine.ortSessions, engine.manifest, { maxBatch, maxWaitMs });
+
+  /** Drive clip i through the batcher from step `from` to `to`, comparing logits; optional delay before one step. */
+  async function drive(b: DecodeBatcher, i: number, opts: { to?: number; delayAt?: number; delayMs?: number } = {}): Promise<number> {
+    const { dec, logits } = await prefill(engine, CLIPS[i]);
+    expect(maxAbsDiff(logits, refs[i].logits[0])).toBeLessThan(TOL);
+    const row = b.join(dec);
+    dec.dispose();
+    let worst = 0;
+    try {
+      for (let k = 0; k < (opts.to ?? STEPS); k++) {
+        if (k === opts.delayAt) await sleep(opts.delayMs ?? 20);
+        const l = await row.step(refs[i].tokens[k]);
+        worst = Math.max(worst, maxAbsDiff(l, refs[i].logits[k + 1]));
+      }
+    } finally {
+      row.leave();
+    }
+    return worst;
+  }
+
+  it('picks the KV layout from the manifest', () => {
+    expect(kvLayoutOf(engine.manifest)).toBe(layout);
+  });
+
+  it('four rows joining together match their solo runs at every step', async () => {
+    const b = newBatcher();
+    const worst = await Promise.all(CLIPS.map((_c, i) => drive(b, i)));
+    for (const w of worst) expect(w).toBeLessThan(TOL);
+    expect(b.stats.maxRows).toBe(4);
+    expect(b.stats.steps).toBeLessThan(STEPS * 2); // really batched, not one call per row-step
+    expect(b.size).toEqual({ active: 0, outside: 0 });
+    b.dispose();
+  });
+
+  it('staggered joins, an early leave and maxBatch 2 (a queued row waits for a slot)', async () => {
+    const b = newBatcher(2);
+    const worst = await Promise.all([
+      drive(b, 0),
+      drive(b, 1, { to: 5 }), // leaves after 5 steps
+      (async () => {
+        await sleep(30);
+        return drive(b, 2); // joins late, waits for row 1's slot
+      })(),
+      drive(b, 3, { to: 7 }),
+    ]);
+    for (const w of worst) expect(w).toBeLessThan(TOL);
+    expect(b.stats.maxRows).toBe(2);
+    expect(b.stats.rebuilds).toBeGreaterThan(1);
+    b.dispose();
+  });
+
+  it('a row slow to submit is parked and rejoins without changing anyone\'s logits', async () => {
+    const b = newBatcher(4, 2);
+    const worst = await Promise.all([drive(b, 0), drive(b, 1, { delayAt: 4, delayMs: 40 }), drive(b, 2)]);
+    for (const w of worst) expect(w).toBeLessThan(TOL);
+    expect(b.stats.parked).toBeGreaterThanOrEqual(1);
+    b.dispose();
+  });
+
+  it('the engine with batching gives the same greedy captions for concurrent requests', async () => {
+    const batched = await loadCaptioner(dir, { provider: 'cpu', threads: 1, batch: { maxBatch: 4 } });
+    try {
+      const opts = { temperature: 0, maxNewTokens: 16 };
+      const solo = [];
+      for (const c of CLIPS) solo.push(await engine.caption({ samples: readWav16k(c), sampleRate: 16000 }, opts));
+      const together = await Promise.all(CLIPS.map((c) => batched.caption({ samples: readWav16k(c), sampleRate: 16000 }, opts)));
+      expect(together.map((r) => [r.caption, r.completionTokens])).toEqual(solo.map((r) => [r.caption, r.completionTokens]));
+      expect(batched.batchStats!.maxRows).toBeGreaterThan(1);
+    } finally {
+      await batched.dispose();
+    }
+  });
+
+  it('aborting one batched request leaves the others intact', async () => {
+    const batched = await loadCaptioner(dir, { provider: 'cpu', threads: 1, batch: { maxBatch: 4 } });
+    try {
+      const ac = new AbortController();
+      const opts = { temperature: 0, maxNewTokens: 24 };
+      const victim = (async () => {
+        let n = 0;
+        for await (const ch of batched.captionStream({ samples: readWav16k(CLIPS[1]), sampleRate: 16000 }, { ...opts, signal: ac.signal })) {
+          if (ch.type === 'token' && ++n === 3) ac.abort();
+        }
+      })();
+      const others = Promise.all([0, 2].map((i) => batched.caption({ samples: readWav16k(CLIPS[i]), sampleRate: 16000 }, opts)));
+      await expect(victim).rejects.toMatchObject({ code: 'ABORTED' });
+      const got = await others;
+      const want = [await engine.caption({ samples: readWav16k(CLIPS[0]), sampleRate: 16000 }, opts), await engine.caption({ samples: readWav16k(CLIPS[2]), sampleRate: 16000 }, opts)];
+      expect(got.map((r) => r.caption)).toEqual(want.map((r) => r.caption));
+    } finally {
+      await batched.dispose();
+    }
+  });
+});
+
+describe('batch options are validated', () => {
+  it('rejects a bad maxBatch with a typed error', async () => {
+    await expect(loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1, batch: { maxBatch: 0 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
