@@ -11,6 +11,9 @@ import { existsSync } from 'node:fs';
 import { ScriptedChatModel } from './scripted-llm';
 import { makeTextVideo, NOISE, OCR_TEXT, SPEECH, SPEECH_TEXT } from './media';
 
+const MUSIC = join(packageRoot(), 'test', 'media', 'cache', 'lena', 'lena.mp3'); // npm audio-lena
+const SFX = '/usr/share/sounds/freedesktop/stereo/camera-shutter.oga'; // Debian sound-theme-freedesktop
+
 const SCRIPT = [
   '{"tool":"asr","question":"What words are spoken?"}',
   '{"tool":"ocr","question":"What text is on screen?"}',
@@ -45,6 +48,8 @@ beforeAll(async () => {
       { id: 'speech', path: 'speech.wav' },
       { id: 'video', path: video },
       { id: 'noise', path: 'noise.wav' },
+      { id: 'music', path: MUSIC },
+      { id: 'sfx', path: SFX },
       { id: 'missing', path: 'nope.wav' },
       { id: 'corrupt', path: 'corrupt.wav' },
     ].map((o) => JSON.stringify(o)).join('\n') + '\n',
@@ -63,10 +68,10 @@ describe('detect batch on real clips', () => {
     const stream = { write: (s: string) => progress.push(s) } as unknown as NodeJS.WritableStream;
     const clips = loadClips(join(dir, 'clips.jsonl'));
     const s1 = await runBatch({ clips, output: out, llm: llm(), toolbox: tb, workers: 2, seed: 3, progress: stream, rounds: 5 });
-    expect(s1).toMatchObject({ total: 5, skipped: 0, ok: 3, errors: 2 });
-    expect(progress.join('')).toMatch(/5\/5 clips, 2 errors, [0-9.]+ clips\/min, ETA/);
+    expect(s1).toMatchObject({ total: 7, skipped: 0, ok: 5, errors: 2 });
+    expect(progress.join('')).toMatch(/7\/7 clips, 2 errors, [0-9.]+ clips\/min, ETA/);
     const byId = Object.fromEntries(lines(out).map((l) => [l.id, l]));
-    expect(Object.keys(byId).sort()).toEqual(['corrupt', 'missing', 'noise', 'speech', 'video']);
+    expect(Object.keys(byId).sort()).toEqual(['corrupt', 'missing', 'music', 'noise', 'sfx', 'speech', 'video']);
 
     const speech = byId.speech;
     expect(speech.status).toBe('ok');
@@ -91,6 +96,13 @@ describe('detect batch on real clips', () => {
     expect(vad.data.totals.speech).toBeLessThan(1);
     expect(vad.data.totals.noise).toBeGreaterThan(1); // alsa Noise.wav
     expect(speech.omni_detective_trajectory.find((r) => r.tool === 'vad')!.data.totals.speech).toBeGreaterThan(1);
+    // music (a song: sung vocals read as speech) and a sound effect
+    const music = byId.music.omni_detective_trajectory.find((r) => r.tool === 'vad')!.data.totals;
+    expect(music.speech + music.music).toBeGreaterThan(11);
+    expect(byId.music.caption).toMatch(/LUFS/);
+    const sfx = byId.sfx.omni_detective_trajectory.find((r) => r.tool === 'vad')!.data.totals;
+    expect(sfx.noise).toBeGreaterThan(0.3);
+    expect(sfx.music).toBe(0);
 
     expect(byId.missing).toMatchObject({ status: 'error', error: { code: 'MEDIA_NOT_FOUND' } });
     expect(byId.corrupt.status).toBe('error');
@@ -101,11 +113,11 @@ describe('detect batch on real clips', () => {
     const kept = before.filter((l) => JSON.parse(l).id !== 'noise');
     writeFileSync(out, kept.join('\n') + '\n' + before.find((l) => JSON.parse(l).id === 'noise')!.slice(0, 80));
     const s2 = await runBatch({ clips, output: out, llm: llm(), toolbox: tb, workers: 2, seed: 3, rounds: 5 });
-    expect(s2).toMatchObject({ skipped: 4, ok: 1, errors: 0 });
+    expect(s2).toMatchObject({ skipped: 6, ok: 1, errors: 0 });
     // every observation of the redone clip came from the cache
     expect(s2.observerCalls).toEqual({});
     const ids = lines(out).map((l) => l.id).sort();
-    expect(ids).toEqual(['corrupt', 'missing', 'noise', 'speech', 'video']);
+    expect(ids).toEqual(['corrupt', 'missing', 'music', 'noise', 'sfx', 'speech', 'video']);
     await tb.dispose();
   });
 
@@ -117,7 +129,7 @@ describe('detect batch on real clips', () => {
     const tb = toolbox(cache);
     const out2 = join(dir, 'out2.jsonl');
     const s = await runBatch({ clips: loadClips(join(dir, 'clips.jsonl')), output: out2, llm: llm(), toolbox: tb, workers: 1, seed: 3, rounds: 5, promptDir });
-    expect(s.ok).toBe(3);
+    expect(s.ok).toBe(5);
     expect(s.observerCalls).toEqual({});
     const rows = lines(out2).filter((l) => l.status === 'ok');
     const original = lines(out).find((l) => l.id === 'speech')!;
