@@ -5,7 +5,7 @@
  * call for every clip, every blank gets one letter, the judge id is recorded, the cache is reused,
  * and `omnicap cloze eval --judge local` + `cloze score` run end to end.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -84,9 +84,29 @@ describe('cloze judged by the embedded local model', () => {
     expect(rep.overall.correct + rep.overall.notGiven + rep.overall.wrong).toBe(rep.overall.blanks);
   });
 
+  it('CLI: cloze build --llm local runs air-gapped and its quality gates judge every proposal', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cloze-local-build-'));
+    const refs = path.join(dir, 'refs.jsonl');
+    writeFileSync(refs, [
+      { id: 'r1', caption: 'A man speaks calmly in a quiet room while a dog barks twice in the distance and rain falls on a metal roof.', domain: 'vlog', category: 'indoor' },
+      { id: 'r2', caption: 'A woman plays a slow melody on a piano, then a phone rings and she stops playing.', domain: 'music', category: 'live performance' },
+    ].map((o) => JSON.stringify(o)).join('\n') + '\n');
+    const out = path.join(dir, 'bench.jsonl');
+    const r = await cli(['build', '--input', refs, '--output', out, '--llm', 'local', '--seed', '1']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const s = JSON.parse(r.out) as { references: number; built: number; drops: Record<string, number>; inputErrors: unknown[] };
+    expect(s.references).toBe(2);
+    expect(s.inputErrors).toEqual([]);
+    // every reference either became a clip or was dropped by a named gate (a 270M base model mostly fails them)
+    expect(s.built + s.drops.no_blanks_left).toBe(2);
+    const built = existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').filter((l) => l.length > 0) : [];
+    expect(built).toHaveLength(s.built);
+  });
+
   it('CLI: bad judge flags are typed errors', async () => {
     await expect(cli(['eval', '--input', FIX, '--output', '/tmp/x.jsonl', '--judge', 'gpt'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(cli(['eval', '--input', FIX, '--output', '/tmp/x.jsonl', '--judge-gguf', '/nope.gguf'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(cli(['eval', '--input', FIX, '--output', '/tmp/x.jsonl', '--judge', 'local', '--judge-gguf', '/nope.gguf'])).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    await expect(cli(['build', '--input', FIX, '--output', '/tmp/x.jsonl', '--llm', 'gpt'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

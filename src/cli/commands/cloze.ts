@@ -28,8 +28,8 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
     --baseline-input (no-caption run), --permuted-input (option-permuted run) and --second-judge
     (another judge's run) add robustness checks to the JSON and HTML reports.
 
-  omnicap cloze build --input refs.jsonl --output bench.jsonl --llm-url URL --llm-model M [--llm-key K]
-      [--judge-url URL --judge-model M [--judge-key K]] [--max-blanks 8] [--seed S]
+  omnicap cloze build --input refs.jsonl --output bench.jsonl (--llm-url URL --llm-model M [--llm-key K] | --llm local)
+      [--judge-url URL --judge-model M [--judge-key K] | --judge local] [--max-blanks 8] [--seed S]
     Make a benchmark from reference captions ({id, caption, domain?, category?} per line): the LLM
     proposes blanks and distractors; code gates drop bad blanks; prints per-gate drop counts.
 `;
@@ -132,14 +132,28 @@ async function runScore(argv: string[], io: CliIo): Promise<number> {
 }
 
 const buildOptions = {
-  input: { type: 'string' }, output: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-key': { type: 'string' },
-  'judge-url': { type: 'string' }, 'judge-model': { type: 'string' }, 'judge-key': { type: 'string' }, 'max-blanks': { type: 'string' }, seed: { type: 'string' },
+  input: { type: 'string' }, output: { type: 'string' }, llm: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-key': { type: 'string' },
+  judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' }, 'judge-key': { type: 'string' }, 'max-blanks': { type: 'string' }, seed: { type: 'string' },
 } as const;
 
 async function runBuild(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, buildOptions);
-  const llm = new OpenAIChatModel({ baseURL: need(v['llm-url'], 'llm-url'), model: need(v['llm-model'], 'llm-model'), apiKey: v['llm-key'] });
-  const judge = v['judge-url'] !== undefined ? new OpenAIChatModel({ baseURL: v['judge-url'], model: need(v['judge-model'], 'judge-model'), apiKey: v['judge-key'] }) : undefined;
+  let llm: ChatModel;
+  if (v.llm !== undefined) {
+    if (v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}; use --llm-url for an endpoint`);
+    if (v['llm-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm local and --llm-url are exclusive');
+    const { LocalChatModel } = await import('../../llm/local');
+    llm = await LocalChatModel.load();
+  } else {
+    llm = new OpenAIChatModel({ baseURL: need(v['llm-url'], 'llm-url'), model: need(v['llm-model'], 'llm-model'), apiKey: v['llm-key'] });
+  }
+  let judge: ChatModel | undefined;
+  try {
+    judge = v.judge !== undefined || v['judge-url'] !== undefined ? await makeJudge(v) : undefined;
+  } catch (e) {
+    await llm.dispose?.();
+    throw e;
+  }
   try {
     const s = await runClozeBuild({
       input: need(v.input, 'input'), output: need(v.output, 'output'), llm, judge,
@@ -151,8 +165,8 @@ async function runBuild(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${JSON.stringify(s)}\n`);
     return s.inputErrors.length > 0 ? 1 : 0;
   } finally {
-    await llm.dispose();
-    await judge?.dispose();
+    await llm.dispose?.();
+    await judge?.dispose?.();
   }
 }
 
