@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/engine/ort-environment.js
- */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPeerSession, loadTransformersJs, omnicapLoop, peerConfig } from '../../scripts/peer/loops';

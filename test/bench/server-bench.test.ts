@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/engine/ort-environment.js
- */
 import { loadCaptioner } from '../../src/engine';
 import type { Captioner } from '../../src/engine/types';
 import { benchServer } from '../../src/bench/server-bench';

@@ -4,24 +4,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { command } from '../../src/cli/commands/cloze';
+import { cli } from './cli';
 import type { ChatMessage } from '../../src/llm/types';
 import { judgeAgreement, type OkClip } from '../../src/cloze/score';
 import { fakeJudgeAnswer } from './fake-judge';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'cloze', 'bench.jsonl');
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const code = await command.run(argv, { stdout, stderr, signal: new AbortController().signal });
-  return { code, out, err };
-}
 
 describe('cloze end to end through OpenAIChatModel and a loopback judge server', () => {
   let server: Server;

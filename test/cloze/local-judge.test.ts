@@ -8,24 +8,12 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { command } from '../../src/cli/commands/cloze';
+import { cli } from './cli';
 import { runClozeEval } from '../../src/cloze/eval';
 import { judgeAnswerSchema } from '../../src/cloze/judge';
 import { LocalChatModel } from '../../src/llm/local';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'cloze', 'bench.jsonl');
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const code = await command.run(argv, { stdout, stderr, signal: new AbortController().signal });
-  return { code, out, err };
-}
 
 interface Line {
   id: string;

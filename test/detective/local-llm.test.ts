@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/engine/ort-environment.js
- */
 /** End-to-end with the embedded local LLM (Gemma 3 270M GGUF via node-llama-cpp, CPU). */
 import { existsSync } from 'node:fs';
 import { asrObserver, createToolbox, runDetective, signalObserver } from '../../src/detective';

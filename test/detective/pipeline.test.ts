@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/engine/ort-environment.js
- */
 /** The product path on real clips: real decode, real PocketSphinx/Tesseract/Silero VAD, real batch I/O. */
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,4 @@
 /**
- * @jest-environment ./test/engine/ort-environment.js
- */
-/**
  * Speech / music / noise / silence segmentation: the spectral music-vs-noise classifier on synthetic
  * signals and on real recordings (audio-lena music, alsa-utils Noise.wav, freedesktop sound-theme
  * effects), and the VAD observer end to end with Silero on real clips.

@@ -1,6 +1,4 @@
 /**
- * @jest-environment ./test/engine/ort-environment.js
- *
  * Batched decoding (src/engine/batcher.ts) against one-at-a-time decoding on the committed fixtures:
  * the fp32 reference graph ('append' KV layout) and the int8 QMoE/GroupQueryAttention graph ('packed'
  * layout). Every row's logits at every step must match its own unbatched run within 1e-4, through

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/engine/ort-environment.js
- */
 import { loadCaptioner, type CaptionChunk, type CaptionerEngine } from '../../src/engine';
 import { audioTokenCount } from '../../src/engine/prompt';
 import { argmax } from '../../src/engine/sampler';

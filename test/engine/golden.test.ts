@@ -1,6 +1,4 @@
 /**
- * @jest-environment ./test/engine/ort-environment.js
- *
  * The TS engine against Python transformers' Qwen3-Omni thinker on the committed tiny random
  * fixture (models/tiny-random, fp32). Golden values come from scripts/export/golden.py and live in
  * test/fixtures/golden/engine/golden.json with float32 little-endian blobs beside it:

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/server/ort-environment.js
- */
 /** A server whose captioner batches decode steps (`omnicap serve --batch N`): same answers, really batched, SSE and disconnects still per request. */
 import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
 import { decodeAudio } from '../../src/media';

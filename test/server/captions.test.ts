@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/server/ort-environment.js
- */
 /** POST /v1/captions with the real tiny fixture model: every input form, SSE, and bad inputs. */
 import { mkdtempSync, mkdirSync, copyFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/server/ort-environment.js
- */
 /** OpenAI-compatible /v1/chat/completions and /v1/models with the real tiny fixture model. */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

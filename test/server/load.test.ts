@@ -1,7 +1,4 @@
 /**
- * @jest-environment ./test/server/ort-environment.js
- */
-/**
  * Bounded load test on loopback with the real tiny model: 200 POST /v1/captions from 8 clients
  * into concurrency 1 / max queue 4. Only intended 429 QUEUE_FULL answers are allowed besides 200,
  * and the process RSS must grow by less than RSS_BOUND_MIB after a warm-up.

@@ -1,7 +1,4 @@
 /**
- * @jest-environment ./test/server/ort-environment.js
- */
-/**
  * /v1/observers: the built-in captioner observer (real tiny model) plus an ObserverRegistry of
  * real computations (what the Detective engineer plugs in): a visual observer probing the file it
  * is given, an audio observer measuring the samples, a text observer.

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/server/ort-environment.js
- */
 /** Operations: /healthz, /readyz, /metrics, logs, X-Request-Id, API keys, close(), and the serve CLI. */
 import { PassThrough } from 'node:stream';
 import { command as serve } from '../../src/cli/commands/serve';

@@ -1,7 +1,4 @@
 /**
- * @jest-environment ./test/server/ort-environment.js
- */
-/**
  * Queue, timeout, disconnect and shutdown behaviour with the real tiny model. The
  * InstrumentedCaptioner wrapper counts the tokens the real engine yields (to prove generation
  * stopped) and can hold requests at a gate (to fill the queue deterministically).

@@ -4,7 +4,7 @@
  * context) checks them with `instanceof` against the context's constructors and throws
  * "A float32 tensor's data must be type of function Float32Array()". Sharing the main realm's
  * typed-array constructors with the test context removes the mismatch.
- * Use with a docblock at the top of a test file:  @jest-environment ./test/engine/ort-environment.js
+ * It is the default test environment of every suite (jest.config.js).
  */
 'use strict';
 const { TestEnvironment } = require('jest-environment-node');
