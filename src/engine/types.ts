@@ -2,6 +2,7 @@
  * Public types of the captioner engine. The server, the Detective's captioner observer and the
  * CLI all depend on these, never on engine internals.
  */
+import type { BatcherStats } from './batcher';
 export interface SamplingOptions {
   /** 0 means greedy. Default from the model manifest (0.6 for the Captioner). */
   temperature?: number;
@@ -52,6 +53,8 @@ export interface Pcm16k {
 
 export interface Captioner {
   readonly modelId: string;
+  /** Batched-decoding counters when the captioner batches decode steps (engine option `batch`). */
+  readonly batchStats?: Readonly<BatcherStats>;
   caption(audio: Pcm16k, options?: CaptionOptions): Promise<CaptionResult>;
   captionStream(audio: Pcm16k, options?: CaptionOptions): AsyncIterable<CaptionChunk>;
   dispose(): Promise<void>;

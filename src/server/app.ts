@@ -50,9 +50,9 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const options = resolveServerOptions(input);
   const logger = jsonLogger(options.logStream);
   const scheduler = new Scheduler(options.concurrency, options.maxQueue);
-  const metrics = new ServerMetrics(scheduler);
-  const shutdown = new AbortController();
   let model: ModelState = { state: 'loading' };
+  const metrics = new ServerMetrics(scheduler, () => (model.state === 'ready' ? model.captioner.batchStats : undefined));
+  const shutdown = new AbortController();
   let loading: Promise<Captioner> | undefined;
   let closing: Promise<void> | undefined;
   let httpServer: Server | undefined;

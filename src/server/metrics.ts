@@ -1,5 +1,6 @@
 /** Prometheus metrics on a per-server Registry (never prom-client's global default registry). */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BatcherStats } from '../engine/batcher';
 import type { Scheduler } from './scheduler';
 
 export class ServerMetrics {
@@ -10,8 +11,24 @@ export class ServerMetrics {
   readonly errors: Counter<'code'>;
   readonly modelLoaded: Gauge;
 
-  constructor(scheduler: Scheduler) {
+  /** `batchStats` reads the loaded captioner's batching counters (undefined: not loaded or not batching). */
+  constructor(scheduler: Scheduler, batchStats: () => Readonly<BatcherStats> | undefined = () => undefined) {
     const registers = [this.registry];
+    const batchCounter = (name: string, help: string, read: (s: Readonly<BatcherStats>) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const s = batchStats();
+          this.reset();
+          if (s !== undefined) this.inc(read(s));
+        },
+      });
+    };
+    batchCounter('omnicap_batch_steps_total', 'Batched decoder calls (serve --batch)', (s) => s.steps);
+    batchCounter('omnicap_batch_row_steps_total', 'Tokens decoded through batched calls; / steps = mean batch size', (s) => s.rowSteps);
+    batchCounter('omnicap_batch_parked_total', 'Rows parked because they were slow to submit their next token', (s) => s.parked);
     new Gauge({
       name: 'omnicap_queue_depth',
       help: 'Requests waiting for a model slot',

@@ -37,6 +37,10 @@ describe('server with batched decoding', () => {
     expect(got).toEqual([...want, ...want]);
     expect(batched.batchStats!.maxRows).toBeGreaterThan(1);
     expect(batched.batchStats!.rowSteps).toBeGreaterThan(batched.batchStats!.steps);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('omnicap_batch_steps_total')).toBe(batched.batchStats!.steps);
+    expect(value('omnicap_batch_row_steps_total')).toBeGreaterThan(value('omnicap_batch_steps_total'));
   });
 
   it('an SSE client that disconnects mid-stream does not disturb a batched neighbour', async () => {
