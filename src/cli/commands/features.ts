@@ -83,4 +83,4 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const command: CliCommand = { name: 'features', summary: 'Compute Qwen3-Omni log-mel features of an audio file', usage, run };
+export const command: CliCommand = { name: 'features', summary: 'compute Qwen3-Omni log-mel features of an audio file', usage, run };

@@ -104,7 +104,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 
 export const command: CliCommand = {
   name: 'probe',
-  summary: 'Describe media files and their decoded 16 kHz audio (duration, samples, RMS)',
+  summary: 'describe media files and their decoded 16 kHz audio (duration, samples, RMS)',
   usage,
   run,
 };
