@@ -5,6 +5,7 @@
  */
 export * from './errors';
 export { throwIfAborted, abortError, combineSignals } from './util/abort';
+export { prepareResume, resumedIds, JsonlAppender, type ResumeState } from './util/jsonl';
 export * as media from './media';
 export * as features from './features';
 export * as engine from './engine';

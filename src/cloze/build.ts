@@ -5,7 +5,7 @@ import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
 import { LETTERS, normalizeModality, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './format';
 import { judgeClip, sha256 } from './judge';
-import { JsonlAppender, prepareResume } from './jsonl';
+import { JsonlAppender, prepareResume } from '../util/jsonl';
 import { DEFAULT_PROMPT_VERSION, loadClozePrompt, loadJudgePrompt, mulberry32 } from './prompt';
 
 export const BUILD_GATES = ['bad_llm_output', 'answer_not_in_caption', 'overlapping_span', 'duplicate_options', 'not_four_distinct', 'answerable_without_caption', 'passage_unreadable', 'baseline_judge_failed', 'no_blanks_left'] as const;

@@ -5,7 +5,7 @@ import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
 import { parseClip, parseJsonlLines, type ClozeClip } from './format';
 import { judgeClip, type ClozeVariant, type JudgedClip } from './judge';
-import { JsonlAppender, prepareResume } from './jsonl';
+import { JsonlAppender, prepareResume } from '../util/jsonl';
 import { DEFAULT_PROMPT_VERSION, loadJudgePrompt } from './prompt';
 
 export interface ClozeEvalOptions {

@@ -1,7 +1,6 @@
 export * from './format';
 export * from './prompt';
 export * from './judge';
-export * from './jsonl';
 export * from './eval';
 export * from './score';
 export * from './report';

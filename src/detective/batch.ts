@@ -3,7 +3,7 @@ import { toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
 import { runDetective } from './agent';
-import { JsonlAppender, recoverOutput } from './output';
+import { JsonlAppender, prepareResume, resumedIds } from '../util/jsonl';
 import { formatProgress, type ProgressState } from './progress';
 import { loadDetectivePrompts, PROMPT_VERSION } from './prompts';
 import type { DetectiveToolbox } from './toolbox';
@@ -74,9 +74,9 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
 
 export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const started = Date.now();
-  const done = recoverOutput(opts.output);
+  const done = resumedIds(await prepareResume(opts.output));
   const todo = opts.clips.filter((c) => !done.has(c.id));
-  const out = new JsonlAppender(opts.output);
+  const out = await JsonlAppender.open(opts.output);
   const state: ProgressState = { done: 0, errors: 0, total: todo.length, startedAt: started };
   const summary: BatchSummary = { total: opts.clips.length, skipped: opts.clips.length - todo.length, ok: 0, errors: 0, seconds: 0, observerCalls: {} };
   const before = opts.toolbox.calls();
@@ -88,7 +88,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       throwIfAborted(opts.signal);
       const clip = todo[next++];
       const line = await detectClip(clip, opts.llm, opts.toolbox, opts);
-      out.append(line);
+      await out.append(line);
       if (line.status === 'ok') summary.ok++;
       else (summary.errors++, state.errors++);
       state.done++;
@@ -99,7 +99,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     const n = Math.max(1, Math.min(opts.workers ?? 1, todo.length || 1));
     await Promise.all(Array.from({ length: n }, worker));
   } finally {
-    out.dispose();
+    await out.dispose();
     opts.progress?.write('\n');
   }
   for (const [k, v] of Object.entries(opts.toolbox.calls())) if (v - (before[k] ?? 0) > 0) summary.observerCalls[k] = v - (before[k] ?? 0);

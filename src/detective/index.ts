@@ -8,7 +8,6 @@ export { integratedLoudness, truePeakDb, kWeightingFilters } from './loudness';
 export { createToolbox, type DetectiveToolbox, type ToolboxOptions, type PreparedClip } from './toolbox';
 export { ObservationCache, observationKey, hashFile } from './cache';
 export { loadClips } from './inputs';
-export { recoverOutput, JsonlAppender } from './output';
 export { runBatch, detectClip, type BatchOptions, type BatchSummary } from './batch';
 export { formatProgress } from './progress';
 export * from './observers';

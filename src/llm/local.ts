@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { OmnicapError } from '../errors';
@@ -67,7 +67,9 @@ export class LocalChatModel implements ChatModel {
       moduleEntry: join(packageRoot(), 'node_modules', 'node-llama-cpp', 'dist', 'index.js'),
       modelPath,
       contextSize: options.contextSize ?? 4096,
-      threads: options.threads ?? 2,
+      // llama.cpp threads spin while they wait: oversubscribing cores (several models or jobs on one
+      // machine) slows every one of them down many times, so default to half the cores
+      threads: options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
       jsonSchema: options.jsonSchema,
     };
     this.child = spawn(process.execPath, [workerFile()], {

@@ -36,7 +36,7 @@ describe('cloze judged by the embedded local model', () => {
 
   it('library: every clip judged in one grammar-constrained call, then served from the cache', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cloze-local-'));
-    const judge = await LocalChatModel.load({ threads: 2 });
+    const judge = await LocalChatModel.load();
     try {
       const opts = { input: FIX, judge, cacheDir: path.join(dir, 'cache'), concurrency: 1 };
       const s1 = await runClozeEval({ ...opts, output: path.join(dir, 'a.jsonl') });

@@ -1,4 +1,8 @@
-/** Append-only, crash-safe JSONL output: whole lines + fsync; truncated trailing lines dropped on resume. */
+/**
+ * Append-only, crash-safe JSONL output shared by every batch job (omnicap detect, cloze eval/build):
+ * each record is one write of a whole line followed by fsync; on resume a trailing line without
+ * '\n' (a crash mid-write) is cut off and unparsable complete lines are not counted as done.
+ */
 import { open, readFile, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
@@ -60,4 +64,14 @@ export class JsonlAppender {
     await this.chain;
     await this.fh.close();
   }
+}
+
+/** The string `id`s of resumed lines (records without one are ignored). */
+export function resumedIds(state: ResumeState): Set<string> {
+  const ids = new Set<string>();
+  for (const l of state.lines) {
+    const id = typeof l === 'object' && l !== null ? (l as { id?: unknown }).id : undefined;
+    if (typeof id === 'string') ids.add(id);
+  }
+  return ids;
 }
