@@ -23,6 +23,7 @@ Options:
   --rounds N            maximum observation rounds per clip (default 10)
   --seed N              seed for every LLM call (default 0)
   --llm local           the embedded local GGUF model via node-llama-cpp (default)
+  --llm-threads N       CPU threads of the local model (default: half the cores)
   --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
   --llm-model NAME      model name at --llm-url
   --llm-api-key KEY     bearer token (default $OMNICAP_LLM_API_KEY)
@@ -42,6 +43,7 @@ const options = {
   rounds: { type: 'string' },
   seed: { type: 'string' },
   llm: { type: 'string' },
+  'llm-threads': { type: 'string' },
   'llm-url': { type: 'string' },
   'llm-model': { type: 'string' },
   'llm-api-key': { type: 'string' },
@@ -63,7 +65,8 @@ async function makeLlm(v: ReturnType<typeof parseCommandArgs<typeof options>>['v
   }
   if (v.llm !== undefined && v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}`);
   const { LocalChatModel, detectiveActionSchema } = await import('../../llm/local');
-  return LocalChatModel.load({ jsonSchema: detectiveActionSchema(toolNames) });
+  const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
+  return LocalChatModel.load({ jsonSchema: detectiveActionSchema(toolNames), threads });
 }
 
 export const command: CliCommand = {
