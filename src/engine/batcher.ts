@@ -155,6 +155,7 @@ export class DecodeBatcher {
       this.kv.clear();
       this.dirty = false;
     }
+    this.schedule(); // the rows still waiting may now be complete, or a queued row may take the slot
   }
 
   /** Free the batch cache; pending steps are rejected. */

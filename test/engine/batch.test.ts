@@ -103,6 +103,14 @@ describe.each([
     b.dispose();
   });
 
+  it('maxBatch 1: a waiting row starts as soon as the running one finishes', async () => {
+    const b = newBatcher(1);
+    const worst = await Promise.all([drive(b, 0, { to: 6 }), drive(b, 1)]);
+    for (const w of worst) expect(w).toBeLessThan(TOL);
+    expect(b.stats.maxRows).toBe(1);
+    b.dispose();
+  });
+
   it('a row slow to submit is parked and rejoins without changing anyone\'s logits', async () => {
     const b = newBatcher(4, 2);
     const worst = await Promise.all([drive(b, 0), drive(b, 1, { delayAt: 4, delayMs: 40 }), drive(b, 2)]);
