@@ -1,4 +1,5 @@
 /** Signal analysis of decoded mono audio, written in TypeScript (no model): the "signal" observer. */
+import { types } from 'node:util';
 import { invalidParameterError } from '../errors';
 import { integratedLoudness, truePeakDb } from './loudness';
 
@@ -110,7 +111,7 @@ export function estimateTempo(samples: Float32Array, fs: number): { bpm: number 
 }
 
 export function analyzeSignal(samples: Float32Array, sampleRate: number): SignalReport {
-  if (!(samples instanceof Float32Array)) throw invalidParameterError('samples', 'a Float32Array', samples);
+  if (!types.isFloat32Array(samples)) throw invalidParameterError('samples', 'a Float32Array', samples);
   if (!Number.isInteger(sampleRate) || sampleRate < 8000) throw invalidParameterError('sampleRate', 'an integer >= 8000', sampleRate);
   let peak = 0, clipped = 0;
   for (let i = 0; i < samples.length; i++) {

@@ -8,6 +8,7 @@
  * otherwise "noise" (broadband or impulsive sound). Thresholds were calibrated on real recordings
  * (audio-lena music, alsa-utils Noise.wav, freedesktop sound-theme effects); see test/detective/sound-class.test.ts.
  */
+import { types } from 'node:util';
 import { RealPowerFft } from '../features/fft';
 import { invalidParameterError } from '../errors';
 
@@ -47,7 +48,7 @@ function peaks(p: Float64Array, med: number): Set<number> {
 
 /** Spectral descriptors of 16 kHz mono samples [start, end). */
 export function soundFeatures(samples: Float32Array, start = 0, end = samples.length): SoundFeatures {
-  if (!ArrayBuffer.isView(samples) || !(samples instanceof Float32Array)) throw invalidParameterError('samples', 'a Float32Array of 16 kHz samples', samples);
+  if (!types.isFloat32Array(samples)) throw invalidParameterError('samples', 'a Float32Array of 16 kHz samples', samples);
   const fft = new RealPowerFft(N_FFT);
   const win = new Float64Array(N_FFT);
   for (let i = 0; i < N_FFT; i++) win[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / N_FFT);
