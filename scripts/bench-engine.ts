@@ -2,37 +2,16 @@
  * Engine benchmark: prefill ms, decode ms/token, tokens/s, and the engine's per-step overhead
  * versus a bare `session.run` loop over the same embed + decoder sessions.
  *
- *   npm run build:ts && npm run bench:engine -- [--model DIR] [--audio WAV] [--tokens N] [--reps R] [--threads T]
+ *   npm run build:ts && npm run bench:engine -- [--model DIR] [--audio FILE] [--tokens N] [--reps R] [--threads T]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadCaptioner, type CaptionerEngine } from '../src/engine';
+import { decodeAudio } from '../src/media';
 import { argmax } from '../src/engine/sampler';
 import { ort, tensorToFloat32, type OrtTensor } from '../src/engine/ort';
 import { defaultModelDir } from '../src/util/paths';
 
 const DEFAULT_AUDIO = '/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav';
-
-/** 16-bit PCM mono 16 kHz WAV reader (the pocketsphinx test clips), to keep the bench self-contained. */
-function readWav16k(path: string): Float32Array {
-  const buf = readFileSync(path);
-  let off = 12;
-  let fmt: { channels: number; rate: number; bits: number } | undefined;
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    const size = buf.readUInt32LE(off + 4);
-    if (id === 'fmt ') fmt = { channels: buf.readUInt16LE(off + 10), rate: buf.readUInt32LE(off + 12), bits: buf.readUInt16LE(off + 22) };
-    if (id === 'data') {
-      if (fmt === undefined || fmt.channels !== 1 || fmt.rate !== 16000 || fmt.bits !== 16) throw new Error(`${path}: need 16 kHz mono 16-bit PCM`);
-      const n = Math.floor(size / 2);
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = buf.readInt16LE(off + 8 + 2 * i) / 32768;
-      return out;
-    }
-    off += 8 + size + (size & 1);
-  }
-  throw new Error(`${path}: no data chunk`);
-}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -112,7 +91,7 @@ async function main(): Promise<void> {
   const audioPath = values.audio ?? DEFAULT_AUDIO;
   const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads });
   try {
-    const samples = readWav16k(audioPath);
+    const { samples } = await decodeAudio(audioPath); // any format; the default clip takes the WAV fast path
     let t = performance.now();
     const mel = await engine.features(samples);
     const featuresMs = performance.now() - t;
