@@ -53,8 +53,7 @@ export function soundFeatures(samples: Float32Array, start = 0, end = samples.le
   const win = new Float64Array(N_FFT);
   for (let i = 0; i < N_FFT; i++) win[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / N_FFT);
   const frame = new Float64Array(N_FFT);
-  let prev = new Float64Array(fft.bins);
-  let cur = new Float64Array(fft.bins);
+  const cur = new Float64Array(fft.bins);
   let prevPeaks: Set<number> | undefined;
   const flat: number[] = [];
   const stable: number[] = [];
@@ -84,7 +83,6 @@ export function soundFeatures(samples: Float32Array, start = 0, end = samples.le
       stable.push(Math.min(1, e / sum));
     }
     prevPeaks = pk;
-    [prev, cur] = [cur, prev];
   }
   return { flatness: median(flat), tonalStability: stable.length ? median(stable) : 0, frames: flat.length };
 }
