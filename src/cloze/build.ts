@@ -6,7 +6,7 @@ import { throwIfAborted } from '../util/abort';
 import { LETTERS, normalizeModality, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './format';
 import { judgeClip, sha256 } from './judge';
 import { JsonlAppender, prepareResume } from '../util/jsonl';
-import { DEFAULT_PROMPT_VERSION, loadClozePrompt, loadJudgePrompt, mulberry32 } from './prompt';
+import { DEFAULT_PROMPT_VERSION, blankSentence, loadClozePrompt, loadJudgePrompt, mulberry32, type JudgeTemplates } from './prompt';
 
 export const BUILD_GATES = ['bad_llm_output', 'answer_not_in_caption', 'overlapping_span', 'duplicate_options', 'not_four_distinct', 'answerable_without_caption', 'passage_unreadable', 'baseline_judge_failed', 'no_blanks_left'] as const;
 export type BuildGate = (typeof BUILD_GATES)[number];
@@ -119,11 +119,34 @@ export async function runClozeBuild(o: ClozeBuildOptions): Promise<ClozeBuildSum
   return { references: refs.length, built, skipped: refs.filter((r) => done.has(r.id)).length, blanksKept, drops, inputErrors };
 }
 
-interface Ctx extends ClozeBuildOptions { blanksPrompt: string; distractorPrompt: string; judgeTemplate: string; version: string; maxBlanks: number; notGiven: string; drops: Record<BuildGate, number> }
+interface Ctx extends ClozeBuildOptions { blanksPrompt: string; distractorPrompt: string; judgeTemplate: JudgeTemplates; version: string; maxBlanks: number; notGiven: string; drops: Record<BuildGate, number> }
 
-async function ask(llm: ChatModel, prompt: string, signal: AbortSignal | undefined, seed: number | undefined): Promise<Record<string, unknown> | undefined> {
+/** Grammar of the span proposal: spans with a category and one of the three modalities. */
+export function blanksSchema(max: number): object {
+  return {
+    type: 'object',
+    properties: {
+      blanks: {
+        type: 'array',
+        maxItems: max,
+        items: { type: 'object', properties: { span: { type: 'string' }, category: { type: 'string' }, modality: { type: 'string', enum: ['audio', 'visual', 'audio-visual'] } }, required: ['span', 'category', 'modality'], additionalProperties: false },
+      },
+    },
+    required: ['blanks'],
+    additionalProperties: false,
+  };
+}
+
+export const DISTRACTORS_SCHEMA = {
+  type: 'object',
+  properties: { distractors: { type: 'array', items: { type: 'string' }, minItems: 3, maxItems: 3 } },
+  required: ['distractors'],
+  additionalProperties: false,
+} as const;
+
+async function ask(llm: ChatModel, prompt: string, signal: AbortSignal | undefined, seed: number | undefined, jsonSchema: object): Promise<Record<string, unknown> | undefined> {
   try {
-    return jsonObject((await llm.chat([{ role: 'user', content: prompt }], { json: true, temperature: 0, seed, signal })).text);
+    return jsonObject((await llm.chat([{ role: 'user', content: prompt }], { json: true, jsonSchema, temperature: 0, seed, maxTokens: 512, signal })).text);
   } catch (e) {
     const err = toOmnicapError(e, 'UPSTREAM_ERROR');
     if (err.code === 'ABORTED') throw err;
@@ -132,7 +155,7 @@ async function ask(llm: ChatModel, prompt: string, signal: AbortSignal | undefin
 }
 
 async function buildOne(ref: { id: string; caption: string; domain: string; category: string }, c: Ctx): Promise<ClozeClip | undefined> {
-  const proposal = await ask(c.llm, c.blanksPrompt.replace('{{max}}', String(c.maxBlanks)).replace('{{caption}}', ref.caption), c.signal, c.seed);
+  const proposal = await ask(c.llm, c.blanksPrompt.replace('{{max}}', String(c.maxBlanks)).replace('{{caption}}', () => ref.caption), c.signal, c.seed, blanksSchema(c.maxBlanks));
   if (proposal === undefined || !Array.isArray(proposal.blanks)) {
     c.drops.bad_llm_output++;
     return undefined;
@@ -151,9 +174,13 @@ async function buildOne(ref: { id: string; caption: string; domain: string; cate
   if (cands.length === 0) { c.drops.no_blanks_left++; return undefined; }
   const tmpIds = cands.map((_, i) => String(i + 1));
   const passage0 = renderPassage(ref.caption, cands, tmpIds);
-  const dist = await ask(c.llm, c.distractorPrompt.replace('{{passage}}', passage0).replace('{{answers}}', cands.map((x, i) => `${tmpIds[i]}: ${x.text}`).join('\n')), c.signal, c.seed);
-  const dmap = dist !== undefined && typeof dist.distractors === 'object' && dist.distractors !== null ? (dist.distractors as Record<string, unknown>) : undefined;
-  if (dmap === undefined) { c.drops.bad_llm_output += cands.length; c.drops.no_blanks_left++; return undefined; }
+  // distractors one blank at a time, from the blank's own sentence
+  const dmap: Record<string, unknown> = {};
+  for (let i = 0; i < cands.length; i++) {
+    const prompt = c.distractorPrompt.replace('{{sentence}}', () => blankSentence(passage0, tmpIds[i])).replace('{{answer}}', () => cands[i].text);
+    const dist = await ask(c.llm, prompt, c.signal, c.seed, DISTRACTORS_SCHEMA);
+    if (dist !== undefined) dmap[tmpIds[i]] = dist.distractors;
+  }
   const rnd = mulberry32((c.seed ?? 0) ^ parseInt(sha256(ref.id).slice(0, 8), 16));
   let kept: Array<{ cand: Candidate & { text: string }; blank: ClozeBlank }> = [];
   cands.forEach((cand, i) => {

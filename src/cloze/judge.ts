@@ -6,7 +6,7 @@ import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
 import type { ClozeClip, Letter, Modality } from './format';
-import { parseJudgeAnswers, permuteBlank, renderJudgePrompt } from './prompt';
+import { LETTER_SCHEMA, evidenceInCaption, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem, type JudgeTemplates } from './prompt';
 
 export type ClozeVariant = 'caption' | 'baseline' | 'permuted';
 
@@ -17,6 +17,10 @@ export interface JudgedBlank {
   predicted: Letter;
   modality: Modality;
   category?: string;
+  /** The caption words the judge quoted for its choice. */
+  evidence?: string;
+  /** The judge's letter, when its evidence was not in the caption and the blank counted as E. */
+  ungroundedChoice?: Letter;
 }
 
 interface JudgedBase {
@@ -37,30 +41,17 @@ export type JudgedClip =
 
 export interface JudgeClipOptions {
   judge: ChatModel;
-  template: string;
+  template: JudgeTemplates;
   promptVersion: string;
   variant?: ClozeVariant;
   /** Required for variant 'permuted'. */
   permuteSeed?: number;
   temperature?: number;
   seed?: number;
-  /** Re-asks after an invalid answer (default 2). */
+  /** Re-asks per blank after an invalid answer (default 2). */
   maxReasks?: number;
   cacheDir?: string;
   signal?: AbortSignal;
-}
-
-/** JSON schema of a judge reply for these blanks: {"answers": {"<id>": "A".."E", ...}} with every id required. */
-export function judgeAnswerSchema(blankIds: string[]): object {
-  const letter = { enum: ['A', 'B', 'C', 'D', 'E'] };
-  return {
-    type: 'object',
-    properties: {
-      answers: { type: 'object', properties: Object.fromEntries(blankIds.map((id) => [id, letter])), required: blankIds, additionalProperties: false },
-    },
-    required: ['answers'],
-    additionalProperties: false,
-  };
 }
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -113,33 +104,54 @@ export async function judgeClip(clip: ClozeClip, options: JudgeClipOptions): Pro
     const hit = await readCache(options.cacheDir, key);
     if (hit !== undefined && clip.blanks.every((b) => b.id in hit)) return toResult(hit, 0, true);
   }
-  const prompt = renderJudgePrompt(options.template, caption, clip.passage, clip.blanks.map((b, i) => ({ id: b.id, options: perms[i].options })));
-  const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
-  const ids = clip.blanks.map((b) => b.id);
+  // one blank per call, each reply one letter under a grammar: a small judge cannot copy an answer
+  // pattern across blanks. The system message (instructions + caption) is the same for every blank
+  // of the clip, so a stateful backend evaluates it once.
+  const system = renderJudgeSystem(options.template, caption);
+  const conversation = `cloze-judge:${clip.id}:${captionHash}`;
   const maxReasks = options.maxReasks ?? 2;
-  let reason = '';
+  const answers: Record<string, Letter> = {};
+  const notes: Record<string, { evidence?: string; ungroundedChoice?: Letter }> = {};
   let calls = 0;
-  for (let round = 0; round <= maxReasks; round++) {
-    throwIfAborted(options.signal);
-    let text: string;
-    try {
-      calls++;
-      const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: judgeAnswerSchema(ids), signal: options.signal };
-      if (options.seed !== undefined) chatOpts.seed = options.seed;
-      text = (await options.judge.chat(messages, chatOpts)).text;
-    } catch (e) {
-      const err = toOmnicapError(e, 'UPSTREAM_ERROR');
-      if (err.code === 'ABORTED' || options.signal?.aborted === true) throw err;
-      return { ...base(calls, false), status: 'failed', reason: `judge call failed: ${err.code}: ${err.message}`, blankCount: clip.blanks.length };
+  for (let i = 0; i < clip.blanks.length; i++) {
+    const blank = clip.blanks[i];
+    const messages: ChatMessage[] = [
+      { role: 'system', content: system },
+      { role: 'user', content: renderBlankQuestion(options.template, clip.passage, { id: blank.id, options: perms[i].options }) },
+    ];
+    let reason = '';
+    for (let round = 0; round <= maxReasks && answers[blank.id] === undefined; round++) {
+      throwIfAborted(options.signal);
+      let text: string;
+      try {
+        calls++;
+        const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: LETTER_SCHEMA, maxTokens: 96, conversation, signal: options.signal };
+        if (options.seed !== undefined) chatOpts.seed = options.seed;
+        text = (await options.judge.chat(messages, chatOpts)).text;
+      } catch (e) {
+        const err = toOmnicapError(e, 'UPSTREAM_ERROR');
+        if (err.code === 'ABORTED' || options.signal?.aborted === true) throw err;
+        return { ...base(calls, false), status: 'failed', reason: `judge call failed: ${err.code}: ${err.message}`, blankCount: clip.blanks.length };
+      }
+      const parsed = parseLetter(text);
+      // evidence-grounded: a letter whose quoted evidence is not in the caption means "not given"
+      if (parsed.ok) {
+        const grounded = parsed.evidence === undefined || parsed.letter === 'E' || evidenceInCaption(parsed.evidence, caption);
+        answers[blank.id] = grounded ? parsed.letter : 'E';
+        notes[blank.id] = parsed.evidence === undefined ? {} : { evidence: parsed.evidence };
+        if (!grounded) notes[blank.id].ungroundedChoice = parsed.letter;
+      }
+      else {
+        reason = parsed.reason;
+        messages.push({ role: 'assistant', content: text }, { role: 'user', content: `Your reply was invalid: ${parsed.reason}. Reply with only {"answer": "<one letter A-E>"}.` });
+      }
     }
-    const parsed = parseJudgeAnswers(text, ids);
-    if (parsed.ok) {
-      if (options.cacheDir !== undefined) await writeCache(options.cacheDir, key, parsed.answers);
-      return toResult(parsed.answers, calls, false);
+    if (answers[blank.id] === undefined) {
+      return { ...base(calls, false), status: 'failed', reason: `invalid judge answer for blank ${blank.id} after ${maxReasks + 1} calls: ${reason}`, blankCount: clip.blanks.length };
     }
-    reason = parsed.reason;
-    messages.push({ role: 'assistant', content: text });
-    messages.push({ role: 'user', content: `Your reply was invalid: ${parsed.reason}. Reply again with only {"answers": {...}} giving exactly one letter A-E for each of the blanks ${ids.join(', ')}.` });
   }
-  return { ...base(calls, false), status: 'failed', reason: `invalid judge answer after ${calls} calls: ${reason}`, blankCount: clip.blanks.length };
+  if (options.cacheDir !== undefined) await writeCache(options.cacheDir, key, answers);
+  const judged = toResult(answers, calls, false);
+  if (judged.status === 'ok') for (const b of judged.blanks) Object.assign(b, notes[b.id]);
+  return judged;
 }

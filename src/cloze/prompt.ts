@@ -4,7 +4,7 @@ import path from 'node:path';
 import { OmnicapError } from '../errors';
 import { LETTERS, isLetter, type ClozeBlank, type Letter } from './format';
 
-export const DEFAULT_PROMPT_VERSION = 'v1';
+export const DEFAULT_PROMPT_VERSION = 'v2';
 
 /** Find the repository's prompts/cloze directory by walking up from this file (works from src/ and dist/). */
 export function defaultPromptsDir(): string {
@@ -26,8 +26,14 @@ export function loadClozePrompt(name: string, version: string = DEFAULT_PROMPT_V
   return readFileSync(file, 'utf8');
 }
 
-export function loadJudgePrompt(version: string = DEFAULT_PROMPT_VERSION, promptsDir?: string): string {
-  return loadClozePrompt('judge', version, promptsDir);
+/** The judge's two templates: the system part (instructions + caption) and one blank's question. */
+export interface JudgeTemplates {
+  system: string;
+  blank: string;
+}
+
+export function loadJudgePrompt(version: string = DEFAULT_PROMPT_VERSION, promptsDir?: string): JudgeTemplates {
+  return { system: loadClozePrompt('judge', version, promptsDir), blank: loadClozePrompt('judge-blank', version, promptsDir) };
 }
 
 export interface PromptBlank {
@@ -35,13 +41,84 @@ export interface PromptBlank {
   options: Record<Letter, string>;
 }
 
-export function renderJudgePrompt(template: string, caption: string, passage: string, blanks: PromptBlank[]): string {
-  const blankText = blanks
-    .map((b) => [`[BLANK_${b.id}]`, ...LETTERS.map((l) => `  ${l}) ${b.options[l]}`)].join('\n'))
-    .join('\n');
-  const example = `{${blanks.map((b, i) => `"${b.id}": "${LETTERS[i % 5]}"`).join(', ')}}`;
-  const vars: Record<string, string> = { caption: caption.trim() === '' ? '(empty caption)' : caption.trim(), passage, blanks: blankText, example };
-  return template.replace(/\{\{(caption|passage|blanks|example)\}\}/g, (_m, k: string) => vars[k]);
+/** The judge's system message: the instructions and the caption (shared by every blank of a clip). */
+export function renderJudgeSystem(t: JudgeTemplates, caption: string): string {
+  return t.system.replace('{{caption}}', () => (caption.trim() === '' ? '(empty caption)' : caption.trim())).trimEnd();
+}
+
+/**
+ * The sentence of the passage that holds blank `id`, with that blank as "____" and any other
+ * blank in it as "[...]".
+ */
+export function blankSentence(passage: string, id: string): string {
+  const marker = `[BLANK_${id}]`;
+  const at = passage.indexOf(marker);
+  if (at < 0) return passage;
+  const boundary = /[.!?](?=\s)/g;
+  let start = 0;
+  let end = passage.length;
+  for (const m of passage.matchAll(boundary)) {
+    const i = (m.index ?? 0) + 1;
+    if (i <= at) start = i;
+    else if (i > at + marker.length) {
+      end = i;
+      break;
+    }
+  }
+  return passage.slice(start, end).trim().replace(marker, '____').replace(/\[BLANK_[A-Za-z0-9-]+\]/g, '[...]');
+}
+
+/** One blank's question: its sentence and the five options. */
+export function renderBlankQuestion(t: JudgeTemplates, passage: string, blank: PromptBlank): string {
+  const options = LETTERS.map((l) => `${l}) ${blank.options[l]}`).join('\n');
+  return t.blank.replace('{{sentence}}', () => blankSentence(passage, blank.id)).replace('{{options}}', () => options).trimEnd();
+}
+
+/** JSON schema of one blank's reply: the caption words that give the answer, then one letter A-E. */
+export const LETTER_SCHEMA = {
+  type: 'object',
+  properties: { evidence: { type: 'string' }, answer: { type: 'string', enum: [...LETTERS] } },
+  required: ['evidence', 'answer'],
+  additionalProperties: false,
+} as const;
+
+export type LetterParse = { ok: true; letter: Letter; evidence?: string } | { ok: false; reason: string };
+
+/** Parse one blank's reply: {"evidence": "...", "answer": "B"}, {"answer": "B"}, "B", "B) text" or "B: text". */
+export function parseLetter(text: string): LetterParse {
+  const t = text.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+  let v: unknown = t;
+  let evidence: string | undefined;
+  if (t.startsWith('{')) {
+    try {
+      const o = JSON.parse(t) as Record<string, unknown>;
+      v = o.answer;
+      if (typeof o.evidence === 'string') evidence = o.evidence;
+    } catch {
+      return { ok: false, reason: 'the reply is not valid JSON' };
+    }
+  }
+  const m = typeof v === 'string' ? /^\s*\(?([A-Ea-e])\)?(?:\s*[:.)-].*)?\s*$/s.exec(v) : null;
+  if (m === null) return { ok: false, reason: `the answer must be one letter A-E but is ${JSON.stringify(v)}` };
+  const r: LetterParse = { ok: true, letter: m[1].toUpperCase() as Letter };
+  if (evidence !== undefined) r.evidence = evidence;
+  return r;
+}
+
+const NO_EVIDENCE = /^(?:none|n\/?a|nothing|not given|not mentioned|no evidence|-)?[.!]?$/i;
+
+/**
+ * Whether the judge's evidence is really in the caption: at least half of its words (3+ letters)
+ * occur in the caption. "none" or an empty quote is no evidence.
+ */
+export function evidenceInCaption(evidence: string, caption: string): boolean {
+  const e = evidence.trim();
+  if (NO_EVIDENCE.test(e)) return false;
+  const norm = (s: string): string[] => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const capWords = new Set(norm(caption));
+  const ev = norm(e).filter((w) => w.length >= 3);
+  if (ev.length === 0) return norm(e).some((w) => capWords.has(w));
+  return ev.filter((w) => capWords.has(w)).length / ev.length >= 0.5;
 }
 
 export type AnswerParse = { ok: true; answers: Record<string, Letter> } | { ok: false; reason: string };

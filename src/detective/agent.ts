@@ -1,25 +1,46 @@
 /**
  * The Omni-Detective agent loop. The detective LLM cannot perceive the clip: each round it asks
- * one observer one question (validated JSON), then a separate synthesis call writes the caption
- * from the recorded observations only.
+ * one observer one question (grammar-constrained JSON naming only observers that fit the clip and
+ * can still add something), the observer's answer is capped to a token budget and appended to the
+ * same conversation, and a final turn of that conversation writes the caption. The caption is
+ * checked (echo, grounding, repetition, transcript); a failed check gives `degraded` with the
+ * reason and the deterministic template caption, never a silent `ok`.
  */
 import { invalidParameterError, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel, ChatResult } from '../llm/types';
+import type { ObserverInfo } from '../server/observers';
 import { throwIfAborted } from '../util/abort';
+import { checkCaption } from './checks';
 import { parseAction } from './parse';
 import { loadDetectivePrompts, promptRecords, renderPrompt, type DetectivePrompts } from './prompts';
+import { describeClip, templateCaption, trajectoryTranscript, type ClipFacts } from './template';
 import type { DetectiveClip, DetectiveOptions, DetectiveResult, DetectiveRound, DetectiveUsage, ObserverToolbox } from './types';
 
 export const DEFAULT_ROUNDS = 10;
+/** Characters per token assumed when budgeting text against the context (English prose ~4). */
+const CHARS_PER_TOKEN = 3.5;
+const ROUND_REPLY_TOKENS = 96;
 
-function describeObservers(tools: ObserverToolbox): string {
-  return tools
-    .list()
-    .map((o) => `- ${o.name} (${o.modality}): ${o.description}`)
-    .join('\n');
+/** Observers that can perceive this clip (no audio observers without audio, no visual ones without video). */
+export function applicableObservers(all: readonly ObserverInfo[], facts?: ClipFacts): ObserverInfo[] {
+  if (facts === undefined) return [...all];
+  return all.filter((o) => (o.modality === 'audio' ? facts.hasAudio : o.modality === 'visual' ? facts.hasVideo : o.modality === 'audio-visual' ? facts.hasAudio || facts.hasVideo : true));
 }
 
-/** The observations block of the synthesis prompt (successful and failed rounds). */
+function describeObservers(list: readonly ObserverInfo[]): string {
+  return list.map((o) => `- ${o.name} (${o.modality}, ${o.answersQuestions === true ? 'answers questions' : 'fixed report'}): ${o.description}`).join('\n');
+}
+
+/** Cut a text to about `tokens` tokens at a word boundary, with a marker saying how much was cut. */
+export function capText(text: string, tokens: number): string {
+  const max = Math.floor(tokens * CHARS_PER_TOKEN);
+  if (text.length <= max) return text;
+  const cut = text.lastIndexOf(' ', max);
+  const head = text.slice(0, cut > max * 0.6 ? cut : max);
+  return `${head} [... truncated: ${text.length - head.length} more characters]`;
+}
+
+/** The observations of a trajectory as text (successful and failed rounds). */
 export function formatObservations(rounds: readonly DetectiveRound[]): string {
   const lines: string[] = [];
   for (const r of rounds) {
@@ -41,9 +62,43 @@ class UsageMeter {
   }
 }
 
+/** JSON schema of one round's reply: a tool among `names` (or "finish") and a question. */
+export function roundSchema(names: readonly string[]): object {
+  return {
+    type: 'object',
+    properties: { tool: { type: 'string', enum: [...names, 'finish'] }, question: { type: 'string' } },
+    required: ['tool', 'question'],
+    additionalProperties: false,
+  };
+}
+
+/** Remove a heading the model may put before the caption ("**Caption:**", "Caption:") and markdown emphasis. */
+export function cleanCaption(text: string): string {
+  return text
+    .trim()
+    .replace(/^(?:#+\s*)?\**\s*caption\s*:?\s*\**\s*:?\s*/i, '')
+    .replace(/\*\*([^*]+)\*\*/g, '$1')
+    .trim();
+}
+
+/** Cut an over-long caption back to its last complete sentence. */
+function lastSentence(text: string): string {
+  const m = /^[\s\S]*[.!?]["')\]]?(?=\s|$)/.exec(text);
+  return m !== null && m[0].length > text.length * 0.5 ? m[0] : text;
+}
+
+const normalize = (q: string): string => q.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+
 export interface RunDetectiveOptions extends DetectiveOptions {
   /** Pre-loaded prompts (default: the current version from prompts/detective). */
   prompts?: DetectivePrompts;
+  /** What the clip holds: observers that cannot perceive it are not offered. */
+  facts?: ClipFacts;
+  /**
+   * Receives each finished round as it happens, so a caller keeps the rounds of a clip that fails
+   * later (the batch writes them into the clip's error line).
+   */
+  onRound?: (round: DetectiveRound) => void;
 }
 
 export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: ObserverToolbox, options: RunDetectiveOptions = {}): Promise<DetectiveResult> {
@@ -51,70 +106,168 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   if (!Number.isInteger(rounds) || rounds < 0 || rounds > 100) throw invalidParameterError('rounds', 'an integer in [0, 100]', rounds);
   const maxReasks = options.maxReasks ?? 2;
   const seed = options.seed ?? 0;
+  const synthesis = options.synthesis ?? 'llm';
+  const maxCaptionTokens = options.maxCaptionTokens ?? 512;
   const { signal } = options;
   const prompts = options.prompts ?? loadDetectivePrompts();
   const started = Date.now();
-  const names = tools.list().map((o) => o.name);
+  const facts: ClipFacts = options.facts ?? { hasAudio: true, hasVideo: true };
+  const offered = applicableObservers(tools.list(), options.facts);
   const meter = new UsageMeter();
-  const chat = async (messages: ChatMessage[], json: boolean, maxTokens: number): Promise<string> =>
-    meter.add(await llm.chat(messages, { json, seed, temperature: options.temperature ?? 0, maxTokens, signal })).text;
+  const conversation = `detective:${clip.id}:${started}:${Math.random().toString(36).slice(2)}`;
+  const chat = async (messages: ChatMessage[], opts: { schema?: object; maxTokens: number }, key = conversation): Promise<ChatResult> =>
+    meter.add(
+      await llm.chat(messages, {
+        json: opts.schema !== undefined,
+        jsonSchema: opts.schema,
+        seed,
+        temperature: options.temperature ?? 0,
+        maxTokens: opts.maxTokens,
+        conversation: key,
+        signal,
+      }),
+    );
+
+  // every observation gets an equal share of the context left after the fixed prompts and the caption
+  const contextTokens = llm.contextTokens ?? 8192;
+  const fixedChars = prompts.agent.text.length + describeObservers(offered).length;
+  const perRound = Math.floor((contextTokens - fixedChars / CHARS_PER_TOKEN - 256) / Math.max(1, rounds)) - ROUND_REPLY_TOKENS - 48;
+  const observationTokens = options.observationTokens ?? Math.max(64, Math.min(1024, perRound));
+
+  const trajectory: DetectiveRound[] = [];
+  const record = (r: DetectiveRound): void => {
+    trajectory.push(r);
+    options.onRound?.(r);
+  };
+  const asked = new Set<string>();
+  const questions = new Set<string>();
+  const askable = (): ObserverInfo[] => offered.filter((o) => o.answersQuestions === true || !asked.has(o.name));
+  const unaskedText = (): string => offered.filter((o) => !asked.has(o.name)).map((o) => o.name).join(', ') || 'none';
+  const degraded: string[] = [];
 
   const messages: ChatMessage[] = [
-    { role: 'system', content: renderPrompt(prompts.agent, { observers: describeObservers(tools), rounds: String(rounds) }) },
-    { role: 'user', content: `Clip ${JSON.stringify(clip.id)}. Round 1 of ${rounds}: ask your first question.` },
+    { role: 'system', content: renderPrompt(prompts.agent, { clip: describeClip(facts), observers: offered.length > 0 ? describeObservers(offered) : '(none: no observer can perceive this clip)', rounds: String(rounds) }) },
   ];
-  const trajectory: DetectiveRound[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    throwIfAborted(signal);
-    const t0 = Date.now();
-    let reply = await chat(messages, true, 256);
-    let parsed = parseAction(reply, names);
-    for (let k = 0; !parsed.ok && k < maxReasks; k++) {
-      messages.push({ role: 'assistant', content: reply }, { role: 'user', content: renderPrompt(prompts.reask, { error: parsed.error, names: names.join(', ') }) });
-      reply = await chat(messages, true, 256);
-      parsed = parseAction(reply, names);
+  // the observation of the last round, sent with the next round's prompt (or with the synthesis turn)
+  let observation: string | undefined = `Clip ${JSON.stringify(clip.id)}.`;
+  const roundPrompt = (round: number): string => {
+    const text = renderPrompt(prompts.round, { observation: observation ?? '', round: String(round), rounds: String(rounds), unasked: unaskedText() });
+    observation = undefined;
+    return text;
+  };
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      throwIfAborted(signal);
+      const t0 = Date.now();
+      const choices = askable();
+      if (choices.length === 0) {
+        record({ round, status: 'finish', reason: 'every observer that can perceive the clip has answered', ms: 0 });
+        break;
+      }
+      const names = choices.map((o) => o.name);
+      const schema = roundSchema(names);
+      messages.push({ role: 'user', content: roundPrompt(round) });
+      let reply = (await chat(messages, { schema, maxTokens: ROUND_REPLY_TOKENS })).text;
+      let parsed = parseAction(reply, names);
+      for (let k = 0; k < maxReasks; k++) {
+        let error: string | undefined;
+        if (!parsed.ok) error = `Your reply was not valid: ${parsed.error}.`;
+        else if (parsed.action.kind === 'observe' && questions.has(`${parsed.action.tool}\u0000${normalize(parsed.action.question)}`)) {
+          error = `You already asked ${parsed.action.tool} that question; its answer is above. Ask another observer or a different question, or finish.`;
+        }
+        if (error === undefined) break;
+        messages.push({ role: 'assistant', content: reply }, { role: 'user', content: renderPrompt(prompts.reask, { error, names: names.join(', ') }) });
+        reply = (await chat(messages, { schema, maxTokens: ROUND_REPLY_TOKENS })).text;
+        parsed = parseAction(reply, names);
+      }
+      messages.push({ role: 'assistant', content: reply });
+      if (!parsed.ok) {
+        record({ round, status: 'invalid_output', raw: reply, error: { code: 'LLM_BAD_OUTPUT', message: parsed.error }, ms: Date.now() - t0 });
+        observation = 'That round failed: the reply was not valid.';
+        continue;
+      }
+      const action = parsed.action;
+      if (action.kind === 'finish') {
+        record({ round, status: 'finish', reason: 'the detective finished', ms: Date.now() - t0 });
+        break;
+      }
+      const key = `${action.tool}\u0000${normalize(action.question)}`;
+      if (questions.has(key)) {
+        record({ round, status: 'invalid_output', raw: reply, error: { code: 'LLM_REPEATED_QUESTION', message: `repeated the question to ${action.tool}` }, ms: Date.now() - t0 });
+        observation = 'That round was wasted on a repeated question.';
+        continue;
+      }
+      questions.add(key);
+      asked.add(action.tool);
+      try {
+        const r = await tools.observe(clip, action.tool, action.question, signal);
+        const rec: DetectiveRound = { round, status: 'ok', tool: action.tool, question: action.question, answer: r.answer, cached: r.cached, ms: Date.now() - t0 };
+        if (r.data !== undefined) rec.data = r.data;
+        record(rec);
+        observation = `Answer from ${action.tool}: ${capText(r.answer, observationTokens)}`;
+      } catch (e) {
+        const err = toOmnicapError(e, 'UPSTREAM_ERROR');
+        if (err.code === 'ABORTED' || err.code === 'TIMEOUT' || signal?.aborted === true) throw err;
+        record({ round, status: 'observer_error', tool: action.tool, question: action.question, error: { code: err.code, message: err.message }, ms: Date.now() - t0 });
+        observation = `Observer ${action.tool} failed (${err.code}): ${capText(err.message, 64)}`;
+      }
     }
-    if (!parsed.ok) {
-      trajectory.push({ round, status: 'invalid_output', raw: reply, error: { code: 'LLM_BAD_OUTPUT', message: parsed.error }, ms: Date.now() - t0 });
-      messages.push({ role: 'assistant', content: reply }, { role: 'user', content: `That round failed. Round ${round + 1} of ${rounds}: reply with valid JSON.` });
-      continue;
-    }
-    const action = parsed.action;
-    if (action.kind === 'finish') {
-      trajectory.push({ round, status: 'finish', ms: Date.now() - t0 });
-      break;
-    }
-    messages.push({ role: 'assistant', content: JSON.stringify({ tool: action.tool, question: action.question }) });
-    let observation: string;
-    try {
-      const r = await tools.observe(clip, action.tool, action.question, signal);
-      const rec: DetectiveRound = { round, status: 'ok', tool: action.tool, question: action.question, answer: r.answer, cached: r.cached, ms: Date.now() - t0 };
-      if (r.data !== undefined) rec.data = r.data;
-      trajectory.push(rec);
-      observation = `Observation from ${action.tool}: ${r.answer}`;
-    } catch (e) {
-      const err = toOmnicapError(e, 'UPSTREAM_ERROR');
-      if (err.code === 'ABORTED' || err.code === 'TIMEOUT') throw err;
-      trajectory.push({ round, status: 'observer_error', tool: action.tool, question: action.question, error: { code: err.code, message: err.message }, ms: Date.now() - t0 });
-      observation = `Observer ${action.tool} failed (${err.code}): ${err.message}`;
-    }
-    messages.push({ role: 'user', content: round < rounds ? `${observation}\nRound ${round + 1} of ${rounds}.` : `${observation}\nNo rounds left.` });
+  } catch (e) {
+    const err = toOmnicapError(e, 'UPSTREAM_ERROR');
+    if (err.code === 'ABORTED' || signal?.aborted === true || err.code !== 'UPSTREAM_ERROR' && err.code !== 'MODEL_RUN_FAILED' && err.code !== 'TIMEOUT') throw err;
+    degraded.push(`the detective LLM failed during the rounds (${err.code}: ${capText(err.message, 40)}); the caption uses the rounds finished before`);
   }
   throwIfAborted(signal);
-  const caption = (
-    await chat([{ role: 'user', content: renderPrompt(prompts.synthesis, { observations: formatObservations(trajectory) }) }], false, options.maxCaptionTokens ?? 512)
-  ).trim();
+
+  const template = templateCaption(trajectory, facts);
+  let caption = template;
+  let source: DetectiveResult['synthesis']['source'] = 'template';
+  let llmCaption: string | undefined;
+  let check: DetectiveResult['synthesis']['check'];
+  if (synthesis === 'llm' && degraded.length === 0) {
+    // a fresh conversation over the established facts (the template text), which a small model
+    // turns into prose far more reliably than it digests the whole question-and-answer history
+    const prompt = renderPrompt(prompts.synthesis, { facts: templateCaption(trajectory, facts, (t) => capText(t, 4 * observationTokens)) });
+    try {
+      const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens }, `${conversation}:synthesis`);
+      llmCaption = cleanCaption(r.text);
+      if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') llmCaption = lastSentence(llmCaption);
+      check = checkCaption({
+        caption: llmCaption,
+        promptText: [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text].join('\n'),
+        observationText: `${describeClip(facts)}\n${formatObservations(trajectory)}`,
+        transcript: trajectoryTranscript(trajectory),
+      });
+      if (check.ok) {
+        caption = llmCaption;
+        source = 'llm';
+      } else degraded.push(...check.reasons.map((x) => `LLM caption rejected: ${x}`));
+    } catch (e) {
+      const err = toOmnicapError(e, 'UPSTREAM_ERROR');
+      if (err.code === 'ABORTED' || signal?.aborted === true) throw err;
+      degraded.push(`the synthesis call failed (${err.code}: ${capText(err.message, 40)})`);
+    }
+  }
+  if (!trajectory.some((r) => r.status === 'ok')) degraded.push('no observer returned information');
+
   const toolCalls: Record<string, number> = {};
   for (const r of trajectory) if (r.status === 'ok' || r.status === 'observer_error') toolCalls[r.tool] = (toolCalls[r.tool] ?? 0) + 1;
-  return {
+  const result: DetectiveResult = {
     id: clip.id,
+    status: degraded.length === 0 ? 'ok' : 'degraded',
     caption,
+    synthesis: { mode: synthesis, source },
     rounds: trajectory,
     toolCalls,
+    offered: offered.map((o) => o.name),
     usage: meter.usage,
     model: meter.model || llm.id,
     seed,
     prompts: promptRecords(prompts),
     seconds: (Date.now() - started) / 1000,
   };
+  if (degraded.length > 0) result.degradedReasons = degraded;
+  if (check !== undefined) result.synthesis.check = check;
+  if (llmCaption !== undefined && source !== 'llm') result.synthesis.rejectedCaption = llmCaption;
+  return result;
 }

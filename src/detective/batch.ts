@@ -7,7 +7,7 @@ import { JsonlAppender, prepareResume, resumedIds } from '../util/jsonl';
 import { formatProgress, type ProgressState } from './progress';
 import { loadDetectivePrompts, PROMPT_VERSION } from './prompts';
 import type { DetectiveToolbox } from './toolbox';
-import type { DetectiveClip } from './types';
+import type { DetectiveClip, DetectiveRound, SynthesisMode } from './types';
 
 export interface BatchOptions {
   clips: DetectiveClip[];
@@ -21,6 +21,8 @@ export interface BatchOptions {
   promptDir?: string;
   /** Token limit of the synthesis (caption) call (default 512). */
   maxCaptionTokens?: number;
+  /** `llm` (default, checked, template fallback) or `template`. */
+  synthesis?: SynthesisMode;
   signal?: AbortSignal;
   /** Progress line sink (e.g. stderr); nothing when omitted. */
   progress?: NodeJS.WritableStream;
@@ -31,28 +33,51 @@ export interface BatchSummary {
   skipped: number;
   ok: number;
   errors: number;
+  /** Clips whose caption is usable but came with a failure (template fallback, failed LLM, ...). */
+  degraded: number;
   seconds: number;
   observerCalls: Record<string, number>;
 }
 
 /** Per-clip step: a small function of (clip, llm, tools) that runs the same anywhere. */
-export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: DetectiveToolbox, opts: Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'promptDir' | 'maxCaptionTokens' | 'signal'>): Promise<Record<string, unknown>> {
+export async function detectClip(
+  clip: DetectiveClip,
+  llm: ChatModel,
+  toolbox: DetectiveToolbox,
+  opts: Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'promptDir' | 'maxCaptionTokens' | 'synthesis' | 'signal'>,
+): Promise<Record<string, unknown>> {
   const started = Date.now();
   const prompts = loadDetectivePrompts(opts.promptVersion ?? PROMPT_VERSION, opts.promptDir);
   const seed = opts.seed ?? 0;
+  const finished: DetectiveRound[] = [];
   try {
     const prepared = await toolbox.prepare(clip, opts.signal);
     const before = toolbox.calls();
-    const r = await runDetective(clip, llm, toolbox, { rounds: opts.rounds, seed, signal: opts.signal, prompts, maxCaptionTokens: opts.maxCaptionTokens });
+    const facts = { durationSeconds: prepared.probe.durationSeconds, hasAudio: prepared.probe.hasAudio, hasVideo: prepared.probe.hasVideo };
+    const r = await runDetective(clip, llm, toolbox, {
+      rounds: opts.rounds,
+      seed,
+      signal: opts.signal,
+      prompts,
+      maxCaptionTokens: opts.maxCaptionTokens,
+      synthesis: opts.synthesis,
+      facts,
+      onRound: (x) => void finished.push(x),
+    });
     const after = toolbox.calls();
     const observerCalls: Record<string, number> = {};
     for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) observerCalls[k] = v - (before[k] ?? 0);
-    return {
+    const line: Record<string, unknown> = {
       id: clip.id,
-      status: 'ok',
-      media: { path: clip.path, sha256: prepared.hash, duration_seconds: prepared.probe.durationSeconds, has_video: prepared.probe.hasVideo },
+      status: r.status,
+      media: { path: clip.path, sha256: prepared.hash, duration_seconds: prepared.probe.durationSeconds, has_audio: prepared.probe.hasAudio, has_video: prepared.probe.hasVideo },
       caption: r.caption,
+    };
+    if (r.degradedReasons !== undefined) line.degraded_reasons = r.degradedReasons;
+    Object.assign(line, {
+      synthesis: { mode: r.synthesis.mode, source: r.synthesis.source, check: r.synthesis.check, rejected_caption: r.synthesis.rejectedCaption },
       omni_detective_trajectory: r.rounds,
+      observers_offered: r.offered,
       tool_calls: r.toolCalls,
       observer_calls: observerCalls,
       tokens: { prompt: r.usage.promptTokens, completion: r.usage.completionTokens },
@@ -62,11 +87,15 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
       prompt_version: prompts.agent.version,
       models: { detective: r.model, observers: toolbox.list().map((o) => o.name) },
       seed,
-    };
+    });
+    return line;
   } catch (e) {
     const err = toOmnicapError(e);
     if ((err.code === 'ABORTED' || err.code === 'TIMEOUT') && opts.signal?.aborted) throw err;
-    return { id: clip.id, status: 'error', media: { path: clip.path }, error: err.toJSON(), seconds: (Date.now() - started) / 1000, prompt_version: prompts.agent.version, models: { detective: llm.id }, seed };
+    const line: Record<string, unknown> = { id: clip.id, status: 'error', media: { path: clip.path }, error: err.toJSON() };
+    // a clip that fails late keeps the rounds it finished
+    if (finished.length > 0) line.omni_detective_trajectory = finished;
+    return Object.assign(line, { seconds: (Date.now() - started) / 1000, prompt_version: prompts.agent.version, models: { detective: llm.id }, seed });
   } finally {
     toolbox.release(clip);
   }
@@ -78,7 +107,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const todo = opts.clips.filter((c) => !done.has(c.id));
   const out = await JsonlAppender.open(opts.output);
   const state: ProgressState = { done: 0, errors: 0, total: todo.length, startedAt: started };
-  const summary: BatchSummary = { total: opts.clips.length, skipped: opts.clips.length - todo.length, ok: 0, errors: 0, seconds: 0, observerCalls: {} };
+  const summary: BatchSummary = { total: opts.clips.length, skipped: opts.clips.length - todo.length, ok: 0, errors: 0, degraded: 0, seconds: 0, observerCalls: {} };
   const before = opts.toolbox.calls();
   const tick = (): void => void opts.progress?.write(`\r${formatProgress(state)}`);
   tick();
@@ -90,6 +119,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       const line = await detectClip(clip, opts.llm, opts.toolbox, opts);
       await out.append(line);
       if (line.status === 'ok') summary.ok++;
+      else if (line.status === 'degraded') summary.degraded++;
       else (summary.errors++, state.errors++);
       state.done++;
       tick();

@@ -35,8 +35,8 @@ export function parseAction(text: string, toolNames: readonly string[]): ParseRe
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'expected a JSON object' };
   const obj = value as Record<string, unknown>;
-  if (obj.action === 'finish') return { ok: true, action: { kind: 'finish' } };
-  if (typeof obj.tool !== 'string') return { ok: false, error: 'missing string field "tool" (or {"action":"finish"})' };
+  if (obj.action === 'finish' || obj.tool === 'finish') return { ok: true, action: { kind: 'finish' } };
+  if (typeof obj.tool !== 'string') return { ok: false, error: 'missing string field "tool" (or {"tool":"finish"})' };
   if (!toolNames.includes(obj.tool)) return { ok: false, error: `unknown tool ${JSON.stringify(obj.tool)}` };
   if (typeof obj.question !== 'string' || obj.question.trim() === '') return { ok: false, error: 'missing non-empty string field "question"' };
   if (obj.question.length > MAX_QUESTION_CHARS) return { ok: false, error: `question longer than ${MAX_QUESTION_CHARS} characters` };

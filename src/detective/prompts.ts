@@ -6,8 +6,8 @@ import { OmnicapError } from '../errors';
 import { packageRoot } from '../util/paths';
 import type { PromptRecord } from './types';
 
-export const PROMPT_VERSION = 'v1';
-export type DetectivePromptName = 'agent' | 'synthesis' | 'reask';
+export const PROMPT_VERSION = 'v2';
+export type DetectivePromptName = 'agent' | 'round' | 'reask' | 'synthesis';
 
 export interface PromptTemplate extends PromptRecord {
   text: string;
@@ -37,14 +37,15 @@ export function renderPrompt(template: PromptTemplate, vars: Record<string, stri
 
 export interface DetectivePrompts {
   agent: PromptTemplate;
-  synthesis: PromptTemplate;
+  round: PromptTemplate;
   reask: PromptTemplate;
+  synthesis: PromptTemplate;
 }
 
 export function loadDetectivePrompts(version: string = PROMPT_VERSION, dir?: string): DetectivePrompts {
-  return { agent: loadPrompt('agent', version, dir), synthesis: loadPrompt('synthesis', version, dir), reask: loadPrompt('reask', version, dir) };
+  return { agent: loadPrompt('agent', version, dir), round: loadPrompt('round', version, dir), reask: loadPrompt('reask', version, dir), synthesis: loadPrompt('synthesis', version, dir) };
 }
 
 export function promptRecords(p: DetectivePrompts): PromptRecord[] {
-  return [p.agent, p.synthesis, p.reask].map(({ name, version, sha256 }) => ({ name, version, sha256 }));
+  return [p.agent, p.round, p.reask, p.synthesis].map(({ name, version, sha256 }) => ({ name, version, sha256 }));
 }

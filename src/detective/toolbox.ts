@@ -81,7 +81,8 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
   };
 
   return {
-    list: (): ObserverInfo[] => [...byName.values()].map(({ name, modality, description }) => ({ name, modality, description })),
+    list: (): ObserverInfo[] =>
+      [...byName.values()].map(({ name, modality, description, answersQuestions }) => (answersQuestions === true ? { name, modality, description, answersQuestions } : { name, modality, description })),
     calls: () => ({ ...counts }),
     prepare: (clip, signal) => state(clip, signal).prepared,
     release: (clip) => void clips.delete(clip.id),

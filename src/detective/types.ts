@@ -1,5 +1,6 @@
 /** Public types of the Omni-Detective pipeline. */
 import type { ObserveResult, ObserverInfo } from '../server/observers';
+import type { CaptionCheck } from './checks';
 
 /** One clip to annotate: an id and a media file path (audio or video). */
 export interface DetectiveClip {
@@ -15,7 +16,7 @@ export type DetectiveRound =
   | { round: number; status: 'ok'; tool: string; question: string; answer: string; cached: boolean; ms: number; data?: unknown }
   | { round: number; status: 'observer_error'; tool: string; question: string; error: { code: string; message: string }; ms: number }
   | { round: number; status: 'invalid_output'; raw: string; error: { code: string; message: string }; ms: number }
-  | { round: number; status: 'finish'; ms: number };
+  | { round: number; status: 'finish'; reason: string; ms: number };
 
 export interface PromptRecord {
   name: string;
@@ -29,10 +30,25 @@ export interface DetectiveUsage {
   llmCalls: number;
 }
 
+export type SynthesisMode = 'llm' | 'template';
+
 export interface DetectiveResult {
   id: string;
+  /** `degraded`: the caption is usable but something failed (see degradedReasons); never silent. */
+  status: 'ok' | 'degraded';
+  degradedReasons?: string[];
   caption: string;
+  synthesis: {
+    mode: SynthesisMode;
+    /** Where the caption came from: the LLM, or the deterministic template (chosen or as fallback). */
+    source: SynthesisMode;
+    check?: CaptionCheck;
+    /** The LLM caption that failed its check, kept for inspection. */
+    rejectedCaption?: string;
+  };
   rounds: DetectiveRound[];
+  /** Observers offered to the detective for this clip (those that can perceive it). */
+  offered: string[];
   toolCalls: Record<string, number>;
   usage: DetectiveUsage;
   model: string;
@@ -63,4 +79,8 @@ export interface DetectiveOptions {
   temperature?: number;
   /** Max tokens of the synthesis call (default 512). */
   maxCaptionTokens?: number;
+  /** `llm` (default): the detective writes the caption, checked, template as fallback; `template`: deterministic. */
+  synthesis?: SynthesisMode;
+  /** Token budget of one observer answer in the conversation (default: an equal share of the context). */
+  observationTokens?: number;
 }

@@ -1,7 +1,7 @@
 /** Chat models behind one interface: OpenAI-compatible endpoints and an in-process local GGUF model. */
 export * from './types';
 export { OpenAIChatModel, isRetryableStatus, type OpenAIChatModelOptions } from './openai';
-export { LocalChatModel, DEFAULT_LOCAL_MODEL_ID, defaultLocalModelPath, detectiveActionSchema, type LocalChatModelOptions } from './local';
+export { LocalChatModel, DEFAULT_LOCAL_MODEL_ID, defaultLocalModelPath, DEFAULT_LOCAL_CONTEXT, type LocalChatModelOptions } from './local';
 export {
   withRetry,
   parseRetryAfter,

@@ -1,6 +1,11 @@
 /**
  * Source of the child process that runs node-llama-cpp (an ES module, so it cannot be required
  * from this CommonJS package). Protocol: one JSON object per line on stdin/stdout.
+ *
+ * The context holds `sequences` KV sequences. A call names a `conversation`; the worker keeps each
+ * conversation on its own sequence (least recently used one is recycled), so a conversation that
+ * grows by appending (the Detective's rounds of one clip) re-evaluates only its new tokens: the
+ * sequence keeps the evaluated prefix and node-llama-cpp erases only what differs.
  */
 export const LOCAL_WORKER_SOURCE = String.raw`
 import { pathToFileURL } from 'node:url';
@@ -12,19 +17,30 @@ try {
   const { getLlama, LlamaChatSession } = await import(pathToFileURL(cfg.moduleEntry).href);
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
   const model = await llama.loadModel({ modelPath: cfg.modelPath });
-  const ctx = await model.createContext({ contextSize: cfg.contextSize, threads: cfg.threads });
+  const ctx = await model.createContext({ contextSize: cfg.contextSize, sequences: cfg.sequences, threads: cfg.threads });
+  const slots = [];
+  for (let i = 0; i < cfg.sequences; i++) slots.push({ seq: ctx.getSequence(), key: undefined, used: 0 });
   const grammar = cfg.jsonSchema ? await llama.createGrammarForJsonSchema(cfg.jsonSchema) : await llama.getGrammarFor('json');
-  ready = { llama, LlamaChatSession, model, seq: ctx.getSequence(), grammar, grammars: new Map() };
-  send({ type: 'ready' });
+  ready = { llama, LlamaChatSession, model, slots, grammar, grammars: new Map(), clock: 0, contextSize: ctx.contextSize };
+  send({ type: 'ready', contextSize: ctx.contextSize / cfg.sequences });
 } catch (e) {
   send({ type: 'fatal', message: String(e && e.message || e) });
   process.exit(1);
 }
+function slotFor(key) {
+  const { slots } = ready;
+  let slot = key === undefined ? undefined : slots.find((s) => s.key === key);
+  if (!slot) {
+    slot = slots.reduce((a, b) => (b.used < a.used ? b : a));
+    slot.key = key;
+  }
+  slot.used = ++ready.clock;
+  return slot;
+}
 let chain = Promise.resolve();
 async function handle(req) {
-  const { llama, LlamaChatSession, model, seq, grammar, grammars } = ready;
+  const { llama, LlamaChatSession, model, grammar, grammars } = ready;
   try {
-    await seq.clearHistory();
     const msgs = req.messages;
     const last = msgs[msgs.length - 1];
     const system = msgs.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
@@ -34,9 +50,10 @@ async function handle(req) {
       if (m.role === 'user') history.push({ type: 'user', text: m.content });
       else if (m.role === 'assistant') history.push({ type: 'model', response: [m.content] });
     }
-    const session = new LlamaChatSession({ contextSequence: seq, autoDisposeSequence: false });
-    session.setChatHistory(history);
     const o = req.options || {};
+    const slot = slotFor(o.conversation);
+    const session = new LlamaChatSession({ contextSequence: slot.seq, autoDisposeSequence: false });
+    session.setChatHistory(history);
     let g = o.json ? grammar : undefined;
     if (o.jsonSchema) {
       const key = JSON.stringify(o.jsonSchema);
@@ -53,11 +70,12 @@ async function handle(req) {
       temperature: o.temperature ?? 0,
       topP: o.topP,
       seed: o.seed,
+      repeatPenalty: o.repeatPenalty === undefined ? undefined : { penalty: o.repeatPenalty },
     });
-    const promptTokens = model.tokenize(msgs.map((m) => m.content).join('\n')).length;
     const completionTokens = model.tokenize(text).length;
+    const contextTokens = slot.seq.nextTokenIndex;
     session.dispose({ disposeSequence: false });
-    send({ type: 'result', id: req.id, text, promptTokens, completionTokens });
+    send({ type: 'result', id: req.id, text, promptTokens: Math.max(0, contextTokens - completionTokens), completionTokens });
   } catch (e) {
     send({ type: 'error', id: req.id, message: String(e && e.message || e) });
   }

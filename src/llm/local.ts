@@ -1,8 +1,8 @@
 /**
  * LocalChatModel: an in-process-owned local LLM (GGUF via node-llama-cpp on CPU) behind the
  * ChatModel interface. node-llama-cpp is an ES module, so it runs in a child Node process that
- * this object owns; calls are serialized there. Default model: the embedded Gemma 3 270M GGUF
- * installed by scripts/setup-models.sh into models/cache/.
+ * this object owns; calls are serialized there. Default model: the embedded Qwen2.5-Coder-1.5B-Instruct
+ * Q4_K_M GGUF installed by scripts/setup-models.sh into models/cache/ (models/embedded/models.json).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { OmnicapError } from '../errors';
+import { OmnicapError, invalidParameterError } from '../errors';
 import { abortError, throwIfAborted } from '../util/abort';
 import { packageRoot } from '../util/paths';
 import { LOCAL_WORKER_SOURCE } from './local-worker-source';
@@ -27,23 +27,31 @@ function workerFile(): string {
   return file;
 }
 
-export const DEFAULT_LOCAL_MODEL_ID = 'gemma-3-270m-q4_k_m';
+export const DEFAULT_LOCAL_MODEL_ID = 'qwen2.5-coder-1.5b-instruct-q4_k_m';
 
 export function defaultLocalModelPath(): string {
-  return join(packageRoot(), 'models', 'cache', 'gemma-3-270m', 'gemma-3-270m-q4_k_m.gguf');
+  return join(packageRoot(), 'models', 'cache', 'qwen2.5-coder-1.5b-instruct', 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf');
 }
+
+export const DEFAULT_LOCAL_CONTEXT = 8192;
 
 export interface LocalChatModelOptions {
   modelPath?: string;
   id?: string;
+  /** Tokens of context per conversation (default 8192). */
   contextSize?: number;
+  /**
+   * KV sequences kept alive at once (default 1): each holds one conversation's evaluated prefix,
+   * so N interleaved conversations (N concurrent clips) each re-evaluate only their new tokens.
+   */
+  sequences?: number;
   threads?: number;
   /** JSON schema enforced by grammar when a call asks for `json` (default: any JSON). */
   jsonSchema?: object;
 }
 
 type WorkerMsg =
-  | { type: 'ready' }
+  | { type: 'ready'; contextSize: number }
   | { type: 'fatal'; message: string }
   | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number }
   | { type: 'error'; id: number; message: string };
@@ -55,6 +63,8 @@ interface Pending {
 
 export class LocalChatModel implements ChatModel {
   readonly id: string;
+  /** Context tokens per conversation, as created (known once loaded). */
+  contextTokens = 0;
   private readonly child: ChildProcess;
   private readonly ready: Promise<void>;
   private readonly pending = new Map<number, Pending>();
@@ -66,7 +76,8 @@ export class LocalChatModel implements ChatModel {
     const config = {
       moduleEntry: join(packageRoot(), 'node_modules', 'node-llama-cpp', 'dist', 'index.js'),
       modelPath,
-      contextSize: options.contextSize ?? 4096,
+      contextSize: options.contextSize ?? DEFAULT_LOCAL_CONTEXT,
+      sequences: options.sequences ?? 1,
       // llama.cpp threads spin while they wait: oversubscribing cores (several models or jobs on one
       // machine) slows every one of them down many times, so default to half the cores
       threads: options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
@@ -92,7 +103,10 @@ export class LocalChatModel implements ChatModel {
         } catch {
           return; // llama.cpp log noise
         }
-        if (msg.type === 'ready') resolve();
+        if (msg.type === 'ready') {
+          this.contextTokens = msg.contextSize;
+          resolve();
+        }
         else if (msg.type === 'fatal') fail(new OmnicapError('MODEL_INVALID', `local LLM failed to load: ${msg.message}`));
         else {
           const p = this.pending.get(msg.id);
@@ -111,6 +125,9 @@ export class LocalChatModel implements ChatModel {
     const modelPath = options.modelPath ?? defaultLocalModelPath();
     if (!existsSync(modelPath)) throw new OmnicapError('MODEL_NOT_FOUND', `GGUF model not found at ${modelPath} (run scripts/setup-models.sh)`);
     if (!existsSync(join(packageRoot(), 'node_modules', 'node-llama-cpp'))) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'node-llama-cpp is not installed');
+    for (const [k, v, max] of [['contextSize', options.contextSize, 131072], ['sequences', options.sequences, 64], ['threads', options.threads, 256]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw invalidParameterError(k, `an integer in [1, ${max}]`, v);
+    }
     const m = new LocalChatModel(options, modelPath);
     await m.ready;
     return m;
@@ -146,14 +163,4 @@ export class LocalChatModel implements ChatModel {
     await exited;
     clearTimeout(t);
   }
-}
-
-/** The JSON schema of one Detective round reply, for grammar-constrained local decoding. */
-export function detectiveActionSchema(toolNames: string[]): object {
-  return {
-    oneOf: [
-      { type: 'object', properties: { tool: { type: 'string', enum: toolNames }, question: { type: 'string', maxLength: 160 } }, required: ['tool', 'question'] },
-      { type: 'object', properties: { action: { const: 'finish' } }, required: ['action'] },
-    ],
-  };
 }

@@ -21,6 +21,13 @@ export interface ChatOptions {
    * grammar; OpenAI-compatible endpoints get `response_format: json_schema`.
    */
   jsonSchema?: object;
+  /**
+   * Conversation key: calls with the same key extend one conversation, so a backend that keeps
+   * state (the local model's KV sequences) re-evaluates only the new messages. Ignored elsewhere.
+   */
+  conversation?: string;
+  /** Repetition penalty (local backend only; default off). */
+  repeatPenalty?: number;
   signal?: AbortSignal;
 }
 
@@ -39,6 +46,8 @@ export interface ChatResult {
 export interface ChatModel {
   /** Model identifier recorded in every output line. */
   readonly id: string;
+  /** Context window in tokens, where the backend knows it (prompts are budgeted against it). */
+  readonly contextTokens?: number;
   chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
   dispose?(): Promise<void>;
 }

@@ -28,6 +28,8 @@ export interface ObserverInfo {
   name: string;
   modality: ObserverModality;
   description: string;
+  /** True when the answer depends on the question; otherwise the observer gives a fixed report. */
+  answersQuestions?: boolean;
 }
 
 export interface Observer extends ObserverInfo {
@@ -69,7 +71,9 @@ export function captionerObserver(getCaptioner: () => Captioner, options: Omit<C
 }
 
 function info(o: Observer): ObserverInfo {
-  return { name: o.name, modality: o.modality, description: o.description };
+  const i: ObserverInfo = { name: o.name, modality: o.modality, description: o.description };
+  if (o.answersQuestions === true) i.answersQuestions = true;
+  return i;
 }
 
 /** A registry over a fixed list of observers (names must be unique). */

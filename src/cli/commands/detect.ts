@@ -7,11 +7,14 @@ import type { CliCommand, CliIo } from '../types';
 const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
 
 Omni-Detective: a detective LLM (which cannot hear or see the clip) questions independent
-observers (signal analysis, Silero VAD, PocketSphinx ASR, Tesseract OCR on video frames, and
-optionally the captioner and an audio-language model), one tool and one question per round, then
-writes a detailed caption. One JSON line per clip: caption, omni_detective_trajectory (the rounds),
-tool/observer call counts, tokens, seconds, prompts (version + sha256), models and seed; a clip
-that fails gets {status: "error", error: {code, message}} and the batch goes on.
+observers (signal analysis, Silero VAD, Whisper ASR, Tesseract OCR on video frames, and optionally
+the captioner and an audio-language model), one tool and one question per round (only observers
+that can perceive the clip are offered), then writes a detailed caption that is checked for prompt
+echo, grounding in the observations, repetition and the transcript. One JSON line per clip:
+status "ok", or "degraded" with degraded_reasons (the caption then comes from the deterministic
+template), caption, synthesis, omni_detective_trajectory (the rounds), tool/observer call counts,
+tokens, seconds, prompts (version + sha256), models and seed; a clip that fails gets
+{status: "error", error: {code, message}} (with the rounds it finished) and the batch goes on.
 Resumable: ids already in --output (ok or error lines) are skipped; delete an error line to retry
 that clip. A torn last line (kill -9) is dropped. Observer answers are cached by (clip sha256,
 observer, question) under --cache, so reruns with new prompts reuse them.
@@ -31,8 +34,10 @@ Options:
   --audio-lm-model NAME model name at --audio-lm-url
   --captioner DIR       add the "captioner" observer with this model directory
   --max-caption-tokens N  token limit of the final caption call (default 512)
+  --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
+                        or template (deterministic caption from the observations, no LLM call)
   --cache DIR           observer-answer cache (default <output>.cache)
-  --prompt-version V    prompt files version (default v1)
+  --prompt-version V    prompt files version (default v2)
   --no-progress         no progress bar on stderr
 `;
 
@@ -52,11 +57,12 @@ const options = {
   captioner: { type: 'string' },
   cache: { type: 'string' },
   'max-caption-tokens': { type: 'string' },
+  synthesis: { type: 'string' },
   'prompt-version': { type: 'string' },
   'no-progress': { type: 'boolean' },
 } as const;
 
-async function makeLlm(v: ReturnType<typeof parseCommandArgs<typeof options>>['values'], toolNames: string[]): Promise<ChatModel> {
+async function makeLlm(v: ReturnType<typeof parseCommandArgs<typeof options>>['values'], workers: number): Promise<ChatModel> {
   if (v['llm-url'] !== undefined) {
     if (v.llm !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm and --llm-url are exclusive');
     if (v['llm-model'] === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-url needs --llm-model');
@@ -64,9 +70,10 @@ async function makeLlm(v: ReturnType<typeof parseCommandArgs<typeof options>>['v
     return new OpenAIChatModel({ baseURL: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY });
   }
   if (v.llm !== undefined && v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}`);
-  const { LocalChatModel, detectiveActionSchema } = await import('../../llm/local');
+  const { LocalChatModel } = await import('../../llm/local');
   const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
-  return LocalChatModel.load({ jsonSchema: detectiveActionSchema(toolNames), threads });
+  // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
+  return LocalChatModel.load({ threads, sequences: Math.min(workers, 8) });
 }
 
 export const command: CliCommand = {
@@ -81,6 +88,8 @@ export const command: CliCommand = {
     const rounds = numberFlag('rounds', v.rounds, 10, { min: 0, max: 100, integer: true });
     const seed = numberFlag('seed', v.seed, 0, { min: 0, integer: true });
     if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
+    const synthesis = v.synthesis ?? 'llm';
+    if (synthesis !== 'llm' && synthesis !== 'template') throw new OmnicapError('INVALID_ARGUMENT', `--synthesis accepts llm or template but received ${JSON.stringify(synthesis)}`);
     const clips = loadClips(v.input);
     const observers = defaultObservers({
       captionerModelDir: v.captioner,
@@ -89,7 +98,7 @@ export const command: CliCommand = {
     const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache` });
     let llm: ChatModel | undefined;
     try {
-      llm = await makeLlm(v, observers.map((o) => o.name));
+      llm = await makeLlm(v, workers);
       const s = await runBatch({
         clips,
         output: v.output,
@@ -100,10 +109,11 @@ export const command: CliCommand = {
         seed,
         promptVersion: v['prompt-version'],
         maxCaptionTokens: numberFlag('max-caption-tokens', v['max-caption-tokens'], 512, { min: 1, max: 8192, integer: true }),
+        synthesis,
         signal: io.signal,
         progress: v['no-progress'] === true ? undefined : io.stderr,
       });
-      io.stderr.write(`detect: ${s.ok} ok, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}\n`);
+      io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}\n`);
       return s.errors > 0 ? 1 : 0;
     } finally {
       await toolbox.dispose();

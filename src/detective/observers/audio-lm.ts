@@ -28,6 +28,7 @@ export function audioLmObserver(opts: AudioLmOptions): Observer {
   const url = `${opts.baseURL.replace(/\/+$/, '')}/chat/completions`;
   return {
     name: opts.name ?? 'audio_lm',
+    answersQuestions: true,
     modality: 'audio',
     description: `General audio-language model (${opts.model}): answers a free-form question about the sounds, speech and music of the clip.`,
     async observe({ media, question, signal }) {
