@@ -199,7 +199,8 @@ async function buildOne(ref: { id: string; caption: string; domain: string; cate
   });
   if (kept.length > 0) {
     const probe: ClozeClip = { id: ref.id, domain: ref.domain, category: ref.category, passage: renderPassage(ref.caption, kept.map((k) => k.cand), kept.map((k) => k.blank.id)), blanks: kept.map((k) => k.blank) };
-    const base = await judgeClip(probe, { judge: c.judge ?? c.llm, template: c.judgeTemplate, promptVersion: c.version, variant: 'baseline', signal: c.signal });
+    // raw letters, no evidence grounding: a blank the judge answers right from the passage alone leaks
+    const base = await judgeClip(probe, { judge: c.judge ?? c.llm, template: c.judgeTemplate, promptVersion: c.version, variant: 'baseline', grounding: false, signal: c.signal });
     if (base.status === 'failed') { c.drops.baseline_judge_failed++; return undefined; }
     const leaked = new Set(base.blanks.filter((b) => b.predicted === b.answer).map((b) => b.id));
     c.drops.answerable_without_caption += leaked.size;

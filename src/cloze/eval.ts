@@ -22,6 +22,8 @@ export interface ClozeEvalOptions {
   seed?: number;
   maxReasks?: number;
   cacheDir?: string;
+  /** Evidence grounding of the judge's answers (default true; see JudgeClipOptions.grounding). */
+  grounding?: boolean;
   /** On resume, judge again clips whose earlier record is `failed` (the newer line wins when scoring). */
   retryFailed?: boolean;
   signal?: AbortSignal;
@@ -90,7 +92,7 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
       while (next < todo.length) {
         throwIfAborted(o.signal);
         const clip = todo[next++];
-        const r = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, signal: o.signal });
+        const r = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, grounding: o.grounding, signal: o.signal });
         await out.append(r);
         judged++;
         if (r.status === 'failed') failed++;

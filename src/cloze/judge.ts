@@ -28,7 +28,7 @@ interface JudgedBase {
   domain: string;
   category: string;
   variant: ClozeVariant;
-  judge: { model: string; promptVersion: string; temperature: number; seed?: number; permuteSeed?: number };
+  judge: { model: string; promptVersion: string; temperature: number; grounding: boolean; seed?: number; permuteSeed?: number };
   captionHash: string;
   startedAt: string;
   finishedAt: string;
@@ -51,13 +51,19 @@ export interface JudgeClipOptions {
   /** Re-asks per blank after an invalid answer (default 2). */
   maxReasks?: number;
   cacheDir?: string;
+  /**
+   * Evidence grounding (default true): the judge quotes the caption words behind its choice, and a
+   * letter whose quote is not in the caption counts as E ("not given"). Off, the raw letter counts
+   * (the builder's leak gate uses that to find blanks guessable from the passage alone).
+   */
+  grounding?: boolean;
   signal?: AbortSignal;
 }
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 function cacheKey(captionHash: string, clip: ClozeClip, o: JudgeClipOptions, variant: ClozeVariant): string {
-  return sha256(JSON.stringify({ captionHash, clip: clip.id, passage: sha256(clip.passage), judge: o.judge.id, prompt: o.promptVersion, variant, permuteSeed: o.permuteSeed ?? null, temperature: o.temperature ?? 0, seed: o.seed ?? null }));
+  return sha256(JSON.stringify({ captionHash, clip: clip.id, passage: sha256(clip.passage), judge: o.judge.id, prompt: o.promptVersion, variant, permuteSeed: o.permuteSeed ?? null, temperature: o.temperature ?? 0, seed: o.seed ?? null, grounding: o.grounding !== false }));
 }
 
 async function readCache(dir: string, key: string): Promise<Record<string, Letter> | undefined> {
@@ -85,7 +91,7 @@ export async function judgeClip(clip: ClozeClip, options: JudgeClipOptions): Pro
   if (variant !== 'baseline' && clip.caption === undefined) throw new OmnicapError('INVALID_ARGUMENT', `clip ${clip.id}: no caption to judge`);
   const startedAt = new Date().toISOString();
   const captionHash = sha256(caption);
-  const judgeInfo: JudgedBase['judge'] = { model: options.judge.id, promptVersion: options.promptVersion, temperature: options.temperature ?? 0 };
+  const judgeInfo: JudgedBase['judge'] = { model: options.judge.id, promptVersion: options.promptVersion, temperature: options.temperature ?? 0, grounding: options.grounding !== false };
   if (options.seed !== undefined) judgeInfo.seed = options.seed;
   if (variant === 'permuted') judgeInfo.permuteSeed = options.permuteSeed;
   const base = (calls: number, cached: boolean): JudgedBase => ({ id: clip.id, domain: clip.domain, category: clip.category, variant, judge: judgeInfo, captionHash, startedAt, finishedAt: new Date().toISOString(), calls, cached });
@@ -125,7 +131,7 @@ export async function judgeClip(clip: ClozeClip, options: JudgeClipOptions): Pro
       let text: string;
       try {
         calls++;
-        const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: LETTER_SCHEMA, maxTokens: 96, conversation, signal: options.signal };
+        const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: LETTER_SCHEMA, maxTokens: 64, conversation, signal: options.signal };
         if (options.seed !== undefined) chatOpts.seed = options.seed;
         text = (await options.judge.chat(messages, chatOpts)).text;
       } catch (e) {
@@ -136,7 +142,7 @@ export async function judgeClip(clip: ClozeClip, options: JudgeClipOptions): Pro
       const parsed = parseLetter(text);
       // evidence-grounded: a letter whose quoted evidence is not in the caption means "not given"
       if (parsed.ok) {
-        const grounded = parsed.evidence === undefined || parsed.letter === 'E' || evidenceInCaption(parsed.evidence, caption);
+        const grounded = options.grounding === false || parsed.evidence === undefined || parsed.letter === 'E' || evidenceInCaption(parsed.evidence, caption);
         answers[blank.id] = grounded ? parsed.letter : 'E';
         notes[blank.id] = parsed.evidence === undefined ? {} : { evidence: parsed.evidence };
         if (!grounded) notes[blank.id].ungroundedChoice = parsed.letter;

@@ -107,3 +107,17 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (transcriptRecall !== null && transcriptRecall < CHECK_LIMITS.minTranscriptRecall) reasons.push(`transcript missing: ${(transcriptRecall * 100).toFixed(0)} % of the transcribed words are in the caption`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall } };
 }
+
+/** Word error rate: (substitutions + deletions + insertions) / reference words, over word tokens. */
+export function wordErrorRate(reference: string, hypothesis: string): number {
+  const r = words(reference);
+  const h = words(hypothesis);
+  if (r.length === 0) return h.length === 0 ? 0 : 1;
+  let prev = Array.from({ length: h.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= r.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= h.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r[i - 1] === h[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[h.length] / r.length;
+}

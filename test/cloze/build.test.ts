@@ -10,7 +10,7 @@ describe('cloze build', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cloze-build-'));
     const input = path.join(dir, 'refs.jsonl');
     const output = path.join(dir, 'bench.jsonl');
-    const capA = 'A red car drives past while a dog barks twice and a woman shouts hello. The dog barks again near a bakery.';
+    const capA = 'A red car drives past while a dog barks twice and a woman shouts hello, and the dog barks again near a bakery.';
     const capB = 'Drum solo.';
     writeFileSync(input, [
       JSON.stringify({ id: 'r1', caption: capA, domain: 'street', category: 'traffic' }),
@@ -21,16 +21,16 @@ describe('cloze build', () => {
       'drives past': {
         blanks: [
           { span: 'red', category: 'colour', modality: 'visual' },
-          { span: 'dog barks', category: 'sound event', modality: 'audio' }, // also appears later: leaks
+          { span: 'dog barks', category: 'sound event', modality: 'audio' }, // also appears later in its sentence: leaks
           { span: 'hello', category: 'speech', modality: 'audio' },
           { span: 'purple bus', category: 'object', modality: 'visual' }, // not in caption
           { span: 'red car', category: 'object', modality: 'visual' }, // overlaps "red"
           { span: 'bakery', category: 'place', modality: 'vision' },
           { span: 'woman', category: 'person', modality: 'smell' }, // invalid modality
         ],
-        distractors: { 1: ['blue', 'green', 'white'], 2: ['cat meows', 'bird sings', 'horn honks'], 3: ['goodbye', 'Hello!', 'thanks'], 4: ['bank', 'school'] },
+        distractors: { red: ['blue', 'green', 'white'], 'dog barks': ['cat meows', 'bird sings', 'horn honks'], hello: ['goodbye', 'Hello!', 'thanks'], bakery: ['bank', 'school'] },
       },
-      'solo': { blanks: [{ span: 'drum', category: 'instrument', modality: 'audio' }], distractors: { 1: ['piano', 'flute', 'harp'] } },
+      'solo': { blanks: [{ span: 'drum', category: 'instrument', modality: 'audio' }], distractors: { drum: ['piano', 'flute', 'harp'] } },
     });
     const s = await runClozeBuild({ input, output, llm, seed: 1 });
     expect(s.inputErrors).toHaveLength(1);
@@ -39,7 +39,7 @@ describe('cloze build', () => {
     const lines = readFileSync(output, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(1);
     const clip = parseClip(JSON.parse(lines[0]));
-    expect(clip.passage).toBe('A [BLANK_1] car drives past while a dog barks twice and a woman shouts hello. The dog barks again near a bakery.');
+    expect(clip.passage).toBe('A [BLANK_1] car drives past while a dog barks twice and a woman shouts hello, and the dog barks again near a bakery.');
     expect(clip.blanks).toHaveLength(1);
     const b = clip.blanks[0];
     expect(b.options[b.answer]).toBe('red');
@@ -68,7 +68,7 @@ describe('cloze build CLI through OpenAIChatModel and a loopback server', () => 
           { span: 'kettle', category: 'object', modality: 'audio-visual' },
           { span: 'STEAM', category: 'object', modality: 'visual' },
         ],
-        distractors: { 1: ['toaster', 'blender', 'microwave'], 2: ['smoke', 'dust', 'water'] },
+        distractors: { kettle: ['toaster', 'blender', 'microwave'], steam: ['smoke', 'dust', 'water'] },
       },
     });
     const app = express();

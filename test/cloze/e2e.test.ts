@@ -7,7 +7,7 @@ import path from 'node:path';
 import { cli } from './cli';
 import type { ChatMessage } from '../../src/llm/types';
 import { judgeAgreement, type OkClip } from '../../src/cloze/score';
-import { fakeJudgeAnswer } from './fake-judge';
+import { captionOf, fakeJudgeReply } from './fake-judge';
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'cloze', 'bench.jsonl');
 
@@ -22,7 +22,7 @@ describe('cloze end to end through OpenAIChatModel and a loopback judge server',
       hits++;
       const msgs = (req.body as { messages: ChatMessage[]; response_format?: unknown }).messages;
       if (hits === 1) return void res.status(503).set('Retry-After', '0').send('warming up');
-      res.json({ model: 'loopback-judge', choices: [{ message: { role: 'assistant', content: fakeJudgeAnswer(msgs[0].content) }, finish_reason: 'stop' }] });
+      res.json({ model: 'loopback-judge', choices: [{ message: { role: 'assistant', content: fakeJudgeReply(captionOf(msgs[0].content), msgs[1].content) }, finish_reason: 'stop' }] });
     });
     server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;

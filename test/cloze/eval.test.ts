@@ -17,10 +17,10 @@ describe('cloze eval', () => {
     const judge = new FakeJudge();
     const s = await runClozeEval({ input: FIX, output: out, judge, concurrency: 2, seed: 3 });
     expect(s).toMatchObject({ total: 4, judged: 4, skipped: 0, failed: 0, inputErrors: [] });
-    expect(judge.calls).toBe(4);
+    expect(judge.calls).toBe(12); // one call per blank
     const lines = readLines(out);
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatchObject({ status: 'ok', variant: 'caption', judge: { model: 'fake-judge', promptVersion: 'v1', temperature: 0, seed: 3 } });
+    expect(lines[0]).toMatchObject({ status: 'ok', variant: 'caption', judge: { model: 'fake-judge', promptVersion: 'v2', temperature: 0, seed: 3 } });
     expect(typeof lines[0].startedAt).toBe('string');
     const recs = parseJsonlLines(readFileSync(out, 'utf8'), parseJudgedLine).map((r) => { if (!r.ok) throw r.error; return r.value; });
     const rep = scoreJudged(recs, { bootstrap: 200, seed: 1 });
@@ -73,7 +73,7 @@ describe('cloze eval', () => {
     const judge = new FakeJudge();
     const s = await runClozeEval({ input: FIX, output: out, judge, concurrency: 1 });
     expect(s).toMatchObject({ skipped: 2, judged: 2, droppedPartialLine: true });
-    expect(judge.calls).toBe(2);
+    expect(judge.calls).toBe(6); // the blanks of clip-003 (4) and clip-004 (2)
     const ids = readLines(out).map((l) => l.id);
     expect(ids.sort()).toEqual(['clip-001', 'clip-002', 'clip-003', 'clip-004']);
     // a third run does nothing
@@ -89,11 +89,12 @@ describe('cloze eval', () => {
     const out = path.join(dir, 'o.jsonl');
     const s = await runClozeEval({ input, output: out, judge });
     expect(s.failed).toBe(0);
-    expect(judge.calls).toBe(3);
+    expect(judge.calls).toBe(4); // blank 1: two invalid replies then a valid one; blank 2: one call
     const last = judge.seen[2];
-    expect(last).toHaveLength(5);
-    expect(last[4].content).toMatch(/invalid/);
-    expect(readLines(out)[0]).toMatchObject({ status: 'ok', calls: 3, blanks: [{ predicted: 'B' }, { predicted: 'A' }] });
+    expect(last).toHaveLength(6);
+    expect(last[5].content).toMatch(/invalid/);
+    expect(judge.seen[3]).toHaveLength(2); // the next blank starts from its own clean question
+    expect(readLines(out)[0]).toMatchObject({ status: 'ok', calls: 4, blanks: [{ predicted: 'B' }, { predicted: 'A' }] });
   });
 
   test('a judge that always fails -> status failed, excluded from accuracy, never scored as zero', async () => {
@@ -154,7 +155,7 @@ describe('cloze eval', () => {
     // a different judge model id misses the cache
     const other = new FakeJudge({ id: 'other' });
     await runClozeEval({ input: FIX, output: path.join(dir, 'c.jsonl'), judge: other, cacheDir });
-    expect(other.calls).toBe(4);
+    expect(other.calls).toBe(12);
   });
 
   test('custom caption field', async () => {

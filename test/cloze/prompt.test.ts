@@ -1,21 +1,47 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseClip } from '../../src/cloze/format';
-import { loadJudgePrompt, parseJudgeAnswers, permuteBlank, renderJudgePrompt } from '../../src/cloze/prompt';
-import { fakeJudgeAnswer } from './fake-judge';
+import { blankSentence, evidenceInCaption, loadJudgePrompt, parseJudgeAnswers, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem } from '../../src/cloze/prompt';
+import { fakeJudgeReply } from './fake-judge';
 
 const clip = parseClip(JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'cloze', 'bench.jsonl'), 'utf8').split('\n')[0]));
 
 describe('judge prompt', () => {
-  test('rendered v1 prompt snapshot', () => {
-    expect(renderJudgePrompt(loadJudgePrompt('v1'), clip.caption ?? '', clip.passage, clip.blanks)).toMatchSnapshot();
+  test('rendered v2 prompts: the caption once in the system part, one blank per question, no answer pattern', () => {
+    const t = loadJudgePrompt('v2');
+    const system = renderJudgeSystem(t, clip.caption ?? '');
+    expect(system).toContain(clip.caption);
+    const q = renderBlankQuestion(t, clip.passage, clip.blanks[1]);
+    expect(q).toContain('A [...] bounces on the court while a ____ blows and the crowd [...].');
+    for (const l of ['A', 'B', 'C', 'D', 'E']) expect(q).toContain(`${l}) ${clip.blanks[1].options[l as 'A']}`);
+    // no example answer letter a small model could copy: only a placeholder
+    expect(`${system}\n${q}`).not.toMatch(/"answer":\s*"[A-E]"/);
+    expect({ system, q }).toMatchSnapshot();
+  });
+  test('the sentence of a blank, with other blanks hidden', () => {
+    const p = 'First one has [BLANK_1]. Then a [BLANK_2] and a [BLANK_3] appear! Last.';
+    expect(blankSentence(p, '1')).toBe('First one has ____.');
+    expect(blankSentence(p, '3')).toBe('Then a [...] and a ____ appear!');
+    expect(blankSentence(p, '9')).toBe(p);
+  });
+  test('one-letter replies and evidence grounding', () => {
+    expect(parseLetter('{"evidence": "a whistle blows", "answer": "B"}')).toEqual({ ok: true, letter: 'B', evidence: 'a whistle blows' });
+    expect(parseLetter('C')).toEqual({ ok: true, letter: 'C' });
+    expect(parseLetter('A: female')).toEqual({ ok: true, letter: 'A' });
+    expect(parseLetter('(d)')).toEqual({ ok: true, letter: 'D' });
+    expect(parseLetter('Because it is')).toMatchObject({ ok: false });
+    expect(parseLetter('{"answer": "F"}')).toMatchObject({ ok: false });
+    expect(evidenceInCaption('a whistle blows', 'A basketball bounces as a whistle blows.')).toBe(true);
+    expect(evidenceInCaption('none', 'A basketball bounces as a whistle blows.')).toBe(false);
+    expect(evidenceInCaption('the referee waves a red flag', 'A basketball bounces as a whistle blows.')).toBe(false);
+    expect(evidenceInCaption('anything', '')).toBe(false);
   });
   test('unknown or malformed versions are typed errors', () => {
     expect(() => loadJudgePrompt('v999')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     expect(() => loadJudgePrompt('../x')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
   test('empty caption renders a visible marker', () => {
-    expect(renderJudgePrompt(loadJudgePrompt('v1'), '  ', clip.passage, clip.blanks)).toContain('(empty caption)');
+    expect(renderJudgeSystem(loadJudgePrompt('v2'), '  ')).toContain('(empty caption)');
   });
 });
 
@@ -46,8 +72,9 @@ describe('option permutation', () => {
     expect(new Set(Object.values(p1.options)).size).toBe(5);
   });
   test('the fake judge follows content, not letters, under permutation', () => {
+    const t = loadJudgePrompt('v2');
     const perm = clip.blanks.map((b) => ({ id: b.id, ...permuteBlank(b, 7, clip.id) }));
-    const ans = JSON.parse(fakeJudgeAnswer(renderJudgePrompt(loadJudgePrompt('v1'), clip.caption ?? '', clip.passage, perm))).answers as Record<string, 'A'>;
-    expect(perm.map((p) => p.toOriginal[ans[p.id]])).toEqual(['A', 'B', 'B']);
+    const ans = perm.map((p) => (JSON.parse(fakeJudgeReply(clip.caption ?? '', renderBlankQuestion(t, clip.passage, p))) as { answer: 'A' }).answer);
+    expect(perm.map((p, i) => p.toOriginal[ans[i]])).toEqual(['A', 'B', 'B']);
   });
 });

@@ -16,6 +16,7 @@ function io(): { stdout: PassThrough; stderr: PassThrough; text: () => string; s
 
 describe('omnicap detect', () => {
   it('bad flags are INVALID_ARGUMENT', async () => {
+    await expect(command.run(['--input', 'x', '--output', 'y', '--synthesis', 'magic'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(command.run(['--input', 'x'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(command.run(['--input', 'x', '--output', 'y', '--workers', '0'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(command.run(['--input', '/nonexistent/clips', '--output', 'y'], io())).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -26,22 +27,22 @@ describe('omnicap detect', () => {
     copyFileSync(SPEECH, join(dir, 'a-speech.wav'));
     copyFileSync(FRONT_CENTER, join(dir, 'b-front.wav'));
     writeFileSync(join(dir, 'c-bad.wav'), 'not audio at all');
-    const args = ['--input', dir, '--output', join(dir, 'out.jsonl'), '--workers', '2', '--rounds', '1', '--seed', '5', '--llm', 'local', '--max-caption-tokens', '32'];
+    const args = ['--input', dir, '--output', join(dir, 'out.jsonl'), '--workers', '2', '--rounds', '1', '--seed', '5', '--llm', 'local', '--synthesis', 'template'];
     const first = io();
     expect(await command.run(args, first)).toBe(1); // one clip failed
-    expect(first.text()).toMatch(/2 ok, 1 errors, 0 skipped/);
+    expect(first.text()).toMatch(/2 ok, 0 degraded, 1 errors, 0 skipped/);
     expect(first.text()).toMatch(/clips\/min/);
     const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((r) => r.id).sort()).toEqual(['a-speech.wav', 'b-front.wav', 'c-bad.wav']);
     for (const r of rows.filter((x) => x.status === 'ok')) {
       expect(typeof r.caption).toBe('string');
       expect(Array.isArray(r.omni_detective_trajectory)).toBe(true);
-      expect(r).toMatchObject({ seed: 5, prompt_version: 'v1', models: { detective: 'gemma-3-270m-q4_k_m' } });
+      expect(r).toMatchObject({ seed: 5, prompt_version: 'v2', models: { detective: 'qwen2.5-coder-1.5b-instruct-q4_k_m' }, synthesis: { mode: 'template' } });
     }
     expect(rows.find((r) => r.id === 'c-bad.wav')).toMatchObject({ status: 'error' });
     const second = io();
     expect(await command.run(args, second)).toBe(0);
-    expect(second.text()).toMatch(/0 ok, 0 errors, 3 skipped/);
+    expect(second.text()).toMatch(/0 ok, 0 degraded, 0 errors, 3 skipped/);
     expect(readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
   }, 170_000);
 });

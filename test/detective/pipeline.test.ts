@@ -29,6 +29,7 @@ interface Row {
   error: { code: string };
   omni_detective_trajectory: Array<{ tool?: string; status: string; cached?: boolean; data: { transcript: string; totals: { speech: number; music: number; noise: number; sound: number; silence: number } } }>;
   prompts: Array<{ sha256: string }>;
+  observers_offered: string[];
   tokens: { prompt: number };
 }
 const lines = (file: string): Row[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
@@ -76,12 +77,14 @@ describe('detect batch on real clips', () => {
     const asr = speech.omni_detective_trajectory.find((r) => r.tool === 'asr')!;
     const overlap = SPEECH_TEXT.split(' ').filter((w) => asr.data.transcript.toLowerCase().split(' ').includes(w));
     expect(overlap.length).toBeGreaterThanOrEqual(5);
-    // the OCR observer fails on an audio-only clip; the agent gets an error observation
-    expect(speech.omni_detective_trajectory[1]).toMatchObject({ status: 'observer_error', tool: 'ocr', error: { code: 'MEDIA_NO_VIDEO' } });
+    // OCR cannot perceive an audio-only clip: it is not offered (the script's OCR request is refused and re-asked)
+    expect(speech.observers_offered).toEqual(['asr', 'signal', 'vad']);
+    expect(speech.omni_detective_trajectory.map((r) => r.tool ?? r.status)).toEqual(['asr', 'signal', 'vad', 'finish']);
+    expect(byId.video.observers_offered).toEqual(['asr', 'ocr', 'signal', 'vad']);
     expect(speech.caption).toContain('LUFS');
     expect(speech.caption).toMatch(/Speech [0-9.]+ s/);
-    expect(speech).toMatchObject({ seed: 3, prompt_version: 'v1', models: { detective: 'scripted-test-llm' }, tool_calls: { asr: 1, ocr: 1, signal: 1, vad: 1 } });
-    expect(speech.prompts).toHaveLength(3);
+    expect(speech).toMatchObject({ seed: 3, prompt_version: 'v2', models: { detective: 'scripted-test-llm' }, tool_calls: { asr: 1, signal: 1, vad: 1 } });
+    expect(speech.prompts).toHaveLength(4);
     expect(speech.tokens.prompt).toBeGreaterThan(0);
 
     const v = byId.video;
@@ -121,8 +124,8 @@ describe('detect batch on real clips', () => {
   it('a rerun with a new agent prompt reuses the cached observations (zero observer calls)', async () => {
     const promptDir = join(dir, 'prompts');
     mkdirSync(promptDir, { recursive: true });
-    for (const n of ['agent', 'synthesis', 'reask']) copyFileSync(join(packageRoot(), 'prompts', 'detective', `${n}.v1.md`), join(promptDir, `${n}.v1.md`));
-    appendFileSync(join(promptDir, 'agent.v1.md'), '\nBe thorough.\n');
+    for (const n of ['agent', 'round', 'reask', 'synthesis']) copyFileSync(join(packageRoot(), 'prompts', 'detective', `${n}.v2.md`), join(promptDir, `${n}.v2.md`));
+    appendFileSync(join(promptDir, 'agent.v2.md'), '\nBe thorough.\n');
     const tb = toolbox(cache);
     const out2 = join(dir, 'out2.jsonl');
     const s = await runBatch({ clips: loadClips(join(dir, 'clips.jsonl')), output: out2, llm: llm(), toolbox: tb, workers: 1, seed: 3, rounds: 5, promptDir });

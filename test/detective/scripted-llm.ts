@@ -19,9 +19,9 @@ export class ScriptedChatModel implements ChatModel {
   }
 }
 
-/** Synthesis stand-in: a caption made of the observers' answers, verbatim. */
+/** Synthesis stand-in: a caption made of the established facts (the FACTS block), verbatim. */
 export function copyObservations(messages: ChatMessage[]): string {
   const prompt = messages[messages.length - 1].content;
-  const answers = [...prompt.matchAll(/^\s+A: (.*)$/gm)].map((m) => m[1]);
-  return `The clip: ${answers.join(' ')}`;
+  const facts = /FACTS:\n([\s\S]*?)\n\nWrite the caption/.exec(prompt)?.[1] ?? '';
+  return `In this clip: ${facts.split('\n').join(' ')}`;
 }

@@ -14,10 +14,14 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
 
   omnicap cloze eval --input preds.jsonl --output judged.jsonl (--judge-url URL --judge-model M [--judge-key K] | --judge local [--judge-gguf F])
       [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
-      [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v1] [--max-reasks 2] [--seed S] [--temperature T]
-    Judge each clip's caption (one judge call per clip) through an OpenAI-compatible endpoint, or with
-    --judge local in-process with the embedded GGUF model (node-llama-cpp, answers grammar-constrained to
-    {"answers": {blank: A-E}}; --judge-gguf picks another GGUF file).
+      [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v2] [--max-reasks 2] [--seed S] [--temperature T]
+      [--no-grounding]
+    Judge each clip's caption, one blank per judge call (the caption once per clip, then the blank's
+    sentence and options A-E; the reply is {"evidence": caption words, "answer": letter}), through an
+    OpenAI-compatible endpoint, or with --judge local in-process with the embedded instruct model
+    (Qwen2.5-Coder-1.5B-Instruct GGUF, node-llama-cpp, grammar-constrained; --judge-gguf picks another
+    GGUF file). Evidence grounding: a letter whose quoted evidence is not in the caption counts as E
+    (not given); --no-grounding scores the raw letters.
     Resumable: clip ids already in --output are skipped (--retry-failed re-judges failed ones). --baseline judges an empty caption;
     --permute-seed shuffles options A-D per blank. Exit code 1 when input lines had errors.
 
@@ -37,7 +41,7 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
 const evalOptions = {
   input: { type: 'string' }, output: { type: 'string' }, judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' },
   'judge-key': { type: 'string' }, 'caption-field': { type: 'string' }, 'retry-failed': { type: 'boolean' }, concurrency: { type: 'string' }, 'cache-dir': { type: 'string' },
-  baseline: { type: 'boolean' }, 'permute-seed': { type: 'string' }, 'prompt-version': { type: 'string' }, 'max-reasks': { type: 'string' },
+  baseline: { type: 'boolean' }, 'permute-seed': { type: 'string' }, 'prompt-version': { type: 'string' }, 'max-reasks': { type: 'string' }, 'no-grounding': { type: 'boolean' },
   seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' },
 } as const;
 const scoreOptions = {
@@ -85,6 +89,7 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
       maxReasks: numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 }),
       seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
       temperature: numberFlag('temperature', v.temperature, 0, { min: 0, max: 2 }),
+      grounding: v['no-grounding'] !== true,
       signal: io.signal,
     });
     for (const e of s.inputErrors) io.stderr.write(`${e.code}: ${e.message}\n`);

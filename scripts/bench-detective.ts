@@ -1,0 +1,166 @@
+/**
+ * Quality benchmark of the offline Omni-Detective and the local Cloze judge (a benchmark, not a
+ * timed test) on a small labelled set assembled from registry packages:
+ *   - read speech with reference transcripts (Debian pocketsphinx-testdata, LibriVox)
+ *   - the same speech band-limited to 8 kHz telephone quality (ffmpeg)
+ *   - music (npm audio-lena), sound effects (Debian sound-theme-freedesktop, alsa-utils)
+ *   - a 36 s screencast with known on-screen text that changes over time (rendered with sharp, the
+ *     LibriVox speech as its audio)
+ * Per clip: status, ASR word error rate, share of the spoken words in the final caption, share of
+ * the distinct on-screen words (>= 4 letters) in the caption, prompt echo, rounds per observer,
+ * seconds and LLM tokens. Then the judge on the hand-written 5-option cloze set
+ * (test/fixtures/cloze/truth.jsonl) with truth captions vs empty captions.
+ *
+ *   bash scripts/setup.sh && npm run bench:detective -- [--json out.json] [--skip-judge] [--clips id,id]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { runClozeEval } from '../src/cloze/eval';
+import { createToolbox, defaultObservers, detectClip, echoShare, loadDetectivePrompts, trajectoryTranscript, wordErrorRate, wordRecall, words } from '../src/detective';
+import type { DetectiveRound } from '../src/detective';
+import { LocalChatModel } from '../src/llm/local';
+import { resolveBinary } from '../src/media';
+import { packageRoot } from '../src/util/paths';
+
+const LIBRI = '/usr/share/pocketsphinx/test/data/librivox';
+const SPEECH: Array<[string, string]> = [
+  ['sense_and_sensibility_01_austen_64kb-0870.wav', 'and mister john dashwood had then leisure to consider how much there might be prudently in his power to do for them'],
+  ['sense_and_sensibility_01_austen_64kb-0890.wav', 'unless to be rather cold hearted and rather selfish is to be ill disposed'],
+  ['sense_and_sensibility_01_austen_64kb-0920.wav', 'had he married a more amiable woman he might have been made still more respectable than he was'],
+];
+const SLIDES = ['OMNICAP QUICKSTART', 'Install Models Offline', 'Whisper Transcribes Speech', 'Detective Writes Captions'];
+
+interface Clip {
+  id: string;
+  kind: string;
+  path: string;
+  transcript?: string;
+  screenWords?: string[];
+}
+
+function ffmpeg(args: string[]): void {
+  execFileSync(resolveBinary('ffmpeg'), ['-y', '-loglevel', 'error', ...args]);
+}
+
+/** A 36 s screencast: four slides of 9 s each (the last two shown only after 18 s), speech as audio. */
+async function screencast(dir: string): Promise<string> {
+  const list: string[] = [];
+  for (const [i, text] of SLIDES.entries()) {
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="540"><rect width="960" height="540" fill="#1e1e1e"/><rect x="0" y="0" width="960" height="48" fill="#333"/><text x="24" y="32" font-family="DejaVu Sans, sans-serif" font-size="22" fill="#ddd">Slide ${i + 1} of ${SLIDES.length}</text><text x="480" y="290" font-family="DejaVu Sans, sans-serif" font-size="52" font-weight="bold" text-anchor="middle" fill="#fff">${text}</text></svg>`;
+    const png = join(dir, `slide${i}.png`);
+    writeFileSync(png, await sharp(Buffer.from(svg)).png().toBuffer());
+    list.push(`file '${png}'\nduration 9`);
+  }
+  list.push(`file '${join(dir, `slide${SLIDES.length - 1}.png`)}'`);
+  writeFileSync(join(dir, 'slides.txt'), list.join('\n') + '\n');
+  const audio = join(dir, 'speech-concat.wav');
+  ffmpeg(['-i', join(LIBRI, SPEECH[0][0]), '-i', join(LIBRI, SPEECH[1][0]), '-i', join(LIBRI, SPEECH[2][0]), '-filter_complex', '[0:a][1:a][2:a]concat=n=3:v=0:a=1,apad=whole_dur=36', '-ar', '16000', audio]);
+  const out = join(dir, 'screencast.mp4');
+  ffmpeg(['-f', 'concat', '-safe', '0', '-i', join(dir, 'slides.txt'), '-i', audio, '-t', '36', '-r', '5', '-c:v', 'mpeg4', '-q:v', '3', '-pix_fmt', 'yuv420p', '-c:a', 'aac', out]);
+  return out;
+}
+
+async function assemble(dir: string): Promise<Clip[]> {
+  const clips: Clip[] = SPEECH.map(([f, t], i) => ({ id: `speech-${i + 1}`, kind: 'speech 16 kHz', path: join(LIBRI, f), transcript: t }));
+  SPEECH.forEach(([f, t], i) => {
+    const p = join(dir, `tel-${i + 1}.wav`);
+    ffmpeg(['-i', join(LIBRI, f), '-af', 'highpass=f=300,lowpass=f=3400', '-ar', '8000', '-ac', '1', p]);
+    clips.push({ id: `telephone-${i + 1}`, kind: 'speech 8 kHz', path: p, transcript: t });
+  });
+  clips.push({ id: 'music-lena', kind: 'music', path: join(packageRoot(), 'test', 'media', 'cache', 'lena', 'lena.mp3') });
+  clips.push({ id: 'sfx-shutter', kind: 'sound effect', path: '/usr/share/sounds/freedesktop/stereo/camera-shutter.oga' });
+  clips.push({ id: 'sfx-bell', kind: 'sound effect', path: '/usr/share/sounds/freedesktop/stereo/complete.oga' });
+  clips.push({ id: 'noise', kind: 'noise', path: '/usr/share/sounds/alsa/Noise.wav' });
+  const screen = [...new Set(SLIDES.flatMap((s) => words(s)).filter((w) => w.length >= 4))];
+  clips.push({ id: 'screencast', kind: 'video + text + speech', path: await screencast(dir), transcript: SPEECH.map((s) => s[1]).join(' '), screenWords: screen });
+  return clips;
+}
+
+const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(0)} %`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { json: { type: 'string' }, 'skip-judge': { type: 'boolean' }, clips: { type: 'string' } } });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-detective-'));
+  mkdirSync(dir, { recursive: true });
+  let clips = await assemble(dir);
+  if (values.clips !== undefined) clips = clips.filter((c) => values.clips!.split(',').includes(c.id));
+  const llm = await LocalChatModel.load();
+  const toolbox = createToolbox({ observers: defaultObservers() });
+  const prompts = loadDetectivePrompts();
+  const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text].join('\n');
+  const rows: Array<Record<string, unknown>> = [];
+  for (const c of clips) {
+    const line = await detectClip({ id: c.id, path: c.path }, llm, toolbox, { rounds: 10, seed: 0 });
+    const rounds = (line.omni_detective_trajectory ?? []) as DetectiveRound[];
+    const caption = typeof line.caption === 'string' ? line.caption : '';
+    const asrText = trajectoryTranscript(rounds);
+    const perObserver: Record<string, number> = {};
+    for (const r of rounds) if (r.status === 'ok' || r.status === 'observer_error') perObserver[r.tool] = (perObserver[r.tool] ?? 0) + 1;
+    const capWords = new Set(words(caption));
+    const synthesis = line.synthesis as { source?: string; rejected_caption?: string } | undefined;
+    const llmCaption = synthesis?.source === 'llm' ? caption : synthesis?.rejected_caption ?? '';
+    const row = {
+      id: c.id,
+      kind: c.kind,
+      status: line.status,
+      degraded: line.degraded_reasons,
+      source: synthesis?.source,
+      asrWer: c.transcript !== undefined ? (asrText === undefined ? 1 : wordErrorRate(c.transcript, asrText)) : null,
+      captionSpokenRecall: c.transcript !== undefined ? wordRecall(c.transcript, caption) : null,
+      screenWordsInCaption: c.screenWords !== undefined ? c.screenWords.filter((w) => capWords.has(w)).length / c.screenWords.length : null,
+      echo: echoShare(llmCaption, promptText) > 0.2,
+      rounds: perObserver,
+      seconds: line.seconds,
+      tokens: line.tokens,
+      caption,
+    };
+    rows.push(row);
+    console.error(`${c.id}: ${row.status} (${row.source}) asr WER ${pct(row.asrWer as number | null)}, spoken words in caption ${pct(row.captionSpokenRecall)}, screen words ${pct(row.screenWordsInCaption)}, ${Number(line.seconds).toFixed(1)} s`);
+  }
+  await toolbox.dispose();
+
+  let judge: Record<string, unknown> | undefined;
+  if (values['skip-judge'] !== true) {
+    const truth = join(packageRoot(), 'test', 'fixtures', 'cloze', 'truth.jsonl');
+    const tally = async (variant: 'caption' | 'baseline'): Promise<Record<string, number>> => {
+      const out = join(dir, `judged-${variant}.jsonl`);
+      const t0 = Date.now();
+      await runClozeEval({ input: truth, output: out, judge: llm, captionField: 'truth_caption', variant, concurrency: 1 });
+      let n = 0, right = 0, e = 0, rawE = 0;
+      for (const l of readFileSync(out, 'utf8').trim().split('\n')) {
+        for (const b of (JSON.parse(l) as { blanks: Array<{ answer: string; predicted: string; ungroundedChoice?: string }> }).blanks) {
+          n++;
+          if (b.predicted === b.answer) right++;
+          if (b.predicted === 'E') e++;
+          if ((b.ungroundedChoice ?? b.predicted) === 'E') rawE++;
+        }
+      }
+      return { blanks: n, accuracy: right / n, notGiven: e / n, rawNotGiven: rawE / n, secondsPerBlank: (Date.now() - t0) / 1000 / n };
+    };
+    judge = { truth: await tally('caption'), empty: await tally('baseline') };
+  }
+  await llm.dispose();
+
+  const result = { model: llm.id, prompts: prompts.agent.version, clips: rows, judge };
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2));
+  console.log('| clip | kind | status (caption from) | ASR WER | spoken words in caption | on-screen words in caption | echo | rounds per observer | s | LLM tokens (prompt/completion) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const tokens = r.tokens as { prompt: number; completion: number } | undefined;
+    console.log(`| ${r.id} | ${r.kind} | ${r.status} (${r.source ?? '-'}) | ${pct(r.asrWer as number | null)} | ${pct(r.captionSpokenRecall as number | null)} | ${pct(r.screenWordsInCaption as number | null)} | ${r.echo ? 'yes' : 'no'} | ${Object.entries(r.rounds as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ')} | ${Number(r.seconds).toFixed(1)} | ${tokens ? `${tokens.prompt}/${tokens.completion}` : '-'} |`);
+  }
+  if (judge !== undefined) {
+    const t = judge.truth as Record<string, number>;
+    const e = judge.empty as Record<string, number>;
+    console.log(`\njudge (${t.blanks} blanks): truth captions accuracy ${pct(t.accuracy)}, E ${pct(t.notGiven)}; empty caption E ${pct(e.notGiven)} (raw letter before evidence grounding: E ${pct(e.rawNotGiven)}); ${t.secondsPerBlank.toFixed(1)} s per blank`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
