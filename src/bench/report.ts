@@ -117,8 +117,8 @@ export function renderHtml(r: BenchReport): string {
   if (r.server !== undefined) {
     const lv = r.server.levels;
     serverHtml =
-      `<h2>Server concurrency sweep (${escapeHtml(r.server.url)}, max_tokens ${r.server.maxTokens})</h2><table><tr><th>concurrency</th><th>requests</th><th>ok</th><th>429</th><th>other errors</th><th>req/s</th><th>tokens/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr>` +
-      lv.map((l) => `<tr><td>${l.concurrency}</td><td>${l.requests}</td><td>${l.ok}</td><td>${l.rejected429}</td><td>${l.errors}</td><td>${fmt(l.requestsPerSecond, 3)}</td><td>${fmt(l.completionTokensPerSecond, 1)}</td>${summaryCells(l.latency)}</tr>`).join('') +
+      `<h2>Server concurrency sweep (${escapeHtml(r.server.url)}, max_tokens ${r.server.maxTokens})</h2><table><tr><th>concurrency</th><th>requests</th><th>ok</th><th>429</th><th>other errors</th><th>req/s</th><th>tokens/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>event-loop p99 / max ms</th><th>/healthz p99 ms</th></tr>` +
+      lv.map((l) => `<tr><td>${l.concurrency}</td><td>${l.requests}</td><td>${l.ok}</td><td>${l.rejected429}</td><td>${l.errors}</td><td>${fmt(l.requestsPerSecond, 3)}</td><td>${fmt(l.completionTokensPerSecond, 1)}</td>${summaryCells(l.latency)}<td>${l.serverEventLoop ? `${fmt(l.serverEventLoop.p99)} / ${fmt(l.serverEventLoop.max)}` : '—'}</td><td>${l.healthz ? fmt(l.healthz.p99) : '—'}</td></tr>`).join('') +
       '</table>' +
       lineChartSvg('throughput vs concurrency', [{ name: 'requests/s', points: lv.map((l) => [l.concurrency, l.requestsPerSecond] as [number, number]) }], 'concurrency', 'req/s') +
       lineChartSvg('latency vs concurrency', [
@@ -159,7 +159,11 @@ export function renderText(r: BenchReport): string {
   for (const e of r.eventLoop ?? []) lines.push(`event-loop delay ${e.runtime} runtime (${e.provider}): p50 ${fmt(e.delay.p50, 2)} ms, p99 ${fmt(e.delay.p99, 2)} ms, max ${fmt(e.delay.max, 2)} ms over ${e.captions} captions (${e.completionTokens} tokens, ${fmt(e.monitoredMs, 0)} ms)`);
   if (r.server !== undefined) {
     lines.push(`server ${r.server.url}: concurrency  ok/requests  429  err  req/s  tokens/s  p50  p95  p99 (ms)`);
-    for (const l of r.server.levels) lines.push(`  ${String(l.concurrency).padEnd(12)}${`${l.ok}/${l.requests}`.padEnd(13)}${String(l.rejected429).padEnd(5)}${String(l.errors).padEnd(5)}${fmt(l.requestsPerSecond, 3).padEnd(7)}${fmt(l.completionTokensPerSecond, 1).padEnd(10)}${l.latency ? `${fmt(l.latency.p50, 1)}  ${fmt(l.latency.p95, 1)}  ${fmt(l.latency.p99, 1)}` : '—'}`);
+    for (const l of r.server.levels) {
+      lines.push(`  ${String(l.concurrency).padEnd(12)}${`${l.ok}/${l.requests}`.padEnd(13)}${String(l.rejected429).padEnd(5)}${String(l.errors).padEnd(5)}${fmt(l.requestsPerSecond, 3).padEnd(7)}${fmt(l.completionTokensPerSecond, 1).padEnd(10)}${l.latency ? `${fmt(l.latency.p50, 1)}  ${fmt(l.latency.p95, 1)}  ${fmt(l.latency.p99, 1)}` : '—'}`);
+      const el = l.serverEventLoop;
+      lines.push(`    server event-loop delay p50/p99/max ${el ? `${fmt(el.p50, 2)}/${fmt(el.p99, 2)}/${fmt(el.max, 2)} ms` : '— (no gauge on /metrics)'}; /healthz p50/p99 ${l.healthz ? `${fmt(l.healthz.p50, 2)}/${fmt(l.healthz.p99, 2)} ms (${l.healthz.n} probes)` : '—'}`);
+    }
   }
   return lines.join('\n');
 }
