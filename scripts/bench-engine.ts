@@ -3,6 +3,10 @@
  * versus a bare `session.run` loop over the same embed + decoder sessions.
  *
  *   npm run build:ts && npm run bench:engine -- [--model DIR] [--audio FILE] [--tokens N] [--reps R] [--threads T]
+ *
+ * `--thread-sweep 1,2` instead compares intra-op thread counts with spinning on and off in one
+ * process (one engine per setting, runs interleaved): prefill ms, decode ms/token and process CPU
+ * ms per token, as ratios to 1 thread without spinning.
  */
 import { parseArgs } from 'node:util';
 import { loadCaptioner, type CaptionerEngine } from '../src/engine';
@@ -80,15 +84,59 @@ async function bareDecode(engine: CaptionerEngine, prefill: OrtTensor, tokens: n
   return (performance.now() - t0) / tokens;
 }
 
+/** Prefill + `tokens` decode steps on one engine: wall ms and process CPU ms (all threads). */
+async function timedDecode(engine: CaptionerEngine, samples: Float32Array, tokens: number): Promise<{ prefillMs: number; stepMs: number; cpuMsPerToken: number }> {
+  const enc = await engine.encodeAudio(await engine.features(samples));
+  const embeds = await engine.promptEmbeds(engine.prompt(enc.audioTokens), enc.embeds);
+  const cpu0 = process.cpuUsage();
+  const r = await engineDecode(engine, embeds, tokens);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return { ...r, cpuMsPerToken: cpuMs / tokens };
+}
+
+async function threadSweep(modelDir: string, audioPath: string, counts: number[], tokens: number, reps: number): Promise<void> {
+  const { samples } = await decodeAudio(audioPath);
+  const configs = counts.flatMap((threads) => [false, true].map((spinning) => ({ threads, spinning })));
+  const engines: CaptionerEngine[] = [];
+  try {
+    for (const c of configs) engines.push(await loadCaptioner(modelDir, { provider: 'cpu', threads: c.threads, spinning: c.spinning }));
+    for (const e of engines) await timedDecode(e, samples, 8); // warm-up
+    const res = configs.map(() => ({ prefill: [] as number[], step: [] as number[], cpu: [] as number[] }));
+    for (let r = 0; r < reps; r++) {
+      for (let i = 0; i < engines.length; i++) {
+        const x = await timedDecode(engines[i], samples, tokens);
+        res[i].prefill.push(x.prefillMs);
+        res[i].step.push(x.stepMs);
+        res[i].cpu.push(x.cpuMsPerToken);
+      }
+    }
+    const base = { prefill: median(res[0].prefill), step: median(res[0].step), cpu: median(res[0].cpu) };
+    const rows = configs.map((c, i) => {
+      const p = median(res[i].prefill);
+      const st = median(res[i].step);
+      const cpu = median(res[i].cpu);
+      return { ...c, prefillMs: +p.toFixed(2), msPerToken: +st.toFixed(3), cpuMsPerToken: +cpu.toFixed(3), prefillRatio: +(p / base.prefill).toFixed(3), stepRatio: +(st / base.step).toFixed(3), cpuRatio: +(cpu / base.cpu).toFixed(3) };
+    });
+    process.stdout.write(JSON.stringify({ model: engines[0].manifest.name, audio: audioPath, tokens, reps, baseline: '1 thread, spinning off', rows }, null, 2) + '\n');
+  } finally {
+    await Promise.all(engines.map((e) => e.dispose()));
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, audio: { type: 'string' }, tokens: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' } },
+    options: { model: { type: 'string' }, audio: { type: 'string' }, tokens: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, 'thread-sweep': { type: 'string' } },
   });
   const modelDir = values.model ?? defaultModelDir();
   const tokens = Number(values.tokens ?? 128);
   const reps = Number(values.reps ?? 5);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   const audioPath = values.audio ?? DEFAULT_AUDIO;
+  if (values['thread-sweep'] !== undefined) {
+    await threadSweep(modelDir, audioPath, values['thread-sweep'].split(',').map(Number), tokens, reps);
+    return;
+  }
   const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads });
   try {
     const { samples } = await decodeAudio(audioPath); // any format; the default clip takes the WAV fast path

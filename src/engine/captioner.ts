@@ -23,8 +23,10 @@ import { WorkerCaptioner } from './worker-captioner';
 
 export interface LoadCaptionerOptions {
   provider?: ProviderRequest;
-  /** intra-op threads per session (ORT default: all cores). */
+  /** intra-op threads per session (default: ORT's, one per physical core; docs/engine.md#threads). */
   threads?: number;
+  /** Let idle ORT intra-op threads spin-wait for work (default false, measured: docs/engine.md#threads). */
+  spinning?: boolean;
   /** Log-mel implementation (default 'auto'). */
   featureBackend?: FeatureBackend;
   /** Skip sha256 verification of model files (sizes are still checked). Default false. */
@@ -91,7 +93,8 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     const tokenizer = await Tokenizer.fromFile(join(modelDir, manifest.tokenizer));
     buildPrompt(tokenizer, manifest.tokens, 0); // validates tokenizer vs manifest special tokens
     throwIfAborted(options.signal);
-    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, signal: options.signal });
+    if (options.spinning !== undefined && typeof options.spinning !== 'boolean') throw invalidParameterError('spinning', 'a boolean', options.spinning);
+    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, spinning: options.spinning ?? false, signal: options.signal });
     try {
       return new CaptionerEngine(modelDir, manifest, tokenizer, sessions, options.featureBackend ?? 'auto', options.batch);
     } catch (e) {

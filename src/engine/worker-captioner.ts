@@ -94,6 +94,7 @@ export class WorkerCaptioner implements Captioner, AsyncDisposable {
       modelDir,
       ...(options.provider !== undefined ? { provider: options.provider } : {}),
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.spinning !== undefined ? { spinning: options.spinning } : {}),
       ...(options.featureBackend !== undefined ? { featureBackend: options.featureBackend } : {}),
       ...(options.skipChecksums !== undefined ? { skipChecksums: options.skipChecksums } : {}),
       ...(options.batch !== undefined ? { batch: options.batch } : {}),

@@ -23,6 +23,7 @@ export interface WorkerLoadRequest {
   modelDir: string;
   provider?: ProviderRequest;
   threads?: number;
+  spinning?: boolean;
   featureBackend?: FeatureBackend;
   skipChecksums?: boolean;
   batch?: BatchOptions;

@@ -137,6 +137,8 @@ describe('worker runtime: event loop, abort, dispose', () => {
     c.abort();
     expect((await rejection(loadCaptioner(FIXTURE_DIR, { runtime: 'worker', signal: c.signal }))).code).toBe('ABORTED');
     expect((await rejection(loadCaptioner(FIXTURE_DIR, { runtime: 'elsewhere' as 'worker' }))).code).toBe('INVALID_ARGUMENT');
+    const spin = await rejection(loadCaptioner(FIXTURE_DIR, { runtime: 'worker', spinning: 'yes' as unknown as boolean }));
+    expect([spin.code, spin.message]).toEqual(['INVALID_ARGUMENT', 'Expected a boolean for spinning but received string "yes"']);
   });
 
   it('continuous batching runs inside the worker: concurrent captions equal solo ones', async () => {
