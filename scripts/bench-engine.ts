@@ -7,6 +7,12 @@
  * `--thread-sweep 1,2` instead compares intra-op thread counts with spinning on and off in one
  * process (one engine per setting, runs interleaved): prefill ms, decode ms/token and process CPU
  * ms per token, as ratios to 1 thread without spinning.
+ *
+ * `--kv-shared 0,512,1024,2048,4095` (GroupQueryAttention builds) probes a past/present-shared KV
+ * buffer: past and present bound to one capacity-sized buffer per layer (capacity = next power of
+ * two), so ORT writes each step's key in place. It checks 8 greedy steps against the engine's loop
+ * (max |logits diff|), then times one decode step per past length against the current path
+ * (fresh past tensors of exactly `past` positions, present fed back), interleaved, medians.
  */
 import { parseArgs } from 'node:util';
 import { loadCaptioner, type CaptionerEngine } from '../src/engine';
@@ -124,15 +130,108 @@ async function threadSweep(modelDir: string, audioPath: string, counts: number[]
   }
 }
 
+function sharedFeeds(engine: CaptionerEngine, bufs: Float32Array[], capacity: number, emb: OrtTensor, len: number): { feeds: Record<string, OrtTensor>; fetches: Record<string, OrtTensor | null> } {
+  const { decoderPlan: plan } = engine.ortSessions;
+  const { Tensor } = ort();
+  const t = engine.manifest.config.text;
+  const mask = new BigInt64Array(capacity);
+  mask.fill(1n, 0, len + 1);
+  const feeds: Record<string, OrtTensor> = { inputs_embeds: emb, attention_mask: new Tensor('int64', mask, [1, capacity]), position_ids: new Tensor('int64', BigInt64Array.of(BigInt(len)), [1, 1]) };
+  const fetches: Record<string, OrtTensor | null> = { logits: null };
+  const dims = [1, t.numKvHeads, capacity, t.headDim];
+  for (let l = 0; l < plan.numLayers; l++) {
+    feeds[plan.pastKey[l]] = new Tensor('float32', bufs[2 * l], dims);
+    feeds[plan.pastValue[l]] = new Tensor('float32', bufs[2 * l + 1], dims);
+    fetches[plan.presentKey[l]] = new Tensor('float32', bufs[2 * l], dims);
+    fetches[plan.presentValue[l]] = new Tensor('float32', bufs[2 * l + 1], dims);
+  }
+  return { feeds, fetches };
+}
+
+async function kvSharedProbe(modelDir: string, audioPath: string, pasts: number[], reps: number): Promise<void> {
+  const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads: 1 });
+  try {
+    if (!engine.manifest.contribOps.includes('GroupQueryAttention')) throw new Error(`${modelDir} has no GroupQueryAttention: the shared buffer needs a GQA build`);
+    const { embed, decoder, decoderPlan: plan } = engine.ortSessions;
+    const { Tensor } = ort();
+    const t = engine.manifest.config.text;
+    const H = t.numKvHeads;
+    const D = t.headDim;
+    const L = plan.numLayers;
+    // 1. correctness: 8 greedy steps, engine loop vs shared buffer (prefill copied into it)
+    const { samples } = await decodeAudio(audioPath);
+    const enc = await engine.encodeAudio(await engine.features(samples));
+    const embeds = await engine.promptEmbeds(engine.prompt(enc.audioTokens), enc.embeds);
+    const seq = embeds.dims[1];
+    const dec = engine.newDecoder();
+    const ref = [await dec.forward(embeds)];
+    const toks: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      toks.push(argmax(ref[i]));
+      ref.push((await dec.step(toks[i])).slice());
+    }
+    const cap0 = 512;
+    const bufs = Array.from({ length: 2 * L }, () => new Float32Array(H * cap0 * D));
+    const pre = engine.newDecoder();
+    await pre.forward(embeds);
+    pre.cache.pastTensors().forEach((p, i) => {
+      const src = tensorToFloat32(p);
+      for (let h = 0; h < H; h++) bufs[i].set(src.subarray(h * seq * D, (h + 1) * seq * D), h * cap0 * D);
+    });
+    pre.dispose();
+    dec.dispose();
+    let worst = 0;
+    for (let i = 0; i < 8; i++) {
+      const emb = (await embed.run({ input_ids: new Tensor('int64', BigInt64Array.of(BigInt(toks[i])), [1, 1]) })).inputs_embeds;
+      const { feeds, fetches } = sharedFeeds(engine, bufs, cap0, emb, seq + i);
+      const out = await decoder.run(feeds, fetches);
+      const lg = tensorToFloat32(out.logits);
+      for (let k = 0; k < lg.length; k++) worst = Math.max(worst, Math.abs(lg[k] - ref[i + 1][k]));
+    }
+    // 2. one decode step per past length, current path vs shared buffer, interleaved
+    const emb = new Tensor('float32', new Float32Array(t.hiddenSize).fill(0.01), [1, 1, t.hiddenSize]);
+    const rows = [];
+    for (const P of pasts) {
+      let C = 64;
+      while (C < P + 1) C *= 2;
+      C = Math.min(C, t.maxPositionEmbeddings);
+      const cur: Record<string, OrtTensor> = { inputs_embeds: emb, attention_mask: new Tensor('int64', new BigInt64Array(P + 1).fill(1n), [1, P + 1]), position_ids: new Tensor('int64', BigInt64Array.of(BigInt(P)), [1, 1]) };
+      for (let l = 0; l < L; l++) {
+        cur[plan.pastKey[l]] = new Tensor('float32', new Float32Array(H * P * D), [1, H, P, D]);
+        cur[plan.pastValue[l]] = new Tensor('float32', new Float32Array(H * P * D), [1, H, P, D]);
+      }
+      const sb = Array.from({ length: 2 * L }, () => new Float32Array(H * C * D));
+      const ms = { current: [] as number[], shared: [] as number[] };
+      for (let r = 0; r <= reps; r++) {
+        let s = performance.now();
+        await decoder.run(cur);
+        if (r > 0) ms.current.push(performance.now() - s);
+        const { feeds, fetches } = sharedFeeds(engine, sb, C, emb, P);
+        s = performance.now();
+        await decoder.run(feeds, fetches);
+        if (r > 0) ms.shared.push(performance.now() - s);
+      }
+      rows.push({ past: P, capacity: C, currentMs: +median(ms.current).toFixed(3), sharedMs: +median(ms.shared).toFixed(3), ratio: +(median(ms.shared) / median(ms.current)).toFixed(3) });
+    }
+    process.stdout.write(JSON.stringify({ model: engine.manifest.name, maxAbsLogitDiff8Steps: worst, reps, rows }, null, 2) + '\n');
+  } finally {
+    await engine.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, audio: { type: 'string' }, tokens: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, 'thread-sweep': { type: 'string' } },
+    options: { model: { type: 'string' }, audio: { type: 'string' }, tokens: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, 'thread-sweep': { type: 'string' }, 'kv-shared': { type: 'string' } },
   });
   const modelDir = values.model ?? defaultModelDir();
   const tokens = Number(values.tokens ?? 128);
   const reps = Number(values.reps ?? 5);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   const audioPath = values.audio ?? DEFAULT_AUDIO;
+  if (values['kv-shared'] !== undefined) {
+    await kvSharedProbe(modelDir, audioPath, values['kv-shared'].split(',').map(Number), reps);
+    return;
+  }
   if (values['thread-sweep'] !== undefined) {
     await threadSweep(modelDir, audioPath, values['thread-sweep'].split(',').map(Number), tokens, reps);
     return;
