@@ -3,6 +3,16 @@
  * versus a bare `session.run` loop over the same embed + decoder sessions.
  *
  *   npm run build:ts && npm run bench:engine -- [--model DIR] [--audio FILE] [--tokens N] [--reps R] [--threads T]
+ *
+ * `--thread-sweep 1,2` instead compares intra-op thread counts with spinning on and off in one
+ * process (one engine per setting, runs interleaved): prefill ms, decode ms/token and process CPU
+ * ms per token, as ratios to 1 thread without spinning.
+ *
+ * `--kv-shared 0,512,1024,2048,4095` (GroupQueryAttention builds) probes a past/present-shared KV
+ * buffer: past and present bound to one capacity-sized buffer per layer (capacity = next power of
+ * two), so ORT writes each step's key in place. It checks 8 greedy steps against the engine's loop
+ * (max |logits diff|), then times one decode step per past length against the current path
+ * (fresh past tensors of exactly `past` positions, present fed back), interleaved, medians.
  */
 import { parseArgs } from 'node:util';
 import { loadCaptioner, type CaptionerEngine } from '../src/engine';
@@ -80,15 +90,152 @@ async function bareDecode(engine: CaptionerEngine, prefill: OrtTensor, tokens: n
   return (performance.now() - t0) / tokens;
 }
 
+/** Prefill + `tokens` decode steps on one engine: wall ms and process CPU ms (all threads). */
+async function timedDecode(engine: CaptionerEngine, samples: Float32Array, tokens: number): Promise<{ prefillMs: number; stepMs: number; cpuMsPerToken: number }> {
+  const enc = await engine.encodeAudio(await engine.features(samples));
+  const embeds = await engine.promptEmbeds(engine.prompt(enc.audioTokens), enc.embeds);
+  const cpu0 = process.cpuUsage();
+  const r = await engineDecode(engine, embeds, tokens);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return { ...r, cpuMsPerToken: cpuMs / tokens };
+}
+
+async function threadSweep(modelDir: string, audioPath: string, counts: number[], tokens: number, reps: number): Promise<void> {
+  const { samples } = await decodeAudio(audioPath);
+  const configs = counts.flatMap((threads) => [false, true].map((spinning) => ({ threads, spinning })));
+  const engines: CaptionerEngine[] = [];
+  try {
+    for (const c of configs) engines.push(await loadCaptioner(modelDir, { provider: 'cpu', threads: c.threads, spinning: c.spinning }));
+    for (const e of engines) await timedDecode(e, samples, 8); // warm-up
+    const res = configs.map(() => ({ prefill: [] as number[], step: [] as number[], cpu: [] as number[] }));
+    for (let r = 0; r < reps; r++) {
+      for (let i = 0; i < engines.length; i++) {
+        const x = await timedDecode(engines[i], samples, tokens);
+        res[i].prefill.push(x.prefillMs);
+        res[i].step.push(x.stepMs);
+        res[i].cpu.push(x.cpuMsPerToken);
+      }
+    }
+    const base = { prefill: median(res[0].prefill), step: median(res[0].step), cpu: median(res[0].cpu) };
+    const rows = configs.map((c, i) => {
+      const p = median(res[i].prefill);
+      const st = median(res[i].step);
+      const cpu = median(res[i].cpu);
+      return { ...c, prefillMs: +p.toFixed(2), msPerToken: +st.toFixed(3), cpuMsPerToken: +cpu.toFixed(3), prefillRatio: +(p / base.prefill).toFixed(3), stepRatio: +(st / base.step).toFixed(3), cpuRatio: +(cpu / base.cpu).toFixed(3) };
+    });
+    process.stdout.write(JSON.stringify({ model: engines[0].manifest.name, audio: audioPath, tokens, reps, baseline: '1 thread, spinning off', rows }, null, 2) + '\n');
+  } finally {
+    await Promise.all(engines.map((e) => e.dispose()));
+  }
+}
+
+function sharedFeeds(engine: CaptionerEngine, bufs: Float32Array[], capacity: number, emb: OrtTensor, len: number): { feeds: Record<string, OrtTensor>; fetches: Record<string, OrtTensor | null> } {
+  const { decoderPlan: plan } = engine.ortSessions;
+  const { Tensor } = ort();
+  const t = engine.manifest.config.text;
+  const mask = new BigInt64Array(capacity);
+  mask.fill(1n, 0, len + 1);
+  const feeds: Record<string, OrtTensor> = { inputs_embeds: emb, attention_mask: new Tensor('int64', mask, [1, capacity]), position_ids: new Tensor('int64', BigInt64Array.of(BigInt(len)), [1, 1]) };
+  const fetches: Record<string, OrtTensor | null> = { logits: null };
+  const dims = [1, t.numKvHeads, capacity, t.headDim];
+  for (let l = 0; l < plan.numLayers; l++) {
+    feeds[plan.pastKey[l]] = new Tensor('float32', bufs[2 * l], dims);
+    feeds[plan.pastValue[l]] = new Tensor('float32', bufs[2 * l + 1], dims);
+    fetches[plan.presentKey[l]] = new Tensor('float32', bufs[2 * l], dims);
+    fetches[plan.presentValue[l]] = new Tensor('float32', bufs[2 * l + 1], dims);
+  }
+  return { feeds, fetches };
+}
+
+async function kvSharedProbe(modelDir: string, audioPath: string, pasts: number[], reps: number): Promise<void> {
+  const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads: 1 });
+  try {
+    if (!engine.manifest.contribOps.includes('GroupQueryAttention')) throw new Error(`${modelDir} has no GroupQueryAttention: the shared buffer needs a GQA build`);
+    const { embed, decoder, decoderPlan: plan } = engine.ortSessions;
+    const { Tensor } = ort();
+    const t = engine.manifest.config.text;
+    const H = t.numKvHeads;
+    const D = t.headDim;
+    const L = plan.numLayers;
+    // 1. correctness: 8 greedy steps, engine loop vs shared buffer (prefill copied into it)
+    const { samples } = await decodeAudio(audioPath);
+    const enc = await engine.encodeAudio(await engine.features(samples));
+    const embeds = await engine.promptEmbeds(engine.prompt(enc.audioTokens), enc.embeds);
+    const seq = embeds.dims[1];
+    const dec = engine.newDecoder();
+    const ref = [await dec.forward(embeds)];
+    const toks: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      toks.push(argmax(ref[i]));
+      ref.push((await dec.step(toks[i])).slice());
+    }
+    const cap0 = 512;
+    const bufs = Array.from({ length: 2 * L }, () => new Float32Array(H * cap0 * D));
+    const pre = engine.newDecoder();
+    await pre.forward(embeds);
+    pre.cache.pastTensors().forEach((p, i) => {
+      const src = tensorToFloat32(p);
+      for (let h = 0; h < H; h++) bufs[i].set(src.subarray(h * seq * D, (h + 1) * seq * D), h * cap0 * D);
+    });
+    pre.dispose();
+    dec.dispose();
+    let worst = 0;
+    for (let i = 0; i < 8; i++) {
+      const emb = (await embed.run({ input_ids: new Tensor('int64', BigInt64Array.of(BigInt(toks[i])), [1, 1]) })).inputs_embeds;
+      const { feeds, fetches } = sharedFeeds(engine, bufs, cap0, emb, seq + i);
+      const out = await decoder.run(feeds, fetches);
+      const lg = tensorToFloat32(out.logits);
+      for (let k = 0; k < lg.length; k++) worst = Math.max(worst, Math.abs(lg[k] - ref[i + 1][k]));
+    }
+    // 2. one decode step per past length, current path vs shared buffer, interleaved
+    const emb = new Tensor('float32', new Float32Array(t.hiddenSize).fill(0.01), [1, 1, t.hiddenSize]);
+    const rows = [];
+    for (const P of pasts) {
+      let C = 64;
+      while (C < P + 1) C *= 2;
+      C = Math.min(C, t.maxPositionEmbeddings);
+      const cur: Record<string, OrtTensor> = { inputs_embeds: emb, attention_mask: new Tensor('int64', new BigInt64Array(P + 1).fill(1n), [1, P + 1]), position_ids: new Tensor('int64', BigInt64Array.of(BigInt(P)), [1, 1]) };
+      for (let l = 0; l < L; l++) {
+        cur[plan.pastKey[l]] = new Tensor('float32', new Float32Array(H * P * D), [1, H, P, D]);
+        cur[plan.pastValue[l]] = new Tensor('float32', new Float32Array(H * P * D), [1, H, P, D]);
+      }
+      const sb = Array.from({ length: 2 * L }, () => new Float32Array(H * C * D));
+      const ms = { current: [] as number[], shared: [] as number[] };
+      for (let r = 0; r <= reps; r++) {
+        let s = performance.now();
+        await decoder.run(cur);
+        if (r > 0) ms.current.push(performance.now() - s);
+        const { feeds, fetches } = sharedFeeds(engine, sb, C, emb, P);
+        s = performance.now();
+        await decoder.run(feeds, fetches);
+        if (r > 0) ms.shared.push(performance.now() - s);
+      }
+      rows.push({ past: P, capacity: C, currentMs: +median(ms.current).toFixed(3), sharedMs: +median(ms.shared).toFixed(3), ratio: +(median(ms.shared) / median(ms.current)).toFixed(3) });
+    }
+    process.stdout.write(JSON.stringify({ model: engine.manifest.name, maxAbsLogitDiff8Steps: worst, reps, rows }, null, 2) + '\n');
+  } finally {
+    await engine.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, audio: { type: 'string' }, tokens: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' } },
+    options: { model: { type: 'string' }, audio: { type: 'string' }, tokens: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, 'thread-sweep': { type: 'string' }, 'kv-shared': { type: 'string' } },
   });
   const modelDir = values.model ?? defaultModelDir();
   const tokens = Number(values.tokens ?? 128);
   const reps = Number(values.reps ?? 5);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   const audioPath = values.audio ?? DEFAULT_AUDIO;
+  if (values['kv-shared'] !== undefined) {
+    await kvSharedProbe(modelDir, audioPath, values['kv-shared'].split(',').map(Number), reps);
+    return;
+  }
+  if (values['thread-sweep'] !== undefined) {
+    await threadSweep(modelDir, audioPath, values['thread-sweep'].split(',').map(Number), tokens, reps);
+    return;
+  }
   const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads });
   try {
     const { samples } = await decodeAudio(audioPath); // any format; the default clip takes the WAV fast path

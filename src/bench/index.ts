@@ -4,4 +4,5 @@ export { kvBytesPerToken, kvBytesPerStep, kvCopyMs, measureKvTransfer, QWEN3_OMN
 export { machineInfo, modelInfo, describeMachine, type MachineInfo, type ModelInfo, type GpuInfo } from './machine';
 export { benchServer, type ServerBenchOptions, type ServerBenchResult, type ConcurrencyLevel } from './server-bench';
 export { renderHtml, renderText, barChartSvg, lineChartSvg, escapeHtml, PERCENTILE_DEFINITION, type BenchReport } from './report';
-export { runBench, DEFAULT_BENCH_INPUT, DEFAULT_KV_PAST, type RunBenchOptions } from './run';
+export { runBench, DEFAULT_BENCH_INPUT, DEFAULT_KV_PAST, DEFAULT_RUNTIMES, type RunBenchOptions } from './run';
+export { benchEventLoop, delayOf, type EventLoopBenchResult, type EventLoopBenchOptions, type EventLoopDelay } from './event-loop';

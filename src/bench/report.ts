@@ -3,6 +3,7 @@
  * no scripts, no external resources), plus a plain-text table for the terminal.
  */
 import type { ProviderBench } from './engine-bench';
+import type { EventLoopBenchResult } from './event-loop';
 import type { KvTransferResult } from './kv-transfer';
 import type { MachineInfo, ModelInfo } from './machine';
 import type { ServerBenchResult } from './server-bench';
@@ -20,6 +21,8 @@ export interface BenchReport {
   settings: { runs: number; warmup: number; maxTokens: number; threads?: number; percentile: string };
   providers: ProviderBench[];
   kvTransfer: Array<KvTransferResult | { provider: string; unavailable: string }>;
+  /** Event-loop delay of the calling thread during captions, per engine runtime (absent in older reports). */
+  eventLoop?: EventLoopBenchResult[];
   server?: ServerBenchResult;
 }
 
@@ -103,12 +106,19 @@ export function renderHtml(r: BenchReport): string {
   const kvOk = r.kvTransfer.filter((k): k is KvTransferResult => 'points' in k);
   const kvChart = kvOk.length > 0 ? lineChartSvg('decode step ms vs past length (kv-transfer)', kvOk.map((k) => ({ name: k.provider, points: k.points.map((p) => [p.past, p.ms.p50] as [number, number]) })), 'past tokens', 'ms') : '';
   const kvRows = r.kvTransfer.map((k) => ('points' in k ? `<tr><td>${escapeHtml(k.provider)}</td><td>${fmt(k.msPerPastToken * 1000, 3)}</td><td>${fmt(k.fit.intercept, 3)}</td><td>${fmt(k.fit.r2, 3)}</td><td>${k.bytesPerPastToken}</td><td>${fmt(k.effectiveGBps, 2)}</td></tr>` : `<tr><td>${escapeHtml(k.provider)}</td><td colspan="5">unavailable: ${escapeHtml(k.unavailable)}</td></tr>`)).join('');
+  const el = r.eventLoop ?? [];
+  const elHtml =
+    el.length === 0
+      ? ''
+      : `<h2>Event-loop delay during captions (monitorEventLoopDelay, 1 ms resolution)</h2><table><tr><th>runtime</th><th>provider</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>captions</th><th>tokens</th><th>monitored ms</th></tr>` +
+        el.map((e) => `<tr><td>${escapeHtml(e.runtime)}</td><td>${escapeHtml(e.provider)}</td><td>${fmt(e.delay.p50)}</td><td>${fmt(e.delay.p99)}</td><td>${fmt(e.delay.max)}</td><td>${e.captions}</td><td>${e.completionTokens}</td><td>${fmt(e.monitoredMs, 0)}</td></tr>`).join('') +
+        '</table>';
   let serverHtml = '';
   if (r.server !== undefined) {
     const lv = r.server.levels;
     serverHtml =
-      `<h2>Server concurrency sweep (${escapeHtml(r.server.url)}, max_tokens ${r.server.maxTokens})</h2><table><tr><th>concurrency</th><th>requests</th><th>ok</th><th>429</th><th>other errors</th><th>req/s</th><th>tokens/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr>` +
-      lv.map((l) => `<tr><td>${l.concurrency}</td><td>${l.requests}</td><td>${l.ok}</td><td>${l.rejected429}</td><td>${l.errors}</td><td>${fmt(l.requestsPerSecond, 3)}</td><td>${fmt(l.completionTokensPerSecond, 1)}</td>${summaryCells(l.latency)}</tr>`).join('') +
+      `<h2>Server concurrency sweep (${escapeHtml(r.server.url)}, max_tokens ${r.server.maxTokens})</h2><table><tr><th>concurrency</th><th>requests</th><th>ok</th><th>429</th><th>other errors</th><th>req/s</th><th>tokens/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>event-loop p99 / max ms</th><th>/healthz p99 ms</th></tr>` +
+      lv.map((l) => `<tr><td>${l.concurrency}</td><td>${l.requests}</td><td>${l.ok}</td><td>${l.rejected429}</td><td>${l.errors}</td><td>${fmt(l.requestsPerSecond, 3)}</td><td>${fmt(l.completionTokensPerSecond, 1)}</td>${summaryCells(l.latency)}<td>${l.serverEventLoop ? `${fmt(l.serverEventLoop.p99)} / ${fmt(l.serverEventLoop.max)}` : '—'}</td><td>${l.healthz ? fmt(l.healthz.p99) : '—'}</td></tr>`).join('') +
       '</table>' +
       lineChartSvg('throughput vs concurrency', [{ name: 'requests/s', points: lv.map((l) => [l.concurrency, l.requestsPerSecond] as [number, number]) }], 'concurrency', 'req/s') +
       lineChartSvg('latency vs concurrency', [
@@ -127,6 +137,7 @@ ${r.model !== undefined ? `<li>model: ${escapeHtml(r.model.name)} (variant ${esc
 ${r.input !== undefined ? `<li>input: ${escapeHtml(r.input)}</li>` : ''}<li>runs ${r.settings.runs} after ${r.settings.warmup} warm-up, ${r.settings.maxTokens} greedy tokens per run (EOS ignored); percentiles: ${escapeHtml(r.settings.percentile)}</li></ul>
 ${r.providers.length > 0 ? `<h2>Engine stages</h2><table><tr><th></th>${head}</tr><tr><th></th>${sub}</tr>${rows}${drows}</table>${stageChart}` : ''}
 ${r.kvTransfer.length > 0 ? `<h2>KV transfer (decode step vs past length)</h2><table><tr><th>provider</th><th>µs / past token</th><th>intercept ms</th><th>r²</th><th>KV bytes in+out / past token</th><th>effective GB/s</th></tr>${kvRows}</table>${kvChart}` : ''}
+${elHtml}
 ${serverHtml}
 </body></html>
 `;
@@ -145,9 +156,14 @@ export function renderText(r: BenchReport): string {
     for (const p of r.providers) if (p.status === 'unavailable') lines.push(`${p.provider}: unavailable: ${p.reason}`);
   }
   for (const k of r.kvTransfer) lines.push('points' in k ? `kv-transfer ${k.provider}: ${fmt(k.msPerPastToken * 1000, 3)} µs/past token (r² ${fmt(k.fit.r2, 3)}), ${k.bytesPerPastToken} B in+out per past token, effective ${fmt(k.effectiveGBps, 2)} GB/s` : `kv-transfer ${k.provider}: unavailable: ${k.unavailable}`);
+  for (const e of r.eventLoop ?? []) lines.push(`event-loop delay ${e.runtime} runtime (${e.provider}): p50 ${fmt(e.delay.p50, 2)} ms, p99 ${fmt(e.delay.p99, 2)} ms, max ${fmt(e.delay.max, 2)} ms over ${e.captions} captions (${e.completionTokens} tokens, ${fmt(e.monitoredMs, 0)} ms)`);
   if (r.server !== undefined) {
     lines.push(`server ${r.server.url}: concurrency  ok/requests  429  err  req/s  tokens/s  p50  p95  p99 (ms)`);
-    for (const l of r.server.levels) lines.push(`  ${String(l.concurrency).padEnd(12)}${`${l.ok}/${l.requests}`.padEnd(13)}${String(l.rejected429).padEnd(5)}${String(l.errors).padEnd(5)}${fmt(l.requestsPerSecond, 3).padEnd(7)}${fmt(l.completionTokensPerSecond, 1).padEnd(10)}${l.latency ? `${fmt(l.latency.p50, 1)}  ${fmt(l.latency.p95, 1)}  ${fmt(l.latency.p99, 1)}` : '—'}`);
+    for (const l of r.server.levels) {
+      lines.push(`  ${String(l.concurrency).padEnd(12)}${`${l.ok}/${l.requests}`.padEnd(13)}${String(l.rejected429).padEnd(5)}${String(l.errors).padEnd(5)}${fmt(l.requestsPerSecond, 3).padEnd(7)}${fmt(l.completionTokensPerSecond, 1).padEnd(10)}${l.latency ? `${fmt(l.latency.p50, 1)}  ${fmt(l.latency.p95, 1)}  ${fmt(l.latency.p99, 1)}` : '—'}`);
+      const el = l.serverEventLoop;
+      lines.push(`    server event-loop delay p50/p99/max ${el ? `${fmt(el.p50, 2)}/${fmt(el.p99, 2)}/${fmt(el.max, 2)} ms` : '— (no gauge on /metrics)'}; /healthz p50/p99 ${l.healthz ? `${fmt(l.healthz.p50, 2)}/${fmt(l.healthz.p99, 2)} ms (${l.healthz.n} probes)` : '—'}`);
+    }
   }
   return lines.join('\n');
 }

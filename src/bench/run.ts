@@ -5,7 +5,9 @@
 import { invalidParameterError, toOmnicapError } from '../errors';
 import { throwIfAborted } from '../util/abort';
 import { loadCaptioner } from '../engine/captioner';
+import type { EngineRuntime } from '../engine/captioner';
 import { benchEngine, type ProviderBench } from './engine-bench';
+import { benchEventLoop, type EventLoopBenchResult } from './event-loop';
 import { measureKvTransfer, type KvTransferResult } from './kv-transfer';
 import { machineInfo, modelInfo, type ModelInfo } from './machine';
 import { PERCENTILE_DEFINITION, type BenchReport } from './report';
@@ -13,6 +15,7 @@ import { benchServer, type ServerBenchResult } from './server-bench';
 
 export const DEFAULT_BENCH_INPUT = '/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav';
 export const DEFAULT_KV_PAST = [0, 64, 128, 256, 512];
+export const DEFAULT_RUNTIMES: EngineRuntime[] = ['main', 'worker'];
 
 export interface RunBenchOptions {
   command: string;
@@ -27,6 +30,8 @@ export interface RunBenchOptions {
   skipChecksums?: boolean;
   /** Past lengths for the kv-transfer stage; empty skips it. */
   kvPast: number[];
+  /** Engine runtimes for the event-loop stage (default main and worker); empty skips it. */
+  runtimes?: EngineRuntime[];
   server?: { url: string; concurrency: number[]; requests: number; headers?: Record<string, string> };
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
@@ -66,6 +71,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
   let model: ModelInfo | undefined;
   let providers: ProviderBench[] = [];
   const kvTransfer: BenchReport['kvTransfer'] = [];
+  const eventLoop: EventLoopBenchResult[] = [];
   if (o.modelDir !== undefined) {
     const dir = o.modelDir;
     model = await modelInfo(dir);
@@ -93,6 +99,14 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
         kvTransfer.push(await kvStage(o, dir, p));
       }
     }
+    const runtimes = o.runtimes ?? DEFAULT_RUNTIMES;
+    for (const p of providers) {
+      if (runtimes.length === 0 || p.status !== 'ok') continue;
+      throwIfAborted(o.signal);
+      o.onProgress?.(`${p.provider} event-loop delay with runtimes ${runtimes.join(',')}`);
+      const provider = p.provider === 'cuda' ? 'cuda' : 'cpu';
+      eventLoop.push(...(await benchEventLoop({ modelDir: dir, input: o.input, runtimes, provider, runs: o.runs, maxTokens: o.maxTokens, threads: o.threads, skipChecksums: o.skipChecksums, signal: o.signal })));
+    }
   }
   let server: ServerBenchResult | undefined;
   if (o.server !== undefined) {
@@ -110,6 +124,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
     settings: { runs: o.runs, warmup: o.warmup, maxTokens: o.maxTokens, ...(o.threads !== undefined ? { threads: o.threads } : {}), percentile: PERCENTILE_DEFINITION },
     providers,
     kvTransfer,
+    eventLoop,
     ...(server !== undefined ? { server } : {}),
   };
 }

@@ -1,7 +1,10 @@
 /**
  * Concurrency sweep against a running omnicap server: for each level c, `requests` POSTs to
  * /v1/captions (base64 JSON body) with c in flight at a time; per level: throughput, latency
- * percentiles of successful requests, completion tokens/s, and counts of 429s and other errors.
+ * percentiles of successful requests, completion tokens/s, and counts of 429s and other errors;
+ * the latency of /healthz probed every 50 ms during the level, and the server thread's event-loop
+ * delay over the level from its /metrics (`omnicap_event_loop_delay_seconds`, reset by a scrape
+ * before the level).
  */
 import { readFile } from 'node:fs/promises';
 import { OmnicapError, invalidParameterError } from '../errors';
@@ -34,6 +37,10 @@ export interface ConcurrencyLevel {
   completionTokensPerSecond: number;
   /** Latency of successful requests (ms); undefined when none succeeded. */
   latency?: Summary;
+  /** GET /healthz latency (ms) probed every 50 ms while the level ran. */
+  healthz?: Summary;
+  /** Server event-loop delay (ms) over the level; undefined when /metrics has no such gauge. */
+  serverEventLoop?: { p50: number; p99: number; max: number };
 }
 
 export interface ServerBenchResult {
@@ -67,6 +74,42 @@ async function once(o: ServerBenchOptions, body: string, signal: AbortSignal | u
   }
 }
 
+/** The server's omnicap_event_loop_delay_seconds quantiles (ms); scraping also resets them. */
+export async function scrapeEventLoop(url: string, headers: Record<string, string> | undefined, signal?: AbortSignal): Promise<{ p50: number; p99: number; max: number } | undefined> {
+  let text: string;
+  try {
+    const res = await fetch(`${url.replace(/\/+$/, '')}/metrics`, { headers, signal });
+    if (res.status !== 200) return undefined;
+    text = await res.text();
+  } catch (e) {
+    throwIfAborted(signal);
+    return undefined;
+  }
+  const q = (quantile: string): number | undefined => {
+    const m = new RegExp(`^omnicap_event_loop_delay_seconds\\{quantile="${quantile.replace('.', '\\.')}"\\} (\\S+)$`, 'm').exec(text);
+    return m === null ? undefined : Number(m[1]) * 1000;
+  };
+  const p50 = q('0.5');
+  const p99 = q('0.99');
+  const max = q('1');
+  return p50 === undefined || p99 === undefined || max === undefined ? undefined : { p50, p99, max };
+}
+
+async function probeHealth(url: string, stop: () => boolean, signal?: AbortSignal): Promise<number[]> {
+  const out: number[] = [];
+  while (!stop()) {
+    const t = performance.now();
+    try {
+      await (await fetch(`${url.replace(/\/+$/, '')}/healthz`, { signal })).arrayBuffer();
+      out.push(performance.now() - t);
+    } catch (e) {
+      throwIfAborted(signal);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return out;
+}
+
 export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchResult> {
   if (!/^https?:\/\//.test(o.url)) throw invalidParameterError('server', 'an http(s) URL', o.url);
   if (o.concurrency.length === 0 || o.concurrency.some((c) => !Number.isInteger(c) || c < 1)) throw invalidParameterError('concurrency', 'a list of integers >= 1', o.concurrency);
@@ -84,6 +127,7 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
     throwIfAborted(o.signal);
     const results: One[] = [];
     let next = 0;
+    await scrapeEventLoop(o.url, o.headers, o.signal); // reset the server's interval
     const t0 = performance.now();
     const worker = async (): Promise<void> => {
       while (next < o.requests) {
@@ -91,8 +135,13 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
         results.push(await once(o, body, o.signal));
       }
     };
+    let done = false;
+    const health = probeHealth(o.url, () => done, o.signal);
     await Promise.all(Array.from({ length: Math.min(c, o.requests) }, worker));
     const wallMs = performance.now() - t0;
+    done = true;
+    const healthMs = await health;
+    const serverEventLoop = await scrapeEventLoop(o.url, o.headers, o.signal);
     const ok = results.filter((r) => r.status === 200);
     const failures: Record<string, number> = {};
     for (const r of results) if (r.status !== 200) failures[String(r.status)] = (failures[String(r.status)] ?? 0) + 1;
@@ -108,6 +157,8 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
       requestsPerSecond: ok.length / (wallMs / 1000),
       completionTokensPerSecond: ok.reduce((a, r) => a + r.tokens, 0) / (wallMs / 1000),
       ...(ok.length > 0 ? { latency: summarize(ok.map((r) => r.ms)) } : {}),
+      ...(healthMs.length > 0 ? { healthz: summarize(healthMs) } : {}),
+      ...(serverEventLoop !== undefined ? { serverEventLoop } : {}),
     });
   }
   return { url: o.url, maxTokens: o.maxTokens, levels };

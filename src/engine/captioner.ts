@@ -11,6 +11,7 @@ import { DecoderState, embedTokens } from './decoder';
 import { audioWindows, logMel, type FeatureBackend, type LogMel } from './frontend';
 import { loadManifest, type ModelManifest } from './manifest';
 import { ort, type OrtTensor } from './ort';
+import { validatePcm } from './pcm';
 import { audioTokenCount, buildPrompt, spliceAudioEmbeds, type Prompt } from './prompt';
 import { parseProviderRequest, probeProviders, selectProvider, type ProviderRequest, type ResolvedProvider } from './provider';
 import { Sampler, type SamplerConfig } from './sampler';
@@ -18,11 +19,14 @@ import { createSessions, type ModelSessions } from './sessions';
 import { Tokenizer } from './tokenizer';
 import type { CaptionChunk, CaptionOptions, CaptionResult, CaptionTimings, Captioner, Pcm16k } from './types';
 import { stitchWindows, type WindowCaption } from './stitch';
+import { WorkerCaptioner } from './worker-captioner';
 
 export interface LoadCaptionerOptions {
   provider?: ProviderRequest;
-  /** intra-op threads per session (ORT default: all cores). */
+  /** intra-op threads per session (default: ORT's, one per physical core; docs/engine.md#threads). */
   threads?: number;
+  /** Let idle ORT intra-op threads spin-wait for work (default false, measured: docs/engine.md#threads). */
+  spinning?: boolean;
   /** Log-mel implementation (default 'auto'). */
   featureBackend?: FeatureBackend;
   /** Skip sha256 verification of model files (sizes are still checked). Default false. */
@@ -32,8 +36,16 @@ export interface LoadCaptionerOptions {
    * default: one generation's output is the same either way (checked in test/engine/batch.test.ts).
    */
   batch?: BatchOptions;
+  /**
+   * Where the ORT sessions run: 'main' (default) on the calling thread, whose event loop then waits
+   * for every prefill and decode step; 'worker' on a worker_thread (see worker-captioner.ts), the
+   * choice for servers. Outputs are identical (test/engine/worker.test.ts).
+   */
+  runtime?: EngineRuntime;
   signal?: AbortSignal;
 }
+
+export type EngineRuntime = 'main' | 'worker';
 
 export const DEFAULT_WINDOW_SECONDS = 30;
 
@@ -81,7 +93,8 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     const tokenizer = await Tokenizer.fromFile(join(modelDir, manifest.tokenizer));
     buildPrompt(tokenizer, manifest.tokens, 0); // validates tokenizer vs manifest special tokens
     throwIfAborted(options.signal);
-    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, signal: options.signal });
+    if (options.spinning !== undefined && typeof options.spinning !== 'boolean') throw invalidParameterError('spinning', 'a boolean', options.spinning);
+    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, spinning: options.spinning ?? false, signal: options.signal });
     try {
       return new CaptionerEngine(modelDir, manifest, tokenizer, sessions, options.featureBackend ?? 'auto', options.batch);
     } catch (e) {
@@ -182,11 +195,8 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
 
   async *captionStream(audio: Pcm16k, options: CaptionOptions = {}): AsyncGenerator<CaptionChunk, void, undefined> {
     this.ensureOpen();
-    if (audio === null || typeof audio !== 'object' || !ArrayBuffer.isView(audio.samples)) throw invalidParameterError('audio.samples', 'a Float32Array of 16 kHz mono samples', audio?.samples);
-    if (audio.sampleRate !== 16000) throw new OmnicapError('MEDIA_BAD_SAMPLE_RATE', `Expected audio.sampleRate 16000 but received ${String(audio.sampleRate)}; resample with decodeAudio()`);
+    validatePcm(audio);
     const samples = audio.samples;
-    if (samples.length === 0) throw new OmnicapError('MEDIA_EMPTY', 'audio has no samples');
-    if (samples.length < 160) throw new OmnicapError('MEDIA_ZERO_LENGTH', `audio of ${samples.length} samples is shorter than one 10 ms mel frame (160 samples at 16 kHz)`);
     const opts = this.resolve(options);
     const sampler = new Sampler(opts.sampler);
     const t0 = now();
@@ -289,7 +299,17 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
   }
 }
 
-/** Load a captioner model directory (manifest + checksums + sessions). */
-export async function loadCaptioner(modelDir: string, options: LoadCaptionerOptions = {}): Promise<CaptionerEngine> {
-  return CaptionerEngine.load(modelDir, options);
+/**
+ * Load a captioner model directory (manifest + checksums + sessions). `runtime: 'worker'` hosts
+ * the sessions on a worker thread and returns a {@link WorkerCaptioner} (the {@link Captioner}
+ * API); otherwise the in-thread {@link CaptionerEngine}, which also exposes the engine's steps.
+ */
+export function loadCaptioner(modelDir: string, options: LoadCaptionerOptions & { runtime: 'worker' }): Promise<WorkerCaptioner>;
+export function loadCaptioner(modelDir: string, options?: LoadCaptionerOptions & { runtime?: 'main' }): Promise<CaptionerEngine>;
+export function loadCaptioner(modelDir: string, options?: LoadCaptionerOptions): Promise<CaptionerEngine | WorkerCaptioner>;
+export async function loadCaptioner(modelDir: string, options: LoadCaptionerOptions = {}): Promise<CaptionerEngine | WorkerCaptioner> {
+  if (options.runtime !== undefined && options.runtime !== 'main' && options.runtime !== 'worker') {
+    throw invalidParameterError('runtime', '"main" or "worker"', options.runtime);
+  }
+  return options.runtime === 'worker' ? WorkerCaptioner.load(modelDir, options) : CaptionerEngine.load(modelDir, options);
 }

@@ -1,5 +1,7 @@
 export * from './types';
-export { CaptionerEngine, loadCaptioner, DEFAULT_WINDOW_SECONDS, type LoadCaptionerOptions } from './captioner';
+export { CaptionerEngine, loadCaptioner, DEFAULT_WINDOW_SECONDS, type LoadCaptionerOptions, type EngineRuntime } from './captioner';
+export { WorkerCaptioner } from './worker-captioner';
+export type { WorkerStatus } from './worker-protocol';
 export { loadManifest, parseManifest, type ModelManifest, type IoSpec, type SessionSpec } from './manifest';
 export { Tokenizer, StreamingDecoder } from './tokenizer';
 export { Sampler, SeededRandom, argmax, filteredDistribution, type SamplerConfig } from './sampler';

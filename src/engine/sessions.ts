@@ -101,6 +101,8 @@ export interface ModelSessions {
 export interface SessionCreateOptions {
   provider: ResolvedProvider;
   threads?: number;
+  /** session.intra_op.allow_spinning (ORT's default is on). */
+  spinning?: boolean;
   signal?: AbortSignal;
 }
 
@@ -111,6 +113,7 @@ async function createOne(modelDir: string, manifest: ModelManifest, name: Sessio
       executionProviders: executionProviders(opts.provider),
       graphOptimizationLevel: 'all',
       ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+      ...(opts.spinning !== undefined ? { extra: { 'session.intra_op.allow_spinning': opts.spinning ? '1' : '0', 'session.inter_op.allow_spinning': opts.spinning ? '1' : '0' } } : {}),
     });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

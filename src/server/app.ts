@@ -157,6 +157,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
       const previous = model;
       model = { state: 'closed' };
       metrics.modelLoaded.set(0);
+      metrics.dispose();
       if (previous.state === 'ready' && options.disposeCaptioner) await previous.captioner.dispose();
       logger.log('info', 'server closed', { graceful });
     })();

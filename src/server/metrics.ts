@@ -1,4 +1,5 @@
 /** Prometheus metrics on a per-server Registry (never prom-client's global default registry). */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatcherStats } from '../engine/batcher';
 import type { Scheduler } from './scheduler';
@@ -10,6 +11,8 @@ export class ServerMetrics {
   readonly tokensPerSecond: Histogram;
   readonly errors: Counter<'code'>;
   readonly modelLoaded: Gauge;
+  /** Event-loop delay of the server's thread (1 ms resolution), reported and reset at each scrape. */
+  private readonly loopDelay: IntervalHistogram;
 
   /** `batchStats` reads the loaded captioner's batching counters (undefined: not loaded or not batching). */
   constructor(scheduler: Scheduler, batchStats: () => Readonly<BatcherStats> | undefined = () => undefined) {
@@ -61,6 +64,28 @@ export class ServerMetrics {
     });
     this.errors = new Counter({ name: 'omnicap_errors_total', help: 'Error responses (and mid-stream errors) by code', labelNames: ['code'], registers });
     this.modelLoaded = new Gauge({ name: 'omnicap_model_loaded', help: '1 when the captioner is loaded and the server is ready', registers });
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    this.loopDelay = loopDelay;
+    loopDelay.enable(); // the histogram's timer does not keep the process alive
+    new Gauge({
+      name: 'omnicap_event_loop_delay_seconds',
+      help: 'Event-loop delay of the server thread since the previous scrape (quantile 1 = max); the engine runs on a worker thread so model steps do not add to it',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        this.reset();
+        if (loopDelay.count > 0) {
+          for (const q of [0.5, 0.9, 0.99]) this.labels(String(q)).set(loopDelay.percentile(q * 100) / 1e9);
+          this.labels('1').set(loopDelay.max / 1e9);
+        }
+        loopDelay.reset();
+      },
+    });
+  }
+
+  /** Stop the event-loop monitor (server close). */
+  dispose(): void {
+    this.loopDelay.disable();
   }
 
   recordGeneration(completionTokens: number, decodeMs: number): void {

@@ -37,12 +37,20 @@ describe('server concurrency sweep (real HTTP on loopback)', () => {
     expect(parallel.ok).toBeGreaterThanOrEqual(1);
     expect(parallel.rejected429).toBeGreaterThanOrEqual(1);
     expect(parallel.failures['429']).toBe(parallel.rejected429);
+    // the server's event-loop gauge over each level, and /healthz probed while it ran
+    for (const l of r.levels) {
+      expect(l.serverEventLoop).toBeDefined();
+      expect(l.serverEventLoop!.p50).toBeGreaterThan(0);
+      expect(l.serverEventLoop!.p99).toBeLessThanOrEqual(l.serverEventLoop!.max);
+    }
+    expect(serial.healthz?.n).toBeGreaterThan(0);
   });
 
   it('reports connection failures as errors and validates options', async () => {
     const r = await benchServer({ url: 'http://127.0.0.1:1', input: SPEECH_3S, concurrency: [2], requests: 2, maxTokens: 2 });
     expect(r.levels[0]).toMatchObject({ ok: 0, errors: 2, failures: { network: 2 } });
     expect(r.levels[0].latency).toBeUndefined();
+    expect(r.levels[0].serverEventLoop).toBeUndefined();
     await expect(benchServer({ url: 'ftp://x', input: SPEECH_3S, concurrency: [1], requests: 1, maxTokens: 2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(benchServer({ url, input: '/nonexistent.wav', concurrency: [1], requests: 1, maxTokens: 2 })).rejects.toMatchObject({ code: 'MEDIA_NOT_FOUND' });
   });

@@ -12,7 +12,7 @@ import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
 import { argmax } from '../../src/engine/sampler';
 import { tensorToFloat32 } from '../../src/engine/ort';
 import { computeLogMel } from '../../src/features';
-import { FIXTURE_DIR, GOLDEN_DIR, maxAbsDiff, readWav16k } from './helpers';
+import { FIXTURE_DIR, GOLDEN_DIR, TEST_PROVIDER, maxAbsDiff, readWav16k } from './helpers';
 
 interface GoldenClip {
   name: string;
@@ -61,11 +61,12 @@ const golden = JSON.parse(readFileSync(META, 'utf8')) as Golden;
 describe('golden values from transformers (tiny fixture, fp32)', () => {
   let engine: CaptionerEngine;
   beforeAll(async () => {
-    engine = await loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1 });
+    engine = await loadCaptioner(FIXTURE_DIR, { provider: TEST_PROVIDER, threads: 1 });
   });
   afterAll(async () => engine.dispose());
 
   it('special token ids agree with the manifest', () => {
+    expect(engine.provider).toBe(TEST_PROVIDER);
     const t = engine.manifest.tokens;
     expect(t.audioPad).toBe(golden.tokens.audioPad);
     expect(t.audioStart).toBe(golden.tokens.audioStart);
@@ -144,7 +145,7 @@ describe('int8 QMoE/GQA CPU build against transformers (tiny fixture)', () => {
   const QMOE_DIR = join(FIXTURE_DIR, '..', 'tiny-random-qmoe-cpu');
   let engine: CaptionerEngine;
   beforeAll(async () => {
-    engine = await loadCaptioner(QMOE_DIR, { provider: 'cpu', threads: 1 });
+    engine = await loadCaptioner(QMOE_DIR, { provider: TEST_PROVIDER, threads: 1 });
   });
   afterAll(async () => engine.dispose());
 

@@ -6,6 +6,8 @@ import { packageRoot } from '../../src/util/paths';
 
 /** The committed fixture; OMNICAP_ENGINE_TEST_MODEL points the engine tests at another exported model directory. */
 export const FIXTURE_DIR = process.env.OMNICAP_ENGINE_TEST_MODEL ?? join(packageRoot(), 'models', 'tiny-random');
+/** Provider of the golden tests: OMNICAP_ENGINE_TEST_PROVIDER=cuda runs them on the CUDA EP (scripts/gpu-check.sh). */
+export const TEST_PROVIDER: 'cpu' | 'cuda' = process.env.OMNICAP_ENGINE_TEST_PROVIDER === 'cuda' ? 'cuda' : 'cpu';
 export const GOLDEN_DIR = join(packageRoot(), 'test', 'fixtures', 'golden', 'engine');
 export const SPEECH_WAV = '/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav';
 

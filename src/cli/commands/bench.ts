@@ -9,7 +9,8 @@ const usage = `Usage: omnicap bench [options]
 Latency benchmark of the captioner engine (per stage: decode+resample, features, encoder, prefill,
 per-token decode, time to first token, end-to-end; tokens/s, real-time factor; p50/p95/p99 over
 --runs after --warmup), CPU vs CUDA side by side, the kv-transfer stage (decode step time vs past
-length, fitted slope), and optionally a concurrency sweep against a running server.
+length, fitted slope), the event-loop delay of the calling thread during captions with the engine
+on the main thread vs on a worker thread, and optionally a concurrency sweep against a running server.
 Decoding is greedy with EOS ignored, so every run decodes exactly --max-tokens tokens.
 Percentiles: linear interpolation between closest ranks (type 7, NumPy default).
 
@@ -24,6 +25,7 @@ Options:
   --max-tokens N         tokens per run / max_tokens per request (default 32)
   --threads N            intra-op threads per session
   --kv-past LIST         past lengths for the kv-transfer stage (default 0,64,128,256,512; 'none' skips)
+  --runtimes LIST        engine runtimes for the event-loop stage: main,worker (default both; 'none' skips)
   --skip-checksums       do not sha256 model files on load
   --server URL           sweep POST URL/v1/captions (base64 JSON body)
   --concurrency LIST     concurrency levels (default 1,2,4,8)
@@ -42,6 +44,7 @@ const options = {
   'max-tokens': { type: 'string' },
   threads: { type: 'string' },
   'kv-past': { type: 'string' },
+  runtimes: { type: 'string' },
   'skip-checksums': { type: 'boolean' },
   server: { type: 'string' },
   concurrency: { type: 'string' },
@@ -67,6 +70,17 @@ export function providerList(value: string | undefined): Array<'cpu' | 'cuda'> {
   return out;
 }
 
+export function runtimeList(value: string | undefined): Array<'main' | 'worker'> {
+  if (value === undefined) return ['main', 'worker'];
+  if (value === 'none') return [];
+  const out: Array<'main' | 'worker'> = [];
+  for (const r of value.split(',').map((s) => s.trim())) {
+    if (r !== 'main' && r !== 'worker') throw new OmnicapError('INVALID_ARGUMENT', `--runtimes expects a comma list of main, worker (or none) but received ${JSON.stringify(value)}`);
+    if (!out.includes(r)) out.push(r);
+  }
+  return out;
+}
+
 async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, options);
   if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `bench takes no positional arguments but received ${JSON.stringify(positionals)}; see omnicap bench --help`);
@@ -84,6 +98,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     ...(values.threads !== undefined ? { threads: numberFlag('threads', values.threads, 1, { integer: true, min: 1 }) } : {}),
     skipChecksums: values['skip-checksums'] === true,
     kvPast: values['kv-past'] === 'none' ? [] : intList('kv-past', values['kv-past'], bench.DEFAULT_KV_PAST, 0),
+    runtimes: runtimeList(values.runtimes),
     ...(server !== undefined
       ? {
           server: {

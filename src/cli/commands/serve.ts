@@ -26,6 +26,8 @@ Options:
   --allow-remote-urls      allow http(s) audio URLs (default off: air-gapped)
   --provider cpu|cuda|auto execution provider (default auto)
   --threads N              intra-op threads per ONNX session
+  --runtime worker|main    where the ONNX sessions run (default worker: a worker thread, so model
+                           steps never block HTTP, SSE, timeouts or /metrics; main: this thread)
   --quiet                  no JSON request logs on stderr
 `;
 
@@ -50,6 +52,7 @@ export const command: CliCommand = {
       'allow-remote-urls': { type: 'boolean' },
       provider: { type: 'string' },
       threads: { type: 'string' },
+      runtime: { type: 'string' },
       quiet: { type: 'boolean' },
     });
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `serve takes no positional arguments; got ${positionals.join(' ')}`);
@@ -57,6 +60,8 @@ export const command: CliCommand = {
     if (provider !== 'cpu' && provider !== 'cuda' && provider !== 'auto') {
       throw new OmnicapError('INVALID_ARGUMENT', `--provider expects cpu, cuda or auto but received ${JSON.stringify(provider)}`);
     }
+    const runtime = values.runtime ?? 'worker';
+    if (runtime !== 'worker' && runtime !== 'main') throw new OmnicapError('INVALID_ARGUMENT', `--runtime expects worker or main but received ${JSON.stringify(runtime)}`);
     const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
     const envKeys = (process.env.OMNICAP_API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
     const modelDir = values.model ?? defaultModelDir();
@@ -67,7 +72,7 @@ export const command: CliCommand = {
     const { createServer } = await import('../../server');
     const { loadCaptioner } = await import('../../engine');
     const server = createServer({
-      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, signal: io.signal }),
+      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, signal: io.signal }),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],
       mediaRoots: values['media-root'] ?? [],
       maxUploadBytes: Math.round(numberFlag('max-upload-mb', values['max-upload-mb'], 25, { min: 0.001, max: 4096 }) * 1024 * 1024),
