@@ -6,6 +6,7 @@ Protocol: JSON lines. After loading, the worker writes {"ready": true, ...}. Eac
 names a file of little-endian float32 mono samples at 16 kHz; the worker transcribes each chunk
 (time range of that audio) and answers {"id": n, "ok": true, "segments": [...], "language": ...}
 or {"id": n, "ok": false, "error": "..."}. Segment times are in seconds from the start of the file.
+Without a language, the first chunk detects it and, when sure (p >= 0.5), the later chunks reuse it.
 End of stdin ends the worker.
 """
 import argparse
@@ -59,6 +60,8 @@ def transcribe(model, req):
             })
         if detected is None or (info.language_probability or 0) > (detected_p or 0):
             detected, detected_p = info.language, info.language_probability
+        if language is None and (info.language_probability or 0) >= 0.5:
+            language = info.language  # detected once, reused for the clip's later chunks
     return {"segments": out, "language": detected, "language_probability": detected_p}
 
 
