@@ -109,14 +109,14 @@ function fmt(t: number): string {
   return t.toFixed(1);
 }
 
-/** The answer text: one line per segment, `[start-end s] (confidence) text`. */
+/** The answer text, one line: a header, then each segment as `[start-end s] (confidence) text`. */
 export function formatAsrAnswer(d: AsrData): string {
   if (d.segments.length === 0) {
     return d.engine === 'pocketsphinx-en-us' ? 'No speech was recognized (engine pocketsphinx-en-us).' : `No speech was recognized (engine ${d.engine}; Silero VAD found ${d.speech.length === 0 ? 'no speech' : `speech in ${d.speech.length} stretch(es) but Whisper decoded no words`}).`;
   }
   const mean = d.segments.reduce((a, s) => a + (s.confidence ?? 0), 0) / d.segments.length;
   const head = `Transcript (engine ${d.engine}${d.language ? `, language ${d.language}` : ''}, ${d.segments.length} segment${d.segments.length === 1 ? '' : 's'}, mean confidence ${mean.toFixed(2)}):`;
-  return [head, ...d.segments.map((s) => `[${fmt(s.start)}-${fmt(s.end)} s] (${s.confidence?.toFixed(2) ?? '?'}) ${s.text}`)].join('\n');
+  return [head, ...d.segments.map((s) => `[${fmt(s.start)}-${fmt(s.end)} s] (${s.confidence?.toFixed(2) ?? '?'}) ${s.text}`)].join(' ');
 }
 
 function pocketsphinxObserver(opts: PocketsphinxOptions): AsrObserver {

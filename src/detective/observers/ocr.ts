@@ -48,6 +48,7 @@ function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   return d / a.length;
 }
 
+/** The answer text, one line: a header, then `[first-last s] "text"` per text, `; `-separated. */
 export function formatOcrAnswer(d: OcrData): string {
   const where = `${d.frames} frame${d.frames === 1 ? '' : 's'} sampled every ${d.stepSeconds.toFixed(1)} s over ${d.durationSeconds.toFixed(1)} s`;
   if (d.texts.length === 0) return `No on-screen text was found (${where}).`;
@@ -56,7 +57,7 @@ export function formatOcrAnswer(d: OcrData): string {
     return `[${when}] "${t.text.length > 200 ? t.text.slice(0, 197) + '...' : t.text}"`;
   });
   if (d.texts.length > 40) lines.push(`(${d.texts.length - 40} more texts not shown)`);
-  return [`On-screen text (Tesseract, ${where}; times are the first and last sampled frame showing it):`, ...lines].join('\n');
+  return `On-screen text (Tesseract, ${where}; times are the first and last sampled frame showing it): ${lines.join('; ')}`;
 }
 
 export function ocrObserver(opts: OcrOptions = {}): Observer {

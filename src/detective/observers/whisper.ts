@@ -145,17 +145,23 @@ export class WhisperWorker {
       const pcm = join(tmp, 'audio.f32');
       await writeFile(pcm, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
       const r = this.start();
+      let abortReject: (e: OmnicapError) => void = () => undefined;
+      const aborted = new Promise<never>((_, reject) => (abortReject = reject));
+      aborted.catch(() => undefined);
       const onAbort = (): void => {
         r.child.kill('SIGKILL');
         if (this.running === r) this.running = undefined;
-        r.waiter?.reject(abortError(signal as AbortSignal));
+        const e = abortError(signal as AbortSignal);
+        abortReject(e);
+        r.waiter?.reject(e);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        await Promise.race([r.ready, new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(abortError(signal)), { once: true }))]);
+        await Promise.race([r.ready, aborted]);
         throwIfAborted(signal);
         const id = this.nextId++;
         const reply = new Promise<WireReply>((resolve, reject) => (r.waiter = { id, resolve, reject }));
+        if (r.exited !== undefined) throw r.exited;
         const req = { id, pcm, chunks: chunks.map(([s, e]) => [s, e]), language: opts.language ?? null, beam_size: opts.beamSize ?? 5 };
         r.child.stdin.write(JSON.stringify(req) + '\n');
         const res = await reply;
@@ -202,6 +208,7 @@ export class WhisperWorker {
       onFail(e);
       r.waiter?.reject(e);
     };
+    child.stdin.on('error', (e) => fail(new OmnicapError('MODEL_RUN_FAILED', `the Whisper worker's input closed: ${e.message}`, { cause: e })));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => (r.stderr = (r.stderr + d).slice(-2000)));
     child.on('error', (e) => fail(new OmnicapError('PROVIDER_UNAVAILABLE', `the Whisper worker could not start: ${e.message}`, { cause: e })));
