@@ -81,7 +81,7 @@ real('ASR observer with real Whisper base', () => {
         expect(s.confidence).toBeLessThanOrEqual(1);
       }
       expect(data.speech.length).toBeGreaterThan(0);
-      expect(res.answer).toMatch(/^Transcript \(engine whisper-base, language en, \d+ segments?, mean confidence 0\.\d\d\):\n\[0\.\d-\d\.\d s\] \(0\.\d\d\) And Mr\. John Dashwood/);
+      expect(res.answer).toMatch(/^Transcript \(engine whisper-base, language en, \d+ segments?, mean confidence 0\.\d\d\): \[0\.\d-\d\.\d s\] \(0\.\d\d\) And Mr\. John Dashwood/);
     }
   });
 
@@ -132,10 +132,14 @@ real('ASR observer with real Whisper base', () => {
 });
 
 describe('engine selection', () => {
-  it('falls back to PocketSphinx when Whisper is not installed, and says so', () => {
+  it('falls back to PocketSphinx when Whisper is not installed, and says so', async () => {
     const o = asrObserver({ whisperModelDir: '/nonexistent/whisper' });
     expect(o.engine).toBe('pocketsphinx-en-us');
-    expect(o.description).toContain('PocketSphinx fallback');
+    expect(o.description).toContain('PocketSphinx fallback: Whisper is not installed');
+    const { samples } = await decodeAudio(join(LIBRIVOX, `${CLIP}.wav`));
+    const res = await o.observe({ media: { samples }, question: '', signal: signal() });
+    expect(res.answer).toMatch(/^Transcript \(engine pocketsphinx-en-us, no timestamps or confidence\): ".*leisure to consider how much there might be/);
+    expect((res.data as AsrData).engine).toBe('pocketsphinx-en-us');
   });
 
   it('engine "whisper" without the model fails at first use with MODEL_NOT_FOUND', async () => {

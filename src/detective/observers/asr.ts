@@ -119,14 +119,14 @@ export function formatAsrAnswer(d: AsrData): string {
   return [head, ...d.segments.map((s) => `[${fmt(s.start)}-${fmt(s.end)} s] (${s.confidence?.toFixed(2) ?? '?'}) ${s.text}`)].join(' ');
 }
 
-function pocketsphinxObserver(opts: PocketsphinxOptions): AsrObserver {
+function pocketsphinxObserver(opts: PocketsphinxOptions, fallback: boolean): AsrObserver {
   const bin = opts.bin ?? 'pocketsphinx_continuous';
   const dir = opts.modelDir ?? DEFAULT_POCKETSPHINX_MODEL;
   return {
     name: 'asr',
     modality: 'audio',
     engine: 'pocketsphinx-en-us',
-    description: 'Speech recognition (English, PocketSphinx fallback: Whisper is not installed): returns the words spoken in the clip. The question is ignored.',
+    description: `Speech recognition (English, PocketSphinx${fallback ? ' fallback: Whisper is not installed' : ''}): returns the words spoken in the clip, without times. The question is ignored.`,
     async observe({ media, signal }) {
       const samples = needSamples('asr', media.samples);
       const out = await withTempDir(async (tmp) =>
@@ -199,8 +199,8 @@ function whisperObserver(opts: AsrOptions): AsrObserver {
  */
 export function asrObserver(opts: AsrOptions = {}): AsrObserver {
   const engine = opts.engine ?? 'auto';
-  if (engine === 'pocketsphinx') return pocketsphinxObserver(opts.pocketsphinx ?? {});
+  if (engine === 'pocketsphinx') return pocketsphinxObserver(opts.pocketsphinx ?? {}, false);
   const modelDir = opts.whisperModelDir ?? defaultWhisperModelDir(opts.whisperModel ?? 'base');
-  if (engine === 'auto' && !whisperAvailable({ python: opts.python ?? defaultWhisperPython(), modelDir })) return pocketsphinxObserver(opts.pocketsphinx ?? {});
+  if (engine === 'auto' && !whisperAvailable({ python: opts.python ?? defaultWhisperPython(), modelDir })) return pocketsphinxObserver(opts.pocketsphinx ?? {}, true);
   return whisperObserver(opts);
 }
