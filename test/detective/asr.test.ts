@@ -118,13 +118,26 @@ real('ASR observer with real Whisper base', () => {
     await expect(worker.transcribe(samples, [[0, 1]])).rejects.toMatchObject({ code: 'NOT_READY' });
   });
 
-  it('tiny.en, the light option, also transcribes the 8 kHz clip', async () => {
+  it('tiny.en, the light option: two sentences 2.5 s apart at 8 kHz come back as two segments at their clip times', async () => {
+    // 0880 (2.9 s) + 2.5 s of silence + 0930 (3.2 s), telephone band
+    const two = join(dir, 'two-8k.wav');
+    const a = join(LIBRIVOX, 'sense_and_sensibility_01_austen_64kb-0880.wav');
+    const b = join(LIBRIVOX, 'sense_and_sensibility_01_austen_64kb-0930.wav');
+    execFileSync(resolveBinary('ffmpeg'), ['-loglevel', 'error', '-y', '-i', a, '-f', 'lavfi', '-t', '2.5', '-i', 'anullsrc=r=16000:cl=mono', '-i', b, '-filter_complex', '[0][1][2]concat=n=3:v=0:a=1', '-ar', '8000', two]);
     const tiny = asrObserver({ whisperModel: 'tiny.en' });
     try {
       expect(tiny.engine).toBe('whisper-tiny.en');
-      const { samples } = await decodeAudio(join(dir, '8k.wav'));
+      const { samples } = await decodeAudio(two);
       const data = (await tiny.observe({ media: { samples }, question: '', signal: signal() })).data as AsrData;
-      expect(wordErrorRate(reference(CLIP), data.transcript).wer).toBeLessThanOrEqual(0.15);
+      expect(data.speech).toHaveLength(2);
+      expect(data.segments).toHaveLength(2);
+      const [first, second] = data.segments;
+      expect(first.end).toBeLessThanOrEqual(3.3);
+      expect(second.start).toBeGreaterThanOrEqual(5.1);
+      expect(second.start).toBeLessThanOrEqual(5.9);
+      expect(wordErrorRate(reference('sense_and_sensibility_01_austen_64kb-0930'), second.text).wer).toBeLessThanOrEqual(0.1);
+      const both = `${reference('sense_and_sensibility_01_austen_64kb-0880')} ${reference('sense_and_sensibility_01_austen_64kb-0930')}`;
+      expect(wordErrorRate(both, data.transcript).wer).toBeLessThanOrEqual(0.15);
     } finally {
       await tiny.dispose();
     }
