@@ -2,15 +2,18 @@
 import { loadCaptioner } from '../../engine';
 import type { Captioner } from '../../engine/types';
 import { captionerObserver, type Observer } from '../../server/observers';
-import { asrObserver } from './asr';
+import { asrObserver, type AsrOptions } from './asr';
 import { audioLmObserver, type AudioLmOptions } from './audio-lm';
 import { ocrObserver } from './ocr';
 import { signalObserver } from './signal';
 import { vadObserver } from './vad';
 
-export { asrObserver, pocketsphinxAvailable, DEFAULT_POCKETSPHINX_MODEL } from './asr';
+export { asrObserver, pocketsphinxAvailable, speechChunks, formatAsrAnswer, DEFAULT_POCKETSPHINX_MODEL, type AsrOptions, type AsrObserver, type AsrEngine, type AsrSegment, type AsrData } from './asr';
+export { WhisperWorker, whisperAvailable, defaultWhisperModelDir, defaultWhisperPython, type WhisperModelName, type WhisperResult, type WhisperSegment, type WhisperWorkerOptions } from './whisper';
+export { wordErrorRate, normalizeWords, type WerResult } from './wer';
 export { audioLmObserver, type AudioLmOptions } from './audio-lm';
-export { ocrObserver } from './ocr';
+export { ocrObserver, formatOcrAnswer, type OcrOptions, type OcrData } from './ocr';
+export { parseTesseractTsv, confidentLines, isWordLike, mergeAcrossFrames, type OcrLine, type OcrWord, type OnScreenText } from './ocr-text';
 export { signalObserver } from './signal';
 export { vadObserver, sileroSpeechProbs, segmentLabels, defaultSileroPath, type VadSegment, type VadLabel } from './vad';
 
@@ -18,6 +21,8 @@ export interface DefaultObserverOptions {
   /** Captioner model directory; the captioner observer is added when given. */
   captionerModelDir?: string;
   audioLm?: AudioLmOptions;
+  /** ASR engine options (default: Whisper base when installed, else PocketSphinx). */
+  asr?: AsrOptions;
   /** Observer names to leave out. */
   exclude?: string[];
 }
@@ -26,7 +31,7 @@ export type DisposableObserver = Observer & { dispose?: () => Promise<void> };
 
 /** signal, vad, asr, ocr, + captioner and audio_lm when configured. Nothing loads until first use. */
 export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableObserver[] {
-  const list: DisposableObserver[] = [signalObserver(), vadObserver(), asrObserver(), ocrObserver()];
+  const list: DisposableObserver[] = [signalObserver(), vadObserver(), asrObserver(opts.asr), ocrObserver()];
   if (opts.captionerModelDir !== undefined) {
     const dir = opts.captionerModelDir;
     let captioner: Captioner | undefined;

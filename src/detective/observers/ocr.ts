@@ -1,43 +1,104 @@
-/** OCR observer: video frames from extractFrames, read by Debian's tesseract (tesseract-ocr-eng). */
+/**
+ * OCR observer: frames spread evenly over the whole clip (at most `maxFrames`, at least
+ * `minSpacingSeconds` apart), read by Debian's tesseract (tesseract-ocr-eng) as TSV; only
+ * confident, word-like lines are kept (./ocr-text.ts) and the same text on successive frames is
+ * merged into one entry with the time span it is on screen. A frame that looks the same as the
+ * previous one (64x36 grey thumbnail, mean difference < 1.5/255) reuses its reading.
+ */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OmnicapError } from '../../errors';
 import { extractFrames, probeMedia } from '../../media';
 import type { Observer } from '../../server/observers';
 import { throwIfAborted } from '../../util/abort';
+import { confidentLines, mergeAcrossFrames, parseTesseractTsv, type OcrLine, type OnScreenText } from './ocr-text';
 import { runTool, withTempDir } from './proc';
 
 export interface OcrOptions {
   bin?: string;
-  fps?: number;
+  /** Most frames read per clip (default 24). */
   maxFrames?: number;
+  /** Least spacing of the sampled frames (seconds, default 1). */
+  minSpacingSeconds?: number;
   lang?: string;
+  /** Tesseract page segmentation mode (default 3, automatic layout: it rejects most non-text areas). */
+  psm?: number;
+  /** Words below this Tesseract confidence (0-100) are dropped (default 70). */
+  minWordConfidence?: number;
+  /** Frames wider than this are scaled down before OCR (default 1920). */
+  maxWidth?: number;
+}
+
+export interface OcrData {
+  frames: number;
+  /** Seconds between sampled frames. */
+  stepSeconds: number;
+  durationSeconds: number;
+  texts: OnScreenText[];
+}
+
+async function thumbnail(png: Buffer): Promise<Uint8Array> {
+  const sharp = (await import('sharp')).default;
+  return new Uint8Array(await sharp(png).resize(64, 36, { fit: 'fill' }).greyscale().raw().toBuffer());
+}
+
+function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += Math.abs(a[i] - b[i]);
+  return d / a.length;
+}
+
+/** The answer text, one line: a header, then `[first-last s] "text"` per text, `; `-separated. */
+export function formatOcrAnswer(d: OcrData): string {
+  const where = `${d.frames} frame${d.frames === 1 ? '' : 's'} sampled every ${d.stepSeconds.toFixed(1)} s over ${d.durationSeconds.toFixed(1)} s`;
+  if (d.texts.length === 0) return `No on-screen text was found (${where}).`;
+  const lines = d.texts.slice(0, 40).map((t) => {
+    const when = t.first === t.last ? `${t.first.toFixed(1)} s` : `${t.first.toFixed(1)}-${t.last.toFixed(1)} s`;
+    return `[${when}] "${t.text.length > 200 ? t.text.slice(0, 197) + '...' : t.text}"`;
+  });
+  if (d.texts.length > 40) lines.push(`(${d.texts.length - 40} more texts not shown)`);
+  return `On-screen text (Tesseract, ${where}; times are the first and last sampled frame showing it): ${lines.join('; ')}`;
 }
 
 export function ocrObserver(opts: OcrOptions = {}): Observer {
   const bin = opts.bin ?? 'tesseract';
+  const maxFrames = opts.maxFrames ?? 24;
   return {
     name: 'ocr',
     modality: 'visual',
-    description: 'Reads on-screen text in the video frames (Tesseract OCR, sampled at 1 fps). The question is ignored.',
+    description: `Reads on-screen text across the whole video (Tesseract OCR on up to ${maxFrames} frames spread over the clip): each text with the time span it is on screen. The question is ignored.`,
     async observe({ media, signal }) {
       if (media.path === undefined) throw new OmnicapError('MEDIA_NO_VIDEO', 'the ocr observer needs a video file');
       const probe = await probeMedia(media.path, { signal });
-      if (!probe.hasVideo) throw new OmnicapError('MEDIA_NO_VIDEO', 'the clip has no video stream');
-      const frames = await extractFrames(media.path, { fps: opts.fps ?? 1, format: 'png', maxFrames: opts.maxFrames ?? 8, signal });
-      const found: Array<{ timeSeconds: number; text: string }> = [];
+      const video = probe.streams.find((s) => s.type === 'video');
+      if (!probe.hasVideo || video === undefined) throw new OmnicapError('MEDIA_NO_VIDEO', 'the clip has no video stream');
+      const duration = probe.durationSeconds > 0 ? probe.durationSeconds : 1;
+      const n = Math.max(1, Math.min(maxFrames, Math.floor(duration / (opts.minSpacingSeconds ?? 1))));
+      const fps = Math.min(60, n / duration);
+      const maxWidth = opts.maxWidth ?? 1920;
+      const width = video.width !== undefined && video.width > maxWidth ? maxWidth : undefined;
+      const frames = await extractFrames(media.path, { fps, format: 'png', maxFrames: n, width, signal });
+      const read: Array<{ time: number; lines: OcrLine[] }> = [];
       await withTempDir(async (tmp) => {
+        let prev: { thumb: Uint8Array; lines: OcrLine[] } | undefined;
         for (const f of frames.frames) {
           throwIfAborted(signal);
           if (f.format !== 'png') continue;
-          const file = join(tmp, `f${f.index}.png`);
-          await writeFile(file, f.data);
-          const text = (await runTool(bin, [file, 'stdout', '-l', opts.lang ?? 'eng', '--psm', '6'], signal)).replace(/\s+/g, ' ').trim();
-          if (text !== '' && !found.some((x) => x.text === text)) found.push({ timeSeconds: f.timeSeconds, text });
+          const thumb = await thumbnail(f.data);
+          let lines: OcrLine[];
+          if (prev !== undefined && meanAbsDiff(prev.thumb, thumb) < 1.5) lines = prev.lines;
+          else {
+            const file = join(tmp, `f${f.index}.png`);
+            await writeFile(file, f.data);
+            const tsv = await runTool(bin, [file, 'stdout', '-l', opts.lang ?? 'eng', '--psm', String(opts.psm ?? 3), 'tsv'], signal, 120_000, { OMP_THREAD_LIMIT: '1' });
+            lines = confidentLines(parseTesseractTsv(tsv), { minWordConfidence: opts.minWordConfidence });
+          }
+          prev = { thumb, lines };
+          read.push({ time: f.timeSeconds, lines });
         }
       });
-      const answer = found.length === 0 ? 'No on-screen text was found.' : `On-screen text ${found.map((x) => `at ${x.timeSeconds.toFixed(1)} s: "${x.text}"`).join('; ')}`;
-      return { answer, data: { frames: frames.frames.length, texts: found } };
+      const data: OcrData = { frames: frames.frames.length, stepSeconds: Number((1 / fps).toFixed(2)), durationSeconds: Number(duration.toFixed(2)), texts: mergeAcrossFrames(read) };
+      return { answer: formatOcrAnswer(data), data };
     },
   };
 }

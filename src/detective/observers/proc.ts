@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OmnicapError } from '../../errors';
 
-export function runTool(bin: string, args: string[], signal: AbortSignal | undefined, timeoutMs = 120_000): Promise<string> {
+export function runTool(bin: string, args: string[], signal: AbortSignal | undefined, timeoutMs = 120_000, env?: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { signal, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const options = { signal, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: env === undefined ? undefined : { ...process.env, ...env } };
+    execFile(bin, args, options, (err, stdout, stderr) => {
       if (err === null) return resolve(stdout);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return reject(new OmnicapError('PROVIDER_UNAVAILABLE', `${bin} is not installed (run scripts/setup-models.sh)`, { cause: err }));

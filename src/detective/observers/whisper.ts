@@ -1,0 +1,238 @@
+/**
+ * Whisper speech recognition in one persistent child process: faster-whisper (CTranslate2, CPU,
+ * int8) in the Python venv that scripts/setup-asr.sh creates, running ./whisper_worker.py. The model
+ * loads once per worker; requests go one at a time as JSON lines over stdio, the samples as a
+ * float32 temp file. An abort kills the child (the next request starts a fresh one); dispose() ends it.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { OmnicapError } from '../../errors';
+import { abortError, throwIfAborted } from '../../util/abort';
+import { packageRoot } from '../../util/paths';
+import { withTempDir } from './proc';
+
+export type WhisperModelName = 'base' | 'tiny.en';
+
+export interface WhisperWorkerOptions {
+  /** Python of the ASR venv (default models/cache/asr-venv/bin/python). */
+  python?: string;
+  /** CTranslate2 model directory (default models/cache/whisper-base). */
+  modelDir?: string;
+  /** CTranslate2 compute type (default int8). */
+  computeType?: 'int8' | 'int8_float32' | 'float32';
+  /** CTranslate2 intra-op threads (default 2). */
+  threads?: number;
+  /** How long the model may take to load (ms, default 60000). */
+  startTimeoutMs?: number;
+}
+
+export interface WhisperSegment {
+  /** Seconds from the start of the clip. */
+  start: number;
+  end: number;
+  text: string;
+  avgLogprob: number;
+  noSpeechProb: number;
+  compressionRatio: number;
+}
+
+export interface WhisperResult {
+  segments: WhisperSegment[];
+  /** Language Whisper detected (or the one requested). */
+  language: string | null;
+  languageProbability: number | null;
+  /** Seconds the worker spent decoding. */
+  seconds: number;
+}
+
+export interface TranscribeOptions {
+  /** ISO 639-1 code; detected per chunk when omitted (multilingual models only). */
+  language?: string;
+  beamSize?: number;
+  signal?: AbortSignal;
+}
+
+export function asrCacheDir(): string {
+  return join(packageRoot(), 'models', 'cache');
+}
+
+export function defaultWhisperPython(): string {
+  return join(asrCacheDir(), 'asr-venv', 'bin', 'python');
+}
+
+export function defaultWhisperModelDir(model: WhisperModelName = 'base'): string {
+  return join(asrCacheDir(), model === 'base' ? 'whisper-base' : 'whisper-tiny-en');
+}
+
+/** True when the venv and the model files that scripts/setup-asr.sh installs are present. */
+export function whisperAvailable(opts: Pick<WhisperWorkerOptions, 'python' | 'modelDir'> = {}): boolean {
+  const dir = opts.modelDir ?? defaultWhisperModelDir();
+  return existsSync(opts.python ?? defaultWhisperPython()) && existsSync(join(dir, 'model.bin')) && existsSync(join(dir, 'tokenizer.json'));
+}
+
+interface WireSegment {
+  start: number;
+  end: number;
+  text: string;
+  avg_logprob: number;
+  no_speech_prob: number;
+  compression_ratio: number;
+}
+
+type WireReply =
+  | { ready: true }
+  | { id: number; ok: true; segments: WireSegment[]; language: string | null; language_probability: number | null; seconds: number }
+  | { id: number; ok: false; error: string };
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  ready: Promise<void>;
+  /** Resolves the reply to the request in flight. */
+  waiter?: { id: number; resolve: (r: WireReply) => void; reject: (e: OmnicapError) => void };
+  stderr: string;
+  exited?: OmnicapError;
+}
+
+export class WhisperWorker {
+  private readonly python: string;
+  private readonly modelDir: string;
+  private readonly opts: WhisperWorkerOptions;
+  private running?: Running;
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextId = 1;
+  private disposed = false;
+
+  constructor(opts: WhisperWorkerOptions = {}) {
+    this.opts = opts;
+    this.python = opts.python ?? defaultWhisperPython();
+    this.modelDir = opts.modelDir ?? defaultWhisperModelDir();
+  }
+
+  /** Process id of the live worker, if one is running. */
+  get pid(): number | undefined {
+    return this.running?.exited === undefined ? this.running?.child.pid : undefined;
+  }
+
+  /** Transcribe `chunks` ([start, end] seconds) of 16 kHz mono `samples`. Requests run one at a time. */
+  transcribe(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions = {}): Promise<WhisperResult> {
+    const run = (): Promise<WhisperResult> => this.run(samples, chunks, opts);
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const r = this.running;
+    this.running = undefined;
+    if (r === undefined || r.exited !== undefined) return;
+    const exited = new Promise<void>((resolve) => r.child.once('exit', () => resolve()));
+    r.child.stdin.end();
+    const timer = setTimeout(() => r.child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private async run(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions): Promise<WhisperResult> {
+    if (this.disposed) throw new OmnicapError('NOT_READY', 'the Whisper worker was disposed');
+    const { signal } = opts;
+    throwIfAborted(signal);
+    if (chunks.length === 0) return { segments: [], language: opts.language ?? null, languageProbability: null, seconds: 0 };
+    return withTempDir(async (tmp) => {
+      const pcm = join(tmp, 'audio.f32');
+      await writeFile(pcm, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+      const r = this.start();
+      let abortReject: (e: OmnicapError) => void = () => undefined;
+      const aborted = new Promise<never>((_, reject) => (abortReject = reject));
+      aborted.catch(() => undefined);
+      const onAbort = (): void => {
+        r.child.kill('SIGKILL');
+        if (this.running === r) this.running = undefined;
+        const e = abortError(signal as AbortSignal);
+        abortReject(e);
+        r.waiter?.reject(e);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await Promise.race([r.ready, aborted]);
+        throwIfAborted(signal);
+        const id = this.nextId++;
+        const reply = new Promise<WireReply>((resolve, reject) => (r.waiter = { id, resolve, reject }));
+        if (r.exited !== undefined) throw r.exited;
+        const req = { id, pcm, chunks: chunks.map(([s, e]) => [s, e]), language: opts.language ?? null, beam_size: opts.beamSize ?? 5 };
+        r.child.stdin.write(JSON.stringify(req) + '\n');
+        const res = await reply;
+        if ('ready' in res) throw new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker sent an unexpected reply');
+        if (!res.ok) throw new OmnicapError('MODEL_RUN_FAILED', `Whisper failed on the clip: ${res.error.slice(0, 300)}`);
+        return {
+          segments: res.segments.map((s) => ({ start: s.start, end: s.end, text: s.text, avgLogprob: s.avg_logprob, noSpeechProb: s.no_speech_prob, compressionRatio: s.compression_ratio })),
+          language: res.language,
+          languageProbability: res.language_probability,
+          seconds: res.seconds,
+        };
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        r.waiter = undefined;
+      }
+    });
+  }
+
+  private start(): Running {
+    if (this.running !== undefined && this.running.exited === undefined) return this.running;
+    if (!existsSync(this.python)) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'the Whisper runtime (faster-whisper venv) is not installed (run scripts/setup-asr.sh)');
+    if (!existsSync(join(this.modelDir, 'model.bin'))) throw new OmnicapError('MODEL_NOT_FOUND', 'the Whisper model is not installed (run scripts/setup-asr.sh)');
+    const script = join(packageRoot(), 'src', 'detective', 'observers', 'whisper_worker.py');
+    const args = [script, '--model', this.modelDir, '--compute-type', this.opts.computeType ?? 'int8', '--threads', String(this.opts.threads ?? 2)];
+    const child = spawn(this.python, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1', OMP_NUM_THREADS: String(this.opts.threads ?? 2) } });
+    let onReady: () => void = () => undefined;
+    let onFail: (e: OmnicapError) => void = () => undefined;
+    const r: Running = {
+      child,
+      stderr: '',
+      ready: new Promise<void>((resolve, reject) => {
+        onReady = resolve;
+        onFail = reject;
+      }),
+    };
+    r.ready.catch(() => undefined);
+    const startTimer = setTimeout(() => {
+      fail(new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker did not load its model in time'));
+      child.kill('SIGKILL');
+    }, this.opts.startTimeoutMs ?? 60_000);
+    const fail = (e: OmnicapError): void => {
+      clearTimeout(startTimer);
+      r.exited ??= e;
+      onFail(e);
+      r.waiter?.reject(e);
+    };
+    child.stdin.on('error', (e) => fail(new OmnicapError('MODEL_RUN_FAILED', `the Whisper worker's input closed: ${e.message}`, { cause: e })));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (r.stderr = (r.stderr + d).slice(-2000)));
+    child.on('error', (e) => fail(new OmnicapError('PROVIDER_UNAVAILABLE', `the Whisper worker could not start: ${e.message}`, { cause: e })));
+    child.on('exit', (code, sig) => {
+      const last = r.stderr.trim().split('\n').pop() ?? '';
+      fail(new OmnicapError('MODEL_RUN_FAILED', `the Whisper worker exited (${sig ?? `code ${code}`})${last === '' ? '' : `: ${last.slice(0, 300)}`}`, { details: { exitCode: code, signal: sig } }));
+      if (this.running === r) this.running = undefined;
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let msg: WireReply;
+      try {
+        msg = JSON.parse(line) as WireReply;
+      } catch {
+        fail(new OmnicapError('MODEL_RUN_FAILED', `the Whisper worker wrote a non-JSON line: ${line.slice(0, 120)}`));
+        child.kill('SIGKILL');
+        return;
+      }
+      if ('ready' in msg) {
+        clearTimeout(startTimer);
+        return onReady();
+      }
+      if (r.waiter !== undefined && r.waiter.id === msg.id) r.waiter.resolve(msg);
+    });
+    this.running = r;
+    return r;
+  }
+}
