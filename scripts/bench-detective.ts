@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       status: line.status,
       degraded: line.degraded_reasons,
       source: synthesis?.source,
-      asrWer: c.transcript !== undefined ? (asrText === undefined ? 1 : wordErrorRate(c.transcript, asrText)) : null,
+      asrWer: c.transcript !== undefined ? (asrText === undefined ? 1 : wordErrorRate(c.transcript, asrText).wer) : null,
       captionSpokenRecall: c.transcript !== undefined ? wordRecall(c.transcript, caption) : null,
       screenWordsInCaption: c.screenWords !== undefined ? c.screenWords.filter((w) => capWords.has(w)).length / c.screenWords.length : null,
       echo: echoShare(llmCaption, promptText) > 0.2,

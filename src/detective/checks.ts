@@ -3,6 +3,7 @@
  * text that carries none of the observations, degenerate repetition, a caption that drops the
  * transcript. A failed check makes the clip `degraded` (with the reason), never `ok`.
  */
+import { normalizeWords } from './observers/wer';
 
 const STOP = new Set(
   'the a an and or of to in on at for with from by is are was were be been being it its this that these those as not no but if then than there their they them he she his her you your we our i me my so do does did has have had can could will would should may might must shall into over under about after before during while which who whom what when where why how all any each both few more most other some such only own same too very just also'.split(
@@ -10,9 +11,9 @@ const STOP = new Set(
   ),
 );
 
-/** Lower-case word tokens (letters, digits, apostrophes). */
+/** Lower-case word tokens, normalised as for word error rates (hyphens split, "Mr." -> "mister"). */
 export function words(text: string): string[] {
-  return text.toLowerCase().match(/[a-z0-9']+/g)?.map((w) => w.replace(/^'+|'+$/g, '')).filter((w) => w !== '') ?? [];
+  return normalizeWords(text);
 }
 
 /** Content words: not stop words, at least 3 characters. */
@@ -108,16 +109,3 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall } };
 }
 
-/** Word error rate: (substitutions + deletions + insertions) / reference words, over word tokens. */
-export function wordErrorRate(reference: string, hypothesis: string): number {
-  const r = words(reference);
-  const h = words(hypothesis);
-  if (r.length === 0) return h.length === 0 ? 0 : 1;
-  let prev = Array.from({ length: h.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= r.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= h.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r[i - 1] === h[j - 1] ? 0 : 1)));
-    prev = cur;
-  }
-  return prev[h.length] / r.length;
-}

@@ -1,7 +1,7 @@
 /** Omni-Detective: agentic detailed captioning from independent observers. */
 export * from './types';
 export { runDetective, formatObservations, applicableObservers, capText, roundSchema, DEFAULT_ROUNDS, type RunDetectiveOptions } from './agent';
-export { checkCaption, echoShare, repetitionShare, wordRecall, wordErrorRate, words, contentWords, CHECK_LIMITS, type CaptionCheck, type CaptionCheckInput } from './checks';
+export { checkCaption, echoShare, repetitionShare, wordRecall, words, contentWords, CHECK_LIMITS, type CaptionCheck, type CaptionCheckInput } from './checks';
 export { templateCaption, trajectoryTranscript, transcriptOf, describeClip, type ClipFacts } from './template';
 export { parseAction, type ParseResult } from './parse';
 export { loadPrompt, loadDetectivePrompts, renderPrompt, promptRecords, PROMPT_VERSION, type PromptTemplate, type DetectivePrompts } from './prompts';

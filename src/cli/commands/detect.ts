@@ -7,8 +7,8 @@ import type { CliCommand, CliIo } from '../types';
 const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
 
 Omni-Detective: a detective LLM (which cannot hear or see the clip) questions independent
-observers (signal analysis, Silero VAD, Whisper ASR, Tesseract OCR on video frames, and optionally
-the captioner and an audio-language model), one tool and one question per round (only observers
+observers (signal analysis, Silero VAD, Whisper ASR (PocketSphinx when Whisper is not installed),
+Tesseract OCR across the whole video, and optionally the captioner and an audio-language model), one tool and one question per round (only observers
 that can perceive the clip are offered), then writes a detailed caption that is checked for prompt
 echo, grounding in the observations, repetition and the transcript. One JSON line per clip:
 status "ok", or "degraded" with degraded_reasons (the caption then comes from the deterministic
