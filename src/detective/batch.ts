@@ -2,12 +2,18 @@
 import { toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
+import { JsonlAppender, prepareResume, type ResumeState } from '../util/jsonl';
 import { runDetective } from './agent';
-import { JsonlAppender, prepareResume, resumedIds } from '../util/jsonl';
-import { formatProgress, type ProgressState } from './progress';
+import { clipKey } from './inputs';
+import { ProgressReporter, type ProgressState } from './progress';
 import { loadDetectivePrompts, PROMPT_VERSION } from './prompts';
+import { referenceRecord } from './reference-format';
+import { fetchRemoteClip } from './remote';
 import type { DetectiveToolbox } from './toolbox';
-import type { DetectiveClip } from './types';
+import type { DetectiveClip, ObserverToolbox } from './types';
+
+/** `omnicap`: this project's record per clip; `reference`: the reference Omni-Detective's shape. */
+export type OutputFormat = 'omnicap' | 'reference';
 
 export interface BatchOptions {
   clips: DetectiveClip[];
@@ -21,9 +27,15 @@ export interface BatchOptions {
   promptDir?: string;
   /** Token limit of the synthesis (caption) call (default 512). */
   maxCaptionTokens?: number;
+  /** Output shape (default omnicap). With `reference`, failed clips go to `<output>.errors.jsonl`. */
+  format?: OutputFormat;
+  /** Download clips given by http(s) `url` (default false). */
+  allowRemoteUrls?: boolean;
   signal?: AbortSignal;
-  /** Progress line sink (e.g. stderr); nothing when omitted. */
+  /** Progress sink (e.g. stderr); nothing when omitted. */
   progress?: NodeJS.WritableStream;
+  /** Redraw the progress line in place (default: the progress stream's isTTY). */
+  progressTty?: boolean;
 }
 
 export interface BatchSummary {
@@ -35,61 +47,123 @@ export interface BatchSummary {
   observerCalls: Record<string, number>;
 }
 
+export type ClipOutcome = { status: 'ok'; record: Record<string, unknown> } | { status: 'error'; record: Record<string, unknown> };
+
+type ClipOptions = Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'promptDir' | 'maxCaptionTokens' | 'signal' | 'format' | 'allowRemoteUrls'> & {
+  /** Called after every observation round of this clip. */
+  onRound?: () => void;
+};
+
+/** A toolbox view that reports each observation (one per agent round). */
+function countingToolbox(toolbox: ObserverToolbox, onRound: (() => void) | undefined): ObserverToolbox {
+  if (onRound === undefined) return toolbox;
+  return {
+    list: () => toolbox.list(),
+    calls: () => toolbox.calls(),
+    dispose: () => toolbox.dispose(),
+    observe: async (clip, tool, question, signal) => {
+      try {
+        return await toolbox.observe(clip, tool, question, signal);
+      } finally {
+        onRound();
+      }
+    },
+  };
+}
+
+const inputId = (clip: DetectiveClip): unknown => (clip.item !== undefined && clip.item.id !== undefined && clip.item.id !== null ? clip.item.id : clip.id);
+
 /** Per-clip step: a small function of (clip, llm, tools) that runs the same anywhere. */
-export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: DetectiveToolbox, opts: Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'promptDir' | 'maxCaptionTokens' | 'signal'>): Promise<Record<string, unknown>> {
+export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: DetectiveToolbox, opts: ClipOptions): Promise<ClipOutcome> {
   const started = Date.now();
   const prompts = loadDetectivePrompts(opts.promptVersion ?? PROMPT_VERSION, opts.promptDir);
   const seed = opts.seed ?? 0;
+  const input = clip.item !== undefined ? { input: clip.item } : {};
   try {
+    await fetchRemoteClip(clip, { allowRemoteUrls: opts.allowRemoteUrls === true, signal: opts.signal });
     const prepared = await toolbox.prepare(clip, opts.signal);
     const before = toolbox.calls();
-    const r = await runDetective(clip, llm, toolbox, { rounds: opts.rounds, seed, signal: opts.signal, prompts, maxCaptionTokens: opts.maxCaptionTokens });
+    const r = await runDetective(clip, llm, countingToolbox(toolbox, opts.onRound), { rounds: opts.rounds, seed, signal: opts.signal, prompts, maxCaptionTokens: opts.maxCaptionTokens });
+    if (opts.format === 'reference') {
+      const observers = toolbox.list().map((o) => `- ${o.name} (${o.modality}): ${o.description}`).join('\n');
+      return { status: 'ok', record: referenceRecord(clip, r, { prompts, observers, rounds: opts.rounds ?? 10 }) };
+    }
     const after = toolbox.calls();
     const observerCalls: Record<string, number> = {};
     for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) observerCalls[k] = v - (before[k] ?? 0);
     return {
-      id: clip.id,
       status: 'ok',
-      media: { path: clip.path, sha256: prepared.hash, duration_seconds: prepared.probe.durationSeconds, has_video: prepared.probe.hasVideo },
-      caption: r.caption,
-      omni_detective_trajectory: r.rounds,
-      tool_calls: r.toolCalls,
-      observer_calls: observerCalls,
-      tokens: { prompt: r.usage.promptTokens, completion: r.usage.completionTokens },
-      llm_calls: r.usage.llmCalls,
-      seconds: (Date.now() - started) / 1000,
-      prompts: r.prompts,
-      prompt_version: prompts.agent.version,
-      models: { detective: r.model, observers: toolbox.list().map((o) => o.name) },
-      seed,
+      record: {
+        id: inputId(clip),
+        status: 'ok',
+        media: { path: clip.path, ...(clip.remoteUrl !== undefined ? { url: clip.remoteUrl } : {}), sha256: prepared.hash, duration_seconds: prepared.probe.durationSeconds, has_video: prepared.probe.hasVideo },
+        ...input,
+        caption: r.caption,
+        omni_detective_trajectory: r.rounds,
+        tool_calls: r.toolCalls,
+        observer_calls: observerCalls,
+        tokens: { prompt: r.usage.promptTokens, completion: r.usage.completionTokens },
+        llm_calls: r.usage.llmCalls,
+        seconds: (Date.now() - started) / 1000,
+        prompts: r.prompts,
+        prompt_version: prompts.agent.version,
+        models: { detective: r.model, observers: toolbox.list().map((o) => o.name) },
+        seed,
+      },
     };
   } catch (e) {
     const err = toOmnicapError(e);
     if ((err.code === 'ABORTED' || err.code === 'TIMEOUT') && opts.signal?.aborted) throw err;
-    return { id: clip.id, status: 'error', media: { path: clip.path }, error: err.toJSON(), seconds: (Date.now() - started) / 1000, prompt_version: prompts.agent.version, models: { detective: llm.id }, seed };
+    return {
+      status: 'error',
+      record: { id: inputId(clip), status: 'error', media: { path: clip.path, ...(clip.remoteUrl !== undefined ? { url: clip.remoteUrl } : {}) }, ...input, error: err.toJSON(), seconds: (Date.now() - started) / 1000, prompt_version: prompts.agent.version, models: { detective: llm.id }, seed },
+    };
   } finally {
     toolbox.release(clip);
   }
 }
 
+/** Keys of the clips an output already holds (by `id`, else by the media reference of the line). */
+export function doneKeys(state: ResumeState): Set<string> {
+  const keys = new Set<string>();
+  for (const l of state.lines) {
+    if (typeof l !== 'object' || l === null) continue;
+    const o = l as Record<string, unknown>;
+    if (o.id !== undefined && o.id !== null) keys.add(clipKey(o.id));
+    else {
+      const ref = [o.path, o.media, o.audio, o.video, o.url].find((x): x is string => typeof x === 'string' && x !== '');
+      if (ref !== undefined) keys.add(ref);
+    }
+  }
+  return keys;
+}
+
 export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const started = Date.now();
-  const done = resumedIds(await prepareResume(opts.output));
+  const done = doneKeys(await prepareResume(opts.output));
   const todo = opts.clips.filter((c) => !done.has(c.id));
   const out = await JsonlAppender.open(opts.output);
-  const state: ProgressState = { done: 0, errors: 0, total: todo.length, startedAt: started };
+  // reference format: failed clips go to a side file (opened on the first failure)
+  let errorsFile: Promise<JsonlAppender> | undefined;
+  const appendError = (record: Record<string, unknown>): Promise<void> => {
+    if (opts.format !== 'reference') return out.append(record);
+    errorsFile ??= JsonlAppender.open(`${opts.output}.errors.jsonl`);
+    return errorsFile.then((f) => f.append(record));
+  };
+  const state: ProgressState = { done: 0, errors: 0, total: todo.length, rounds: 0, startedAt: started };
   const summary: BatchSummary = { total: opts.clips.length, skipped: opts.clips.length - todo.length, ok: 0, errors: 0, seconds: 0, observerCalls: {} };
   const before = opts.toolbox.calls();
-  const tick = (): void => void opts.progress?.write(`\r${formatProgress(state)}`);
+  const progress = opts.progress !== undefined ? new ProgressReporter(opts.progress, { tty: opts.progressTty }) : undefined;
+  const tick = (): void => progress?.update(state);
   tick();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
       throwIfAborted(opts.signal);
       const clip = todo[next++];
-      const line = await detectClip(clip, opts.llm, opts.toolbox, opts);
-      await out.append(line);
-      if (line.status === 'ok') summary.ok++;
+      const r = await detectClip(clip, opts.llm, opts.toolbox, { ...opts, onRound: () => (state.rounds++, tick()) });
+      await (r.status === 'ok' ? out.append(r.record) : appendError(r.record));
+      if (r.status === 'ok') summary.ok++;
       else (summary.errors++, state.errors++);
       state.done++;
       tick();
@@ -100,7 +174,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     await Promise.all(Array.from({ length: n }, worker));
   } finally {
     await out.dispose();
-    opts.progress?.write('\n');
+    if (errorsFile !== undefined) await (await errorsFile).dispose();
+    progress?.end(state);
   }
   for (const [k, v] of Object.entries(opts.toolbox.calls())) if (v - (before[k] ?? 0) > 0) summary.observerCalls[k] = v - (before[k] ?? 0);
   summary.seconds = (Date.now() - started) / 1000;

@@ -3,8 +3,14 @@ import type { ObserveResult, ObserverInfo } from '../server/observers';
 
 /** One clip to annotate: an id and a media file path (audio or video). */
 export interface DetectiveClip {
+  /** The key of the clip (resume, cache, logs): the input's string id, or its JSON text (see clipKey). */
   id: string;
+  /** Local media file. For a remote `url` it is where the download goes (fetched before the clip runs). */
   path: string;
+  /** An http(s) URL to fetch into `path` first (only with remote URLs allowed). */
+  remoteUrl?: string;
+  /** The input line as read (any `id` type, `url`/`path` and every other field), passed through to the output. */
+  item?: Record<string, unknown>;
 }
 
 /** What the agent may do in one round (validated JSON from the detective LLM). */

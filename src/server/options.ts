@@ -19,6 +19,8 @@ export interface ServerOptions {
   disposeLlm?: boolean;
   /** Completion token limit of the text LLM when a request gives none (default 1024). */
   llmMaxTokens?: number;
+  /** Caption token limit when a request gives no max_tokens (default: the model manifest's). */
+  defaultMaxTokens?: number;
   /** Extra observers (the Detective's). The captioner is always observer "captioner". */
   observers?: ObserverRegistry;
   /** Bearer API keys; empty/absent = no auth. Applies to /v1/*. */
@@ -48,6 +50,7 @@ export interface ResolvedServerOptions {
   disposeCaptioner: boolean;
   disposeLlm: boolean;
   llmMaxTokens: number;
+  defaultMaxTokens?: number;
   apiKeys: readonly string[];
   mediaRoots: readonly string[];
   maxUploadBytes: number;
@@ -101,6 +104,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     disposeCaptioner: o.disposeCaptioner ?? typeof c === 'function',
     disposeLlm: o.disposeLlm ?? typeof llm === 'function',
     llmMaxTokens: int('options.llmMaxTokens', o.llmMaxTokens, SERVER_DEFAULTS.llmMaxTokens, 1),
+    defaultMaxTokens: o.defaultMaxTokens === undefined ? undefined : int('options.defaultMaxTokens', o.defaultMaxTokens, 1, 1),
     apiKeys: [...keys],
     mediaRoots: [...roots],
     maxUploadBytes: int('options.maxUploadBytes', o.maxUploadBytes, SERVER_DEFAULTS.maxUploadBytes, 1),

@@ -80,7 +80,7 @@ test('streamed deltas concatenate exactly to the non-streamed content (captioner
 });
 
 test('unsupported parameters are 400 with param; neutral values pass', async () => {
-  const base = { model: 'm', messages: [audioMessage()], max_tokens: 2 } as const;
+  const base: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = { model: 'm', messages: [audioMessage()], max_tokens: 2 };
   const refused: Array<[Record<string, unknown>, string]> = [
     [{ stop: ['\n'] }, 'stop'],
     [{ logprobs: true }, 'logprobs'],
@@ -93,7 +93,7 @@ test('unsupported parameters are 400 with param; neutral values pass', async () 
     [{ temperature: 7 }, 'temperature'],
   ];
   for (const [extra, param] of refused) {
-    const e = await client.chat.completions.create({ ...base, ...extra } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming).catch((x: unknown) => x);
+    const e = await client.chat.completions.create({ ...base, ...extra }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
     expect({ extra, param: (e as InstanceType<typeof OpenAI.APIError>).param }).toEqual({ extra, param });
   }

@@ -23,6 +23,8 @@ Options:
   --concurrency N          generations at once on the shared model (default 1, or --batch)
   --batch N                batch the decode steps of up to N concurrent generations in one
                            decoder call (continuous batching; default off)
+  --default-max-tokens N   caption token limit for requests without max_tokens (default: the
+                           model manifest's)
   --max-queue N            requests allowed to wait (default 16; more get 429 + Retry-After)
   --timeout-ms N           per-request timeout, aborts generation (default 300000; 0 = none)
   --shutdown-grace-ms N    on SIGTERM, wait this long for in-flight requests (default 10000)
@@ -52,6 +54,7 @@ export const command: CliCommand = {
       concurrency: { type: 'string' },
       batch: { type: 'string' },
       'max-queue': { type: 'string' },
+      'default-max-tokens': { type: 'string' },
       'timeout-ms': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
       'allow-remote-urls': { type: 'boolean' },
@@ -94,6 +97,7 @@ export const command: CliCommand = {
     const server = createServer({
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, signal: io.signal }),
       llm,
+      defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : numberFlag('default-max-tokens', values['default-max-tokens'], 1, { integer: true, min: 1, max: 32768 }),
       llmMaxTokens: numberFlag('llm-max-tokens', values['llm-max-tokens'], 1024, { integer: true, min: 1, max: 32768 }),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],
       mediaRoots: values['media-root'] ?? [],

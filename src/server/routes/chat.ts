@@ -116,6 +116,7 @@ async function captionerCompletion(rt: ServerRuntime, req: Request, res: Respons
   rt.scheduler.checkCapacity();
   if (responseFormat(req.body as Params).kind !== 'text') throw new OmnicapError('INVALID_ARGUMENT', 'response_format json is not supported for audio: the captioner writes free text', { details: { parameter: 'response_format' } });
   const pcm = await decodeSource(await audioSource(audio, rt, c.signal), rt.media, c.signal);
+  if (gen.maxNewTokens === undefined && rt.options.defaultMaxTokens !== undefined) gen = { ...gen, maxNewTokens: rt.options.defaultMaxTokens };
   const meta: CompletionMeta = { id: `chatcmpl-${randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), model: captioner.modelId, includeUsage };
   const usage = (r: CaptionResult): Usage => usageOf(r.promptTokens, r.completionTokens);
   if (!stream) {
