@@ -57,7 +57,7 @@ export function renderHtmlReport(report: ScoreReport, robustness: RobustnessSect
   return `<!doctype html><html><head><meta charset="utf-8"><title>Omni-Cloze report</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}</style></head><body>
 <h1>Omni-Cloze report</h1>
 <p>${report.clips} clips scored, ${report.failedClips} failed (excluded), ${rejected.length} input lines rejected (unreadable, excluded). Bootstrap: ${report.bootstrap.samples} resamples of clips, seed ${report.bootstrap.seed}.</p>
-${report.clips === 0 ? `<p><strong>Nothing was scored</strong>${rejected.length > 0 ? `: every readable record is missing and ${rejected.length} lines were rejected (see below)` : ''}.</p>` : ''}
+${report.clips === 0 ? `<p><strong>Nothing was scored</strong>${rejected.length > 0 ? `: all ${rejected.length} input lines were rejected (see below)` : ''}.</p>` : ''}
 <h2>Overall</h2>${table({ overall: report.overall })}
 <h2>By modality</h2>${barChart('Accuracy by modality', report.byModality)}${table(report.byModality)}
 <h2>By domain</h2>${barChart('Accuracy by domain', report.byDomain)}${table(report.byDomain)}
