@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text].join('\n');
   const rows: Array<Record<string, unknown>> = [];
   for (const c of clips) {
-    const line = await detectClip({ id: c.id, path: c.path }, llm, toolbox, { rounds: 10, seed: 0 });
+    const line = (await detectClip({ id: c.id, path: c.path }, llm, toolbox, { rounds: 10, seed: 0 })).record;
     const rounds = (line.omni_detective_trajectory ?? []) as DetectiveRound[];
     const caption = typeof line.caption === 'string' ? line.caption : '';
     const asrText = trajectoryTranscript(rounds);

@@ -52,16 +52,42 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/**
+ * Under `npx` / `npm exec` the command runs below npm (and a shell) which may not pass SIGTERM
+ * on: when the process that started us goes away we are re-parented, and treat that like
+ * SIGTERM (graceful stop). On by default under npm (npm_command is set); OMNICAP_EXIT_WITH_PARENT=1
+ * forces it, =0 turns it off. Process managers and Docker should run `node dist/src/cli/main.js`
+ * (or the `omnicap` bin) directly so the signal reaches this process without the watch.
+ */
+export function watchParent(onGone: () => void, env: NodeJS.ProcessEnv = process.env, intervalMs = 500): (() => void) | undefined {
+  const flag = env.OMNICAP_EXIT_WITH_PARENT;
+  if (flag === '0' || (flag !== '1' && env.npm_command === undefined)) return undefined;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 if (require.main === module) {
   const controller = new AbortController();
   let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
+  const onSignal = (sig: NodeJS.Signals | 'parent exit'): void => {
     signals += 1;
     if (signals > 1) process.exit(130);
     controller.abort(new Error(`received ${sig}`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  watchParent(() => {
+    if (controller.signal.aborted) return; // already stopping (the signal was passed on): not a second signal
+    process.stderr.write('omnicap: the parent process exited (e.g. npx was stopped); shutting down\n');
+    onSignal('parent exit');
+  });
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal })
     .then((code) => {
       process.exitCode = code;

@@ -24,6 +24,12 @@ export interface ClozeEvalOptions {
   cacheDir?: string;
   /** Evidence grounding of the judge's answers (default true; see JudgeClipOptions.grounding). */
   grounding?: boolean;
+  /**
+   * The VLMEvalKit port's convention for a judge reply that stays invalid: every blank "E" (not
+   * given) instead of a `failed` clip. The record is `ok` with `invalidJudgeOutput: true`.
+   * Transport failures stay `failed`. Default false.
+   */
+  invalidAsE?: boolean;
   /** On resume, judge again clips whose earlier record is `failed` (the newer line wins when scoring). */
   retryFailed?: boolean;
   signal?: AbortSignal;
@@ -43,6 +49,19 @@ export interface ClozeEvalSummary {
   failed: number;
   inputErrors: InputLineError[];
   droppedPartialLine: boolean;
+}
+
+/** The port's convention: an invalid judge reply becomes "E" for every blank (an ok record, flagged). */
+export function invalidAsAllE(clip: ClozeClip, r: JudgedClip): JudgedClip {
+  if (r.status !== 'failed' || !r.reason.startsWith('invalid judge answer')) return r;
+  const { reason, blankCount: _count, ...base } = r;
+  return {
+    ...base,
+    status: 'ok',
+    invalidJudgeOutput: true,
+    invalidReason: reason,
+    blanks: clip.blanks.map((b) => ({ id: b.id, answer: b.answer, predicted: 'E' as const, modality: b.modality, ...(b.category !== undefined ? { category: b.category } : {}) })),
+  } as JudgedClip;
 }
 
 export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummary> {
@@ -92,7 +111,8 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
       while (next < todo.length) {
         throwIfAborted(o.signal);
         const clip = todo[next++];
-        const r = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, grounding: o.grounding, signal: o.signal });
+        const verdict = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, grounding: o.grounding, signal: o.signal });
+        const r = o.invalidAsE === true ? invalidAsAllE(clip, verdict) : verdict;
         await out.append(r);
         judged++;
         if (r.status === 'failed') failed++;

@@ -4,6 +4,7 @@
  * strict on what matters (5 options, answer letter, every blank present in the passage).
  */
 import { OmnicapError } from '../errors';
+import { isReleasedLayout, parseReleasedClip } from './released';
 
 export const LETTERS = ['A', 'B', 'C', 'D', 'E'] as const;
 export type Letter = (typeof LETTERS)[number];
@@ -96,10 +97,14 @@ function parseBlank(raw: unknown, index: number, clipId: string): ClozeBlank {
   return blank;
 }
 
-/** Validate one parsed JSON value as a clip. `captionField` is read when present (not required). */
+/**
+ * Validate one parsed JSON value as a clip: this project's layout, or the released Omni-Cloze
+ * layout (`uuid`, `cloze: {passage, blanks}`; see ./released). `captionField` is read when present.
+ */
 export function parseClip(raw: unknown, captionField = 'predicted_caption'): ClozeClip {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('clip must be a JSON object');
   const o = raw as Record<string, unknown>;
+  if (isReleasedLayout(o)) return parseReleasedClip(o, captionField);
   const id = str(o.id ?? o.clip_id ?? o.video_id);
   if (id === undefined) throw bad('clip is missing "id"');
   const domain = str(o.domain);

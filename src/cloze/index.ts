@@ -5,3 +5,4 @@ export * from './eval';
 export * from './score';
 export * from './report';
 export * from './build';
+export { answerLetter, isReleasedLayout, parseReleasedClip, isPortJudgedRow, parsePortJudgedRow, type PortJudged } from './released';

@@ -1,6 +1,14 @@
 /** Self-contained HTML report (inline SVG bar charts with CI whiskers, no external assets). */
 import type { Agreement, BaselineCheck, Metrics, PermutationCheck, ScoreReport } from './score';
 
+/** Input lines `cloze score` could not read (reported, never silently dropped). */
+export interface RejectedLine {
+  file: string;
+  line: number;
+  code: string;
+  message: string;
+}
+
 export interface RobustnessSection {
   baseline?: BaselineCheck;
   permutation?: PermutationCheck;
@@ -35,7 +43,7 @@ function table(groups: Record<string, Metrics>): string {
   return `<table><tr><th>group</th><th>clips</th><th>blanks</th><th>accuracy [95% CI]</th><th>not given</th><th>wrong</th><th>(correct-wrong)/total</th></tr>${rows}</table>`;
 }
 
-export function renderHtmlReport(report: ScoreReport, robustness: RobustnessSection = {}): string {
+export function renderHtmlReport(report: ScoreReport, robustness: RobustnessSection = {}, rejected: readonly RejectedLine[] = []): string {
   const rob: string[] = [];
   if (robustness.baseline) rob.push(`<li>No-caption baseline: accuracy ${pct(robustness.baseline.accuracy)}, not given ${pct(robustness.baseline.notGivenRate)} over ${robustness.baseline.blanks} blanks</li>`);
   if (robustness.permutation) {
@@ -48,12 +56,14 @@ export function renderHtmlReport(report: ScoreReport, robustness: RobustnessSect
   }
   return `<!doctype html><html><head><meta charset="utf-8"><title>Omni-Cloze report</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}</style></head><body>
 <h1>Omni-Cloze report</h1>
-<p>${report.clips} clips scored, ${report.failedClips} failed (excluded). Bootstrap: ${report.bootstrap.samples} resamples of clips, seed ${report.bootstrap.seed}.</p>
+<p>${report.clips} clips scored, ${report.failedClips} failed (excluded), ${rejected.length} input lines rejected (unreadable, excluded). Bootstrap: ${report.bootstrap.samples} resamples of clips, seed ${report.bootstrap.seed}.</p>
+${report.clips === 0 ? `<p><strong>Nothing was scored</strong>${rejected.length > 0 ? `: all ${rejected.length} input lines were rejected (see below)` : ''}.</p>` : ''}
 <h2>Overall</h2>${table({ overall: report.overall })}
 <h2>By modality</h2>${barChart('Accuracy by modality', report.byModality)}${table(report.byModality)}
 <h2>By domain</h2>${barChart('Accuracy by domain', report.byDomain)}${table(report.byDomain)}
 <h2>By sub-category</h2>${barChart('Accuracy by sub-category', report.byCategory)}${table(report.byCategory)}
 ${rob.length > 0 ? `<h2>Robustness</h2><ul>${rob.join('')}</ul>` : ''}
+${rejected.length > 0 ? `<h2>Rejected input lines (${rejected.length})</h2><ul>${rejected.slice(0, 200).map((r) => `<li>${esc(r.file)}:${r.line}: ${esc(r.code)}: ${esc(r.message)}</li>`).join('')}${rejected.length > 200 ? `<li>… and ${rejected.length - 200} more (all in the JSON report)</li>` : ''}</ul>` : ''}
 ${report.failed.length > 0 ? `<h2>Failed clips</h2><ul>${report.failed.map((f) => `<li>${esc(f.id)}: ${esc(f.reason)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;

@@ -3,6 +3,7 @@ import { OmnicapError } from '../errors';
 import { isLetter, normalizeModality, type Letter } from './format';
 import type { JudgedBlank } from './judge';
 import { mulberry32 } from './prompt';
+import { isPortJudgedRow, parsePortJudgedRow } from './released';
 
 export interface OkClip {
   id: string;
@@ -31,10 +32,14 @@ export function latestRecords(records: ParsedJudged[]): ParsedJudged[] {
 
 const bad = (m: string): OmnicapError => new OmnicapError('INVALID_ARGUMENT', m);
 
-/** Validate one judged line (output of cloze eval). */
+/** Validate one judged line: output of cloze eval, or a judged row of the VLMEvalKit port. */
 export function parseJudgedLine(v: unknown): ParsedJudged {
   if (typeof v !== 'object' || v === null) throw bad('judged line must be an object');
   const o = v as Record<string, unknown>;
+  if (isPortJudgedRow(o)) {
+    const p = parsePortJudgedRow(o);
+    return { status: 'ok', clip: { ...p, variant: 'caption', judgeModel: String(o.judge_model ?? 'unknown') } };
+  }
   if (typeof o.id !== 'string') throw bad('judged line is missing "id"');
   if (o.status === 'failed') return { status: 'failed', id: o.id, reason: typeof o.reason === 'string' ? o.reason : 'unknown', variant: String(o.variant ?? 'caption') };
   if (o.status !== 'ok') throw bad(`clip ${o.id}: status must be "ok" or "failed"`);

@@ -224,10 +224,12 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   let source: DetectiveResult['synthesis']['source'] = 'template';
   let llmCaption: string | undefined;
   let check: DetectiveResult['synthesis']['check'];
+  const conversationLog = [...messages];
   if (synthesis === 'llm' && degraded.length === 0) {
     // a fresh conversation over the established facts (the template text), which a small model
     // turns into prose far more reliably than it digests the whole question-and-answer history
     const prompt = renderPrompt(prompts.synthesis, { facts: templateCaption(trajectory, facts, (t) => capText(t, 4 * observationTokens)) });
+    conversationLog.push({ role: 'user', content: prompt });
     try {
       const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens }, `${conversation}:synthesis`);
       llmCaption = cleanCaption(r.text);
@@ -258,6 +260,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     caption,
     synthesis: { mode: synthesis, source },
     rounds: trajectory,
+    messages: conversationLog,
     toolCalls,
     offered: offered.map((o) => o.name),
     usage: meter.usage,

@@ -9,7 +9,9 @@ export { analyzeSignal, describeSignal, estimateTempo, type SignalReport } from 
 export { integratedLoudness, truePeakDb, kWeightingFilters } from './loudness';
 export { createToolbox, type DetectiveToolbox, type ToolboxOptions, type PreparedClip } from './toolbox';
 export { ObservationCache, observationKey, hashFile } from './cache';
-export { loadClips } from './inputs';
-export { runBatch, detectClip, type BatchOptions, type BatchSummary } from './batch';
-export { formatProgress } from './progress';
+export { loadClips, clipKey, type LoadClipsOptions } from './inputs';
+export { referenceRecord, referenceTrajectory, pythonJson, type ReferenceMessage } from './reference-format';
+export { fetchRemoteClip, type RemoteOptions } from './remote';
+export { runBatch, detectClip, doneKeys, type BatchOptions, type BatchSummary, type ClipOutcome, type OutputFormat } from './batch';
+export { formatProgress, ProgressReporter, type ProgressState, type ProgressOptions } from './progress';
 export * from './observers';

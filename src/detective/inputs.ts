@@ -1,29 +1,71 @@
-/** Batch inputs: a clips.jsonl ({id, path} per line) or a directory of media files. */
+/**
+ * Batch inputs: a JSONL file or a directory of media files. A JSONL line is an object with a
+ * media reference (`path`, `media`, `audio` or `video`: a file, relative to the JSONL's folder;
+ * or `url`: file://, or http(s):// which is downloaded when remote URLs are allowed) and an
+ * optional `id` of any JSON type, as in the reference Omni-Detective's input.jsonl
+ * (`{"id": 1, "url": "https://..."}`). Every field of the line is kept for the output.
+ */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { OmnicapError } from '../errors';
 import type { DetectiveClip } from './types';
 
 export const MEDIA_EXTENSIONS = new Set(['.wav', '.flac', '.mp3', '.ogg', '.opus', '.m4a', '.aac', '.mp4', '.mkv', '.mov', '.webm', '.avi']);
 
-function fromJsonl(file: string): DetectiveClip[] {
+/**
+ * The string key of an input id: a string id is itself; any other JSON value (a number, as in
+ * the reference's input.jsonl) is its JSON text, so `1` and `"1"` stay different clips.
+ */
+export function clipKey(id: unknown): string {
+  return typeof id === 'string' ? id : `json:${JSON.stringify(id)}`;
+}
+
+export interface LoadClipsOptions {
+  /** Folder remote (http/https) media are downloaded into (one file per URL hash). */
+  downloadDir?: string;
+}
+
+function clipFromLine(o: Record<string, unknown>, where: string, base: string, opts: LoadClipsOptions): DetectiveClip {
+  const path = [o.path, o.media, o.audio, o.video].find((x): x is string => typeof x === 'string' && x !== '');
+  const url = typeof o.url === 'string' && o.url !== '' ? o.url : undefined;
+  if (path !== undefined && url !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `${where}: give either a "path" or a "url", not both`);
+  const idValue: unknown = o.id !== undefined && o.id !== null ? o.id : (path ?? url);
+  if (path !== undefined) return { id: clipKey(idValue), path: isAbsolute(path) ? path : join(base, path), item: o };
+  if (url === undefined) throw new OmnicapError('INVALID_ARGUMENT', `${where}: needs a media reference: a string "path" or "url"`);
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'file') {
+    let p: string;
+    try {
+      p = fileURLToPath(url);
+    } catch (e) {
+      throw new OmnicapError('INVALID_ARGUMENT', `${where}: not a valid file:// URL`, { cause: e });
+    }
+    return { id: clipKey(idValue), path: p, item: o };
+  }
+  if (scheme !== 'http' && scheme !== 'https') throw new OmnicapError('INVALID_ARGUMENT', `${where}: "url" must be file://, http:// or https://`);
+  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(new URL(url).pathname)?.[1]?.toLowerCase();
+  const name = `${createHash('sha256').update(url).digest('hex').slice(0, 32)}${ext !== undefined ? `.${ext}` : ''}`;
+  return { id: clipKey(idValue), path: join(opts.downloadDir ?? join(base, '.omnicap-downloads'), name), remoteUrl: url, item: o };
+}
+
+function fromJsonl(file: string, opts: LoadClipsOptions): DetectiveClip[] {
   const base = dirname(resolve(file));
   const clips: DetectiveClip[] = [];
   readFileSync(file, 'utf8')
     .split('\n')
     .forEach((line, i) => {
       if (line.trim() === '') return;
+      const where = `${file}:${i + 1}`;
       let v: unknown;
       try {
         v = JSON.parse(line);
       } catch {
-        throw new OmnicapError('INVALID_ARGUMENT', `${file}:${i + 1}: not valid JSON`);
+        throw new OmnicapError('INVALID_ARGUMENT', `${where}: not valid JSON`);
       }
-      const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
-      const path = [o.path, o.media, o.audio, o.video].find((x): x is string => typeof x === 'string');
-      if (path === undefined) throw new OmnicapError('INVALID_ARGUMENT', `${file}:${i + 1}: needs a string "path"`);
-      const id = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : path;
-      clips.push({ id, path: isAbsolute(path) ? path : join(base, path) });
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new OmnicapError('INVALID_ARGUMENT', `${where}: must be a JSON object`);
+      clips.push(clipFromLine(v as Record<string, unknown>, where, base, opts));
     });
   return clips;
 }
@@ -42,17 +84,17 @@ function fromDir(dir: string): DetectiveClip[] {
 }
 
 /** Duplicate ids are an error (resume is keyed by id). */
-export function loadClips(input: string): DetectiveClip[] {
+export function loadClips(input: string, opts: LoadClipsOptions = {}): DetectiveClip[] {
   let st;
   try {
     st = statSync(input);
   } catch {
     throw new OmnicapError('NOT_FOUND', `--input not found: ${input}`);
   }
-  const clips = st.isDirectory() ? fromDir(input) : fromJsonl(input);
+  const clips = st.isDirectory() ? fromDir(input) : fromJsonl(input, opts);
   const seen = new Set<string>();
   for (const c of clips) {
-    if (seen.has(c.id)) throw new OmnicapError('INVALID_ARGUMENT', `duplicate clip id ${JSON.stringify(c.id)} in ${input}`);
+    if (seen.has(c.id)) throw new OmnicapError('INVALID_ARGUMENT', `duplicate clip id ${c.item !== undefined ? JSON.stringify(c.item.id ?? c.id) : JSON.stringify(c.id)} in ${input}`);
     seen.add(c.id);
   }
   return clips;

@@ -1,11 +1,18 @@
 /** Public types of the Omni-Detective pipeline. */
 import type { ObserveResult, ObserverInfo } from '../server/observers';
+import type { ChatMessage } from '../llm/types';
 import type { CaptionCheck } from './checks';
 
 /** One clip to annotate: an id and a media file path (audio or video). */
 export interface DetectiveClip {
+  /** The key of the clip (resume, cache, logs): the input's string id, or its JSON text (see clipKey). */
   id: string;
+  /** Local media file. For a remote `url` it is where the download goes (fetched before the clip runs). */
   path: string;
+  /** An http(s) URL to fetch into `path` first (only with remote URLs allowed). */
+  remoteUrl?: string;
+  /** The input line as read (any `id` type, `url`/`path` and every other field), passed through to the output. */
+  item?: Record<string, unknown>;
 }
 
 /** What the agent may do in one round (validated JSON from the detective LLM). */
@@ -47,6 +54,12 @@ export interface DetectiveResult {
     rejectedCaption?: string;
   };
   rounds: DetectiveRound[];
+  /**
+   * The detective's conversation as it ran: the system prompt, each round's user turn and the
+   * detective's JSON reply (re-asks included), then the synthesis prompt when the LLM wrote the
+   * caption. The caption itself is `caption`.
+   */
+  messages: ChatMessage[];
   /** Observers offered to the detective for this clip (those that can perceive it). */
   offered: string[];
   toolCalls: Record<string, number>;

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { Captioner } from '../engine/types';
+import type { ChatModel } from '../llm/types';
 import { bearerAuth } from './auth';
 import { contextMiddleware } from './context';
 import { errorHandler, notFoundHandler } from './http-errors';
@@ -22,6 +23,7 @@ import { observersRouter } from './routes/observers';
 import { opsRouter } from './routes/ops';
 import { requireCaptioner, type ModelState, type ServerRuntime } from './runtime';
 import { Scheduler, type SchedulerStats } from './scheduler';
+import { TextLlm } from './text-llm';
 
 export interface ListenAddress {
   host: string;
@@ -38,8 +40,13 @@ export interface OmnicapServer extends AsyncDisposable {
   stats(): SchedulerStats;
   /** Requests currently being handled (any route). */
   inFlightRequests(): number;
-  /** Resolves when the model is loaded (starts loading if a loader was given); rejects if loading failed. */
+  /**
+   * Resolves with the captioner when the models are loaded (the captioner and, when configured,
+   * the text LLM; starts loading if loaders were given); rejects if loading failed.
+   */
   ready(): Promise<Captioner>;
+  /** The loaded text LLM of text-only chat completions (undefined when none is configured or loaded). */
+  textLlm(): ChatModel | undefined;
   /** Bind (port 0 = any free port) and start loading the model. */
   listen(port?: number, host?: string): Promise<ListenAddress>;
   /** Stop accepting, wait up to shutdownGraceMs for in-flight requests, abort the rest, release the model. Idempotent. */
@@ -60,7 +67,12 @@ export function createServer(input: ServerOptions): OmnicapServer {
   let idleWaiters: Array<() => void> = [];
   const startedAt = Date.now();
 
-  const ready = (): Promise<Captioner> => {
+  const llm = input.llm === undefined ? undefined : new TextLlm({ model: input.llm, dispose: options.disposeLlm, maxQueue: options.maxQueue }, logger);
+  const ready = async (): Promise<Captioner> => {
+    const [captioner] = await Promise.all([loadCaptioner(), llm?.load()]);
+    return captioner;
+  };
+  const loadCaptioner = (): Promise<Captioner> => {
     if (loading !== undefined) return loading;
     const c = input.captioner;
     const started = performance.now();
@@ -85,7 +97,8 @@ export function createServer(input: ServerOptions): OmnicapServer {
     loading.catch(() => undefined); // observed through /readyz and ready()
     return loading;
   };
-  if (typeof input.captioner !== 'function') void ready();
+  if (typeof input.captioner !== 'function') void loadCaptioner();
+  if (llm !== undefined && typeof input.llm !== 'function') void llm.load();
 
   const observers: ObserverRegistry = composeObserverRegistries(
     staticObserverRegistry([captionerObserver(() => requireCaptioner(model))]),
@@ -105,6 +118,8 @@ export function createServer(input: ServerOptions): OmnicapServer {
     logger,
     media,
     observers,
+    llm,
+    startedAt: Math.floor(startedAt / 1000),
     model: () => model,
     captioner: () => requireCaptioner(model),
   };
@@ -159,6 +174,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
       metrics.modelLoaded.set(0);
       metrics.dispose();
       if (previous.state === 'ready' && options.disposeCaptioner) await previous.captioner.dispose();
+      await llm?.close();
       logger.log('info', 'server closed', { graceful });
     })();
     return closing;
@@ -189,6 +205,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     stats: () => scheduler.stats,
     inFlightRequests: () => inFlight,
     ready,
+    textLlm: () => (llm?.state.state === 'ready' ? llm.state.model : undefined),
     listen,
     close,
     [Symbol.asyncDispose]: close,

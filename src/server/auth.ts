@@ -1,24 +1,34 @@
-/** Optional bearer API keys, compared in constant time (sha256 digests + timingSafeEqual). */
+/**
+ * Optional API keys on /v1/*, compared in constant time (sha256 digests + timingSafeEqual).
+ * Accepted forms: `Authorization: Bearer <key>` (OpenAI SDKs) and `Authorization: <key>` (a bare
+ * key, as the reference Omni-Detective scripts and DashScope-style clients send it).
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { OmnicapError } from '../errors';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
+/** The key of an Authorization header value, or undefined when it carries none. */
+export function keyFromAuthorization(header: string): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer !== null) return bearer[1];
+  const bare = /^\s*(\S+)\s*$/.exec(header);
+  if (bare !== null && !/^bearer$/i.test(bare[1])) return bare[1];
+  return undefined;
+}
+
 export function bearerAuth(apiKeys: readonly string[]) {
   const keys = apiKeys.map(digest);
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (keys.length === 0) return next();
-    const header = req.get('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const given = digest(m?.[1] ?? '');
+    const key = keyFromAuthorization(req.get('authorization') ?? '');
+    const given = digest(key ?? '');
     // Compare against every key (no early exit) so timing does not reveal which key matched.
-    let ok = m !== null;
     let any = false;
     for (const k of keys) any = timingSafeEqual(k, given) || any;
-    ok = ok && any;
-    if (!ok) {
-      next(new OmnicapError('UNAUTHORIZED', m === null ? 'missing bearer token: send "Authorization: Bearer <api key>"' : 'invalid API key'));
+    if (key === undefined || !any) {
+      next(new OmnicapError('UNAUTHORIZED', key === undefined ? 'missing API key: send "Authorization: Bearer <api key>" (or the bare key)' : 'invalid API key'));
       return;
     }
     next();

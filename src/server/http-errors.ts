@@ -10,7 +10,15 @@ import type { Logger } from './logging';
 import type { ServerMetrics } from './metrics';
 
 export interface ErrorBody {
-  error: { code: string; message: string; request_id: string | undefined; type: string; details?: Record<string, unknown> };
+  error: {
+    code: string;
+    message: string;
+    request_id: string | undefined;
+    type: string;
+    /** The request field at fault (OpenAI SDKs read `error.param`), or null. */
+    param: string | null;
+    details?: Record<string, unknown>;
+  };
 }
 
 function typeFor(status: number): string {
@@ -62,6 +70,7 @@ export function errorBody(err: OmnicapError, requestId: string | undefined): Err
       message: err.code === 'INTERNAL' ? 'internal server error' : err.message,
       request_id: requestId,
       type: typeFor(err.status),
+      param: err.code !== 'INTERNAL' && typeof err.details?.parameter === 'string' ? err.details.parameter : null,
       ...(err.details !== undefined && err.code !== 'INTERNAL' ? { details: err.details } : {}),
     },
   };

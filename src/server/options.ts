@@ -1,6 +1,7 @@
 /** Server factory options, their defaults and validation (no global config: one object per server). */
 import { invalidParameterError } from '../errors';
 import type { Captioner } from '../engine/types';
+import type { ChatModel } from '../llm/types';
 import type { ObserverRegistry } from './observers';
 
 export interface ServerOptions {
@@ -10,6 +11,16 @@ export interface ServerOptions {
    */
   captioner: Captioner | (() => Promise<Captioner>);
   disposeCaptioner?: boolean;
+  /**
+   * Optional text LLM for text-only chat completions (no audio part): a loaded ChatModel (not
+   * disposed unless `disposeLlm`) or a loader the server calls once and owns.
+   */
+  llm?: ChatModel | (() => Promise<ChatModel>);
+  disposeLlm?: boolean;
+  /** Completion token limit of the text LLM when a request gives none (default 1024). */
+  llmMaxTokens?: number;
+  /** Caption token limit when a request gives no max_tokens (default: the model manifest's). */
+  defaultMaxTokens?: number;
   /** Extra observers (the Detective's). The captioner is always observer "captioner". */
   observers?: ObserverRegistry;
   /** Bearer API keys; empty/absent = no auth. Applies to /v1/*. */
@@ -37,6 +48,9 @@ export interface ServerOptions {
 
 export interface ResolvedServerOptions {
   disposeCaptioner: boolean;
+  disposeLlm: boolean;
+  llmMaxTokens: number;
+  defaultMaxTokens?: number;
   apiKeys: readonly string[];
   mediaRoots: readonly string[];
   maxUploadBytes: number;
@@ -57,6 +71,7 @@ export const SERVER_DEFAULTS = {
   maxQueue: 16,
   timeoutMs: 300_000,
   shutdownGraceMs: 10_000,
+  llmMaxTokens: 1024,
 } as const;
 
 function int(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -77,12 +92,19 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   if (typeof c !== 'function' && (typeof c !== 'object' || c === null || typeof (c as Captioner).captionStream !== 'function')) {
     throw invalidParameterError('options.captioner', 'a Captioner or a function returning Promise<Captioner>', c);
   }
+  const llm: unknown = o.llm;
+  if (llm !== undefined && typeof llm !== 'function' && (typeof llm !== 'object' || llm === null || typeof (llm as ChatModel).chat !== 'function')) {
+    throw invalidParameterError('options.llm', 'a ChatModel or a function returning Promise<ChatModel>', llm);
+  }
   const keys = o.apiKeys ?? [];
   for (const k of keys) if (typeof k !== 'string' || k.length === 0) throw invalidParameterError('options.apiKeys[]', 'a non-empty string', k);
   const roots = o.mediaRoots ?? [];
   for (const r of roots) if (typeof r !== 'string' || r.length === 0) throw invalidParameterError('options.mediaRoots[]', 'a non-empty directory path', r);
   return {
     disposeCaptioner: o.disposeCaptioner ?? typeof c === 'function',
+    disposeLlm: o.disposeLlm ?? typeof llm === 'function',
+    llmMaxTokens: int('options.llmMaxTokens', o.llmMaxTokens, SERVER_DEFAULTS.llmMaxTokens, 1),
+    defaultMaxTokens: o.defaultMaxTokens === undefined ? undefined : int('options.defaultMaxTokens', o.defaultMaxTokens, 1, 1),
     apiKeys: [...keys],
     mediaRoots: [...roots],
     maxUploadBytes: int('options.maxUploadBytes', o.maxUploadBytes, SERVER_DEFAULTS.maxUploadBytes, 1),

@@ -12,6 +12,7 @@ import type { ObserverRegistry } from './observers';
 import type { ResolvedServerOptions } from './options';
 import type { GenerationParams } from './params';
 import type { Scheduler } from './scheduler';
+import type { TextLlm } from './text-llm';
 
 export type ModelState =
   | { state: 'loading' }
@@ -26,6 +27,10 @@ export interface ServerRuntime {
   readonly logger: Logger;
   readonly media: MediaDeps;
   readonly observers: ObserverRegistry;
+  /** The text LLM for text-only chat completions, when the server has one. */
+  readonly llm?: TextLlm;
+  /** Unix seconds the server started (the `created` of /v1/models entries). */
+  readonly startedAt: number;
   model(): ModelState;
   /** The loaded captioner, or NOT_READY (503). */
   captioner(): Captioner;

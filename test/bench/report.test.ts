@@ -1,4 +1,5 @@
-import { barChartSvg, escapeHtml, lineChartSvg, renderHtml, renderText, type BenchReport } from '../../src/bench/report';
+import type { KvTransferResult } from '../../src/bench/kv-transfer';
+import { barChartSvg, escapeHtml, kvFitVerdict, lineChartSvg, niceTicks, renderHtml, renderText, type BenchReport } from '../../src/bench/report';
 import { summarize } from '../../src/bench/stats';
 
 const s = summarize([1, 2, 3, 4]);
@@ -26,12 +27,17 @@ describe('bench report rendering', () => {
     const html = renderHtml(report);
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toMatch(/<script|src="http|href="http|<link/);
-    expect(html).toContain('unavailable: CUDA EP &lt;not&gt; installed');
+    // the CUDA fact is stated once, naming both sections it affects
+    expect(html.split('CUDA EP &lt;not&gt; installed')).toHaveLength(2);
+    expect(html).toContain('<li>cuda (engine stages, KV transfer): unavailable: CUDA EP &lt;not&gt; installed</li>');
+    // refused requests are in the table and in their own chart
+    expect(html).toContain('<th>refused (429)</th>');
+    expect(html).toMatch(/<title>refused \(429\) 1: 1\.000 requests<\/title>/);
     expect(html).toContain('CPU &lt;x&gt;');
     expect(html).not.toContain('CPU <x>');
     expect(html).toContain('ab'.repeat(32));
-    // stage chart + throughput + latency charts
-    expect(html.match(/<svg /g)).toHaveLength(3);
+    // stage chart + outcomes + throughput + latency charts
+    expect(html.match(/<svg /g)).toHaveLength(4);
     // p50 / p95 / p99 of [1,2,3,4] (type 7): 2.5, 3.85, 3.97
     expect(html).toContain('<td>2.50</td><td>3.85</td><td>3.97</td>');
   });
@@ -40,6 +46,30 @@ describe('bench report rendering', () => {
     expect(t).toMatch(/perToken\s+2\.500\s+3\.850\s+3\.970\s+unavailable/);
     expect(t).toContain('cuda: unavailable: CUDA EP <not> installed');
     expect(t).toMatch(/1\s+1\/2\s+1\s+0/);
+  });
+  it('axes have round ticks and their unit', () => {
+    expect(niceTicks(3.97)).toEqual([0, 1, 2, 3, 4]);
+    expect(niceTicks(2.5)).toEqual([0, 0.5, 1, 1.5, 2, 2.5]);
+    expect(niceTicks(730)).toEqual([0, 200, 400, 600, 800]);
+    const line = lineChartSvg('lat', [{ name: 'p50', points: [[1, 120], [2, 260], [4, 730]] }], 'concurrent clients', 'latency (ms)');
+    for (const t of ['0', '200', '400', '600', '800']) expect(line).toContain(`text-anchor="end" font-size="10">${t}</text>`);
+    for (const t of ['1', '2', '4']) expect(line).toContain(`text-anchor="middle" font-size="10">${t}</text>`);
+    expect(line).toContain('>latency (ms)</text>');
+    expect(line).toContain('>concurrent clients</text>');
+  });
+  it('a KV fit with a negative slope or r² < 0.5 is "not measurable", never a negative cost or Infinity GB/s', () => {
+    const kv = (slope: number, r2: number): KvTransferResult => ({
+      provider: 'cpu', shape: { numLayers: 1, numKvHeads: 1, headDim: 1, bytesPerElement: 4 }, points: [{ past: 1, ms: s }, { past: 2, ms: s }],
+      fit: { slope, intercept: 1, r2 }, msPerPastToken: slope, bytesPerPastToken: 8, effectiveGBps: slope > 0 ? 8 / (slope / 1000) / 1e9 : Number.POSITIVE_INFINITY,
+    });
+    expect(kvFitVerdict(kv(-0.000891, 0.4))).toMatchObject({ measurable: false, reason: expect.stringMatching(/does not grow/) });
+    expect(kvFitVerdict(kv(0.001, 0.1))).toMatchObject({ measurable: false, reason: expect.stringMatching(/r² 0\.100 < 0\.5/) });
+    expect(kvFitVerdict(kv(0.001, 0.99))).toEqual({ measurable: true });
+    const bad = { ...report, kvTransfer: [kv(-0.000891, 0.4)] };
+    const html = renderHtml(bad);
+    expect(html).toContain('not measurable: step time does not grow');
+    expect(html).not.toMatch(/Infinity|<td>-0\.891<\/td>/);
+    expect(renderText(bad)).toMatch(/kv-transfer cpu: not measurable: /);
   });
   it('charts scale bars to the maximum and skip non-finite points', () => {
     const bar = barChartSvg('t', ['a', 'b'], [{ name: 'x', values: [1, 2] }], 'ms');

@@ -68,7 +68,7 @@ describe('cloze end to end through OpenAIChatModel and a loopback judge server',
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/line 2: .*predicted A-E/);
     expect(r.err).toMatch(/line 5: not valid JSON/);
-    expect(r.out).toMatch(/clips 3 \(failed 0\), blanks 9/);
+    expect(r.out).toMatch(/clips 3 \(failed 0, rejected lines 2\), blanks 9/);
     await expect(cli(['score', '--input', path.join(dir, 'missing.jsonl')])).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 

@@ -67,7 +67,7 @@ describe('detect batch on real clips', () => {
     const clips = loadClips(join(dir, 'clips.jsonl'));
     const s1 = await runBatch({ clips, output: out, llm: llm(), toolbox: tb, workers: 2, seed: 3, progress: stream, rounds: 5 });
     expect(s1).toMatchObject({ total: 7, skipped: 0, ok: 5, errors: 2 });
-    expect(progress.join('')).toMatch(/7\/7 clips, 2 errors, [0-9.]+ clips\/min, ETA/);
+    expect(progress.join('')).toMatch(/7\/7 clips, 2 errors, \d+ rounds, [0-9.]+ clips\/min, elapsed \S+, ETA/);
     const byId = Object.fromEntries(lines(out).map((l) => [l.id, l]));
     expect(Object.keys(byId).sort()).toEqual(['corrupt', 'missing', 'music', 'noise', 'sfx', 'speech', 'video']);
 

@@ -5,7 +5,7 @@ import type { ChatModel } from '../../llm/types';
 import { runClozeBuild } from '../../cloze/build';
 import { runClozeEval } from '../../cloze/eval';
 import { parseJsonlLines } from '../../cloze/format';
-import { renderHtmlReport, type RobustnessSection } from '../../cloze/report';
+import { renderHtmlReport, type RejectedLine, type RobustnessSection } from '../../cloze/report';
 import { baselineCheck, judgeAgreement, latestRecords, parseJudgedLine, permutationCheck, scoreJudged, type OkClip, type ParsedJudged } from '../../cloze/score';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
@@ -15,7 +15,9 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
   omnicap cloze eval --input preds.jsonl --output judged.jsonl (--judge-url URL --judge-model M [--judge-key K] | --judge local [--judge-gguf F])
       [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
       [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v2] [--max-reasks 2] [--seed S] [--temperature T]
-      [--no-grounding]
+      [--no-grounding] [--invalid-as-e]
+    Reads this project's layout or the released Omni-Cloze layout (uuid, cloze: {passage, blanks:
+    [{answer, answer_key, distractors, answer_index, required_modality}]}, metadata.subcategory).
     Judge each clip's caption, one blank per judge call (the caption once per clip, then the blank's
     sentence and options A-E; the reply is {"evidence": caption words, "answer": letter}), through an
     OpenAI-compatible endpoint, or with --judge local in-process with the embedded instruct model
@@ -23,14 +25,18 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
     GGUF file). Evidence grounding: a letter whose quoted evidence is not in the caption counts as E
     (not given); --no-grounding scores the raw letters.
     Resumable: clip ids already in --output are skipped (--retry-failed re-judges failed ones). --baseline judges an empty caption;
-    --permute-seed shuffles options A-D per blank. Exit code 1 when input lines had errors.
+    --permute-seed shuffles options A-D per blank. --invalid-as-e follows the VLMEvalKit port: a judge
+    reply still invalid after the re-asks counts as "E" for every blank instead of a failed clip.
+    Exit code 1 when input lines had errors (each is printed; the summary counts them).
 
   omnicap cloze score --input judged.jsonl [--json out.json] [--html report.html]
       [--bootstrap 1000] [--seed S] [--baseline-input F] [--permuted-input F] [--second-judge F]
+    Reads cloze eval output or the VLMEvalKit port's judged rows (cloze + cloze_prediction "A: text").
     Accuracy, not-given (omission) and wrong-option (hallucination) rates and (correct-wrong)/total,
     overall and per modality, domain and sub-category with per-clip bootstrap 95% CIs.
     --baseline-input (no-caption run), --permuted-input (option-permuted run) and --second-judge
-    (another judge's run) add robustness checks to the JSON and HTML reports.
+    (another judge's run) add robustness checks to the JSON and HTML reports. Unreadable lines are
+    counted and listed in both reports (rejectedLines); the exit code is then 1.
 
   omnicap cloze build --input refs.jsonl --output bench.jsonl (--llm-url URL --llm-model M [--llm-key K] | --llm local)
       [--judge-url URL --judge-model M [--judge-key K] | --judge local] [--max-blanks 8] [--seed S]
@@ -42,7 +48,7 @@ const evalOptions = {
   input: { type: 'string' }, output: { type: 'string' }, judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' },
   'judge-key': { type: 'string' }, 'caption-field': { type: 'string' }, 'retry-failed': { type: 'boolean' }, concurrency: { type: 'string' }, 'cache-dir': { type: 'string' },
   baseline: { type: 'boolean' }, 'permute-seed': { type: 'string' }, 'prompt-version': { type: 'string' }, 'max-reasks': { type: 'string' }, 'no-grounding': { type: 'boolean' },
-  seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' },
+  seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'invalid-as-e': { type: 'boolean' },
 } as const;
 const scoreOptions = {
   input: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' }, bootstrap: { type: 'string' }, seed: { type: 'string' },
@@ -83,7 +89,7 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
     const s = await runClozeEval({
       input: need(v.input, 'input'), output: need(v.output, 'output'), judge,
       captionField: v['caption-field'], concurrency: numberFlag('concurrency', v.concurrency, 4, { integer: true, min: 1, max: 256 }),
-      cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true,
+      cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true, invalidAsE: v['invalid-as-e'] === true,
       variant: v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption',
       permuteSeed: v['permute-seed'] !== undefined ? numberFlag('permute-seed', v['permute-seed'], 0, { integer: true }) : undefined,
       maxReasks: numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 }),
@@ -100,7 +106,7 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function loadJudged(file: string, io: CliIo, bad: { lines: number }): Promise<ParsedJudged[]> {
+async function loadJudged(file: string, io: CliIo, rejected: RejectedLine[]): Promise<ParsedJudged[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -111,7 +117,7 @@ async function loadJudged(file: string, io: CliIo, bad: { lines: number }): Prom
   for (const r of parseJsonlLines(text, parseJudgedLine)) {
     if (r.ok) recs.push(r.value);
     else {
-      bad.lines++;
+      rejected.push({ file, line: r.line, code: r.error.code, message: r.error.message });
       io.stderr.write(`${file}: ${r.error.code}: ${r.error.message}\n`);
     }
   }
@@ -121,19 +127,19 @@ const okClips = (rs: ParsedJudged[]): OkClip[] => latestRecords(rs).flatMap((r) 
 
 async function runScore(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, scoreOptions);
-  const bad = { lines: 0 };
-  const recs = await loadJudged(need(v.input, 'input'), io, bad);
+  const rejected: RejectedLine[] = [];
+  const recs = await loadJudged(need(v.input, 'input'), io, rejected);
   const report = scoreJudged(recs, { bootstrap: numberFlag('bootstrap', v.bootstrap, 1000, { integer: true, min: 0, max: 1_000_000 }), seed: numberFlag('seed', v.seed, 0, { integer: true }) });
   const rob: RobustnessSection = {};
-  if (v['baseline-input'] !== undefined) rob.baseline = baselineCheck(okClips(await loadJudged(v['baseline-input'], io, bad)));
-  if (v['permuted-input'] !== undefined) rob.permutation = permutationCheck(okClips(recs), okClips(await loadJudged(v['permuted-input'], io, bad)));
-  if (v['second-judge'] !== undefined) rob.agreement = judgeAgreement(okClips(recs), okClips(await loadJudged(v['second-judge'], io, bad)));
-  const full = { ...report, robustness: rob };
+  if (v['baseline-input'] !== undefined) rob.baseline = baselineCheck(okClips(await loadJudged(v['baseline-input'], io, rejected)));
+  if (v['permuted-input'] !== undefined) rob.permutation = permutationCheck(okClips(recs), okClips(await loadJudged(v['permuted-input'], io, rejected)));
+  if (v['second-judge'] !== undefined) rob.agreement = judgeAgreement(okClips(recs), okClips(await loadJudged(v['second-judge'], io, rejected)));
+  const full = { ...report, rejectedLines: { count: rejected.length, lines: rejected }, robustness: rob };
   if (v.json !== undefined) await writeFile(v.json, JSON.stringify(full, null, 2));
-  if (v.html !== undefined) await writeFile(v.html, renderHtmlReport(report, rob));
+  if (v.html !== undefined) await writeFile(v.html, renderHtmlReport(report, rob, rejected));
   const o = report.overall;
-  io.stdout.write(`clips ${report.clips} (failed ${report.failedClips}), blanks ${o.blanks}: accuracy ${(o.accuracy * 100).toFixed(2)}%, not-given ${(o.notGivenRate * 100).toFixed(2)}%, wrong ${(o.wrongRate * 100).toFixed(2)}%, net ${o.netScore.toFixed(4)}\n`);
-  return bad.lines > 0 ? 1 : 0;
+  io.stdout.write(`clips ${report.clips} (failed ${report.failedClips}, rejected lines ${rejected.length}), blanks ${o.blanks}: accuracy ${(o.accuracy * 100).toFixed(2)}%, not-given ${(o.notGivenRate * 100).toFixed(2)}%, wrong ${(o.wrongRate * 100).toFixed(2)}%, net ${o.netScore.toFixed(4)}\n`);
+  return rejected.length > 0 ? 1 : 0;
 }
 
 const buildOptions = {

@@ -8,19 +8,28 @@ const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl 
 
 Omni-Detective: a detective LLM (which cannot hear or see the clip) questions independent
 observers (signal analysis, Silero VAD, Whisper ASR (PocketSphinx when Whisper is not installed),
-Tesseract OCR across the whole video, and optionally the captioner and an audio-language model), one tool and one question per round (only observers
-that can perceive the clip are offered), then writes a detailed caption that is checked for prompt
-echo, grounding in the observations, repetition and the transcript. One JSON line per clip:
-status "ok", or "degraded" with degraded_reasons (the caption then comes from the deterministic
-template), caption, synthesis, omni_detective_trajectory (the rounds), tool/observer call counts,
-tokens, seconds, prompts (version + sha256), models and seed; a clip that fails gets
+Tesseract OCR across the whole video, and optionally the captioner and an audio-language model),
+one tool and one question per round (only observers that can perceive the clip are offered), then
+writes a detailed caption that is checked for prompt echo, grounding in the observations,
+repetition and the transcript. One JSON line per clip: status "ok", or "degraded" with
+degraded_reasons (the caption then comes from the deterministic template), caption, synthesis,
+omni_detective_trajectory (the rounds), tool/observer call counts, tokens, seconds, prompts
+(version + sha256), models and seed, and the input line under "input"; a clip that fails gets
 {status: "error", error: {code, message}} (with the rounds it finished) and the batch goes on.
+--format reference writes the reference Omni-Detective's shape instead: the input line unchanged
+plus omni_detective_trajectory as chat messages (system, user/assistant pairs, the caption last);
+failed clips then go to <output>.errors.jsonl and are retried by the next run.
 Resumable: ids already in --output (ok or error lines) are skipped; delete an error line to retry
 that clip. A torn last line (kill -9) is dropped. Observer answers are cached by (clip sha256,
 observer, question) under --cache, so reruns with new prompts reuse them.
+Progress: redrawn in place after every round on a terminal; plain lines every 10 s otherwise.
 
 Options:
-  --input PATH          clips.jsonl ({"id","path"} per line; relative paths from its folder) or a directory
+  --input PATH          a JSONL file or a directory of media. A line: {"id": any JSON, "path": FILE}
+                        (relative to the JSONL's folder) or {"id", "url": file:// | http(s)://}
+                        (the reference's input.jsonl); other fields are kept for the output
+  --format F            omnicap (default) or reference (the reference Omni-Detective output shape)
+  --allow-remote-urls   download http(s) "url" clips (into <output>.media/; default: refused per clip)
   --output PATH         output JSONL (appended)
   --workers N           clips processed concurrently (default 1)
   --rounds N            maximum observation rounds per clip (default 10)
@@ -60,6 +69,8 @@ const options = {
   synthesis: { type: 'string' },
   'prompt-version': { type: 'string' },
   'no-progress': { type: 'boolean' },
+  format: { type: 'string' },
+  'allow-remote-urls': { type: 'boolean' },
 } as const;
 
 async function makeLlm(v: ReturnType<typeof parseCommandArgs<typeof options>>['values'], workers: number): Promise<ChatModel> {
@@ -90,7 +101,9 @@ export const command: CliCommand = {
     if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
     const synthesis = v.synthesis ?? 'llm';
     if (synthesis !== 'llm' && synthesis !== 'template') throw new OmnicapError('INVALID_ARGUMENT', `--synthesis accepts llm or template but received ${JSON.stringify(synthesis)}`);
-    const clips = loadClips(v.input);
+    const format = v.format ?? 'omnicap';
+    if (format !== 'omnicap' && format !== 'reference') throw new OmnicapError('INVALID_ARGUMENT', `--format expects omnicap or reference but received ${JSON.stringify(format)}`);
+    const clips = loadClips(v.input, { downloadDir: `${v.output}.media` });
     const observers = defaultObservers({
       captionerModelDir: v.captioner,
       audioLm: v['audio-lm-url'] !== undefined ? { baseURL: v['audio-lm-url'], model: v['audio-lm-model']! } : undefined,
@@ -110,6 +123,8 @@ export const command: CliCommand = {
         promptVersion: v['prompt-version'],
         maxCaptionTokens: numberFlag('max-caption-tokens', v['max-caption-tokens'], 512, { min: 1, max: 8192, integer: true }),
         synthesis,
+        format,
+        allowRemoteUrls: v['allow-remote-urls'] === true,
         signal: io.signal,
         progress: v['no-progress'] === true ? undefined : io.stderr,
       });

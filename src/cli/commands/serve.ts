@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { OmnicapError } from '../../errors';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
@@ -6,24 +7,32 @@ import { defaultModelDir } from '../../util/paths';
 const usage = `Usage: omnicap serve [options]
 
 Serve the captioner over HTTP: POST /v1/captions, POST /v1/chat/completions (OpenAI-compatible),
-GET /v1/models, GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics.
+GET /v1/models[/ID], GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics.
+With --llm, text-only chat completions (no audio part) are answered by a text LLM, so one base
+URL serves both an agent and its audio observer (e.g. the reference Omni-Detective scripts).
 
 Options:
   --model DIR              model directory (default: the embedded tiny fixture models/tiny-random)
   --host HOST              bind address (default 127.0.0.1)
   --port N                 port (default 8080; 0 = any free port)
-  --api-key KEY            require "Authorization: Bearer KEY" on /v1/* (repeatable; also
-                           OMNICAP_API_KEYS=k1,k2 in the environment)
+  --api-key KEY            require "Authorization: Bearer KEY" (or the bare "Authorization: KEY")
+                           on /v1/* (repeatable; also OMNICAP_API_KEYS=k1,k2 in the environment)
   --media-root DIR         allow server-side media paths / file:// URLs inside DIR (repeatable)
   --max-upload-mb N        upload / media size limit in MiB (default 25)
   --max-audio-seconds N    audio duration limit (default 600)
   --concurrency N          generations at once on the shared model (default 1, or --batch)
   --batch N                batch the decode steps of up to N concurrent generations in one
                            decoder call (continuous batching; default off)
+  --default-max-tokens N   caption token limit for requests without max_tokens (default: the
+                           model manifest's)
   --max-queue N            requests allowed to wait (default 16; more get 429 + Retry-After)
   --timeout-ms N           per-request timeout, aborts generation (default 300000; 0 = none)
   --shutdown-grace-ms N    on SIGTERM, wait this long for in-flight requests (default 10000)
   --allow-remote-urls      allow http(s) audio URLs (default off: air-gapped)
+  --llm local|FILE.gguf    serve text-only chat completions with the embedded instruct GGUF
+                           (local) or another GGUF file (node-llama-cpp, CPU; default: none)
+  --llm-threads N          CPU threads of the text LLM (default: half the cores)
+  --llm-max-tokens N       completion limit of the text LLM when a request sets none (default 1024)
   --provider cpu|cuda|auto execution provider (default auto)
   --threads N              intra-op threads per ONNX session
   --runtime worker|main    where the ONNX sessions run (default worker: a worker thread, so model
@@ -47,12 +56,16 @@ export const command: CliCommand = {
       concurrency: { type: 'string' },
       batch: { type: 'string' },
       'max-queue': { type: 'string' },
+      'default-max-tokens': { type: 'string' },
       'timeout-ms': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
       'allow-remote-urls': { type: 'boolean' },
       provider: { type: 'string' },
       threads: { type: 'string' },
       runtime: { type: 'string' },
+      llm: { type: 'string' },
+      'llm-threads': { type: 'string' },
+      'llm-max-tokens': { type: 'string' },
       quiet: { type: 'boolean' },
     });
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `serve takes no positional arguments; got ${positionals.join(' ')}`);
@@ -68,11 +81,29 @@ export const command: CliCommand = {
     const batch = values.batch === undefined ? undefined : { maxBatch: numberFlag('batch', values.batch, 1, { integer: true, min: 1, max: 64 }) };
     const port = numberFlag('port', values.port, 8080, { integer: true, min: 0, max: 65535 });
     const host = values.host ?? '127.0.0.1';
+    const llmThreads = values['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', values['llm-threads'], 1, { integer: true, min: 1, max: 256 });
+    const llmSpec = values.llm;
+    if (llmSpec !== undefined && llmSpec !== 'local' && !/\.gguf$/i.test(llmSpec)) {
+      throw new OmnicapError('INVALID_ARGUMENT', `--llm expects "local" or a .gguf file but received ${JSON.stringify(llmSpec)}`);
+    }
+    if (llmSpec === undefined && (values['llm-threads'] !== undefined || values['llm-max-tokens'] !== undefined)) {
+      throw new OmnicapError('INVALID_ARGUMENT', '--llm-threads and --llm-max-tokens need --llm');
+    }
+    const llm =
+      llmSpec === undefined
+        ? undefined
+        : async () => {
+            const { LocalChatModel } = await import('../../llm/local');
+            return LocalChatModel.load(llmSpec === 'local' ? { threads: llmThreads } : { modelPath: llmSpec, id: basename(llmSpec).replace(/\.gguf$/i, ''), threads: llmThreads });
+          };
     // Loaded lazily: the server module pulls in express, multer and prom-client.
     const { createServer } = await import('../../server');
     const { loadCaptioner } = await import('../../engine');
     const server = createServer({
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, signal: io.signal }),
+      llm,
+      defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : numberFlag('default-max-tokens', values['default-max-tokens'], 1, { integer: true, min: 1, max: 32768 }),
+      llmMaxTokens: numberFlag('llm-max-tokens', values['llm-max-tokens'], 1024, { integer: true, min: 1, max: 32768 }),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],
       mediaRoots: values['media-root'] ?? [],
       maxUploadBytes: Math.round(numberFlag('max-upload-mb', values['max-upload-mb'], 25, { min: 0.001, max: 4096 }) * 1024 * 1024),
@@ -94,7 +125,8 @@ export const command: CliCommand = {
         if (io.signal.aborted) return 0; // stopped while loading
         throw e;
       }
-      io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}\n`);
+      const textLlm = server.textLlm();
+      io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
       // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
       if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
       io.stdout.write('omnicap serve: shutting down\n');

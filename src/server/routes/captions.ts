@@ -18,7 +18,8 @@ export function captionsRouter(rt: ServerRuntime): Router {
     rt.captioner(); // 503 before any work when the model is not loaded
     rt.scheduler.checkCapacity(); // 429 before decoding when the queue is already full
     const { params, fromForm, source } = await mediaFromRequest(req, rt.media, c.signal);
-    const gen = generationParams(params, fromForm);
+    const requested = generationParams(params, fromForm);
+    const gen = requested.maxNewTokens === undefined && rt.options.defaultMaxTokens !== undefined ? { ...requested, maxNewTokens: rt.options.defaultMaxTokens } : requested;
     const stream = boolParam(params, 'stream', fromForm) ?? (req.query.stream === 'true' || req.query.stream === '1');
     const pcm = await decodeSource(source, rt.media, c.signal);
     if (!stream) {

@@ -1,142 +1,213 @@
 /**
- * OpenAI-compatible POST /v1/chat/completions for the captioner. The request must carry exactly one
- * audio content part (`input_audio` {data, format} or `audio_url` {url}); text parts are accepted
- * and ignored (the Captioner follows no instructions: it always describes the audio).
+ * OpenAI-compatible POST /v1/chat/completions, routed by content: a request with one audio part
+ * (`input_audio` {data, format} or `audio_url` {url}) is captioned (text parts are accepted and
+ * ignored: the Captioner follows no instructions); a text-only request goes to the server's text
+ * LLM (`--llm`). Streamed deltas always concatenate to exactly the non-streamed content.
  */
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { OmnicapError, invalidParameterError } from '../../errors';
 import type { CaptionResult } from '../../engine/types';
+import type { ChatMessage, ChatOptions } from '../../llm/types';
+import { MAX_WINDOW_SECONDS } from '../../media/windows';
 import { parseBody } from '../body';
-import { ctx, routeLabel } from '../context';
+import { ctx, routeLabel, type RequestContext } from '../context';
 import { type MediaSource, decodeBase64, decodeSource, sourceFromUrl } from '../media/source';
-import { type Params, boolParam, generationParams, isPlainObject, numberParam } from '../params';
-import { type ServerRuntime, captionChunks, captionOnce, unstreamedTail } from '../runtime';
+import { type GenerationParams, type Params, boolParam, generationParams, isPlainObject, numberParam } from '../params';
+import { type ServerRuntime, captionChunks, captionOnce } from '../runtime';
 import { SseWriter } from '../sse';
+import { type AudioPart, checkUnsupportedParams, responseFormat, routeMessages } from './chat-request';
 
-export const AUDIO_FORMATS = ['wav', 'mp3', 'flac', 'ogg', 'opus', 'oga', 'm4a', 'aac', 'mp4', 'webm', 'aiff'] as const;
+export { AUDIO_FORMATS } from './chat-request';
 
-/** The single audio part of the messages, as a media reference (unresolved). */
-type AudioPart = { kind: 'input_audio'; data: unknown; format: string } | { kind: 'audio_url'; url: unknown };
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 
-export function findAudioPart(messages: unknown): AudioPart {
-  if (!Array.isArray(messages) || messages.length === 0) throw invalidParameterError('messages', 'a non-empty array of messages', messages);
-  const found: AudioPart[] = [];
-  messages.forEach((m: unknown, i) => {
-    if (!isPlainObject(m) || typeof m.role !== 'string') throw invalidParameterError(`messages[${i}]`, 'an object with a string role', m);
-    if (!['system', 'developer', 'user', 'assistant', 'tool'].includes(m.role)) throw invalidParameterError(`messages[${i}].role`, 'system, developer, user, assistant or tool', m.role);
-    const content: unknown = m.content;
-    if (typeof content === 'string' || content === null || content === undefined) return;
-    if (!Array.isArray(content)) throw invalidParameterError(`messages[${i}].content`, 'a string or an array of content parts', content);
-    content.forEach((part: unknown, j) => {
-      const where = `messages[${i}].content[${j}]`;
-      if (!isPlainObject(part) || typeof part.type !== 'string') throw invalidParameterError(where, 'a content part object with a type', part);
-      switch (part.type) {
-        case 'text':
-          if (typeof part.text !== 'string') throw invalidParameterError(`${where}.text`, 'a string', part.text);
-          return;
-        case 'input_audio': {
-          const ia: unknown = part.input_audio;
-          if (!isPlainObject(ia)) throw invalidParameterError(`${where}.input_audio`, 'an object {data, format}', ia);
-          const format = typeof ia.format === 'string' ? ia.format.toLowerCase() : undefined;
-          if (format === undefined || !(AUDIO_FORMATS as readonly string[]).includes(format)) {
-            throw new OmnicapError('MEDIA_UNSUPPORTED', `${where}.input_audio.format must be one of ${AUDIO_FORMATS.join(', ')}; got ${JSON.stringify(ia.format)}`);
-          }
-          found.push({ kind: 'input_audio', data: ia.data, format });
-          return;
-        }
-        case 'audio_url': {
-          const au: unknown = part.audio_url;
-          found.push({ kind: 'audio_url', url: isPlainObject(au) ? au.url : au });
-          return;
-        }
-        default:
-          throw new OmnicapError('INVALID_ARGUMENT', `${where}: content part type ${JSON.stringify(part.type)} is not supported by the audio captioner (use input_audio, audio_url or text)`);
-      }
-    });
-  });
-  if (found.length !== 1) throw new OmnicapError('INVALID_ARGUMENT', `the captioner needs exactly one audio content part (input_audio or audio_url); got ${found.length}`);
-  return found[0];
+/** input_audio.data: base64, or (DashScope convention) a data:, file:// or http(s):// URL. */
+async function audioSource(part: AudioPart, rt: ServerRuntime, signal: AbortSignal): Promise<MediaSource> {
+  if (part.kind === 'audio_url') return sourceFromUrl(part.url, part.where, rt.media, signal);
+  if (typeof part.data === 'string' && URL_SCHEME.test(part.data.trimStart())) {
+    const src = await sourceFromUrl(part.data.trim(), part.where, rt.media, signal);
+    return src.kind === 'bytes' ? { ...src, format: part.format } : src;
+  }
+  return { kind: 'bytes', data: decodeBase64(part.data, part.where, rt.options.maxUploadBytes), origin: 'base64', format: part.format };
 }
 
-function usageJson(r: CaptionResult): Record<string, number> {
-  return { prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, total_tokens: r.promptTokens + r.completionTokens };
+interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+const usageOf = (prompt: number, completion: number): Usage => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion });
+
+interface CompletionMeta {
+  id: string;
+  created: number;
+  model: string;
+  includeUsage: boolean;
+}
+
+function completionJson(m: CompletionMeta, content: string, finishReason: string, usage: Usage): Record<string, unknown> {
+  return {
+    id: m.id,
+    object: 'chat.completion',
+    created: m.created,
+    model: m.model,
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finishReason }],
+    usage,
+    system_fingerprint: null,
+  };
+}
+
+/** SSE frames of one streamed completion. */
+class ChunkWriter {
+  constructor(
+    private readonly sse: SseWriter,
+    private readonly m: CompletionMeta,
+  ) {}
+
+  delta(delta: Record<string, unknown>, finish: string | null = null): void {
+    this.sse.data({
+      id: this.m.id,
+      object: 'chat.completion.chunk',
+      created: this.m.created,
+      model: this.m.model,
+      system_fingerprint: null,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(this.m.includeUsage ? { usage: null } : {}),
+    });
+  }
+
+  finish(reason: string, usage: Usage): void {
+    this.delta({}, reason);
+    if (this.m.includeUsage) this.sse.data({ id: this.m.id, object: 'chat.completion.chunk', created: this.m.created, model: this.m.model, system_fingerprint: null, choices: [], usage });
+    this.sse.data('[DONE]');
+    this.sse.end();
+  }
+}
+
+/**
+ * Streams token texts so that what was sent is always a prefix of the trimmed caption: leading
+ * whitespace is dropped and trailing whitespace is held back until more text follows.
+ */
+export class TrimmedDeltas {
+  sent = '';
+  private held = '';
+
+  /** The text to send now for one token ('' when nothing yet). */
+  push(text: string): string {
+    let t = this.held + text;
+    if (this.sent === '') t = t.replace(/^\s+/, '');
+    const body = t.replace(/\s+$/, '');
+    this.held = t.slice(body.length);
+    this.sent += body;
+    return body;
+  }
+}
+
+function streamOptions(body: Params): boolean {
+  const so: unknown = body.stream_options;
+  if (so !== undefined && so !== null && !isPlainObject(so)) throw invalidParameterError('stream_options', 'an object', so);
+  return isPlainObject(so) ? (boolParam(so, 'include_usage', false) ?? false) : false;
+}
+
+async function captionerCompletion(rt: ServerRuntime, req: Request, res: Response, c: RequestContext, audio: AudioPart, gen: GenerationParams, stream: boolean, includeUsage: boolean): Promise<void> {
+  const captioner = rt.captioner();
+  rt.scheduler.checkCapacity();
+  if (responseFormat(req.body as Params).kind !== 'text') throw new OmnicapError('INVALID_ARGUMENT', 'response_format json is not supported for audio: the captioner writes free text', { details: { parameter: 'response_format' } });
+  const pcm = await decodeSource(await audioSource(audio, rt, c.signal), rt.media, c.signal);
+  if (gen.maxNewTokens === undefined && rt.options.defaultMaxTokens !== undefined) gen = { ...gen, maxNewTokens: rt.options.defaultMaxTokens };
+  const meta: CompletionMeta = { id: `chatcmpl-${randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), model: captioner.modelId, includeUsage };
+  const usage = (r: CaptionResult): Usage => usageOf(r.promptTokens, r.completionTokens);
+  if (!stream) {
+    const r = await captionOnce(rt, pcm.samples, gen, c.signal);
+    res.json(completionJson({ ...meta, model: r.model }, r.caption, r.finishReason, usage(r)));
+    return;
+  }
+  // Audio longer than one window is captioned window by window and stitched at the end: the
+  // stitched caption is not a concatenation of the token stream, so it is sent as one delta.
+  const multiWindow = pcm.samples.length / 16000 > (gen.windowSeconds ?? MAX_WINDOW_SECONDS);
+  const chunks = captionChunks(rt, pcm.samples, gen, c.signal);
+  const first = await chunks.next(); // queue / validation errors stay plain JSON errors
+  const sse = new SseWriter(res);
+  sse.start();
+  const out = new ChunkWriter(sse, meta);
+  try {
+    out.delta({ role: 'assistant', content: '' });
+    const deltas = new TrimmedDeltas();
+    let result: CaptionResult | undefined;
+    for (let item = first; item.done !== true; item = await chunks.next()) {
+      const chunk = item.value;
+      if (chunk.type === 'token' && !multiWindow) {
+        const text = deltas.push(chunk.text);
+        if (text.length > 0) out.delta({ content: text });
+      } else if (chunk.type === 'done') result = chunk.result;
+    }
+    if (result === undefined) throw new OmnicapError('INTERNAL', 'caption stream ended without a result');
+    if (!result.caption.startsWith(deltas.sent)) throw new OmnicapError('INTERNAL', 'streamed text diverged from the caption');
+    const rest = result.caption.slice(deltas.sent.length); // the tokenizer's flushed tail, or everything (multi-window)
+    if (rest.length > 0) out.delta({ content: rest });
+    out.finish(result.finishReason, usage(result));
+  } catch (e) {
+    sse.error(e, c, rt.metrics);
+  } finally {
+    await chunks.return(undefined);
+  }
+}
+
+async function llmCompletion(rt: ServerRuntime, req: Request, res: Response, c: RequestContext, route: { messages: ChatMessage[] }, gen: GenerationParams, stream: boolean, includeUsage: boolean): Promise<void> {
+  const holder = rt.llm;
+  if (holder === undefined) {
+    throw new OmnicapError('INVALID_ARGUMENT', 'the request has no audio part and this server has no text LLM: send one input_audio/audio_url part, or start omnicap serve with --llm', { details: { parameter: 'messages' } });
+  }
+  const llm = holder.require();
+  const body = req.body as Params;
+  if (body.top_k !== undefined && body.top_k !== null) throw new OmnicapError('INVALID_ARGUMENT', 'top_k is not supported by the text LLM route', { details: { parameter: 'top_k' } });
+  for (const k of ['window_seconds', 'overlap_seconds'] as const) {
+    if (body[k] !== undefined && body[k] !== null) throw new OmnicapError('INVALID_ARGUMENT', `${k} applies to audio requests only`, { details: { parameter: k } });
+  }
+  holder.scheduler.checkCapacity();
+  const format = responseFormat(body);
+  // OpenAI's default temperature is 1; a client that retries an unparsable reply (as the
+  // reference agent does) then gets a different answer instead of the same one forever.
+  const options: ChatOptions = { temperature: gen.temperature ?? 1, maxTokens: gen.maxNewTokens ?? rt.options.llmMaxTokens, signal: c.signal };
+  if (gen.topP !== undefined) options.topP = gen.topP;
+  if (gen.seed !== undefined) options.seed = gen.seed;
+  if (format.kind === 'json') {
+    options.json = true;
+    if (format.schema !== undefined) options.jsonSchema = format.schema;
+  }
+  const meta: CompletionMeta = { id: `chatcmpl-${randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), model: llm.id, includeUsage };
+  const r = await holder.scheduler.run(c.signal, () => llm.chat(route.messages, options));
+  const usage = usageOf(r.usage?.promptTokens ?? 0, r.usage?.completionTokens ?? 0);
+  const finish = r.finishReason ?? 'stop';
+  if (!stream) {
+    res.json(completionJson(meta, r.text, finish, usage));
+    return;
+  }
+  // The local model returns whole replies: one content delta, so deltas add up to the content.
+  const sse = new SseWriter(res);
+  sse.start();
+  const out = new ChunkWriter(sse, meta);
+  out.delta({ role: 'assistant', content: '' });
+  if (r.text.length > 0) out.delta({ content: r.text });
+  out.finish(finish, usage);
 }
 
 export function chatRouter(rt: ServerRuntime): Router {
   const router = Router();
   router.post('/v1/chat/completions', routeLabel('/v1/chat/completions'), parseBody(rt.options, { multipart: false }), async (req: Request, res: Response) => {
     const c = ctx(req);
-    const captioner = rt.captioner();
-    rt.scheduler.checkCapacity();
     const body = req.body as Params;
+    checkUnsupportedParams(body);
     if (body.model !== undefined && typeof body.model !== 'string') throw invalidParameterError('model', 'a string', body.model);
     numberParam(body, 'n', false, { integer: true, min: 1, max: 1 }); // one choice only
     const gen = generationParams(body, false, { maxTokens: ['max_completion_tokens'] });
     const stream = boolParam(body, 'stream', false) ?? false;
-    const so: unknown = body.stream_options;
-    if (so !== undefined && so !== null && !isPlainObject(so)) throw invalidParameterError('stream_options', 'an object', so);
-    const includeUsage = isPlainObject(so) ? (boolParam(so, 'include_usage', false) ?? false) : false;
-    const part = findAudioPart(body.messages);
-    const source: MediaSource =
-      part.kind === 'input_audio'
-        ? { kind: 'bytes', data: decodeBase64(part.data, 'input_audio.data', rt.options.maxUploadBytes), origin: 'base64', format: part.format }
-        : await sourceFromUrl(part.url, 'audio_url.url', rt.media, c.signal);
-    const pcm = await decodeSource(source, rt.media, c.signal);
-    const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
-    const created = Math.floor(Date.now() / 1000);
-    const model = captioner.modelId;
-    if (!stream) {
-      const r = await captionOnce(rt, pcm.samples, gen, c.signal);
-      res.json({
-        id,
-        object: 'chat.completion',
-        created,
-        model: r.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: r.caption, refusal: null }, logprobs: null, finish_reason: r.finishReason }],
-        usage: usageJson(r),
-        system_fingerprint: null,
-      });
-      return;
-    }
-    const chunks = captionChunks(rt, pcm.samples, gen, c.signal);
-    const first = await chunks.next();
-    const sse = new SseWriter(res);
-    sse.start();
-    const frame = (delta: Record<string, unknown>, finish: string | null): Record<string, unknown> => ({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      system_fingerprint: null,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-      ...(includeUsage ? { usage: null } : {}),
-    });
-    try {
-      sse.data(frame({ role: 'assistant', content: '' }, null));
-      let item = first;
-      let result: CaptionResult | undefined;
-      let streamed = '';
-      while (item.done !== true) {
-        const chunk = item.value;
-        if (chunk.type === 'token' && chunk.text.length > 0) {
-          streamed += chunk.text;
-          sse.data(frame({ content: chunk.text }, null));
-        } else if (chunk.type === 'done') result = chunk.result;
-        item = await chunks.next();
-      }
-      if (result === undefined) throw new OmnicapError('INTERNAL', 'caption stream ended without a result');
-      const tail = unstreamedTail(streamed, result);
-      if (tail.length > 0) sse.data(frame({ content: tail }, null));
-      sse.data(frame({}, result.finishReason));
-      if (includeUsage) sse.data({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [], usage: usageJson(result) });
-      sse.data('[DONE]');
-      sse.end();
-    } catch (e) {
-      sse.error(e, c, rt.metrics);
-    } finally {
-      await chunks.return(undefined);
-    }
+    const includeUsage = streamOptions(body);
+    const route = routeMessages(body.messages);
+    if (route.kind === 'captioner') await captionerCompletion(rt, req, res, c, route.audio, gen, stream, includeUsage);
+    else await llmCompletion(rt, req, res, c, route, gen, stream, includeUsage);
   });
   return router;
 }

@@ -1,10 +1,26 @@
-/** /healthz (process up), /readyz (model loaded), /metrics (Prometheus), GET /v1/models. */
+/** /healthz (process up), /readyz (models loaded), /metrics (Prometheus), GET /v1/models[/{id}]. */
 import { Router, type Request, type Response } from 'express';
-import { routeLabel } from '../context';
+import { OmnicapError, toOmnicapError } from '../../errors';
+import { ctx, routeLabel } from '../context';
 import { errorBody } from '../http-errors';
 import { type ServerRuntime, requireCaptioner } from '../runtime';
-import { ctx } from '../context';
-import { toOmnicapError } from '../../errors';
+
+interface ModelEntry {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: 'omnicap';
+  /** omnicap extension: what the model serves (`audio` = captioner, `text` = text LLM). */
+  modality: 'audio' | 'text';
+}
+
+/** The loaded models (the captioner, then the text LLM when configured); 503 until the captioner is loaded. */
+function modelEntries(rt: ServerRuntime): ModelEntry[] {
+  const entry = (id: string, modality: ModelEntry['modality']): ModelEntry => ({ id, object: 'model', created: rt.startedAt, owned_by: 'omnicap', modality });
+  const out = [entry(rt.captioner().modelId, 'audio')];
+  if (rt.llm !== undefined) out.push(entry(rt.llm.require().id, 'text'));
+  return out;
+}
 
 export function opsRouter(rt: ServerRuntime, startedAt: number): Router {
   const router = Router();
@@ -13,19 +29,22 @@ export function opsRouter(rt: ServerRuntime, startedAt: number): Router {
   });
   router.get('/readyz', routeLabel('/readyz'), (req: Request, res: Response) => {
     const m = rt.model();
-    if (m.state === 'ready') {
-      res.json({ status: 'ready', model: m.captioner.modelId, queue: rt.scheduler.stats });
+    const llm = rt.llm?.state;
+    if (m.state === 'ready' && (llm === undefined || llm.state === 'ready')) {
+      res.json({ status: 'ready', model: m.captioner.modelId, ...(llm?.state === 'ready' ? { llm: llm.model.id } : {}), queue: rt.scheduler.stats });
       return;
     }
-    let err;
+    let err: OmnicapError | undefined;
     try {
       requireCaptioner(m);
+      rt.llm?.require();
     } catch (e) {
       err = toOmnicapError(e);
     }
     const c = ctx(req);
     c.errorCode = err?.code;
-    res.status(503).json({ status: m.state, ...(err !== undefined ? errorBody(err, c.id) : {}) });
+    const status = m.state !== 'ready' ? m.state : (llm?.state ?? 'loading');
+    res.status(503).json({ status, ...(err !== undefined ? errorBody(err, c.id) : {}) });
   });
   router.get('/metrics', routeLabel('/metrics'), async (_req: Request, res: Response) => {
     rt.metrics.modelLoaded.set(rt.model().state === 'ready' ? 1 : 0);
@@ -34,8 +53,13 @@ export function opsRouter(rt: ServerRuntime, startedAt: number): Router {
     res.send(body);
   });
   router.get('/v1/models', routeLabel('/v1/models'), (_req: Request, res: Response) => {
-    const captioner = rt.captioner();
-    res.json({ object: 'list', data: [{ id: captioner.modelId, object: 'model', created: Math.floor(startedAt / 1000), owned_by: 'omnicap' }] });
+    res.json({ object: 'list', data: modelEntries(rt) });
+  });
+  router.get('/v1/models/:id', routeLabel('/v1/models/:id'), (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const found = modelEntries(rt).find((m) => m.id === id);
+    if (found === undefined) throw new OmnicapError('NOT_FOUND', `the model ${JSON.stringify(id)} does not exist; GET /v1/models lists the served models`, { details: { parameter: 'model' } });
+    res.json(found);
   });
   return router;
 }
