@@ -90,7 +90,22 @@ export const CHECK_LIMITS = {
   minGrounding: 0.25,
   /** At least this share of the transcript's words must be in the caption. */
   minTranscriptRecall: 0.8,
+  /** Words the caption must have besides the quoted transcript (a caption is more than a transcript). */
+  minDescriptionWords: 12,
 } as const;
+
+/** Sentences or lines of 30+ characters that occur more than once (normalised). */
+export function repeatedSentences(text: string): number {
+  const seen = new Set<string>();
+  let repeats = 0;
+  for (const part of text.split(/(?<=[.!?])\s+|\n+/)) {
+    const key = words(part).join(' ');
+    if (key.length < 30) continue;
+    if (seen.has(key)) repeats++;
+    else seen.add(key);
+  }
+  return repeats;
+}
 
 export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   const reasons: string[] = [];
@@ -106,6 +121,10 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (repetition > CHECK_LIMITS.maxRepetition) reasons.push(`degenerate repetition: ${(repetition * 100).toFixed(0)} % of 4-word sequences repeat`);
   if (cw.length > 0 && grounding < CHECK_LIMITS.minGrounding) reasons.push(`no observation content: only ${(grounding * 100).toFixed(0)} % of the caption's content words come from the observations`);
   if (transcriptRecall !== null && transcriptRecall < CHECK_LIMITS.minTranscriptRecall) reasons.push(`transcript missing: ${(transcriptRecall * 100).toFixed(0)} % of the transcribed words are in the caption`);
+  const repeated = repeatedSentences(caption);
+  if (repeated > 0) reasons.push(`degenerate repetition: ${repeated} sentence${repeated > 1 ? 's' : ''} repeated`);
+  const described = words(caption.replace(/"[^"]*"/g, ' ')).length;
+  if (caption.length >= CHECK_LIMITS.minChars && described < CHECK_LIMITS.minDescriptionWords) reasons.push(`no description: only ${described} words besides the quoted speech`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall } };
 }
 

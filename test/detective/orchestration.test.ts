@@ -122,7 +122,7 @@ describe('synthesis that cannot fail silently', () => {
   });
 
   it('a faithful caption passes every check: status ok', async () => {
-    const good = (): string => `A man speaks in a quiet recording at about -30 LUFS, saying "${TRANSCRIPT}".`;
+    const good = (): string => `A man speaks alone in a quiet recording at about -30 LUFS, in a calm and clear voice, saying "${TRANSCRIPT}".`;
     const r = await runDetective(clip, new ScriptedChatModel(script, good), tools(), { rounds: 3 });
     expect(r).toMatchObject({ status: 'ok', synthesis: { source: 'llm', check: { ok: true, metrics: { transcriptRecall: 1 } } } });
     expect(r.degradedReasons).toBeUndefined();
@@ -167,8 +167,13 @@ describe('caption checks', () => {
     expect(repetitionShare('the dog barks loudly '.repeat(10))).toBeGreaterThan(0.6);
     expect(wordRecall('he was not an ill disposed young man', 'He was "not an ill-disposed young man".')).toBe(1);
     expect(wordRecall('he was not an ill disposed young man', 'a young man')).toBeCloseTo(2 / 8);
-    const c = checkCaption({ caption: 'A man says "he was not an ill disposed young man" at -30 LUFS.', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT });
+    const c = checkCaption({ caption: 'A man speaks alone in a quiet room at about -30 LUFS, in a calm and clear voice, saying "he was not an ill disposed young man".', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT });
     expect(c).toMatchObject({ ok: true, reasons: [] });
+    // the transcript alone is no caption; a caption that repeats its own sentences is degenerate
+    const bare = checkCaption({ caption: '"He was not an ill disposed young man."', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man.', transcript: TRANSCRIPT });
+    expect(bare.reasons.join(' ')).toMatch(/no description/);
+    const twice = 'The narrator reads a sentence from a novel in a quiet room. '.repeat(2) + 'He says "he was not an ill disposed young man" at -30 LUFS.';
+    expect(checkCaption({ caption: twice, promptText: '', observationText: 'narrator reads sentence novel quiet room he was not an ill disposed young man -30 LUFS', transcript: TRANSCRIPT }).reasons.join(' ')).toMatch(/1 sentence repeated/);
   });
   it('the template lists each observer once, transcript in full, in a fixed order', () => {
     const rounds: DetectiveRound[] = [
