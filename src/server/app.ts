@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { Captioner } from '../engine/types';
+import { Admission, DecodeSlots } from './admission';
 import { bearerAuth } from './auth';
+import { multipartLimitBytes } from './body';
 import { contextMiddleware } from './context';
 import { errorHandler, notFoundHandler } from './http-errors';
 import { accessLog, jsonLogger, type Logger } from './logging';
@@ -15,7 +17,7 @@ import { MediaRoots } from './media/paths';
 import type { MediaDeps } from './media/source';
 import { ServerMetrics } from './metrics';
 import { captionerObserver, composeObserverRegistries, staticObserverRegistry, type ObserverRegistry } from './observers';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
+import { jsonLimitBytes, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
 import { captionsRouter } from './routes/captions';
 import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
@@ -44,6 +46,15 @@ export interface OmnicapServer extends AsyncDisposable {
   listen(port?: number, host?: string): Promise<ListenAddress>;
   /** Stop accepting, wait up to shutdownGraceMs for in-flight requests, abort the rest, release the model. Idempotent. */
   close(): Promise<void>;
+}
+
+/** After the grace period, aborted requests get this long to answer 503 before connections are closed. */
+const ABORT_SETTLE_MS = 1000;
+
+/** Node's own whole-request receive deadline: a backstop behind the body deadline (admission). */
+function requestTimeoutMs(o: ResolvedServerOptions): number {
+  const body = o.bodyTimeoutMs > 0 ? o.bodyTimeoutMs : o.timeoutMs;
+  return body > 0 ? Math.min(2 ** 31 - 1, o.headersTimeoutMs + body + 5000) : 0;
 }
 
 export function createServer(input: ServerOptions): OmnicapServer {
@@ -97,10 +108,22 @@ export function createServer(input: ServerOptions): OmnicapServer {
     maxAudioSeconds: options.maxAudioSeconds,
     allowRemoteUrls: options.allowRemoteUrls,
     ffmpegPath: options.ffmpegPath,
+    decodeSlots: new DecodeSlots(options.maxConcurrentDecodes),
   };
+  const admission = new Admission(
+    scheduler,
+    {
+      maxBufferedBytes: options.maxBufferedBytes,
+      jsonLimitBytes: jsonLimitBytes(options.maxUploadBytes),
+      multipartLimitBytes: multipartLimitBytes(options.maxUploadBytes),
+      bodyTimeoutMs: options.bodyTimeoutMs,
+    },
+    metrics,
+  );
   const rt: ServerRuntime = {
     options,
     scheduler,
+    admission,
     metrics,
     logger,
     media,
@@ -122,7 +145,14 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(contextMiddleware({ timeoutMs: options.timeoutMs, shutdownSignal: shutdown.signal, track }));
+  app.use(
+    contextMiddleware({
+      timeoutMs: options.timeoutMs,
+      shutdownSignal: shutdown.signal,
+      track,
+      onCleanupError: (c, e) => logger.log('error', 'request cleanup failed', { request_id: c.id, error: e instanceof Error ? e.message : String(e) }),
+    }),
+  );
   app.use(accessLog(logger, metrics));
   app.use((_req: Request, res: Response, next: NextFunction) => {
     if (closing === undefined) return next();
@@ -130,6 +160,9 @@ export function createServer(input: ServerOptions): OmnicapServer {
     next(new OmnicapError('NOT_READY', 'the server is shutting down'));
   });
   app.use('/v1', bearerAuth(options.apiKeys));
+  // 503 / 429 / 413 before any body is read (the observers router admits after its 404 check)
+  const modelReady = (): void => void rt.captioner();
+  app.post(['/v1/captions', '/v1/chat/completions'], admission.middleware(modelReady));
   app.use(opsRouter(rt, startedAt));
   app.use(captionsRouter(rt));
   app.use(chatRouter(rt));
@@ -150,7 +183,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
       if (!graceful) {
         logger.log('warn', 'shutdown grace period over; aborting in-flight requests', { in_flight: inFlight });
         shutdown.abort(new OmnicapError('NOT_READY', 'the server is shutting down', { status: 503 }));
-        await Promise.race([idle(), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+        await Promise.race([idle(), new Promise<void>((r) => setTimeout(r, ABORT_SETTLE_MS).unref())]);
       }
       server?.closeAllConnections();
       await serverClosed;
@@ -166,7 +199,9 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const listen = (port = 0, host = '127.0.0.1'): Promise<ListenAddress> => {
     if (closing !== undefined) return Promise.reject(new OmnicapError('NOT_READY', 'the server was closed'));
     if (httpServer !== undefined) return Promise.reject(new OmnicapError('INVALID_ARGUMENT', 'listen() was already called'));
-    const server = createHttpServer(app);
+    // connectionsCheckingInterval: how often Node enforces headersTimeout / requestTimeout
+    const server = createHttpServer({ headersTimeout: options.headersTimeoutMs, requestTimeout: requestTimeoutMs(options), connectionsCheckingInterval: 1000 }, app);
+    server.maxConnections = options.maxConnections;
     httpServer = server;
     void ready().catch(() => undefined);
     return new Promise<ListenAddress>((resolve, reject) => {

@@ -68,7 +68,6 @@ export function chatRouter(rt: ServerRuntime): Router {
   router.post('/v1/chat/completions', routeLabel('/v1/chat/completions'), parseBody(rt.options, { multipart: false }), async (req: Request, res: Response) => {
     const c = ctx(req);
     const captioner = rt.captioner();
-    rt.scheduler.checkCapacity();
     const body = req.body as Params;
     if (body.model !== undefined && typeof body.model !== 'string') throw invalidParameterError('model', 'a string', body.model);
     numberParam(body, 'n', false, { integer: true, min: 1, max: 1 }); // one choice only
@@ -101,7 +100,7 @@ export function chatRouter(rt: ServerRuntime): Router {
     }
     const chunks = captionChunks(rt, pcm.samples, gen, c.signal);
     const first = await chunks.next();
-    const sse = new SseWriter(res);
+    const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs, logger: rt.logger });
     sse.start();
     const frame = (delta: Record<string, unknown>, finish: string | null): Record<string, unknown> => ({
       id,
@@ -113,7 +112,7 @@ export function chatRouter(rt: ServerRuntime): Router {
       ...(includeUsage ? { usage: null } : {}),
     });
     try {
-      sse.data(frame({ role: 'assistant', content: '' }, null));
+      await sse.data(frame({ role: 'assistant', content: '' }, null));
       let item = first;
       let result: CaptionResult | undefined;
       let streamed = '';
@@ -121,16 +120,16 @@ export function chatRouter(rt: ServerRuntime): Router {
         const chunk = item.value;
         if (chunk.type === 'token' && chunk.text.length > 0) {
           streamed += chunk.text;
-          sse.data(frame({ content: chunk.text }, null));
+          await sse.data(frame({ content: chunk.text }, null));
         } else if (chunk.type === 'done') result = chunk.result;
         item = await chunks.next();
       }
       if (result === undefined) throw new OmnicapError('INTERNAL', 'caption stream ended without a result');
       const tail = unstreamedTail(streamed, result);
-      if (tail.length > 0) sse.data(frame({ content: tail }, null));
-      sse.data(frame({}, result.finishReason));
-      if (includeUsage) sse.data({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [], usage: usageJson(result) });
-      sse.data('[DONE]');
+      if (tail.length > 0) await sse.data(frame({ content: tail }, null));
+      await sse.data(frame({}, result.finishReason));
+      if (includeUsage) await sse.data({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [], usage: usageJson(result) });
+      await sse.data('[DONE]');
       sse.end();
     } catch (e) {
       sse.error(e, c, rt.metrics);
