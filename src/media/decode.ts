@@ -78,7 +78,7 @@ async function decodeWithFfmpeg(input: DecodeInput, options: DecodeOptions, maxD
       },
     });
   }, options.tempDir);
-  if (!result.ok) throw ffmpegFailure(result, 'audio', input.label, await readHead(input, 16));
+  if (!result.ok) throw ffmpegFailure(result, 'audio', input.label, await readHead(input, 16), input.kind === 'path' ? input.path : options.formatHint);
   const samples = toFloat32(result.stdout);
   if (samples.length === 0) throw zeroLength(input.label);
   const warnings: MediaWarning[] = [];

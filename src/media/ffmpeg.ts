@@ -128,8 +128,9 @@ export type FfmpegPurpose = 'audio' | 'video' | 'probe';
  * the input's fault (MEDIA_*: the same code whether the bytes came as a path, an upload or a
  * buffer); FFMPEG_FAILED is left for a tool killed by a signal.
  */
-export function ffmpegFailure(result: Extract<RunToolResult, { ok: false }>, purpose: FfmpegPurpose, inputLabel: string, head?: Uint8Array): OmnicapError {
+export function ffmpegFailure(result: Extract<RunToolResult, { ok: false }>, purpose: FfmpegPurpose, inputLabel: string, head?: Uint8Array, formatHint?: string): OmnicapError {
   const tail = stderrTail(result.stderr);
+  const container = (head !== undefined ? knownContainer(head) : undefined) ?? containerOfName(formatHint);
   let code: ErrorCode;
   let message: string;
   if (/matches no streams|does not contain any stream|Output file #0 does not contain/i.test(result.stderr)) {
@@ -138,11 +139,12 @@ export function ffmpegFailure(result: Extract<RunToolResult, { ok: false }>, pur
   } else if (/moov atom not found|partial file|Truncating packet|End of file|premature/i.test(result.stderr) && /Invalid data|error/i.test(result.stderr)) {
     code = 'MEDIA_CORRUPT';
     message = `Expected a decodable media file for ${inputLabel} but it is corrupt or truncated`;
-  } else if (/Invalid data found when processing input/i.test(result.stderr) && head !== undefined && knownContainer(head) !== undefined) {
-    // ffmpeg's probe score depends on the file name; the magic bytes do not: a file that starts
-    // like a container we read but does not parse is corrupt, wherever it came from
+  } else if (/Invalid data found when processing input/i.test(result.stderr) && container !== undefined) {
+    // ffmpeg's probe depends on the name it was given (a temp file or descriptor has none): a file
+    // that starts like, or is named as, a container we read but does not parse is corrupt,
+    // whether it came as a path, an upload or a buffer
     code = 'MEDIA_CORRUPT';
-    message = `Expected a decodable ${knownContainer(head)} file for ${inputLabel} but it is corrupt or truncated`;
+    message = `Expected a decodable ${container} file for ${inputLabel} but it is corrupt or truncated`;
   } else if (/Invalid data found when processing input|Unknown input format|could not find codec parameters|no decoder found/i.test(result.stderr)) {
     code = 'MEDIA_UNSUPPORTED';
     message = `Expected an audio or video container ffmpeg can read for ${inputLabel} but the format is not recognised`;
@@ -172,6 +174,19 @@ export function knownContainer(head: Uint8Array): string | undefined {
   if (at(0, 'FORM')) return 'AIFF';
   if (at(0, 'ID3')) return 'MP3';
   return undefined;
+}
+
+const CONTAINER_EXTENSIONS: Record<string, string> = {
+  mp4: 'MP4/QuickTime', m4a: 'MP4/QuickTime', m4v: 'MP4/QuickTime', mov: 'MP4/QuickTime', '3gp': 'MP4/QuickTime',
+  ogg: 'Ogg', oga: 'Ogg', opus: 'Ogg', flac: 'FLAC', mkv: 'Matroska/WebM', webm: 'Matroska/WebM', mka: 'Matroska/WebM',
+  wav: 'RIFF', aif: 'AIFF', aiff: 'AIFF', mp3: 'MP3', aac: 'AAC',
+};
+
+/** The container a file name's extension (or a bare format name such as `mp4`) claims, if any. */
+export function containerOfName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const ext = /(?:^|\.)([A-Za-z0-9]{1,5})$/.exec(name)?.[1]?.toLowerCase();
+  return ext === undefined ? undefined : CONTAINER_EXTENSIONS[ext];
 }
 
 /** Lines of a successful run's stderr that look like decode problems (kept as warnings). */

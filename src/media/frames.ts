@@ -117,7 +117,7 @@ export async function extractFrames(input: MediaInput, options: FrameOptions): P
   }, options.tempDir);
   await chain;
   if (chainError !== undefined) throw new OmnicapError('INTERNAL', `sharp failed on a video frame: ${String(chainError)}`, { cause: chainError });
-  if (!result.ok) throw ffmpegFailure(result, 'video', resolved.label, await readHead(resolved, 16));
+  if (!result.ok) throw ffmpegFailure(result, 'video', resolved.label, await readHead(resolved, 16), resolved.kind === 'path' ? resolved.path : undefined);
   throwIfAborted(signal);
   frames.sort((a, b) => a.index - b.index);
   return { fps, sourceWidth: srcW, sourceHeight: srcH, frames };

@@ -59,6 +59,12 @@ export interface DecodeOptions extends MediaLimits, BinaryOptions {
   onTruncated?: 'decode' | 'error';
   /** Set false to always use ffmpeg, even for plain PCM/float WAV files. Default true. */
   wavFastPath?: boolean;
+  /**
+   * The file name or format the caller was given for a buffer or opened file (e.g. an upload's
+   * `clip.mp4`, or `mp4`); only used to classify a failure (a named container that does not parse
+   * is MEDIA_CORRUPT, as for a path with that extension). Paths use their own name.
+   */
+  formatHint?: string;
 }
 
 export type MediaWarning =

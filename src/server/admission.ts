@@ -23,12 +23,18 @@ import type { Release, Scheduler } from './scheduler';
 /** A counting semaphore with abortable waits and idempotent releases. */
 export class DecodeSlots {
   private used = 0;
+  private most = 0;
   private readonly waiting: Array<{ grant: () => void }> = [];
 
   constructor(readonly size: number) {}
 
   get inUse(): number {
     return this.used;
+  }
+
+  /** The most slots ever in use at once. */
+  get peak(): number {
+    return this.most;
   }
 
   acquire(signal: AbortSignal): Promise<Release> {
@@ -53,6 +59,7 @@ export class DecodeSlots {
 
   private grant(): Release {
     this.used += 1;
+    this.most = Math.max(this.most, this.used);
     let done = false;
     return () => {
       if (done) return;

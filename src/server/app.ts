@@ -31,13 +31,21 @@ export interface ListenAddress {
   url: string;
 }
 
+export interface ServerStats extends SchedulerStats {
+  /** Media decodes running now, and the most ever at once. */
+  decoding: number;
+  decodePeak: number;
+  /** Request-body bytes the admitted requests hold (declared sizes). */
+  bufferedBytes: number;
+}
+
 export interface OmnicapServer extends AsyncDisposable {
   readonly app: Express;
   readonly options: ResolvedServerOptions;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
-  /** Queue state (running / queued). */
-  stats(): SchedulerStats;
+  /** Queue and admission state. */
+  stats(): ServerStats;
   /** Requests currently being handled (any route). */
   inFlightRequests(): number;
   /** Resolves when the model is loaded (starts loading if a loader was given); rejects if loading failed. */
@@ -220,7 +228,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     options,
     metrics,
     logger,
-    stats: () => scheduler.stats,
+    stats: () => ({ ...scheduler.stats, decoding: media.decodeSlots.inUse, decodePeak: media.decodeSlots.peak, bufferedBytes: admission.bufferedBytes }),
     inFlightRequests: () => inFlight,
     ready,
     listen,

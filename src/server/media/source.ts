@@ -18,7 +18,7 @@ import type { MediaRoots } from './paths';
 /** A resolved media reference: a discriminated union. A server-side file is already open (read through its descriptor only). */
 export type MediaSource =
   | { kind: 'bytes'; data: Uint8Array; origin: 'upload' | 'base64' | 'data-url' | 'remote'; format?: string }
-  | { kind: 'file'; media: OpenedMedia };
+  | { kind: 'file'; media: OpenedMedia; name: string };
 
 export interface MediaDeps {
   roots: MediaRoots;
@@ -37,7 +37,7 @@ export async function openServerFile(requested: string, deps: MediaDeps, signal:
     await media.handle.close();
     throw new OmnicapError('INTERNAL', 'server-side media opened outside a request');
   }
-  return { kind: 'file', media };
+  return { kind: 'file', media, name: requested };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -138,8 +138,10 @@ export async function decodeSource(source: MediaSource, deps: MediaDeps, signal:
   throwIfAborted(signal);
   const input = source.kind === 'file' ? source.media : source.data;
   if (source.kind === 'bytes' && source.data.byteLength === 0) throw new OmnicapError('MEDIA_EMPTY', 'media is empty (0 bytes)');
+  // the name the client gave (path, upload file name, chat format) classifies a failure the same way for every transport
+  const formatHint = source.kind === 'file' ? source.name : source.format;
   const decoded = await withDecodeSlot(deps.decodeSlots, signal, () =>
-    decodeAudio(input, { signal, maxBytes: deps.maxUploadBytes, maxDurationSeconds: deps.maxAudioSeconds, ffmpegPath: deps.ffmpegPath }),
+    decodeAudio(input, { signal, maxBytes: deps.maxUploadBytes, maxDurationSeconds: deps.maxAudioSeconds, ffmpegPath: deps.ffmpegPath, formatHint }),
   );
   if (decoded.durationSeconds > deps.maxAudioSeconds) {
     throw new OmnicapError('MEDIA_TOO_LONG', `audio lasts ${decoded.durationSeconds.toFixed(2)} s; the limit is ${deps.maxAudioSeconds} s`);
