@@ -7,6 +7,7 @@
  *   -> 413 PAYLOAD_TOO_LARGE;
  * - a body deadline (`bodyTimeoutMs`) and the request's own signal (timeout, shutdown) cut a body
  *   that is still arriving: the client gets the error (Connection: close) and the socket is closed.
+ *   A refused request's body is discarded unread, under the same deadline (context.ts).
  *
  * Decoding is bounded separately ({@link DecodeSlots}): a decode slot is held from the start of
  * decoding until the job gets its run slot, so at most `concurrency + maxConcurrentDecodes`
@@ -110,20 +111,15 @@ export class Admission {
         throw new OmnicapError('PAYLOAD_TOO_LARGE', `request body of ${length} bytes exceeds the limit of ${perRequest} bytes`, { details: { limit: perRequest } });
       }
       const bytes = !hasBody ? 0 : length !== undefined && Number.isFinite(length) ? length : perRequest;
+      // a refused body is discarded as it arrives (never buffered; bounded by the body deadline in
+      // context.ts), so the client reads its 429/503 instead of a reset connection
       if (bytes > 0 && this.buffered + bytes > this.limits.maxBufferedBytes) {
-        if (bytes > 1 << 20) res.setHeader('Connection', 'close');
         const retryAfter = this.scheduler.retryAfterSeconds();
         throw new OmnicapError('SERVER_BUSY', `server busy: too many request bodies in memory; retry after ${retryAfter} s`, {
           details: { retry_after_seconds: retryAfter },
         });
       }
-      let reservation;
-      try {
-        reservation = this.scheduler.reserve();
-      } catch (e) {
-        if (bytes > 1 << 20) res.setHeader('Connection', 'close');
-        throw e;
-      }
+      const reservation = this.scheduler.reserve();
       c.reservation = reservation;
       this.buffered += bytes;
       c.cleanups.push(() => {

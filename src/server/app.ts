@@ -2,22 +2,22 @@
  * createServer: the Express 5 app, the shared model behind a queue, and the lifecycle
  * (listen, ready, idempotent graceful close).
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { Captioner } from '../engine/types';
 import { Admission, DecodeSlots } from './admission';
-import { bearerAuth } from './auth';
+import { bearerAllows, bearerAuth, keyDigests } from './auth';
 import { multipartLimitBytes } from './body';
-import { contextMiddleware } from './context';
-import { errorHandler, notFoundHandler } from './http-errors';
+import { boundUnreadBody, contextMiddleware, requestId } from './context';
+import { errorBody, errorHandler, notFoundHandler } from './http-errors';
 import { accessLog, jsonLogger, type Logger } from './logging';
 import { MediaRoots } from './media/paths';
 import type { MediaDeps } from './media/source';
 import { ServerMetrics } from './metrics';
 import { captionerObserver, composeObserverRegistries, staticObserverRegistry, type ObserverRegistry } from './observers';
-import { jsonLimitBytes, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
+import { SERVER_DEFAULTS, jsonLimitBytes, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
 import { captionsRouter } from './routes/captions';
 import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
@@ -156,6 +156,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
   app.use(
     contextMiddleware({
       timeoutMs: options.timeoutMs,
+      discardBodyMs: options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs,
       shutdownSignal: shutdown.signal,
       track,
       onCleanupError: (c, e) => logger.log('error', 'request cleanup failed', { request_id: c.id, error: e instanceof Error ? e.message : String(e) }),
@@ -177,6 +178,28 @@ export function createServer(input: ServerOptions): OmnicapServer {
   app.use(observersRouter(rt));
   app.use(notFoundHandler);
   app.use(errorHandler(logger, metrics));
+
+  // The cheapest refusal: a full queue answers 429 from the raw request, before Express, the
+  // request context or any body byte is read, so a flood of refused clients costs the admitted
+  // work as little as possible. Anything else (401, 503 while loading, observers) goes the normal way.
+  const keys = keyDigests(options.apiKeys);
+  const fastRoutes = new Set(['/v1/captions', '/v1/chat/completions']);
+  const refuseFast = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state !== 'ready') return false;
+    const path = (req.url ?? '').split('?')[0];
+    if (!fastRoutes.has(path) || !bearerAllows(keys, req.headers.authorization)) return false;
+    const header = req.headers['x-request-id'];
+    const id = requestId(typeof header === 'string' ? header : undefined);
+    const err = scheduler.full();
+    metrics.errors.labels(err.code).inc();
+    metrics.requestDuration.labels(path, 'POST', '429').observe(0);
+    boundUnreadBody(req, res, options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs);
+    const body = Buffer.from(JSON.stringify(errorBody(err, id)));
+    res.writeHead(429, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Retry-After': String(err.details?.retry_after_seconds ?? 1), 'X-Request-Id': id });
+    res.end(body);
+    logger.log('warn', 'request', { request_id: id, method: 'POST', route: path, path, status: 429, ms: 0, code: err.code });
+    return true;
+  };
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -208,7 +231,9 @@ export function createServer(input: ServerOptions): OmnicapServer {
     if (closing !== undefined) return Promise.reject(new OmnicapError('NOT_READY', 'the server was closed'));
     if (httpServer !== undefined) return Promise.reject(new OmnicapError('INVALID_ARGUMENT', 'listen() was already called'));
     // connectionsCheckingInterval: how often Node enforces headersTimeout / requestTimeout
-    const server = createHttpServer({ headersTimeout: options.headersTimeoutMs, requestTimeout: requestTimeoutMs(options), connectionsCheckingInterval: 1000 }, app);
+    const server = createHttpServer({ headersTimeout: options.headersTimeoutMs, requestTimeout: requestTimeoutMs(options), connectionsCheckingInterval: 1000 }, (req, res) => {
+      if (!refuseFast(req, res)) app(req, res);
+    });
     server.maxConnections = options.maxConnections;
     httpServer = server;
     void ready().catch(() => undefined);

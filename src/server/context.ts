@@ -3,6 +3,7 @@
  * per-request timeout, server shutdown) and the error code for logs/metrics.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { OmnicapError } from '../errors';
 import type { Reservation } from './scheduler';
@@ -57,8 +58,35 @@ export function routeLabel(name: string) {
   };
 }
 
+/** A safe client request id (`X-Request-Id`), else a new UUID. */
+export function requestId(incoming: string | undefined): string {
+  return incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * Node discards a body nobody read once the response is sent (a refused request); a client still
+ * trickling one loses its connection after `ms`.
+ */
+export function boundUnreadBody(req: IncomingMessage, res: ServerResponse, ms: number): void {
+  res.once('finish', () => {
+    if (req.complete) return;
+    const socket = req.socket;
+    const cut = setTimeout(() => socket.destroy(), ms);
+    cut.unref();
+    const done = (): void => {
+      clearTimeout(cut);
+      req.off('end', done);
+      socket.off('close', done);
+    };
+    req.once('end', done);
+    socket.once('close', done);
+  });
+}
+
 export interface ContextDeps {
   timeoutMs: number;
+  /** A body still arriving after its response was sent (refused, never read) is discarded for at most this long, then the connection is closed. */
+  discardBodyMs: number;
   /** Aborted on server shutdown (after the grace period). */
   shutdownSignal: AbortSignal;
   /** Called when a request starts and when it ends (to track in-flight requests for shutdown). */
@@ -69,8 +97,7 @@ export interface ContextDeps {
 
 export function contextMiddleware(deps: ContextDeps) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const incoming = req.get('x-request-id');
-    const id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const id = requestId(req.get('x-request-id'));
     res.setHeader('X-Request-Id', id);
     const controller = new AbortController();
     const signals: AbortSignal[] = [controller.signal, deps.shutdownSignal];
@@ -85,6 +112,7 @@ export function contextMiddleware(deps: ContextDeps) {
     contexts.set(req, context);
     bySignal.set(context.signal, context);
     deps.track(1);
+    boundUnreadBody(req, res, deps.discardBodyMs);
     let ended = false;
     // 'close' fires when the response finished or the connection went away; if the response is
     // not finished, the client disconnected: abort its generation (frees the model slot).

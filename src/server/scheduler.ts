@@ -103,7 +103,13 @@ export class Scheduler {
     return Math.max(1, Math.ceil(this.queuedWorkMs() / 1000));
   }
 
-  private full(): OmnicapError {
+  /** True when a request arriving now would be refused. */
+  get isFull(): boolean {
+    return this.admitted.size >= this.capacity;
+  }
+
+  /** The QUEUE_FULL error a request arriving now gets (with its Retry-After). */
+  full(): OmnicapError {
     const retryAfter = this.retryAfterSeconds();
     const s = this.stats;
     return new OmnicapError('QUEUE_FULL', `server busy: ${s.running} running, ${s.queued + s.preparing} waiting (max ${this.maxQueue}); retry after ${retryAfter} s`, {
