@@ -132,9 +132,10 @@ describe('admission before any body work', () => {
         c.hold();
         const ctl = new AbortController();
         const running = postJson(`${url}/v1/captions`, { data, max_tokens: 1 }, {}, ctl.signal).catch(() => undefined);
-        await waitFor(() => c.active === 1, 20_000, 'job at the gate');
+        await waitFor(() => c.active === 1 && server.stats().running === 1, 30_000, 'job at the gate');
         const refused = await postJson(`${url}/v1/captions`, { data: wavBase64(ALSA_FRONT), max_tokens: 1 });
         const retry = Number(refused.headers.get('retry-after'));
+        expect({ status: refused.status, stats: server.stats() }).toMatchObject({ status: 429, stats: { running: 1, queued: 0 } });
         await expectError(refused, 429, 'QUEUE_FULL');
         ctl.abort(); // leaves without completing: teaches the estimate nothing
         await running;
