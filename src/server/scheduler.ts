@@ -125,11 +125,6 @@ export class Scheduler {
     return r;
   }
 
-  /** Throws QUEUE_FULL if the admitted requests already exceed the capacity. */
-  checkCapacity(): void {
-    if (this.admitted.size > this.capacity) throw this.full();
-  }
-
   /** Reserve and wait for a run slot; the returned release must be called once. */
   async acquire(signal?: AbortSignal): Promise<Release> {
     if (signal?.aborted) throw abortError(signal);
