@@ -19,6 +19,10 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** Per-request client timeout (ms). */
   timeoutMs?: number;
+  /** Stop issuing requests after this long (ms); `requests` stays an upper bound. */
+  durationMs?: number;
+  /** Pause after a 429/503 before the next request (ms, default 20: a client that honours a short back-off). */
+  backoffMs?: number;
 }
 
 export interface LoadReport {
@@ -32,6 +36,8 @@ export interface LoadReport {
   networkErrors: number;
   wallMs: number;
   requestsPerSecond: number;
+  /** 200 answers per second of wall time. */
+  okPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; okP50: number; okP99: number };
   completionTokens: number;
 }
@@ -53,8 +59,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   let completionTokens = 0;
   let next = 0;
   const t0 = performance.now();
+  const deadline = o.durationMs === undefined ? Infinity : t0 + o.durationMs;
   const client = async (): Promise<void> => {
-    while (next < o.requests) {
+    while (next < o.requests && performance.now() < deadline) {
       next += 1;
       const start = performance.now();
       try {
@@ -76,7 +83,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
           const code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? 'unknown';
           codes[code] = (codes[code] ?? 0) + 1;
           // a refused client backs off briefly as Retry-After asks (bounded for the test)
-          if (res.status === 429) await new Promise((r) => setTimeout(r, 20));
+          if (res.status === 429 || res.status === 503) await new Promise((r) => setTimeout(r, o.backoffMs ?? 20));
         }
       } catch {
         networkErrors += 1;
@@ -89,13 +96,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   latencies.sort((a, b) => a - b);
   okLatencies.sort((a, b) => a - b);
   return {
-    requests: o.requests,
+    requests: next,
     ok,
     statuses,
     codes,
     networkErrors,
     wallMs,
-    requestsPerSecond: (o.requests / wallMs) * 1000,
+    requestsPerSecond: (next / wallMs) * 1000,
+    okPerSecond: (ok / wallMs) * 1000,
     latencyMs: {
       p50: percentile(latencies, 50),
       p90: percentile(latencies, 90),
@@ -112,7 +120,7 @@ export function formatReport(r: LoadReport, extra: Record<string, string | numbe
   const f = (n: number): string => n.toFixed(1);
   return [
     `requests ${r.requests}: ok ${r.ok}, non-200 ${JSON.stringify(r.statuses)} codes ${JSON.stringify(r.codes)}, network errors ${r.networkErrors}`,
-    `wall ${f(r.wallMs)} ms, ${f(r.requestsPerSecond)} req/s, completion tokens ${r.completionTokens}`,
+    `wall ${f(r.wallMs)} ms, ${f(r.requestsPerSecond)} req/s (${f(r.okPerSecond)} successful/s), completion tokens ${r.completionTokens}`,
     `latency ms (all): p50 ${f(r.latencyMs.p50)} p90 ${f(r.latencyMs.p90)} p99 ${f(r.latencyMs.p99)} max ${f(r.latencyMs.max)}; (200s): p50 ${f(r.latencyMs.okP50)} p99 ${f(r.latencyMs.okP99)}`,
     ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
   ].join('\n');

@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   UPSTREAM_ERROR: 502,
   LLM_BAD_OUTPUT: 502,
   NOT_READY: 503,
+  /** Admission refused for memory (buffered request bodies), with Retry-After. */
+  SERVER_BUSY: 503,
   OBSERVER_NOT_FOUND: 404,
   REMOTE_URL_DISABLED: 403,
   INTERNAL: 500,

@@ -13,9 +13,9 @@ import { invalidParameterError, OmnicapError } from '../errors';
 import { throwIfAborted } from '../util/abort';
 import { resolveBinary } from './binaries';
 import { decoderComplaints, ffmpegFailure, runTool } from './ffmpeg';
-import { checkMaxDuration, readAll, readHead, resolveInput, withInputPath, type ResolvedInput } from './input';
+import { checkMaxDuration, isOpenedMedia, readAll, readHead, resolveInput, resolveOpened, withInputPath, type DecodeInput } from './input';
 import { canResample, resample } from './resample';
-import { TARGET_SAMPLE_RATE, type DecodedAudio, type DecodeOptions, type MediaInput, type MediaWarning, type SourceAudioInfo } from './types';
+import { TARGET_SAMPLE_RATE, type DecodedAudio, type DecodeOptions, type MediaInput, type MediaWarning, type OpenedMedia, type SourceAudioInfo } from './types';
 import { decodeWavPcm, looksLikeWav, parseWavHeader } from './wav';
 
 function tooLong(label: string, seconds: number, max: number, atLeast: boolean): OmnicapError {
@@ -54,20 +54,23 @@ function wavCodecName(formatTag: number, bits: number): string {
 
 function toFloat32(buf: Buffer): Float32Array {
   const n = Math.floor(buf.byteLength / 4);
+  // a large concatenated buffer owns its ArrayBuffer: view it instead of copying (one less clip-sized copy)
+  if (buf.byteLength >= 1 << 16 && buf.byteOffset % 4 === 0 && buf.buffer.byteLength === buf.byteLength) return new Float32Array(buf.buffer, buf.byteOffset, n);
   const out = new Float32Array(n);
   new Uint8Array(out.buffer).set(buf.subarray(0, n * 4));
   return out;
 }
 
-async function decodeWithFfmpeg(input: ResolvedInput, options: DecodeOptions, maxDuration: number | undefined): Promise<DecodedAudio> {
+async function decodeWithFfmpeg(input: DecodeInput, options: DecodeOptions, maxDuration: number | undefined): Promise<DecodedAudio> {
   const ffmpeg = resolveBinary('ffmpeg', options);
   const maxBytes = maxDuration === undefined ? Infinity : Math.ceil(maxDuration * TARGET_SAMPLE_RATE) * 4;
   let seen = 0;
   const args = ['-nostdin', '-hide_banner', '-i', '', '-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', '1', '-rematrix_maxval', '1', '-ar', String(TARGET_SAMPLE_RATE), '-c:a', 'pcm_f32le', '-f', 'f32le', 'pipe:1'];
-  const result = await withInputPath(input, (path) => {
+  const result = await withInputPath(input, (path, inheritFd) => {
     args[3] = path;
     return runTool(ffmpeg, args, {
       signal: options.signal,
+      inheritFd,
       captureStdout: true,
       onStdout: (chunk) => {
         seen += chunk.byteLength;
@@ -75,13 +78,13 @@ async function decodeWithFfmpeg(input: ResolvedInput, options: DecodeOptions, ma
       },
     });
   }, options.tempDir);
-  if (!result.ok) throw ffmpegFailure(result, 'audio', input.label);
+  if (!result.ok) throw ffmpegFailure(result, 'audio', input.label, await readHead(input, 16), input.kind === 'path' ? input.path : options.formatHint);
   const samples = toFloat32(result.stdout);
   if (samples.length === 0) throw zeroLength(input.label);
   const warnings: MediaWarning[] = [];
   const complaints = decoderComplaints(result.stderr);
   if (options.onTruncated === 'error' && complaints.some((l) => /partial file|truncat|invalid data|end of file|corrupt/i.test(l))) {
-    throw new OmnicapError('MEDIA_CORRUPT', `Expected a complete media file for ${input.label} but ffmpeg found it truncated or damaged: ${complaints[complaints.length - 1]}`, {
+    throw new OmnicapError('MEDIA_CORRUPT', `Expected a complete media file for ${input.label} but ffmpeg found it truncated or damaged`, {
       details: { stderr: complaints.join('\n'), decodedSeconds: samples.length / TARGET_SAMPLE_RATE },
     });
   }
@@ -100,20 +103,21 @@ async function decodeWithFfmpeg(input: ResolvedInput, options: DecodeOptions, ma
 }
 
 /**
- * Decode a file path or buffer to 16 kHz mono float32 PCM.
+ * Decode a file path, buffer or already-opened file ({@link OpenedMedia}: read only through its
+ * descriptor) to 16 kHz mono float32 PCM.
  *
  * Errors (all OmnicapError): MEDIA_NOT_FOUND, MEDIA_EMPTY, MEDIA_TOO_LARGE, MEDIA_TOO_LONG,
  * MEDIA_CORRUPT, MEDIA_BAD_SAMPLE_RATE, MEDIA_ZERO_LENGTH, MEDIA_NO_AUDIO, MEDIA_UNSUPPORTED,
  * FFMPEG_NOT_FOUND, FFMPEG_FAILED, ABORTED/TIMEOUT (ffmpeg is killed on abort).
  */
-export async function decodeAudio(input: MediaInput, options: DecodeOptions = {}): Promise<DecodedAudio> {
+export async function decodeAudio(input: MediaInput | OpenedMedia, options: DecodeOptions = {}): Promise<DecodedAudio> {
   const { signal } = options;
   throwIfAborted(signal);
   const maxDuration = checkMaxDuration(options.maxDurationSeconds);
   if (options.onTruncated !== undefined && options.onTruncated !== 'decode' && options.onTruncated !== 'error') {
     throw invalidParameterError('onTruncated', "'decode' or 'error'", options.onTruncated);
   }
-  const resolved = await resolveInput(input, options.maxBytes);
+  const resolved = isOpenedMedia(input) ? resolveOpened(input, options.maxBytes) : await resolveInput(input, options.maxBytes);
   throwIfAborted(signal);
   if (options.wavFastPath !== false && looksLikeWav(await readHead(resolved, 12))) {
     const bytes = await readAll(resolved);

@@ -19,6 +19,8 @@ export interface RunToolOptions {
   captureStdout?: boolean;
   /** Called with the child's pid once spawned (diagnostics and tests). */
   onSpawn?: (pid: number) => void;
+  /** A descriptor the child inherits as its fd 3 (an opened input file). */
+  inheritFd?: number;
 }
 
 export type RunToolResult =
@@ -38,7 +40,13 @@ export function runTool(binary: string, args: string[], options: RunToolOptions 
   const capture = options.captureStdout ?? onStdout === undefined;
   throwIfAborted(signal);
   return new Promise<RunToolResult>((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe', ...(options.inheritFd === undefined ? [] : [options.inheritFd])], windowsHide: true });
+    const { stdout, stderr: stderrPipe } = child;
+    if (stdout === null || stderrPipe === null) {
+      child.kill('SIGKILL');
+      reject(new OmnicapError('FFMPEG_FAILED', `Spawning ${binary} gave no output pipes`, { details: { binary } }));
+      return;
+    }
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const chunks: Buffer[] = [];
     let stderr = '';
@@ -54,7 +62,7 @@ export function runTool(binary: string, args: string[], options: RunToolOptions 
     };
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    child.stdout.on('data', (chunk: Buffer) => {
+    stdout.on('data', (chunk: Buffer) => {
       if (failure !== undefined) return;
       if (capture) chunks.push(chunk);
       if (onStdout !== undefined) {
@@ -66,8 +74,8 @@ export function runTool(binary: string, args: string[], options: RunToolOptions 
         }
       }
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
+    stderrPipe.setEncoding('utf8');
+    stderrPipe.on('data', (text: string) => {
       stderr += text;
       if (stderr.length > 2 * STDERR_KEEP) stderr = stderr.slice(-STDERR_KEEP);
     });
@@ -113,10 +121,17 @@ export function stderrTail(stderr: string, maxLines = 15): string {
 /** What the caller wanted from the media, used to pick the error code when a stream is missing. */
 export type FfmpegPurpose = 'audio' | 'video' | 'probe';
 
-/** Map a failed ffmpeg/ffprobe run to a typed error; the stderr tail goes into `details.stderr`. */
-export function ffmpegFailure(result: Extract<RunToolResult, { ok: false }>, purpose: FfmpegPurpose, inputLabel: string): OmnicapError {
+/**
+ * Map a failed ffmpeg/ffprobe run to a typed error. The message is short and names only
+ * `inputLabel`; the stderr tail (which carries temp paths and heap addresses) goes into
+ * `details.stderr` only, for logs. A run that exited with a status after reading the input is
+ * the input's fault (MEDIA_*: the same code whether the bytes came as a path, an upload or a
+ * buffer); FFMPEG_FAILED is left for a tool killed by a signal.
+ */
+export function ffmpegFailure(result: Extract<RunToolResult, { ok: false }>, purpose: FfmpegPurpose, inputLabel: string, head?: Uint8Array, formatHint?: string): OmnicapError {
   const tail = stderrTail(result.stderr);
-  let code: ErrorCode = 'FFMPEG_FAILED';
+  const container = (head !== undefined ? knownContainer(head) : undefined) ?? containerOfName(formatHint);
+  let code: ErrorCode;
   let message: string;
   if (/matches no streams|does not contain any stream|Output file #0 does not contain/i.test(result.stderr)) {
     code = purpose === 'video' ? 'MEDIA_NO_VIDEO' : 'MEDIA_NO_AUDIO';
@@ -124,19 +139,54 @@ export function ffmpegFailure(result: Extract<RunToolResult, { ok: false }>, pur
   } else if (/moov atom not found|partial file|Truncating packet|End of file|premature/i.test(result.stderr) && /Invalid data|error/i.test(result.stderr)) {
     code = 'MEDIA_CORRUPT';
     message = `Expected a decodable media file for ${inputLabel} but it is corrupt or truncated`;
+  } else if (/Invalid data found when processing input/i.test(result.stderr) && container !== undefined) {
+    // ffmpeg's probe depends on the name it was given (a temp file or descriptor has none): a file
+    // that starts like, or is named as, a container we read but does not parse is corrupt,
+    // whether it came as a path, an upload or a buffer
+    code = 'MEDIA_CORRUPT';
+    message = `Expected a decodable ${container} file for ${inputLabel} but it is corrupt or truncated`;
   } else if (/Invalid data found when processing input|Unknown input format|could not find codec parameters|no decoder found/i.test(result.stderr)) {
     code = 'MEDIA_UNSUPPORTED';
     message = `Expected an audio or video container ffmpeg can read for ${inputLabel} but the format is not recognised`;
   } else if (/No such file or directory/i.test(result.stderr)) {
     code = 'MEDIA_NOT_FOUND';
     message = `Expected an existing file for ${inputLabel} but ffmpeg could not open it`;
+  } else if (result.exitCode !== null) {
+    code = 'MEDIA_CORRUPT';
+    message = `Expected a decodable media file for ${inputLabel} but ffmpeg rejected it (exit ${result.exitCode})`;
   } else {
-    message = `ffmpeg failed on ${inputLabel} (exit ${result.exitCode ?? result.exitSignal ?? 'unknown'})`;
+    code = 'FFMPEG_FAILED';
+    message = `ffmpeg was stopped by ${result.exitSignal ?? 'an unknown signal'} while reading ${inputLabel}`;
   }
-  const last = tail.split('\n').pop() ?? '';
-  return new OmnicapError(code, last === '' ? message : `${message}: ${last}`, {
+  return new OmnicapError(code, message, {
     details: { stderr: tail, exitCode: result.exitCode, exitSignal: result.exitSignal, purpose },
   });
+}
+
+/** The container a file's first bytes announce (mp4/mov, Ogg, FLAC, Matroska/WebM, WAV, AIFF, MP3 with ID3), if any. */
+export function knownContainer(head: Uint8Array): string | undefined {
+  const at = (i: number, s: string): boolean => head.byteLength >= i + s.length && [...s].every((ch, k) => head[i + k] === ch.charCodeAt(0));
+  if (at(4, 'ftyp') || at(4, 'moov') || at(4, 'mdat')) return 'MP4/QuickTime';
+  if (at(0, 'OggS')) return 'Ogg';
+  if (at(0, 'fLaC')) return 'FLAC';
+  if (head.byteLength >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return 'Matroska/WebM';
+  if (at(0, 'RIFF')) return 'RIFF';
+  if (at(0, 'FORM')) return 'AIFF';
+  if (at(0, 'ID3')) return 'MP3';
+  return undefined;
+}
+
+const CONTAINER_EXTENSIONS: Record<string, string> = {
+  mp4: 'MP4/QuickTime', m4a: 'MP4/QuickTime', m4v: 'MP4/QuickTime', mov: 'MP4/QuickTime', '3gp': 'MP4/QuickTime',
+  ogg: 'Ogg', oga: 'Ogg', opus: 'Ogg', flac: 'FLAC', mkv: 'Matroska/WebM', webm: 'Matroska/WebM', mka: 'Matroska/WebM',
+  wav: 'RIFF', aif: 'AIFF', aiff: 'AIFF', mp3: 'MP3', aac: 'AAC',
+};
+
+/** The container a file name's extension (or a bare format name such as `mp4`) claims, if any. */
+export function containerOfName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const ext = /(?:^|\.)([A-Za-z0-9]{1,5})$/.exec(name)?.[1]?.toLowerCase();
+  return ext === undefined ? undefined : CONTAINER_EXTENSIONS[ext];
 }
 
 /** Lines of a successful run's stderr that look like decode problems (kept as warnings). */

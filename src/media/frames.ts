@@ -9,7 +9,7 @@ import { invalidParameterError, OmnicapError } from '../errors';
 import { throwIfAborted } from '../util/abort';
 import { resolveBinary } from './binaries';
 import { ffmpegFailure, runTool } from './ffmpeg';
-import { checkMaxDuration, resolveInput, withInputPath } from './input';
+import { checkMaxDuration, readHead, resolveInput, withInputPath } from './input';
 import { probeMedia } from './probe';
 import type { FrameOptions, FrameSet, ImageTensor, MediaInput, TensorOptions, VideoFrame } from './types';
 
@@ -111,13 +111,13 @@ export async function extractFrames(input: MediaInput, options: FrameOptions): P
     pendingBytes = all.byteLength;
   };
   const args = ['-nostdin', '-hide_banner', '-noautorotate', '-i', '', '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `fps=${fps}`, '-frames:v', String(maxFrames), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
-  const result = await withInputPath(resolved, (path) => {
+  const result = await withInputPath(resolved, (path, inheritFd) => {
     args[4] = path;
-    return runTool(ffmpeg, args, { signal, onStdout, captureStdout: false });
+    return runTool(ffmpeg, args, { signal, onStdout, captureStdout: false, inheritFd });
   }, options.tempDir);
   await chain;
   if (chainError !== undefined) throw new OmnicapError('INTERNAL', `sharp failed on a video frame: ${String(chainError)}`, { cause: chainError });
-  if (!result.ok) throw ffmpegFailure(result, 'video', resolved.label);
+  if (!result.ok) throw ffmpegFailure(result, 'video', resolved.label, await readHead(resolved, 16), resolved.kind === 'path' ? resolved.path : undefined);
   throwIfAborted(signal);
   frames.sort((a, b) => a.index - b.index);
   return { fps, sourceWidth: srcW, sourceHeight: srcH, frames };

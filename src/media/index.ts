@@ -6,6 +6,7 @@ export { extractFrames, frameToTensor, targetSize, DEFAULT_MAX_FRAMES, MAX_FRAME
 export { resample, canResample, resampledLength, MAX_PHASES, type ResampleOptions } from './resample';
 export { resolveBinary, type BinaryName } from './binaries';
 export { audioStats, type AudioStats } from './stats';
+export { openMediaFile } from './input';
 export { looksLikeWav, parseWavHeader, type WavFormat, type WavHeader } from './wav';
 export {
   DEFAULT_MAX_BYTES,
@@ -13,6 +14,7 @@ export {
   MAX_SAMPLE_RATE,
   TARGET_SAMPLE_RATE,
   type MediaInput,
+  type OpenedMedia,
   type BinaryOptions,
   type MediaLimits,
   type DecodeOptions,

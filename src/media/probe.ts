@@ -95,7 +95,7 @@ export async function probeMedia(input: MediaInput, options: ProbeOptions = {}):
   const result = await withInputPath(resolved, (path) =>
     runTool(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], { signal }),
   options.tempDir);
-  if (!result.ok) throw ffmpegFailure(result, 'probe', resolved.label);
+  if (!result.ok) throw ffmpegFailure(result, 'probe', resolved.label, await readHead(resolved, 16), resolved.kind === 'path' ? resolved.path : undefined);
   let raw: FfprobeOutput;
   try {
     raw = JSON.parse(result.stdout.toString('utf8')) as FfprobeOutput;

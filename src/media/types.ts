@@ -2,10 +2,27 @@
  * Public types of the media front-end: decoding any container to 16 kHz mono float32 PCM,
  * probing, windowing and video frame extraction.
  */
+import type { FileHandle } from 'node:fs/promises';
 import type { Pcm16k } from '../engine/types';
 
 /** A file path, or the file's bytes. Buffers given to ffmpeg go through a temporary file that is always removed. */
 export type MediaInput = string | Uint8Array;
+
+/**
+ * A regular file already opened (and validated) by the caller, see `openMediaFile`: decodeAudio
+ * reads only through this descriptor (ffmpeg inherits it), never reopening the file by name, so a
+ * rename or symlink swap after validation cannot change what is decoded. The caller closes it.
+ */
+export interface OpenedMedia {
+  readonly kind: 'opened-media';
+  readonly handle: FileHandle;
+  readonly sizeBytes: number;
+  /** Device and inode of the opened file (from fstat of the descriptor). */
+  readonly dev: number;
+  readonly ino: number;
+  /** How messages name the file (the caller's own name for it, not necessarily a real path). */
+  readonly label: string;
+}
 
 /** Where the ffmpeg / ffprobe binaries come from: explicit option > FFMPEG_PATH / FFPROBE_PATH env > @ffmpeg-installer. */
 export interface BinaryOptions {
@@ -42,6 +59,12 @@ export interface DecodeOptions extends MediaLimits, BinaryOptions {
   onTruncated?: 'decode' | 'error';
   /** Set false to always use ffmpeg, even for plain PCM/float WAV files. Default true. */
   wavFastPath?: boolean;
+  /**
+   * The file name or format the caller was given for a buffer or opened file (e.g. an upload's
+   * `clip.mp4`, or `mp4`); only used to classify a failure (a named container that does not parse
+   * is MEDIA_CORRUPT, as for a path with that extension). Paths use their own name.
+   */
+  formatHint?: string;
 }
 
 export type MediaWarning =

@@ -4,6 +4,8 @@
  * WAVE_FORMAT_EXTENSIBLE with a PCM/float sub-format. Other WAV codecs (ADPCM, mu-law, ...) are
  * left to ffmpeg.
  *
+ * A PCM header declaring a bit depth other than 8/16/24/32 (float: 32/64) is MEDIA_CORRUPT.
+ *
  * Truncation policy: a header cut short (no complete `fmt ` chunk, or no `data` chunk header) is
  * MEDIA_CORRUPT. A data chunk shorter than declared is decoded up to the last complete frame with
  * a `wav-truncated` warning, or MEDIA_CORRUPT with `onTruncated: 'error'`. A declared size of
@@ -80,6 +82,11 @@ export function parseWavHeader(bytes: Uint8Array, label: string, onTruncated: 'd
         formatTag = view.getUint16(body + 24, true); // first two bytes of the sub-format GUID
       }
       format = { formatTag, channels, sampleRate, blockAlign, bitsPerSample };
+      const depths = formatTag === WAVE_FORMAT_PCM ? [8, 16, 24, 32] : formatTag === WAVE_FORMAT_IEEE_FLOAT ? [32, 64] : undefined;
+      if (depths !== undefined && !depths.includes(bitsPerSample)) {
+        // a PCM/float header declaring e.g. 7-bit samples: no decoder reads it the same way
+        throw corrupt(label, `${depths.join(', ')} bits per ${formatTag === WAVE_FORMAT_PCM ? 'PCM' : 'float'} sample`, `the header says ${bitsPerSample}`, { bitsPerSample });
+      }
       if (channels < 1 || channels > 64) {
         throw corrupt(label, '1 to 64 channels', `the header says ${channels}`, { channels });
       }

@@ -2,21 +2,23 @@
  * createServer: the Express 5 app, the shared model behind a queue, and the lifecycle
  * (listen, ready, idempotent graceful close).
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
-import { bearerAuth } from './auth';
-import { contextMiddleware } from './context';
-import { errorHandler, notFoundHandler } from './http-errors';
+import { Admission, DecodeSlots } from './admission';
+import { bearerAllows, bearerAuth, keyDigests } from './auth';
+import { multipartLimitBytes } from './body';
+import { boundUnreadBody, contextMiddleware, requestId } from './context';
+import { errorBody, errorHandler, notFoundHandler } from './http-errors';
 import { accessLog, jsonLogger, type Logger } from './logging';
 import { MediaRoots } from './media/paths';
 import type { MediaDeps } from './media/source';
 import { ServerMetrics } from './metrics';
 import { captionerObserver, composeObserverRegistries, staticObserverRegistry, type ObserverRegistry } from './observers';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
+import { SERVER_DEFAULTS, jsonLimitBytes, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
 import { captionsRouter } from './routes/captions';
 import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
@@ -31,13 +33,21 @@ export interface ListenAddress {
   url: string;
 }
 
+export interface ServerStats extends SchedulerStats {
+  /** Media decodes running now, and the most ever at once. */
+  decoding: number;
+  decodePeak: number;
+  /** Request-body bytes the admitted requests hold (declared sizes). */
+  bufferedBytes: number;
+}
+
 export interface OmnicapServer extends AsyncDisposable {
   readonly app: Express;
   readonly options: ResolvedServerOptions;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
-  /** Queue state (running / queued). */
-  stats(): SchedulerStats;
+  /** Queue and admission state. */
+  stats(): ServerStats;
   /** Requests currently being handled (any route). */
   inFlightRequests(): number;
   /**
@@ -51,6 +61,15 @@ export interface OmnicapServer extends AsyncDisposable {
   listen(port?: number, host?: string): Promise<ListenAddress>;
   /** Stop accepting, wait up to shutdownGraceMs for in-flight requests, abort the rest, release the model. Idempotent. */
   close(): Promise<void>;
+}
+
+/** After the grace period, aborted requests get this long to answer 503 before connections are closed. */
+const ABORT_SETTLE_MS = 1000;
+
+/** Node's own whole-request receive deadline: a backstop behind the body deadline (admission). */
+function requestTimeoutMs(o: ResolvedServerOptions): number {
+  const body = o.bodyTimeoutMs > 0 ? o.bodyTimeoutMs : o.timeoutMs;
+  return body > 0 ? Math.min(2 ** 31 - 1, o.headersTimeoutMs + body + 5000) : 0;
 }
 
 export function createServer(input: ServerOptions): OmnicapServer {
@@ -110,10 +129,22 @@ export function createServer(input: ServerOptions): OmnicapServer {
     maxAudioSeconds: options.maxAudioSeconds,
     allowRemoteUrls: options.allowRemoteUrls,
     ffmpegPath: options.ffmpegPath,
+    decodeSlots: new DecodeSlots(options.maxConcurrentDecodes),
   };
+  const admission = new Admission(
+    scheduler,
+    {
+      maxBufferedBytes: options.maxBufferedBytes,
+      jsonLimitBytes: jsonLimitBytes(options.maxUploadBytes),
+      multipartLimitBytes: multipartLimitBytes(options.maxUploadBytes),
+      bodyTimeoutMs: options.bodyTimeoutMs,
+    },
+    metrics,
+  );
   const rt: ServerRuntime = {
     options,
     scheduler,
+    admission,
     metrics,
     logger,
     media,
@@ -137,7 +168,15 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(contextMiddleware({ timeoutMs: options.timeoutMs, shutdownSignal: shutdown.signal, track }));
+  app.use(
+    contextMiddleware({
+      timeoutMs: options.timeoutMs,
+      discardBodyMs: options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs,
+      shutdownSignal: shutdown.signal,
+      track,
+      onCleanupError: (c, e) => logger.log('error', 'request cleanup failed', { request_id: c.id, error: e instanceof Error ? e.message : String(e) }),
+    }),
+  );
   app.use(accessLog(logger, metrics));
   app.use((_req: Request, res: Response, next: NextFunction) => {
     if (closing === undefined) return next();
@@ -145,12 +184,37 @@ export function createServer(input: ServerOptions): OmnicapServer {
     next(new OmnicapError('NOT_READY', 'the server is shutting down'));
   });
   app.use('/v1', bearerAuth(options.apiKeys));
+  // 503 / 429 / 413 before any body is read (the observers router admits after its 404 check)
+  const modelReady = (): void => void rt.captioner();
+  app.post(['/v1/captions', '/v1/chat/completions'], admission.middleware(modelReady));
   app.use(opsRouter(rt, startedAt));
   app.use(captionsRouter(rt));
   app.use(chatRouter(rt));
   app.use(observersRouter(rt));
   app.use(notFoundHandler);
   app.use(errorHandler(logger, metrics));
+
+  // The cheapest refusal: a full queue answers 429 from the raw request, before Express, the
+  // request context or any body byte is read, so a flood of refused clients costs the admitted
+  // work as little as possible. Anything else (401, 503 while loading, observers) goes the normal way.
+  const keys = keyDigests(options.apiKeys);
+  const fastRoutes = new Set(['/v1/captions', '/v1/chat/completions']);
+  const refuseFast = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state !== 'ready') return false;
+    const path = (req.url ?? '').split('?')[0];
+    if (!fastRoutes.has(path) || !bearerAllows(keys, req.headers.authorization)) return false;
+    const header = req.headers['x-request-id'];
+    const id = requestId(typeof header === 'string' ? header : undefined);
+    const err = scheduler.full();
+    metrics.errors.labels(err.code).inc();
+    metrics.requestDuration.labels(path, 'POST', '429').observe(0);
+    boundUnreadBody(req, res, options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs);
+    const body = Buffer.from(JSON.stringify(errorBody(err, id)));
+    res.writeHead(429, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Retry-After': String(err.details?.retry_after_seconds ?? 1), 'X-Request-Id': id });
+    res.end(body);
+    logger.log('warn', 'request', { request_id: id, method: 'POST', route: path, path, status: 429, ms: 0, code: err.code });
+    return true;
+  };
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -165,7 +229,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
       if (!graceful) {
         logger.log('warn', 'shutdown grace period over; aborting in-flight requests', { in_flight: inFlight });
         shutdown.abort(new OmnicapError('NOT_READY', 'the server is shutting down', { status: 503 }));
-        await Promise.race([idle(), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+        await Promise.race([idle(), new Promise<void>((r) => setTimeout(r, ABORT_SETTLE_MS).unref())]);
       }
       server?.closeAllConnections();
       await serverClosed;
@@ -183,7 +247,11 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const listen = (port = 0, host = '127.0.0.1'): Promise<ListenAddress> => {
     if (closing !== undefined) return Promise.reject(new OmnicapError('NOT_READY', 'the server was closed'));
     if (httpServer !== undefined) return Promise.reject(new OmnicapError('INVALID_ARGUMENT', 'listen() was already called'));
-    const server = createHttpServer(app);
+    // connectionsCheckingInterval: how often Node enforces headersTimeout / requestTimeout
+    const server = createHttpServer({ headersTimeout: options.headersTimeoutMs, requestTimeout: requestTimeoutMs(options), connectionsCheckingInterval: 1000 }, (req, res) => {
+      if (!refuseFast(req, res)) app(req, res);
+    });
+    server.maxConnections = options.maxConnections;
     httpServer = server;
     void ready().catch(() => undefined);
     return new Promise<ListenAddress>((resolve, reject) => {
@@ -202,7 +270,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     options,
     metrics,
     logger,
-    stats: () => scheduler.stats,
+    stats: () => ({ ...scheduler.stats, decoding: media.decodeSlots.inUse, decodePeak: media.decodeSlots.peak, bufferedBytes: admission.bufferedBytes }),
     inFlightRequests: () => inFlight,
     ready,
     textLlm: () => (llm?.state.state === 'ready' ? llm.state.model : undefined),

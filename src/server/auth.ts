@@ -18,19 +18,24 @@ export function keyFromAuthorization(header: string): string | undefined {
   return undefined;
 }
 
+/** True if the Authorization header carries one of the keys, as a bearer token or bare (always true without keys). */
+export function bearerAllows(keys: readonly Buffer[], header: string | undefined): boolean {
+  if (keys.length === 0) return true;
+  const key = keyFromAuthorization(header ?? '');
+  const given = digest(key ?? '');
+  // Compare against every key (no early exit) so timing does not reveal which key matched.
+  let any = false;
+  for (const k of keys) any = timingSafeEqual(k, given) || any;
+  return key !== undefined && any;
+}
+
+export const keyDigests = (apiKeys: readonly string[]): Buffer[] => apiKeys.map(digest);
+
 export function bearerAuth(apiKeys: readonly string[]) {
-  const keys = apiKeys.map(digest);
+  const keys = keyDigests(apiKeys);
   return (req: Request, _res: Response, next: NextFunction): void => {
-    if (keys.length === 0) return next();
+    if (bearerAllows(keys, req.get('authorization'))) return next();
     const key = keyFromAuthorization(req.get('authorization') ?? '');
-    const given = digest(key ?? '');
-    // Compare against every key (no early exit) so timing does not reveal which key matched.
-    let any = false;
-    for (const k of keys) any = timingSafeEqual(k, given) || any;
-    if (key === undefined || !any) {
-      next(new OmnicapError('UNAUTHORIZED', key === undefined ? 'missing API key: send "Authorization: Bearer <api key>" (or the bare key)' : 'invalid API key'));
-      return;
-    }
-    next();
+    next(new OmnicapError('UNAUTHORIZED', key === undefined ? 'missing API key: send "Authorization: Bearer <api key>" (or the bare key)' : 'invalid API key'));
   };
 }

@@ -6,16 +6,17 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { OmnicapError, invalidParameterError } from '../errors';
-import { type MediaDeps, type MediaSource, decodeBase64, sourceFromUrl } from './media/source';
+import { type MediaDeps, type MediaSource, decodeBase64, openServerFile, sourceFromUrl } from './media/source';
+import { jsonLimitBytes } from './options';
 import { type Params, isPlainObject } from './params';
 
 export interface BodyLimits {
   maxUploadBytes: number;
 }
 
-/** JSON limit: base64 of the largest upload plus room for messages/options. */
-export function jsonLimitBytes(maxUploadBytes: number): number {
-  return Math.ceil((maxUploadBytes * 4) / 3) + 1024 * 1024;
+/** Multipart limit: the largest upload plus its form fields (32 x 64 KiB) and part headers. */
+export function multipartLimitBytes(maxUploadBytes: number): number {
+  return maxUploadBytes + 32 * 64 * 1024 + 64 * 1024;
 }
 
 export function parseBody(limits: BodyLimits, accept: { multipart: boolean }): RequestHandler {
@@ -80,7 +81,7 @@ export async function optionalMediaFromRequest(req: Request, deps: MediaDeps, si
   if (key === 'data') return { params, fromForm, source: { kind: 'bytes', data: decodeBase64(params.data, 'data', deps.maxUploadBytes), origin: 'base64' } };
   if (key === 'path') {
     if (typeof params.path !== 'string') throw invalidParameterError('path', 'a string', params.path);
-    return { params, fromForm, source: { kind: 'path', path: await deps.roots.resolve(params.path, deps.maxUploadBytes) } };
+    return { params, fromForm, source: await openServerFile(params.path, deps, signal) };
   }
   return { params, fromForm, source: await sourceFromUrl(params.url, 'url', deps, signal) };
 }

@@ -63,17 +63,68 @@ export function normalizeError(e: unknown): OmnicapError {
   return typed.code === 'INTERNAL' ? new OmnicapError('INTERNAL', 'internal server error', { cause: e }) : typed;
 }
 
+/** 5xx codes whose message is meant for clients (the rest say only "internal server error"). */
+const PUBLIC_5XX = new Set(['NOT_READY', 'SERVER_BUSY', 'TIMEOUT', 'UPSTREAM_ERROR', 'LLM_BAD_OUTPUT']);
+/** `details` keys a client may see (numbers, booleans and short names only; never stderr, paths or causes). */
+const PUBLIC_DETAILS = new Set([
+  'parameter', 'expected', 'field', 'limit', 'retry_after_seconds', 'status', 'bytes', 'sizeBytes', 'maxBytes',
+  'durationSeconds', 'maxDurationSeconds', 'sampleRate', 'min', 'max', 'channels', 'bitsPerSample', 'windows', 'max_windows',
+]);
+const ADDRESS = /\b0x[0-9a-f]{4,}\b/gi;
+/** An absolute path of two or more segments (a server path, a temp file, a library location). */
+const ABSOLUTE_PATH = /(^|[\s"'(=:\[])\/(?:[^\s"'/)\]]+\/)+[^\s"'/)\]]*/g;
+const MAX_MESSAGE = 300;
+
+/** The client's version of a message: one line, no heap addresses, no absolute paths, bounded. */
+export function publicMessage(err: OmnicapError): string {
+  if (err.status >= 500 && !PUBLIC_5XX.has(err.code)) return 'internal server error';
+  const line = err.message.split(/\r?\n/)[0].replace(ADDRESS, '0x…').replace(ABSOLUTE_PATH, '$1<path>');
+  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
+}
+
+function publicDetails(details: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (details === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(details)) {
+    if (!PUBLIC_DETAILS.has(k)) continue;
+    if (typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 120 && !v.includes('/'))) out[k] = v;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** Everything about an error for the server log (message, details incl. stderr, the cause chain). */
+export function errorDetail(err: OmnicapError): string {
+  const parts = [err.message];
+  if (err.details !== undefined) parts.push(`details ${JSON.stringify(err.details)}`);
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause !== undefined && depth < 4; depth += 1) {
+    parts.push(`cause ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join(' | ');
+}
+
 export function errorBody(err: OmnicapError, requestId: string | undefined): ErrorBody {
+  const details = err.status >= 500 && !PUBLIC_5XX.has(err.code) ? undefined : publicDetails(err.details);
   return {
     error: {
       code: err.code,
-      message: err.code === 'INTERNAL' ? 'internal server error' : err.message,
+      message: publicMessage(err),
       request_id: requestId,
       type: typeFor(err.status),
       param: err.code !== 'INTERNAL' && typeof err.details?.parameter === 'string' ? err.details.parameter : null,
-      ...(err.details !== undefined && err.code !== 'INTERNAL' ? { details: err.details } : {}),
+      ...(details !== undefined ? { details } : {}),
     },
   };
+}
+
+const QUIET_CODES = new Set(['QUEUE_FULL', 'SERVER_BUSY', 'UNAUTHORIZED', 'NOT_FOUND']);
+
+/** Log an error response with its full detail under the request id (clients get {@link errorBody}). */
+export function logError(logger: Logger, err: OmnicapError, requestId: string | undefined): void {
+  if (QUIET_CODES.has(err.code)) return; // refusals stay cheap: the access log line carries their code
+  const level = err.status >= 500 ? 'error' : 'warn';
+  logger.log(level, 'request error', { request_id: requestId, code: err.code, status: err.status, error: errorDetail(err) });
 }
 
 export function errorHandler(logger: Logger, metrics: ServerMetrics) {
@@ -83,18 +134,14 @@ export function errorHandler(logger: Logger, metrics: ServerMetrics) {
     const c = maybeCtx(req);
     if (c !== undefined) c.errorCode = err.code;
     metrics.errors.labels(err.code).inc();
-    if (err.code === 'INTERNAL') {
-      const cause: unknown = err.cause;
-      logger.log('error', 'internal error', { request_id: c?.id, error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) });
-    }
+    logError(logger, err, c?.id);
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    if (err.code === 'QUEUE_FULL') {
-      const retry = err.details?.retry_after_seconds;
-      res.setHeader('Retry-After', String(typeof retry === 'number' ? retry : 1));
-    }
+    const retry = err.details?.retry_after_seconds;
+    if (typeof retry === 'number') res.setHeader('Retry-After', String(retry));
+    else if (err.code === 'QUEUE_FULL') res.setHeader('Retry-After', '1');
     if (err.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', 'Bearer');
     res.status(err.status).json(errorBody(err, c?.id));
   };

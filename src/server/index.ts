@@ -1,5 +1,5 @@
 /** omnicap serve: the self-hosted caption endpoint (Express 5 app factory and its parts). */
-export { createServer, type OmnicapServer, type ListenAddress } from './app';
+export { createServer, type OmnicapServer, type ListenAddress, type ServerStats } from './app';
 export { resolveServerOptions, SERVER_DEFAULTS, type ServerOptions, type ResolvedServerOptions } from './options';
 export {
   CAPTIONER_OBSERVER,
@@ -14,7 +14,7 @@ export {
   type ObserveRequest,
   type ObserveResult,
 } from './observers';
-export { Scheduler, type SchedulerStats, type Release } from './scheduler';
+export { Scheduler, Reservation, type SchedulerStats, type Release } from './scheduler';
 export { ServerMetrics } from './metrics';
 export { MediaRoots, isInside } from './media/paths';
 export type { ErrorBody } from './http-errors';

@@ -1,5 +1,6 @@
 /** Server factory options, their defaults and validation (no global config: one object per server). */
-import { invalidParameterError } from '../errors';
+import { statSync } from 'node:fs';
+import { OmnicapError, invalidParameterError } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import type { ObserverRegistry } from './observers';
@@ -41,6 +42,18 @@ export interface ServerOptions {
   allowRemoteUrls?: boolean;
   /** How long close() waits for in-flight requests before aborting them (default 10000 ms). */
   shutdownGraceMs?: number;
+  /** Bytes all admitted requests may buffer at once (default 4 x maxUploadBytes, at least one largest JSON body). Over it: 503 SERVER_BUSY. */
+  maxBufferedBytes?: number;
+  /** Media decodes at once (default 2); a decoded clip keeps its slot until it gets a run slot. */
+  maxConcurrentDecodes?: number;
+  /** A request's headers must arrive within this (default 10000 ms). */
+  headersTimeoutMs?: number;
+  /** A request's body must arrive within this after its headers (default 30000 ms; 0 = only timeoutMs). */
+  bodyTimeoutMs?: number;
+  /** Open connections at once; more are closed on accept (default 256). */
+  maxConnections?: number;
+  /** A streaming (SSE) client that reads nothing for this long is disconnected (default 30000 ms). */
+  sseStallMs?: number;
   /** One JSON line per request is written here; absent = silent. */
   logStream?: NodeJS.WritableStream;
   ffmpegPath?: string;
@@ -60,6 +73,12 @@ export interface ResolvedServerOptions {
   timeoutMs: number;
   allowRemoteUrls: boolean;
   shutdownGraceMs: number;
+  maxBufferedBytes: number;
+  maxConcurrentDecodes: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  maxConnections: number;
+  sseStallMs: number;
   logStream?: NodeJS.WritableStream;
   ffmpegPath?: string;
 }
@@ -72,18 +91,64 @@ export const SERVER_DEFAULTS = {
   timeoutMs: 300_000,
   shutdownGraceMs: 10_000,
   llmMaxTokens: 1024,
+  maxConcurrentDecodes: 2,
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  maxConnections: 256,
+  sseStallMs: 30_000,
 } as const;
 
-function int(name: string, value: number | undefined, fallback: number, min: number): number {
+/** Node timers overflow above this (a larger delay fires after 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Ranges every numeric option must lie in (the CLI checks its flags against the same bounds). */
+export const OPTION_RANGES = {
+  maxUploadBytes: { min: 1, max: 4 * 1024 ** 3 },
+  maxAudioSeconds: { min: 0.01, max: 24 * 3600 },
+  concurrency: { min: 1, max: 1024 },
+  maxQueue: { min: 0, max: 100_000 },
+  timeoutMs: { min: 0, max: MAX_TIMER_MS },
+  shutdownGraceMs: { min: 0, max: MAX_TIMER_MS },
+  maxBufferedBytes: { min: 1, max: 64 * 1024 ** 3 },
+  maxConcurrentDecodes: { min: 1, max: 256 },
+  headersTimeoutMs: { min: 1, max: MAX_TIMER_MS },
+  bodyTimeoutMs: { min: 0, max: MAX_TIMER_MS },
+  maxConnections: { min: 1, max: 1_000_000 },
+  sseStallMs: { min: 1, max: MAX_TIMER_MS },
+  llmMaxTokens: { min: 1, max: 32_768 },
+  defaultMaxTokens: { min: 1, max: 32_768 },
+} as const;
+
+type RangedOption = keyof typeof OPTION_RANGES;
+
+function int(key: RangedOption, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw invalidParameterError(name, `an integer >= ${min}`, value);
+  const { min, max } = OPTION_RANGES[key];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidParameterError(`options.${key}`, `an integer in [${min}, ${max}]`, value);
   return value;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+function num(key: RangedOption, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidParameterError(name, 'a finite number > 0', value);
+  const { min, max } = OPTION_RANGES[key];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw invalidParameterError(`options.${key}`, `a number in [${min}, ${max}]`, value);
   return value;
+}
+
+/** Each media root must be an existing directory (checked once, at start-up). */
+function checkRoot(root: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch (e) {
+    throw new OmnicapError('INVALID_ARGUMENT', `media root ${JSON.stringify(root)} does not exist`, { cause: e, details: { parameter: 'mediaRoots' } });
+  }
+  if (!isDir) throw new OmnicapError('INVALID_ARGUMENT', `media root ${JSON.stringify(root)} is not a directory`, { details: { parameter: 'mediaRoots' } });
+}
+
+/** JSON limit: base64 of the largest upload plus room for messages/options. */
+export function jsonLimitBytes(maxUploadBytes: number): number {
+  return Math.ceil((maxUploadBytes * 4) / 3) + 1024 * 1024;
 }
 
 export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
@@ -100,20 +165,33 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   for (const k of keys) if (typeof k !== 'string' || k.length === 0) throw invalidParameterError('options.apiKeys[]', 'a non-empty string', k);
   const roots = o.mediaRoots ?? [];
   for (const r of roots) if (typeof r !== 'string' || r.length === 0) throw invalidParameterError('options.mediaRoots[]', 'a non-empty directory path', r);
+  for (const r of roots) checkRoot(r);
+  const maxUploadBytes = int('maxUploadBytes', o.maxUploadBytes, SERVER_DEFAULTS.maxUploadBytes);
+  const minBuffered = jsonLimitBytes(maxUploadBytes);
+  const maxBufferedBytes = int('maxBufferedBytes', o.maxBufferedBytes, Math.max(4 * maxUploadBytes, minBuffered));
+  if (maxBufferedBytes < minBuffered) {
+    throw invalidParameterError('options.maxBufferedBytes', `at least one largest request body (${minBuffered} bytes for maxUploadBytes ${maxUploadBytes})`, maxBufferedBytes);
+  }
   return {
     disposeCaptioner: o.disposeCaptioner ?? typeof c === 'function',
     disposeLlm: o.disposeLlm ?? typeof llm === 'function',
-    llmMaxTokens: int('options.llmMaxTokens', o.llmMaxTokens, SERVER_DEFAULTS.llmMaxTokens, 1),
-    defaultMaxTokens: o.defaultMaxTokens === undefined ? undefined : int('options.defaultMaxTokens', o.defaultMaxTokens, 1, 1),
+    llmMaxTokens: int('llmMaxTokens', o.llmMaxTokens, SERVER_DEFAULTS.llmMaxTokens),
+    defaultMaxTokens: o.defaultMaxTokens === undefined ? undefined : int('defaultMaxTokens', o.defaultMaxTokens, 1),
     apiKeys: [...keys],
     mediaRoots: [...roots],
-    maxUploadBytes: int('options.maxUploadBytes', o.maxUploadBytes, SERVER_DEFAULTS.maxUploadBytes, 1),
-    maxAudioSeconds: positive('options.maxAudioSeconds', o.maxAudioSeconds, SERVER_DEFAULTS.maxAudioSeconds),
-    concurrency: int('options.concurrency', o.concurrency, SERVER_DEFAULTS.concurrency, 1),
-    maxQueue: int('options.maxQueue', o.maxQueue, SERVER_DEFAULTS.maxQueue, 0),
-    timeoutMs: int('options.timeoutMs', o.timeoutMs, SERVER_DEFAULTS.timeoutMs, 0),
+    maxUploadBytes,
+    maxAudioSeconds: num('maxAudioSeconds', o.maxAudioSeconds, SERVER_DEFAULTS.maxAudioSeconds),
+    concurrency: int('concurrency', o.concurrency, SERVER_DEFAULTS.concurrency),
+    maxQueue: int('maxQueue', o.maxQueue, SERVER_DEFAULTS.maxQueue),
+    timeoutMs: int('timeoutMs', o.timeoutMs, SERVER_DEFAULTS.timeoutMs),
     allowRemoteUrls: o.allowRemoteUrls ?? false,
-    shutdownGraceMs: int('options.shutdownGraceMs', o.shutdownGraceMs, SERVER_DEFAULTS.shutdownGraceMs, 0),
+    shutdownGraceMs: int('shutdownGraceMs', o.shutdownGraceMs, SERVER_DEFAULTS.shutdownGraceMs),
+    maxBufferedBytes,
+    maxConcurrentDecodes: int('maxConcurrentDecodes', o.maxConcurrentDecodes, SERVER_DEFAULTS.maxConcurrentDecodes),
+    headersTimeoutMs: int('headersTimeoutMs', o.headersTimeoutMs, SERVER_DEFAULTS.headersTimeoutMs),
+    bodyTimeoutMs: int('bodyTimeoutMs', o.bodyTimeoutMs, SERVER_DEFAULTS.bodyTimeoutMs),
+    maxConnections: int('maxConnections', o.maxConnections, SERVER_DEFAULTS.maxConnections),
+    sseStallMs: int('sseStallMs', o.sseStallMs, SERVER_DEFAULTS.sseStallMs),
     logStream: o.logStream,
     ffmpegPath: o.ffmpegPath,
   };

@@ -2,13 +2,22 @@
  * Request parameter validation. JSON bodies must carry real JSON types; multipart form fields are
  * strings and are converted (`fromForm`). Every bad value is a 400 INVALID_ARGUMENT naming the field.
  */
-import { invalidParameterError } from '../errors';
+import { OmnicapError, invalidParameterError } from '../errors';
 import type { CaptionOptions } from '../engine/types';
 
 export type Params = Record<string, unknown>;
 
 /** Upper bound on max_tokens accepted over HTTP. */
 export const MAX_TOKENS_LIMIT = 32768;
+/** Smallest `window_seconds`, and smallest hop (`window_seconds - overlap_seconds`) between windows. */
+export const MIN_WINDOW_SECONDS = 1;
+export const MIN_WINDOW_STEP_SECONDS = 1;
+/** At most this many windows per request (each window is a full encoder pass + generation). */
+export const MAX_WINDOWS_PER_REQUEST = 64;
+/** The engine's default window (src/engine: audio longer than this is split). */
+const DEFAULT_WINDOW_SECONDS = 30;
+/** A form field number: plain decimal notation only (no hex `0x10`, no `Infinity`, no `1_000`). */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 export function isPlainObject(v: unknown): v is Params {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
@@ -33,7 +42,7 @@ function describeRule(r: NumberRule): string {
 export function numberParam(p: Params, key: string, fromForm: boolean, rule: NumberRule): number | undefined {
   const raw = p[key];
   if (raw === undefined || raw === null || (fromForm && raw === '')) return undefined;
-  const n = typeof raw === 'number' ? raw : fromForm && typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  const n = typeof raw === 'number' ? raw : fromForm && typeof raw === 'string' && DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
   const ok =
     Number.isFinite(n) &&
     (rule.integer !== true || Number.isInteger(n)) &&
@@ -78,12 +87,35 @@ export function generationParams(p: Params, fromForm: boolean, aliases: { maxTok
   if (topK !== undefined) out.topK = topK;
   const seed = numberParam(p, 'seed', fromForm, { integer: true, min: 0, max: 2 ** 31 - 1 });
   if (seed !== undefined) out.seed = seed;
-  const win = numberParam(p, 'window_seconds', fromForm, { above: 0, max: 30 });
+  const win = numberParam(p, 'window_seconds', fromForm, { min: MIN_WINDOW_SECONDS, max: DEFAULT_WINDOW_SECONDS });
   if (win !== undefined) out.windowSeconds = win;
-  const overlap = numberParam(p, 'overlap_seconds', fromForm, { min: 0, max: 30 });
+  const overlap = numberParam(p, 'overlap_seconds', fromForm, { min: 0, max: DEFAULT_WINDOW_SECONDS });
   if (overlap !== undefined) {
-    if (overlap >= (win ?? 30)) throw invalidParameterError('overlap_seconds', `a number < window_seconds (${win ?? 30})`, overlap);
+    const w = win ?? DEFAULT_WINDOW_SECONDS;
+    if (w - overlap < MIN_WINDOW_STEP_SECONDS) {
+      throw invalidParameterError('overlap_seconds', `a number <= window_seconds - ${MIN_WINDOW_STEP_SECONDS} (${w - MIN_WINDOW_STEP_SECONDS}): windows must advance by at least ${MIN_WINDOW_STEP_SECONDS} s`, overlap);
+    }
     out.overlapSeconds = overlap;
   }
   return out;
+}
+
+/** How many windows the engine will make of `samples` 16 kHz samples with these options (as splitWindows). */
+export function windowCount(samples: number, params: GenerationParams): number {
+  const windowSeconds = params.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+  if (samples <= windowSeconds * 16000) return 1;
+  const win = Math.round(windowSeconds * 16000);
+  const hop = win - Math.round((params.overlapSeconds ?? 0) * 16000);
+  return Math.ceil((samples - win) / hop) + 1;
+}
+
+/** INVALID_ARGUMENT before any model work when the clip would make more than {@link MAX_WINDOWS_PER_REQUEST} windows. */
+export function checkWindowCount(samples: number, params: GenerationParams): number {
+  const n = windowCount(samples, params);
+  if (n > MAX_WINDOWS_PER_REQUEST) {
+    throw new OmnicapError('INVALID_ARGUMENT', `these window_seconds / overlap_seconds make ${n} windows of this clip; at most ${MAX_WINDOWS_PER_REQUEST} are allowed per request`, {
+      details: { windows: n, max_windows: MAX_WINDOWS_PER_REQUEST },
+    });
+  }
+  return n;
 }

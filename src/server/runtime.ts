@@ -5,12 +5,14 @@
  */
 import { OmnicapError } from '../errors';
 import type { CaptionChunk, CaptionResult, Captioner } from '../engine/types';
+import type { Admission } from './admission';
+import { contextOf } from './context';
 import type { Logger } from './logging';
 import type { MediaDeps } from './media/source';
 import type { ServerMetrics } from './metrics';
 import type { ObserverRegistry } from './observers';
 import type { ResolvedServerOptions } from './options';
-import type { GenerationParams } from './params';
+import { checkWindowCount, type GenerationParams } from './params';
 import type { Scheduler } from './scheduler';
 import type { TextLlm } from './text-llm';
 
@@ -23,6 +25,7 @@ export type ModelState =
 export interface ServerRuntime {
   readonly options: ResolvedServerOptions;
   readonly scheduler: Scheduler;
+  readonly admission: Admission;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly media: MediaDeps;
@@ -50,21 +53,48 @@ export function requireCaptioner(model: ModelState): Captioner {
 }
 
 /**
- * Caption chunks for one request: waits for a queue slot (QUEUE_FULL / abort while queued), runs
- * the engine with the request's signal, counts tokens, releases the slot when the stream ends,
- * fails, or the consumer stops iterating.
+ * Run `job` holding a run slot: the request's admission reservation (src/server/admission.ts), or
+ * for a caller outside a request a reservation of its own (QUEUE_FULL when full). `audioSeconds`
+ * feeds the queued-work estimate behind Retry-After.
+ */
+export async function withRunSlot<T>(rt: ServerRuntime, signal: AbortSignal, audioSeconds: number | undefined, job: () => Promise<T>): Promise<T> {
+  const own = contextOf(signal)?.reservation;
+  const reservation = own ?? rt.scheduler.reserve();
+  if (audioSeconds !== undefined) reservation.audioSeconds = audioSeconds;
+  let completed = false;
+  try {
+    await reservation.run(signal);
+    const out = await job();
+    completed = true;
+    return out;
+  } finally {
+    reservation.release(completed);
+  }
+}
+
+/**
+ * Caption chunks for one request: refuses too many windows (INVALID_ARGUMENT) before any model
+ * work, waits for a run slot (abortable), runs the engine with the request's signal, counts
+ * tokens, releases the slot when the stream ends, fails, or the consumer stops iterating.
  */
 export async function* captionChunks(rt: ServerRuntime, samples: Float32Array, params: GenerationParams, signal: AbortSignal): AsyncGenerator<CaptionChunk, void, undefined> {
   const captioner = rt.captioner();
-  const release = await rt.scheduler.acquire(signal);
+  checkWindowCount(samples.length, params);
+  const reservation = contextOf(signal)?.reservation ?? rt.scheduler.reserve();
+  reservation.audioSeconds = samples.length / 16000;
+  let completed = false;
   try {
+    await reservation.run(signal);
     for await (const chunk of captioner.captionStream({ samples, sampleRate: 16000 }, { ...params, signal })) {
       if (chunk.type === 'token') rt.metrics.generatedTokens.inc();
-      else if (chunk.type === 'done') rt.metrics.recordGeneration(chunk.result.completionTokens, chunk.result.timings.decodeMs);
+      else if (chunk.type === 'done') {
+        rt.metrics.recordGeneration(chunk.result.completionTokens, chunk.result.timings.decodeMs);
+        completed = true;
+      }
       yield chunk;
     }
   } finally {
-    release();
+    reservation.release(completed);
   }
 }
 

@@ -1,12 +1,27 @@
-/** Server-sent events: headers, `data:` lines, typed error events after headers were sent. */
+/**
+ * Server-sent events: headers, `data:` lines, typed error events after headers were sent.
+ * Writes respect backpressure: when the socket buffer is full, {@link SseWriter.data} waits for
+ * 'drain' (so the generation waits too); a client that reads nothing for `stallMs` is
+ * disconnected, which aborts the request (its generation stops and frees the model slot).
+ */
 import type { Response } from 'express';
-import { toOmnicapError } from '../errors';
+import { OmnicapError, toOmnicapError } from '../errors';
 import type { RequestContext } from './context';
-import { errorBody, normalizeError } from './http-errors';
+import { errorBody, logError, normalizeError } from './http-errors';
+import type { Logger } from './logging';
 import type { ServerMetrics } from './metrics';
 
 export class SseWriter {
-  constructor(private readonly res: Response) {}
+  private readonly stallMs: number;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly res: Response,
+    options: { stallMs: number; logger: Logger },
+  ) {
+    this.stallMs = options.stallMs;
+    this.logger = options.logger;
+  }
 
   start(): void {
     this.res.status(200);
@@ -21,9 +36,31 @@ export class SseWriter {
     return !this.res.writableEnded && !this.res.destroyed;
   }
 
-  data(payload: unknown, event?: string): void {
+  /** Write one event; resolves when the socket can take more (throws ABORTED when the client stalled or left). */
+  async data(payload: unknown, event?: string): Promise<void> {
     if (!this.open) return;
-    this.res.write(`${event !== undefined ? `event: ${event}\n` : ''}data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+    const ok = this.res.write(`${event !== undefined ? `event: ${event}\n` : ''}data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+    if (!ok) await this.drained();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: OmnicapError): void => {
+        clearTimeout(timer);
+        this.res.off('drain', onDrain);
+        this.res.off('close', onClose);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const onDrain = (): void => done();
+      const onClose = (): void => done(new OmnicapError('ABORTED', 'client disconnected', { status: 499 }));
+      const timer = setTimeout(() => {
+        done(new OmnicapError('ABORTED', `streaming client read nothing for ${this.stallMs} ms`, { status: 499 }));
+        this.res.destroy(); // 'close' aborts the request signal: the engine stops
+      }, this.stallMs);
+      this.res.on('drain', onDrain);
+      this.res.on('close', onClose);
+    });
   }
 
   /** A mid-stream error: `event: error` + `data: {type:'error', error:{code,message,request_id}}`, then end. */
@@ -31,7 +68,10 @@ export class SseWriter {
     const err = normalizeError(toOmnicapError(e));
     context.errorCode = err.code;
     metrics.errors.labels(err.code).inc();
-    this.data({ type: 'error', ...errorBody(err, context.id) }, 'error');
+    logError(this.logger, err, context.id);
+    if (this.open && !this.res.writableNeedDrain) {
+      this.res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', ...errorBody(err, context.id) })}\n\n`);
+    }
     this.end();
   }
 

@@ -101,3 +101,29 @@ export function snrDb(reference: Float32Array, test: Float32Array): number {
   }
   return 10 * Math.log10(s / Math.max(e, 1e-30));
 }
+
+/** A real Ogg/Vorbis file with its setup headers overwritten (ffmpeg: "[ogg @ 0x...] Header processing failed"). */
+export function corruptOgg(): Buffer {
+  const b = Buffer.from(readFileSync(clip('lena-ogg').path));
+  for (let k = 100; k < 3000; k++) b[k] ^= 0x55;
+  return b;
+}
+
+/** A 1 s mono WAV whose header declares 7-bit PCM samples. */
+export function sevenBitWav(): Buffer {
+  const data = Buffer.alloc(16000, 0x40);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0, 'latin1');
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8, 'latin1');
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20); // PCM
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(16000, 24);
+  h.writeUInt32LE(16000, 28);
+  h.writeUInt16LE(1, 32); // block align
+  h.writeUInt16LE(7, 34); // bits per sample
+  h.write('data', 36, 'latin1');
+  h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}

@@ -97,14 +97,16 @@ test('audio observer gets decoded 16 kHz samples (multipart upload)', async () =
   expect(body.data.path).toBeNull();
 });
 
-test('visual observer gets a file path: a temp copy for uploads (removed afterwards), the real path for server-side media', async () => {
+test('visual observer gets a file path: a temp copy for uploads (removed afterwards), the opened descriptor for server-side media', async () => {
   const up = await postJson(`${s.url}/v1/observers/probe`, { data: wavBase64(ALSA_FRONT), question: 'what is in it?' });
   expect(up.status).toBe(200);
   expect(((await up.json()) as { answer: string }).answer).toBe('duration 1.43 s');
   expect(existsSync(seenPaths[seenPaths.length - 1])).toBe(false);
   const local = await postJson(`${s.url}/v1/observers/probe`, { path: SPEECH_3S, question: 'x' });
   expect(local.status).toBe(200);
-  expect(seenPaths[seenPaths.length - 1]).toBe(SPEECH_3S);
+  // the file opened (and checked) once, read by ffprobe through the server's descriptor
+  expect(((await local.json()) as { answer: string }).answer).toBe('duration 2.99 s');
+  expect(seenPaths[seenPaths.length - 1]).toMatch(/^\/proc\/\d+\/fd\/\d+$/);
 });
 
 test('text observer needs no media', async () => {

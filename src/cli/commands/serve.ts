@@ -3,6 +3,7 @@ import { OmnicapError } from '../../errors';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { defaultModelDir } from '../../util/paths';
+import { OPTION_RANGES, SERVER_DEFAULTS } from '../../server/options';
 
 const usage = `Usage: omnicap serve [options]
 
@@ -25,8 +26,17 @@ Options:
                            decoder call (continuous batching; default off)
   --default-max-tokens N   caption token limit for requests without max_tokens (default: the
                            model manifest's)
-  --max-queue N            requests allowed to wait (default 16; more get 429 + Retry-After)
-  --timeout-ms N           per-request timeout, aborts generation (default 300000; 0 = none)
+  --max-queue N            requests admitted beyond --concurrency (default 16; more get 429 +
+                           Retry-After before their body is read)
+  --max-buffered-mb N      request bodies all admitted requests may hold in memory together
+                           (default 4 x --max-upload-mb; more get 503 SERVER_BUSY)
+  --max-decodes N          media decodes at once (default 2)
+  --timeout-ms N           per-request timeout, aborts generation (default 300000; 0 = none;
+                           at most 2147483647)
+  --headers-timeout-ms N   request headers must arrive within N ms (default 10000)
+  --body-timeout-ms N      a request body must arrive within N ms (default 30000; 0 = none)
+  --max-connections N      open connections at once (default 256)
+  --sse-stall-ms N         disconnect a streaming client that reads nothing for N ms (default 30000)
   --shutdown-grace-ms N    on SIGTERM, wait this long for in-flight requests (default 10000)
   --allow-remote-urls      allow http(s) audio URLs (default off: air-gapped)
   --llm local|FILE.gguf    serve text-only chat completions with the embedded instruct GGUF
@@ -57,7 +67,13 @@ export const command: CliCommand = {
       batch: { type: 'string' },
       'max-queue': { type: 'string' },
       'default-max-tokens': { type: 'string' },
+      'max-buffered-mb': { type: 'string' },
+      'max-decodes': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      'headers-timeout-ms': { type: 'string' },
+      'body-timeout-ms': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'sse-stall-ms': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
       'allow-remote-urls': { type: 'boolean' },
       provider: { type: 'string' },
@@ -96,6 +112,27 @@ export const command: CliCommand = {
             const { LocalChatModel } = await import('../../llm/local');
             return LocalChatModel.load(llmSpec === 'local' ? { threads: llmThreads } : { modelPath: llmSpec, id: basename(llmSpec).replace(/\.gguf$/i, ''), threads: llmThreads });
           };
+    const R = OPTION_RANGES;
+    const int = (flag: string, key: keyof typeof OPTION_RANGES, value: string | undefined, fallback: number): number =>
+      numberFlag(flag, value, fallback, { integer: true, min: R[key].min, max: R[key].max });
+    const mib = 1024 * 1024;
+    const maxUploadBytes = Math.round(numberFlag('max-upload-mb', values['max-upload-mb'], 25, { min: 0.001, max: R.maxUploadBytes.max / mib }) * mib);
+    const maxBufferedMb = values['max-buffered-mb'] === undefined ? undefined : numberFlag('max-buffered-mb', values['max-buffered-mb'], 0, { min: 1, max: R.maxBufferedBytes.max / mib });
+    // every numeric flag is range-checked here, before anything is loaded (createServer checks the media roots)
+    const settings = {
+      maxUploadBytes,
+      ...(maxBufferedMb !== undefined ? { maxBufferedBytes: Math.round(maxBufferedMb * mib) } : {}),
+      maxAudioSeconds: numberFlag('max-audio-seconds', values['max-audio-seconds'], SERVER_DEFAULTS.maxAudioSeconds, R.maxAudioSeconds),
+      concurrency: numberFlag('concurrency', values.concurrency, batch?.maxBatch ?? 1, { integer: true, min: 1, max: 64 }),
+      maxQueue: int('max-queue', 'maxQueue', values['max-queue'], SERVER_DEFAULTS.maxQueue),
+      maxConcurrentDecodes: int('max-decodes', 'maxConcurrentDecodes', values['max-decodes'], SERVER_DEFAULTS.maxConcurrentDecodes),
+      timeoutMs: int('timeout-ms', 'timeoutMs', values['timeout-ms'], SERVER_DEFAULTS.timeoutMs),
+      headersTimeoutMs: int('headers-timeout-ms', 'headersTimeoutMs', values['headers-timeout-ms'], SERVER_DEFAULTS.headersTimeoutMs),
+      bodyTimeoutMs: int('body-timeout-ms', 'bodyTimeoutMs', values['body-timeout-ms'], SERVER_DEFAULTS.bodyTimeoutMs),
+      maxConnections: int('max-connections', 'maxConnections', values['max-connections'], SERVER_DEFAULTS.maxConnections),
+      sseStallMs: int('sse-stall-ms', 'sseStallMs', values['sse-stall-ms'], SERVER_DEFAULTS.sseStallMs),
+      shutdownGraceMs: int('shutdown-grace-ms', 'shutdownGraceMs', values['shutdown-grace-ms'], SERVER_DEFAULTS.shutdownGraceMs),
+    };
     // Loaded lazily: the server module pulls in express, multer and prom-client.
     const { createServer } = await import('../../server');
     const { loadCaptioner } = await import('../../engine');
@@ -106,12 +143,7 @@ export const command: CliCommand = {
       llmMaxTokens: numberFlag('llm-max-tokens', values['llm-max-tokens'], 1024, { integer: true, min: 1, max: 32768 }),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],
       mediaRoots: values['media-root'] ?? [],
-      maxUploadBytes: Math.round(numberFlag('max-upload-mb', values['max-upload-mb'], 25, { min: 0.001, max: 4096 }) * 1024 * 1024),
-      maxAudioSeconds: numberFlag('max-audio-seconds', values['max-audio-seconds'], 600, { min: 0.01 }),
-      concurrency: numberFlag('concurrency', values.concurrency, batch?.maxBatch ?? 1, { integer: true, min: 1, max: 64 }),
-      maxQueue: numberFlag('max-queue', values['max-queue'], 16, { integer: true, min: 0 }),
-      timeoutMs: numberFlag('timeout-ms', values['timeout-ms'], 300_000, { integer: true, min: 0 }),
-      shutdownGraceMs: numberFlag('shutdown-grace-ms', values['shutdown-grace-ms'], 10_000, { integer: true, min: 0 }),
+      ...settings,
       allowRemoteUrls: values['allow-remote-urls'] ?? false,
       logStream: values.quiet === true ? undefined : io.stderr,
     });

@@ -8,15 +8,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OmnicapError, invalidParameterError, isOmnicapError } from '../../errors';
-import { decodeAudio } from '../../media';
+import { OmnicapError, invalidParameterError } from '../../errors';
+import { decodeAudio, type OpenedMedia } from '../../media';
 import { throwIfAborted } from '../../util/abort';
+import { withDecodeSlot, type DecodeSlots } from '../admission';
+import { onRequestEnd } from '../context';
 import type { MediaRoots } from './paths';
 
-/** A resolved media reference: a discriminated union. */
+/** A resolved media reference: a discriminated union. A server-side file is already open (read through its descriptor only). */
 export type MediaSource =
   | { kind: 'bytes'; data: Uint8Array; origin: 'upload' | 'base64' | 'data-url' | 'remote'; format?: string }
-  | { kind: 'path'; path: string };
+  | { kind: 'file'; media: OpenedMedia; name: string };
 
 export interface MediaDeps {
   roots: MediaRoots;
@@ -24,6 +26,18 @@ export interface MediaDeps {
   maxAudioSeconds: number;
   allowRemoteUrls: boolean;
   ffmpegPath?: string;
+  /** Bounds concurrent decodes (and decoded clips waiting for the model). */
+  decodeSlots: DecodeSlots;
+}
+
+/** Open a server-side path inside the roots; the descriptor is closed when the request ends. */
+export async function openServerFile(requested: string, deps: MediaDeps, signal: AbortSignal): Promise<MediaSource> {
+  const media = await deps.roots.open(requested, deps.maxUploadBytes);
+  if (!onRequestEnd(signal, () => media.handle.close())) {
+    await media.handle.close();
+    throw new OmnicapError('INTERNAL', 'server-side media opened outside a request');
+  }
+  return { kind: 'file', media, name: requested };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -106,7 +120,7 @@ export async function sourceFromUrl(url: unknown, field: string, deps: MediaDeps
         throw new OmnicapError('INVALID_ARGUMENT', `${field} is not a valid file:// URL`, { cause: e });
       }
       if (decodeURIComponent(new URL(url).pathname).split('/').includes('..')) throw new OmnicapError('FORBIDDEN_PATH', 'path must not contain ".." segments');
-      return { kind: 'path', path: await deps.roots.resolve(p, deps.maxUploadBytes) };
+      return openServerFile(p, deps, signal);
     }
     case 'http':
     case 'https':
@@ -119,30 +133,34 @@ export async function sourceFromUrl(url: unknown, field: string, deps: MediaDeps
   }
 }
 
-/** Decode any source to 16 kHz mono PCM within the size/duration limits. */
+/** Decode any source to 16 kHz mono PCM within the size/duration limits, under a decode slot. */
 export async function decodeSource(source: MediaSource, deps: MediaDeps, signal: AbortSignal): Promise<{ samples: Float32Array; durationSeconds: number }> {
   throwIfAborted(signal);
-  const input = source.kind === 'path' ? source.path : source.data;
+  const input = source.kind === 'file' ? source.media : source.data;
   if (source.kind === 'bytes' && source.data.byteLength === 0) throw new OmnicapError('MEDIA_EMPTY', 'media is empty (0 bytes)');
-  let decoded;
-  try {
-    decoded = await decodeAudio(input, { signal, maxBytes: deps.maxUploadBytes, maxDurationSeconds: deps.maxAudioSeconds, ffmpegPath: deps.ffmpegPath });
-  } catch (e) {
-    // ffmpeg runs (else FFMPEG_NOT_FOUND) but cannot decode what the client sent: the media is bad.
-    if (isOmnicapError(e) && e.code === 'FFMPEG_FAILED') throw new OmnicapError('MEDIA_CORRUPT', 'the media could not be decoded (ffmpeg rejected it)', { cause: e });
-    throw e;
-  }
+  // the name the client gave (path, upload file name, chat format) classifies a failure the same way for every transport
+  const formatHint = source.kind === 'file' ? source.name : source.format;
+  const decoded = await withDecodeSlot(deps.decodeSlots, signal, () =>
+    decodeAudio(input, { signal, maxBytes: deps.maxUploadBytes, maxDurationSeconds: deps.maxAudioSeconds, ffmpegPath: deps.ffmpegPath, formatHint }),
+  );
   if (decoded.durationSeconds > deps.maxAudioSeconds) {
     throw new OmnicapError('MEDIA_TOO_LONG', `audio lasts ${decoded.durationSeconds.toFixed(2)} s; the limit is ${deps.maxAudioSeconds} s`);
   }
   return { samples: decoded.samples, durationSeconds: decoded.durationSeconds };
 }
 
-/** A file path for the source (a temp file for bytes, removed by the returned cleanup). */
+/**
+ * A file path for the source: for a server-side file the path of its open descriptor
+ * (Linux /proc/PID/fd/N: the validated file itself, also for child processes, never a second
+ * lookup of the client's name; elsewhere a temp copy read through the descriptor); for bytes a
+ * temp file. Temp files are removed by the returned cleanup.
+ */
 export async function sourcePath(source: MediaSource): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  if (source.kind === 'path') return { path: source.path, cleanup: async () => undefined };
+  if (source.kind === 'file' && process.platform === 'linux') return { path: `/proc/${process.pid}/fd/${source.media.handle.fd}`, cleanup: async () => undefined };
   const dir = await mkdtemp(join(tmpdir(), 'omnicap-serve-'));
-  const path = join(dir, `${randomUUID()}${source.format !== undefined ? `.${source.format}` : ''}`);
-  await writeFile(path, source.data);
+  const format = source.kind === 'bytes' ? source.format : undefined;
+  const path = join(dir, `${randomUUID()}${format !== undefined ? `.${format}` : ''}`);
+  // elsewhere a server-side file is copied through its descriptor (never reopened by name)
+  await writeFile(path, source.kind === 'file' ? await source.media.handle.readFile() : source.data);
   return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

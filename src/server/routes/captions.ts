@@ -7,7 +7,7 @@ import { Router, type Request, type Response } from 'express';
 import { parseBody, mediaFromRequest } from '../body';
 import { ctx, routeLabel } from '../context';
 import { decodeSource } from '../media/source';
-import { boolParam, generationParams } from '../params';
+import { boolParam, generationParams, type Params } from '../params';
 import { captionChunks, captionOnce, captionResultJson, unstreamedTail, type ServerRuntime } from '../runtime';
 import { SseWriter } from '../sse';
 
@@ -15,12 +15,12 @@ export function captionsRouter(rt: ServerRuntime): Router {
   const router = Router();
   router.post('/v1/captions', routeLabel('/v1/captions'), parseBody(rt.options, { multipart: true }), async (req: Request, res: Response) => {
     const c = ctx(req);
-    rt.captioner(); // 503 before any work when the model is not loaded
-    rt.scheduler.checkCapacity(); // 429 before decoding when the queue is already full
-    const { params, fromForm, source } = await mediaFromRequest(req, rt.media, c.signal);
-    const requested = generationParams(params, fromForm);
+    // admitted (src/server/admission.ts) before the body was read; options are checked before any media work
+    const fromForm = req.is('multipart/form-data') !== false;
+    const requested = generationParams(req.body as Params, fromForm);
     const gen = requested.maxNewTokens === undefined && rt.options.defaultMaxTokens !== undefined ? { ...requested, maxNewTokens: rt.options.defaultMaxTokens } : requested;
-    const stream = boolParam(params, 'stream', fromForm) ?? (req.query.stream === 'true' || req.query.stream === '1');
+    const stream = boolParam(req.body as Params, 'stream', fromForm) ?? (req.query.stream === 'true' || req.query.stream === '1');
+    const { source } = await mediaFromRequest(req, rt.media, c.signal);
     const pcm = await decodeSource(source, rt.media, c.signal);
     if (!stream) {
       const result = await captionOnce(rt, pcm.samples, gen, c.signal);
@@ -30,7 +30,7 @@ export function captionsRouter(rt: ServerRuntime): Router {
     const chunks = captionChunks(rt, pcm.samples, gen, c.signal);
     // Pull the first chunk before committing to SSE so queue/validation errors are plain JSON errors.
     const first = await chunks.next();
-    const sse = new SseWriter(res);
+    const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs, logger: rt.logger });
     sse.start();
     try {
       let item = first;
@@ -39,14 +39,14 @@ export function captionsRouter(rt: ServerRuntime): Router {
         const chunk = item.value;
         if (chunk.type === 'token') {
           streamed += chunk.text;
-          sse.data({ type: 'token', text: chunk.text, token_id: chunk.tokenId, window: chunk.window });
+          await sse.data({ type: 'token', text: chunk.text, token_id: chunk.tokenId, window: chunk.window });
         } else if (chunk.type === 'window') {
-          sse.data({ type: 'window', index: chunk.index, start_seconds: chunk.startSeconds, end_seconds: chunk.endSeconds });
+          await sse.data({ type: 'window', index: chunk.index, start_seconds: chunk.startSeconds, end_seconds: chunk.endSeconds });
         } else {
           const tail = unstreamedTail(streamed, chunk.result);
           // the tokenizer's flushed tail (no token id of its own)
-          if (tail.length > 0) sse.data({ type: 'token', text: tail, token_id: null, window: 0 });
-          sse.data({ type: 'done', ...captionResultJson(chunk.result, c.id) });
+          if (tail.length > 0) await sse.data({ type: 'token', text: tail, token_id: null, window: 0 });
+          await sse.data({ type: 'done', ...captionResultJson(chunk.result, c.id) });
         }
         item = await chunks.next();
       }

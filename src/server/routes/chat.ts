@@ -66,8 +66,8 @@ class ChunkWriter {
     private readonly m: CompletionMeta,
   ) {}
 
-  delta(delta: Record<string, unknown>, finish: string | null = null): void {
-    this.sse.data({
+  delta(delta: Record<string, unknown>, finish: string | null = null): Promise<void> {
+    return this.sse.data({
       id: this.m.id,
       object: 'chat.completion.chunk',
       created: this.m.created,
@@ -78,10 +78,10 @@ class ChunkWriter {
     });
   }
 
-  finish(reason: string, usage: Usage): void {
-    this.delta({}, reason);
-    if (this.m.includeUsage) this.sse.data({ id: this.m.id, object: 'chat.completion.chunk', created: this.m.created, model: this.m.model, system_fingerprint: null, choices: [], usage });
-    this.sse.data('[DONE]');
+  async finish(reason: string, usage: Usage): Promise<void> {
+    await this.delta({}, reason);
+    if (this.m.includeUsage) await this.sse.data({ id: this.m.id, object: 'chat.completion.chunk', created: this.m.created, model: this.m.model, system_fingerprint: null, choices: [], usage });
+    await this.sse.data('[DONE]');
     this.sse.end();
   }
 }
@@ -113,7 +113,6 @@ function streamOptions(body: Params): boolean {
 
 async function captionerCompletion(rt: ServerRuntime, req: Request, res: Response, c: RequestContext, audio: AudioPart, gen: GenerationParams, stream: boolean, includeUsage: boolean): Promise<void> {
   const captioner = rt.captioner();
-  rt.scheduler.checkCapacity();
   if (responseFormat(req.body as Params).kind !== 'text') throw new OmnicapError('INVALID_ARGUMENT', 'response_format json is not supported for audio: the captioner writes free text', { details: { parameter: 'response_format' } });
   const pcm = await decodeSource(await audioSource(audio, rt, c.signal), rt.media, c.signal);
   if (gen.maxNewTokens === undefined && rt.options.defaultMaxTokens !== undefined) gen = { ...gen, maxNewTokens: rt.options.defaultMaxTokens };
@@ -129,25 +128,25 @@ async function captionerCompletion(rt: ServerRuntime, req: Request, res: Respons
   const multiWindow = pcm.samples.length / 16000 > (gen.windowSeconds ?? MAX_WINDOW_SECONDS);
   const chunks = captionChunks(rt, pcm.samples, gen, c.signal);
   const first = await chunks.next(); // queue / validation errors stay plain JSON errors
-  const sse = new SseWriter(res);
+  const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs, logger: rt.logger });
   sse.start();
   const out = new ChunkWriter(sse, meta);
   try {
-    out.delta({ role: 'assistant', content: '' });
+    await out.delta({ role: 'assistant', content: '' });
     const deltas = new TrimmedDeltas();
     let result: CaptionResult | undefined;
     for (let item = first; item.done !== true; item = await chunks.next()) {
       const chunk = item.value;
       if (chunk.type === 'token' && !multiWindow) {
         const text = deltas.push(chunk.text);
-        if (text.length > 0) out.delta({ content: text });
+        if (text.length > 0) await out.delta({ content: text });
       } else if (chunk.type === 'done') result = chunk.result;
     }
     if (result === undefined) throw new OmnicapError('INTERNAL', 'caption stream ended without a result');
     if (!result.caption.startsWith(deltas.sent)) throw new OmnicapError('INTERNAL', 'streamed text diverged from the caption');
     const rest = result.caption.slice(deltas.sent.length); // the tokenizer's flushed tail, or everything (multi-window)
-    if (rest.length > 0) out.delta({ content: rest });
-    out.finish(result.finishReason, usage(result));
+    if (rest.length > 0) await out.delta({ content: rest });
+    await out.finish(result.finishReason, usage(result));
   } catch (e) {
     sse.error(e, c, rt.metrics);
   } finally {
@@ -166,7 +165,7 @@ async function llmCompletion(rt: ServerRuntime, req: Request, res: Response, c: 
   for (const k of ['window_seconds', 'overlap_seconds'] as const) {
     if (body[k] !== undefined && body[k] !== null) throw new OmnicapError('INVALID_ARGUMENT', `${k} applies to audio requests only`, { details: { parameter: k } });
   }
-  holder.scheduler.checkCapacity();
+  if (holder.scheduler.isFull) throw holder.scheduler.full(); // 429 before any model work
   const format = responseFormat(body);
   // OpenAI's default temperature is 1; a client that retries an unparsable reply (as the
   // reference agent does) then gets a different answer instead of the same one forever.
@@ -186,12 +185,16 @@ async function llmCompletion(rt: ServerRuntime, req: Request, res: Response, c: 
     return;
   }
   // The local model returns whole replies: one content delta, so deltas add up to the content.
-  const sse = new SseWriter(res);
+  const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs, logger: rt.logger });
   sse.start();
   const out = new ChunkWriter(sse, meta);
-  out.delta({ role: 'assistant', content: '' });
-  if (r.text.length > 0) out.delta({ content: r.text });
-  out.finish(finish, usage);
+  try {
+    await out.delta({ role: 'assistant', content: '' });
+    if (r.text.length > 0) await out.delta({ content: r.text });
+    await out.finish(finish, usage);
+  } catch (e) {
+    sse.error(e, c, rt.metrics);
+  }
 }
 
 export function chatRouter(rt: ServerRuntime): Router {

@@ -10,7 +10,7 @@ import { ctx, routeLabel } from '../context';
 import { decodeSource, sourcePath } from '../media/source';
 import type { ObserveResult, ObserverMedia } from '../observers';
 import { stringParam } from '../params';
-import type { ServerRuntime } from '../runtime';
+import { withRunSlot, type ServerRuntime } from '../runtime';
 
 export const MAX_QUESTION_CHARS = 8192;
 
@@ -25,12 +25,12 @@ export function observersRouter(rt: ServerRuntime): Router {
     if (rt.observers.get(name) === undefined) throw new OmnicapError('OBSERVER_NOT_FOUND', `no observer named ${JSON.stringify(name)}; GET /v1/observers lists them`);
     next();
   });
-  router.post('/v1/observers/:name', parseBody(rt.options, { multipart: true }), async (req: Request, res: Response) => {
+  // 429 / 503 / 413 before the body is read
+  router.post('/v1/observers/:name', rt.admission.middleware(), parseBody(rt.options, { multipart: true }), async (req: Request, res: Response) => {
     const c = ctx(req);
     const name = String(req.params.name);
     const observer = rt.observers.get(name);
     if (observer === undefined) throw new OmnicapError('OBSERVER_NOT_FOUND', `no observer named ${JSON.stringify(name)}`);
-    rt.scheduler.checkCapacity();
     const { params, source } = await optionalMediaFromRequest(req, rt.media, c.signal);
     const question = stringParam(params, 'question', { maxLength: MAX_QUESTION_CHARS }) ?? '';
     const needsAudio = observer.modality === 'audio' || observer.modality === 'audio-visual';
@@ -42,14 +42,19 @@ export function observersRouter(rt: ServerRuntime): Router {
     let cleanup = async (): Promise<void> => undefined;
     const started = performance.now();
     let result: ObserveResult;
+    let audioSeconds: number | undefined;
     try {
-      if (source !== undefined && needsAudio) media.samples = (await decodeSource(source, rt.media, c.signal)).samples;
+      if (source !== undefined && needsAudio) {
+        const pcm = await decodeSource(source, rt.media, c.signal);
+        media.samples = pcm.samples;
+        audioSeconds = pcm.durationSeconds;
+      }
       if (source !== undefined && needsPath) {
         const p = await sourcePath(source);
         cleanup = p.cleanup;
         media.path = p.path;
       }
-      result = await rt.scheduler.run(c.signal, () => observer.observe({ media, question, signal: c.signal }));
+      result = await withRunSlot(rt, c.signal, audioSeconds, () => observer.observe({ media, question, signal: c.signal }));
     } finally {
       await cleanup(); // temp copies are gone before the client sees the answer
     }
