@@ -112,7 +112,10 @@ describe('omnicap detect survives kill -9', () => {
     const rows = after.map((l) => JSON.parse(l) as Row);
     expect(rows.map((r) => r.id).sort()).toEqual(CLIPS.map((_c, i) => `${String(i).padStart(2, '0')}.wav`));
     for (const r of rows) {
-      expect(r.status).toBe('ok');
+      // finished, not failed: the scripted caption is not grounded in these observations, so the
+      // checked synthesis may honestly mark it degraded (with its reasons) and use the template
+      expect(['ok', 'degraded']).toContain(r.status);
+      if (r.status === 'degraded') expect((r as unknown as { degraded_reasons: string[] }).degraded_reasons.length).toBeGreaterThan(0);
       expect(r.caption.length).toBeGreaterThan(0);
       const cap = r.omni_detective_trajectory.find((t) => t.tool === 'captioner');
       expect(cap).toMatchObject({ status: 'ok' });

@@ -170,7 +170,7 @@ describe('caption checks', () => {
     const c = checkCaption({ caption: 'A man speaks alone in a quiet room at about -30 LUFS, in a calm and clear voice, saying "he was not an ill disposed young man".', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT });
     expect(c).toMatchObject({ ok: true, reasons: [] });
     // the transcript alone is no caption; a caption that repeats its own sentences is degenerate
-    const bare = checkCaption({ caption: '"He was not an ill disposed young man."', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man.', transcript: TRANSCRIPT });
+    const bare = checkCaption({ caption: 'The words: "He was not an ill disposed young man."', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man.', transcript: TRANSCRIPT });
     expect(bare.reasons.join(' ')).toMatch(/no description/);
     const twice = 'The narrator reads a sentence from a novel in a quiet room. '.repeat(2) + 'He says "he was not an ill disposed young man" at -30 LUFS.';
     expect(checkCaption({ caption: twice, promptText: '', observationText: 'narrator reads sentence novel quiet room he was not an ill disposed young man -30 LUFS', transcript: TRANSCRIPT }).reasons.join(' ')).toMatch(/1 sentence repeated/);
