@@ -48,16 +48,9 @@ def load_thinker(ckpt_dir: str, dtype: torch.dtype = torch.float32):
     return thinker, cfg
 
 
-def special_ids(thinker, top_cfg: dict, tokenizer_json_path: str | None) -> dict:
-    """Special token ids: from the config, cross-checked against tokenizer.json."""
-    tc = thinker.config
-    ids = {
-        "imStart": top_cfg.get("im_start_token_id", 151644),
-        "imEnd": top_cfg.get("im_end_token_id", 151645),
-        "audioStart": getattr(tc, "audio_start_token_id"),
-        "audioEnd": getattr(tc, "audio_end_token_id", None),
-        "audioPad": getattr(tc, "audio_token_id"),
-    }
+def special_ids(cfg, tokenizer_json_path: str | None) -> dict:
+    """Special token ids: from the config (checkpoint.CaptionerConfig), cross-checked against tokenizer.json."""
+    ids = dict(cfg.tokens)
     tok_ids = {}
     if tokenizer_json_path and os.path.exists(tokenizer_json_path):
         from tokenizers import Tokenizer
