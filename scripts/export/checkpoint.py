@@ -290,39 +290,7 @@ class Checkpoint:
 
     # --------------------------------------------------------------------------------- expected tensors
     def expected(self) -> dict[str, tuple]:
-        t, a = self.cfg.text, self.cfg.audio
-        H, HD, E, I = t.hidden_size, t.head_dim, t.num_experts, t.moe_intermediate
-        x = {"model.embed_tokens.weight": (t.vocab_size, H), "model.norm.weight": (H,), "lm_head.weight": (t.vocab_size, H)}
-        for L in range(t.num_layers):
-            p = f"model.layers.{L}."
-            x.update({p + "input_layernorm.weight": (H,), p + "post_attention_layernorm.weight": (H,),
-                      p + "self_attn.q_proj.weight": (t.num_heads * HD, H), p + "self_attn.k_proj.weight": (t.num_kv_heads * HD, H),
-                      p + "self_attn.v_proj.weight": (t.num_kv_heads * HD, H), p + "self_attn.o_proj.weight": (H, t.num_heads * HD),
-                      p + "self_attn.q_norm.weight": (HD,), p + "self_attn.k_norm.weight": (HD,), p + "mlp.gate.weight": (E, H)})
-            for e in range(E):
-                x.update({f"{p}mlp.experts.{e}.gate_proj.weight": (I, H), f"{p}mlp.experts.{e}.up_proj.weight": (I, H),
-                          f"{p}mlp.experts.{e}.down_proj.weight": (H, I)})
-        D, C = a.d_model, a.downsample_hidden
-        f = a.num_mel_bins
-        for _ in range(3):
-            f = (f + 1) // 2
-        at = "audio_tower."
-        for i, cin in ((1, 1), (2, C), (3, C)):
-            x[f"{at}conv2d{i}.weight"] = (C, cin, 3, 3)
-            x[f"{at}conv2d{i}.bias"] = (C,)
-        x[f"{at}conv_out.weight"] = (D, C * f)
-        for L in range(a.layers):
-            p = f"{at}layers.{L}."
-            for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
-                x[f"{p}self_attn.{n}.weight"] = (D, D)
-                x[f"{p}self_attn.{n}.bias"] = (D,)
-            for n in ("self_attn_layer_norm", "final_layer_norm"):
-                x[f"{p}{n}.weight"] = (D,)
-                x[f"{p}{n}.bias"] = (D,)
-            x.update({p + "fc1.weight": (a.ffn, D), p + "fc1.bias": (a.ffn,), p + "fc2.weight": (D, a.ffn), p + "fc2.bias": (D,)})
-        x.update({f"{at}ln_post.weight": (D,), f"{at}ln_post.bias": (D,), f"{at}proj1.weight": (D, D), f"{at}proj1.bias": (D,),
-                  f"{at}proj2.weight": (a.output_dim, D), f"{at}proj2.bias": (a.output_dim,)})
-        return {self.t(k): v for k, v in x.items()}
+        return expected_tensors(self.cfg)
 
     def validate(self) -> int:
         """Every tensor the export reads exists with the configured shape and a supported dtype; returns their count.
@@ -338,3 +306,40 @@ class Checkpoint:
             if e.dtype not in _ST_DTYPES:
                 raise CheckpointError(f"{os.path.basename(e.file)}: tensor {name} has dtype {e.dtype} (want BF16, F16 or F32)")
         return len(exp)
+
+
+def expected_tensors(cfg: CaptionerConfig) -> dict[str, tuple]:
+    """Every tensor the export reads, with its shape implied by config.json (checkpoint names, prefix included)."""
+    t, a = cfg.text, cfg.audio
+    H, HD, E, I = t.hidden_size, t.head_dim, t.num_experts, t.moe_intermediate
+    x = {"model.embed_tokens.weight": (t.vocab_size, H), "model.norm.weight": (H,), "lm_head.weight": (t.vocab_size, H)}
+    for L in range(t.num_layers):
+        p = f"model.layers.{L}."
+        x.update({p + "input_layernorm.weight": (H,), p + "post_attention_layernorm.weight": (H,),
+                  p + "self_attn.q_proj.weight": (t.num_heads * HD, H), p + "self_attn.k_proj.weight": (t.num_kv_heads * HD, H),
+                  p + "self_attn.v_proj.weight": (t.num_kv_heads * HD, H), p + "self_attn.o_proj.weight": (H, t.num_heads * HD),
+                  p + "self_attn.q_norm.weight": (HD,), p + "self_attn.k_norm.weight": (HD,), p + "mlp.gate.weight": (E, H)})
+        for e in range(E):
+            x.update({f"{p}mlp.experts.{e}.gate_proj.weight": (I, H), f"{p}mlp.experts.{e}.up_proj.weight": (I, H),
+                      f"{p}mlp.experts.{e}.down_proj.weight": (H, I)})
+    D, C = a.d_model, a.downsample_hidden
+    f = a.num_mel_bins
+    for _ in range(3):
+        f = (f + 1) // 2
+    at = "audio_tower."
+    for i, cin in ((1, 1), (2, C), (3, C)):
+        x[f"{at}conv2d{i}.weight"] = (C, cin, 3, 3)
+        x[f"{at}conv2d{i}.bias"] = (C,)
+    x[f"{at}conv_out.weight"] = (D, C * f)
+    for L in range(a.layers):
+        p = f"{at}layers.{L}."
+        for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            x[f"{p}self_attn.{n}.weight"] = (D, D)
+            x[f"{p}self_attn.{n}.bias"] = (D,)
+        for n in ("self_attn_layer_norm", "final_layer_norm"):
+            x[f"{p}{n}.weight"] = (D,)
+            x[f"{p}{n}.bias"] = (D,)
+        x.update({p + "fc1.weight": (a.ffn, D), p + "fc1.bias": (a.ffn,), p + "fc2.weight": (D, a.ffn), p + "fc2.bias": (D,)})
+    x.update({f"{at}ln_post.weight": (D,), f"{at}ln_post.bias": (D,), f"{at}proj1.weight": (D, D), f"{at}proj1.bias": (D,),
+              f"{at}proj2.weight": (a.output_dim, D), f"{at}proj2.bias": (a.output_dim,)})
+    return {cfg.prefix + k: v for k, v in x.items()}

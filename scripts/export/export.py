@@ -27,6 +27,16 @@ def default_accuracy_level(variant: str) -> int:
 ACCURACY_LEVEL = {"cpu-int8-qmoe": 0, "cpu-int4-qmoe": 0, "cuda-fp16-int4-qmoe": 0, "cuda-fp16-int8-qmoe": 0}
 
 
+def rss_gb() -> str:
+    """current and peak RSS of this process, for the export log (peaks per phase -> docs/export.md formula)."""
+    import resource
+
+    with open("/proc/self/statm") as f:
+        cur = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return f"rss {cur / 1e9:.2f} GB, peak {peak / 1e9:.2f} GB"
+
+
 def log(msg: str) -> None:
     print(f"[export {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -72,8 +82,8 @@ def _fp32_bytes(ck) -> int:
 def export_model_dir(ckpt_dir: str, out_dir: str, variant: str = "fp32-reference", name: str | None = None,
                      seed=None, external: bool | None = None, block_size: int = 32, accuracy_level: int | None = None) -> dict:
     """QMoE variants stream the checkpoint (checkpoint.py -> qmoe_builder.py / sink.py): peak memory is one tensor
-    chunk plus the fp32 audio tower, never the model. fp32-reference loads the thinker with transformers in fp32
-    (a numerics reference: whole model in memory)."""
+    chunk plus the fp32 audio tower, never the model. fp32-reference builds transformers' thinker in fp32 (a numerics
+    reference: the whole model is in memory, and torch.export traces it)."""
     from .checkpoint import Checkpoint, read_captioner_config
     from .load import special_ids
     from .manifest import write_manifest
@@ -99,10 +109,10 @@ def export_model_dir(ckpt_dir: str, out_dir: str, variant: str = "fp32-reference
 
     if variant == "fp32-reference":
         from . import torch_export as te
-        from .load import load_thinker
+        from .load import thinker_from_checkpoint
 
-        log(f"loading {ckpt_dir} with transformers (fp32, local only)")
-        thinker, _ = load_thinker(ckpt_dir)
+        log(f"building transformers' thinker (fp32) from {ckpt_dir}, tensor by tensor")
+        thinker = thinker_from_checkpoint(ckpt_dir)
         log("exporting embed.onnx")
         te.export_embed(thinker, out_dir, external)
         log("exporting audio_encoder.onnx")
@@ -123,12 +133,15 @@ def export_model_dir(ckpt_dir: str, out_dir: str, variant: str = "fp32-reference
         te.export_audio_encoder(tower, out_dir, external)
         del tower
         gc.collect()
+        log(f"audio_encoder.onnx written ({rss_gb()})")
         log(f"building embed.onnx + decoder.onnx, streamed per tensor ({bits}-bit experts, "
             f"{'fp16' if fp16 else 'fp32'} activations, MatMulNBits accuracy_level {acc})")
         qb.build_embed(ck, out_dir, fp16=fp16, external=external)
+        log(f"embed.onnx written ({rss_gb()})")
         t0 = time.time()
         qb.build_decoder(ck, out_dir, bits=bits, fp16=fp16, block_size=block_size, external=external, accuracy_level=acc,
-                         progress=lambda i, n: log(f"decoder layer {i + 1}/{n} ({time.time() - t0:.0f} s)"))
+                         progress=lambda i, n: log(f"decoder layer {i + 1}/{n} ({time.time() - t0:.0f} s, {rss_gb()})"))
+        log(f"decoder.onnx written ({rss_gb()})")
         target = "cuda" if fp16 else "cpu"
         build = {"expertBits": bits, "blockSize": block_size, "matMulNBitsAccuracyLevel": acc}
     ck.close()

@@ -331,3 +331,4 @@ def verify_against_dequantized(thinker, model_dir: str, golden_dir: str, bits: i
             "greedyMatches": toks == ref_tokens,
         })
     return out
+

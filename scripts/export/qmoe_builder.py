@@ -184,17 +184,18 @@ def _model(g: G, inputs, outputs, name: str) -> onnx.ModelProto:
 def check_structure(m: onnx.ModelProto) -> None:
     """onnx.checker on a copy in which ORT's default-domain SimplifiedLayerNormalization (an ORT contrib schema that
     onnx itself does not know) is moved to com.microsoft, so that everything else is still checked. Initializers with
-    external data are checked as references (the copy drops them into a data-less proto)."""
+    external data are checked as typed graph inputs (the data file is written, not read, here)."""
     c = onnx.ModelProto()
     c.CopyFrom(m)
     for n in c.graph.node:
         if n.op_type == "SimplifiedLayerNormalization" and n.domain == "":
             n.domain = MS
-    for t in c.graph.initializer:
-        if t.data_location == TP.EXTERNAL:
-            t.data_location = TP.DEFAULT
-            del t.external_data[:]
-            t.raw_data = b""  # structure only; the checker does not size-check empty raw_data against dims
+    ext = [t for t in c.graph.initializer if t.data_location == TP.EXTERNAL]
+    if ext:  # check references as typed graph inputs (the checker would otherwise look for the data file in the cwd)
+        keep = [t for t in c.graph.initializer if t.data_location != TP.EXTERNAL]
+        del c.graph.initializer[:]
+        c.graph.initializer.extend(keep)
+        c.graph.input.extend(oh.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in ext)
     onnx.checker.check_model(c)
 
 
