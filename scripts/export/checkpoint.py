@@ -148,8 +148,8 @@ def read_captioner_config(ckpt_dir: str) -> CaptionerConfig:
     if audio.activation != "gelu":
         raise CheckpointError(f"{aw}: activation_function {audio.activation!r} is not supported (want gelu)")
     tokens = {
-        "imStart": top.get("im_start_token_id", 151644),
-        "imEnd": top.get("im_end_token_id", 151645),
+        "imStart": top.get("im_start_token_id"),  # None: taken from tokenizer.json (thinker-only saves omit them)
+        "imEnd": top.get("im_end_token_id"),
         "audioStart": _need(th, "audio_start_token_id", path),
         "audioEnd": th.get("audio_end_token_id"),
         "audioPad": _need(th, "audio_token_id", path),

@@ -71,7 +71,9 @@ def stats(a: np.ndarray) -> dict:
             "min": float(a.min()), "max": float(a.max()), "sha256": sha(a)}
 
 
-def make_golden(thinker, ckpt_dir: str, tokens: dict, out_dir: str) -> dict:
+def make_golden(thinker, ckpt_dir: str, tokens: dict, out_dir: str, inputs: bool = True, label: str = "fp32") -> dict:
+    """inputs=False: no features / audio-embeds blobs (the dequantised-weight goldens share the fp32 ones: the audio
+    tower is not quantised); their stats stay in golden.json."""
     from tokenizers import Tokenizer
 
     from .modules import feat_extract_output_lengths
@@ -79,7 +81,7 @@ def make_golden(thinker, ckpt_dir: str, tokens: dict, out_dir: str) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     tok = Tokenizer.from_file(os.path.join(ckpt_dir, "tokenizer.json"))
     fe = feature_extractor(ckpt_dir)
-    result = {"generatedBy": "scripts/export/golden.py (transformers thinker, fp32, CPU)", "newTokens": NEW_TOKENS,
+    result = {"generatedBy": f"scripts/export/golden.py (transformers thinker, {label}, CPU)", "newTokens": NEW_TOKENS,
               "tokens": tokens, "clips": []}
     for clip in CLIPS:
         wav = load_clip(clip["sources"])
@@ -111,8 +113,11 @@ def make_golden(thinker, ckpt_dir: str, tokens: dict, out_dir: str) -> dict:
             "prefillLogits": f"{name}.prefill_logits.f32",
             "stepLogits": f"{name}.step_logits.f32",
         }
-        feats.astype("<f4").tofile(os.path.join(out_dir, files["features"]))
-        aud.astype("<f4").tofile(os.path.join(out_dir, files["audioEmbeds"]))
+        if inputs:
+            feats.astype("<f4").tofile(os.path.join(out_dir, files["features"]))
+            aud.astype("<f4").tofile(os.path.join(out_dir, files["audioEmbeds"]))
+        else:
+            files = {k: v for k, v in files.items() if k not in ("features", "audioEmbeds")}
         full.astype("<f4").tofile(os.path.join(out_dir, files["prefillLogits"]))
         sl = np.stack(step_logits[1 : 1 + STEP_LOGITS]).astype(np.float32)
         sl.astype("<f4").tofile(os.path.join(out_dir, files["stepLogits"]))

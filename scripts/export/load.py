@@ -70,8 +70,9 @@ def special_ids(cfg, tokenizer_json_path: str | None) -> dict:
         if len(nl) != 1:
             raise SystemExit(f'tokenizer encodes "\\n" as {nl}, expected one token')
         tok_ids["newline"] = nl[0]
-    if ids["audioEnd"] is None:
-        ids["audioEnd"] = tok_ids.get("audioEnd")
+    for k, default in (("audioEnd", None), ("imStart", 151644), ("imEnd", 151645)):
+        if ids[k] is None:
+            ids[k] = tok_ids.get(k) if tok_ids.get(k) is not None else default
     for k in ("imStart", "imEnd", "audioStart", "audioEnd", "audioPad"):
         if k in tok_ids and tok_ids[k] != ids[k]:
             raise SystemExit(f"config says {k}={ids[k]} but tokenizer.json maps it to {tok_ids[k]}")

@@ -17,7 +17,7 @@ CLI, compared with transformers on real clips. One command per (layers, seed, va
    greedy agreement, peak RSS and file sizes (also written to ``OUT/result-<variant>-K<layers>.json``).
 
 Tolerance 1e-4 (fp32 activations); the CUDA variants run here on the CPU EP with fp16 activations, for which the
-bound is FP16_TOL (fp16 rounding of activations over a 2048-wide residual stream), and greedy must still agree.
+bound is FP16_TOL = 0.05 (fp16 rounding of activations and KV; 0.011 measured at K=1), and greedy must still agree.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ CLIPS = [
     ("cards_005", ["cards-005.wav"]),
 ]
 TOL = 1e-4
-FP16_TOL = 0.25
+FP16_TOL = 0.05
 NEW_TOKENS = 8
 REAL_IDS = {"<|endoftext|>": 151643, "<|im_start|>": 151644, "<|im_end|>": 151645, "<|audio_start|>": 151669,
             "<|audio_end|>": 151670, "<|audio_pad|>": 151675}
