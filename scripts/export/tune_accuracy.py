@@ -155,7 +155,7 @@ def main(argv=None) -> int:
             try:
                 r = Runner(d)
             except Exception as e:  # an ORT build that rejects the attribute: record it, do not hide it
-                runs[key] = {"error": str(e).splitlines()[0][:200]}
+                runs[key] = {"error": str(e).splitlines()[0][-160:]}
                 continue
             logits, pres, past = r.forced(feats, ids, ref_tokens, man["tokens"]["audioPad"])
             err = [float(np.abs(x - y).max()) for x, y in zip(logits, ref_logits)]
