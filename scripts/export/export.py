@@ -7,14 +7,38 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
 import time
 
+import numpy as np
 import torch
 
 VARIANTS = ("fp32-reference", "cpu-int8-qmoe", "cpu-int4-qmoe", "cuda-fp16-int4-qmoe", "cuda-fp16-int8-qmoe")
+
+
+def default_accuracy_level(variant: str) -> int:
+    """MatMulNBits accuracy_level per build, chosen by measurement (scripts/export/tune_accuracy.py, docs/export.md
+    "accuracy_level"): the fastest level whose logits stay within 1e-4 of transformers on the dequantised weights with
+    greedy tokens identical. Level 2 (fp32 compute through MLAS' n-bit GEMM) is exact and 2x faster than 0 for int8;
+    level 4 (int8 activations) is ~10x faster for int8 but moves logits by ~0.19 and changed 2 of 25 greedy tokens,
+    so it is opt-in (--accuracy-level 4). CUDA builds: not measured here (no GPU), left at 0."""
+    return ACCURACY_LEVEL.get(variant, 0)
+
+
+ACCURACY_LEVEL = {"cpu-int8-qmoe": 2, "cpu-int4-qmoe": 2, "cuda-fp16-int4-qmoe": 0, "cuda-fp16-int8-qmoe": 0}
+
+
+def rss_gb() -> str:
+    """current and peak RSS of this process, for the export log (peaks per phase -> docs/export.md formula)."""
+    import resource
+
+    with open("/proc/self/statm") as f:
+        cur = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return f"rss {cur / 1e9:.2f} GB, peak {peak / 1e9:.2f} GB"
 
 
 def log(msg: str) -> None:
@@ -55,61 +79,86 @@ def source_info(ckpt_dir: str, top_cfg: dict, seed=None) -> dict:
     return info
 
 
+def _fp32_bytes(ck) -> int:
+    return sum(int(np.prod(shape)) * 4 for shape in ck.expected().values())
+
+
 def export_model_dir(ckpt_dir: str, out_dir: str, variant: str = "fp32-reference", name: str | None = None,
-                     seed=None, external: bool | None = None, block_size: int = 32, load_dtype: str = "fp32") -> dict:
-    from .load import load_thinker, special_ids
+                     seed=None, external: bool | None = None, block_size: int = 32, accuracy_level: int | None = None) -> dict:
+    """QMoE variants stream the checkpoint (checkpoint.py -> qmoe_builder.py / sink.py): peak memory is one tensor
+    chunk plus the fp32 audio tower, never the model. fp32-reference builds transformers' thinker in fp32 (a numerics
+    reference: the whole model is in memory, and torch.export traces it)."""
+    from .checkpoint import Checkpoint, read_captioner_config
+    from .load import special_ids
     from .manifest import write_manifest
 
+    if variant not in VARIANTS:
+        raise SystemExit(f"unknown variant {variant!r} (want one of {', '.join(VARIANTS)})")
+    cfg = read_captioner_config(ckpt_dir)
+    ck = Checkpoint(ckpt_dir, cfg)
+    n_tensors = ck.validate()  # fails here, before any work, naming file and tensor
+    log(f"{ckpt_dir}: {cfg.model_type}, {n_tensors} tensors used of {len(ck.entries)} in the checkpoint "
+        f"({cfg.text.num_layers} decoder layers, {cfg.audio.layers} audio layers)")
     os.makedirs(out_dir, exist_ok=True)
+    os.chmod(out_dir, 0o755)
     for fn in os.listdir(out_dir):  # never leave stale files that the manifest would list
         p = os.path.join(out_dir, fn)
         if os.path.isfile(p):
             os.remove(p)
-    log(f"loading {ckpt_dir} (local only)")
-    dtype = torch.bfloat16 if load_dtype == "bf16" else torch.float32
-    if dtype != torch.float32 and variant == "fp32-reference":
-        raise SystemExit("--load-dtype bf16 is only for the QMoE variants (the fp32 reference traces fp32 weights)")
-    thinker, top_cfg = load_thinker(ckpt_dir, dtype=dtype)
-    if dtype != torch.float32:
-        thinker.model.audio_tower.float()  # the audio encoder is always exported in fp32
-    n_params = sum(p.numel() for n, p in thinker.named_parameters() if not n.startswith("model.visual."))
     if external is None:
-        external = n_params * 4 > 1.5e9
+        external = _fp32_bytes(ck) > 1.5e9
     tok_path = copy_tokenizer(ckpt_dir, out_dir)
-    tokens = special_ids(thinker, top_cfg, tok_path)
+    tokens = special_ids(cfg, tok_path)
+    build = None
 
     if variant == "fp32-reference":
         from . import torch_export as te
+        from .load import thinker_from_checkpoint
 
+        log(f"building transformers' thinker (fp32) from {ckpt_dir}, tensor by tensor")
+        thinker = thinker_from_checkpoint(ckpt_dir)
         log("exporting embed.onnx")
         te.export_embed(thinker, out_dir, external)
         log("exporting audio_encoder.onnx")
-        te.export_audio_encoder(thinker, out_dir, external)
+        te.export_audio_encoder(thinker.model.audio_tower, out_dir, external)
         log("exporting decoder.onnx")
         te.export_decoder(thinker, out_dir, external)
+        del thinker
         target = "any"
     else:
         from . import qmoe_builder as qb
+        from . import torch_export as te
 
         bits = 4 if "int4" in variant else 8
         fp16 = variant.startswith("cuda")
-        from . import torch_export as te
-
-        log("exporting audio_encoder.onnx (torch.onnx.export, fp32)")
-        te.export_audio_encoder(thinker, out_dir, external)
-        log(f"building embed.onnx + decoder.onnx with QMoE/GQA ({bits}-bit experts, {'fp16' if fp16 else 'fp32'} activations)")
-        qb.build_embed(thinker, out_dir, fp16=fp16, external=external)
-        qb.build_decoder(thinker, out_dir, bits=bits, fp16=fp16, block_size=block_size, external=external)
+        acc = default_accuracy_level(variant) if accuracy_level is None else accuracy_level
+        log("exporting audio_encoder.onnx (audio tower only, fp32, torch.onnx.export)")
+        tower = te.audio_tower_from_checkpoint(ck)
+        te.export_audio_encoder(tower, out_dir, external)
+        del tower
+        gc.collect()
+        log(f"audio_encoder.onnx written ({rss_gb()})")
+        log(f"building embed.onnx + decoder.onnx, streamed per tensor ({bits}-bit experts, "
+            f"{'fp16' if fp16 else 'fp32'} activations, MatMulNBits accuracy_level {acc})")
+        qb.build_embed(ck, out_dir, fp16=fp16, external=external)
+        log(f"embed.onnx written ({rss_gb()})")
+        t0 = time.time()
+        qb.build_decoder(ck, out_dir, bits=bits, fp16=fp16, block_size=block_size, external=external, accuracy_level=acc,
+                         progress=lambda i, n: log(f"decoder layer {i + 1}/{n} ({time.time() - t0:.0f} s, {rss_gb()})"))
+        log(f"decoder.onnx written ({rss_gb()})")
         target = "cuda" if fp16 else "cpu"
+        build = {"expertBits": bits, "blockSize": block_size, "matMulNBitsAccuracyLevel": acc}
+    ck.close()
     base = os.path.basename(os.path.abspath(ckpt_dir))
     manifest = write_manifest(
         out_dir,
         name=name or f"{base}-{variant}",
         variant=variant,
         target=target,
-        thinker_config=thinker.config,
+        cfg=cfg,
         tokens=tokens,
-        source=source_info(ckpt_dir, top_cfg, seed),
+        source=source_info(ckpt_dir, cfg.top, seed),
+        build=build,
     )
     log(f"wrote {out_dir}/manifest.json ({len(manifest['files'])} files)")
     return manifest
@@ -122,12 +171,12 @@ def main(argv=None) -> int:
     ap.add_argument("--variant", default="fp32-reference", choices=VARIANTS)
     ap.add_argument("--name", default=None)
     ap.add_argument("--block-size", type=int, default=32, help="QMoE int4/int8 quantisation block size (0 = per-channel)")
-    ap.add_argument("--load-dtype", choices=("fp32", "bf16"), default="fp32",
-                    help="dtype to load the checkpoint in (bf16 halves export RAM; QMoE variants only)")
+    ap.add_argument("--accuracy-level", type=int, choices=(0, 1, 2, 3, 4), default=None,
+                    help="MatMulNBits accuracy_level (QMoE variants; default per variant, see docs/export.md)")
     ap.add_argument("--external-data", choices=("auto", "yes", "no"), default="auto")
     a = ap.parse_args(argv)
     ext = None if a.external_data == "auto" else a.external_data == "yes"
-    export_model_dir(a.checkpoint, a.out, a.variant, a.name, external=ext, block_size=a.block_size, load_dtype=a.load_dtype)
+    export_model_dir(a.checkpoint, a.out, a.variant, a.name, external=ext, block_size=a.block_size, accuracy_level=a.accuracy_level)
     return 0
 
 

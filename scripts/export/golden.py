@@ -71,7 +71,9 @@ def stats(a: np.ndarray) -> dict:
             "min": float(a.min()), "max": float(a.max()), "sha256": sha(a)}
 
 
-def make_golden(thinker, ckpt_dir: str, tokens: dict, out_dir: str) -> dict:
+def make_golden(thinker, ckpt_dir: str, tokens: dict, out_dir: str, inputs: bool = True, label: str = "fp32") -> dict:
+    """inputs=False: no features / audio-embeds blobs (the dequantised-weight goldens share the fp32 ones: the audio
+    tower is not quantised); their stats stay in golden.json."""
     from tokenizers import Tokenizer
 
     from .modules import feat_extract_output_lengths
@@ -79,7 +81,7 @@ def make_golden(thinker, ckpt_dir: str, tokens: dict, out_dir: str) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     tok = Tokenizer.from_file(os.path.join(ckpt_dir, "tokenizer.json"))
     fe = feature_extractor(ckpt_dir)
-    result = {"generatedBy": "scripts/export/golden.py (transformers thinker, fp32, CPU)", "newTokens": NEW_TOKENS,
+    result = {"generatedBy": f"scripts/export/golden.py (transformers thinker, {label}, CPU)", "newTokens": NEW_TOKENS,
               "tokens": tokens, "clips": []}
     for clip in CLIPS:
         wav = load_clip(clip["sources"])
@@ -111,8 +113,11 @@ def make_golden(thinker, ckpt_dir: str, tokens: dict, out_dir: str) -> dict:
             "prefillLogits": f"{name}.prefill_logits.f32",
             "stepLogits": f"{name}.step_logits.f32",
         }
-        feats.astype("<f4").tofile(os.path.join(out_dir, files["features"]))
-        aud.astype("<f4").tofile(os.path.join(out_dir, files["audioEmbeds"]))
+        if inputs:
+            feats.astype("<f4").tofile(os.path.join(out_dir, files["features"]))
+            aud.astype("<f4").tofile(os.path.join(out_dir, files["audioEmbeds"]))
+        else:
+            files = {k: v for k, v in files.items() if k not in ("features", "audioEmbeds")}
         full.astype("<f4").tofile(os.path.join(out_dir, files["prefillLogits"]))
         sl = np.stack(step_logits[1 : 1 + STEP_LOGITS]).astype(np.float32)
         sl.astype("<f4").tofile(os.path.join(out_dir, files["stepLogits"]))
@@ -256,43 +261,47 @@ def verify_model_dir(model_dir: str, golden_dir: str, label: str) -> dict:
     return report
 
 
-def dequantized_thinker(thinker, bits: int, block_size: int = 32, quantize_attention: bool = True, quantize_lm_head: bool = True):
-    """Copy of the thinker whose decoder weights are replaced by exactly the dequantised values the QMoE/GQA build
-    stores (same quantiser), so that graph numerics can be checked separately from quantisation error."""
-    import copy
+def dequantize_decoder_(th, bits: int, block_size: int = 32, quantize_attention: bool = True, quantize_lm_head: bool = True):
+    """IN PLACE: replace the thinker's decoder weights by exactly the dequantised values the QMoE/GQA build stores
+    (same quantiser), so that graph numerics can be checked separately from quantisation error. Works one expert
+    chunk at a time (the real-width slice check cannot afford a second copy of the model)."""
+    from .qmoe_builder import EXPERT_CHUNK, dequantize_rows, interleave_gate_up, linear_block, quantize_rows
 
-    from .qmoe_builder import quantize_rows
-
-    th = copy.deepcopy(thinker)
     lm = th.model.language_model
     I = lm.config.moe_intermediate_size
     moe_block = 0 if bits == 8 else block_size
 
-    def lin_deq(w: torch.Tensor) -> torch.Tensor:
-        W = w.detach().float().numpy()
-        blk = block_size or 32
-        while W.shape[1] % blk:
-            blk //= 2
-        return torch.from_numpy(quantize_rows(W, bits, blk)[2])
+    def qdq(w: np.ndarray, blk: int) -> np.ndarray:
+        return dequantize_rows(*quantize_rows(np.array(w, np.float32), bits, blk), bits, blk)
 
     with torch.no_grad():
         for layer in lm.layers:
             at = layer.self_attn
             if quantize_attention:
                 for lin in (at.q_proj, at.k_proj, at.v_proj, at.o_proj):
-                    lin.weight.copy_(lin_deq(lin.weight))
+                    W = lin.weight.detach().float().numpy()
+                    lin.weight.copy_(torch.from_numpy(qdq(W, linear_block(W.shape[1], block_size))))
             ex = layer.mlp.experts
-            gu = ex.gate_up_proj.detach().float().numpy()
-            fc1 = np.empty_like(gu)
-            fc1[:, 0::2] = gu[:, :I]
-            fc1[:, 1::2] = gu[:, I:]
-            d1 = quantize_rows(fc1, bits, moe_block)[2]
-            gu_d = np.concatenate([d1[:, 0::2], d1[:, 1::2]], axis=1)
-            ex.gate_up_proj.copy_(torch.from_numpy(gu_d))
-            ex.down_proj.copy_(torch.from_numpy(quantize_rows(ex.down_proj.detach().float().numpy(), bits, moe_block)[2]))
+            E = ex.gate_up_proj.shape[0]
+            for e0 in range(0, E, EXPERT_CHUNK):
+                e1 = min(E, e0 + EXPERT_CHUNK)
+                gu = ex.gate_up_proj[e0:e1].detach().float().numpy()
+                d1 = qdq(interleave_gate_up(gu[:, :I], gu[:, I:]), moe_block)
+                ex.gate_up_proj[e0:e1].copy_(torch.from_numpy(np.concatenate([d1[:, 0::2], d1[:, 1::2]], axis=1)))
+                ex.down_proj[e0:e1].copy_(torch.from_numpy(qdq(ex.down_proj[e0:e1].detach().float().numpy(), moe_block)))
         if quantize_lm_head:
-            th.lm_head.weight.copy_(lin_deq(th.lm_head.weight))
+            W = th.lm_head.weight
+            blk = linear_block(W.shape[1], block_size)
+            for r0 in range(0, W.shape[0], 8192):
+                W[r0:r0 + 8192].copy_(torch.from_numpy(qdq(W[r0:r0 + 8192].detach().float().numpy(), blk)))
     return th
+
+
+def dequantized_thinker(thinker, bits: int, block_size: int = 32, quantize_attention: bool = True, quantize_lm_head: bool = True):
+    """Copy of the thinker with dequantised decoder weights (see dequantize_decoder_)."""
+    import copy
+
+    return dequantize_decoder_(copy.deepcopy(thinker), bits, block_size, quantize_attention, quantize_lm_head)
 
 
 def verify_against_dequantized(thinker, model_dir: str, golden_dir: str, bits: int, block_size: int = 32) -> dict:
@@ -327,3 +336,4 @@ def verify_against_dequantized(thinker, model_dir: str, golden_dir: str, bits: i
             "greedyMatches": toks == ref_tokens,
         })
     return out
+

@@ -8,8 +8,12 @@
 3. computes golden values with transformers' thinker -> test/fixtures/golden/engine/;
 4. verifies the ONNX files with onnxruntime against the golden values (audio embeds, prefill + step logits,
    greedy tokens) and writes the measured errors to test/fixtures/golden/engine/verify.json;
-5. (unless --skip-qmoe) builds models/tiny-random-qmoe-cpu/ (QMoE int8 + GroupQueryAttention) and verifies it the
-   same way (tolerances reported, not 1e-4: int8 weights).
+5. (unless --skip-qmoe) builds models/tiny-random-qmoe-cpu/ (int8) and models/tiny-random-qmoe-int4-cpu/ (int4 block
+   32), QMoE + GroupQueryAttention + MatMulNBits, with external data files (the real model's layout) and the default
+   accuracy_level (exact fp32 arithmetic on the dequantised weights), writes golden values of transformers running
+   exactly their dequantised weights -> test/fixtures/golden/engine/dequant-int8/, dequant-int4/ (prefill + 3 decode
+   steps + greedy tokens; test/engine/quantized.test.ts checks them at 5e-5), and verifies both against the fp32 and
+   the dequantised references (plus a CUDA fp16 build on the CPU EP, not committed).
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import torch
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL_DIR = os.path.join(REPO, "models", "tiny-random")
 QMOE_DIR = os.path.join(REPO, "models", "tiny-random-qmoe-cpu")
+QMOE_INT4_DIR = os.path.join(REPO, "models", "tiny-random-qmoe-int4-cpu")
 GOLDEN_DIR = os.path.join(REPO, "test", "fixtures", "golden", "engine")
 TOL_FP32 = 1e-4
 
@@ -57,7 +62,8 @@ def main(argv=None) -> int:
         thinker, _ = load_thinker(ckpt)
         if os.path.isdir(GOLDEN_DIR):
             for fn in os.listdir(GOLDEN_DIR):
-                os.remove(os.path.join(GOLDEN_DIR, fn))
+                if os.path.isfile(os.path.join(GOLDEN_DIR, fn)):
+                    os.remove(os.path.join(GOLDEN_DIR, fn))
         golden = make_golden(thinker, ckpt, manifest["tokens"], GOLDEN_DIR)
 
         verify = {"tolerance": TOL_FP32, "results": []}
@@ -77,12 +83,23 @@ def main(argv=None) -> int:
             from .qmoe_builder import check_decoder_structure
 
             verify["quantized"] = []
-            builds = [("cpu-int8-qmoe", QMOE_DIR, 8), ("cpu-int4-qmoe", os.path.join(tmp, "cpu-int4"), 4),
+            from .golden import dequantized_thinker
+
+            builds = [("cpu-int8-qmoe", QMOE_DIR, 8), ("cpu-int4-qmoe", QMOE_INT4_DIR, 4),
                       ("cuda-fp16-int4-qmoe", os.path.join(tmp, "cuda-int4"), 4)]
             for variant, out, bits in builds:
-                log(f"building {variant} -> {os.path.relpath(out, REPO) if out.startswith(REPO) else out}")
-                export_model_dir(ckpt, out, variant, name=f"qwen3-omni-captioner-tiny-random-{variant}", seed=SEED)
-                entry = {"variant": variant, "committed": out == QMOE_DIR, "structure": check_decoder_structure(os.path.join(out, "decoder.onnx"))}
+                committed = out.startswith(REPO)
+                log(f"building {variant} -> {os.path.relpath(out, REPO) if committed else out}")
+                export_model_dir(ckpt, out, variant, name=f"qwen3-omni-captioner-tiny-random-{variant}", seed=SEED,
+                                 external=committed)
+                entry = {"variant": variant, "committed": committed, "structure": check_decoder_structure(os.path.join(out, "decoder.onnx"))}
+                if committed:
+                    gdir = os.path.join(GOLDEN_DIR, f"dequant-int{bits}")
+                    os.makedirs(gdir, exist_ok=True)
+                    for fn in os.listdir(gdir):
+                        os.remove(os.path.join(gdir, fn))
+                    make_golden(dequantized_thinker(thinker, bits), ckpt, manifest["tokens"], gdir, inputs=False,
+                                label=f"fp32 on the int{bits}-dequantised decoder weights")
                 rq = verify_model_dir(out, GOLDEN_DIR, variant)
                 entry["vsFp32Golden"] = rq
                 rd = verify_against_dequantized(thinker, out, GOLDEN_DIR, bits)

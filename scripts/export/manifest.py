@@ -48,13 +48,13 @@ def write_manifest(
     name: str,
     variant: str,
     target: str,
-    thinker_config,
+    cfg,
     tokens: dict,
     source: dict,
     generation: dict | None = None,
+    build: dict | None = None,
 ) -> dict:
-    ac = thinker_config.audio_config
-    tc = thinker_config.text_config
+    ac, tc = cfg.audio, cfg.text
     sessions = {}
     opsets = set()
     contrib: set[str] = set()
@@ -70,9 +70,8 @@ def write_manifest(
         p = os.path.join(out_dir, fn)
         if fn == "manifest.json" or not os.path.isfile(p):
             continue
+        os.chmod(p, 0o644)  # readable by the runtime's (non-root) user; onnx writes external data as 0600
         files[fn] = {"sha256": sha256_file(p), "bytes": os.path.getsize(p)}
-    head_dim = getattr(tc, "head_dim", None) or tc.hidden_size // tc.num_attention_heads
-    rope = getattr(tc, "rope_parameters", None) or {}
     manifest = {
         "format": "omnicap-model",
         "formatVersion": 1,
@@ -94,26 +93,28 @@ def write_manifest(
             },
             "text": {
                 "hiddenSize": tc.hidden_size,
-                "numLayers": tc.num_hidden_layers,
-                "numHeads": tc.num_attention_heads,
-                "numKvHeads": tc.num_key_value_heads,
-                "headDim": head_dim,
+                "numLayers": tc.num_layers,
+                "numHeads": tc.num_heads,
+                "numKvHeads": tc.num_kv_heads,
+                "headDim": tc.head_dim,
                 "vocabSize": tc.vocab_size,
-                "ropeTheta": float(rope.get("rope_theta", getattr(tc, "rope_theta", 1000000.0))),
+                "ropeTheta": float(tc.rope_theta),
                 "maxPositionEmbeddings": tc.max_position_embeddings,
                 "numExperts": tc.num_experts,
-                "numExpertsPerTok": tc.num_experts_per_tok,
-                "moeIntermediateSize": tc.moe_intermediate_size,
+                "numExpertsPerTok": tc.top_k,
+                "moeIntermediateSize": tc.moe_intermediate,
                 "rmsNormEps": tc.rms_norm_eps,
             },
         },
         "tokens": tokens,
         "generation": generation or {"temperature": 0.6, "topP": 0.95, "topK": 20, "maxNewTokens": 8192},
         "tokenizer": "tokenizer.json",
+        **({"build": build} if build else {}),
         "sessions": sessions,
         "files": files,
     }
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
+    os.chmod(os.path.join(out_dir, "manifest.json"), 0o644)
     return manifest

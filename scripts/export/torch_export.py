@@ -13,6 +13,7 @@ OPSET = 18  # torch 2.13's dynamo exporter emits opset >= 18; the engine accepts
 
 
 def _save(model_proto: onnx.ModelProto, path: str, external: bool) -> None:
+    """onnx.save_model, then 0644 on the graph and its data file (onnx writes external data as 0600)."""
     if os.path.exists(path):
         os.remove(path)
     data = os.path.basename(path) + ".data"
@@ -22,6 +23,9 @@ def _save(model_proto: onnx.ModelProto, path: str, external: bool) -> None:
         onnx.save_model(model_proto, path, save_as_external_data=True, all_tensors_to_one_file=True, location=data, size_threshold=1024)
     else:
         onnx.save_model(model_proto, path)
+    for p in (path, path + ".data"):
+        if os.path.exists(p):
+            os.chmod(p, 0o644)
 
 
 def set_io_shapes(proto: onnx.ModelProto, shapes: dict[str, list]) -> None:
@@ -80,8 +84,9 @@ def export_embed(thinker, out_dir: str, external: bool) -> str:
                    {"input_ids": ["batch", "seq"], "inputs_embeds": ["batch", "seq", m.embed_tokens.embedding_dim]})
 
 
-def export_audio_encoder(thinker, out_dir: str, external: bool) -> str:
-    m = AudioEncoderExport(thinker.model.audio_tower).eval()
+def export_audio_encoder(tower, out_dir: str, external: bool) -> str:
+    """tower: a fp32 Qwen3OmniMoeAudioEncoder (thinker.model.audio_tower, or audio_tower_from_checkpoint)."""
+    m = AudioEncoderExport(tower).eval()
     x = torch.randn(m.num_mel_bins, 1310)
     T = torch.export.Dim("frames", min=1, max=30000 * 10)
     return _export(m, (x,), os.path.join(out_dir, "audio_encoder.onnx"), ["input_features"], ["audio_embeds"], ({1: T},), external,
@@ -114,3 +119,27 @@ def export_decoder(thinker, out_dir: str, external: bool) -> str:
             shapes[f"past_key_values.{i}.{kv}"] = ["batch", m.num_kv, "past", m.head_dim]
             shapes[f"present.{i}.{kv}"] = ["batch", m.num_kv, "total", m.head_dim]
     return _export(m, (emb, mask, pos, *past), os.path.join(out_dir, "decoder.onnx"), in_names, out_names, tuple(dyn), external, shapes)
+
+
+def audio_tower_from_checkpoint(ck) -> torch.nn.Module:
+    """fp32 Qwen3OmniMoeAudioEncoder with its weights read from the checkpoint, tensor by tensor (the thinker, its
+    vision tower and the text model are never built). Parameters are allocated on the meta device first, so no
+    random initialisation of 648 M parameters happens."""
+    from transformers.models.qwen3_omni_moe.configuration_qwen3_omni_moe import Qwen3OmniMoeAudioEncoderConfig
+    from transformers.models.qwen3_omni_moe.modeling_qwen3_omni_moe import (
+        Qwen3OmniMoeAudioEncoder,
+        SinusoidsPositionEmbedding,
+    )
+
+    conf = Qwen3OmniMoeAudioEncoderConfig(**{k: v for k, v in ck.cfg.thinker["audio_config"].items() if k != "model_type"})
+    with torch.device("meta"):
+        tower = Qwen3OmniMoeAudioEncoder(conf)
+    tower = tower.to_empty(device="cpu")
+    with torch.no_grad():
+        for name, p in tower.named_parameters():
+            p.copy_(torch.from_numpy(ck.get(ck.t("audio_tower." + name))))
+    tower.positional_embedding = SinusoidsPositionEmbedding(conf.max_source_positions, conf.d_model)
+    tower.eval()
+    for p in tower.parameters():
+        p.requires_grad_(False)
+    return tower

@@ -228,7 +228,10 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   if (synthesis === 'llm' && degraded.length === 0) {
     // a fresh conversation over the established facts (the template text), which a small model
     // turns into prose far more reliably than it digests the whole question-and-answer history
-    const prompt = renderPrompt(prompts.synthesis, { facts: templateCaption(trajectory, facts, (t) => capText(t, 4 * observationTokens)) });
+    // the fact sheet shares what the context leaves after the instructions and the caption
+    const answers = Math.max(1, trajectory.filter((r) => r.status === 'ok').length);
+    const factTokens = Math.max(64, Math.min(4 * observationTokens, Math.floor((contextTokens - prompts.synthesis.text.length / CHARS_PER_TOKEN - maxCaptionTokens - 256) / answers)));
+    const prompt = renderPrompt(prompts.synthesis, { facts: templateCaption(trajectory, facts, (t) => capText(t, factTokens)) });
     conversationLog.push({ role: 'user', content: prompt });
     try {
       const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens }, `${conversation}:synthesis`);
