@@ -2,6 +2,7 @@
  * CaptionerEngine: manifest-checked model directory -> ORT sessions -> captions (streamed or
  * whole), window by window for clips longer than the window length.
  */
+import { collectCaption } from './collect';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { OmnicapError, invalidParameterError } from '../errors';
@@ -186,11 +187,8 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     return new DecoderState(this.sessions, this.manifest);
   }
 
-  async caption(audio: Pcm16k, options: CaptionOptions = {}): Promise<CaptionResult> {
-    for await (const chunk of this.captionStream(audio, options)) {
-      if (chunk.type === 'done') return chunk.result;
-    }
-    throw new OmnicapError('INTERNAL', 'caption stream ended without a result');
+  caption(audio: Pcm16k, options: CaptionOptions = {}): Promise<CaptionResult> {
+    return collectCaption(this.captionStream(audio, options));
   }
 
   async *captionStream(audio: Pcm16k, options: CaptionOptions = {}): AsyncGenerator<CaptionChunk, void, undefined> {

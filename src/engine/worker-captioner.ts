@@ -12,6 +12,7 @@
  * while a step runs rejects at once and the worker stops that generation at its next check),
  * dispose() stops generations in flight with NOT_READY and ends the worker thread.
  */
+import { collectCaption } from './collect';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -140,11 +141,8 @@ export class WorkerCaptioner implements Captioner, AsyncDisposable {
     return m.status;
   }
 
-  async caption(audio: Pcm16k, options: CaptionOptions = {}): Promise<CaptionResult> {
-    for await (const chunk of this.captionStream(audio, options)) {
-      if (chunk.type === 'done') return chunk.result;
-    }
-    throw new OmnicapError('INTERNAL', 'caption stream ended without a result');
+  caption(audio: Pcm16k, options: CaptionOptions = {}): Promise<CaptionResult> {
+    return collectCaption(this.captionStream(audio, options));
   }
 
   async *captionStream(audio: Pcm16k, options: CaptionOptions = {}): AsyncGenerator<CaptionChunk, void, undefined> {
