@@ -58,7 +58,7 @@ async function screencast(dir: string): Promise<string> {
   list.push(`file '${join(dir, `slide${SLIDES.length - 1}.png`)}'`);
   writeFileSync(join(dir, 'slides.txt'), list.join('\n') + '\n');
   const audio = join(dir, 'speech-concat.wav');
-  ffmpeg(['-i', join(LIBRI, SPEECH[0][0]), '-i', join(LIBRI, SPEECH[1][0]), '-i', join(LIBRI, SPEECH[2][0]), '-filter_complex', '[0:a][1:a][2:a]concat=n=3:v=0:a=1,apad=whole_dur=36', '-ar', '16000', audio]);
+  ffmpeg(['-i', join(LIBRI, SPEECH[0][0]), '-i', join(LIBRI, SPEECH[1][0]), '-i', join(LIBRI, SPEECH[2][0]), '-filter_complex', '[0:a][1:a][2:a]concat=n=3:v=0:a=1,apad', '-t', '36', '-ar', '16000', audio]);
   const out = join(dir, 'screencast.mp4');
   ffmpeg(['-f', 'concat', '-safe', '0', '-i', join(dir, 'slides.txt'), '-i', audio, '-t', '36', '-r', '5', '-c:v', 'mpeg4', '-q:v', '3', '-pix_fmt', 'yuv420p', '-c:a', 'aac', out]);
   return out;
