@@ -242,6 +242,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
         promptText: [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text].join('\n'),
         observationText: `${describeClip(facts)}\n${formatObservations(trajectory)}`,
         transcript: trajectoryTranscript(trajectory),
+        hasVideo: facts.hasVideo,
       });
       if (check.ok) {
         caption = llmCaption;

@@ -73,7 +73,11 @@ export interface CaptionCheckInput {
   observationText: string;
   /** The full ASR transcript, when speech was recognised. */
   transcript?: string;
+  /** False for a clip without a video stream: a caption describing a picture is then invented. */
+  hasVideo?: boolean;
 }
+
+const VISUAL_CLAIM = /\b(on[- ]screen|shown on|displayed|the (?:video|picture|image|frame)s?\b|title screen|we see|is seen)/i;
 
 export interface CaptionCheck {
   ok: boolean;
@@ -123,6 +127,7 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (transcriptRecall !== null && transcriptRecall < CHECK_LIMITS.minTranscriptRecall) reasons.push(`transcript missing: ${(transcriptRecall * 100).toFixed(0)} % of the transcribed words are in the caption`);
   const repeated = repeatedSentences(caption);
   if (repeated > 0) reasons.push(`degenerate repetition: ${repeated} sentence${repeated > 1 ? 's' : ''} repeated`);
+  if (input.hasVideo === false && VISUAL_CLAIM.test(caption)) reasons.push('describes a picture, but the clip has no video stream');
   const described = words(caption.replace(/"[^"]*"/g, ' ')).length;
   if (caption.length >= CHECK_LIMITS.minChars && described < CHECK_LIMITS.minDescriptionWords) reasons.push(`no description: only ${described} words besides the quoted speech`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall } };
