@@ -128,9 +128,10 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
       }),
     );
 
-  // every observation gets an equal share of the context left after the fixed prompts and the caption
+  // every observation gets an equal share of the context left after the system prompt
   const contextTokens = llm.contextTokens ?? 8192;
-  const fixedChars = prompts.agent.text.length + describeObservers(offered).length;
+  const observerList = offered.length > 0 ? describeObservers(offered) : '(none: no observer can perceive this clip)';
+  const fixedChars = prompts.agent.text.length + observerList.length;
   const perRound = Math.floor((contextTokens - fixedChars / CHARS_PER_TOKEN - 256) / Math.max(1, rounds)) - ROUND_REPLY_TOKENS - 48;
   const observationTokens = options.observationTokens ?? Math.max(64, Math.min(1024, perRound));
 
@@ -146,9 +147,9 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   const degraded: string[] = [];
 
   const messages: ChatMessage[] = [
-    { role: 'system', content: renderPrompt(prompts.agent, { clip: describeClip(facts), observers: offered.length > 0 ? describeObservers(offered) : '(none: no observer can perceive this clip)', rounds: String(rounds) }) },
+    { role: 'system', content: renderPrompt(prompts.agent, { clip: describeClip(facts), observers: observerList, rounds: String(rounds) }) },
   ];
-  // the observation of the last round, sent with the next round's prompt (or with the synthesis turn)
+  // the observation of the last round, sent with the next round's prompt
   let observation: string | undefined = `Clip ${JSON.stringify(clip.id)}.`;
   const roundPrompt = (round: number): string => {
     const text = renderPrompt(prompts.round, { observation: observation ?? '', round: String(round), rounds: String(rounds), unasked: unaskedText() });

@@ -13,6 +13,7 @@ import { resolveServerOptions } from '../../src/server';
 import { packageRoot } from '../../src/util/paths';
 import { clip } from '../media/helpers';
 import { ALSA_FRONT, InstrumentedCaptioner, expectError, loadTiny, postJson, sleep, start, waitFor, wavBase64, type Started } from './helpers';
+import { encodeWav16 } from '../../src/detective/observers/proc';
 
 let captioner: Captioner;
 
@@ -125,7 +126,7 @@ describe('admission before any body work', () => {
     const c = new InstrumentedCaptioner(captioner);
     const { server, url } = await start({ captioner: c, concurrency: 1, maxQueue: 0 });
     const long = await decodeAudio(clip('speech-long').path); // 34 s
-    const longWav = wavOf(long.samples);
+    const longWav = encodeWav16(long.samples, 16000);
     try {
       for (let i = 0; i < 3; i++) expect((await postJson(`${url}/v1/captions`, { data: wavBase64(ALSA_FRONT), max_tokens: 1 })).status).toBe(200);
       const retryWhileRunning = async (data: string): Promise<number> => {
@@ -155,25 +156,6 @@ describe('admission before any body work', () => {
   }, 60_000);
 });
 
-/** 16-bit mono 16 kHz WAV bytes of `samples`. */
-function wavOf(samples: Float32Array): Buffer {
-  const data = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767))), i * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'latin1');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8, 'latin1');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(16000, 24);
-  h.writeUInt32LE(32000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'latin1');
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
-}
 
 describe('slow clients and connections', () => {
   let s: Started;
@@ -282,7 +264,7 @@ describe('window amplification', () => {
       const doubled = new Float32Array(long.samples.length * 2);
       doubled.set(long.samples);
       doubled.set(long.samples, long.samples.length);
-      const many = await expectError(await postJson(`${url}/v1/captions`, { data: wavOf(doubled).toString('base64'), window_seconds: 2, overlap_seconds: 1 }), 400, 'INVALID_ARGUMENT');
+      const many = await expectError(await postJson(`${url}/v1/captions`, { data: encodeWav16(doubled, 16000).toString('base64'), window_seconds: 2, overlap_seconds: 1 }), 400, 'INVALID_ARGUMENT');
       expect(many.error).toMatchObject({ details: { windows: 68, max_windows: 64 } });
       expect(c.started).toBe(0);
       expect((await postJson(`${url}/v1/captions`, { data, window_seconds: 1, overlap_seconds: 0, max_tokens: 1 })).status).toBe(200);
