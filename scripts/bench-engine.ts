@@ -17,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import { loadCaptioner, type CaptionerEngine } from '../src/engine';
 import { decodeAudio } from '../src/media';
+import { DecoderState } from '../src/engine/decoder';
 import { argmax } from '../src/engine/sampler';
 import { ort, tensorToFloat32, type OrtTensor } from '../src/engine/ort';
 import { defaultModelDir } from '../src/util/paths';
@@ -41,7 +42,7 @@ async function engineDecode(engine: CaptionerEngine, prefill: OrtTensor, tokens:
 
 /** The same work with nothing but session.run calls and inline feeds. */
 async function bareDecode(engine: CaptionerEngine, prefill: OrtTensor, tokens: number, prealloc: boolean): Promise<number> {
-  const { embed, decoder, decoderPlan: plan } = engine.ortSessions;
+  const { embed, decoder, decoderPlan: plan } = engine.jsSessions;
   const { Tensor } = ort();
   const t = engine.manifest.config.text;
   const L = plan.numLayers;
@@ -106,7 +107,7 @@ async function threadSweep(modelDir: string, audioPath: string, counts: number[]
   const configs = counts.flatMap((threads) => [false, true].map((spinning) => ({ threads, spinning })));
   const engines: CaptionerEngine[] = [];
   try {
-    for (const c of configs) engines.push(await loadCaptioner(modelDir, { provider: 'cpu', threads: c.threads, spinning: c.spinning }));
+    for (const c of configs) engines.push(await loadCaptioner(modelDir, { provider: 'cpu', threads: c.threads, spinning: c.spinning, kv: 'js' }));
     for (const e of engines) await timedDecode(e, samples, 8); // warm-up
     const res = configs.map(() => ({ prefill: [] as number[], step: [] as number[], cpu: [] as number[] }));
     for (let r = 0; r < reps; r++) {
@@ -131,7 +132,7 @@ async function threadSweep(modelDir: string, audioPath: string, counts: number[]
 }
 
 function sharedFeeds(engine: CaptionerEngine, bufs: Float32Array[], capacity: number, emb: OrtTensor, len: number): { feeds: Record<string, OrtTensor>; fetches: Record<string, OrtTensor | null> } {
-  const { decoderPlan: plan } = engine.ortSessions;
+  const { decoderPlan: plan } = engine.jsSessions;
   const { Tensor } = ort();
   const t = engine.manifest.config.text;
   const mask = new BigInt64Array(capacity);
@@ -149,10 +150,10 @@ function sharedFeeds(engine: CaptionerEngine, bufs: Float32Array[], capacity: nu
 }
 
 async function kvSharedProbe(modelDir: string, audioPath: string, pasts: number[], reps: number): Promise<void> {
-  const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads: 1 });
+  const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads: 1, kv: 'js' });
   try {
     if (!engine.manifest.contribOps.includes('GroupQueryAttention')) throw new Error(`${modelDir} has no GroupQueryAttention: the shared buffer needs a GQA build`);
-    const { embed, decoder, decoderPlan: plan } = engine.ortSessions;
+    const { embed, decoder, decoderPlan: plan } = engine.jsSessions;
     const { Tensor } = ort();
     const t = engine.manifest.config.text;
     const H = t.numKvHeads;
@@ -172,7 +173,7 @@ async function kvSharedProbe(modelDir: string, audioPath: string, pasts: number[
     }
     const cap0 = 512;
     const bufs = Array.from({ length: 2 * L }, () => new Float32Array(H * cap0 * D));
-    const pre = engine.newDecoder();
+    const pre = new DecoderState(engine.jsSessions, engine.manifest);
     await pre.forward(embeds);
     pre.cache.pastTensors().forEach((p, i) => {
       const src = tensorToFloat32(p);
@@ -236,7 +237,7 @@ async function main(): Promise<void> {
     await threadSweep(modelDir, audioPath, values['thread-sweep'].split(',').map(Number), tokens, reps);
     return;
   }
-  const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads });
+  const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads, kv: 'js' });
   try {
     const { samples } = await decodeAudio(audioPath); // any format; the default clip takes the WAV fast path
     let t = performance.now();

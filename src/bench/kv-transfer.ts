@@ -1,17 +1,19 @@
 /**
  * KV-cache transfer cost.
  *
- * onnxruntime-node has no CUDA device-memory output location (docs/gpu.md), so with the CUDA EP
- * every decode step copies the whole past KV cache host->device and the new present KV cache
- * device->host. {@link kvBytesPerStep} is the cost model; {@link measureKvTransfer} measures it:
- * one decode step (seq 1) with growing past length, least-squares slope in ms per past token.
- * On CPU the slope is attention + the binding's input/output copies; on CUDA it is dominated by
- * the PCIe copies. Divide bytes per past token by the slope to get the effective bandwidth.
+ * On the JS KV path onnxruntime-node returns every present.* tensor as a JS buffer, so each decode
+ * step copies the whole cache out (and, with the CUDA EP, host->device and device->host: the
+ * binding has no device-memory output location). {@link kvBytesPerStep} is that cost model. The
+ * resident path (src/engine/kv-path.ts) keeps the cache in ORT-owned memory instead.
+ * {@link measureKvTransfer} measures one decode step against past length on either path,
+ * least-squares slope in ms per past token: on CPU the slope is attention plus, on the JS path,
+ * the copies; divide bytes per past token by the slope to get an effective bandwidth.
  */
 import { OmnicapError, invalidParameterError } from '../errors';
 import { throwIfAborted } from '../util/abort';
-import { ort, type OrtSession, type OrtTensor } from '../engine/ort';
-import type { DecoderPlan } from '../engine/sessions';
+import type { EngineDecoder } from '../engine/decoder';
+import type { KvLayout } from '../engine/kv-path';
+import { ort, type OrtTensor } from '../engine/ort';
 import { linearFit, summarize, type LinearFit, type Summary } from './stats';
 
 export interface KvShape {
@@ -50,6 +52,9 @@ export interface KvTransferPoint {
 
 export interface KvTransferResult {
   provider: string;
+  /** Which KV path ran the steps (src/engine/kv-path.ts). */
+  kvPath: 'js' | 'resident';
+  layout?: KvLayout;
   shape: KvShape;
   points: KvTransferPoint[];
   /** Fit of median step ms against past length. */
@@ -61,45 +66,54 @@ export interface KvTransferResult {
 }
 
 export interface KvTransferOptions {
-  session: OrtSession;
-  plan: DecoderPlan;
+  /** A fresh decoder (own cache) on the path under test. */
+  newDecoder: () => EngineDecoder;
+  kvPath: 'js' | 'resident';
+  layout?: KvLayout;
+  shape: KvShape;
   hiddenSize: number;
-  numKvHeads: number;
-  headDim: number;
+  maxPositions: number;
   provider: string;
   pastLengths: number[];
   reps: number;
   signal?: AbortSignal;
 }
 
-function feedsFor(o: KvTransferOptions, past: number): Record<string, OrtTensor> {
-  const { Tensor } = ort();
-  const feeds: Record<string, OrtTensor> = { inputs_embeds: new Tensor('float32', new Float32Array(o.hiddenSize).fill(0.01), [1, 1, o.hiddenSize]) };
-  if (o.plan.hasAttentionMask) feeds.attention_mask = new Tensor('int64', new BigInt64Array(past + 1).fill(1n), [1, past + 1]);
-  if (o.plan.hasPositionIds) feeds.position_ids = new Tensor('int64', BigInt64Array.of(BigInt(past)), [1, 1]);
-  const n = o.numKvHeads * past * o.headDim;
-  for (const name of [...o.plan.pastKey, ...o.plan.pastValue]) {
-    feeds[name] = o.plan.kvDtype === 'float16' ? new Tensor('float16', new Uint16Array(n), [1, o.numKvHeads, past, o.headDim]) : new Tensor('float32', new Float32Array(n), [1, o.numKvHeads, past, o.headDim]);
-  }
-  return feeds;
+function embeds(hidden: number, seq: number, seed: number): OrtTensor {
+  const data = new Float32Array(seq * hidden);
+  for (let i = 0; i < data.length; i++) data[i] = 0.02 * Math.sin(0.37 * i + seed);
+  return new (ort().Tensor)('float32', data, [1, seq, hidden]);
 }
 
+/**
+ * Decode-step time against past length on one KV path: per past length P, a fresh decoder is
+ * prefilled with P positions, warmed up with one step, then `reps` steps are timed (at past
+ * P+1 .. P+reps). Both paths run the same graph on the same inputs, so their slopes compare the
+ * per-step cache handling (the JS path's output copy vs resident buffers).
+ */
 export async function measureKvTransfer(o: KvTransferOptions): Promise<KvTransferResult> {
   if (o.pastLengths.length < 2 || o.pastLengths.some((p) => !Number.isInteger(p) || p < 0)) throw invalidParameterError('pastLengths', 'at least two integers >= 0', o.pastLengths);
   if (!Number.isInteger(o.reps) || o.reps < 1) throw invalidParameterError('reps', 'an integer >= 1', o.reps);
+  const tooLong = o.pastLengths.find((p) => p + o.reps + 2 > o.maxPositions);
+  if (tooLong !== undefined) throw invalidParameterError('pastLengths', `lengths with past + reps + 2 <= ${o.maxPositions} (the model's positions)`, tooLong);
   const points: KvTransferPoint[] = [];
+  const step = embeds(o.hiddenSize, 1, 1);
   for (const past of o.pastLengths) {
-    const feeds = feedsFor(o, past);
+    throwIfAborted(o.signal);
+    const dec = o.newDecoder();
     const times: number[] = [];
-    for (let r = 0; r <= o.reps; r++) {
-      throwIfAborted(o.signal);
-      const t = performance.now();
-      try {
-        await o.session.run(feeds);
-      } catch (e) {
-        throw new OmnicapError('MODEL_RUN_FAILED', `decoder step with past ${past} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    try {
+      if (past > 0) await dec.forward(embeds(o.hiddenSize, past, 0));
+      for (let r = 0; r <= o.reps; r++) {
+        throwIfAborted(o.signal);
+        const t = performance.now();
+        await dec.forward(step);
+        if (r > 0) times.push(performance.now() - t); // r = 0 warms this length up
       }
-      if (r > 0) times.push(performance.now() - t); // r = 0 warms this shape up
+    } catch (e) {
+      throw e instanceof OmnicapError ? e : new OmnicapError('MODEL_RUN_FAILED', `decoder step with past ${past} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    } finally {
+      dec.dispose();
     }
     points.push({ past, ms: summarize(times) });
   }
@@ -107,11 +121,12 @@ export async function measureKvTransfer(o: KvTransferOptions): Promise<KvTransfe
     points.map((p) => p.past),
     points.map((p) => p.ms.p50),
   );
-  const shape: KvShape = { numLayers: o.plan.numLayers, numKvHeads: o.numKvHeads, headDim: o.headDim, bytesPerElement: o.plan.kvDtype === 'float16' ? 2 : 4 };
-  const bytesPerPastToken = 2 * kvBytesPerToken(shape);
+  const bytesPerPastToken = 2 * kvBytesPerToken(o.shape);
   return {
     provider: o.provider,
-    shape,
+    kvPath: o.kvPath,
+    ...(o.layout !== undefined ? { layout: o.layout } : {}),
+    shape: o.shape,
     points,
     fit,
     msPerPastToken: fit.slope,

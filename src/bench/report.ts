@@ -20,7 +20,7 @@ export interface BenchReport {
   input?: string;
   settings: { runs: number; warmup: number; maxTokens: number; threads?: number; percentile: string };
   providers: ProviderBench[];
-  kvTransfer: Array<KvTransferResult | { provider: string; unavailable: string }>;
+  kvTransfer: Array<KvTransferResult | { provider: string; kvPath?: 'js' | 'resident'; unavailable: string }>;
   /** Event-loop delay of the calling thread during captions, per engine runtime (absent in older reports). */
   eventLoop?: EventLoopBenchResult[];
   server?: ServerBenchResult;
@@ -129,6 +129,22 @@ export function lineChartSvg(title: string, series: Series[], xLabel: string, un
  * Whether a KV-transfer fit says anything: the slope must be positive and the line must explain
  * the points (r² >= 0.5); otherwise the per-token cost and the bandwidth are "not measurable".
  */
+/** "cpu resident (shared)", "cpu js": provider, KV path and layout of a kv-transfer result. */
+export function kvLabel(k: Pick<KvTransferResult, 'provider' | 'kvPath' | 'layout'>): string {
+  return `${k.provider} ${k.kvPath}${k.layout !== undefined ? ` (${k.layout})` : ''}`;
+}
+
+/** Per provider, the JS and resident results measured over the same past lengths. */
+export function kvPairs(r: Pick<BenchReport, 'kvTransfer'>): Array<[string, KvTransferResult, KvTransferResult]> {
+  const ok = r.kvTransfer.filter((k): k is KvTransferResult => 'points' in k);
+  const out: Array<[string, KvTransferResult, KvTransferResult]> = [];
+  for (const js of ok.filter((k) => k.kvPath === 'js')) {
+    const res = ok.find((k) => k.kvPath === 'resident' && k.provider === js.provider);
+    if (res !== undefined && res.points.length === js.points.length && res.points.every((p, i) => p.past === js.points[i].past)) out.push([js.provider, js, res]);
+  }
+  return out;
+}
+
 export function kvFitVerdict(k: KvTransferResult): { measurable: true } | { measurable: false; reason: string } {
   if (!(k.fit.slope > 0)) return { measurable: false, reason: `step time does not grow with past length (slope ${fmt(k.fit.slope * 1000, 3)} µs/token)` };
   if (!(k.fit.r2 >= 0.5)) return { measurable: false, reason: `noise dominates (r² ${fmt(k.fit.r2, 3)} < 0.5)` };
@@ -153,16 +169,16 @@ export function renderHtml(r: BenchReport): string {
     missing.set(key, [...(missing.get(key) ?? []), section]);
   };
   for (const p of r.providers) if (p.status === 'unavailable') note(p.provider, p.reason, 'engine stages');
-  for (const k of r.kvTransfer) if (!('points' in k)) note(k.provider, k.unavailable, 'KV transfer');
+  for (const k of r.kvTransfer) if (!('points' in k)) note(k.provider, k.unavailable, k.kvPath !== undefined ? `KV transfer, ${k.kvPath} path` : 'KV transfer');
   const missingHtml = missing.size === 0 ? '' : `<h2>Not measured</h2><ul>${[...missing].map(([key, sections]) => { const [provider, reason] = key.split('\u0000'); return `<li>${escapeHtml(provider)} (${sections.join(', ')}): unavailable: ${escapeHtml(reason)}</li>`; }).join('')}</ul>`;
   const stageChart = ok.length > 0 ? barChartSvg('median ms per stage', STAGES.filter((s) => s !== 'endToEnd' && s !== 'ttft'), ok.map((p) => ({ name: p.provider, values: STAGES.filter((s) => s !== 'endToEnd' && s !== 'ttft').map((s) => p.stages[s].p50) })), 'ms (median)', 'stage') : '';
   const kvOk = r.kvTransfer.filter((k): k is KvTransferResult => 'points' in k);
-  const kvChart = kvOk.length > 0 ? lineChartSvg('median decode step vs past length (kv-transfer)', kvOk.map((k) => ({ name: k.provider, points: k.points.map((p) => [p.past, p.ms.p50] as [number, number]) })), 'past length (tokens)', 'ms per decode step') : '';
+  const kvChart = kvOk.length > 0 ? lineChartSvg('median decode step vs past length (kv-transfer)', kvOk.map((k) => ({ name: kvLabel(k), points: k.points.map((p) => [p.past, p.ms.p50] as [number, number]) })), 'past length (tokens)', 'ms per decode step') : '';
   const kvRows = kvOk
     .map((k) => {
       const v = kvFitVerdict(k);
       const fitted = v.measurable ? `<td>${fmt(k.msPerPastToken * 1000, 3)}</td>` : `<td>not measurable: ${escapeHtml(v.reason)}</td>`;
-      return `<tr><td>${escapeHtml(k.provider)}</td>${fitted}<td>${fmt(k.fit.intercept, 3)}</td><td>${fmt(k.fit.r2, 3)}</td><td>${k.bytesPerPastToken}</td><td>${v.measurable ? fmt(k.effectiveGBps, 2) : 'not measurable'}</td></tr>`;
+      return `<tr><td>${escapeHtml(kvLabel(k))}</td>${fitted}<td>${fmt(k.fit.intercept, 3)}</td><td>${fmt(k.fit.r2, 3)}</td><td>${k.bytesPerPastToken}</td><td>${v.measurable ? fmt(k.effectiveGBps, 2) : 'not measurable'}</td></tr>`;
     })
     .join('');
   const el = r.eventLoop ?? [];
@@ -222,11 +238,17 @@ export function renderText(r: BenchReport): string {
   }
   for (const k of r.kvTransfer) {
     if (!('points' in k)) {
-      lines.push(`kv-transfer ${k.provider}: unavailable: ${k.unavailable}`);
+      lines.push(`kv-transfer ${k.provider}${k.kvPath !== undefined ? ` ${k.kvPath}` : ''}: unavailable: ${k.unavailable}`);
       continue;
     }
     const v = kvFitVerdict(k);
-    lines.push(v.measurable ? `kv-transfer ${k.provider}: ${fmt(k.msPerPastToken * 1000, 3)} µs/past token (r² ${fmt(k.fit.r2, 3)}), ${k.bytesPerPastToken} B in+out per past token, effective ${fmt(k.effectiveGBps, 2)} GB/s` : `kv-transfer ${k.provider}: not measurable: ${v.reason}`);
+    const label = kvLabel(k);
+    const steps = k.points.map((p) => `${p.past}:${fmt(p.ms.p50, 3)}`).join(' ');
+    lines.push(v.measurable ? `kv-transfer ${label}: ${fmt(k.msPerPastToken * 1000, 3)} µs/past token (r² ${fmt(k.fit.r2, 3)}), ${k.bytesPerPastToken} B in+out per past token, effective ${fmt(k.effectiveGBps, 2)} GB/s; ms/step by past ${steps}` : `kv-transfer ${label}: not measurable: ${v.reason}; ms/step by past ${steps}`);
+  }
+  for (const [provider, js, resident] of kvPairs(r)) {
+    const ratios = js.points.map((p, i) => `${p.past}:${fmt(resident.points[i].ms.p50 / p.ms.p50, 3)}`).join(' ');
+    lines.push(`kv-transfer ${provider} resident / js step time by past: ${ratios}`);
   }
   for (const e of r.eventLoop ?? []) lines.push(`event-loop delay ${e.runtime} runtime (${e.provider}): p50 ${fmt(e.delay.p50, 2)} ms, p99 ${fmt(e.delay.p99, 2)} ms, max ${fmt(e.delay.max, 2)} ms over ${e.captions} captions (${e.completionTokens} tokens, ${fmt(e.monitoredMs, 0)} ms)`);
   if (r.server !== undefined) {

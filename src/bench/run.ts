@@ -37,32 +37,47 @@ export interface RunBenchOptions {
   signal?: AbortSignal;
 }
 
-async function kvStage(o: RunBenchOptions, modelDir: string, provider: 'cpu' | 'cuda'): Promise<KvTransferResult | { provider: string; unavailable: string }> {
-  let engine;
-  try {
-    engine = await loadCaptioner(modelDir, { provider, threads: o.threads, skipChecksums: o.skipChecksums, signal: o.signal });
-  } catch (e) {
-    const err = toOmnicapError(e);
-    if (err.code === 'PROVIDER_UNAVAILABLE') return { provider, unavailable: err.message };
-    throw err;
+type KvStageResult = BenchReport['kvTransfer'][number];
+
+/** The kv-transfer stage on one provider, JS path then resident path, in the same run. */
+async function kvStage(o: RunBenchOptions, modelDir: string, provider: 'cpu' | 'cuda'): Promise<KvStageResult[]> {
+  const out: KvStageResult[] = [];
+  for (const kv of ['js', 'resident'] as const) {
+    throwIfAborted(o.signal);
+    let engine;
+    try {
+      engine = await loadCaptioner(modelDir, { provider, threads: o.threads, skipChecksums: o.skipChecksums, kv, signal: o.signal });
+    } catch (e) {
+      const err = toOmnicapError(e);
+      if (err.code === 'PROVIDER_UNAVAILABLE' || err.code === 'NATIVE_ADDON_UNAVAILABLE' || (kv === 'resident' && err.code === 'INVALID_ARGUMENT')) {
+        out.push({ provider, kvPath: kv, unavailable: err.message });
+        continue;
+      }
+      throw err;
+    }
+    try {
+      const t = engine.manifest.config.text;
+      const plan = engine.ortSessions.decoderPlan;
+      const e = engine;
+      out.push(
+        await measureKvTransfer({
+          newDecoder: () => e.newDecoder(),
+          kvPath: kv,
+          ...(engine.kvCache.layout !== undefined ? { layout: engine.kvCache.layout } : {}),
+          shape: { numLayers: plan.numLayers, numKvHeads: t.numKvHeads, headDim: t.headDim, bytesPerElement: plan.kvDtype === 'float16' ? 2 : 4 },
+          hiddenSize: t.hiddenSize,
+          maxPositions: t.maxPositionEmbeddings,
+          provider: engine.provider,
+          pastLengths: o.kvPast,
+          reps: Math.max(3, o.runs),
+          signal: o.signal,
+        }),
+      );
+    } finally {
+      await engine.dispose();
+    }
   }
-  try {
-    const t = engine.manifest.config.text;
-    const s = engine.ortSessions;
-    return await measureKvTransfer({
-      session: s.decoder,
-      plan: s.decoderPlan,
-      hiddenSize: t.hiddenSize,
-      numKvHeads: t.numKvHeads,
-      headDim: t.headDim,
-      provider: engine.provider,
-      pastLengths: o.kvPast,
-      reps: Math.max(3, o.runs),
-      signal: o.signal,
-    });
-  } finally {
-    await engine.dispose();
-  }
+  return out;
 }
 
 export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
@@ -96,7 +111,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
           continue;
         }
         o.onProgress?.(`${p} kv-transfer over past lengths ${o.kvPast.join(',')}`);
-        kvTransfer.push(await kvStage(o, dir, p));
+        kvTransfer.push(...(await kvStage(o, dir, p)));
       }
     }
     const runtimes = o.runtimes ?? DEFAULT_RUNTIMES;

@@ -20,7 +20,7 @@ import { BatchKv, packSingle, type PackedKv, type RowSource } from './batch-kv';
 import type { DecoderState } from './decoder';
 import type { ModelManifest } from './manifest';
 import { ort, tensorToFloat32, type OrtTensor } from './ort';
-import type { ModelSessions } from './sessions';
+import type { JsKvSessions } from './sessions';
 
 export type KvLayout = 'append' | 'packed';
 
@@ -98,7 +98,7 @@ export class DecodeBatcher {
   readonly stats: BatcherStats = { steps: 0, rowSteps: 0, rebuilds: 0, parked: 0, maxRows: 0 };
 
   constructor(
-    private readonly sessions: ModelSessions,
+    private readonly sessions: JsKvSessions,
     manifest: ModelManifest,
     options: BatchOptions,
   ) {

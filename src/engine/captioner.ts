@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { OmnicapError, invalidParameterError } from '../errors';
 import { throwIfAborted } from '../util/abort';
 import { DecodeBatcher, type BatchOptions, type BatcherStats, type BatchRow } from './batcher';
-import { DecoderState, embedTokens } from './decoder';
+import { DecoderState, createDecoder, embedTokens, type EngineDecoder } from './decoder';
+import { parseKvRequest, type KvCacheInfo, type KvRequest } from './kv-path';
 import { audioWindows, logMel, type FeatureBackend, type LogMel } from './frontend';
 import { loadManifest, type ModelManifest } from './manifest';
 import { ort, type OrtTensor } from './ort';
@@ -16,7 +17,8 @@ import { validatePcm } from './pcm';
 import { audioTokenCount, buildPrompt, spliceAudioEmbeds, type Prompt } from './prompt';
 import { parseProviderRequest, probeProviders, selectProvider, type ProviderRequest, type ResolvedProvider } from './provider';
 import { Sampler, type SamplerConfig } from './sampler';
-import { createSessions, type ModelSessions } from './sessions';
+import { ResidentDecoderState } from './resident/decoder';
+import { createSessions, releaseSessions, type JsKvSessions, type ModelSessions } from './sessions';
 import { Tokenizer } from './tokenizer';
 import type { CaptionChunk, CaptionOptions, CaptionResult, CaptionTimings, Captioner, Pcm16k } from './types';
 import { stitchWindows, type WindowCaption } from './stitch';
@@ -43,6 +45,13 @@ export interface LoadCaptionerOptions {
    * choice for servers. Outputs are identical (test/engine/worker.test.ts).
    */
   runtime?: EngineRuntime;
+  /**
+   * Where the decoder's KV cache lives between steps (kv-path.ts): 'resident' keeps it in
+   * ORT-owned memory through the native IO-binding addon (only logits reach JS), 'js' uses
+   * onnxruntime-node's tensors, 'auto' (default) takes 'resident' when the addon loads and batching
+   * is off. Outputs are identical (test/engine/resident.test.ts); the choice is reported as `kvCache`.
+   */
+  kv?: KvRequest;
   signal?: AbortSignal;
 }
 
@@ -74,7 +83,13 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     batch: BatchOptions | undefined,
   ) {
     this.modelId = manifest.name;
-    this.batcher = batch === undefined ? undefined : new DecodeBatcher(sessions, manifest, batch);
+    if (batch !== undefined && sessions.kv !== 'js') throw new OmnicapError('INTERNAL', 'batched decoding needs the JS KV path');
+    this.batcher = batch === undefined || sessions.kv !== 'js' ? undefined : new DecodeBatcher(sessions, manifest, batch);
+  }
+
+  /** Where the decoder's KV cache lives and why (kv-path.ts). */
+  get kvCache(): Readonly<KvCacheInfo> {
+    return this.sessions.kvInfo;
   }
 
   /** Batched-decoding counters, or undefined when batching is off. */
@@ -95,11 +110,12 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     buildPrompt(tokenizer, manifest.tokens, 0); // validates tokenizer vs manifest special tokens
     throwIfAborted(options.signal);
     if (options.spinning !== undefined && typeof options.spinning !== 'boolean') throw invalidParameterError('spinning', 'a boolean', options.spinning);
-    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, spinning: options.spinning ?? false, signal: options.signal });
+    const kv = parseKvRequest(options.kv);
+    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, spinning: options.spinning ?? false, kv, batching: options.batch !== undefined, signal: options.signal });
     try {
       return new CaptionerEngine(modelDir, manifest, tokenizer, sessions, options.featureBackend ?? 'auto', options.batch);
     } catch (e) {
-      await Promise.all([sessions.embed.release(), sessions.audioEncoder.release(), sessions.decoder.release()]);
+      await releaseSessions(sessions);
       throw e;
     }
   }
@@ -112,6 +128,13 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
   get ortSessions(): Readonly<ModelSessions> {
     this.ensureOpen();
     return this.sessions;
+  }
+
+  /** The sessions of an engine loaded with kv 'js' (bare session.run loops need the ORT decoder). */
+  get jsSessions(): Readonly<JsKvSessions> {
+    const s = this.ortSessions;
+    if (s.kv !== 'js') throw new OmnicapError('INVALID_ARGUMENT', `this engine runs the decoder on the resident KV path; load it with kv: 'js' for onnxruntime-node's decoder session`);
+    return s;
   }
 
   private ensureOpen(): void {
@@ -181,10 +204,10 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     return emb;
   }
 
-  /** A fresh decoder state (own KV cache) over this engine's sessions. */
-  newDecoder(): DecoderState {
+  /** A fresh decoder (own KV cache) on this engine's KV path. */
+  newDecoder(): EngineDecoder {
     this.ensureOpen();
-    return new DecoderState(this.sessions, this.manifest);
+    return createDecoder(this.sessions, this.manifest);
   }
 
   caption(audio: Pcm16k, options: CaptionOptions = {}): Promise<CaptionResult> {
@@ -223,16 +246,21 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
       t = now();
       const prompt = this.prompt(enc.audioTokens);
       const embeds = await this.promptEmbeds(prompt, enc.embeds);
-      let dec: DecoderState | undefined = this.newDecoder();
+      let dec: EngineDecoder | undefined = this.newDecoder();
       let row: BatchRow | undefined;
       const ids: number[] = [];
       let text = '';
       let windowFinish: CaptionResult['finishReason'] = 'length';
+      // an abort stops a resident run inside ORT (prefill of a long window), not only between steps
+      const stopRun = (): void => {
+        if (dec instanceof ResidentDecoderState) dec.terminate();
+      };
+      opts.signal?.addEventListener('abort', stopRun, { once: true });
       try {
         this.ensureOpen();
         let logits = await dec.forward(embeds);
         let length = dec.length;
-        if (this.batcher !== undefined) {
+        if (this.batcher !== undefined && dec instanceof DecoderState) {
           row = this.batcher.join(dec);
           dec.dispose();
           dec = undefined;
@@ -262,7 +290,11 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
         const tail = stream.flush();
         text += tail;
         timings.decodeMs += now() - t;
+      } catch (e) {
+        throwIfAborted(opts.signal); // a terminated run reports the abort, not ORT's message
+        throw e;
       } finally {
+        opts.signal?.removeEventListener('abort', stopRun);
         row?.leave();
         dec?.dispose();
       }
@@ -288,8 +320,7 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     if (this.disposed) return;
     this.disposed = true;
     this.batcher?.dispose();
-    const s = this.sessions;
-    await Promise.all([s.embed.release(), s.audioEncoder.release(), s.decoder.release()]);
+    await releaseSessions(this.sessions);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

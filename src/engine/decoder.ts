@@ -2,38 +2,40 @@
  * One generation's decoder state: prefill over the prompt embeddings, then one-token steps.
  */
 import { OmnicapError } from '../errors';
+import { embedTokens, runFailed } from './embed';
 import { KvCache } from './kv-cache';
 import type { ModelManifest } from './manifest';
 import { ort, tensorToFloat32, type OrtTensor } from './ort';
-import type { ModelSessions } from './sessions';
+import { ResidentDecoderState } from './resident/decoder';
+import type { JsKvSessions, ModelSessions } from './sessions';
 
-function runFailed(what: string, e: unknown): OmnicapError {
-  if (e instanceof OmnicapError) return e;
-  return new OmnicapError('MODEL_RUN_FAILED', `${what} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+export { embedTokens } from './embed';
+
+/** One generation's decoder, whichever path holds its KV cache (kv-path.ts). */
+export interface EngineDecoder {
+  /** Tokens held in the cache. */
+  readonly length: number;
+  /** Run the decoder over `embeds` [1, seq, hidden]; returns the last position's logits (float32, length vocab). */
+  forward(embeds: OrtTensor): Promise<Float32Array>;
+  /** Embed one token and run a decode step. */
+  step(tokenId: number): Promise<Float32Array>;
+  dispose(): void;
 }
 
-/** Embed token ids with the embed session: returns inputs_embeds [1, n, hidden]. */
-export async function embedTokens(sessions: ModelSessions, ids: readonly number[]): Promise<OrtTensor> {
-  const input = new BigInt64Array(ids.length);
-  for (let i = 0; i < ids.length; i++) input[i] = BigInt(ids[i]);
-  try {
-    const out = await sessions.embed.run({ input_ids: new (ort().Tensor)('int64', input, [1, ids.length]) });
-    const e = out.inputs_embeds;
-    if (e === undefined) throw new Error('no inputs_embeds output');
-    return e;
-  } catch (e) {
-    throw runFailed('embed session', e);
-  }
+/** A fresh decoder with its own KV cache on the sessions' path. */
+export function createDecoder(sessions: ModelSessions, manifest: ModelManifest): EngineDecoder {
+  return sessions.kv === 'resident' ? new ResidentDecoderState(sessions, manifest) : new DecoderState(sessions, manifest);
 }
 
-export class DecoderState {
+/** The JS-cache path: present.* come back as onnxruntime-node tensors and are fed back as past. */
+export class DecoderState implements EngineDecoder {
   readonly cache: KvCache;
   private readonly positions = new BigInt64Array(1);
   private readonly hidden: number;
   private readonly vocab: number;
 
   constructor(
-    private readonly sessions: ModelSessions,
+    private readonly sessions: JsKvSessions,
     manifest: ModelManifest,
   ) {
     const t = manifest.config.text;
@@ -46,7 +48,6 @@ export class DecoderState {
     return this.cache.length;
   }
 
-  /** Run the decoder over `embeds` [1, seq, hidden]; returns the last position's logits (float32, length vocab). */
   async forward(embeds: OrtTensor): Promise<Float32Array> {
     const seq = embeds.dims[1];
     if (embeds.dims.length !== 3 || embeds.dims[2] !== this.hidden) {
@@ -86,7 +87,6 @@ export class DecoderState {
     return all.subarray((rows - 1) * vocab, rows * vocab);
   }
 
-  /** Embed one token and run a decode step. */
   async step(tokenId: number): Promise<Float32Array> {
     const e = await embedTokens(this.sessions, [tokenId]);
     return this.forward(e);

@@ -8,3 +8,4 @@ export { Sampler, SeededRandom, argmax, filteredDistribution, type SamplerConfig
 export { audioTokenCount, buildPrompt, PROMPT_PREFIX, PROMPT_SUFFIX, type Prompt } from './prompt';
 export { selectProvider, probeProviders, parseProviderRequest, type ProviderRequest, type ResolvedProvider } from './provider';
 export { stitchWindows } from './stitch';
+export { parseKvRequest, selectKvPath, type KvRequest, type KvLayout, type KvCacheInfo } from './kv-path';

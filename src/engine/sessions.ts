@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { OmnicapError } from '../errors';
 import { throwIfAborted } from '../util/abort';
 import type { IoSpec, ModelManifest, SessionName } from './manifest';
+import { selectKvPath, type KvCacheInfo, type KvLayout, type KvRequest } from './kv-path';
 import { ort, type OrtSession } from './ort';
 import { executionProviders, type ResolvedProvider } from './provider';
+import type { NativeSession, NativeTensorInfo } from './resident/addon-types';
+import { loadResidentRuntime, type ResidentRuntime } from './resident/native';
 
 export interface DecoderPlan {
   numLayers: number;
@@ -68,7 +71,15 @@ function diff(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /** session.inputNames / outputNames (and dtypes) must equal what manifest.json lists. */
-export function checkSessionIo(name: SessionName, file: string, session: Pick<OrtSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>, spec: { inputs: IoSpec[]; outputs: IoSpec[] }): void {
+/** What {@link checkSessionIo} reads of a session (onnxruntime-node's or the resident addon's). */
+export interface SessionIo {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  inputMetadata: ReadonlyArray<{ name: string; isTensor: boolean; type?: string }>;
+  outputMetadata: ReadonlyArray<{ name: string; isTensor: boolean; type?: string }>;
+}
+
+export function checkSessionIo(name: SessionName, file: string, session: SessionIo, spec: { inputs: IoSpec[]; outputs: IoSpec[] }): void {
   for (const [kind, actual, listed, meta] of [
     ['inputs', session.inputNames, spec.inputs, session.inputMetadata],
     ['outputs', session.outputNames, spec.outputs, session.outputMetadata],
@@ -90,19 +101,39 @@ export function checkSessionIo(name: SessionName, file: string, session: Pick<Or
   }
 }
 
-export interface ModelSessions {
+interface SessionsBase {
   embed: OrtSession;
   audioEncoder: OrtSession;
-  decoder: OrtSession;
   decoderPlan: DecoderPlan;
   provider: ResolvedProvider;
 }
+
+/** The decoder runs through onnxruntime-node; its KV cache crosses to JS after every step. */
+export interface JsKvSessions extends SessionsBase {
+  kv: 'js';
+  decoder: OrtSession;
+  kvInfo: KvCacheInfo;
+}
+
+/** The decoder runs through the resident-KV addon (IO binding); only logits reach JS. */
+export interface ResidentKvSessions extends SessionsBase {
+  kv: 'resident';
+  native: NativeSession;
+  layout: KvLayout;
+  kvInfo: KvCacheInfo;
+}
+
+export type ModelSessions = JsKvSessions | ResidentKvSessions;
 
 export interface SessionCreateOptions {
   provider: ResolvedProvider;
   threads?: number;
   /** session.intra_op.allow_spinning (ORT's default is on). */
   spinning?: boolean;
+  /** Where the decoder's KV cache lives (default 'auto'). */
+  kv?: KvRequest;
+  /** Batched decoding is on (it packs the JS cache, so 'auto' picks the JS path). */
+  batching?: boolean;
   signal?: AbortSignal;
 }
 
@@ -116,14 +147,38 @@ async function createOne(modelDir: string, manifest: ModelManifest, name: Sessio
       ...(opts.spinning !== undefined ? { extra: { 'session.intra_op.allow_spinning': opts.spinning ? '1' : '0', 'session.inter_op.allow_spinning': opts.spinning ? '1' : '0' } } : {}),
     });
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const code = opts.provider === 'cuda' && /cuda|provider/i.test(msg) ? 'PROVIDER_UNAVAILABLE' : 'MODEL_INVALID';
-    throw new OmnicapError(code, `onnxruntime could not load ${file} with provider ${opts.provider}: ${msg}`, { cause: e, details: { session: name, file } });
+    throw loadError(file, name, opts.provider, e);
+  }
+}
+
+function loadError(file: string, name: SessionName, provider: ResolvedProvider, e: unknown): OmnicapError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const code = provider === 'cuda' && /cuda|provider/i.test(msg) ? 'PROVIDER_UNAVAILABLE' : 'MODEL_INVALID';
+  return new OmnicapError(code, `onnxruntime could not load ${file} with provider ${provider}: ${msg}`, { cause: e, details: { session: name, file } });
+}
+
+const ELEMENT_TYPES: Record<number, string> = { 1: 'float32', 7: 'int64', 10: 'float16' };
+
+/** The native session's graph I/O in the shape {@link checkSessionIo} reads. */
+function nativeIo(s: NativeSession): SessionIo {
+  const meta = (infos: NativeTensorInfo[]): SessionIo['inputMetadata'] => infos.map((i) => ({ name: i.name, isTensor: true, type: ELEMENT_TYPES[i.elementType] ?? `onnx-type-${i.elementType}` }));
+  const inputs = s.inputs();
+  const outputs = s.outputs();
+  return { inputNames: inputs.map((i) => i.name), outputNames: outputs.map((o) => o.name), inputMetadata: meta(inputs), outputMetadata: meta(outputs) };
+}
+
+async function createNativeDecoder(modelDir: string, manifest: ModelManifest, runtime: ResidentRuntime, opts: SessionCreateOptions): Promise<NativeSession> {
+  const file = manifest.sessions.decoder.file;
+  try {
+    return await runtime.addon.loadSession(join(modelDir, file), { threads: opts.threads ?? 0, spinning: opts.spinning ?? false, provider: opts.provider, deviceId: 0 });
+  } catch (e) {
+    throw loadError(file, 'decoder', opts.provider, e);
   }
 }
 
 export async function createSessions(modelDir: string, manifest: ModelManifest, opts: SessionCreateOptions): Promise<ModelSessions> {
   const created: OrtSession[] = [];
+  let native: NativeSession | undefined;
   try {
     const get = async (name: SessionName): Promise<OrtSession> => {
       throwIfAborted(opts.signal);
@@ -136,14 +191,39 @@ export async function createSessions(modelDir: string, manifest: ModelManifest, 
     checkFixedInputs('embed', embed.inputNames, ['input_ids']);
     const audioEncoder = await get('audio_encoder');
     checkFixedInputs('audio_encoder', audioEncoder.inputNames, ['input_features']);
-    const decoder = await get('decoder');
-    const kvSpec = manifest.sessions.decoder.inputs.find((s) => s.name === 'past_key_values.0.key');
+    const spec = manifest.sessions.decoder;
+    const kvSpec = spec.inputs.find((s) => s.name === 'past_key_values.0.key');
     const kvDtype = kvSpec?.dtype === 'float16' ? 'float16' : 'float32';
+    const choice = selectKvPath(opts.kv ?? 'auto', {
+      batching: opts.batching ?? false,
+      embedsDtype: spec.inputs.find((s) => s.name === 'inputs_embeds')?.dtype ?? 'float32',
+      provider: opts.provider,
+      gqa: manifest.contribOps.includes('GroupQueryAttention'),
+      load: loadResidentRuntime,
+    });
+    const base = { embed, audioEncoder, provider: opts.provider };
+    throwIfAborted(opts.signal);
+    if (choice.path === 'resident') {
+      native = await createNativeDecoder(modelDir, manifest, choice.runtime, opts);
+      const io = nativeIo(native);
+      checkSessionIo('decoder', spec.file, io, spec);
+      const decoderPlan = planDecoderFeeds(io.inputNames, io.outputNames, manifest.config.text.numLayers, kvDtype);
+      throwIfAborted(opts.signal);
+      return { ...base, kv: 'resident', native, layout: choice.info.layout ?? 'grow', decoderPlan, kvInfo: choice.info };
+    }
+    const decoder = await get('decoder');
     const decoderPlan = planDecoderFeeds(decoder.inputNames, decoder.outputNames, manifest.config.text.numLayers, kvDtype);
     throwIfAborted(opts.signal);
-    return { embed, audioEncoder, decoder, decoderPlan, provider: opts.provider };
+    return { ...base, kv: 'js', decoder, decoderPlan, kvInfo: choice.info };
   } catch (e) {
+    native?.release();
     await Promise.all(created.map((s) => s.release().catch(() => undefined)));
     throw e;
   }
+}
+
+/** Release every session of a set. */
+export async function releaseSessions(s: ModelSessions): Promise<void> {
+  if (s.kv === 'resident') s.native.release();
+  await Promise.all([s.embed.release(), s.audioEncoder.release(), ...(s.kv === 'js' ? [s.decoder.release()] : [])]);
 }

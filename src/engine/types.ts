@@ -3,6 +3,7 @@
  * CLI all depend on these, never on engine internals.
  */
 import type { BatcherStats } from './batcher';
+import type { KvCacheInfo } from './kv-path';
 export interface SamplingOptions {
   /** 0 means greedy. Default from the model manifest (0.6 for the Captioner). */
   temperature?: number;
@@ -55,6 +56,8 @@ export interface Captioner {
   readonly modelId: string;
   /** Batched-decoding counters when the captioner batches decode steps (engine option `batch`). */
   readonly batchStats?: Readonly<BatcherStats>;
+  /** Where the decoder's KV cache lives between steps, and why (engine kv option). */
+  readonly kvCache?: Readonly<KvCacheInfo>;
   caption(audio: Pcm16k, options?: CaptionOptions): Promise<CaptionResult>;
   captionStream(audio: Pcm16k, options?: CaptionOptions): AsyncIterable<CaptionChunk>;
   dispose(): Promise<void>;

@@ -24,6 +24,7 @@ import type { ModelManifest } from './manifest';
 import { validatePcm } from './pcm';
 import type { ResolvedProvider } from './provider';
 import type { CaptionChunk, CaptionOptions, CaptionResult, Captioner, Pcm16k } from './types';
+import type { KvCacheInfo } from './kv-path';
 import { deserializeError, serializeError, type FromWorker, type ToWorker, type WorkerData, type WorkerLoadRequest, type WorkerStatus } from './worker-protocol';
 
 /** Transpile-on-require loader for running the worker from TypeScript sources (ts-jest, no dist/). */
@@ -77,6 +78,8 @@ export class WorkerCaptioner implements Captioner, AsyncDisposable {
     readonly modelId: string,
     readonly provider: ResolvedProvider,
     readonly manifest: ModelManifest,
+    /** Where the worker's decoder keeps its KV cache and why (kv-path.ts). */
+    readonly kvCache: Readonly<KvCacheInfo>,
     exited: Promise<void>,
   ) {
     this.exited = exited;
@@ -91,20 +94,13 @@ export class WorkerCaptioner implements Captioner, AsyncDisposable {
 
   static async load(modelDir: string, options: LoadCaptionerOptions = {}): Promise<WorkerCaptioner> {
     throwIfAborted(options.signal);
-    const request: WorkerLoadRequest = {
-      modelDir,
-      ...(options.provider !== undefined ? { provider: options.provider } : {}),
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
-      ...(options.spinning !== undefined ? { spinning: options.spinning } : {}),
-      ...(options.featureBackend !== undefined ? { featureBackend: options.featureBackend } : {}),
-      ...(options.skipChecksums !== undefined ? { skipChecksums: options.skipChecksums } : {}),
-      ...(options.batch !== undefined ? { batch: options.batch } : {}),
-    };
+    const { runtime, signal: loadSignal, ...crossing } = options;
+    const request: WorkerLoadRequest = { ...crossing, modelDir };
     const entry = workerEntry();
     const data: WorkerData = { request, ...(entry.bootstrap !== undefined ? { bootstrap: entry.bootstrap } : {}) };
     const worker = new Worker(entry.filename, { eval: entry.eval, workerData: data });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    const signal = options.signal;
+    const signal = loadSignal;
     let onAbort: (() => void) | undefined;
     try {
       const first = await new Promise<FromWorker>((resolve, reject) => {
@@ -116,7 +112,7 @@ export class WorkerCaptioner implements Captioner, AsyncDisposable {
       });
       if (first.type === 'load-failed') throw deserializeError(first.error);
       if (first.type !== 'loaded') throw new OmnicapError('INTERNAL', `the engine worker sent ${first.type} before loading`);
-      return new WorkerCaptioner(worker, first.modelId, first.provider, first.manifest, exited);
+      return new WorkerCaptioner(worker, first.modelId, first.provider, first.manifest, first.kvCache, exited);
     } catch (e) {
       await worker.terminate();
       throw e;

@@ -27,7 +27,7 @@ export async function runWorkerHost(port: MessagePort, request: WorkerLoadReques
     post({ type: 'load-failed', error: serializeError(e) });
     return;
   }
-  post({ type: 'loaded', modelId: engine.modelId, provider: engine.provider, manifest: engine.manifest });
+  post({ type: 'loaded', modelId: engine.modelId, provider: engine.provider, manifest: engine.manifest, kvCache: { ...engine.kvCache } });
   const gens = new Map<number, Generation>();
   const stats = (): Pick<Extract<FromWorker, { type: 'end' }>, 'batchStats'> => (engine.batchStats === undefined ? {} : { batchStats: { ...engine.batchStats } });
 

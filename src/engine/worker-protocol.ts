@@ -5,10 +5,11 @@
  * SSE consumer, batched-row parking) behaves as before. Errors cross as {code, message, details}.
  */
 import { ERROR_CODES, OmnicapError, type ErrorCode } from '../errors';
-import type { BatchOptions, BatcherStats } from './batcher';
-import type { FeatureBackend } from './frontend';
+import type { BatcherStats } from './batcher';
+import type { LoadCaptionerOptions } from './captioner';
+import type { KvCacheInfo } from './kv-path';
 import type { ModelManifest } from './manifest';
-import type { ProviderRequest, ResolvedProvider } from './provider';
+import type { ResolvedProvider } from './provider';
 import type { CaptionChunk, CaptionOptions } from './types';
 
 export interface SerializedError {
@@ -18,15 +19,9 @@ export interface SerializedError {
   details?: Record<string, unknown>;
 }
 
-/** What the worker needs to load the model (workerData). */
-export interface WorkerLoadRequest {
+/** What the worker needs to load the model (workerData): the load options that cross threads. */
+export interface WorkerLoadRequest extends Omit<LoadCaptionerOptions, 'runtime' | 'signal'> {
   modelDir: string;
-  provider?: ProviderRequest;
-  threads?: number;
-  spinning?: boolean;
-  featureBackend?: FeatureBackend;
-  skipChecksums?: boolean;
-  batch?: BatchOptions;
 }
 
 /** The worker's workerData: the load request (plus, from TypeScript sources, the loader's paths). */
@@ -51,7 +46,7 @@ export interface WorkerStatus {
 }
 
 export type FromWorker =
-  | { type: 'loaded'; modelId: string; provider: ResolvedProvider; manifest: ModelManifest }
+  | { type: 'loaded'; modelId: string; provider: ResolvedProvider; manifest: ModelManifest; kvCache: KvCacheInfo }
   | { type: 'load-failed'; error: SerializedError }
   | { type: 'chunk'; id: number; chunk: CaptionChunk; batchStats?: BatcherStats }
   | { type: 'end'; id: number; batchStats?: BatcherStats }

@@ -77,7 +77,11 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const logger = jsonLogger(options.logStream);
   const scheduler = new Scheduler(options.concurrency, options.maxQueue);
   let model: ModelState = { state: 'loading' };
-  const metrics = new ServerMetrics(scheduler, () => (model.state === 'ready' ? model.captioner.batchStats : undefined));
+  const metrics = new ServerMetrics(
+    scheduler,
+    () => (model.state === 'ready' ? model.captioner.batchStats : undefined),
+    () => (model.state === 'ready' ? model.captioner.kvCache : undefined),
+  );
   const shutdown = new AbortController();
   let loading: Promise<Captioner> | undefined;
   let closing: Promise<void> | undefined;

@@ -2,6 +2,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatcherStats } from '../engine/batcher';
+import type { KvCacheInfo } from '../engine/kv-path';
 import type { Scheduler } from './scheduler';
 
 export class ServerMetrics {
@@ -14,9 +15,22 @@ export class ServerMetrics {
   /** Event-loop delay of the server's thread (1 ms resolution), reported and reset at each scrape. */
   private readonly loopDelay: IntervalHistogram;
 
-  /** `batchStats` reads the loaded captioner's batching counters (undefined: not loaded or not batching). */
-  constructor(scheduler: Scheduler, batchStats: () => Readonly<BatcherStats> | undefined = () => undefined) {
+  /**
+   * `batchStats` reads the loaded captioner's batching counters (undefined: not loaded or not
+   * batching); `kvCache` its KV path (undefined: not loaded).
+   */
+  constructor(scheduler: Scheduler, batchStats: () => Readonly<BatcherStats> | undefined = () => undefined, kvCache: () => Readonly<KvCacheInfo> | undefined = () => undefined) {
     const registers = [this.registry];
+    new Gauge({
+      name: 'omnicap_kv_cache_resident',
+      help: "1 when the captioner's decoder keeps its KV cache in ONNX Runtime memory between steps (resident path), 0 on the JS path",
+      registers,
+      collect() {
+        const k = kvCache();
+        this.reset();
+        if (k !== undefined) this.set(k.path === 'resident' ? 1 : 0);
+      },
+    });
     const batchCounter = (name: string, help: string, read: (s: Readonly<BatcherStats>) => number): void => {
       new Counter({
         name,

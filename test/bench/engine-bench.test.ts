@@ -73,15 +73,19 @@ describe('engine benchmark on the real fixture model', () => {
 
   it('kv-transfer stage fits a slope over growing past lengths; report renders', async () => {
     const report = await runBench({ command: 'test', modelDir: MODEL_DIR, input: SPEECH_3S, runs: 2, warmup: 0, maxTokens: 3, providers: ['cpu'], threads: 1, kvPast: [0, 32, 64, 128] });
-    const kv = report.kvTransfer[0];
-    expect('points' in kv).toBe(true);
-    if ('points' in kv) {
+    // both KV paths measured in the same run, over the same past lengths
+    expect(report.kvTransfer.map((k) => k.kvPath)).toEqual(['js', 'resident']);
+    const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'manifest.json'), 'utf8')) as { config: { text: { numLayers: number; numKvHeads: number; headDim: number } } };
+    const t = manifest.config.text;
+    for (const kv of report.kvTransfer) {
+      expect('points' in kv).toBe(true);
+      if (!('points' in kv)) continue;
       expect(kv.points.map((p) => p.past)).toEqual([0, 32, 64, 128]);
+      expect(kv.points.every((p) => p.ms.p50 > 0)).toBe(true);
       expect(Number.isFinite(kv.fit.slope)).toBe(true);
-      const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'manifest.json'), 'utf8')) as { config: { text: { numLayers: number; numKvHeads: number; headDim: number } } };
-      const t = manifest.config.text;
       expect(kv.shape).toMatchObject({ numLayers: t.numLayers, numKvHeads: t.numKvHeads, headDim: t.headDim });
     }
+    expect(renderText(report)).toMatch(/kv-transfer cpu resident \/ js step time by past: 0:[\d.]+ 32:[\d.]+ 64:[\d.]+ 128:[\d.]+/);
     const html = renderHtml(report);
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script|src="http|href="http/);

@@ -59,7 +59,7 @@ describe('bench report rendering', () => {
   });
   it('a KV fit with a negative slope or r² < 0.5 is "not measurable", never a negative cost or Infinity GB/s', () => {
     const kv = (slope: number, r2: number): KvTransferResult => ({
-      provider: 'cpu', shape: { numLayers: 1, numKvHeads: 1, headDim: 1, bytesPerElement: 4 }, points: [{ past: 1, ms: s }, { past: 2, ms: s }],
+      provider: 'cpu', kvPath: 'js', shape: { numLayers: 1, numKvHeads: 1, headDim: 1, bytesPerElement: 4 }, points: [{ past: 1, ms: s }, { past: 2, ms: s }],
       fit: { slope, intercept: 1, r2 }, msPerPastToken: slope, bytesPerPastToken: 8, effectiveGBps: slope > 0 ? 8 / (slope / 1000) / 1e9 : Number.POSITIVE_INFINITY,
     });
     expect(kvFitVerdict(kv(-0.000891, 0.4))).toMatchObject({ measurable: false, reason: expect.stringMatching(/does not grow/) });
@@ -69,7 +69,7 @@ describe('bench report rendering', () => {
     const html = renderHtml(bad);
     expect(html).toContain('not measurable: step time does not grow');
     expect(html).not.toMatch(/Infinity|<td>-0\.891<\/td>/);
-    expect(renderText(bad)).toMatch(/kv-transfer cpu: not measurable: /);
+    expect(renderText(bad)).toMatch(/kv-transfer cpu js: not measurable: /);
   });
   it('charts scale bars to the maximum and skip non-finite points', () => {
     const bar = barChartSvg('t', ['a', 'b'], [{ name: 'x', values: [1, 2] }], 'ms');

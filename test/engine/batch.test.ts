@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
 import { DecodeBatcher, kvLayoutOf } from '../../src/engine/batcher';
-import type { DecoderState } from '../../src/engine/decoder';
+import { DecoderState } from '../../src/engine/decoder';
 import { argmax } from '../../src/engine/sampler';
 import { FIXTURE_DIR, maxAbsDiff, readWav16k } from './helpers';
 
@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function prefill(engine: CaptionerEngine, wav: string): Promise<{ dec: DecoderState; logits: Float32Array }> {
   const mel = await engine.features(readWav16k(wav));
   const enc = await engine.encodeAudio(mel);
-  const dec = engine.newDecoder();
+  const dec = new DecoderState(engine.jsSessions, engine.manifest);
   const logits = await dec.forward(await engine.promptEmbeds(engine.prompt(enc.audioTokens), enc.embeds));
   return { dec, logits: logits.slice() };
 }
@@ -45,13 +45,13 @@ describe.each([
   let engine: CaptionerEngine;
   let refs: Array<{ tokens: number[]; logits: Float32Array[] }>;
   beforeAll(async () => {
-    engine = await loadCaptioner(dir, { provider: 'cpu', threads: 1 });
+    engine = await loadCaptioner(dir, { provider: 'cpu', threads: 1, kv: 'js' });
     refs = [];
     for (const c of CLIPS) refs.push(await reference(engine, c));
   });
   afterAll(async () => engine.dispose());
 
-  const newBatcher = (maxBatch = 4, maxWaitMs = 2) => new DecodeBatcher(engine.ortSessions, engine.manifest, { maxBatch, maxWaitMs });
+  const newBatcher = (maxBatch = 4, maxWaitMs = 2) => new DecodeBatcher(engine.jsSessions, engine.manifest, { maxBatch, maxWaitMs });
 
   /** Drive clip i through the batcher from step `from` to `to`, comparing logits; optional delay before one step. */
   async function drive(b: DecodeBatcher, i: number, opts: { to?: number; delayAt?: number; delayMs?: number } = {}): Promise<number> {

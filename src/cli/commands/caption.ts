@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { OmnicapError, toOmnicapError } from '../../errors';
 import { decodeAudio } from '../../media';
-import { loadCaptioner, parseProviderRequest } from '../../engine';
+import { loadCaptioner, parseKvRequest, parseProviderRequest } from '../../engine';
 import type { CaptionOptions, CaptionResult } from '../../engine';
 import { throwIfAborted } from '../../util/abort';
 import { defaultModelDir } from '../../util/paths';
@@ -29,6 +29,8 @@ Options:
   --overlap S          overlap between windows in seconds (default 0)
   --provider P         cpu | cuda | auto (default auto)
   --threads N          ORT intra-op threads per session
+  --kv auto|resident|js where the decoder's KV cache lives (default auto: resident in ONNX
+                       Runtime memory when the native addon loads)
   --stream             print tokens to stderr as they are generated
 `;
 
@@ -45,6 +47,7 @@ const options = {
   overlap: { type: 'string' },
   provider: { type: 'string' },
   threads: { type: 'string' },
+  kv: { type: 'string' },
   stream: { type: 'boolean' },
 } as const;
 
@@ -89,7 +92,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     out.write(JSON.stringify(line) + '\n');
   };
   let failures = 0;
-  const engine = await loadCaptioner(modelDir, { provider, threads, signal: io.signal });
+  const engine = await loadCaptioner(modelDir, { provider, threads, kv: parseKvRequest(values.kv), signal: io.signal });
   try {
     for (let i = 0; i < positionals.length; i++) {
       throwIfAborted(io.signal);

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { OmnicapError } from '../../errors';
+import { parseKvRequest } from '../../engine/kv-path';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { defaultModelDir } from '../../util/paths';
@@ -47,6 +48,9 @@ Options:
   --threads N              intra-op threads per ONNX session
   --runtime worker|main    where the ONNX sessions run (default worker: a worker thread, so model
                            steps never block HTTP, SSE, timeouts or /metrics; main: this thread)
+  --kv auto|resident|js    where the decoder's KV cache lives between steps (default auto:
+                           resident in ONNX Runtime memory via the native addon unless --batch;
+                           js: onnxruntime-node tensors copied to JS every step); /readyz says which
   --quiet                  no JSON request logs on stderr
 `;
 
@@ -79,6 +83,7 @@ export const command: CliCommand = {
       provider: { type: 'string' },
       threads: { type: 'string' },
       runtime: { type: 'string' },
+      kv: { type: 'string' },
       llm: { type: 'string' },
       'llm-threads': { type: 'string' },
       'llm-max-tokens': { type: 'string' },
@@ -92,6 +97,7 @@ export const command: CliCommand = {
     const runtime = values.runtime ?? 'worker';
     if (runtime !== 'worker' && runtime !== 'main') throw new OmnicapError('INVALID_ARGUMENT', `--runtime expects worker or main but received ${JSON.stringify(runtime)}`);
     const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
+    const kv = parseKvRequest(values.kv);
     const envKeys = (process.env.OMNICAP_API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
     const modelDir = values.model ?? defaultModelDir();
     const batch = values.batch === undefined ? undefined : { maxBatch: numberFlag('batch', values.batch, 1, { integer: true, min: 1, max: 64 }) };
@@ -137,7 +143,7 @@ export const command: CliCommand = {
     const { createServer } = await import('../../server');
     const { loadCaptioner } = await import('../../engine');
     const server = createServer({
-      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, signal: io.signal }),
+      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
       llm,
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : numberFlag('default-max-tokens', values['default-max-tokens'], 1, { integer: true, min: 1, max: 32768 }),
       llmMaxTokens: numberFlag('llm-max-tokens', values['llm-max-tokens'], 1024, { integer: true, min: 1, max: 32768 }),

@@ -31,7 +31,7 @@ export function opsRouter(rt: ServerRuntime, startedAt: number): Router {
     const m = rt.model();
     const llm = rt.llm?.state;
     if (m.state === 'ready' && (llm === undefined || llm.state === 'ready')) {
-      res.json({ status: 'ready', model: m.captioner.modelId, ...(llm?.state === 'ready' ? { llm: llm.model.id } : {}), queue: rt.scheduler.stats });
+      res.json({ status: 'ready', model: m.captioner.modelId, ...(m.captioner.kvCache !== undefined ? { kv_cache: { path: m.captioner.kvCache.path, ...(m.captioner.kvCache.layout !== undefined ? { layout: m.captioner.kvCache.layout } : {}) } } : {}), ...(llm?.state === 'ready' ? { llm: llm.model.id } : {}), queue: rt.scheduler.stats });
       return;
     }
     let err: OmnicapError | undefined;
