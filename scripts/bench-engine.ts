@@ -8,16 +8,15 @@
  * process (one engine per setting, runs interleaved): prefill ms, decode ms/token and process CPU
  * ms per token, as ratios to 1 thread without spinning.
  *
- * `--kv-shared 0,512,1024,2048,4095` (GroupQueryAttention builds) probes a past/present-shared KV
- * buffer: past and present bound to one capacity-sized buffer per layer (capacity = next power of
- * two), so ORT writes each step's key in place. It checks 8 greedy steps against the engine's loop
- * (max |logits diff|), then times one decode step per past length against the current path
- * (fresh past tensors of exactly `past` positions, present fed back), interleaved, medians.
+ * `--decode-floor DIR1,DIR2` measures decode ms/token of each model (default KV path) against the
+ * memory-bandwidth floor for the bytes a step reads (src/bench/decode-floor.ts), in one run.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildFacts, decodeBytesPerToken, measureReadBandwidth, textDims } from '../src/bench/decode-floor';
 import { loadCaptioner, type CaptionerEngine } from '../src/engine';
 import { decodeAudio } from '../src/media';
-import { DecoderState } from '../src/engine/decoder';
 import { argmax } from '../src/engine/sampler';
 import { ort, tensorToFloat32, type OrtTensor } from '../src/engine/ort';
 import { defaultModelDir } from '../src/util/paths';
@@ -131,106 +130,51 @@ async function threadSweep(modelDir: string, audioPath: string, counts: number[]
   }
 }
 
-function sharedFeeds(engine: CaptionerEngine, bufs: Float32Array[], capacity: number, emb: OrtTensor, len: number): { feeds: Record<string, OrtTensor>; fetches: Record<string, OrtTensor | null> } {
-  const { decoderPlan: plan } = engine.jsSessions;
-  const { Tensor } = ort();
-  const t = engine.manifest.config.text;
-  const mask = new BigInt64Array(capacity);
-  mask.fill(1n, 0, len + 1);
-  const feeds: Record<string, OrtTensor> = { inputs_embeds: emb, attention_mask: new Tensor('int64', mask, [1, capacity]), position_ids: new Tensor('int64', BigInt64Array.of(BigInt(len)), [1, 1]) };
-  const fetches: Record<string, OrtTensor | null> = { logits: null };
-  const dims = [1, t.numKvHeads, capacity, t.headDim];
-  for (let l = 0; l < plan.numLayers; l++) {
-    feeds[plan.pastKey[l]] = new Tensor('float32', bufs[2 * l], dims);
-    feeds[plan.pastValue[l]] = new Tensor('float32', bufs[2 * l + 1], dims);
-    fetches[plan.presentKey[l]] = new Tensor('float32', bufs[2 * l], dims);
-    fetches[plan.presentValue[l]] = new Tensor('float32', bufs[2 * l + 1], dims);
+/**
+ * Decode ms/token of each model against this machine's memory-bandwidth floor for the bytes a step
+ * reads (src/bench/decode-floor.ts), engines on their default (resident) KV path, one run.
+ */
+async function decodeFloor(modelDirs: string[], audioPath: string, tokens: number, reps: number, threads: number | undefined): Promise<void> {
+  const { samples } = await decodeAudio(audioPath);
+  const bwBefore = measureReadBandwidth();
+  const rows = [];
+  for (const dir of modelDirs) {
+    const raw: unknown = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    const engine = await loadCaptioner(dir, { provider: 'cpu', threads });
+    try {
+      const enc = await engine.encodeAudio(await engine.features(samples));
+      const embeds = await engine.promptEmbeds(engine.prompt(enc.audioTokens), enc.embeds);
+      await engineDecode(engine, embeds, 8); // warm-up
+      const steps: number[] = [];
+      for (let r = 0; r < reps; r++) steps.push((await engineDecode(engine, embeds, tokens)).stepMs);
+      const dims = textDims(raw);
+      const facts = buildFacts(raw);
+      const past = embeds.dims[1] + Math.round(tokens / 2);
+      rows.push({ model: engine.manifest.name, dir, kv: engine.kvCache, facts, past, msPerToken: +median(steps).toFixed(3), bytes: decodeBytesPerToken(dims, facts, past), fileBytes: decodeBytesPerToken(dims, { ...facts, int8Linear: 'nbits' }, past) });
+    } finally {
+      await engine.dispose();
+    }
   }
-  return { feeds, fetches };
-}
-
-async function kvSharedProbe(modelDir: string, audioPath: string, pasts: number[], reps: number): Promise<void> {
-  const engine = await loadCaptioner(modelDir, { provider: 'cpu', threads: 1, kv: 'js' });
-  try {
-    if (!engine.manifest.contribOps.includes('GroupQueryAttention')) throw new Error(`${modelDir} has no GroupQueryAttention: the shared buffer needs a GQA build`);
-    const { embed, decoder, decoderPlan: plan } = engine.jsSessions;
-    const { Tensor } = ort();
-    const t = engine.manifest.config.text;
-    const H = t.numKvHeads;
-    const D = t.headDim;
-    const L = plan.numLayers;
-    // 1. correctness: 8 greedy steps, engine loop vs shared buffer (prefill copied into it)
-    const { samples } = await decodeAudio(audioPath);
-    const enc = await engine.encodeAudio(await engine.features(samples));
-    const embeds = await engine.promptEmbeds(engine.prompt(enc.audioTokens), enc.embeds);
-    const seq = embeds.dims[1];
-    const dec = engine.newDecoder();
-    const ref = [await dec.forward(embeds)];
-    const toks: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      toks.push(argmax(ref[i]));
-      ref.push((await dec.step(toks[i])).slice());
-    }
-    const cap0 = 512;
-    const bufs = Array.from({ length: 2 * L }, () => new Float32Array(H * cap0 * D));
-    const pre = new DecoderState(engine.jsSessions, engine.manifest);
-    await pre.forward(embeds);
-    pre.cache.pastTensors().forEach((p, i) => {
-      const src = tensorToFloat32(p);
-      for (let h = 0; h < H; h++) bufs[i].set(src.subarray(h * seq * D, (h + 1) * seq * D), h * cap0 * D);
-    });
-    pre.dispose();
-    dec.dispose();
-    let worst = 0;
-    for (let i = 0; i < 8; i++) {
-      const emb = (await embed.run({ input_ids: new Tensor('int64', BigInt64Array.of(BigInt(toks[i])), [1, 1]) })).inputs_embeds;
-      const { feeds, fetches } = sharedFeeds(engine, bufs, cap0, emb, seq + i);
-      const out = await decoder.run(feeds, fetches);
-      const lg = tensorToFloat32(out.logits);
-      for (let k = 0; k < lg.length; k++) worst = Math.max(worst, Math.abs(lg[k] - ref[i + 1][k]));
-    }
-    // 2. one decode step per past length, current path vs shared buffer, interleaved
-    const emb = new Tensor('float32', new Float32Array(t.hiddenSize).fill(0.01), [1, 1, t.hiddenSize]);
-    const rows = [];
-    for (const P of pasts) {
-      let C = 64;
-      while (C < P + 1) C *= 2;
-      C = Math.min(C, t.maxPositionEmbeddings);
-      const cur: Record<string, OrtTensor> = { inputs_embeds: emb, attention_mask: new Tensor('int64', new BigInt64Array(P + 1).fill(1n), [1, P + 1]), position_ids: new Tensor('int64', BigInt64Array.of(BigInt(P)), [1, 1]) };
-      for (let l = 0; l < L; l++) {
-        cur[plan.pastKey[l]] = new Tensor('float32', new Float32Array(H * P * D), [1, H, P, D]);
-        cur[plan.pastValue[l]] = new Tensor('float32', new Float32Array(H * P * D), [1, H, P, D]);
-      }
-      const sb = Array.from({ length: 2 * L }, () => new Float32Array(H * C * D));
-      const ms = { current: [] as number[], shared: [] as number[] };
-      for (let r = 0; r <= reps; r++) {
-        let s = performance.now();
-        await decoder.run(cur);
-        if (r > 0) ms.current.push(performance.now() - s);
-        const { feeds, fetches } = sharedFeeds(engine, sb, C, emb, P);
-        s = performance.now();
-        await decoder.run(feeds, fetches);
-        if (r > 0) ms.shared.push(performance.now() - s);
-      }
-      rows.push({ past: P, capacity: C, currentMs: +median(ms.current).toFixed(3), sharedMs: +median(ms.shared).toFixed(3), ratio: +(median(ms.shared) / median(ms.current)).toFixed(3) });
-    }
-    process.stdout.write(JSON.stringify({ model: engine.manifest.name, maxAbsLogitDiff8Steps: worst, reps, rows }, null, 2) + '\n');
-  } finally {
-    await engine.dispose();
-  }
+  const gbps = (bwBefore + measureReadBandwidth()) / 2;
+  const out = rows.map((r) => {
+    const floorMs = (r.bytes.total / (gbps * 1e9)) * 1000;
+    const fileFloorMs = (r.fileBytes.total / (gbps * 1e9)) * 1000;
+    return { ...r, floorMs: +floorMs.toFixed(3), ratioToFloor: +(r.msPerToken / floorMs).toFixed(2), fileBytesFloorMs: +fileFloorMs.toFixed(3), ratioToFileBytesFloor: +(r.msPerToken / fileFloorMs).toFixed(2) };
+  });
+  process.stdout.write(JSON.stringify({ audio: audioPath, tokens, reps, threads: threads ?? 'ort-default', readBandwidthGBps: +gbps.toFixed(2), bandwidthProbe: 'median memcmp of two 256 MiB buffers, before and after', rows: out }, null, 2) + '\n');
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, audio: { type: 'string' }, tokens: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, 'thread-sweep': { type: 'string' }, 'kv-shared': { type: 'string' } },
+    options: { model: { type: 'string' }, audio: { type: 'string' }, tokens: { type: 'string' }, reps: { type: 'string' }, threads: { type: 'string' }, 'thread-sweep': { type: 'string' }, 'decode-floor': { type: 'string' } },
   });
   const modelDir = values.model ?? defaultModelDir();
   const tokens = Number(values.tokens ?? 128);
   const reps = Number(values.reps ?? 5);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   const audioPath = values.audio ?? DEFAULT_AUDIO;
-  if (values['kv-shared'] !== undefined) {
-    await kvSharedProbe(modelDir, audioPath, values['kv-shared'].split(',').map(Number), reps);
+  if (values['decode-floor'] !== undefined) {
+    await decodeFloor(values['decode-floor'].split(','), audioPath, tokens, reps, threads);
     return;
   }
   if (values['thread-sweep'] !== undefined) {

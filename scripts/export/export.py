@@ -31,6 +31,18 @@ def default_accuracy_level(variant: str) -> int:
 ACCURACY_LEVEL = {"cpu-int8-qmoe": 2, "cpu-int4-qmoe": 2, "cuda-fp16-int4-qmoe": 0, "cuda-fp16-int8-qmoe": 0}
 
 
+def default_int8_linear(variant: str) -> str:
+    """How 8-bit q/k/v/o and lm_head weights are run, chosen by measurement (docs/benchmarks.md "Decode speed"):
+    on the CPU EP, ORT 1.30's 8-bit MatMulNBits with fp32 compute is ~20x slower than an fp32 GEMV of the same
+    weights, so CPU int8 builds store the uint8 weights + scales and dequantise them in a constant subgraph that ORT
+    folds at load ('dequant': same numerics, 2.8x faster decode on the mid-size model, +3 bytes per dense weight in
+    RAM). CUDA builds keep MatMulNBits (not measured here)."""
+    return INT8_LINEAR.get(variant, "nbits")
+
+
+INT8_LINEAR = {"cpu-int8-qmoe": "dequant"}
+
+
 def rss_gb() -> str:
     """current and peak RSS of this process, for the export log (peaks per phase -> docs/export.md formula)."""
     import resource
@@ -84,7 +96,8 @@ def _fp32_bytes(ck) -> int:
 
 
 def export_model_dir(ckpt_dir: str, out_dir: str, variant: str = "fp32-reference", name: str | None = None,
-                     seed=None, external: bool | None = None, block_size: int = 32, accuracy_level: int | None = None) -> dict:
+                     seed=None, external: bool | None = None, block_size: int = 32, accuracy_level: int | None = None,
+                     int8_linear: str | None = None) -> dict:
     """QMoE variants stream the checkpoint (checkpoint.py -> qmoe_builder.py / sink.py): peak memory is one tensor
     chunk plus the fp32 audio tower, never the model. fp32-reference builds transformers' thinker in fp32 (a numerics
     reference: the whole model is in memory, and torch.export traces it)."""
@@ -132,6 +145,7 @@ def export_model_dir(ckpt_dir: str, out_dir: str, variant: str = "fp32-reference
         bits = 4 if "int4" in variant else 8
         fp16 = variant.startswith("cuda")
         acc = default_accuracy_level(variant) if accuracy_level is None else accuracy_level
+        lin = default_int8_linear(variant) if int8_linear is None else int8_linear
         log("exporting audio_encoder.onnx (audio tower only, fp32, torch.onnx.export)")
         tower = te.audio_tower_from_checkpoint(ck)
         te.export_audio_encoder(tower, out_dir, external)
@@ -139,15 +153,17 @@ def export_model_dir(ckpt_dir: str, out_dir: str, variant: str = "fp32-reference
         gc.collect()
         log(f"audio_encoder.onnx written ({rss_gb()})")
         log(f"building embed.onnx + decoder.onnx, streamed per tensor ({bits}-bit experts, "
-            f"{'fp16' if fp16 else 'fp32'} activations, MatMulNBits accuracy_level {acc})")
+            f"{'fp16' if fp16 else 'fp32'} activations, MatMulNBits accuracy_level {acc}"
+            f"{', 8-bit dense linears as folded fp32 MatMul' if bits == 8 and lin == 'dequant' else ''})")
         qb.build_embed(ck, out_dir, fp16=fp16, external=external)
         log(f"embed.onnx written ({rss_gb()})")
         t0 = time.time()
         qb.build_decoder(ck, out_dir, bits=bits, fp16=fp16, block_size=block_size, external=external, accuracy_level=acc,
-                         progress=lambda i, n: log(f"decoder layer {i + 1}/{n} ({time.time() - t0:.0f} s, {rss_gb()})"))
+                         int8_linear=lin, progress=lambda i, n: log(f"decoder layer {i + 1}/{n} ({time.time() - t0:.0f} s, {rss_gb()})"))
         log(f"decoder.onnx written ({rss_gb()})")
         target = "cuda" if fp16 else "cpu"
-        build = {"expertBits": bits, "blockSize": block_size, "matMulNBitsAccuracyLevel": acc}
+        build = {"expertBits": bits, "blockSize": block_size, "matMulNBitsAccuracyLevel": acc,
+                 **({"int8Linear": lin} if bits == 8 else {})}
     ck.close()
     base = os.path.basename(os.path.abspath(ckpt_dir))
     manifest = write_manifest(
@@ -173,10 +189,14 @@ def main(argv=None) -> int:
     ap.add_argument("--block-size", type=int, default=32, help="QMoE int4/int8 quantisation block size (0 = per-channel)")
     ap.add_argument("--accuracy-level", type=int, choices=(0, 1, 2, 3, 4), default=None,
                     help="MatMulNBits accuracy_level (QMoE variants; default per variant, see docs/export.md)")
+    ap.add_argument("--int8-linear", choices=("nbits", "dequant"), default=None,
+                    help="8-bit q/k/v/o + lm_head as MatMulNBits or as a load-time-folded fp32 MatMul "
+                         "(default per variant: dequant for cpu-int8-qmoe, see docs/export.md)")
     ap.add_argument("--external-data", choices=("auto", "yes", "no"), default="auto")
     a = ap.parse_args(argv)
     ext = None if a.external_data == "auto" else a.external_data == "yes"
-    export_model_dir(a.checkpoint, a.out, a.variant, a.name, external=ext, block_size=a.block_size, accuracy_level=a.accuracy_level)
+    export_model_dir(a.checkpoint, a.out, a.variant, a.name, external=ext, block_size=a.block_size, accuracy_level=a.accuracy_level,
+                     int8_linear=a.int8_linear)
     return 0
 
 

@@ -140,9 +140,15 @@ class G:
         w = self.init(wname, weight, self.np_t)
         return self.node("SimplifiedLayerNormalization", [x, w], axis=-1, epsilon=float(eps), stash_type=1)
 
-    def linear(self, x, ck: Checkpoint, tname: str, wname: str, bits: int, block: int, accuracy_level: int = 0):
+    def linear(self, x, ck: Checkpoint, tname: str, wname: str, bits: int, block: int, accuracy_level: int = 0,
+               dequant: bool = False):
         """y = x @ W^T with W [N, K] = checkpoint tensor ``tname``, read ROW_CHUNK rows at a time.
-        bits 0 -> plain MatMul (weights transposed, whole tensor), else MatMulNBits."""
+        bits 0 -> plain MatMul (weights transposed, whole tensor), else the n-bit weights + block scales as
+        MatMulNBits, or (``dequant``, 8-bit) as a constant subgraph Cast -> Sub(2^(bits-1)) -> Mul(scales) ->
+        Transpose feeding a plain MatMul: the file holds the same uint8 weights and scales, ONNX Runtime folds the
+        subgraph into an fp32 weight at session load, and decode steps run MLAS' fp32 GEMV, which ORT 1.30 does at
+        memory bandwidth while its 8-bit MatMulNBits with fp32 compute (accuracy_level < 4) runs ~20x slower
+        (docs/benchmarks.md, "Decode speed"). Same dequantised weights, so the same numerics up to accumulation order."""
         N, K = ck.shape(tname)
         if not bits:
             b = self.init(wname, np.ascontiguousarray(ck.get(tname).T), self.np_t)
@@ -160,6 +166,14 @@ class G:
 
         b = self.init_chunks(wname + ".qweight", np.uint8, (N, nb, blk * bits // 8), packed_chunks())
         s = self.init(wname + ".scales", scales.reshape(N * nb), self.np_t)
+        if dequant:
+            if bits != 8:
+                raise ValueError("the dequantised-MatMul linear is for 8-bit weights (4-bit MatMulNBits is fast as is)")
+            q = self.node("Cast", [b], to=self.T)
+            q = self.node("Sub", [q, self.init(wname + ".zero_point", np.array(1 << (bits - 1), self.np_t))])
+            w = self.node("Mul", [q, self.node("Reshape", [s, self.const_i64([N, nb, 1])])])
+            w = self.node("Reshape", [w, self.const_i64([N, K])])
+            return self.node("MatMul", [x, self.node("Transpose", [w], perm=[1, 0])])
         return self.node("MatMulNBits", [x, b, s], domain=MS, K=K, N=N, bits=bits, block_size=blk, accuracy_level=accuracy_level)
 
 
@@ -257,7 +271,12 @@ def _experts_fc(ck: Checkpoint, p: str, E: int, which: str, bits: int, block: in
 
 def build_decoder(ck: Checkpoint, out_dir: str, bits: int, fp16: bool, block_size: int = 32, external: bool = False,
                   quantize_attention: bool = True, quantize_lm_head: bool = True, accuracy_level: int = 0,
-                  max_cache: int | None = None, progress=None) -> str:
+                  max_cache: int | None = None, progress=None, int8_linear: str = "nbits") -> str:
+    """int8_linear: 'nbits' (MatMulNBits) or 'dequant' (G.linear's folded fp32 MatMul) for the 8-bit q/k/v/o and
+    lm_head weights; 4-bit weights always use MatMulNBits."""
+    if int8_linear not in ("nbits", "dequant"):
+        raise ValueError(f"int8_linear must be 'nbits' or 'dequant', not {int8_linear!r}")
+    dq = int8_linear == "dequant"
     c = ck.cfg.text
     L, H, NH, KV, HD, E, I = c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.num_experts, c.moe_intermediate
     eps = c.rms_norm_eps
@@ -308,9 +327,9 @@ def build_decoder(ck: Checkpoint, out_dir: str, bits: int, fp16: bool, block_siz
         out_vis += [oh.make_tensor_value_info(f"present.{i}.key", T, ["batch", KV, "total", HD]),
                     oh.make_tensor_value_info(f"present.{i}.value", T, ["batch", KV, "total", HD])]
         xn = g.rms(h, ck.get(cp + "input_layernorm.weight"), eps, f"{p}.input_layernorm.weight")
-        q = g.linear(xn, ck, cp + "self_attn.q_proj.weight", f"{p}.self_attn.q_proj.weight", attn_bits, block_size, accuracy_level)
-        k = g.linear(xn, ck, cp + "self_attn.k_proj.weight", f"{p}.self_attn.k_proj.weight", attn_bits, block_size, accuracy_level)
-        v = g.linear(xn, ck, cp + "self_attn.v_proj.weight", f"{p}.self_attn.v_proj.weight", attn_bits, block_size, accuracy_level)
+        q = g.linear(xn, ck, cp + "self_attn.q_proj.weight", f"{p}.self_attn.q_proj.weight", attn_bits, block_size, accuracy_level, dq and attn_bits == 8)
+        k = g.linear(xn, ck, cp + "self_attn.k_proj.weight", f"{p}.self_attn.k_proj.weight", attn_bits, block_size, accuracy_level, dq and attn_bits == 8)
+        v = g.linear(xn, ck, cp + "self_attn.v_proj.weight", f"{p}.self_attn.v_proj.weight", attn_bits, block_size, accuracy_level, dq and attn_bits == 8)
         qh = g.node("Reshape", [q, shape_q_heads])
         qh = g.rms(qh, ck.get(cp + "self_attn.q_norm.weight"), eps, f"{p}.self_attn.q_norm.weight")
         q = g.node("Reshape", [qh, shape_q_flat])
@@ -324,7 +343,7 @@ def build_decoder(ck: Checkpoint, out_dir: str, bits: int, fp16: bool, block_siz
             domain=MS, name=f"{p}.GroupQueryAttention",
             num_heads=NH, kv_num_heads=KV, do_rotary=1, rotary_interleaved=0, scale=float(HD**-0.5),
         )
-        o = g.linear(attn[0], ck, cp + "self_attn.o_proj.weight", f"{p}.self_attn.o_proj.weight", attn_bits, block_size, accuracy_level)
+        o = g.linear(attn[0], ck, cp + "self_attn.o_proj.weight", f"{p}.self_attn.o_proj.weight", attn_bits, block_size, accuracy_level, dq and attn_bits == 8)
         h = g.node("Add", [h, o])
         hn = g.rms(h, ck.get(cp + "post_attention_layernorm.weight"), eps, f"{p}.post_attention_layernorm.weight")
         tok = g.node("Reshape", [hn, shape_tok])
@@ -353,7 +372,7 @@ def build_decoder(ck: Checkpoint, out_dir: str, bits: int, fp16: bool, block_siz
         h = g.node("Add", [h, moe])
     hn = g.rms(h, ck.get(ck.t("model.norm.weight")), eps, "model.norm.weight")
     lm_bits = bits if quantize_lm_head else 0
-    logits = g.linear(hn, ck, ck.t("lm_head.weight"), "lm_head.weight", lm_bits, block_size, accuracy_level)
+    logits = g.linear(hn, ck, ck.t("lm_head.weight"), "lm_head.weight", lm_bits, block_size, accuracy_level, dq and lm_bits == 8)
     if fp16:
         g.node("Cast", [logits], "logits", to=TP.FLOAT)
     else:

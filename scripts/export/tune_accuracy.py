@@ -8,6 +8,8 @@ graph-only copies (same external data, hard links) with other accuracy levels, a
   teacher-forced with the reference's greedy tokens (so every step is compared), and greedy agreement;
 * decode ms/token (onnxruntime CPU EP, 1 intra-op thread, past = the prompt), interleaved over ``--rounds`` rounds;
   reported as the median and as a ratio to accuracy_level 0 measured in the same run (the machine is shared).
+For int8 it also exports the ``dequant-matmul`` build (export.py INT8_LINEAR: the same uint8 weights + scales
+dequantised in a constant subgraph that ORT folds into fp32 MatMul weights at load) and measures it alike.
 Prints one JSON line; docs/benchmarks.md records it.
 """
 from __future__ import annotations
@@ -143,15 +145,21 @@ def main(argv=None) -> int:
               "steps": a.steps, "threads": 1, "builds": {}}
     for variant, bits in (("cpu-int8-qmoe", 8), ("cpu-int4-qmoe", 4)):
         base = os.path.join(a.out, variant)
-        man = export_model_dir(ckpt, base, variant, accuracy_level=0)
+        man = export_model_dir(ckpt, base, variant, accuracy_level=0, int8_linear="nbits")
         n_audio = feat_extract_output_lengths(feats.shape[1], MID["audio"].get("n_window", 50))
         ids = prompt_ids(tok, n_audio, man["tokens"])
         log(f"{variant}: reference (transformers, dequantised weights)")
         ref_logits, ref_tokens = reference(ckpt, feats, ids, bits, a.steps, man["tokens"])
         runs = {}
-        for mm, qm in LEVELS:
-            key = f"matmul{mm}" + (f"-qmoe{qm}" if qm is not None else "")
-            d = with_levels(base, os.path.join(a.out, f"{variant}-{key}"), mm, qm)
+        settings = [(f"matmul{mm}" + (f"-qmoe{qm}" if qm is not None else ""), mm, qm) for mm, qm in LEVELS]
+        if bits == 8:  # the same uint8 weights + scales as a load-time-folded fp32 MatMul (export.py INT8_LINEAR)
+            settings.append(("dequant-matmul", None, None))
+        for key, mm, qm in settings:
+            if key == "dequant-matmul":
+                d = os.path.join(a.out, f"{variant}-{key}")
+                export_model_dir(ckpt, d, variant, int8_linear="dequant")
+            else:
+                d = with_levels(base, os.path.join(a.out, f"{variant}-{key}"), mm, qm)
             try:
                 r = Runner(d)
             except Exception as e:  # an ORT build that rejects the attribute: record it, do not hide it

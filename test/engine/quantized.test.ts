@@ -1,9 +1,11 @@
 /**
- * The quantised CPU builds (QMoE + GroupQueryAttention + MatMulNBits, external data files) checked EXACTLY:
- * against golden values of transformers running the same dequantised decoder weights
- * (test/fixtures/golden/engine/dequant-int8/, dequant-int4/, written by scripts/export/make_tiny_fixture.py).
- * Both fixtures are exported with the default MatMulNBits accuracy_level of their variant (2: fp32 arithmetic on the
- * dequantised weights, scripts/export/export.py ACCURACY_LEVEL), so what is left is fp32 rounding: prefill and the first 3 decode steps within 5e-5 (measured in Python ~5e-6), greedy
+ * The quantised CPU builds (QMoE + GroupQueryAttention, external data files) checked EXACTLY: against golden values
+ * of transformers running the same dequantised decoder weights (test/fixtures/golden/engine/dequant-int8/,
+ * dequant-int4/, written by scripts/export/make_tiny_fixture.py). The int4 fixture runs its q/k/v/o + lm_head as
+ * MatMulNBits at its variant's default accuracy_level (2: fp32 arithmetic on the dequantised weights,
+ * scripts/export/export.py ACCURACY_LEVEL); the int8 fixture stores the same uint8 weights + scales but dequantises
+ * them in a constant subgraph that ORT folds into fp32 MatMul weights at load (INT8_LINEAR 'dequant'). Either way
+ * what is left is fp32 rounding: prefill and the first 3 decode steps within 5e-5 (measured in Python ~5e-6), greedy
  * tokens identical. Inputs are the fp32 golden features; the audio tower is not quantised.
  */
 import { readFileSync } from 'node:fs';
@@ -55,9 +57,18 @@ describe.each([
     expect(engine.manifest.variant).toBe(`cpu-int${bits}-qmoe`);
     const m = JSON.parse(readFileSync(join(FIXTURE_DIR, '..', modelName, 'manifest.json'), 'utf8')) as {
       files: Record<string, unknown>;
-      build: { expertBits: number; matMulNBitsAccuracyLevel: number };
+      contribOps: string[];
+      build: { expertBits: number; matMulNBitsAccuracyLevel: number; int8Linear?: string };
     };
     expect(m.build).toMatchObject({ expertBits: bits, matMulNBitsAccuracyLevel: 2 });
+    // int8: dense linears as load-time-folded fp32 MatMul (no MatMulNBits left); int4: MatMulNBits
+    if (bits === 8) {
+      expect(m.build.int8Linear).toBe('dequant');
+      expect(m.contribOps).toEqual(['GroupQueryAttention', 'QMoE']);
+    } else {
+      expect(m.build.int8Linear).toBeUndefined();
+      expect(m.contribOps).toContain('MatMulNBits');
+    }
     expect(Object.keys(m.files)).toEqual(expect.arrayContaining(['decoder.onnx.data', 'embed.onnx.data', 'audio_encoder.onnx.data']));
   });
 

@@ -24,7 +24,8 @@ Options:
                          as 'unavailable: <reason>')
   --max-tokens N         tokens per run / max_tokens per request (default 32)
   --threads N            intra-op threads per session
-  --kv-past LIST         past lengths for the kv-transfer stage (default 0,64,128,256,512; 'none' skips)
+  --kv-past LIST         past lengths for the kv-transfer stage, run on the JS and the resident
+                         KV path in the same run (default 0,64,128,256,512; 'none' skips)
   --runtimes LIST        engine runtimes for the event-loop stage: main,worker (default both; 'none' skips)
   --skip-checksums       do not sha256 model files on load
   --server URL           sweep POST URL/v1/captions (base64 JSON body)
