@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # GPU check in one command (docs/gpu.md §4). On an NVIDIA machine: locate (or, with --install,
 # install) onnxruntime-node's CUDA execution provider, check what it needs from the system, load a
-# session on it, run the engine golden tests with the CUDA provider, and `omnicap bench` CPU vs
-# CUDA (stages, TTFT, decode step vs context). Writes ONE JSON file and stays within 10 minutes.
+# session on it, run the engine golden tests and the resident-KV tests (cache in device memory) with
+# the CUDA provider, and `omnicap bench` CPU vs CUDA (stages, TTFT, decode step vs context on both KV
+# paths). Writes ONE JSON file and stays within 10 minutes.
 # When something is missing it says exactly what (no driver, EP libraries absent, a CUDA/cuDNN
 # library the EP links against not found, e.g. a CUDA major-version mismatch) and skips what
 # depends on it.
@@ -125,11 +126,17 @@ else
   echo "skipped: the CUDA EP cannot load" > "$WORK/golden.txt"; step golden-cuda skipped 0 "$WORK/golden.txt"
 fi
 
-# 5. the KV cache resident on the device
-echo "not implemented: onnxruntime-node 1.30 has no CUDA device-memory output location, the device-resident KV path needs the IO-binding addon of docs/gpu.md §3 (not built yet); the bench below measures the copy cost instead (kv-transfer stage)" > "$WORK/kv.txt"
-step kv-resident-cuda skipped 0 "$WORK/kv.txt"
+# 5. the KV cache resident on the device (native IO-binding addon, present.* bound to CUDA memory):
+#    identical logits and caption streams against the JS path on the CUDA EP
+t0=$(date +%s)
+if [ "$SESSION_OK" = 1 ]; then
+  if OMNICAP_ENGINE_TEST_PROVIDER=cuda timeout $(( $(left) / 3 )) npx jest test/engine/resident.test.ts > "$WORK/kv.txt" 2>&1; then st=ok; else st=failed; FAILED=1; fi
+  step kv-resident-cuda "$st" $(( $(date +%s) - t0 )) "$WORK/kv.txt"
+else
+  echo "skipped: the CUDA EP cannot load" > "$WORK/kv.txt"; step kv-resident-cuda skipped 0 "$WORK/kv.txt"
+fi
 
-# 6. omnicap bench CPU vs CUDA: stages, TTFT, decode step vs context
+# 6. omnicap bench CPU vs CUDA: stages, TTFT, decode step vs context on the JS and the resident KV path
 t0=$(date +%s)
 if [ "$SESSION_OK" = 1 ]; then
   if timeout $(( $(left) - 20 )) node dist/src/cli/main.js bench --model "$MODEL" --providers cpu,cuda --runs 3 --warmup 1 --max-tokens 32 \
