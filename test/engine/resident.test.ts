@@ -117,6 +117,13 @@ describe.each(builds)('resident KV vs JS KV on %s', (_name, dir, layout) => {
   });
 });
 
+/** Native sessions and KV states alive in this process. */
+function live(): { sessions: number; states: number } {
+  const r = loadResidentRuntime();
+  if (!r.ok) throw r.error;
+  return r.runtime.addon.stats();
+}
+
 describe('resident KV: selection, refusals, abort and dispose', () => {
   it('batching takes the JS path under auto and refuses an explicit resident request', async () => {
     const batched = await loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1, batch: { maxBatch: 2 } });
@@ -143,8 +150,10 @@ describe('resident KV: selection, refusals, abort and dispose', () => {
     expect(selectKvPath('auto', { ...facts, embedsDtype: 'float16', load: () => real })).toMatchObject({ path: 'js', info: { reason: expect.stringMatching(/float16/) } });
   });
 
-  it('abort mid-generation gives ABORTED; terminate stops later steps; dispose is idempotent', async () => {
+  it('abort mid-generation gives ABORTED; terminate stops later steps; dispose is idempotent; nothing native is left', async () => {
+    const before = live();
     const engine = await loadCaptioner(QMOE_DIR, { provider: 'cpu', threads: 1, kv: 'resident' });
+    expect(live()).toEqual({ sessions: before.sessions + 1, states: before.states });
     try {
       const controller = new AbortController();
       let seen = 0;
@@ -166,15 +175,18 @@ describe('resident KV: selection, refusals, abort and dispose', () => {
       dec.dispose();
       dec.dispose();
       expect(dec.length).toBe(0);
-      // the engine still serves after all of that
+      // the engine still serves after all of that, and every generation's native state is gone
       const ok = await engine.caption(pcm, { temperature: 0, maxNewTokens: 5 });
       expect(ok.completionTokens).toBeGreaterThan(0);
+      expect(live().states).toBe(before.states);
     } finally {
       await engine.dispose();
     }
+    expect(live()).toEqual(before);
   });
 
-  it('dispose of the engine during a generation: NOT_READY at the next step, no crash', async () => {
+  it('dispose of the engine during a generation: NOT_READY at the next step, no crash, no native session or state left', async () => {
+    const before = live();
     const engine = await loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1, kv: 'resident' });
     let seen = 0;
     const err = await rejection(
@@ -185,5 +197,6 @@ describe('resident KV: selection, refusals, abort and dispose', () => {
       })(),
     );
     expect(err).toMatchObject({ code: 'NOT_READY' });
+    expect(live()).toEqual(before);
   });
 });

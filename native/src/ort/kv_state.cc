@@ -50,7 +50,11 @@ struct ValueList {
 
 }  // namespace
 
+std::atomic<int> LiveCounts::sessions{0};
+std::atomic<int> LiveCounts::states{0};
+
 SessionHandle::~SessionHandle() {
+  LiveCounts::sessions--;
   if (rt == nullptr) return;
   rt->Release(session);
   if (cuda) rt->Release(kvMemory);
@@ -65,13 +69,16 @@ KvState::KvState(std::shared_ptr<SessionHandle> session, KvConfig config) : s_(s
     runOptions_ = rt->CreateRunOptions();
     Reset();
   } catch (...) {
+    ReleasePast();
     rt->Release(binding_);
     rt->Release(runOptions_);
     throw;
   }
+  LiveCounts::states++;
 }
 
 KvState::~KvState() {
+  LiveCounts::states--;
   ReleasePast();
   s_->rt->Release(binding_);
   s_->rt->Release(runOptions_);

@@ -20,7 +20,16 @@
 
 namespace omnicap {
 
+// Live native objects (for leak checks from JS: ort_addon.cc stats()).
+struct LiveCounts {
+  static std::atomic<int> sessions;
+  static std::atomic<int> states;
+};
+
 struct SessionHandle {
+  SessionHandle() { LiveCounts::sessions++; }
+  SessionHandle(const SessionHandle&) = delete;
+  SessionHandle& operator=(const SessionHandle&) = delete;
   const OrtRuntime* rt = nullptr;
   ortabi::OrtSession* session = nullptr;
   bool cuda = false;

@@ -329,6 +329,14 @@ Napi::Value LoadSession(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// stats() -> { sessions, states }: native sessions and KV states alive in this process.
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("sessions", omnicap::LiveCounts::sessions.load());
+  o.Set("states", omnicap::LiveCounts::states.load());
+  return o;
+}
+
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   auto* data = new InstanceData();
   data->sessionCtor = Napi::Persistent(NativeSession::Define(env));
@@ -336,6 +344,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<InstanceData>(data);
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("loadSession", Napi::Function::New(env, LoadSession));
+  exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   exports.Set("elementTypes", [&] {
     Napi::Object t = Napi::Object::New(env);

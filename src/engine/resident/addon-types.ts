@@ -61,6 +61,8 @@ export interface ResidentAddon {
   /** Load onnxruntime's C API from the library onnxruntime-node ships (once per process). */
   init(libraryPath: string): { version: string; apiVersion: number; libraryPath: string };
   loadSession(path: string, options: NativeLoadOptions): Promise<NativeSession>;
+  /** Native sessions and KV states alive in this process (leak checks). */
+  stats(): { sessions: number; states: number };
   readonly abiVersion: number;
   readonly elementTypes: { float32: number; int64: number; float16: number };
 }
@@ -71,5 +73,5 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Structural check of a loaded module against {@link ResidentAddon}. */
 export function isResidentAddon(v: unknown): v is ResidentAddon {
-  return isObject(v) && typeof v.init === 'function' && typeof v.loadSession === 'function' && v.abiVersion === 1 && isObject(v.elementTypes);
+  return isObject(v) && typeof v.init === 'function' && typeof v.loadSession === 'function' && typeof v.stats === 'function' && v.abiVersion === 1 && isObject(v.elementTypes);
 }
