@@ -200,7 +200,7 @@ std::vector<int64_t> OrtRuntime::Shape(OrtValue* v) const {
 OrtMemoryInfo* OrtRuntime::CudaMemory(int deviceId) const {
   using Fn = OrtStatus* (*)(const char*, int, int, int, OrtMemoryInfo**);
   OrtMemoryInfo* m = nullptr;
-  Check(At<Fn>(kCreateMemoryInfo)("Cuda", kDeviceAllocator, deviceId, kMemTypeDefault, &m), "CreateMemoryInfo(Cuda)");
+  Check(At<Fn>(kCreateMemoryInfo)("Cuda", kArenaAllocator, deviceId, kMemTypeDefault, &m), "CreateMemoryInfo(Cuda)");
   return m;
 }
 
