@@ -5,4 +5,4 @@ export { machineInfo, modelInfo, describeMachine, type MachineInfo, type ModelIn
 export { benchServer, type ServerBenchOptions, type ServerBenchResult, type ConcurrencyLevel } from './server-bench';
 export { renderHtml, renderText, barChartSvg, lineChartSvg, escapeHtml, PERCENTILE_DEFINITION, type BenchReport } from './report';
 export { runBench, DEFAULT_BENCH_INPUT, DEFAULT_KV_PAST, DEFAULT_RUNTIMES, type RunBenchOptions } from './run';
-export { benchEventLoop, delayOf, type EventLoopBenchResult, type EventLoopBenchOptions, type EventLoopDelay } from './event-loop';
+export { benchEventLoop, delayOf, LoopDelaySampler, type EventLoopBenchResult, type EventLoopBenchOptions, type EventLoopDelay } from './event-loop';

@@ -1,4 +1,4 @@
-import { benchEventLoop } from '../../src/bench/event-loop';
+import { LoopDelaySampler, benchEventLoop, delayOf } from '../../src/bench/event-loop';
 import { MODEL_DIR, SPEECH_3S } from './helpers';
 
 describe('event-loop stage (real engine on both runtimes)', () => {
@@ -19,5 +19,33 @@ describe('event-loop stage (real engine on both runtimes)', () => {
     expect(idle.captions).toBe(0);
     expect(idle.monitoredMs).toBeCloseTo((main.monitoredMs + worker.monitoredMs) / 2, 6);
     await expect(benchEventLoop({ modelDir: MODEL_DIR, input: SPEECH_3S, runtimes: [], provider: 'cpu', runs: 1, maxTokens: 2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('LoopDelaySampler', () => {
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const block = (ms: number): void => {
+    const t = performance.now();
+    while (performance.now() - t < ms) {
+      // busy: the loop cannot run timers
+    }
+  };
+  it('records a block inside a window, and nothing of the time between windows', async () => {
+    const s = new LoopDelaySampler();
+    s.start();
+    await sleep(30);
+    block(60);
+    await sleep(30);
+    s.stop();
+    block(400); // another runtime's work while the sampler is stopped
+    await sleep(20);
+    s.start();
+    await sleep(50);
+    s.stop();
+    const d = delayOf(s.histogram);
+    expect(d.max).toBeGreaterThanOrEqual(55);
+    expect(d.max).toBeLessThan(300); // monitorEventLoopDelay would report ~420 here
+    expect(d.samples).toBeGreaterThan(20);
+    expect(d.p50).toBeLessThan(20);
   });
 });
