@@ -24,6 +24,8 @@ export class FakeLlm {
   readonly byClip = new Map<string, number>();
   calls = 0;
   served503 = 0;
+  /** Requests whose client went away before an answer (an aborted clip). */
+  aborted = 0;
   /** Answer the next N requests with HTTP 503 (an endpoint that is down). */
   fail503 = 0;
   /** Clip ids whose requests never get an answer (until the client gives up). */
@@ -51,7 +53,10 @@ export class FakeLlm {
         res.status(503).json({ error: { message: 'scripted outage' } });
         return;
       }
-      if (clip !== undefined && this.hang.has(clip)) return; // never answers; the client aborts
+      if (clip !== undefined && this.hang.has(clip)) {
+        res.on('close', () => this.aborted++); // never answers; the client aborts
+        return;
+      }
       let content: string;
       if (body.response_format === undefined) {
         const facts = /FACTS:\n([\s\S]*?)\n\nWrite the caption/.exec(all)?.[1] ?? '';
