@@ -11,7 +11,7 @@
  * - Cancellation (`omnicap queue cancel`), lock loss and the per-job timeout abort the clip's
  *   AbortSignal; stopping the worker (SIGTERM) puts its active jobs back without using an attempt.
  */
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { OmnicapError, toOmnicapError } from '../../errors';
@@ -179,6 +179,8 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
 
     worker = new Worker<ClipJobData, Record<string, unknown>>(o.queueName, processor, {
       connection: redisOptions(o.location),
+      // stored on each job it takes (job.processedBy): who runs what, in `omnicap queue status` and the tests
+      name: `${hostname()}/${process.pid}`,
       concurrency,
       lockDuration: o.lockMs ?? 30_000,
       stalledInterval: o.stalledIntervalMs ?? 30_000,
