@@ -58,7 +58,15 @@ function producer(url: string, queue: string, input: string, out: string, extra:
 
 async function stopAll(ps: Proc[]): Promise<void> {
   for (const p of ps) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-  await Promise.all(ps.map((p) => Promise.race([p.exit, new Promise((r) => setTimeout(r, 15_000))])));
+  await Promise.all(ps.map((p) => within(p.exit, 15_000)));
+}
+
+/** `p`, or 'timeout' after `ms` (the timer is cleared either way). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([p, new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), ms)))]);
+  clearTimeout(timer);
+  return r;
 }
 
 const complete = (f: string): number => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').length - 1 : 0);
@@ -88,7 +96,7 @@ describe('queue faults with real processes', () => {
       const other = [w1, w2].find((w) => w !== killed)!;
       killed.child.kill('SIGKILL');
       expect((await killed.exit).signal).toBe('SIGKILL');
-      const r = await Promise.race([p.exit, new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 90_000))]);
+      const r = await within(p.exit, 90_000);
       expect(r).toEqual({ code: 1, signal: null }); // 1: the poisoned clip failed
       const lines = expectOneLinePerClip(out, ids);
       expect(lines.find((l) => l.id === 'poison')).toMatchObject({ status: 'error', error: { code: expect.stringMatching(/^MEDIA_/) }, attempts: 1 });
@@ -117,7 +125,7 @@ describe('queue faults with real processes', () => {
       await until(() => complete(out) >= 2, 60_000, 'two lines');
       expect(complete(out)).toBeLessThan(ids.length);
       await redis.restart(1500); // SIGKILL, down 1.5 s, same port and data dir
-      const r = await Promise.race([p.exit, new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 120_000))]);
+      const r = await within(p.exit, 120_000);
       expect(r).toEqual({ code: 0, signal: null });
       const lines = expectOneLinePerClip(out, ids);
       expect(lines.every((l) => l.status !== 'error')).toBe(true);
@@ -153,7 +161,7 @@ describe('queue faults with real processes', () => {
       const written = readLines(out).length;
       expect(written).toBeLessThan(ids.length + 1);
       const p2 = producer(redis.url(), 'twice', input, out);
-      const r = await Promise.race([p2.exit, new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 90_000))]);
+      const r = await within(p2.exit, 90_000);
       expect(r).toEqual({ code: 0, signal: null });
       expect(p2.out()).toMatch(/0 enqueued, \d+ already in the queue, \d+ already in the output, of 8/);
       expectOneLinePerClip(out, ids);
