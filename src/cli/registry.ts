@@ -9,6 +9,7 @@ export const commandLoaders: Record<string, () => Promise<CliCommand>> = {
   detect: async () => (await import('./commands/detect')).command,
   worker: async () => (await import('./commands/worker')).command,
   queue: async () => (await import('./commands/queue')).command,
+  export: async () => (await import('./commands/export')).command,
   cloze: async () => (await import('./commands/cloze')).command,
   bench: async () => (await import('./commands/bench')).command,
 };
