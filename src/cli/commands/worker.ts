@@ -17,8 +17,8 @@ Options:
   --queue URL             redis://[user:password@]host:port/db (rediss:// for TLS)
   --queue-name NAME       BullMQ queue name (default omnicap)
   --concurrency N         clips at a time in this process (default 1)
-  --cache SPEC            observation cache: redis (default, in the queue's Redis), none, or a
-                          directory (e.g. on shared storage)
+  --cache SPEC            observation cache: redis (default, in the queue's Redis), another
+                          redis://host:port/db, none, or a directory (e.g. on shared storage)
   --media-dir DIR         where http(s) clips are downloaded (default <tmpdir>/omnicap-media)
   --llm-url URL           another URL for the run's OpenAI-compatible model (same model name)
   --llm-api-key KEY       bearer token (default $OMNICAP_LLM_API_KEY); never stored in Redis

@@ -20,7 +20,8 @@ import { combineSignals } from '../../util/abort';
 import { detectClip } from '../batch';
 import { ObservationCache, type ObservationStore } from '../cache';
 import type { DetectiveToolbox } from '../toolbox';
-import { checkRedis, redisOptions, type QueueLocation } from './connection';
+import IORedis from 'ioredis';
+import { checkRedis, parseQueueUrl, redisOptions, type QueueLocation } from './connection';
 import { InfrastructureError, isInfrastructureFailure } from './errors';
 import { InfraWatch } from './infra';
 import { clipOf, outputId, type ClipJobData } from './job';
@@ -37,7 +38,7 @@ export interface QueueWorkerOptions {
   queueName: string;
   /** Clips processed at once by this process (default 1). */
   concurrency?: number;
-  /** `redis` (default), `none`, or a directory (e.g. on shared storage). */
+  /** `redis` (default: the queue's Redis), another `redis://` URL, `none`, or a directory (e.g. on shared storage). */
   cache?: string;
   /** Where remote (http) clips are downloaded (default <tmpdir>/omnicap-media). */
   mediaDir?: string;
@@ -84,10 +85,17 @@ async function waitForManifest(store: QueueStore, o: QueueWorkerOptions): Promis
   }
 }
 
-function observationStore(o: QueueWorkerOptions, store: QueueStore): ObservationStore | undefined {
+function observationStore(o: QueueWorkerOptions, store: QueueStore, extra: IORedis[]): ObservationStore | undefined {
   const c = o.cache ?? 'redis';
   if (c === 'none') return undefined;
   if (c === 'redis') return new RedisObservationCache(store.client);
+  if (/^rediss?:\/\//.test(c)) {
+    // a Redis of its own for the cache (sized for observations, not for the queue)
+    const client = new IORedis(redisOptions(parseQueueUrl(c)));
+    client.on('error', () => undefined);
+    extra.push(client);
+    return new RedisObservationCache(client);
+  }
   return new ObservationCache(c);
 }
 
@@ -102,10 +110,11 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
   let toolbox: DetectiveToolbox | undefined;
   let worker: Worker<ClipJobData, Record<string, unknown>> | undefined;
   const summary: QueueWorkerSummary = { ok: 0, degraded: 0, errors: 0, retried: 0, cancelled: 0 };
+  const cacheClients: IORedis[] = [];
   try {
     const manifest = await waitForManifest(store, o);
     llm = o.makeLlm !== undefined ? await o.makeLlm(manifest) : await createRunLlm(manifest.llm, o.llm ?? {}, concurrency);
-    toolbox = createRunToolbox(manifest.observers, observationStore(o, store));
+    toolbox = createRunToolbox(manifest.observers, observationStore(o, store, cacheClients));
     const runLlm = llm;
     const runTools = toolbox;
     const stopping = new AbortController();
@@ -219,6 +228,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
     await worker?.close().catch(() => undefined);
     await toolbox?.dispose();
     await llm?.dispose?.();
+    for (const c of cacheClients) c.disconnect();
     await store.close();
   }
 }
