@@ -83,6 +83,16 @@ describe('queue core (real Redis, in-process worker)', () => {
     // and without the output (enqueue only): the jobs are in the queue already
     const only = await runQueuedDetect({ location: parseQueueUrl(redis.url()), queueName: 'core', clips, manifest });
     expect(only.enqueue).toMatchObject({ added: 0, inQueue: 5 });
+
+    // --retry-failed: the poisoned clip's line deleted from the output, its failed job runs again
+    writeFileSync(out, before.split('\n').filter((l) => l !== '' && !l.includes('"id":"poison"')).map((l) => `${l}\n`).join(''));
+    const w2 = startWorker('core');
+    const retried = await runQueuedDetect({ location: parseQueueUrl(redis.url()), queueName: 'core', clips, manifest, output: out, retryFailed: true, pollMs: 100 });
+    await w2.stop();
+    expect(retried.enqueue).toMatchObject({ added: 0, inQueue: 1, retried: 1, alreadyWritten: 4 });
+    expect(retried.written).toEqual({ ok: 0, degraded: 0, errors: 1 });
+    const again2 = expectOneLinePerClip(out, ids);
+    expect(again2.find((l) => l.id === 'poison')?.error?.code).toMatch(/^MEDIA_/); // still corrupt: the same verdict, once
   });
 
   it('a sink restarted on a partial output writes only the missing lines', async () => {

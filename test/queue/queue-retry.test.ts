@@ -129,4 +129,40 @@ describe('queue retries and aborts', () => {
     expect(line.status).not.toBe('error');
     expect(logs.join('\n')).toMatch(/stalled|lost the lock/);
   });
+
+  it('stopping a worker (SIGTERM) mid-clip puts the clip back in the queue without using an attempt', async () => {
+    const name = 'stop';
+    const { input, ids } = writeInput(join(dir, name), 1);
+    const clips = load(input);
+    const out = join(dir, name, 'out.jsonl');
+    const loc = parseQueueUrl(redis.url());
+    llm.hang.add('clip-0');
+    const seen = llm.byClip.get('clip-0') ?? 0;
+    const a = new AbortController();
+    const first = runQueueWorker({ location: loc, queueName: name, cache: 'none', signal: a.signal });
+    const sink = runQueuedDetect({ location: loc, queueName: name, clips, manifest: manifestFor(input, clips, llm.url, { attempts: 2 }), output: out, pollMs: 100 });
+    const queue = new Queue(name, { connection: redisOptions(loc) });
+    queue.on('error', () => undefined);
+    try {
+      await until(() => (llm.byClip.get('clip-0') ?? 0) > seen, 20_000, 'the clip to reach the LLM');
+      a.abort();
+      await first;
+      const job = await queue.getJob(jobIdFor('clip-0'));
+      expect(await job?.getState()).toBe('waiting');
+      expect(job?.attemptsMade).toBe(0);
+      llm.hang.delete('clip-0');
+      const b = new AbortController();
+      const second = runQueueWorker({ location: loc, queueName: name, cache: 'none', signal: b.signal });
+      const s = await sink;
+      b.abort();
+      await second;
+      expect(s.missing).toBe(0);
+      const [line] = expectOneLinePerClip(out, ids);
+      expect(line.status).not.toBe('error');
+      expect((await queue.getJob(jobIdFor('clip-0')))?.attemptsMade).toBe(1); // only the attempt that completed
+    } finally {
+      llm.hang.delete('clip-0');
+      await queue.close();
+    }
+  });
 });

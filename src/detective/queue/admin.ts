@@ -58,7 +58,7 @@ export function cancelClips(loc: QueueLocation, name: string, ids: string[] | 'a
       }
       const state = await job.getState();
       if (state === 'completed' || state === 'failed') continue;
-      await job.updateData({ ...job.data, cancelled: reason } as ClipJobData);
+      await job.updateData({ ...job.data, cancelled: reason });
       await store.publishCancel({ jobId: job.id ?? '', reason });
       marked++;
     }

@@ -14,6 +14,8 @@ export interface ClipJobData {
   signature: string;
   /** The clip's final error line, set by the worker just before it fails the job for good. */
   line?: Record<string, unknown>;
+  /** Set by `omnicap queue cancel`: the worker that takes (or runs) the job fails it with this reason. */
+  cancelled?: string;
 }
 
 /**

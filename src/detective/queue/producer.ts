@@ -60,7 +60,7 @@ export async function enqueueClips(queue: Queue<ClipJobData>, clips: readonly De
       if (job === undefined) continue;
       s.inQueue++;
       if (opts.retryFailed === true && (await job.isFailed())) {
-        const rest: ClipJobData & { cancelled?: string } = { ...job.data };
+        const rest: ClipJobData = { ...job.data };
         delete rest.line;
         delete rest.cancelled;
         await job.updateData(rest);

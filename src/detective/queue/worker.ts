@@ -139,8 +139,8 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
         if (data.item !== undefined) line.input = data.item;
         return Object.assign(line, { error: e.toJSON(), attempts: job.attemptsMade + 1, prompt_version: manifest.options.promptVersion, models: { detective: runLlm.id }, seed: manifest.options.seed });
       };
-      const cancelled = (data as { cancelled?: string }).cancelled;
-      if (typeof cancelled === 'string') {
+      const cancelled = data.cancelled;
+      if (cancelled !== undefined) {
         summary.cancelled++;
         return fail(errorLine(new OmnicapError('QUEUE_JOB_CANCELLED', cancelled)), `cancelled: ${cancelled}`);
       }
