@@ -7,7 +7,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { Queue } from 'bullmq';
+import { main } from '../../src/cli/main';
 import { checkRedis, jobIdFor, parseQueueUrl, queueStatus, redisOptions, runQueuedDetect, runQueueWorker, type QueueWorkerSummary } from '../../src/detective/queue';
 import { FakeLlm } from './fake-llm';
 import { expectOneLinePerClip, load, manifestFor, readLines, writeInput } from './helpers';
@@ -93,6 +95,24 @@ describe('queue core (real Redis, in-process worker)', () => {
     expect(retried.written).toEqual({ ok: 0, degraded: 0, errors: 1 });
     const again2 = expectOneLinePerClip(out, ids);
     expect(again2.find((l) => l.id === 'poison')?.error?.code).toMatch(/^MEDIA_/); // still corrupt: the same verdict, once
+
+    // the CLI: status as JSON, then obliterate frees the queue for another run
+    const cli = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let o = '';
+      let e = '';
+      stdout.on('data', (d: Buffer) => (o += d.toString()));
+      stderr.on('data', (d: Buffer) => (e += d.toString()));
+      const code = await main(argv, { stdout, stderr, signal: new AbortController().signal });
+      return { code, out: o, err: e };
+    };
+    const status = await cli(['queue', 'status', '--queue', redis.url(), '--queue-name', 'core', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({ queue: 'core', total: 5, completed: 4, failed: 1, waiting: 0, run: { input: { clips: 5 }, llm: { model: 'fake-detective' }, observers: { names: ['signal'] } }, sink: null });
+    expect((await cli(['queue', 'status', '--queue', redis.url(), '--queue-name', 'core'])).out).toMatch(/^queue core: 4 done, 1 failed, 0 active, 0 waiting, 0 retrying, .*\nrun: 5 clips from .*input\.jsonl, LLM fake-detective, observers signal/);
+    expect(await cli(['queue', 'obliterate', '--queue', redis.url(), '--queue-name', 'core'])).toMatchObject({ code: 0, out: 'queue core: every job and the run manifest removed\n' });
+    expect(JSON.parse((await cli(['queue', 'status', '--queue', redis.url(), '--queue-name', 'core', '--json'])).out)).toMatchObject({ completed: 0, failed: 0, run: null });
   });
 
   it('a sink restarted on a partial output writes only the missing lines', async () => {
