@@ -48,6 +48,17 @@ export const ERROR_CODES = {
   SERVER_BUSY: 503,
   OBSERVER_NOT_FOUND: 404,
   REMOTE_URL_DISABLED: 403,
+  // distributed annotation queue (Redis/BullMQ)
+  /** Redis cannot be reached (refused, timed out, not a Redis server). */
+  QUEUE_UNREACHABLE: 503,
+  /** The queue holds a run with another signature (input, prompts, models or options). */
+  QUEUE_RUN_MISMATCH: 409,
+  /** Another sink process is already writing this queue's results. */
+  QUEUE_SINK_BUSY: 409,
+  /** A job failed in the queue without a result line (e.g. its worker died more often than allowed). */
+  QUEUE_JOB_FAILED: 500,
+  /** A clip's job was cancelled (`omnicap queue cancel`). */
+  QUEUE_JOB_CANCELLED: 499,
   INTERNAL: 500,
 } as const;
 

@@ -12,5 +12,7 @@ export * as engine from './engine';
 export * as llm from './llm';
 export * as server from './server';
 export * as detective from './detective';
+export * as queue from './detective/queue';
 export * as cloze from './cloze';
+export * as exporter from './export';
 export * as bench from './bench';

@@ -7,6 +7,9 @@ export const commandLoaders: Record<string, () => Promise<CliCommand>> = {
   caption: async () => (await import('./commands/caption')).command,
   serve: async () => (await import('./commands/serve')).command,
   detect: async () => (await import('./commands/detect')).command,
+  worker: async () => (await import('./commands/worker')).command,
+  queue: async () => (await import('./commands/queue')).command,
+  export: async () => (await import('./commands/export')).command,
   cloze: async () => (await import('./commands/cloze')).command,
   bench: async () => (await import('./commands/bench')).command,
 };

@@ -27,7 +27,7 @@ export function observationKey(clipHash: string, observer: string, question: str
 /** A cached answer, or a cached deterministic failure (a fact about the clip's content, e.g. MEDIA_NO_VIDEO). */
 export type CachedObservation = { kind: 'answer'; result: ObserveResult } | { kind: 'error'; code: ErrorCode; message: string };
 
-interface CacheEntry {
+export interface CacheEntry {
   answer?: string;
   data?: unknown;
   error?: { code: ErrorCode; message: string };
@@ -37,7 +37,29 @@ interface CacheEntry {
   question: string;
 }
 
-export class ObservationCache {
+/**
+ * Where observations are kept: a directory (`ObservationCache`, also on a shared filesystem) or a
+ * key-value store such as Redis (`RedisObservationCache` in ./queue). Same keys everywhere.
+ */
+export interface ObservationStore {
+  get(key: string): Promise<CachedObservation | undefined>;
+  put(entry: CacheEntry): Promise<void>;
+}
+
+/** Parse a stored entry; a torn or foreign value (or one under another key) is a miss. */
+export function parseCacheEntry(text: string, key: string): CachedObservation | undefined {
+  try {
+    const e = JSON.parse(text) as CacheEntry;
+    if (e.key !== key) return undefined;
+    if (e.error !== undefined) return { kind: 'error', code: e.error.code, message: e.error.message };
+    if (typeof e.answer !== 'string') return undefined;
+    return { kind: 'answer', result: e.data === undefined ? { answer: e.answer } : { answer: e.answer, data: e.data } };
+  } catch {
+    return undefined;
+  }
+}
+
+export class ObservationCache implements ObservationStore {
   constructor(readonly dir: string) {}
 
   private file(key: string): string {
@@ -51,15 +73,7 @@ export class ObservationCache {
     } catch {
       return undefined;
     }
-    try {
-      const e = JSON.parse(text) as CacheEntry;
-      if (e.key !== key) return undefined;
-      if (e.error !== undefined) return { kind: 'error', code: e.error.code, message: e.error.message };
-      if (typeof e.answer !== 'string') return undefined;
-      return { kind: 'answer', result: e.data === undefined ? { answer: e.answer } : { answer: e.answer, data: e.data } };
-    } catch {
-      return undefined; // a torn or foreign file is a miss; the next put replaces it
-    }
+    return parseCacheEntry(text, key); // a torn or foreign file is a miss; the next put replaces it
   }
 
   /** Atomic write: temp file + rename, so readers never see a partial entry. */

@@ -29,11 +29,11 @@ export async function fetchRemoteClip(clip: DetectiveClip, o: RemoteOptions): Pr
     res = await fetch(url, { signal: o.signal, redirect: 'follow' });
   } catch (e) {
     throwIfAborted(o.signal);
-    throw new OmnicapError('UPSTREAM_ERROR', `could not fetch ${url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new OmnicapError('UPSTREAM_ERROR', `could not fetch ${url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, details: { retryable: true } });
   }
   if (!res.ok) {
     await res.body?.cancel();
-    throw new OmnicapError('UPSTREAM_ERROR', `${url} answered HTTP ${res.status}`, { details: { status: res.status } });
+    throw new OmnicapError('UPSTREAM_ERROR', `${url} answered HTTP ${res.status}`, { details: { status: res.status, retryable: res.status === 408 || res.status === 429 || res.status >= 500 } });
   }
   const max = o.maxBytes ?? 1024 ** 3;
   const body = Buffer.from(await res.arrayBuffer());

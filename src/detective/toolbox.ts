@@ -7,13 +7,15 @@ import { OmnicapError, toOmnicapError } from '../errors';
 import { decodeAudio, probeMedia, type ProbeResult } from '../media';
 import type { Observer, ObserverInfo, ObserverMedia } from '../server/observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
-import { hashFile, observationKey, normalizeQuestion, ObservationCache } from './cache';
+import { hashFile, observationKey, normalizeQuestion, ObservationCache, type ObservationStore } from './cache';
 import type { DetectiveClip, ObserverToolbox } from './types';
 
 export interface ToolboxOptions {
   observers: readonly (Observer & { dispose?: () => Promise<void> })[];
-  /** Directory of the observation cache; no caching when omitted. */
+  /** Directory of the observation cache; no caching when omitted (and no `cache`). */
   cacheDir?: string;
+  /** Any other observation store (e.g. Redis for workers on many machines); wins over `cacheDir`. */
+  cache?: ObservationStore;
   /** Per observation timeout (ms, default 300000). */
   observeTimeoutMs?: number;
   /** Longest clip accepted (seconds, default 600). */
@@ -44,7 +46,7 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
     if (byName.has(o.name)) throw new OmnicapError('INVALID_ARGUMENT', `duplicate observer ${JSON.stringify(o.name)}`);
     byName.set(o.name, o);
   }
-  const cache = options.cacheDir === undefined ? undefined : new ObservationCache(options.cacheDir);
+  const cache = options.cache ?? (options.cacheDir === undefined ? undefined : new ObservationCache(options.cacheDir));
   const clips = new Map<string, ClipState>();
   const counts: Record<string, number> = {};
 

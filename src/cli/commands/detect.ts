@@ -1,7 +1,8 @@
-import { createToolbox, defaultObservers, loadClips, runBatch } from '../../detective';
+import { createToolbox, defaultObservers, loadClips, PROMPT_VERSION, runBatch } from '../../detective';
 import { OmnicapError } from '../../errors';
 import type { ChatModel } from '../../llm/types';
 import { numberFlag, parseCommandArgs } from '../args';
+import { llmSpecFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
 import type { CliCommand, CliIo } from '../types';
 
 const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
@@ -23,6 +24,15 @@ Resumable: ids already in --output (ok or error lines) are skipped; delete an er
 that clip. A torn last line (kill -9) is dropped. Observer answers are cached by (clip sha256,
 observer, question) under --cache, so reruns with new prompts reuse them.
 Progress: redrawn in place after every round on a terminal; plain lines every 10 s otherwise.
+
+Scale-out: with --queue redis://HOST:PORT/DB the clips become one BullMQ job each (job id = clip
+id: enqueueing again adds nothing; clips with a line in --output are not enqueued), run by any
+number of 'omnicap worker --queue ...' processes on any machine; this process is then the one sink:
+it writes each finished clip's line once (one write + fsync, resumable) and shows queue progress
+(done / failed / active / waiting, clips/min, ETA) until every clip has its line. The queue is bound
+to this run (input digest, prompts, models, observers, options): another run is refused with
+QUEUE_RUN_MISMATCH. Infrastructure failures are retried with backoff (--attempts); a bad clip gets
+its error line at once. See docs/scaling.md.
 
 Options:
   --input PATH          a JSONL file or a directory of media. A line: {"id": any JSON, "path": FILE}
@@ -47,7 +57,19 @@ Options:
                         or template (deterministic caption from the observations, no LLM call)
   --cache DIR           observer-answer cache (default <output>.cache)
   --prompt-version V    prompt files version (default v2)
+  --observers LIST      observers to offer, comma-separated (default signal,vad,asr,ocr + captioner,
+                        audio_lm when configured)
   --no-progress         no progress bar on stderr
+
+Queue mode (docs/scaling.md):
+  --queue URL           redis://[user:password@]host:port/db: enqueue, then sink the results
+  --queue-name NAME     BullMQ queue name (default omnicap)
+  --enqueue-only        only enqueue (no --output needed; another 'detect --queue' is the sink)
+  --retry-failed        put failed jobs of clips without a line in --output back in the queue
+  --attempts N          attempts per clip for infrastructure failures (default 3)
+  --backoff-ms MS       first retry delay, doubled per attempt (default 5000)
+  --job-timeout S       per-clip timeout in seconds, then retried (default 1800; 0 = none)
+  --progress MODE       text (default) or json (one JSON object per line on stderr) or none
 `;
 
 const options = {
@@ -71,16 +93,25 @@ const options = {
   'no-progress': { type: 'boolean' },
   format: { type: 'string' },
   'allow-remote-urls': { type: 'boolean' },
+  observers: { type: 'string' },
+  queue: { type: 'string' },
+  'queue-name': { type: 'string' },
+  'enqueue-only': { type: 'boolean' },
+  'retry-failed': { type: 'boolean' },
+  attempts: { type: 'string' },
+  'backoff-ms': { type: 'string' },
+  'job-timeout': { type: 'string' },
+  progress: { type: 'string' },
 } as const;
 
-async function makeLlm(v: ReturnType<typeof parseCommandArgs<typeof options>>['values'], workers: number): Promise<ChatModel> {
-  if (v['llm-url'] !== undefined) {
-    if (v.llm !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm and --llm-url are exclusive');
-    if (v['llm-model'] === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-url needs --llm-model');
+export type DetectFlags = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
+
+async function makeLlm(v: DetectFlags, workers: number): Promise<ChatModel> {
+  const spec = llmSpecFrom(v);
+  if (spec.kind === 'openai') {
     const { OpenAIChatModel } = await import('../../llm/openai');
-    return new OpenAIChatModel({ baseURL: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY });
+    return new OpenAIChatModel({ baseURL: spec.url, model: spec.model, apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY });
   }
-  if (v.llm !== undefined && v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}`);
   const { LocalChatModel } = await import('../../llm/local');
   const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
   // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
@@ -94,20 +125,19 @@ export const command: CliCommand = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values: v, positionals } = parseCommandArgs(argv, options);
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `unexpected argument ${JSON.stringify(positionals[0])}`);
+    if (v.queue !== undefined) return (await import('../queue-detect')).detectOnQueue(v, io);
+    for (const f of ['queue-name', 'enqueue-only', 'retry-failed', 'attempts', 'backoff-ms', 'job-timeout', 'progress'] as const) {
+      if (v[f] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `--${f} needs --queue`);
+    }
     if (v.input === undefined || v.output === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--input and --output are required');
     const workers = numberFlag('workers', v.workers, 1, { min: 1, max: 64, integer: true });
-    const rounds = numberFlag('rounds', v.rounds, 10, { min: 0, max: 100, integer: true });
-    const seed = numberFlag('seed', v.seed, 0, { min: 0, integer: true });
-    if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
-    const synthesis = v.synthesis ?? 'llm';
-    if (synthesis !== 'llm' && synthesis !== 'template') throw new OmnicapError('INVALID_ARGUMENT', `--synthesis accepts llm or template but received ${JSON.stringify(synthesis)}`);
-    const format = v.format ?? 'omnicap';
-    if (format !== 'omnicap' && format !== 'reference') throw new OmnicapError('INVALID_ARGUMENT', `--format expects omnicap or reference but received ${JSON.stringify(format)}`);
+    const { rounds, seed, synthesis, format, maxCaptionTokens } = runOptionsFrom(v, PROMPT_VERSION);
+    const spec = observerSpecFrom(v);
     const clips = loadClips(v.input, { downloadDir: `${v.output}.media` });
     const observers = defaultObservers({
-      captionerModelDir: v.captioner,
-      audioLm: v['audio-lm-url'] !== undefined ? { baseURL: v['audio-lm-url'], model: v['audio-lm-model']! } : undefined,
-    });
+      captionerModelDir: spec.captioner,
+      audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
+    }).filter((o) => spec.names.includes(o.name));
     const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache` });
     let llm: ChatModel | undefined;
     try {
@@ -121,7 +151,7 @@ export const command: CliCommand = {
         rounds,
         seed,
         promptVersion: v['prompt-version'],
-        maxCaptionTokens: numberFlag('max-caption-tokens', v['max-caption-tokens'], 512, { min: 1, max: 8192, integer: true }),
+        maxCaptionTokens,
         synthesis,
         format,
         allowRemoteUrls: v['allow-remote-urls'] === true,

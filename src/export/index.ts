@@ -1,0 +1,108 @@
+/**
+ * `omnicap export`: annotations (detect output) -> training data for captioner fine-tuning
+ * (ms-swift, LLaMA-Factory, ShareGPT), written atomically (temp file + rename).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { OmnicapError } from '../errors';
+import { DEFAULT_PROMPTS, exportRecord, llamaFactoryEntry, type ExportFormat, type PromptSet } from './formats';
+import { annotationOf, type SkipReason } from './records';
+
+export { EXPORT_FORMATS, DEFAULT_PROMPTS, exportRecord, llamaFactoryEntry, type ExportFormat, type PromptSet } from './formats';
+export { annotationOf, type Annotation, type SkipReason } from './records';
+
+export interface ExportOptions {
+  input: string;
+  output: string;
+  format: ExportFormat;
+  /** Media paths relative to `baseDir` (default) or absolute. */
+  paths?: 'relative' | 'absolute';
+  /** Folder relative paths are taken from (default: the output's folder; LLaMA-Factory's dataset_dir). */
+  baseDir?: string;
+  /** Folder that relative media paths in the annotations are resolved against (default: the current one). */
+  mediaRoot?: string;
+  includeDegraded?: boolean;
+  prompts?: Partial<PromptSet>;
+  /** LLaMA-Factory dataset name (default: the output file name without extension). */
+  datasetName?: string;
+}
+
+export interface ExportSummary {
+  written: number;
+  degradedIncluded: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  output: string;
+  datasetInfo?: string;
+}
+
+async function atomicWrite(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+export async function exportTrainingData(o: ExportOptions): Promise<ExportSummary> {
+  if (!existsSync(o.input)) throw new OmnicapError('NOT_FOUND', `--input not found: ${o.input}`);
+  const output = resolve(o.output);
+  const base = resolve(o.baseDir ?? dirname(output));
+  const mediaRoot = resolve(o.mediaRoot ?? '.');
+  const prompts: PromptSet = { ...DEFAULT_PROMPTS, ...o.prompts };
+  const summary: ExportSummary = { written: 0, degradedIncluded: 0, skipped: {}, output };
+  const skip = (r: SkipReason): void => void (summary.skipped[r] = (summary.skipped[r] ?? 0) + 1);
+  const seen = new Set<string>();
+  const media = new Set<'audios' | 'videos'>();
+  const out: string[] = [];
+  for (const text of readFileSync(o.input, 'utf8').split('\n')) {
+    if (text.trim() === '') continue;
+    let line: unknown;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      skip('invalid_json'); // e.g. a torn last line of an output that is still being written
+      continue;
+    }
+    if (typeof line !== 'object' || line === null || Array.isArray(line)) {
+      skip('invalid_json');
+      continue;
+    }
+    const a = annotationOf(line as Record<string, unknown>, mediaRoot);
+    if (typeof a === 'string') {
+      skip(a);
+      continue;
+    }
+    if (a.degraded && o.includeDegraded !== true) {
+      skip('degraded');
+      continue;
+    }
+    const key = JSON.stringify(a.id ?? a.media);
+    if (seen.has(key)) {
+      skip('duplicate');
+      continue;
+    }
+    seen.add(key);
+    const path = o.paths === 'absolute' ? a.media : relative(base, a.media).split(sep).join('/');
+    const record = exportRecord(o.format, a, path, prompts);
+    media.add(a.hasVideo ? 'videos' : 'audios');
+    out.push(JSON.stringify(record));
+    summary.written++;
+    if (a.degraded) summary.degradedIncluded++;
+  }
+  await atomicWrite(output, out.length > 0 ? `${out.join('\n')}\n` : '');
+  if (o.format === 'llamafactory') {
+    const info = resolve(dirname(output), 'dataset_info.json');
+    let entries: Record<string, unknown> = {};
+    if (existsSync(info)) {
+      try {
+        entries = JSON.parse(readFileSync(info, 'utf8')) as Record<string, unknown>;
+      } catch (e) {
+        throw new OmnicapError('INVALID_ARGUMENT', `${info} exists but is not valid JSON; fix or remove it`, { cause: e });
+      }
+    }
+    const name = o.datasetName ?? basename(output).replace(/\.jsonl?$/i, '');
+    entries[name] = llamaFactoryEntry(relative(dirname(output), output).split(sep).join('/'), media.size > 0 ? media : new Set(['audios']));
+    await atomicWrite(info, `${JSON.stringify(entries, null, 2)}\n`);
+    summary.datasetInfo = info;
+  }
+  return summary;
+}
