@@ -3,7 +3,7 @@
  * (ms-swift, LLaMA-Factory, ShareGPT), written atomically (temp file + rename).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { OmnicapError } from '../errors';
 import { DEFAULT_PROMPTS, exportRecord, llamaFactoryEntry, type ExportFormat, type PromptSet } from './formats';
@@ -36,7 +36,9 @@ export interface ExportSummary {
   datasetInfo?: string;
 }
 
+/** Temp file + rename in the target's directory, which is created when missing. */
 async function atomicWrite(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, file);

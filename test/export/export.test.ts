@@ -100,8 +100,8 @@ describe('omnicap export', () => {
     expect(existsSync(resolve(dataDir, first.audios[0]))).toBe(true); // relative to dataset_dir
   });
 
-  it('sharegpt: conversations with human/gpt turns, the id kept, paths relative to --base-dir', async () => {
-    const out = join(dir, 'sharegpt.jsonl');
+  it('sharegpt: conversations with human/gpt turns, the id kept, paths relative to --base-dir; a missing output directory is created', async () => {
+    const out = join(dir, 'new', 'nested', 'sharegpt.jsonl');
     await exportTrainingData({ input: annotations, output: out, format: 'sharegpt', baseDir: '/usr/share', prompts: { audio: 'Caption this recording.' } });
     const recs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: unknown; conversations: Array<{ from: string; value: string }>; audios?: string[] });
     expect(recs.map((r) => r.id)).toEqual(['speech', 7, 9]);
