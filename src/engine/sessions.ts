@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { OmnicapError } from '../errors';
 import { throwIfAborted } from '../util/abort';
 import type { IoSpec, ModelManifest, SessionName } from './manifest';
-import { selectKvPath, type KvCacheInfo, type KvLayout, type KvRequest } from './kv-path';
+import { selectKvPath, type KvCacheInfo, type KvRequest } from './kv-path';
 import { ort, type OrtSession } from './ort';
 import { executionProviders, type ResolvedProvider } from './provider';
-import type { NativeSession, NativeTensorInfo } from './resident/addon-types';
+import { ELEMENT_TYPE, type NativeSession, type NativeTensorInfo } from './resident/addon-types';
 import { loadResidentRuntime, type ResidentRuntime } from './resident/native';
 
 export interface DecoderPlan {
@@ -119,7 +119,7 @@ export interface JsKvSessions extends SessionsBase {
 export interface ResidentKvSessions extends SessionsBase {
   kv: 'resident';
   native: NativeSession;
-  layout: KvLayout;
+  /** path 'resident' with its layout. */
   kvInfo: KvCacheInfo;
 }
 
@@ -157,7 +157,7 @@ function loadError(file: string, name: SessionName, provider: ResolvedProvider, 
   return new OmnicapError(code, `onnxruntime could not load ${file} with provider ${provider}: ${msg}`, { cause: e, details: { session: name, file } });
 }
 
-const ELEMENT_TYPES: Record<number, string> = { 1: 'float32', 7: 'int64', 10: 'float16' };
+const ELEMENT_TYPES: Record<number, string> = Object.fromEntries(Object.entries(ELEMENT_TYPE).map(([name, id]) => [id, name]));
 
 /** The native session's graph I/O in the shape {@link checkSessionIo} reads. */
 function nativeIo(s: NativeSession): SessionIo {
@@ -209,7 +209,7 @@ export async function createSessions(modelDir: string, manifest: ModelManifest, 
       checkSessionIo('decoder', spec.file, io, spec);
       const decoderPlan = planDecoderFeeds(io.inputNames, io.outputNames, manifest.config.text.numLayers, kvDtype);
       throwIfAborted(opts.signal);
-      return { ...base, kv: 'resident', native, layout: choice.info.layout ?? 'grow', decoderPlan, kvInfo: choice.info };
+      return { ...base, kv: 'resident', native, decoderPlan, kvInfo: choice.info };
     }
     const decoder = await get('decoder');
     const decoderPlan = planDecoderFeeds(decoder.inputNames, decoder.outputNames, manifest.config.text.numLayers, kvDtype);

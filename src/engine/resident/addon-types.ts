@@ -2,6 +2,9 @@
  * The one typed view of the resident-KV addon (native/src/ort/ort_addon.cc). Everything JS calls
  * on it goes through this interface; keep it in sync with InitModule() there.
  */
+/** ONNX TensorProto element types the addon uses (its `elementTypes` must report the same). */
+export const ELEMENT_TYPE = { float32: 1, int64: 7, float16: 10 } as const;
+
 export interface NativeTensorInfo {
   name: string;
   /** ONNX TensorProto element type (1 float32, 7 int64, 10 float16). */

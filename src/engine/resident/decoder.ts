@@ -6,10 +6,7 @@ import { embedTokens, runFailed } from '../embed';
 import type { ModelManifest } from '../manifest';
 import type { OrtTensor } from '../ort';
 import type { ResidentKvSessions } from '../sessions';
-import type { NativeKvState } from './addon-types';
-
-const ELEMENT_FLOAT32 = 1;
-const ELEMENT_FLOAT16 = 10;
+import { ELEMENT_TYPE, type NativeKvState } from './addon-types';
 
 export class ResidentDecoderState {
   private readonly state: NativeKvState;
@@ -40,8 +37,8 @@ export class ResidentDecoderState {
         hidden: t.hiddenSize,
         vocab: t.vocabSize,
         maxLength: t.maxPositionEmbeddings,
-        kvElementType: plan.kvDtype === 'float16' ? ELEMENT_FLOAT16 : ELEMENT_FLOAT32,
-        shared: sessions.layout === 'shared',
+        kvElementType: plan.kvDtype === 'float16' ? ELEMENT_TYPE.float16 : ELEMENT_TYPE.float32,
+        shared: sessions.kvInfo.layout === 'shared',
       });
     } catch (e) {
       throw runFailed('creating the resident KV cache', e);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { OmnicapError } from '../../errors';
 import { probeProviders } from '../provider';
-import { isResidentAddon, type ResidentAddon } from './addon-types';
+import { ELEMENT_TYPE, isResidentAddon, type ResidentAddon } from './addon-types';
 
 export interface ResidentRuntime {
   addon: ResidentAddon;
@@ -59,6 +59,10 @@ export function tryLoadResident(files: readonly string[] = defaultResidentAddonP
     return unavailable(`the resident-KV addon at ${file} failed to load (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); rebuild it with \`npm run build:native\``, e);
   }
   if (!isResidentAddon(mod)) return unavailable(`the resident-KV addon at ${file} does not match the expected interface (abiVersion 1); rebuild it with \`npm run build:native\``);
+  const types = mod.elementTypes;
+  if (types.float32 !== ELEMENT_TYPE.float32 || types.int64 !== ELEMENT_TYPE.int64 || types.float16 !== ELEMENT_TYPE.float16) {
+    return unavailable(`the resident-KV addon at ${file} reports other element types (${JSON.stringify(types)}); rebuild it with \`npm run build:native\``);
+  }
   try {
     const info = mod.init(lib);
     return { ok: true, runtime: { addon: mod, ortVersion: info.version, file } };
