@@ -222,7 +222,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
     const running = w.run();
     await new Promise<void>((resolve) => (stopping.signal.aborted ? resolve() : stopping.signal.addEventListener('abort', () => resolve(), { once: true })));
     await w.close();
-    await running.catch(() => undefined);
+    await running.catch((e: unknown) => log(`worker: the run loop ended with an error after close: ${e instanceof Error ? e.message : String(e)}`));
     return summary;
   } finally {
     await worker?.close().catch(() => undefined);
