@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Captioner, Pcm16k } from '../../src/engine';
 import { OmnicapError } from '../../src/errors';
 import { packageRoot } from '../../src/util/paths';
 
@@ -56,4 +57,17 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** A caption stream's chunks without timings (wall-clock values differ run to run). */
+export async function streamWithoutTimings(c: Captioner, pcm: Pcm16k, options: Parameters<Captioner['captionStream']>[1]): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const ch of c.captionStream(pcm, options)) {
+    if (ch.type === 'done') {
+      const { timings, ...rest } = ch.result;
+      expect(timings.totalMs).toBeGreaterThan(0);
+      out.push({ type: 'done', result: rest });
+    } else out.push(ch);
+  }
+  return out;
 }

@@ -13,23 +13,14 @@ import { DecoderState } from '../../src/engine/decoder';
 import { ResidentDecoderState } from '../../src/engine/resident/decoder';
 import { loadResidentRuntime, tryLoadResident } from '../../src/engine/resident/native';
 import { argmax } from '../../src/engine/sampler';
-import { FIXTURE_DIR, SPEECH_WAV, TEST_PROVIDER, readWav16k, rejection } from './helpers';
+import { FIXTURE_DIR, SPEECH_WAV, TEST_PROVIDER, readWav16k, rejection, streamWithoutTimings } from './helpers';
 
 const samples = readWav16k(SPEECH_WAV);
 const pcm = { samples, sampleRate: 16000 as const };
 const QMOE_DIR = join(FIXTURE_DIR, '..', 'tiny-random-qmoe-cpu');
 
-/** Chunks without timings (wall-clock values differ run to run). */
-async function collect(c: Captioner, options: Parameters<Captioner['captionStream']>[1]): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for await (const ch of c.captionStream(pcm, options)) {
-    if (ch.type === 'done') {
-      const { timings, ...rest } = ch.result;
-      out.push({ type: 'done', result: rest });
-    } else out.push(ch);
-  }
-  return out;
-}
+/** Chunks without timings, from the shared helper. */
+const collect = (c: Captioner, options: Parameters<Captioner['captionStream']>[1]): Promise<unknown[]> => streamWithoutTimings(c, pcm, options);
 
 const builds: Array<[string, string, 'grow' | 'shared']> =
   TEST_PROVIDER === 'cuda'

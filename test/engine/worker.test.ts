@@ -7,24 +7,14 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadCaptioner, type CaptionChunk, type CaptionerEngine, type Captioner, type WorkerCaptioner } from '../../src/engine';
-import { FIXTURE_DIR, SPEECH_WAV, readWav16k, rejection } from './helpers';
+import { FIXTURE_DIR, SPEECH_WAV, readWav16k, rejection, streamWithoutTimings } from './helpers';
 
 const samples = readWav16k(SPEECH_WAV);
 const pcm = { samples, sampleRate: 16000 as const };
 const QMOE_DIR = join(FIXTURE_DIR, '..', 'tiny-random-qmoe-cpu');
 
-/** Chunks without timings (wall-clock values differ run to run). */
-async function collect(c: Captioner, options: Parameters<Captioner['captionStream']>[1]): Promise<unknown[]> {
-  const out: unknown[] = [];
-  for await (const ch of c.captionStream(pcm, options)) {
-    if (ch.type === 'done') {
-      const { timings, ...rest } = ch.result;
-      expect(timings.totalMs).toBeGreaterThan(0);
-      out.push({ type: 'done', result: rest });
-    } else out.push(ch);
-  }
-  return out;
-}
+/** Chunks without timings, from the shared helper. */
+const collect = (c: Captioner, options: Parameters<Captioner['captionStream']>[1]): Promise<unknown[]> => streamWithoutTimings(c, pcm, options);
 
 describe.each([
   ['fp32 reference', FIXTURE_DIR],
