@@ -176,7 +176,8 @@ void KvState::Grow(const std::vector<float>& embeds, int64_t seq, std::vector<fl
     int64_t cap = config_.initialCapacity;
     while (cap < total + 1) cap *= 2;
     if (cap > config_.maxLength) cap = config_.maxLength;
-    ToCapacity(presents, total, cap);
+    ValueList owned{rt, presents};  // the prefill's presents, released once copied
+    Repack(owned.values, total, total, cap);
   } else {
     ReleasePast();
     past_ = std::move(presents);
@@ -184,23 +185,24 @@ void KvState::Grow(const std::vector<float>& embeds, int64_t seq, std::vector<fl
   length_ = total;
 }
 
-// Moves `from` ([1,H,filled,D], consumed) into fresh capacity-sized buffers that become past_.
-void KvState::ToCapacity(std::vector<OrtValue*>& from, int64_t filled, int64_t capacity) {
+// Fresh [1,H,capacity,D] buffers (zeroed) holding the first `filled` positions of each head of
+// `from` (laid out [1,H,fromStride,D]); they become past_, whose old values are released. `from`
+// may be past_ itself.
+void KvState::Repack(const std::vector<OrtValue*>& from, int64_t fromStride, int64_t filled, int64_t capacity) {
   const OrtRuntime* rt = s_->rt;
-  ValueList src{rt, from};
-  from.clear();
-  ValueList dst{rt, {}};
   const size_t es = ElementBytes();
   const int64_t H = config_.kvHeads;
   const int64_t D = config_.headDim;
-  const size_t srcHead = static_cast<size_t>(filled * D) * es;
+  const size_t srcHead = static_cast<size_t>(fromStride * D) * es;
   const size_t dstHead = static_cast<size_t>(capacity * D) * es;
-  for (OrtValue* v : src.values) {
+  const size_t used = static_cast<size_t>(filled * D) * es;
+  ValueList dst{rt, {}};
+  for (OrtValue* v : from) {
     dst.values.push_back(rt->AllocTensor(nullptr, {1, H, capacity, D}, config_.kvType));
     auto* out = static_cast<unsigned char*>(rt->Data(dst.values.back()));
     const auto* in = static_cast<const unsigned char*>(rt->Data(v));
     std::memset(out, 0, dstHead * static_cast<size_t>(H));
-    for (int64_t h = 0; h < H; h++) std::memcpy(out + static_cast<size_t>(h) * dstHead, in + static_cast<size_t>(h) * srcHead, srcHead);
+    for (int64_t h = 0; h < H; h++) std::memcpy(out + static_cast<size_t>(h) * dstHead, in + static_cast<size_t>(h) * srcHead, used);
   }
   ReleasePast();
   past_ = dst.take();
@@ -212,25 +214,7 @@ void KvState::EnsureCapacity(int64_t needed) {
   int64_t cap = capacity_;
   while (cap < needed) cap *= 2;
   if (cap > config_.maxLength) cap = config_.maxLength;
-  // Copy the filled rows of each head into buffers of the new capacity (head stride changes).
-  const OrtRuntime* rt = s_->rt;
-  const size_t es = ElementBytes();
-  const int64_t H = config_.kvHeads;
-  const int64_t D = config_.headDim;
-  const size_t oldHead = static_cast<size_t>(capacity_ * D) * es;
-  const size_t newHead = static_cast<size_t>(cap * D) * es;
-  const size_t used = static_cast<size_t>(length_ * D) * es;
-  ValueList dst{rt, {}};
-  for (OrtValue* v : past_) {
-    dst.values.push_back(rt->AllocTensor(nullptr, {1, H, cap, D}, config_.kvType));
-    auto* out = static_cast<unsigned char*>(rt->Data(dst.values.back()));
-    const auto* in = static_cast<const unsigned char*>(rt->Data(v));
-    std::memset(out, 0, newHead * static_cast<size_t>(H));
-    for (int64_t h = 0; h < H; h++) std::memcpy(out + static_cast<size_t>(h) * newHead, in + static_cast<size_t>(h) * oldHead, used);
-  }
-  ReleasePast();
-  past_ = dst.take();
-  capacity_ = cap;
+  Repack(past_, capacity_, length_, cap);
 }
 
 void KvState::SharedStep(const std::vector<float>& embeds, std::vector<float>& logits) {

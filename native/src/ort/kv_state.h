@@ -78,7 +78,7 @@ class KvState {
   void Grow(const std::vector<float>& embeds, int64_t seq, std::vector<float>& logits);
   void SharedStep(const std::vector<float>& embeds, std::vector<float>& logits);
   void EnsureCapacity(int64_t needed);
-  void ToCapacity(std::vector<ortabi::OrtValue*>& from, int64_t filled, int64_t capacity);
+  void Repack(const std::vector<ortabi::OrtValue*>& from, int64_t fromStride, int64_t filled, int64_t capacity);
   void CopyLogits(ortabi::OrtValue* v, int64_t seq, std::vector<float>& logits) const;
   void ReleasePast();
   size_t ElementBytes() const { return config_.kvType == ortabi::kFloat16 ? 2 : 4; }
