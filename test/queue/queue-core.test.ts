@@ -7,12 +7,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { Queue } from 'bullmq';
 import { main } from '../../src/cli/main';
 import { checkRedis, jobIdFor, parseQueueUrl, queueStatus, redisOptions, runQueuedDetect, runQueueWorker, type QueueWorkerSummary } from '../../src/detective/queue';
 import { FakeLlm } from './fake-llm';
-import { expectOneLinePerClip, load, manifestFor, readLines, writeInput } from './helpers';
+import { captureIo, expectOneLinePerClip, load, manifestFor, readLines, writeInput } from './helpers';
 import { freePort, RedisServer } from './redis';
 
 let redis: RedisServer;
@@ -98,14 +97,9 @@ describe('queue core (real Redis, in-process worker)', () => {
 
     // the CLI: status as JSON, then obliterate frees the queue for another run
     const cli = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let o = '';
-      let e = '';
-      stdout.on('data', (d: Buffer) => (o += d.toString()));
-      stderr.on('data', (d: Buffer) => (e += d.toString()));
-      const code = await main(argv, { stdout, stderr, signal: new AbortController().signal });
-      return { code, out: o, err: e };
+      const io = captureIo();
+      const code = await main(argv, io);
+      return { code, out: io.out(), err: io.err() };
     };
     const status = await cli(['queue', 'status', '--queue', redis.url(), '--queue-name', 'core', '--json']);
     expect(status.code).toBe(0);

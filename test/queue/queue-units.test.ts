@@ -1,18 +1,8 @@
 /** Pure parts of the queue: job ids, queue URLs, run signatures, progress, and CLI flag checks. */
-import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main';
 import { formatQueueProgress, jobIdFor, makeManifest, manifestDifferences, parseQueueUrl, progressOf, RateWindow } from '../../src/detective/queue';
-import { OPTIONS } from './helpers';
+import { captureIo as io, OPTIONS } from './helpers';
 
-function io(): Parameters<typeof main>[1] & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { stdout, stderr, signal: new AbortController().signal, out: () => o, err: () => e };
-}
 
 describe('queue units', () => {
   it('job ids: the clip id itself when BullMQ allows it, escaped and injective otherwise', () => {
