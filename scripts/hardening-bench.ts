@@ -9,12 +9,14 @@
  *   long     64 simultaneous path requests for a 10-minute mp3 (peak server RSS)
  *   uploads  40 simultaneous multipart uploads of exactly --max-upload-mb (peak server RSS)
  *   flood    successful req/s at 16 vs 64 keep-alive clients (lean raw-socket HTTP/1.1, 20 ms
- *            back-off after a refusal), alternated 16/64/16/64 in one run (ratio)
+ *            back-off after a refusal), alternated 16/64/16/64 in one run (ratio), once per
+ *            --refusal-hold-ms value (server flag; 0 = no hold, the baseline)
+ *   flood-inline  the same with a 183 KB inline base64 body
  *   slow     20 clients trickling a body at a byte per 500 ms against --body-timeout-ms 2000:
  *            when is each cut, as a ratio of the configured timeout
  *
  *   node dist/scripts/hardening-bench.js [--scenarios race,long,uploads,flood,slow] [--race-seconds 30]
- *        [--flood-seconds 8] [--rss-bound-mb 600]
+ *        [--flood-seconds 8] [--refusal-hold-ms 250,0] [--rss-bound-mb 600]
  *
  * Needs `npm run build` first. Every loop is bounded by a deadline or a count.
  */
@@ -255,10 +257,10 @@ async function leanClient(port: number, request: Buffer, deadline: number, out: 
   }
 }
 
-async function flood(seconds: number, inline: boolean): Promise<Record<string, unknown>> {
+async function flood(seconds: number, inline: boolean, holdMs: number): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'omnicap-bench-flood-'));
   copyFileSync(ALSA_FRONT, join(dir, 'front.wav'));
-  const server = await serve(['--media-root', dir]);
+  const server = await serve(['--media-root', dir, '--refusal-hold-ms', String(holdMs)]);
   const port = Number(new URL(server.url).port);
   const media = inline ? { data: readFileSync(ALSA_FRONT).toString('base64') } : { path: 'front.wav' };
   const json = Buffer.from(JSON.stringify({ ...media, max_tokens: 2, seed: 1 }));
@@ -280,7 +282,7 @@ async function flood(seconds: number, inline: boolean): Promise<Record<string, u
       const rs = rounds.filter((r) => r.clients === c);
       return rs.reduce((a, r) => a + r.ok, 0) / rs.reduce((a, r) => a + r.wall_s, 0);
     };
-    return { body: inline ? `base64 (${json.length} bytes)` : `path (${json.length} bytes)`, rounds, ok_per_s_16: rate(16), ok_per_s_64: rate(64), ratio_64_to_16: rate(64) / rate(16) };
+    return { body: inline ? `base64 (${json.length} bytes)` : `path (${json.length} bytes)`, refusal_hold_ms: holdMs, rounds, ok_per_s_16: rate(16), ok_per_s_64: rate(64), ratio_64_to_16: rate(64) / rate(16) };
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -320,6 +322,7 @@ async function main(): Promise<void> {
       scenarios: { type: 'string', default: 'race,long,uploads,slow,flood' },
       'race-seconds': { type: 'string', default: '30' },
       'flood-seconds': { type: 'string', default: '8' },
+      'refusal-hold-ms': { type: 'string', default: '250' },
       'rss-bound-mb': { type: 'string', default: '600' },
     },
   });
@@ -330,8 +333,12 @@ async function main(): Promise<void> {
     if (name === 'race') results.race = await race(Number(values['race-seconds']));
     else if (name === 'long') results.long = await long(bound);
     else if (name === 'uploads') results.uploads = await uploads(bound);
-    else if (name === 'flood') results.flood = await flood(Number(values['flood-seconds']), false);
-    else if (name === 'flood-inline') results['flood-inline'] = await flood(Number(values['flood-seconds']), true);
+    else if (name === 'flood' || name === 'flood-inline') {
+      const holds = (values['refusal-hold-ms'] ?? '250').split(',').map(Number);
+      const runs = [];
+      for (const hold of holds) runs.push(await flood(Number(values['flood-seconds']), name === 'flood-inline', hold));
+      results[name] = runs.length === 1 ? runs[0] : runs;
+    }
     else if (name === 'slow') results.slow = await slow();
     else throw new Error(`unknown scenario ${name}`);
     process.stdout.write(`${name} (${((performance.now() - t0) / 1000).toFixed(1)} s): ${JSON.stringify(results[name])}\n`);

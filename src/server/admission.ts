@@ -16,9 +16,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { OmnicapError } from '../errors';
 import { abortError } from '../util/abort';
-import { contextOf, ctx, type RequestContext } from './context';
+import { closeIfBodyNotSent, contextOf, ctx, sendContinue, type RequestContext } from './context';
 import { errorBody } from './http-errors';
 import type { ServerMetrics } from './metrics';
+import type { RefusalHold } from './refusal-hold';
 import type { Release, Scheduler } from './scheduler';
 
 /** A counting semaphore with abortable waits and idempotent releases. */
@@ -91,6 +92,8 @@ export class Admission {
     private readonly scheduler: Scheduler,
     private readonly limits: AdmissionLimits,
     private readonly metrics: ServerMetrics,
+    /** Holds the connection of a 429/503 refusal ({@link RefusalHold}). */
+    private readonly hold: RefusalHold,
   ) {}
 
   get bufferedBytes(): number {
@@ -100,34 +103,46 @@ export class Admission {
   /** Middleware for one media route; `precheck` runs first (e.g. 503 while the model loads). */
   middleware(precheck: () => void = () => undefined): RequestHandler {
     return (req: Request, res: Response, next: NextFunction): void => {
-      const c = ctx(req);
-      precheck();
-      const declared = req.get('content-length');
-      const length = declared === undefined ? undefined : Number(declared);
-      const hasBody = req.get('transfer-encoding') !== undefined || (length !== undefined && length > 0);
-      const perRequest = req.is('multipart/form-data') !== false ? this.limits.multipartLimitBytes : this.limits.jsonLimitBytes;
-      if (length !== undefined && Number.isFinite(length) && length > perRequest) {
-        res.setHeader('Connection', 'close'); // do not read what will be refused
-        throw new OmnicapError('PAYLOAD_TOO_LARGE', `request body of ${length} bytes exceeds the limit of ${perRequest} bytes`, { details: { limit: perRequest } });
+      try {
+        this.admit(req, res, precheck);
+      } catch (e) {
+        closeIfBodyNotSent(req, res);
+        const status = e instanceof OmnicapError ? e.status : 500;
+        if (status === 429 || status === 503) this.hold.after(req, res);
+        throw e;
       }
-      const bytes = !hasBody ? 0 : length !== undefined && Number.isFinite(length) ? length : perRequest;
-      // a refused body is discarded as it arrives (never buffered; bounded by the body deadline in
-      // context.ts), so the client reads its 429/503 instead of a reset connection
-      if (bytes > 0 && this.buffered + bytes > this.limits.maxBufferedBytes) {
-        const retryAfter = this.scheduler.retryAfterSeconds();
-        throw new OmnicapError('SERVER_BUSY', `server busy: too many request bodies in memory; retry after ${retryAfter} s`, {
-          details: { retry_after_seconds: retryAfter },
-        });
-      }
-      const reservation = this.scheduler.reserve();
-      c.reservation = reservation;
-      this.buffered += bytes;
-      c.cleanups.push(() => {
-        this.buffered -= bytes;
-      });
-      if (hasBody) this.guardBody(req, res, c);
+      sendContinue(req, res);
       next();
     };
+  }
+
+  private admit(req: Request, res: Response, precheck: () => void): void {
+    const c = ctx(req);
+    precheck();
+    const declared = req.get('content-length');
+    const length = declared === undefined ? undefined : Number(declared);
+    const hasBody = req.get('transfer-encoding') !== undefined || (length !== undefined && length > 0);
+    const perRequest = req.is('multipart/form-data') !== false ? this.limits.multipartLimitBytes : this.limits.jsonLimitBytes;
+    if (length !== undefined && Number.isFinite(length) && length > perRequest) {
+      res.setHeader('Connection', 'close'); // do not read what will be refused
+      throw new OmnicapError('PAYLOAD_TOO_LARGE', `request body of ${length} bytes exceeds the limit of ${perRequest} bytes`, { details: { limit: perRequest } });
+    }
+    const bytes = !hasBody ? 0 : length !== undefined && Number.isFinite(length) ? length : perRequest;
+    // a refused body is discarded as it arrives (never buffered; bounded by the body deadline in
+    // context.ts), so the client reads its 429/503 instead of a reset connection
+    if (bytes > 0 && this.buffered + bytes > this.limits.maxBufferedBytes) {
+      const retryAfter = this.scheduler.retryAfterSeconds();
+      throw new OmnicapError('SERVER_BUSY', `server busy: too many request bodies in memory; retry after ${retryAfter} s`, {
+        details: { retry_after_seconds: retryAfter },
+      });
+    }
+    const reservation = this.scheduler.reserve();
+    c.reservation = reservation;
+    this.buffered += bytes;
+    c.cleanups.push(() => {
+      this.buffered -= bytes;
+    });
+    if (hasBody) this.guardBody(req, res, c);
   }
 
   /** Cut the body when its deadline passes or the request is aborted while it is still arriving. */

@@ -9,9 +9,10 @@ import { OmnicapError, toOmnicapError } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import { Admission, DecodeSlots } from './admission';
+import { RefusalHold } from './refusal-hold';
 import { bearerAllows, bearerAuth, keyDigests } from './auth';
 import { multipartLimitBytes } from './body';
-import { boundUnreadBody, contextMiddleware, requestId } from './context';
+import { boundUnreadBody, closeIfBodyNotSent, contextMiddleware, requestId } from './context';
 import { errorBody, errorHandler, notFoundHandler } from './http-errors';
 import { accessLog, jsonLogger, type Logger } from './logging';
 import { MediaRoots } from './media/paths';
@@ -135,6 +136,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     ffmpegPath: options.ffmpegPath,
     decodeSlots: new DecodeSlots(options.maxConcurrentDecodes),
   };
+  const hold = new RefusalHold(options.refusalHoldMs);
   const admission = new Admission(
     scheduler,
     {
@@ -144,6 +146,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
       bodyTimeoutMs: options.bodyTimeoutMs,
     },
     metrics,
+    hold,
   );
   const rt: ServerRuntime = {
     options,
@@ -212,7 +215,9 @@ export function createServer(input: ServerOptions): OmnicapServer {
     const err = scheduler.full();
     metrics.errors.labels(err.code).inc();
     metrics.requestDuration.labels(path, 'POST', '429').observe(0);
+    closeIfBodyNotSent(req, res);
     boundUnreadBody(req, res, options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs);
+    hold.after(req, res);
     const body = Buffer.from(JSON.stringify(errorBody(err, id)));
     res.writeHead(429, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Retry-After': String(err.details?.retry_after_seconds ?? 1), 'X-Request-Id': id });
     res.end(body);
@@ -252,9 +257,15 @@ export function createServer(input: ServerOptions): OmnicapServer {
     if (closing !== undefined) return Promise.reject(new OmnicapError('NOT_READY', 'the server was closed'));
     if (httpServer !== undefined) return Promise.reject(new OmnicapError('INVALID_ARGUMENT', 'listen() was already called'));
     // connectionsCheckingInterval: how often Node enforces headersTimeout / requestTimeout
-    const server = createHttpServer({ headersTimeout: options.headersTimeoutMs, requestTimeout: requestTimeoutMs(options), connectionsCheckingInterval: 1000 }, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      if (hold.defer(req, res, () => onRequest(req, res))) return;
       if (!refuseFast(req, res)) app(req, res);
-    });
+    };
+    const server = createHttpServer({ headersTimeout: options.headersTimeoutMs, requestTimeout: requestTimeoutMs(options), connectionsCheckingInterval: 1000 }, onRequest);
+    // `Expect: 100-continue` requests are answered by us, not by Node's automatic 100: admission
+    // (or the body parser) sends the 100 once the request is admitted, so a refused client never
+    // sends its body (curl asks this for bodies over 1 MB)
+    server.on('checkContinue', onRequest);
     server.maxConnections = options.maxConnections;
     httpServer = server;
     void ready().catch(() => undefined);

@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import multer from 'multer';
 import { OmnicapError, invalidParameterError } from '../errors';
 import { type MediaDeps, type MediaSource, decodeBase64, openServerFile, sourceFromUrl } from './media/source';
+import { sendContinue } from './context';
 import { jsonLimitBytes } from './options';
 import { type Params, isPlainObject } from './params';
 
@@ -27,6 +28,7 @@ export function parseBody(limits: BodyLimits, accept: { multipart: boolean }): R
   }).single('file');
   const expected = accept.multipart ? 'application/json or multipart/form-data' : 'application/json';
   return (req: Request, res: Response, next: NextFunction): void => {
+    sendContinue(req, res);
     const type = req.get('content-type');
     if (type !== undefined && req.is(['application/json', 'application/*+json']) !== false) {
       json(req, res, (err?: unknown) => {

@@ -83,6 +83,29 @@ export function boundUnreadBody(req: IncomingMessage, res: ServerResponse, ms: n
   });
 }
 
+/** The client sent `Expect: 100-continue`: it waits for our 100 before sending the body. */
+export function expectsContinue(req: IncomingMessage): boolean {
+  const expect = req.headers.expect;
+  return typeof expect === 'string' && expect.toLowerCase() === '100-continue';
+}
+
+const continued = new WeakSet<IncomingMessage>();
+
+/**
+ * Ask for the body of an `Expect: 100-continue` request (once; the server answers those itself,
+ * see app.ts, so a refusal is sent before the client sends a byte of its body).
+ */
+export function sendContinue(req: IncomingMessage, res: ServerResponse): void {
+  if (!expectsContinue(req) || continued.has(req) || res.headersSent) return;
+  continued.add(req);
+  res.writeContinue();
+}
+
+/** A refused `Expect: 100-continue` request never sends its body: close the connection after the answer. */
+export function closeIfBodyNotSent(req: IncomingMessage, res: ServerResponse): void {
+  if (expectsContinue(req) && !continued.has(req) && !res.headersSent) res.setHeader('Connection', 'close');
+}
+
 export interface ContextDeps {
   timeoutMs: number;
   /** A body still arriving after its response was sent (refused, never read) is discarded for at most this long, then the connection is closed. */

@@ -52,6 +52,8 @@ export interface ServerOptions {
   bodyTimeoutMs?: number;
   /** Open connections at once; more are closed on accept (default 256). */
   maxConnections?: number;
+  /** After a 429/503 refusal, the client's connection is not read for this long (default 250 ms; 0 = off; at most 4000, below Node's 5 s keep-alive timeout). */
+  refusalHoldMs?: number;
   /** A streaming (SSE) client that reads nothing for this long is disconnected (default 30000 ms). */
   sseStallMs?: number;
   /** One JSON line per request is written here; absent = silent. */
@@ -78,6 +80,7 @@ export interface ResolvedServerOptions {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   maxConnections: number;
+  refusalHoldMs: number;
   sseStallMs: number;
   logStream?: NodeJS.WritableStream;
   ffmpegPath?: string;
@@ -95,6 +98,7 @@ export const SERVER_DEFAULTS = {
   headersTimeoutMs: 10_000,
   bodyTimeoutMs: 30_000,
   maxConnections: 256,
+  refusalHoldMs: 250,
   sseStallMs: 30_000,
 } as const;
 
@@ -114,6 +118,7 @@ export const OPTION_RANGES = {
   headersTimeoutMs: { min: 1, max: MAX_TIMER_MS },
   bodyTimeoutMs: { min: 0, max: MAX_TIMER_MS },
   maxConnections: { min: 1, max: 1_000_000 },
+  refusalHoldMs: { min: 0, max: 4000 },
   sseStallMs: { min: 1, max: MAX_TIMER_MS },
   llmMaxTokens: { min: 1, max: 32_768 },
   defaultMaxTokens: { min: 1, max: 32_768 },
@@ -191,6 +196,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     headersTimeoutMs: int('headersTimeoutMs', o.headersTimeoutMs, SERVER_DEFAULTS.headersTimeoutMs),
     bodyTimeoutMs: int('bodyTimeoutMs', o.bodyTimeoutMs, SERVER_DEFAULTS.bodyTimeoutMs),
     maxConnections: int('maxConnections', o.maxConnections, SERVER_DEFAULTS.maxConnections),
+    refusalHoldMs: int('refusalHoldMs', o.refusalHoldMs, SERVER_DEFAULTS.refusalHoldMs),
     sseStallMs: int('sseStallMs', o.sseStallMs, SERVER_DEFAULTS.sseStallMs),
     logStream: o.logStream,
     ffmpegPath: o.ffmpegPath,

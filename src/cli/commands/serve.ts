@@ -37,6 +37,8 @@ Options:
   --headers-timeout-ms N   request headers must arrive within N ms (default 10000)
   --body-timeout-ms N      a request body must arrive within N ms (default 30000; 0 = none)
   --max-connections N      open connections at once (default 256)
+  --refusal-hold-ms N      after a 429/503, do not read that connection for N ms, so clients that
+                           ignore Retry-After cannot flood (default 250; 0 = off; at most 4000)
   --sse-stall-ms N         disconnect a streaming client that reads nothing for N ms (default 30000)
   --shutdown-grace-ms N    on SIGTERM, wait this long for in-flight requests (default 10000)
   --allow-remote-urls      allow http(s) audio URLs (default off: air-gapped)
@@ -77,6 +79,7 @@ export const command: CliCommand = {
       'headers-timeout-ms': { type: 'string' },
       'body-timeout-ms': { type: 'string' },
       'max-connections': { type: 'string' },
+      'refusal-hold-ms': { type: 'string' },
       'sse-stall-ms': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
       'allow-remote-urls': { type: 'boolean' },
@@ -136,6 +139,7 @@ export const command: CliCommand = {
       headersTimeoutMs: int('headers-timeout-ms', 'headersTimeoutMs', values['headers-timeout-ms'], SERVER_DEFAULTS.headersTimeoutMs),
       bodyTimeoutMs: int('body-timeout-ms', 'bodyTimeoutMs', values['body-timeout-ms'], SERVER_DEFAULTS.bodyTimeoutMs),
       maxConnections: int('max-connections', 'maxConnections', values['max-connections'], SERVER_DEFAULTS.maxConnections),
+      refusalHoldMs: int('refusal-hold-ms', 'refusalHoldMs', values['refusal-hold-ms'], SERVER_DEFAULTS.refusalHoldMs),
       sseStallMs: int('sse-stall-ms', 'sseStallMs', values['sse-stall-ms'], SERVER_DEFAULTS.sseStallMs),
       shutdownGraceMs: int('shutdown-grace-ms', 'shutdownGraceMs', values['shutdown-grace-ms'], SERVER_DEFAULTS.shutdownGraceMs),
     };
