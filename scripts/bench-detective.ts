@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { runClozeEval } from '../src/cloze/eval';
-import { createToolbox, defaultObservers, detectClip, echoShare, loadDetectivePrompts, trajectoryTranscript, wordErrorRate, wordRecall, words } from '../src/detective';
+import { createToolbox, defaultObservers, detectClip, echoShare, factSheet, loadDetectivePrompts, wordErrorRate, wordRecall, words } from '../src/detective';
 import type { DetectiveRound } from '../src/detective';
 import { LocalChatModel } from '../src/llm/local';
 import { resolveBinary } from '../src/media';
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     const line = (await detectClip({ id: c.id, path: c.path }, llm, toolbox, { rounds: 10, seed: 0 })).record;
     const rounds = (line.omni_detective_trajectory ?? []) as DetectiveRound[];
     const caption = typeof line.caption === 'string' ? line.caption : '';
-    const asrText = trajectoryTranscript(rounds);
+    const asrText = factSheet(rounds, { hasAudio: true, hasVideo: false }).transcript; // the confident transcript the caption must quote
     const perObserver: Record<string, number> = {};
     for (const r of rounds) if (r.status === 'ok' || r.status === 'observer_error') perObserver[r.tool] = (perObserver[r.tool] ?? 0) + 1;
     const capWords = new Set(words(caption));

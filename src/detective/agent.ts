@@ -10,13 +10,21 @@ import { invalidParameterError, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel, ChatResult } from '../llm/types';
 import type { ObserverInfo } from '../server/observers';
 import { throwIfAborted } from '../util/abort';
-import { checkCaption } from './checks';
+import { checkCaption, type CaptionCheck } from './checks';
 import { parseAction } from './parse';
+import { toProse } from './prose';
 import { loadDetectivePrompts, promptRecords, renderPrompt, type DetectivePrompts } from './prompts';
-import { describeClip, templateCaption, trajectoryTranscript, type ClipFacts } from './template';
+import { describeClip, factSheet, type ClipFacts, type FactSheet } from './facts';
 import type { DetectiveClip, DetectiveOptions, DetectiveResult, DetectiveRound, DetectiveUsage, ObserverToolbox } from './types';
 
 export const DEFAULT_ROUNDS = 10;
+
+/** The synthesis prompts' screen wording: only a clip with a picture is asked about text on screen. */
+function screenWording(hasVideo: boolean): { screen_facts: string; screen_seen: string; screen_rule: string } {
+  return hasVideo
+    ? { screen_facts: ' text visible on screen,', screen_seen: ' and seen', screen_rule: ' Quote all text shown on screen exactly, in double quotes, as seen in the picture (it is not heard).' }
+    : { screen_facts: '', screen_seen: '', screen_rule: '' };
+}
 /** Characters per token assumed when budgeting text against the context (English prose ~4). */
 const CHARS_PER_TOKEN = 3.5;
 const ROUND_REPLY_TOKENS = 96;
@@ -74,11 +82,12 @@ export function roundSchema(names: readonly string[]): object {
 
 /** Remove a heading the model may put before the caption ("**Caption:**", "Caption:") and markdown emphasis. */
 export function cleanCaption(text: string): string {
-  return text
-    .trim()
-    .replace(/^(?:#+\s*)?\**\s*caption\s*:?\s*\**\s*:?\s*/i, '')
-    .replace(/\*\*([^*]+)\*\*/g, '$1')
-    .trim();
+  return toProse(
+    text
+      .trim()
+      .replace(/^(?:#+\s*)?\**\s*caption\s*:?\s*\**\s*:?\s*/i, '')
+      .trim(),
+  );
 }
 
 /** Cut an over-long caption back to its last complete sentence. */
@@ -220,31 +229,49 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   }
   throwIfAborted(signal);
 
-  const template = templateCaption(trajectory, facts);
-  let caption = template;
+  const sheet = factSheet(trajectory, facts);
+  let caption = sheet.lines.join(' ');
   let source: DetectiveResult['synthesis']['source'] = 'template';
   let llmCaption: string | undefined;
   let check: DetectiveResult['synthesis']['check'];
+  let firstAttempt: { caption: string; reasons: string[] } | undefined;
   const conversationLog = [...messages];
   if (synthesis === 'llm' && degraded.length === 0) {
-    // a fresh conversation over the established facts (the template text), which a small model
-    // turns into prose far more reliably than it digests the whole question-and-answer history
-    // the fact sheet shares what the context leaves after the instructions and the caption
+    // a fresh conversation over the fact sheet, which a small model turns into prose far more
+    // reliably than it digests the whole question-and-answer history; the sheet shares what the
+    // context leaves after the instructions and the caption
     const answers = Math.max(1, trajectory.filter((r) => r.status === 'ok').length);
     const factTokens = Math.max(64, Math.min(4 * observationTokens, Math.floor((contextTokens - prompts.synthesis.text.length / CHARS_PER_TOKEN - maxCaptionTokens - 256) / answers)));
-    const prompt = renderPrompt(prompts.synthesis, { facts: templateCaption(trajectory, facts, (t) => capText(t, factTokens)) });
-    conversationLog.push({ role: 'user', content: prompt });
-    try {
-      const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens }, `${conversation}:synthesis`);
-      llmCaption = cleanCaption(r.text);
-      if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') llmCaption = lastSentence(llmCaption);
-      check = checkCaption({
-        caption: llmCaption,
-        promptText: [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text].join('\n'),
-        observationText: `${describeClip(facts)}\n${formatObservations(trajectory)}`,
-        transcript: trajectoryTranscript(trajectory),
+    const shown = factSheet(trajectory, facts, (t) => capText(t, factTokens)).lines.join('\n');
+    const write = async (prompt: string, key: string): Promise<CaptionCheck & { caption: string }> => {
+      conversationLog.push({ role: 'user', content: prompt });
+      const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens }, key);
+      let text = cleanCaption(r.text);
+      if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') text = lastSentence(text);
+      return { caption: text, ...checkCaptionAgainst(text, sheet, shown) };
+    };
+    const checkCaptionAgainst = (text: string, s: FactSheet, factText: string): CaptionCheck =>
+      checkCaption({
+        caption: text,
+        promptText: [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n'),
+        observationText: `${factText}\n${formatObservations(trajectory)}`,
+        transcript: s.transcript,
+        unreliableSpeech: s.unreliableSpeech,
+        onScreenText: s.onScreenText,
+        factText,
         hasVideo: facts.hasVideo,
       });
+    try {
+      const screen = screenWording(facts.hasVideo);
+      let attempt = await write(renderPrompt(prompts.synthesis, { facts: shown, ...screen }), `${conversation}:synthesis`);
+      // one revision: the problems the checks found, named, with the facts again
+      if (!attempt.ok && prompts.revise !== undefined) {
+        firstAttempt = { caption: attempt.caption, reasons: attempt.reasons };
+        conversationLog.push({ role: 'assistant', content: attempt.caption });
+        attempt = await write(renderPrompt(prompts.revise, { facts: shown, ...screen, problems: attempt.reasons.map((x) => `- ${x}`).join('\n') }), `${conversation}:revise`);
+      }
+      llmCaption = attempt.caption;
+      check = { ok: attempt.ok, reasons: attempt.reasons, metrics: attempt.metrics };
       if (check.ok) {
         caption = llmCaption;
         source = 'llm';
@@ -277,5 +304,6 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   if (degraded.length > 0) result.degradedReasons = degraded;
   if (check !== undefined) result.synthesis.check = check;
   if (llmCaption !== undefined && source !== 'llm') result.synthesis.rejectedCaption = llmCaption;
+  if (firstAttempt !== undefined) result.synthesis.firstAttempt = firstAttempt;
   return result;
 }

@@ -98,7 +98,7 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
     };
     if (r.degradedReasons !== undefined) record.degraded_reasons = r.degradedReasons;
     Object.assign(record, {
-      synthesis: { mode: r.synthesis.mode, source: r.synthesis.source, check: r.synthesis.check, rejected_caption: r.synthesis.rejectedCaption },
+      synthesis: { mode: r.synthesis.mode, source: r.synthesis.source, check: r.synthesis.check, rejected_caption: r.synthesis.rejectedCaption, first_attempt: r.synthesis.firstAttempt },
       omni_detective_trajectory: r.rounds,
       observers_offered: r.offered,
       tool_calls: r.toolCalls,

@@ -71,18 +71,30 @@ export interface CaptionCheckInput {
   promptText: string;
   /** The observers' answers, as shown to the LLM. */
   observationText: string;
-  /** The full ASR transcript, when speech was recognised. */
+  /** The transcript the caption must quote (confident speech), when speech was recognised. */
   transcript?: string;
+  /** Speech the recognizer could not transcribe reliably: the caption must not quote it. */
+  unreliableSpeech?: string;
+  /** Text read on screen: the caption must carry it. */
+  onScreenText?: readonly string[];
+  /** The fact sheet the caption was written from (its words may be in the caption whatever else holds them). */
+  factText?: string;
   /** False for a clip without a video stream: a caption describing a picture is then invented. */
   hasVideo?: boolean;
 }
 
+/** Who the speaker is (gender, age, a person noun): no observer here perceives it, so it must come from the facts. */
+const IDENTITY = /\b(male|female|man|woman|men|women|boy|girl|gentleman|lady|child|elderly|young|old|he|she|his|her|him)\b/gi;
+/** Speech attributed to someone ("delivered by", "spoken by"): a name or a person the observations never gave. */
+const ATTRIBUTED = /\b(?:spoken|delivered|said|read|narrated|voiced|uttered|sung|performed)\s+by\b/i;
+const QUOTED = /"[^"]*"|\u201c[^\u201d]*\u201d/g;
+const META_TALK = /\b(?:the (?:given |provided |above |listed )?facts|observers?|these instructions|fact sheet)\b/i;
 const VISUAL_CLAIM = /\b(on[- ]screen|shown on|displayed|the (?:video|picture|image|frame)s?\b|title screen|we see|is seen)/i;
 
 export interface CaptionCheck {
   ok: boolean;
   reasons: string[];
-  metrics: { echo: number; repetition: number; grounding: number; transcriptRecall: number | null };
+  metrics: { echo: number; repetition: number; grounding: number; transcriptRecall: number | null; onScreenRecall: number | null; unreliableQuoted: number | null };
 }
 
 export const CHECK_LIMITS = {
@@ -96,6 +108,10 @@ export const CHECK_LIMITS = {
   minTranscriptRecall: 0.8,
   /** Words the caption must have besides the quoted transcript (a caption is more than a transcript). */
   minDescriptionWords: 12,
+  /** At least this share of the on-screen text's words must be in the caption. */
+  minOnScreenRecall: 0.8,
+  /** At most this share of the unreliable speech's own content words may appear in the caption. */
+  maxUnreliableQuoted: 0.3,
 } as const;
 
 /** Sentences or lines of 30+ characters that occur more than once (normalised). */
@@ -125,11 +141,50 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (repetition > CHECK_LIMITS.maxRepetition) reasons.push(`degenerate repetition: ${(repetition * 100).toFixed(0)} % of 4-word sequences repeat`);
   if (cw.length > 0 && grounding < CHECK_LIMITS.minGrounding) reasons.push(`no observation content: only ${(grounding * 100).toFixed(0)} % of the caption's content words come from the observations`);
   if (transcriptRecall !== null && transcriptRecall < CHECK_LIMITS.minTranscriptRecall) reasons.push(`transcript missing: ${(transcriptRecall * 100).toFixed(0)} % of the transcribed words are in the caption`);
+  const screen = (input.onScreenText ?? []).join(' ');
+  const onScreenRecall = words(screen).length > 0 ? wordRecall(screen, caption) : null;
+  if (onScreenRecall !== null && onScreenRecall < CHECK_LIMITS.minOnScreenRecall) reasons.push(`on-screen text missing: ${(onScreenRecall * 100).toFixed(0)} % of the words read on screen are in the caption`);
+  const unreliableQuoted = quotedShare(input.unreliableSpeech, caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''}`);
+  if (unreliableQuoted !== null && unreliableQuoted > CHECK_LIMITS.maxUnreliableQuoted) reasons.push(`quotes unreliable speech: ${(unreliableQuoted * 100).toFixed(0)} % of the words the recognizer was not confident about are in the caption`);
   const repeated = repeatedSentences(caption);
   if (repeated > 0) reasons.push(`degenerate repetition: ${repeated} sentence${repeated > 1 ? 's' : ''} repeated`);
   if (input.hasVideo === false && VISUAL_CLAIM.test(caption)) reasons.push('describes a picture, but the clip has no video stream');
-  const described = words(caption.replace(/"[^"]*"/g, ' ')).length;
-  if (caption.length >= CHECK_LIMITS.minChars && described < CHECK_LIMITS.minDescriptionWords) reasons.push(`no description: only ${described} words besides the quoted speech`);
-  return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall } };
+  const known = new Set(words(`${input.factText ?? ''} ${input.observationText}`.replace(QUOTED, ' ')));
+  const guessed = [...new Set((caption.replace(QUOTED, ' ').match(IDENTITY) ?? []).map((w) => w.toLowerCase()))].filter((w) => !known.has(w));
+  if (guessed.length > 0) reasons.push(`guesses who is speaking (${guessed.map((w) => `"${w}"`).join(', ')}), which no observation says`);
+  else if (ATTRIBUTED.test(caption) && !ATTRIBUTED.test(`${input.factText ?? ''} ${input.observationText}`)) reasons.push(`guesses who is speaking ("${ATTRIBUTED.exec(caption)?.[0] ?? ''}"), which no observation says`);
+  const described = wordsBesides(caption.replace(QUOTED, ' '), input.transcript ?? '');
+  if (caption.length >= CHECK_LIMITS.minChars && described < CHECK_LIMITS.minDescriptionWords) reasons.push(`no description: only ${described} words besides the speech`);
+  if (META_TALK.test(caption)) reasons.push('talks about the facts, the observers or the instructions instead of the clip');
+  const lines = caption.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const unpunctuated = lines.filter((l) => !/[.!?"\u201d)]$/.test(l)).length;
+  if (lines.length >= 3 && unpunctuated >= 2) reasons.push(`not prose: ${unpunctuated} of ${lines.length} lines are headings or list items`);
+  return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall, onScreenRecall, unreliableQuoted } };
+}
+
+/** Words of `text` left after taking out, once each, the words of `speech` (a transcript quoted without quotes is still the transcript). */
+function wordsBesides(text: string, speech: string): number {
+  const left = new Map<string, number>();
+  for (const w of words(speech)) left.set(w, (left.get(w) ?? 0) + 1);
+  let n = 0;
+  for (const w of words(text)) {
+    const k = left.get(w) ?? 0;
+    if (k > 0) left.set(w, k - 1);
+    else n++;
+  }
+  return n;
+}
+
+/**
+ * Share of the content words of `text` that are its own (not in `elsewhere`) and occur in
+ * `caption`; null when it has none.
+ */
+function quotedShare(text: string | undefined, caption: string, elsewhere: string): number | null {
+  if (text === undefined) return null;
+  const other = new Set(contentWords(elsewhere));
+  const own = [...new Set(contentWords(text))].filter((w) => !other.has(w));
+  if (own.length === 0) return null;
+  const have = new Set(contentWords(caption));
+  return own.filter((w) => have.has(w)).length / own.length;
 }
 

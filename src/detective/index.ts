@@ -2,7 +2,8 @@
 export * from './types';
 export { runDetective, formatObservations, applicableObservers, capText, roundSchema, DEFAULT_ROUNDS, type RunDetectiveOptions } from './agent';
 export { checkCaption, echoShare, repetitionShare, wordRecall, words, contentWords, CHECK_LIMITS, type CaptionCheck, type CaptionCheckInput } from './checks';
-export { templateCaption, trajectoryTranscript, transcriptOf, describeClip, type ClipFacts } from './template';
+export { templateCaption, describeClip, type ClipFacts } from './template';
+export { factSheet, MIN_TRANSCRIPT_CONFIDENCE, MIN_TEMPO_CONFIDENCE, type FactSheet } from './facts';
 export { parseAction, type ParseResult } from './parse';
 export { loadPrompt, loadDetectivePrompts, renderPrompt, promptRecords, PROMPT_VERSION, type PromptTemplate, type DetectivePrompts } from './prompts';
 export { analyzeSignal, describeSignal, estimateTempo, type SignalReport } from './signal';

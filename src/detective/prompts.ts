@@ -6,8 +6,8 @@ import { OmnicapError } from '../errors';
 import { packageRoot } from '../util/paths';
 import type { PromptRecord } from './types';
 
-export const PROMPT_VERSION = 'v2';
-export type DetectivePromptName = 'agent' | 'round' | 'reask' | 'synthesis';
+export const PROMPT_VERSION = 'v3';
+export type DetectivePromptName = 'agent' | 'round' | 'reask' | 'synthesis' | 'revise';
 
 export interface PromptTemplate extends PromptRecord {
   text: string;
@@ -40,12 +40,19 @@ export interface DetectivePrompts {
   round: PromptTemplate;
   reask: PromptTemplate;
   synthesis: PromptTemplate;
+  /** The one revision of a caption that failed its checks (v3 on; absent in v2). */
+  revise?: PromptTemplate;
 }
 
+/** Versions before v3 have no `revise` prompt. */
+const HAS_REVISE = (version: string): boolean => Number(version.slice(1)) >= 3;
+
 export function loadDetectivePrompts(version: string = PROMPT_VERSION, dir?: string): DetectivePrompts {
-  return { agent: loadPrompt('agent', version, dir), round: loadPrompt('round', version, dir), reask: loadPrompt('reask', version, dir), synthesis: loadPrompt('synthesis', version, dir) };
+  const p: DetectivePrompts = { agent: loadPrompt('agent', version, dir), round: loadPrompt('round', version, dir), reask: loadPrompt('reask', version, dir), synthesis: loadPrompt('synthesis', version, dir) };
+  if (HAS_REVISE(version)) p.revise = loadPrompt('revise', version, dir);
+  return p;
 }
 
 export function promptRecords(p: DetectivePrompts): PromptRecord[] {
-  return [p.agent, p.round, p.reask, p.synthesis].map(({ name, version, sha256 }) => ({ name, version, sha256 }));
+  return [p.agent, p.round, p.reask, p.synthesis, ...(p.revise !== undefined ? [p.revise] : [])].map(({ name, version, sha256 }) => ({ name, version, sha256 }));
 }

@@ -52,6 +52,8 @@ export interface DetectiveResult {
     check?: CaptionCheck;
     /** The LLM caption that failed its check, kept for inspection. */
     rejectedCaption?: string;
+    /** When the first LLM caption failed its checks: it and its problems (the LLM was then asked once to write it again, avoiding them). */
+    firstAttempt?: { caption: string; reasons: string[] };
   };
   rounds: DetectiveRound[];
   /**

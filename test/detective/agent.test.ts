@@ -83,7 +83,7 @@ describe('runDetective', () => {
     expect(llm.calls[2].messages.slice(0, llm.calls[1].messages.length)).toEqual(llm.calls[1].messages);
     expect(r.seed).toBe(7);
     expect(llm.calls.every((c) => c.options?.seed === 7)).toBe(true);
-    expect(r.prompts.map((p) => `${p.name}.${p.version}`)).toEqual(['agent.v2', 'round.v2', 'reask.v2', 'synthesis.v2']);
+    expect(r.prompts.map((p) => `${p.name}.${p.version}`)).toEqual(['agent.v3', 'round.v3', 'reask.v3', 'synthesis.v3', 'revise.v3']);
     expect(r.prompts[0].sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(r.usage.llmCalls).toBe(5);
     await tools.dispose();
@@ -142,6 +142,20 @@ describe('prompts', () => {
     expect(renderPrompt(p.synthesis, { facts: 'Signal measurements: -23 LUFS.' })).toMatchSnapshot('synthesis.v2');
     // neutral placeholders only: no literal example reply a small model could copy
     for (const t of [p.agent, p.reask]) expect(t.text).not.toMatch(/"tool":\s*"(signal|asr|ocr|vad)"/);
+    expect(p.revise).toBeUndefined(); // v2 had no revision step
+  });
+
+  it('v3 (the default) adds the revision prompt; its synthesis asks for screen text and forbids guessing the speaker (snapshot)', () => {
+    const p = loadDetectivePrompts();
+    expect(p.synthesis.version).toBe('v3');
+    expect(renderPrompt(p.synthesis, { facts: 'The sound is quiet (integrated loudness -30.0 LUFS).', screen_facts: '', screen_seen: '', screen_rule: '' })).toMatchSnapshot('synthesis.v3');
+    expect(p.revise).toBeDefined();
+    const revise = renderPrompt(p.revise!, { facts: 'Text shown on screen: "OMNICAP" at 1.0 s.', screen_facts: ' text visible on screen,', screen_seen: ' and seen', screen_rule: ' Quote all text shown on screen.', problems: '- on-screen text missing' });
+    expect(revise).toMatchSnapshot('revise.v3');
+    expect(revise).toContain('- on-screen text missing');
+    expect(revise).toContain('Quote all text shown on screen.');
+    expect(p.synthesis.text).toContain('{{screen_rule}}');
+    expect(p.synthesis.text).toMatch(/Never guess who speaks/);
   });
   it('missing versions and template variables are typed errors', () => {
     expect(() => loadDetectivePrompts('v99')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));

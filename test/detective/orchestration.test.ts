@@ -122,7 +122,7 @@ describe('synthesis that cannot fail silently', () => {
   });
 
   it('a faithful caption passes every check: status ok', async () => {
-    const good = (): string => `A man speaks alone in a quiet recording at about -30 LUFS, in a calm and clear voice, saying "${TRANSCRIPT}".`;
+    const good = (): string => `A single voice speaks in a quiet recording at about -30 LUFS, calm and clear, saying "${TRANSCRIPT}".`;
     const r = await runDetective(clip, new ScriptedChatModel(script, good), tools(), { rounds: 3 });
     expect(r).toMatchObject({ status: 'ok', synthesis: { source: 'llm', check: { ok: true, metrics: { transcriptRecall: 1 } } } });
     expect(r.degradedReasons).toBeUndefined();
@@ -167,13 +167,13 @@ describe('caption checks', () => {
     expect(repetitionShare('the dog barks loudly '.repeat(10))).toBeGreaterThan(0.6);
     expect(wordRecall('he was not an ill disposed young man', 'He was "not an ill-disposed young man".')).toBe(1);
     expect(wordRecall('he was not an ill disposed young man', 'a young man')).toBeCloseTo(2 / 8);
-    const c = checkCaption({ caption: 'A man speaks alone in a quiet room at about -30 LUFS, in a calm and clear voice, saying "he was not an ill disposed young man".', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT });
+    const c = checkCaption({ caption: 'A single voice speaks in a quiet room at about -30 LUFS, calm and clear, saying "he was not an ill disposed young man".', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT });
     expect(c).toMatchObject({ ok: true, reasons: [] });
     // the transcript alone is no caption; a caption that repeats its own sentences is degenerate
     const bare = checkCaption({ caption: 'The words: "He was not an ill disposed young man."', promptText: prompts.synthesis.text, observationText: 'Transcript: he was not an ill disposed young man.', transcript: TRANSCRIPT });
     expect(bare.reasons.join(' ')).toMatch(/no description/);
     const twice = 'The narrator reads a sentence from a novel in a quiet room. '.repeat(2) + 'He says "he was not an ill disposed young man" at -30 LUFS.';
-    const seen = 'A man speaks alone in a quiet room at about -30 LUFS; the text on screen is "he was not an ill disposed young man".';
+    const seen = 'A single voice speaks in a quiet room at about -30 LUFS; the text on screen is "he was not an ill disposed young man".';
     expect(checkCaption({ caption: seen, promptText: '', observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT, hasVideo: false }).reasons).toContain('describes a picture, but the clip has no video stream');
     expect(checkCaption({ caption: seen, promptText: '', observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT, hasVideo: true }).ok).toBe(true);
     expect(checkCaption({ caption: twice, promptText: '', observationText: 'narrator reads sentence novel quiet room he was not an ill disposed young man -30 LUFS', transcript: TRANSCRIPT }).reasons.join(' ')).toMatch(/1 sentence repeated/);
@@ -185,6 +185,6 @@ describe('caption checks', () => {
       { round: 3, status: 'observer_error', tool: 'vad', question: 'q', error: { code: 'X', message: 'm' }, ms: 1 },
     ];
     const t = templateCaption(rounds, { hasAudio: true, hasVideo: false, durationSeconds: 3 });
-    expect(t.split('\n')).toEqual(['The clip is an audio recording lasting 3.0 seconds.', `Speech: the words spoken are "${TRANSCRIPT}"`, 'Signal measurements: integrated loudness -30 LUFS.']);
+    expect(t).toBe(`The clip is an audio recording lasting 3.0 seconds. A voice says: "${TRANSCRIPT}" Signal measurements: integrated loudness -30 LUFS.`);
   });
 });

@@ -110,7 +110,7 @@ describe('detect --format reference', () => {
       expect(t[0].content).toContain(`- signal (audio, fixed report): ${signalObserver().description}`);
       expect(t[1].content).toMatch(/Round 1 of 3\. Observers not asked yet: signal\./);
       expect(t[2].content).toBe('{"tool_name": "signal", "question": "How loud is it?"}'); // the reference's json.dumps layout
-      expect(t[3].content).toMatch(/FACTS:[\s\S]*Signal measurements: duration [0-9.]+ s; integrated loudness/);
+      expect(t[3].content).toMatch(/FACTS:[\s\S]*The sound is [a-z ,]+[\s\S]*\(integrated loudness -?[0-9.]+ LUFS/);
       const caption = JSON.parse(t[4].content) as string; // the caption, JSON-encoded as the reference writes it
       expect(caption).toMatch(/^In this clip: .*LUFS/);
     }
