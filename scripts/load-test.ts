@@ -4,6 +4,7 @@
  *
  *   node dist/scripts/load-test.js [--requests 200] [--clients 8] [--concurrency 1] [--max-queue 4]
  *                                  [--max-tokens 2] [--model DIR] [--threads T] [--batch N] [--url http://host:port]
+ *                                  [--refusal-hold-ms N]  (server option; default 250, 0 = off)
  *
  * Without --url it starts an in-process server on 127.0.0.1:0 with the model (default: the tiny
  * fixture). `runLoad` is also used by test/server/load.test.ts.
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
       batch: { type: 'string' },
       url: { type: 'string' },
       audio: { type: 'string', default: '/usr/share/sounds/alsa/Front_Center.wav' },
+      'refusal-hold-ms': { type: 'string' },
     },
   });
   const body = { data: readFileSync(values.audio).toString('base64'), max_tokens: Number(values['max-tokens']), seed: 1 };
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
     const model = values.model ?? defaultModelDir();
     const batch = values.batch === undefined ? undefined : { maxBatch: Number(values.batch) };
     const threads = values.threads === undefined ? undefined : Number(values.threads);
-    const server = createServer({ captioner: () => loadCaptioner(model, { provider: 'cpu', threads, batch }), concurrency: Number(values.concurrency), maxQueue: Number(values['max-queue']) });
+    const server = createServer({ captioner: () => loadCaptioner(model, { provider: 'cpu', threads, batch }), concurrency: Number(values.concurrency), maxQueue: Number(values['max-queue']), ...(values['refusal-hold-ms'] !== undefined ? { refusalHoldMs: Number(values['refusal-hold-ms']) } : {}) });
     url = (await server.listen(0)).url;
     await server.ready();
     close = () => server.close();

@@ -246,13 +246,15 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     const write = async (prompt: string, key: string): Promise<CaptionCheck & { caption: string }> => {
       conversationLog.push({ role: 'user', content: prompt });
       const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens }, key);
-      let text = cleanCaption(r.text);
+      const raw = r.text.trim();
+      let text = cleanCaption(raw);
       if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') text = lastSentence(text);
-      return { caption: text, ...checkCaptionAgainst(text, sheet, shown) };
+      return { caption: text, ...checkCaptionAgainst(text, raw, sheet, shown) };
     };
-    const checkCaptionAgainst = (text: string, s: FactSheet, factText: string): CaptionCheck =>
+    const checkCaptionAgainst = (text: string, raw: string, s: FactSheet, factText: string): CaptionCheck =>
       checkCaption({
         caption: text,
+        rawCaption: raw,
         promptText: [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n'),
         observationText: `${factText}\n${formatObservations(trajectory)}`,
         transcript: s.transcript,

@@ -79,6 +79,8 @@ export interface CaptionCheckInput {
   onScreenText?: readonly string[];
   /** The fact sheet the caption was written from (its words may be in the caption whatever else holds them). */
   factText?: string;
+  /** The caption as the LLM wrote it, before its layout was normalised (judged for headings and lists). */
+  rawCaption?: string;
   /** False for a clip without a video stream: a caption describing a picture is then invented. */
   hasVideo?: boolean;
 }
@@ -156,10 +158,37 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   const described = wordsBesides(caption.replace(QUOTED, ' '), input.transcript ?? '');
   if (caption.length >= CHECK_LIMITS.minChars && described < CHECK_LIMITS.minDescriptionWords) reasons.push(`no description: only ${described} words besides the speech`);
   if (META_TALK.test(caption)) reasons.push('talks about the facts, the observers or the instructions instead of the clip');
-  const lines = caption.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const unpunctuated = lines.filter((l) => !/[.!?"\u201d)]$/.test(l)).length;
-  if (lines.length >= 3 && unpunctuated >= 2) reasons.push(`not prose: ${unpunctuated} of ${lines.length} lines are headings or list items`);
+  const layout = notProse(input.rawCaption ?? caption);
+  if (layout !== undefined) reasons.push(`not prose: ${layout}`);
+  const invented = inventedQuotes(caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''} ${input.observationText}`);
+  if (invented.length > 0) reasons.push(`quotes words that no observation gave: ${invented.map((q) => `"${q.length > 60 ? `${q.slice(0, 57)}...` : q}"`).join(', ')}`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall, onScreenRecall, unreliableQuoted } };
+}
+
+/** A line that is a heading ("Speech Transcript:"), a list item ("- ...", "1. ...") or led by a time ("0.3 s - 6.0 s: ..."). */
+const LIST_LINE = /^\s*(?:[-*\u2022#]|\d{1,2}[.)]\s|\d+(?:\.\d+)?\s*s\b)|^[^.!?]{1,60}:\s*$|^[A-Z][\w-]*(?:\s(?:[A-Z][\w-]*|and|of|on|the|in)){0,4}:\s/;
+
+/** Why a text is laid out as headings or a list rather than prose; undefined for prose. */
+function notProse(text: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const listed = lines.filter((l) => LIST_LINE.test(l)).length;
+  const unpunctuated = lines.filter((l) => !/[.!?"\u201d)]$/.test(l)).length;
+  if (listed >= 2) return `${listed} of ${lines.length} lines are headings, list items or time-stamped entries`;
+  if (lines.length >= 3 && unpunctuated >= 2) return `${unpunctuated} of ${lines.length} lines are headings or list items`;
+  return undefined;
+}
+
+/** Quoted spans of 2+ words of which fewer than 70 % occur in `known`: words put in someone's mouth or on a screen. */
+function inventedQuotes(caption: string, known: string): string[] {
+  const have = new Set(words(known));
+  const out: string[] = [];
+  for (const m of caption.matchAll(/"([^"]+)"|\u201c([^\u201d]+)\u201d/g)) {
+    const q = (m[1] ?? m[2] ?? '').trim();
+    const ws = words(q);
+    if (ws.length < 2) continue;
+    if (ws.filter((w) => have.has(w)).length / ws.length < 0.7) out.push(q);
+  }
+  return out;
 }
 
 /** Words of `text` left after taking out, once each, the words of `speech` (a transcript quoted without quotes is still the transcript). */

@@ -38,6 +38,8 @@ export interface FactSheet {
 
 /** Whisper's own floor: a decode whose mean token log-probability is under -1 is not trusted. */
 export const MIN_TRANSCRIPT_CONFIDENCE = Math.exp(-1);
+/** A noise floor below this is digital silence (no recorded noise at all), not a measurable floor. */
+const DIGITAL_SILENCE_DBFS = -90;
 /** A tempo estimate under this confidence is not reported. */
 export const MIN_TEMPO_CONFIDENCE = 0.5;
 
@@ -164,11 +166,16 @@ function signalFact(r: SignalReport): string {
   if (r.integratedLufs === null) return 'The audio is digital silence.';
   words.push(loudnessWord(r.integratedLufs));
   numbers.push(`integrated loudness ${r.integratedLufs.toFixed(1)} LUFS`);
-  if (r.snrDb !== null) {
-    words.push(noiseWord(r.snrDb));
-    numbers.push(`SNR about ${r.snrDb.toFixed(0)} dB`);
+  if (r.noiseFloorDbfs !== null && r.noiseFloorDbfs < DIGITAL_SILENCE_DBFS) {
+    // a noise floor of digital zeros: the SNR (peak over floor) would read 200+ dB and means nothing
+    words.push('clean, with digital silence in its pauses');
+  } else {
+    if (r.snrDb !== null) {
+      words.push(noiseWord(r.snrDb));
+      numbers.push(`SNR about ${r.snrDb.toFixed(0)} dB`);
+    }
+    if (r.noiseFloorDbfs !== null) numbers.push(`noise floor ${r.noiseFloorDbfs.toFixed(1)} dBFS`);
   }
-  if (r.noiseFloorDbfs !== null) numbers.push(`noise floor ${r.noiseFloorDbfs.toFixed(1)} dBFS`);
   if (r.truePeakDbtp !== null) numbers.push(`true peak ${r.truePeakDbtp.toFixed(1)} dBTP`);
   if (r.clippingRatio >= 0.001) words.push(`clipped in ${(r.clippingRatio * 100).toFixed(1)} % of samples (audible distortion)`);
   else numbers.push('no clipping');

@@ -56,6 +56,11 @@ describe('factSheet', () => {
     expect(sheet.lines.join(' ')).toMatch(/clipped in 0\.4 % of samples \(audible distortion\) and with a steady beat at about 120 BPM/);
   });
 
+  it('a noise floor of digital silence gives no SNR (it would read 220 dB)', () => {
+    const sheet = factSheet([round(1, 'signal', { ...signal, noiseFloorDbfs: -240, snrDb: 220 })], { hasAudio: true, hasVideo: false });
+    expect(sheet.lines[1]).toBe('The sound is moderately loud and clean, with digital silence in its pauses (integrated loudness -17.1 LUFS, true peak -4.0 dBTP, no clipping).');
+  });
+
   it('on-screen text with its times; a non-English transcript names its language', () => {
     const ocr: OcrData = { frames: 6, stepSeconds: 1, durationSeconds: 6, texts: [{ text: 'OMNICAP', first: 0, last: 5, frames: 6, conf: 91 }, { text: 'Chapter 1', first: 3, last: 3, frames: 1, conf: 88 }] };
     const sheet = factSheet([round(1, 'ocr', ocr), round(2, 'asr', { ...asr([{ start: 0, end: 2, text: 'Guten Tag', confidence: 0.7, noSpeechProb: 0 }]), language: 'de' })], { hasAudio: true, hasVideo: true, durationSeconds: 6 });
@@ -84,6 +89,17 @@ describe('caption checks against the fact sheet', () => {
     // words inside the quoted transcript are the speaker's, not a guess; an observer that says "a woman" allows it
     expect(checkCaption({ ...base, caption: 'A quiet recording of speech from 0.3 to 6.0 s at about -24 LUFS with little background noise: "he was not an ill disposed young man".' }).ok).toBe(true);
     expect(checkCaption({ ...base, observationText: `${base.observationText} a woman speaks`, caption: 'A woman speaks in a quiet recording from 0.3 to 6.0 s at about -24 LUFS, fairly clean, with little background noise.' }).ok).toBe(true);
+  });
+
+  it("words quoted that no observer gave (the 1.5B model quoted its own refusal as the song's lyrics) are rejected", () => {
+    const c = checkCaption({ ...base, caption: 'Speech from 0.3 to 6.0 s, quiet and fairly clean at -24 LUFS with little background noise. The speech transcript is "I\'m sorry, I can\'t help you with that."', unreliableSpeech: SONG, factText: 'voice-like sound could not be made out as words' });
+    expect(c.reasons.join(' ')).toMatch(/quotes words that no observation gave: "I'm sorry, I can't help you with that\."/);
+  });
+
+  it('a time-stamped list (as written for the camera-shutter effect) is not prose, judged on the raw answer', () => {
+    const raw = 'Audio Recording: 0.0 s: Silence.\n\n0.1 s: Noise (0.3 s)\n\n0.4 s: Silence (0.6 s)\n\n0.9 s: Silence.';
+    const c = checkCaption({ ...base, caption: 'Audio Recording: 0.0 s: Silence. 0.1 s: Noise (0.3 s). 0.4 s: Silence (0.6 s). 0.9 s: Silence.', rawCaption: raw });
+    expect(c.reasons.join(' ')).toMatch(/not prose: 4 of 4 lines are headings, list items or time-stamped entries/);
   });
 
   it('the transcript alone, even unquoted, is no caption; headings and list lines are not prose', () => {
