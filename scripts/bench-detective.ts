@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     const perObserver: Record<string, number> = {};
     for (const r of rounds) if (r.status === 'ok' || r.status === 'observer_error') perObserver[r.tool] = (perObserver[r.tool] ?? 0) + 1;
     const capWords = new Set(words(caption));
-    const synthesis = line.synthesis as { source?: string; rejected_caption?: string } | undefined;
+    const synthesis = line.synthesis as { source?: string; rejected_caption?: string; first_attempt?: { caption: string; reasons: string[] } } | undefined;
     const llmCaption = synthesis?.source === 'llm' ? caption : synthesis?.rejected_caption ?? '';
     const row = {
       id: c.id,
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
       status: line.status,
       degraded: line.degraded_reasons,
       source: synthesis?.source,
+      firstAttempt: synthesis?.first_attempt,
+      rejectedCaption: synthesis?.rejected_caption,
       asrWer: c.transcript !== undefined ? (asrText === undefined ? 1 : wordErrorRate(c.transcript, asrText).wer) : null,
       captionSpokenRecall: c.transcript !== undefined ? wordRecall(c.transcript, caption) : null,
       screenWordsInCaption: c.screenWords !== undefined ? c.screenWords.filter((w) => capWords.has(w)).length / c.screenWords.length : null,

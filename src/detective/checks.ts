@@ -158,23 +158,31 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   const described = wordsBesides(caption.replace(QUOTED, ' '), input.transcript ?? '');
   if (caption.length >= CHECK_LIMITS.minChars && described < CHECK_LIMITS.minDescriptionWords) reasons.push(`no description: only ${described} words besides the speech`);
   if (META_TALK.test(caption)) reasons.push('talks about the facts, the observers or the instructions instead of the clip');
-  const layout = notProse(input.rawCaption ?? caption);
+  const layout = notProse(input.rawCaption ?? caption, caption);
   if (layout !== undefined) reasons.push(`not prose: ${layout}`);
   const invented = inventedQuotes(caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''} ${input.observationText}`);
   if (invented.length > 0) reasons.push(`quotes words that no observation gave: ${invented.map((q) => `"${q.length > 60 ? `${q.slice(0, 57)}...` : q}"`).join(', ')}`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall, onScreenRecall, unreliableQuoted } };
 }
 
-/** A line that is a heading ("Speech Transcript:"), a list item ("- ...", "1. ...") or led by a time ("0.3 s - 6.0 s: ..."). */
-const LIST_LINE = /^\s*(?:[-*\u2022#]|\d{1,2}[.)]\s|\d+(?:\.\d+)?\s*s\b)|^[^.!?]{1,60}:\s*$|^[A-Z][\w-]*(?:\s(?:[A-Z][\w-]*|and|of|on|the|in)){0,4}:\s/;
+/** A list item ("- ...", "1. ...") or a time-stamped entry ("0.3 s - 6.0 s: ..."). */
+const LIST_ITEM = /^\s*(?:[-*\u2022#]|\d{1,2}[.)]\s|\d+(?:\.\d+)?\s*s\b)/;
+/** A section label leading a line ("Speech Transcript: ...", "Sound Events and Music: ..."). */
+const SECTION_LABEL = /^[A-Z][\w-]*(?:\s(?:[A-Z][\w-]*|and|of|on|the|in)){0,4}:\s/;
 
-/** Why a text is laid out as headings or a list rather than prose; undefined for prose. */
-function notProse(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const listed = lines.filter((l) => LIST_LINE.test(l)).length;
-  const unpunctuated = lines.filter((l) => !/[.!?"\u201d)]$/.test(l)).length;
-  if (listed >= 2) return `${listed} of ${lines.length} lines are headings, list items or time-stamped entries`;
-  if (lines.length >= 3 && unpunctuated >= 2) return `${unpunctuated} of ${lines.length} lines are headings or list items`;
+/**
+ * Why a caption is laid out as a list or in sections rather than prose; undefined for prose. `raw`
+ * is the LLM's answer (list items and lines without an end are judged there), `text` the
+ * normalised caption, where a heading has joined its content (one section label is tolerated).
+ */
+function notProse(raw: string, text: string): string | undefined {
+  const lines = raw.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const listed = lines.filter((l) => LIST_ITEM.test(l)).length;
+  if (listed >= 2) return `${listed} of ${lines.length} lines are list items or time-stamped entries`;
+  const unended = lines.filter((l) => !/[.!?:"\u201d)]$/.test(l)).length;
+  if (lines.length >= 3 && unended >= 2) return `${unended} of ${lines.length} lines are headings or list items`;
+  const labels = text.split(/\n+|(?<=[.!?"])\s+(?=[A-Z])/).filter((l) => SECTION_LABEL.test(l.trim())).length;
+  if (labels >= 2) return `${labels} section headings`;
   return undefined;
 }
 
