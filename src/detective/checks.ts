@@ -160,6 +160,8 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (META_TALK.test(caption)) reasons.push('talks about the facts, the observers or the instructions instead of the clip');
   const layout = notProse(input.rawCaption ?? caption, caption);
   if (layout !== undefined) reasons.push(`not prose: ${layout}`);
+  const numbers = inventedNumbers(caption, `${input.factText ?? ''} ${input.observationText} ${input.transcript ?? ''} ${screen}`);
+  if (numbers.length > 0) reasons.push(`states numbers no observation gave: ${numbers.slice(0, 5).join(', ')}`);
   const invented = inventedQuotes(caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''} ${input.observationText}`);
   if (invented.length > 0) reasons.push(`quotes words that no observation gave: ${invented.map((q) => `"${q.length > 60 ? `${q.slice(0, 57)}...` : q}"`).join(', ')}`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall, onScreenRecall, unreliableQuoted } };
@@ -184,6 +186,25 @@ function notProse(raw: string, text: string): string | undefined {
   const labels = text.split(/\n+|(?<=[.!?"])\s+(?=[A-Z])/).filter((l) => SECTION_LABEL.test(l.trim())).length;
   if (labels >= 2) return `${labels} section headings`;
   return undefined;
+}
+
+const NUMBER = /(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\d)/g;
+
+/**
+ * Numbers outside quotes (times, levels) that match no number of the observations to their
+ * precision: a time or a level the caption made up. Whole numbers up to 10 are left alone (counts).
+ */
+function inventedNumbers(caption: string, known: string): string[] {
+  const have = [...known.matchAll(NUMBER)].map((m) => Number(m[0]));
+  const out: string[] = [];
+  for (const m of caption.replace(QUOTED, ' ').matchAll(NUMBER)) {
+    const n = Number(m[0]);
+    if (Number.isInteger(n) && Math.abs(n) <= 10 && !m[0].includes('.')) continue;
+    const decimals = m[0].split('.')[1]?.length ?? 0;
+    const tolerance = 0.5 * 10 ** -decimals + 1e-9;
+    if (!have.some((k) => Math.abs(k - n) <= tolerance || Math.abs(Math.abs(k) - Math.abs(n)) <= tolerance)) out.push(m[0]);
+  }
+  return [...new Set(out)];
 }
 
 /** Quoted spans of 2+ words of which fewer than 70 % occur in `known`: words put in someone's mouth or on a screen. */

@@ -96,6 +96,12 @@ describe('caption checks against the fact sheet', () => {
     expect(c.reasons.join(' ')).toMatch(/quotes words that no observation gave: "I'm sorry, I can't help you with that\."/);
   });
 
+  it('a time or a level the observations never gave is rejected; rounded and negated forms of given ones pass', () => {
+    const lena = checkCaption({ ...base, caption: 'Speech from 0.3 to 6.0 s, quiet and fairly clean at -24 LUFS with little background noise. The clip ends with a brief, clean sound from 12.3 to 12.4 seconds.' });
+    expect(lena.reasons).toContain('states numbers no observation gave: 12.3, 12.4');
+    expect(checkCaption({ ...base, caption: 'Speech from 0.3 to 6 s, quiet and fairly clean at about 24 LUFS below full scale, with little background noise, and 2 short pauses.' }).ok).toBe(true);
+  });
+
   it('a time-stamped list (as written for the camera-shutter effect) is not prose, judged on the raw answer', () => {
     const raw = 'Audio Recording: 0.0 s: Silence.\n\n0.1 s: Noise (0.3 s)\n\n0.4 s: Silence (0.6 s)\n\n0.9 s: Silence.';
     const c = checkCaption({ ...base, caption: 'Audio Recording: 0.0 s: Silence. 0.1 s: Noise (0.3 s). 0.4 s: Silence (0.6 s). 0.9 s: Silence.', rawCaption: raw });

@@ -122,7 +122,7 @@ describe('synthesis that cannot fail silently', () => {
   });
 
   it('a faithful caption passes every check: status ok', async () => {
-    const good = (): string => `A single voice speaks in a quiet recording at about -30 LUFS, calm and clear, saying "${TRANSCRIPT}".`;
+    const good = (): string => `A single voice speaks in a quiet audio recording, calm and clear, saying "${TRANSCRIPT}".`;
     const r = await runDetective(clip, new ScriptedChatModel(script, good), tools(), { rounds: 3 });
     expect(r).toMatchObject({ status: 'ok', synthesis: { source: 'llm', check: { ok: true, metrics: { transcriptRecall: 1 } } } });
     expect(r.degradedReasons).toBeUndefined();
