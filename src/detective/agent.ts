@@ -2,9 +2,10 @@
  * The Omni-Detective agent loop. The detective LLM cannot perceive the clip: each round it asks
  * one observer one question (grammar-constrained JSON naming only observers that fit the clip and
  * can still add something), the observer's answer is capped to a token budget and appended to the
- * same conversation, and a final turn of that conversation writes the caption. The caption is
- * checked (echo, grounding, repetition, transcript); a failed check gives `degraded` with the
- * reason and the deterministic template caption, never a silent `ok`.
+ * same conversation. A fresh synthesis call then writes the caption from the clip's fact sheet
+ * (facts.ts); the caption is checked (checks.ts), a failing one is rewritten once with its problems
+ * named, and a second failure gives `degraded` with the reasons and the fact sheet as the caption,
+ * never a silent `ok`.
  */
 import { invalidParameterError, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel, ChatResult } from '../llm/types';
@@ -14,7 +15,7 @@ import { checkCaption, type CaptionCheck } from './checks';
 import { parseAction } from './parse';
 import { toProse } from './prose';
 import { loadDetectivePrompts, promptRecords, renderPrompt, type DetectivePrompts } from './prompts';
-import { describeClip, factSheet, type ClipFacts, type FactSheet } from './facts';
+import { describeClip, factSheet, type ClipFacts } from './facts';
 import type { DetectiveClip, DetectiveOptions, DetectiveResult, DetectiveRound, DetectiveUsage, ObserverToolbox } from './types';
 
 export const DEFAULT_ROUNDS = 10;
@@ -243,26 +244,26 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     const answers = Math.max(1, trajectory.filter((r) => r.status === 'ok').length);
     const factTokens = Math.max(64, Math.min(4 * observationTokens, Math.floor((contextTokens - prompts.synthesis.text.length / CHARS_PER_TOKEN - maxCaptionTokens - 256) / answers)));
     const shown = factSheet(trajectory, facts, (t) => capText(t, factTokens)).lines.join('\n');
+    const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n');
     const write = async (prompt: string, key: string): Promise<CaptionCheck & { caption: string }> => {
       conversationLog.push({ role: 'user', content: prompt });
       const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens }, key);
       const raw = r.text.trim();
       let text = cleanCaption(raw);
       if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') text = lastSentence(text);
-      return { caption: text, ...checkCaptionAgainst(text, raw, sheet, shown) };
-    };
-    const checkCaptionAgainst = (text: string, raw: string, s: FactSheet, factText: string): CaptionCheck =>
-      checkCaption({
+      const result = checkCaption({
         caption: text,
         rawCaption: raw,
-        promptText: [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n'),
-        observationText: `${factText}\n${formatObservations(trajectory)}`,
-        transcript: s.transcript,
-        unreliableSpeech: s.unreliableSpeech,
-        onScreenText: s.onScreenText,
-        factText,
+        promptText,
+        observationText: `${shown}\n${formatObservations(trajectory)}`,
+        transcript: sheet.transcript,
+        unreliableSpeech: sheet.unreliableSpeech,
+        onScreenText: sheet.onScreenText,
+        factText: shown,
         hasVideo: facts.hasVideo,
       });
+      return { caption: text, ...result };
+    };
     try {
       const screen = screenWording(facts.hasVideo);
       let attempt = await write(renderPrompt(prompts.synthesis, { facts: shown, ...screen }), `${conversation}:synthesis`);
