@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   MODEL_RUN_FAILED: 500,
   PROVIDER_UNAVAILABLE: 500,
   TOKENIZER_INVALID: 500,
+  /** A file omnicap would run as code could have been written by another user. */
+  UNTRUSTED_FILE: 500,
   // generic runtime
   ABORTED: 499,
   TIMEOUT: 504,

@@ -1,9 +1,9 @@
-/** Fetching a clip given by an http(s) `url` into its download path (atomic: tmp file + rename). */
+/** Fetching a clip given by an http(s) `url` into its download path: streamed to a temp file with a byte limit, then renamed. */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { OmnicapError } from '../errors';
-import { throwIfAborted } from '../util/abort';
+import { OmnicapError, toOmnicapError } from '../errors';
+import { fetchBounded } from '../util/bounded-fetch';
 import type { DetectiveClip } from './types';
 
 export interface RemoteOptions {
@@ -20,28 +20,21 @@ export async function fetchRemoteClip(clip: DetectiveClip, o: RemoteOptions): Pr
   if (!o.allowRemoteUrls) throw new OmnicapError('REMOTE_URL_DISABLED', `clip ${clip.id} is a remote URL; run with --allow-remote-urls to download it, or give a local "path"`);
   try {
     if ((await stat(clip.path)).size > 0) return;
-  } catch {
-    // not downloaded yet
-  }
-  throwIfAborted(o.signal);
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: o.signal, redirect: 'follow' });
   } catch (e) {
-    throwIfAborted(o.signal);
-    throw new OmnicapError('UPSTREAM_ERROR', `could not fetch ${url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, details: { retryable: true } });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw toOmnicapError(e);
   }
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new OmnicapError('UPSTREAM_ERROR', `${url} answered HTTP ${res.status}`, { details: { status: res.status, retryable: res.status === 408 || res.status === 429 || res.status >= 500 } });
-  }
-  const max = o.maxBytes ?? 1024 ** 3;
-  const body = Buffer.from(await res.arrayBuffer());
-  if (body.byteLength > max) throw new OmnicapError('MEDIA_TOO_LARGE', `${url} is ${body.byteLength} bytes; the limit is ${max}`);
+  const maxBytes = o.maxBytes ?? 1024 ** 3;
   await mkdir(dirname(clip.path), { recursive: true });
   const tmp = `${clip.path}.${randomUUID()}.tmp`;
+  const file = await open(tmp, 'wx', 0o600);
   try {
-    await writeFile(tmp, body);
+    try {
+      await fetchBounded(url, { maxBytes, signal: o.signal, label: url, tooLargeCode: 'MEDIA_TOO_LARGE' }, async (chunk) => {
+        await file.write(chunk);
+      });
+    } finally {
+      await file.close();
+    }
     await rename(tmp, clip.path);
   } finally {
     await rm(tmp, { force: true });

@@ -5,25 +5,23 @@
  * Q4_K_M GGUF installed by scripts/setup-models.sh into models/cache/ (models/embedded/models.json).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { OmnicapError, invalidParameterError } from '../errors';
 import { abortError, throwIfAborted } from '../util/abort';
 import { packageRoot } from '../util/paths';
-import { LOCAL_WORKER_SOURCE } from './local-worker-source';
+import { assertTrustedFile } from '../util/trusted-file';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from './types';
 
-/** The worker as a content-addressed .mjs file (node-llama-cpp re-spawns its own process, so no `-e`). */
-function workerFile(): string {
-  const file = join(tmpdir(), `omnicap-llm-worker-${createHash('sha256').update(LOCAL_WORKER_SOURCE).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(file)) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, LOCAL_WORKER_SOURCE);
-    renameSync(tmp, file);
-  }
+/**
+ * The worker script, a file of the package (the build copies it next to local.js). It is never
+ * written at run time, so no other user can plant code under its name.
+ */
+export function localWorkerFile(): string {
+  const file = join(__dirname, 'local-worker.mjs');
+  assertTrustedFile(file);
   return file;
 }
 
@@ -71,7 +69,7 @@ export class LocalChatModel implements ChatModel {
   private nextId = 1;
   private dead: OmnicapError | undefined;
 
-  private constructor(options: LocalChatModelOptions, modelPath: string) {
+  private constructor(options: LocalChatModelOptions, modelPath: string, workerFile: string) {
     this.id = options.id ?? DEFAULT_LOCAL_MODEL_ID;
     const config = {
       moduleEntry: join(packageRoot(), 'node_modules', 'node-llama-cpp', 'dist', 'index.js'),
@@ -83,7 +81,7 @@ export class LocalChatModel implements ChatModel {
       threads: options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
       jsonSchema: options.jsonSchema,
     };
-    this.child = spawn(process.execPath, [workerFile()], {
+    this.child = spawn(process.execPath, [workerFile], {
       env: { ...process.env, OMNICAP_LOCAL_LLM_CONFIG: JSON.stringify(config) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -128,7 +126,7 @@ export class LocalChatModel implements ChatModel {
     for (const [k, v, max] of [['contextSize', options.contextSize, 131072], ['sequences', options.sequences, 64], ['threads', options.threads, 256]] as const) {
       if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw invalidParameterError(k, `an integer in [1, ${max}]`, v);
     }
-    const m = new LocalChatModel(options, modelPath);
+    const m = new LocalChatModel(options, modelPath, localWorkerFile());
     await m.ready;
     return m;
   }

@@ -4,6 +4,7 @@
  */
 import { OmnicapError, invalidParameterError } from '../errors';
 import { abortError, combineSignals, throwIfAborted } from '../util/abort';
+import { MAX_API_RESPONSE_BYTES, readTextBounded } from '../util/bounded-fetch';
 import { classifyRetryable, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 
 export { isRetryableStatus };
@@ -85,9 +86,10 @@ export class OpenAIChatModel implements ChatModel {
     let text: string;
     try {
       res = await fetch(this.url, { method: 'POST', headers, body: payload, signal: combined });
-      text = await res.text();
+      text = await readTextBounded(res, 'LLM answer', MAX_API_RESPONSE_BYTES, combined);
     } catch (e) {
       if (signal?.aborted) throw abortError(signal);
+      if (e instanceof OmnicapError && e.code === 'UPSTREAM_ERROR') throw e;
       if (combined?.aborted) {
         throw new OmnicapError('TIMEOUT', `LLM request timed out after ${timeoutMs} ms`, {
           cause: e,

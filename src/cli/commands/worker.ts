@@ -19,7 +19,8 @@ Options:
   --concurrency N         clips at a time in this process (default 1)
   --cache SPEC            observation cache: redis (default, in the queue's Redis), another
                           redis://host:port/db, none, or a directory (e.g. on shared storage)
-  --media-dir DIR         where http(s) clips are downloaded (default <tmpdir>/omnicap-media)
+  --media-dir DIR         where http(s) clips are downloaded (default: a private
+                          temporary directory, removed when the worker stops)
   --llm-url URL           another URL for the run's OpenAI-compatible model (same model name)
   --llm-api-key KEY       bearer token (default $OMNICAP_LLM_API_KEY); never stored in Redis
   --llm-threads N         CPU threads of the embedded local model (default: half the cores)

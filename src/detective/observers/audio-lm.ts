@@ -6,6 +6,7 @@ import { OmnicapError, invalidParameterError } from '../../errors';
 import { parseRetryAfter, withRetry } from '../../llm/retry';
 import type { Observer } from '../../server/observers';
 import { throwIfAborted } from '../../util/abort';
+import { MAX_API_RESPONSE_BYTES, readTextBounded } from '../../util/bounded-fetch';
 import { encodeWav16, needSamples } from './proc';
 
 export interface AudioLmOptions {
@@ -50,7 +51,7 @@ export function audioLmObserver(opts: AudioLmOptions): Observer {
             throwIfAborted(signal);
             throw new OmnicapError('UPSTREAM_ERROR', `audio LM unreachable at ${url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, details: { retryable: true } });
           }
-          const text = await res.text();
+          const text = await readTextBounded(res, 'audio LM answer', MAX_API_RESPONSE_BYTES, signal);
           if (!res.ok) {
             const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
             const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));

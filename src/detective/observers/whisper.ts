@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { OmnicapError } from '../../errors';
 import { abortError, throwIfAborted } from '../../util/abort';
 import { packageRoot } from '../../util/paths';
+import { assertTrustedFile } from '../../util/trusted-file';
 import { withTempDir } from './proc';
 
 export type WhisperModelName = 'base' | 'tiny.en';
@@ -184,7 +185,8 @@ export class WhisperWorker {
     if (this.running !== undefined && this.running.exited === undefined) return this.running;
     if (!existsSync(this.python)) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'the Whisper runtime (faster-whisper venv) is not installed (run scripts/setup-asr.sh)');
     if (!existsSync(join(this.modelDir, 'model.bin'))) throw new OmnicapError('MODEL_NOT_FOUND', 'the Whisper model is not installed (run scripts/setup-asr.sh)');
-    const script = join(packageRoot(), 'src', 'detective', 'observers', 'whisper_worker.py');
+    const script = join(__dirname, 'whisper_worker.py');
+    assertTrustedFile(script);
     const args = [script, '--model', this.modelDir, '--compute-type', this.opts.computeType ?? 'int8', '--threads', String(this.opts.threads ?? 2)];
     const child = spawn(this.python, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1', OMP_NUM_THREADS: String(this.opts.threads ?? 2) } });
     let onReady: () => void = () => undefined;

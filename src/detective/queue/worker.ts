@@ -11,6 +11,7 @@
  * - Cancellation (`omnicap queue cancel`), lock loss and the per-job timeout abort the clip's
  *   AbortSignal; stopping the worker (SIGTERM) puts its active jobs back without using an attempt.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
@@ -40,7 +41,7 @@ export interface QueueWorkerOptions {
   concurrency?: number;
   /** `redis` (default: the queue's Redis), another `redis://` URL, `none`, or a directory (e.g. on shared storage). */
   cache?: string;
-  /** Where remote (http) clips are downloaded (default <tmpdir>/omnicap-media). */
+  /** Where remote (http) clips are downloaded (default: a private directory made for this worker, removed when it stops). */
   mediaDir?: string;
   llm?: LlmOverrides;
   /** Job lock duration (default 30000 ms); a dead worker's jobs return after about this long. */
@@ -103,8 +104,10 @@ function observationStore(o: QueueWorkerOptions, store: QueueStore, extra: IORed
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorkerSummary> {
   const log = o.log ?? (() => undefined);
   const concurrency = o.concurrency ?? 1;
-  const mediaDir = o.mediaDir ?? join(tmpdir(), 'omnicap-media');
   await checkRedis(o.location);
+  // a shared, predictable default would let another user plant a 'downloaded' clip under the expected name
+  const mediaDir = o.mediaDir ?? (await mkdtemp(join(tmpdir(), 'omnicap-media-')));
+  const ownMediaDir = o.mediaDir === undefined ? mediaDir : undefined;
   const store = new QueueStore(o.location, o.queueName);
   let llm: ChatModel | undefined;
   let toolbox: DetectiveToolbox | undefined;
@@ -230,6 +233,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
     await llm?.dispose?.();
     for (const c of cacheClients) c.disconnect();
     await store.close();
+    if (ownMediaDir !== undefined) await rm(ownMediaDir, { recursive: true, force: true });
   }
 }
 

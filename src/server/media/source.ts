@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { OmnicapError, invalidParameterError } from '../../errors';
 import { decodeAudio, type OpenedMedia } from '../../media';
 import { throwIfAborted } from '../../util/abort';
+import { fetchBounded } from '../../util/bounded-fetch';
 import { withDecodeSlot, type DecodeSlots } from '../admission';
 import { onRequestEnd } from '../context';
 import type { MediaRoots } from './paths';
@@ -77,35 +78,8 @@ export function parseDataUrl(url: string, field: string, maxBytes: number): { da
 }
 
 async function fetchRemote(url: string, deps: MediaDeps, signal: AbortSignal): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal, redirect: 'follow' });
-  } catch (e) {
-    throwIfAborted(signal);
-    throw new OmnicapError('UPSTREAM_ERROR', `could not fetch media URL: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (!res.ok || res.body === null) {
-    await res.body?.cancel();
-    throw new OmnicapError('UPSTREAM_ERROR', `media URL answered HTTP ${res.status}`, { details: { status: res.status } });
-  }
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > deps.maxUploadBytes) {
-    await res.body.cancel();
-    throw new OmnicapError('PAYLOAD_TOO_LARGE', `media URL serves ${declared} bytes; the limit is ${deps.maxUploadBytes} bytes`);
-  }
   const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > deps.maxUploadBytes) {
-      await reader.cancel();
-      throw new OmnicapError('PAYLOAD_TOO_LARGE', `media URL body exceeds the limit of ${deps.maxUploadBytes} bytes`);
-    }
-    chunks.push(value);
-  }
+  await fetchBounded(url, { maxBytes: deps.maxUploadBytes, signal, label: 'media URL' }, (chunk) => void chunks.push(chunk));
   return Buffer.concat(chunks);
 }
 

@@ -1,13 +1,12 @@
-/**
- * Source of the child process that runs node-llama-cpp (an ES module, so it cannot be required
- * from this CommonJS package). Protocol: one JSON object per line on stdin/stdout.
- *
- * The context holds `sequences` KV sequences. A call names a `conversation`; the worker keeps each
- * conversation on its own sequence (least recently used one is recycled), so a conversation that
- * grows by appending (the Detective's rounds of one clip) re-evaluates only its new tokens: the
- * sequence keeps the evaluated prefix and node-llama-cpp erases only what differs.
- */
-export const LOCAL_WORKER_SOURCE = String.raw`
+// The child process that runs node-llama-cpp for LocalChatModel (src/llm/local.ts). node-llama-cpp is
+// an ES module, so it cannot be required from this CommonJS package; this file ships with the package
+// (the build copies it next to local.js) and is never written at run time.
+// Protocol: one JSON object per line on stdin/stdout.
+//
+// The context holds `sequences` KV sequences. A call names a `conversation`; the worker keeps each
+// conversation on its own sequence (least recently used one is recycled), so a conversation that
+// grows by appending (the Detective's rounds of one clip) re-evaluates only its new tokens: the
+// sequence keeps the evaluated prefix and node-llama-cpp erases only what differs.
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 const cfg = JSON.parse(process.env.OMNICAP_LOCAL_LLM_CONFIG);
@@ -84,4 +83,3 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   const req = JSON.parse(line);
   chain = chain.then(() => handle(req));
 }).on('close', () => process.exit(0));
-`;
