@@ -105,22 +105,6 @@ export function parseLetter(text: string): LetterParse {
   return r;
 }
 
-const NO_EVIDENCE = /^(?:none|n\/?a|nothing|not given|not mentioned|no evidence|-)?[.!]?$/i;
-
-/**
- * Whether the judge's evidence is really in the caption: at least half of its words (3+ letters)
- * occur in the caption. "none" or an empty quote is no evidence.
- */
-export function evidenceInCaption(evidence: string, caption: string): boolean {
-  const e = evidence.trim();
-  if (NO_EVIDENCE.test(e)) return false;
-  const norm = (s: string): string[] => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const capWords = new Set(norm(caption));
-  const ev = norm(e).filter((w) => w.length >= 3);
-  if (ev.length === 0) return norm(e).some((w) => capWords.has(w));
-  return ev.filter((w) => capWords.has(w)).length / ev.length >= 0.5;
-}
-
 export type AnswerParse = { ok: true; answers: Record<string, Letter> } | { ok: false; reason: string };
 
 /**
@@ -183,7 +167,8 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-function hashString(s: string): number {
+/** FNV-1a hash of a string (seeds per item). */
+export function hashString(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
