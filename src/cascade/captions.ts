@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OmnicapError } from '../errors';
+import { parseJsonlLines } from '../cloze/format';
 import type { QaItem } from './layout';
 
 export interface CaptionEntry {
@@ -74,15 +75,28 @@ function idOf(o: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+const skip = (m: string): OmnicapError => new OmnicapError('INVALID_ARGUMENT', m);
+
+/** One captions line: its caption and what it is matched by; a line without them is a typed error (a note, not a failure). */
+function captionLine(o: Record<string, unknown>, base: string): { entry: Omit<CaptionEntry, 'source'>; media?: string; id?: string } {
+  if (o.status === 'error') throw skip('a failed clip (status "error"): no caption');
+  const caption = captionOf(o);
+  if (caption === undefined) throw skip('no "caption" field');
+  const media = mediaOf(o, base);
+  const id = idOf(o);
+  if (media === undefined && id === undefined) throw skip('no media path and no id to match a question by');
+  const entry: Omit<CaptionEntry, 'source'> = { caption };
+  if (typeof o.status === 'string') entry.status = o.status;
+  const model = str(o.model) ?? str(obj(o.models).detective) ?? str(o.producer);
+  if (model !== undefined) entry.model = model;
+  return { entry, ...(media !== undefined ? { media } : {}), ...(id !== undefined ? { id } : {}) };
+}
+
 export class CaptionIndex {
   private readonly byPath = new Map<string, CaptionEntry>();
   private readonly byId = new Map<string, CaptionEntry>();
   /** Lines that gave no caption (a failed detect clip, no caption field, no path or id). */
   readonly notes: Array<CaptionLineNote & { file: string }> = [];
-
-  get size(): number {
-    return this.byPath.size + this.byId.size;
-  }
 
   add(entry: CaptionEntry, media: string | undefined, id: string | undefined): void {
     if (media !== undefined) this.byPath.set(canonicalPath(media), entry);
@@ -98,34 +112,10 @@ export class CaptionIndex {
       throw new OmnicapError('NOT_FOUND', `cannot read captions file ${file}`, { cause: e });
     }
     const base = dirname(resolve(file));
-    text.split('\n').forEach((l, i) => {
-      if (l.trim() === '') return;
-      const line = i + 1;
-      let o: Record<string, unknown>;
-      try {
-        o = obj(JSON.parse(l));
-      } catch {
-        this.notes.push({ file, line, message: 'not valid JSON' });
-        return;
-      }
-      if (o.status === 'error') {
-        this.notes.push({ file, line, message: 'a failed clip (status "error"): no caption' });
-        return;
-      }
-      const caption = captionOf(o);
-      const media = mediaOf(o, base);
-      const id = idOf(o);
-      if (caption === undefined) this.notes.push({ file, line, message: 'no "caption" field' });
-      else if (media === undefined && id === undefined) this.notes.push({ file, line, message: 'no media path and no id to match a question by' });
-      else {
-        const models = obj(o.models);
-        const entry: CaptionEntry = { caption, source: `${file}:${line}` };
-        if (typeof o.status === 'string') entry.status = o.status;
-        const model = str(o.model) ?? str(models.detective) ?? str(o.producer);
-        if (model !== undefined) entry.model = model;
-        this.add(entry, media, id);
-      }
-    });
+    for (const r of parseJsonlLines(text, (v) => captionLine(obj(v), base))) {
+      if (!r.ok) this.notes.push({ file, line: r.line, message: r.error.message.replace(/^line \d+: /, '') });
+      else this.add({ ...r.value.entry, source: `${file}:${r.line}` }, r.value.media, r.value.id);
+    }
   }
 
   /** The caption of a question's clip: by resolved media path, else by the question's id. */

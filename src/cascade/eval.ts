@@ -5,7 +5,7 @@
  * `model_prediction` for MMAU, `prediction` otherwise) and everything about the call under
  * `cascade`. Append-only and fsynced per line; a rerun skips the questions already answered.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../cloze/judge';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
@@ -96,7 +96,6 @@ export interface CascadeEvalSummary {
   droppedPartialLine: boolean;
 }
 
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const keyOf = (variant: string, perm: number, id: string): string => `${variant}\u0000${perm}\u0000${id}`;
 
 /** Keys of the (question, variant, order) triples an output already answers (`ok` lines; errors are retried). */

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { OmnicapError } from '../errors';
+import { parseJsonlLines, type LineResult } from '../cloze/format';
 
 export type QaLayout = 'mmau' | 'mmar' | 'omnicap';
 export const QA_LAYOUTS: readonly QaLayout[] = ['mmau', 'mmar', 'omnicap'];
@@ -181,28 +182,25 @@ export async function readQaFile(file: string, layout: QaLayout | 'auto' = 'auto
   }
   const chosen = layout === 'auto' ? detectLayout(textIn) : layout;
   const base = dirname(resolve(file));
-  const raw: Array<{ line: number; text: string }> = textIn.trimStart().startsWith('[')
-    ? splitJsonArray(textIn).map((e) => ({ line: lineAt(textIn, e.start), text: e.text }))
-    : textIn.split('\n').map((t, i) => ({ line: i + 1, text: t.trim() })).filter((l) => l.text !== '');
+  // a JSON array (MMAU) is split into its elements, each parsed on its own (as one line: JSON strings
+  // hold no raw newline) and reported at its first line
+  const results: Array<LineResult<QaItem>> = textIn.trimStart().startsWith('[')
+    ? splitJsonArray(textIn).map((e) => {
+      const line = lineAt(textIn, e.start);
+      return parseJsonlLines(e.text.replace(/\n/g, ' '), (v) => parseItem(v, chosen, base, line)).map((r) => ({ ...r, line }))[0];
+    })
+    : parseJsonlLines(textIn, (v) => parseItem(v, chosen, base, 0)).map((r) => (r.ok ? { ...r, value: { ...r.value, line: r.line } } : r));
   const items: QaItem[] = [];
   const errors: QaLineError[] = [];
   const seen = new Set<string>();
-  for (const r of raw) {
-    let v: unknown;
-    try {
-      v = JSON.parse(r.text);
-    } catch (e) {
-      errors.push({ line: r.line, code: 'INVALID_ARGUMENT', message: `line ${r.line}: not valid JSON (${e instanceof Error ? e.message : String(e)})` });
-      continue;
-    }
-    try {
-      const item = parseItem(v, chosen, base, r.line);
-      if (seen.has(item.id)) throw bad(`duplicate question id ${JSON.stringify(item.id)}`);
-      seen.add(item.id);
-      items.push(item);
-    } catch (e) {
-      const err = e instanceof OmnicapError ? e : bad(String(e));
-      errors.push({ line: r.line, code: err.code, message: `line ${r.line}: ${err.message}` });
+  for (const r of results) {
+    if (!r.ok) {
+      errors.push({ line: r.line, code: r.error.code, message: r.error.message.replace(/^line \d+: /, `line ${r.line}: `) });
+    } else if (seen.has(r.value.id)) {
+      errors.push({ line: r.line, code: 'INVALID_ARGUMENT', message: `line ${r.line}: duplicate question id ${JSON.stringify(r.value.id)}` });
+    } else {
+      seen.add(r.value.id);
+      items.push(r.value);
     }
   }
   return { file, layout: chosen, items, errors };

@@ -3,7 +3,7 @@
  * choices in MMAR's wording ("Select one option from the provided choices:"), and a JSON schema
  * that allows exactly one of the shown letters.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../cloze/judge';
 import type { ChatMessage } from '../llm/types';
 
 export const CASCADE_PROMPT_VERSION = 'v1';
@@ -60,7 +60,7 @@ export function renderAnswerPrompt(question: string, shownChoices: readonly stri
   };
 }
 
-export const promptSha256 = (messages: readonly ChatMessage[]): string => createHash('sha256').update(JSON.stringify(messages)).digest('hex');
+export const promptSha256 = (messages: readonly ChatMessage[]): string => sha256(JSON.stringify(messages));
 
 export type AnswerParse = { ok: true; index: number } | { ok: false; reason: string };
 
