@@ -7,7 +7,7 @@ import { parseClip, parseJsonlLines, type ClozeClip } from './format';
 import { parseJudgedLine, scoreJudged, type ParsedJudged, type ScoreReport } from './score';
 import { judgeClip, type ClozeVariant, type JudgedClip } from './judge';
 import { JsonlAppender, prepareResume } from '../util/jsonl';
-import { DEFAULT_PROMPT_VERSION, loadJudgePrompt } from './prompt';
+import { DEFAULT_JUDGE_PROMPT_VERSION, loadJudgePrompt } from './prompt';
 
 export interface ClozeEvalOptions {
   input: string;
@@ -75,7 +75,7 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
   const concurrency = o.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new OmnicapError('INVALID_ARGUMENT', `concurrency must be an integer 1..256 but is ${concurrency}`);
   const variant = o.variant ?? 'caption';
-  const promptVersion = o.promptVersion ?? DEFAULT_PROMPT_VERSION;
+  const promptVersion = o.promptVersion ?? DEFAULT_JUDGE_PROMPT_VERSION;
   const template = loadJudgePrompt(promptVersion, o.promptsDir);
   let text: string;
   try {

@@ -6,7 +6,7 @@ import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
 import { isLetter, type ClozeClip, type Letter, type Modality } from './format';
-import { LETTER_SCHEMA, blankSentence, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem, type JudgeTemplates } from './prompt';
+import { blankSentence, replySchema, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem, type JudgeTemplates } from './prompt';
 import { groundLetter } from './support';
 
 export type ClozeVariant = 'caption' | 'baseline' | 'permuted';
@@ -123,9 +123,13 @@ async function writeCache(dir: string, key: string, replies: Record<string, RawR
   await rename(tmp, path.join(dir, `${key}.json`));
 }
 
-/** The follow-up when a quote does not back the letter: the reason, and the way out (E). */
-function regroundQuestion(reason: string, letter: Letter): string {
-  return `Your quote does not back answer ${letter}: ${reason}. Copy, word for word and exactly as written, the few words of the caption that state the missing detail, then give the letter. If the caption does not state it, answer E with evidence "none".`;
+/**
+ * The follow-up when a quote does not back the letter: what was wrong, then the way back to the
+ * caption (quote the option it states) or out (E). It names only the judge's own choice, so it suggests no answer.
+ */
+function regroundQuestion(reply: RawReply, shown: Record<Letter, string>, reason: string): string {
+  const quote = reply.evidence === undefined || reply.evidence.trim() === '' ? 'no quote' : `the quote ${JSON.stringify(reply.evidence)}`;
+  return `Your answer ${reply.letter} (${JSON.stringify(shown[reply.letter])}) is not backed by ${quote}: ${reason}. Read the caption again. Reply with the option the caption states, quoting the caption's exact words that state it (copied word for word from the caption, not from the sentence), or with E and evidence "none" if the caption states none of the options.`;
 }
 
 /** Ask the judge about one blank until it gives a valid reply (bounded re-asks). */
@@ -135,7 +139,7 @@ async function askBlank(messages: ChatMessage[], options: JudgeClipOptions, conv
   for (let round = 0; round <= maxReasks; round++) {
     throwIfAborted(options.signal);
     count();
-    const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: LETTER_SCHEMA, maxTokens: 96, conversation, signal: options.signal };
+    const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: replySchema(options.template), maxTokens: 96, conversation, signal: options.signal };
     if (options.seed !== undefined) chatOpts.seed = options.seed;
     const text = (await options.judge.chat(messages, chatOpts)).text;
     const parsed = parseLetter(text);
@@ -209,7 +213,7 @@ export async function judgeClip(clip: ClozeClip, options: JudgeClipOptions): Pro
       let text = asked.text;
       const check = (r: RawReply): ReturnType<typeof groundLetter> => (grounding ? groundLetter(r.letter, r.evidence, caption, perms[i].options, blankSentence(clip.passage, blank.id)) : { ok: true });
       for (let round = 0, refused = check(reply); !refused.ok && round < (options.groundingReasks ?? 1); round++, refused = check(reply)) {
-        messages.push({ role: 'assistant', content: text }, { role: 'user', content: regroundQuestion(refused.reason, reply.letter) });
+        messages.push({ role: 'assistant', content: text }, { role: 'user', content: regroundQuestion(reply, perms[i].options, refused.reason) });
         const again = await ask();
         // an invalid reply to the re-ask leaves the refused one in place
         if (!again.ok) break;

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { OmnicapError } from '../errors';
 import { LETTERS, isLetter, type ClozeBlank, type Letter } from './format';
 
+/** Version of the builder's prompts (and of the judge prompt its leak gate uses). */
 export const DEFAULT_PROMPT_VERSION = 'v2';
+/** Version of the judge prompt `cloze eval` uses: v3 asks for the letter first, then the caption's words (v2: the words first). */
+export const DEFAULT_JUDGE_PROMPT_VERSION = 'v3';
 
 /** Find the repository's prompts/cloze directory by walking up from this file (works from src/ and dist/). */
 export function defaultPromptsDir(): string {
@@ -81,6 +84,19 @@ export const LETTER_SCHEMA = {
   required: ['evidence', 'answer'],
   additionalProperties: false,
 } as const;
+
+/** The same reply with the letter first (the order a grammar makes the model write them in). */
+export const LETTER_FIRST_SCHEMA = {
+  ...LETTER_SCHEMA,
+  properties: { answer: LETTER_SCHEMA.properties.answer, evidence: LETTER_SCHEMA.properties.evidence },
+} as const;
+
+/** The reply schema a blank template asks for: the letter first when its reply format shows "answer" before "evidence". */
+export function replySchema(t: JudgeTemplates): object {
+  const a = t.blank.indexOf('"answer"');
+  const e = t.blank.indexOf('"evidence"');
+  return a >= 0 && e >= 0 && a < e ? LETTER_FIRST_SCHEMA : LETTER_SCHEMA;
+}
 
 export type LetterParse = { ok: true; letter: Letter; evidence?: string } | { ok: false; reason: string };
 

@@ -19,7 +19,8 @@ export function normalizeText(s: string): string {
     .trim();
 }
 
-const WRAPPING = /^[\s"'`\u201c\u201d\u2018\u2019«»(\[.…]+|[\s"'`\u201c\u201d\u2018\u2019«»)\].…]+$/g;
+/** Quote marks, brackets, ellipses and the prompt's <<< >>> caption fence around a quote. */
+const WRAPPING = /^[\s"'`\u201c\u201d\u2018\u2019«»<(\[.…]+|[\s"'`\u201c\u201d\u2018\u2019«»>)\].…]+$/g;
 
 /** Whether `quote` occurs in `caption` as one contiguous run of whole words (normalised). */
 export function quoteInCaption(quote: string, caption: string): boolean {
@@ -35,7 +36,7 @@ const NEGATIONS = new Set(['no', 'not', 'without', 'never', 'nor', 'none', 'noth
 const NUMBER_WORDS: Record<string, string> = {
   zero: '0', one: '1', two: '2', twice: '2', three: '3', thrice: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10',
   eleven: '11', twelve: '12', thirteen: '13', fourteen: '14', fifteen: '15', sixteen: '16', seventeen: '17', eighteen: '18', nineteen: '19', twenty: '20',
-  thirty: '30', forty: '40', fifty: '50', sixty: '60', seventy: '70', eighty: '80', ninety: '90', hundred: '100', once: '1', single: '1', double: '2',
+  thirty: '30', forty: '40', fifty: '50', sixty: '60', seventy: '70', eighty: '80', ninety: '90', hundred: '100', once: '1',
 };
 
 /**
@@ -126,6 +127,16 @@ function contextScore(quoteTokens: string[], targets: string[], ctx: BlankContex
 }
 
 /**
+ * Whether every occurrence of the option's words in the quote follows a negation within WINDOW
+ * words ("no dog barks", "without any music"); negations the blank's sentence has too do not count.
+ */
+function negatedInQuote(quoteTokens: string[], optionTokens: string[], sentenceTokens: Set<string>): boolean {
+  const at = quoteTokens.flatMap((t, i) => (optionTokens.includes(t) ? [i] : []));
+  const negation = (t: string): boolean => NEGATIONS.has(t) && !sentenceTokens.has(t);
+  return at.length > 0 && at.every((i) => quoteTokens.slice(Math.max(0, i - WINDOW), i).some(negation));
+}
+
+/**
  * Whether `quote` (already found in the caption) supports option `letter` over the other content
  * options A-D. `sentence` is the blank's sentence from the passage with the blank as "____".
  * - every number of the option appears in the quote, and then every other word of it too (a
@@ -136,7 +147,8 @@ function contextScore(quoteTokens: string[], targets: string[], ctx: BlankContex
  *   the chosen option's), unless the words around the blank in the sentence stand closer to the
  *   chosen option in the quote ("the word OMNICAP written in white and a Debian logo" for "the
  *   word ____ written in white");
- * - a quote negated where the sentence is not ("no dog barks") supports no option without a negation.
+ * - an option without a negation is not supported where the quote negates its words ("no dog
+ *   barks"), unless the blank's sentence carries that negation itself.
  */
 export function supportsOption(quote: string, options: Record<Letter, string>, letter: Letter, sentence = ''): SupportResult {
   if (letter === 'E') return { ok: true };
@@ -169,8 +181,7 @@ export function supportsOption(quote: string, options: Record<Letter, string>, l
     if (myContext > contextScore(quoteTokens, distinctive(o), context)) continue;
     return { ok: false, reason: `the quote supports option ${o.l} ${JSON.stringify(options[o.l])} as well` };
   }
-  const sentenceTokens = new Set(contentTokens(sentence));
-  if (quoteTokens.some((t) => NEGATIONS.has(t) && !sentenceTokens.has(t)) && !tokens.some((t) => NEGATIONS.has(t))) return { ok: false, reason: 'the quote is negated' };
+  if (!tokens.some((t) => NEGATIONS.has(t)) && negatedInQuote(quoteTokens, tokens, new Set(contentTokens(sentence)))) return { ok: false, reason: 'the quote negates it' };
   return { ok: true };
 }
 

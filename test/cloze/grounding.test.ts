@@ -66,7 +66,7 @@ describe('grounding in judgeClip', () => {
     expect(judge.calls).toBe(6);
     const reask = judge.seen[1];
     expect(reask.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    expect(reask[3].content).toMatch(/^Your quote does not back answer A: the quote names nothing that sets "dog" apart from the other options\. Copy, word for word/);
+    expect(reask[3].content).toBe('Your answer A ("dog") is not backed by the quote "music or tonal sound": the quote names nothing that sets "dog" apart from the other options. Read the caption again. Reply with the option the caption states, quoting the caption\'s exact words that state it (copied word for word from the caption, not from the sentence), or with E and evidence "none" if the caption states none of the options.');
   });
 
   test('with --grounding-reasks 0 nothing is re-asked; a supported quote needs no re-ask', async () => {

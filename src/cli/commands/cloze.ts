@@ -15,7 +15,7 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
 
   omnicap cloze eval --input preds.jsonl --output judged.jsonl (--judge-url URL --judge-model M [--judge-key K] | --judge local [--judge-gguf F])
       [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
-      [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v2] [--max-reasks 2] [--seed S] [--temperature T]
+      [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v3] [--max-reasks 2] [--seed S] [--temperature T]
       [--no-grounding] [--grounding-reasks 1] [--invalid-as-e] [--no-progress]
     Reads this project's layout or the released Omni-Cloze layout (uuid, cloze: {passage, blanks:
     [{answer, answer_key, distractors, answer_index, required_modality}]}, metadata.subcategory).
