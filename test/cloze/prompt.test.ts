@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseClip } from '../../src/cloze/format';
-import { blankSentence, loadJudgePrompt, parseJudgeAnswers, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem } from '../../src/cloze/prompt';
+import { LETTER_FIRST_SCHEMA, LETTER_SCHEMA, blankSentence, loadJudgePrompt, replySchema, parseJudgeAnswers, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem } from '../../src/cloze/prompt';
 import { fakeJudgeReply } from './fake-judge';
 
 const clip = parseClip(JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'cloze', 'bench.jsonl'), 'utf8').split('\n')[0]));
@@ -31,6 +31,13 @@ describe('judge prompt', () => {
     expect(parseLetter('(d)')).toEqual({ ok: true, letter: 'D' });
     expect(parseLetter('Because it is')).toMatchObject({ ok: false });
     expect(parseLetter('{"answer": "F"}')).toMatchObject({ ok: false });
+  });
+  test('the reply schema follows the order the prompt shows: v3 the letter first, v2 the quote first', () => {
+    expect(replySchema(loadJudgePrompt('v3'))).toBe(LETTER_FIRST_SCHEMA);
+    expect(Object.keys(LETTER_FIRST_SCHEMA.properties)).toEqual(['answer', 'evidence']);
+    expect(replySchema(loadJudgePrompt('v2'))).toBe(LETTER_SCHEMA);
+    expect(Object.keys(LETTER_SCHEMA.properties)).toEqual(['evidence', 'answer']);
+    expect(loadJudgePrompt('v3').blank).toContain('{"answer": "<one letter>", "evidence": "<words copied from the caption, or none>"}');
   });
   test('unknown or malformed versions are typed errors', () => {
     expect(() => loadJudgePrompt('v999')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
