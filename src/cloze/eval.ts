@@ -7,7 +7,7 @@ import { parseClip, parseJsonlLines, type ClozeClip } from './format';
 import { parseJudgedLine, scoreJudged, type ParsedJudged, type ScoreReport } from './score';
 import { judgeClip, type ClozeVariant, type JudgedClip } from './judge';
 import { JsonlAppender, prepareResume } from '../util/jsonl';
-import { DEFAULT_JUDGE_PROMPT_VERSION, loadJudgePrompt } from './prompt';
+import { DEFAULT_PROMPT_VERSION, loadJudgePrompt } from './prompt';
 
 export interface ClozeEvalOptions {
   input: string;
@@ -25,8 +25,8 @@ export interface ClozeEvalOptions {
   cacheDir?: string;
   /** Evidence grounding of the judge's answers (default true; see JudgeClipOptions.grounding). */
   grounding?: boolean;
-  /** Re-asks when a quote does not back the letter (default 1; see JudgeClipOptions.groundingReasks). */
-  groundingReasks?: number;
+  /** Ask a blank once more when its quote does not back its letter (default true; see JudgeClipOptions.groundingReask). */
+  groundingReask?: boolean;
   /**
    * The VLMEvalKit port's convention for a judge reply that stays invalid: every blank "E" (not
    * given) instead of a `failed` clip. The record is `ok` with `invalidJudgeOutput: true`.
@@ -75,7 +75,7 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
   const concurrency = o.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new OmnicapError('INVALID_ARGUMENT', `concurrency must be an integer 1..256 but is ${concurrency}`);
   const variant = o.variant ?? 'caption';
-  const promptVersion = o.promptVersion ?? DEFAULT_JUDGE_PROMPT_VERSION;
+  const promptVersion = o.promptVersion ?? DEFAULT_PROMPT_VERSION;
   const template = loadJudgePrompt(promptVersion, o.promptsDir);
   let text: string;
   try {
@@ -119,7 +119,7 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
       while (next < todo.length) {
         throwIfAborted(o.signal);
         const clip = todo[next++];
-        const verdict = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, grounding: o.grounding, groundingReasks: o.groundingReasks, signal: o.signal, onBlank: o.onBlank });
+        const verdict = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, grounding: o.grounding, groundingReask: o.groundingReask, signal: o.signal, onBlank: o.onBlank });
         const r = o.invalidAsE === true ? invalidAsAllE(clip, verdict) : verdict;
         await out.append(r);
         judged++;

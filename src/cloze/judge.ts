@@ -66,11 +66,12 @@ export interface JudgeClipOptions {
   grounding?: boolean;
   signal?: AbortSignal;
   /**
-   * Grounding re-asks per blank (default 1): when the quote does not back the letter, the judge is
-   * told why and asked once more for the caption's exact words (or E); the final reply is grounded
-   * by the same rule, so a re-ask can recover a badly copied quote but never admits an unsupported letter.
+   * Grounding re-ask (default true): when the quote does not back the letter, the blank is asked
+   * once more, afresh, with the re-ask template (the letter first, then the caption's words); its
+   * reply is grounded by the same rule, so the re-ask can repair a badly copied quote but never
+   * admits a letter the caption does not back.
    */
-  groundingReasks?: number;
+  groundingReask?: boolean;
   /** Called after each blank is judged (progress). */
   onBlank?: (info: { clipId: string; blankId: string; index: number; count: number }) => void;
 }
@@ -88,7 +89,7 @@ export const sha256 = (s: string): string => createHash('sha256').update(s).dige
 function cacheKey(captionHash: string, clip: ClozeClip, o: JudgeClipOptions, variant: ClozeVariant): string {
   const options = sha256(JSON.stringify(clip.blanks.map((b) => [b.id, b.options])));
   // grounding itself is re-applied on a cache hit; whether a refused quote was re-asked is part of the replies
-  const reground = variant !== 'baseline' && o.grounding !== false ? (o.groundingReasks ?? 1) : 0;
+  const reground = variant !== 'baseline' && o.grounding !== false && o.groundingReask !== false;
   return sha256(JSON.stringify({ captionHash, clip: clip.id, passage: sha256(clip.passage), options, judge: o.judge.id, prompt: o.promptVersion, variant, permuteSeed: o.permuteSeed ?? null, temperature: o.temperature ?? 0, seed: o.seed ?? null, reground }));
 }
 
@@ -123,27 +124,18 @@ async function writeCache(dir: string, key: string, replies: Record<string, RawR
   await rename(tmp, path.join(dir, `${key}.json`));
 }
 
-/**
- * The follow-up when a quote does not back the letter: what was wrong, then the way back to the
- * caption (quote the option it states) or out (E). It names only the judge's own choice, so it suggests no answer.
- */
-function regroundQuestion(reply: RawReply, shown: Record<Letter, string>, reason: string): string {
-  const quote = reply.evidence === undefined || reply.evidence.trim() === '' ? 'no quote' : `the quote ${JSON.stringify(reply.evidence)}`;
-  return `Your answer ${reply.letter} (${JSON.stringify(shown[reply.letter])}) is not backed by ${quote}: ${reason}. Read the caption again. Reply with the option the caption states, quoting the caption's exact words that state it (copied word for word from the caption, not from the sentence), or with E and evidence "none" if the caption states none of the options.`;
-}
-
 /** Ask the judge about one blank until it gives a valid reply (bounded re-asks). */
-async function askBlank(messages: ChatMessage[], options: JudgeClipOptions, conversation: string, count: () => void): Promise<{ ok: true; reply: RawReply; text: string } | { ok: false; reason: string }> {
+async function askBlank(messages: ChatMessage[], schema: object, options: JudgeClipOptions, conversation: string, count: () => void): Promise<{ ok: true; reply: RawReply } | { ok: false; reason: string }> {
   const maxReasks = options.maxReasks ?? 2;
   let reason = '';
   for (let round = 0; round <= maxReasks; round++) {
     throwIfAborted(options.signal);
     count();
-    const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: replySchema(options.template), maxTokens: 96, conversation, signal: options.signal };
+    const chatOpts: Parameters<ChatModel['chat']>[1] = { temperature: options.temperature ?? 0, json: true, jsonSchema: schema, maxTokens: 96, conversation, signal: options.signal };
     if (options.seed !== undefined) chatOpts.seed = options.seed;
     const text = (await options.judge.chat(messages, chatOpts)).text;
     const parsed = parseLetter(text);
-    if (parsed.ok) return { ok: true, text, reply: parsed.evidence === undefined ? { letter: parsed.letter } : { letter: parsed.letter, evidence: parsed.evidence } };
+    if (parsed.ok) return { ok: true, reply: parsed.evidence === undefined ? { letter: parsed.letter } : { letter: parsed.letter, evidence: parsed.evidence } };
     reason = parsed.reason;
     messages.push({ role: 'assistant', content: text }, { role: 'user', content: `Your reply was invalid: ${parsed.reason}. Reply with only {"evidence": "<caption words or none>", "answer": "<one letter A-E>"}.` });
   }
@@ -201,24 +193,20 @@ export async function judgeClip(clip: ClozeClip, options: JudgeClipOptions): Pro
   const failed = (reason: string): JudgedClip => ({ ...base(calls, false), status: 'failed', reason, blankCount: clip.blanks.length });
   for (let i = 0; i < clip.blanks.length; i++) {
     const blank = clip.blanks[i];
-    const messages: ChatMessage[] = [
+    const question = (template: string): ChatMessage[] => [
       { role: 'system', content: system },
-      { role: 'user', content: renderBlankQuestion(options.template, clip.passage, { id: blank.id, options: perms[i].options }) },
+      { role: 'user', content: renderBlankQuestion(template, clip.passage, { id: blank.id, options: perms[i].options }) },
     ];
-    const ask = (): ReturnType<typeof askBlank> => askBlank(messages, options, conversation, () => calls++);
+    const ask = (template: string): ReturnType<typeof askBlank> => askBlank(question(template), replySchema(template), options, conversation, () => calls++);
     try {
-      const asked = await ask();
+      const asked = await ask(options.template.blank);
       if (!asked.ok) return failed(`invalid judge answer for blank ${blank.id} ${asked.reason}`);
       let reply = asked.reply;
-      let text = asked.text;
-      const check = (r: RawReply): ReturnType<typeof groundLetter> => (grounding ? groundLetter(r.letter, r.evidence, caption, perms[i].options, blankSentence(clip.passage, blank.id)) : { ok: true });
-      for (let round = 0, refused = check(reply); !refused.ok && round < (options.groundingReasks ?? 1); round++, refused = check(reply)) {
-        messages.push({ role: 'assistant', content: text }, { role: 'user', content: regroundQuestion(reply, perms[i].options, refused.reason) });
-        const again = await ask();
+      const refused = grounding ? groundLetter(reply.letter, reply.evidence, caption, perms[i].options, blankSentence(clip.passage, blank.id)) : { ok: true as const };
+      if (!refused.ok && options.groundingReask !== false) {
+        const again = await ask(options.template.reask);
         // an invalid reply to the re-ask leaves the refused one in place
-        if (!again.ok) break;
-        reply = { ...again.reply, first: reply.first ?? { letter: asked.reply.letter, ...(asked.reply.evidence !== undefined ? { evidence: asked.reply.evidence } : {}), reason: refused.reason } };
-        text = again.text;
+        if (again.ok) reply = { ...again.reply, first: { letter: reply.letter, ...(reply.evidence !== undefined ? { evidence: reply.evidence } : {}), reason: refused.reason } };
       }
       replies[blank.id] = reply;
     } catch (e) {

@@ -4,10 +4,7 @@ import path from 'node:path';
 import { OmnicapError } from '../errors';
 import { LETTERS, isLetter, type ClozeBlank, type Letter } from './format';
 
-/** Version of the builder's prompts (and of the judge prompt its leak gate uses). */
 export const DEFAULT_PROMPT_VERSION = 'v2';
-/** Version of the judge prompt `cloze eval` uses: v3 asks for the letter first, then the caption's words (v2: the words first). */
-export const DEFAULT_JUDGE_PROMPT_VERSION = 'v3';
 
 /** Find the repository's prompts/cloze directory by walking up from this file (works from src/ and dist/). */
 export function defaultPromptsDir(): string {
@@ -29,14 +26,18 @@ export function loadClozePrompt(name: string, version: string = DEFAULT_PROMPT_V
   return readFileSync(file, 'utf8');
 }
 
-/** The judge's two templates: the system part (instructions + caption) and one blank's question. */
+/**
+ * The judge's templates: the system part (instructions + caption), one blank's question (the quote
+ * first, then the letter), and the grounding re-ask (the same question asking for the letter first).
+ */
 export interface JudgeTemplates {
   system: string;
   blank: string;
+  reask: string;
 }
 
 export function loadJudgePrompt(version: string = DEFAULT_PROMPT_VERSION, promptsDir?: string): JudgeTemplates {
-  return { system: loadClozePrompt('judge', version, promptsDir), blank: loadClozePrompt('judge-blank', version, promptsDir) };
+  return { system: loadClozePrompt('judge', version, promptsDir), blank: loadClozePrompt('judge-blank', version, promptsDir), reask: loadClozePrompt('judge-reask', version, promptsDir) };
 }
 
 export interface PromptBlank {
@@ -71,10 +72,10 @@ export function blankSentence(passage: string, id: string): string {
   return passage.slice(start, end).trim().replace(marker, '____').replace(/\[BLANK_[A-Za-z0-9-]+\]/g, '[...]');
 }
 
-/** One blank's question: its sentence and the five options. */
-export function renderBlankQuestion(t: JudgeTemplates, passage: string, blank: PromptBlank): string {
+/** One blank's question (`template`: the blank or the re-ask template): its sentence and the five options. */
+export function renderBlankQuestion(template: string, passage: string, blank: PromptBlank): string {
   const options = LETTERS.map((l) => `${l}) ${blank.options[l]}`).join('\n');
-  return t.blank.replace('{{sentence}}', () => blankSentence(passage, blank.id)).replace('{{options}}', () => options).trimEnd();
+  return template.replace('{{sentence}}', () => blankSentence(passage, blank.id)).replace('{{options}}', () => options).trimEnd();
 }
 
 /** JSON schema of one blank's reply: the caption words that give the answer, then one letter A-E. */
@@ -91,10 +92,10 @@ export const LETTER_FIRST_SCHEMA = {
   properties: { answer: LETTER_SCHEMA.properties.answer, evidence: LETTER_SCHEMA.properties.evidence },
 } as const;
 
-/** The reply schema a blank template asks for: the letter first when its reply format shows "answer" before "evidence". */
-export function replySchema(t: JudgeTemplates): object {
-  const a = t.blank.indexOf('"answer"');
-  const e = t.blank.indexOf('"evidence"');
+/** The reply schema a question template asks for: the letter first when its reply format shows "answer" before "evidence". */
+export function replySchema(template: string): object {
+  const a = template.indexOf('"answer"');
+  const e = template.indexOf('"evidence"');
   return a >= 0 && e >= 0 && a < e ? LETTER_FIRST_SCHEMA : LETTER_SCHEMA;
 }
 

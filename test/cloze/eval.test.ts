@@ -20,7 +20,7 @@ describe('cloze eval', () => {
     expect(judge.calls).toBe(12); // one call per blank
     const lines = readLines(out);
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatchObject({ status: 'ok', variant: 'caption', judge: { model: 'fake-judge', promptVersion: 'v3', temperature: 0, seed: 3 } });
+    expect(lines[0]).toMatchObject({ status: 'ok', variant: 'caption', judge: { model: 'fake-judge', promptVersion: 'v2', temperature: 0, seed: 3 } });
     expect(typeof lines[0].startedAt).toBe('string');
     const recs = parseJsonlLines(readFileSync(out, 'utf8'), parseJudgedLine).map((r) => { if (!r.ok) throw r.error; return r.value; });
     const rep = scoreJudged(recs, { bootstrap: 200, seed: 1 });

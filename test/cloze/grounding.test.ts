@@ -1,7 +1,7 @@
 /**
  * Evidence grounding inside judgeClip, with a scripted judge replaying the failure modes of a
  * held-out run: a letter backed by an unrelated quote, a quote that is not in the caption, a right
- * letter with a badly copied quote. Each refused letter is asked about once more with the reason;
+ * letter with a badly copied quote. Each refused blank is asked once more, afresh, letter first;
  * what still does not hold is E with the judge's letter and the reason recorded.
  */
 import { mkdtempSync } from 'node:fs';
@@ -23,7 +23,7 @@ const clip: ClozeClip = parseClip({
   predicted_caption: 'Music or tonal sound plays for 5.1 seconds, recorded at 48 kHz in mono.',
 });
 
-/** Replies by the blank's sentence: a list per blank, one per call (the last one repeats). */
+/** Replies by the blank's sentence: the first for the question, the second (if any) for the re-ask. */
 class ScriptedJudge implements ChatModel {
   readonly id = 'scripted-judge';
   calls = 0;
@@ -34,9 +34,9 @@ class ScriptedJudge implements ChatModel {
     this.seen.push(messages);
     const key = Object.keys(this.script).find((k) => messages[1].content.includes(k));
     if (key === undefined) throw new Error(`no script for ${messages[1].content}`);
-    const turn = messages.filter((m) => m.role === 'assistant').length;
+    const reask = messages[1].content.includes('Give the letter of the option');
     const list = this.script[key];
-    return { text: list[Math.min(turn, list.length - 1)], model: this.id };
+    return { text: list[reask ? Math.min(1, list.length - 1) : 0], model: this.id };
   }
 }
 
@@ -49,7 +49,7 @@ const blanks = async (judge: ChatModel, extra: Partial<JudgeClipOptions> = {}): 
 };
 
 describe('grounding in judgeClip', () => {
-  test('unsupported letters are refused, re-asked once with the reason, and E when the quote still does not hold', async () => {
+  test('unsupported letters are refused, asked once more letter first, and E when the quote still does not hold', async () => {
     const judge = new ScriptedJudge({
       'A ____ barks': [reply('music or tonal sound', 'A'), reply('none', 'E')],
       'sampled at ____': [reply('recorded at 44.1 kHz', 'C'), reply('recorded at 44.1 kHz', 'C')],
@@ -64,18 +64,19 @@ describe('grounding in judgeClip', () => {
     // "5.1 surround" quoting a duration, then the right words: the re-ask recovers the right letter
     expect(b3).toMatchObject({ predicted: 'A', evidence: 'in mono', firstReply: { letter: 'C', evidence: '5.1 seconds', reason: expect.stringContaining('surround') } });
     expect(judge.calls).toBe(6);
+    // the re-ask is a fresh question (no earlier reply to copy) that asks for the letter first
     const reask = judge.seen[1];
-    expect(reask.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    expect(reask[3].content).toBe('Your answer A ("dog") is not backed by the quote "music or tonal sound": the quote names nothing that sets "dog" apart from the other options. Read the caption again. Reply with the option the caption states, quoting the caption\'s exact words that state it (copied word for word from the caption, not from the sentence), or with E and evidence "none" if the caption states none of the options.');
+    expect(reask.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(reask[1].content).toMatch(/^SENTENCE:\nA ____ barks twice\.\n[\s\S]*Give the letter of the option the caption states/);
   });
 
-  test('with --grounding-reasks 0 nothing is re-asked; a supported quote needs no re-ask', async () => {
+  test('with --no-grounding-reask nothing is asked again; a supported quote needs no re-ask', async () => {
     const judge = new ScriptedJudge({
       'A ____ barks': [reply('music or tonal sound', 'A')],
       'sampled at ____': [reply('recorded at 48 kHz', 'D')],
       'It is in ____': [reply('48 kHz in mono', 'A')],
     });
-    const [b1, b2, b3] = await blanks(judge, { groundingReasks: 0 });
+    const [b1, b2, b3] = await blanks(judge, { groundingReask: false });
     expect(judge.calls).toBe(3);
     expect(b1).toMatchObject({ predicted: 'E', ungroundedChoice: 'A', groundingReason: expect.stringContaining('"dog"') });
     expect(b2).toMatchObject({ predicted: 'D', evidence: 'recorded at 48 kHz' });
@@ -90,7 +91,7 @@ describe('grounding in judgeClip', () => {
     const shown = /([A-D])\) 48 kHz/.exec(probe.seen[1][1].content)?.[1] as string;
     const wrongShown = /([A-D])\) 16 kHz/.exec(probe.seen[1][1].content)?.[1] as string;
     const judge = new ScriptedJudge({ 'A ____ barks': [reply('none', 'E')], 'sampled at ____': [reply('at 48 kHz', shown)], 'It is in ____': [reply('at 48 kHz', wrongShown)] });
-    const [, b2, b3] = await blanks(judge, { variant: 'permuted', permuteSeed: 3, groundingReasks: 0 });
+    const [, b2, b3] = await blanks(judge, { variant: 'permuted', permuteSeed: 3, groundingReask: false });
     expect(b2).toMatchObject({ predicted: 'D', answer: 'D' });
     expect(b3.predicted).toBe('E');
   });

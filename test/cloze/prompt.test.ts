@@ -11,7 +11,7 @@ describe('judge prompt', () => {
     const t = loadJudgePrompt('v2');
     const system = renderJudgeSystem(t, clip.caption ?? '');
     expect(system).toContain(clip.caption);
-    const q = renderBlankQuestion(t, clip.passage, clip.blanks[1]);
+    const q = renderBlankQuestion(t.blank, clip.passage, clip.blanks[1]);
     expect(q).toContain('A [...] bounces on the court while a ____ blows and the crowd [...].');
     for (const l of ['A', 'B', 'C', 'D', 'E']) expect(q).toContain(`${l}) ${clip.blanks[1].options[l as 'A']}`);
     // no example answer letter a small model could copy: only a placeholder
@@ -32,12 +32,14 @@ describe('judge prompt', () => {
     expect(parseLetter('Because it is')).toMatchObject({ ok: false });
     expect(parseLetter('{"answer": "F"}')).toMatchObject({ ok: false });
   });
-  test('the reply schema follows the order the prompt shows: v3 the letter first, v2 the quote first', () => {
-    expect(replySchema(loadJudgePrompt('v3'))).toBe(LETTER_FIRST_SCHEMA);
-    expect(Object.keys(LETTER_FIRST_SCHEMA.properties)).toEqual(['answer', 'evidence']);
-    expect(replySchema(loadJudgePrompt('v2'))).toBe(LETTER_SCHEMA);
+  test('the reply schema follows the order a template shows: the question the quote first, the re-ask the letter first', () => {
+    const t = loadJudgePrompt('v2');
+    expect(replySchema(t.blank)).toBe(LETTER_SCHEMA);
     expect(Object.keys(LETTER_SCHEMA.properties)).toEqual(['evidence', 'answer']);
-    expect(loadJudgePrompt('v3').blank).toContain('{"answer": "<one letter>", "evidence": "<words copied from the caption, or none>"}');
+    expect(replySchema(t.reask)).toBe(LETTER_FIRST_SCHEMA);
+    expect(Object.keys(LETTER_FIRST_SCHEMA.properties)).toEqual(['answer', 'evidence']);
+    expect(renderBlankQuestion(t.reask, clip.passage, clip.blanks[1])).toContain('A [...] bounces on the court while a ____ blows and the crowd [...].');
+    expect(t.reask).toContain('{"answer": "<one letter>", "evidence": "<words copied from the caption, or none>"}');
   });
   test('unknown or malformed versions are typed errors', () => {
     expect(() => loadJudgePrompt('v999')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
@@ -77,7 +79,7 @@ describe('option permutation', () => {
   test('the fake judge follows content, not letters, under permutation', () => {
     const t = loadJudgePrompt('v2');
     const perm = clip.blanks.map((b) => ({ id: b.id, ...permuteBlank(b, 7, clip.id) }));
-    const ans = perm.map((p) => (JSON.parse(fakeJudgeReply(clip.caption ?? '', renderBlankQuestion(t, clip.passage, p))) as { answer: 'A' }).answer);
+    const ans = perm.map((p) => (JSON.parse(fakeJudgeReply(clip.caption ?? '', renderBlankQuestion(t.blank, clip.passage, p))) as { answer: 'A' }).answer);
     expect(perm.map((p, i) => p.toOriginal[ans[i]])).toEqual(['A', 'B', 'B']);
   });
 });

@@ -15,8 +15,8 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
 
   omnicap cloze eval --input preds.jsonl --output judged.jsonl (--judge-url URL --judge-model M [--judge-key K] | --judge local [--judge-gguf F])
       [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
-      [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v3] [--max-reasks 2] [--seed S] [--temperature T]
-      [--no-grounding] [--grounding-reasks 1] [--invalid-as-e] [--no-progress]
+      [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v2] [--max-reasks 2] [--seed S] [--temperature T]
+      [--no-grounding] [--no-grounding-reask] [--invalid-as-e] [--no-progress]
     Reads this project's layout or the released Omni-Cloze layout (uuid, cloze: {passage, blanks:
     [{answer, answer_key, distractors, answer_index, required_modality}]}, metadata.subcategory).
     Judges each clip's caption with one judge call per blank (the caption in the system message, the
@@ -26,9 +26,10 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
     node-llama-cpp, grammar-constrained; --judge-gguf picks another GGUF file).
     Evidence grounding: a letter A-D counts only when its quote is a contiguous span of the caption
     (normalised) that supports that option over the others (its distinctive words, numbers with their
-    unit, or a stated synonym). A refused quote is sent back once with the reason (--grounding-reasks;
-    the judge may copy the right words or answer E); still refused, the blank counts as E (not given)
-    and the record keeps the judge's letter (ungroundedChoice) and the reason (groundingReason).
+    unit, or a stated synonym). A refused blank is asked once more, afresh, asking for the letter first
+    and then the caption's words (judge-reask prompt; --no-grounding-reask: not); still refused, it
+    counts as E (not given) and the record keeps the judge's letter (ungroundedChoice) and the reason
+    (groundingReason).
     --no-grounding scores raw letters.
     --baseline judges an empty caption without grounding: the judge's prior, i.e. what the passage and
     options alone let it guess (with grounding every answer would be E by construction).
@@ -57,7 +58,7 @@ const evalOptions = {
   input: { type: 'string' }, output: { type: 'string' }, judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' },
   'judge-key': { type: 'string' }, 'caption-field': { type: 'string' }, 'retry-failed': { type: 'boolean' }, concurrency: { type: 'string' }, 'cache-dir': { type: 'string' },
   baseline: { type: 'boolean' }, 'permute-seed': { type: 'string' }, 'prompt-version': { type: 'string' }, 'max-reasks': { type: 'string' }, 'no-grounding': { type: 'boolean' },
-  seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'invalid-as-e': { type: 'boolean' }, 'no-progress': { type: 'boolean' }, 'grounding-reasks': { type: 'string' },
+  seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'invalid-as-e': { type: 'boolean' }, 'no-progress': { type: 'boolean' }, 'no-grounding-reask': { type: 'boolean' },
 } as const;
 const scoreOptions = {
   input: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' }, bootstrap: { type: 'string' }, seed: { type: 'string' },
@@ -110,7 +111,7 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
       seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
       temperature: numberFlag('temperature', v.temperature, 0, { min: 0, max: 2 }),
       grounding: v['no-grounding'] !== true,
-      groundingReasks: numberFlag('grounding-reasks', v['grounding-reasks'], 1, { integer: true, min: 0, max: 3 }),
+      groundingReask: v['no-grounding-reask'] !== true,
       signal: io.signal,
       onStart: (t) => {
         if (v['no-progress'] !== true) progress = new RunProgress(io.stderr, { label: 'cloze eval', items: 'clips', units: 'blanks', totalItems: t.clips, totalUnits: t.blanks });
