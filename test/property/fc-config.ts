@@ -40,12 +40,17 @@ export function runs(base: number): number {
  */
 export const CASE_TIMEOUT_MS = 30_000;
 
+function notTyped(e: unknown): Error {
+  const name = typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string' ? (e as { name: string }).name : typeof e;
+  return new Error(`threw a ${name} instead of an OmnicapError: ${String(e)}`, { cause: e });
+}
+
 /** Runs `f`: returns its value, or the code of the OmnicapError it threw; anything else thrown fails the test. */
 export function outcome<T>(f: () => T): { ok: true; value: T } | { ok: false; code: ErrorCode; message: string } {
   try {
     return { ok: true, value: f() };
   } catch (e) {
-    if (!isOmnicapError(e)) throw new Error(`threw a ${e instanceof Error ? e.constructor.name : typeof e} instead of an OmnicapError: ${String(e)}`, { cause: e });
+    if (!isOmnicapError(e)) throw notTyped(e);
     return { ok: false, code: e.code, message: e.message };
   }
 }
@@ -55,7 +60,7 @@ export async function outcomeAsync<T>(f: () => Promise<T>): Promise<{ ok: true; 
   try {
     return { ok: true, value: await f() };
   } catch (e) {
-    if (!isOmnicapError(e)) throw new Error(`threw a ${e instanceof Error ? e.constructor.name : typeof e} instead of an OmnicapError: ${String(e)}`, { cause: e });
+    if (!isOmnicapError(e)) throw notTyped(e);
     return { ok: false, code: e.code, message: e.message };
   }
 }
