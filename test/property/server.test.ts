@@ -16,7 +16,7 @@ import { signalObserver } from '../../src/detective/observers/signal';
 import type { Captioner } from '../../src/engine/types';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from '../../src/llm/types';
-import { staticObserverRegistry } from '../../src/server';
+import { staticObserverRegistry } from '../../src/observers';
 import { ALSA_FRONT, expectGoodCaption, loadTiny, start, wavBytes, type Started } from '../server/helpers';
 import { PROTO_KEYS, STACK_BREAKING_DEPTH, hostileString, nestedJson } from './arbitraries';
 import { CASE_TIMEOUT_MS, configureProperties, runs } from './fc-config';
