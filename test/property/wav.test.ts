@@ -330,7 +330,7 @@ describe('decodeAudio on hostile WAVs (fast path, resampler and ffmpeg fallback)
           expect(r.value.samples.length).toBeGreaterThan(0);
           expect(r.value.samples.length).toBeLessThanOrEqual(Math.ceil(maxDurationSeconds * 16000) + 16);
         } else {
-          expect(r.code).toMatch(/^(MEDIA_|FFMPEG_FAILED$)/);
+          expect(r.code).toMatch(/^MEDIA_/); // a client's bytes never make a tool failure (FFMPEG_FAILED is a 500)
         }
       }),
       { numRuns: runs(40), plugins: [fc.timeout(CASE_TIMEOUT_MS)] },
