@@ -103,7 +103,7 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
       observers_offered: r.offered,
       tool_calls: r.toolCalls,
       observer_calls: observerCalls,
-      tokens: { prompt: r.usage.promptTokens, completion: r.usage.completionTokens },
+      tokens: { prompt: r.usage.promptTokens, completion: r.usage.completionTokens, ...(r.usage.evaluatedTokens !== undefined ? { evaluated: r.usage.evaluatedTokens } : {}) },
       llm_calls: r.usage.llmCalls,
       seconds: (Date.now() - started) / 1000,
       prompts: r.prompts,

@@ -51,7 +51,7 @@ export interface LocalChatModelOptions {
 type WorkerMsg =
   | { type: 'ready'; contextSize: number }
   | { type: 'fatal'; message: string }
-  | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number }
+  | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number; evaluatedTokens: number }
   | { type: 'error'; id: number; message: string };
 
 interface Pending {
@@ -109,7 +109,7 @@ export class LocalChatModel implements ChatModel {
         else {
           const p = this.pending.get(msg.id);
           this.pending.delete(msg.id);
-          if (msg.type === 'result') p?.resolve({ text: msg.text, model: this.id, usage: { promptTokens: msg.promptTokens, completionTokens: msg.completionTokens }, finishReason: 'stop' });
+          if (msg.type === 'result') p?.resolve({ text: msg.text, model: this.id, usage: { promptTokens: msg.promptTokens, completionTokens: msg.completionTokens, evaluatedTokens: msg.evaluatedTokens }, finishReason: 'stop' });
           else p?.reject(new OmnicapError('MODEL_RUN_FAILED', `local LLM error: ${msg.message}`));
         }
       });
