@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createToolbox, FIXED_REPORT_QUESTION, loadDetectivePrompts, parseAction, renderPrompt, roundSchema, runDetective, signalObserver, type DetectiveClip } from '../../src/detective';
 
 import { OmnicapError } from '../../src/errors';
-import type { Observer, ObserveRequest } from '../../src/server/observers';
+import type { Observer, ObserveRequest } from '../../src/observers';
 import { ScriptedChatModel } from './scripted-llm';
 import { NOISE, SPEECH } from './media';
 
