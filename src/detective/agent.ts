@@ -19,7 +19,7 @@ import { parseAction } from './parse';
 import { toProse } from './prose';
 import { loadDetectivePrompts, promptRecords, renderPrompt, type DetectivePrompts } from './prompts';
 import { describeClip, factSheet, type ClipFacts } from './facts';
-import type { DetectiveClip, DetectiveOptions, DetectiveResult, DetectiveRound, DetectiveUsage, ObserverToolbox } from './types';
+import type { DetectiveClip, DetectiveOptions, DetectiveResult, DetectiveRound, DetectiveStages, DetectiveUsage, ObserverToolbox } from './types';
 
 export const DEFAULT_ROUNDS = 10;
 
@@ -230,6 +230,8 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   // fixed reports: every applicable one once, concurrently, no LLM call; the conversation records
   // each as the round that asked it, so later rounds (and the reference output) read as before
   throwIfAborted(signal);
+  const stageStart = Date.now();
+  const stages: DetectiveStages = { fixedReportsMs: 0, roundsMs: 0, synthesisMs: 0 };
   for (const r of await gatherFixedReports(clip, tools, fixed, { firstRound: 1, concurrency: options.observerConcurrency ?? defaultObserverConcurrency(), signal })) {
     if (r.status !== 'ok' && r.status !== 'observer_error') continue;
     messages.push({ role: 'user', content: roundPrompt(r.round) }, { role: 'assistant', content: JSON.stringify({ tool: r.tool, question: r.question }) });
@@ -237,6 +239,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     record(r);
     observation = observationOf(r);
   }
+  stages.fixedReportsMs = Date.now() - stageStart;
   try {
     for (let round = 1; round <= rounds && questioned.length > 0; round++) {
       throwIfAborted(signal);
@@ -299,6 +302,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   }
   throwIfAborted(signal);
 
+  stages.roundsMs = Date.now() - stageStart - stages.fixedReportsMs;
   const sheet = factSheet(trajectory, facts);
   let caption = sheet.lines.join(' ');
   let source: DetectiveResult['synthesis']['source'] = 'template';
@@ -354,6 +358,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
       degraded.push(`the synthesis call failed (${err.code}: ${capText(err.message, 40)})`);
     }
   }
+  stages.synthesisMs = Date.now() - stageStart - stages.fixedReportsMs - stages.roundsMs;
   if (!trajectory.some((r) => r.status === 'ok')) degraded.push('no observer returned information');
 
   const toolCalls: Record<string, number> = {};
@@ -372,6 +377,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     seed,
     prompts: promptRecords(prompts),
     seconds: (Date.now() - started) / 1000,
+    stages,
   };
   if (degraded.length > 0) result.degradedReasons = degraded;
   if (check !== undefined) result.synthesis.check = check;

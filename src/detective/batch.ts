@@ -105,6 +105,7 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
       observer_calls: observerCalls,
       tokens: { prompt: r.usage.promptTokens, completion: r.usage.completionTokens, ...(r.usage.evaluatedTokens !== undefined ? { evaluated: r.usage.evaluatedTokens } : {}) },
       llm_calls: r.usage.llmCalls,
+      stages_ms: { fixed_reports: r.stages.fixedReportsMs, rounds: r.stages.roundsMs, synthesis: r.stages.synthesisMs },
       seconds: (Date.now() - started) / 1000,
       prompts: r.prompts,
       prompt_version: prompts.agent.version,

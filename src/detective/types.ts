@@ -44,6 +44,13 @@ export interface DetectiveUsage {
 
 export type SynthesisMode = 'llm' | 'template';
 
+/** Wall time of a clip's stages: the fixed reports gathered up front, the decision rounds, the caption (synthesis, checks, revision). */
+export interface DetectiveStages {
+  fixedReportsMs: number;
+  roundsMs: number;
+  synthesisMs: number;
+}
+
 export interface DetectiveResult {
   id: string;
   /** `degraded`: the caption is usable but something failed (see degradedReasons); never silent. */
@@ -75,6 +82,7 @@ export interface DetectiveResult {
   seed: number;
   prompts: PromptRecord[];
   seconds: number;
+  stages: DetectiveStages;
 }
 
 /** Observers bound to a clip's media, as the agent sees them. */

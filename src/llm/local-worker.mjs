@@ -37,16 +37,10 @@ function slotFor(key) {
   return slot;
 }
 // plain prose: up to three paragraphs, no line starting a list or heading, no markdown marks
-const PROSE_GBNF = String.raw`
-root ::= para ("
-
-" para)? ("
-
-" para)?
-para ::= [^
-*#|` 	-] [^
-*#|`]*
-`;
+const PROSE_GBNF = [
+  'root ::= para ("\\n\\n" para)? ("\\n\\n" para)?',
+  'para ::= [^\\n*#|\\x60 \\t-] [^\\n*#|\\x60]*',
+].join('\n');
 let chain = Promise.resolve();
 async function handle(req) {
   const { llama, LlamaChatSession, model, grammar, grammars } = ready;

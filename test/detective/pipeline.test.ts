@@ -27,10 +27,11 @@ interface Row {
   status: string;
   caption: string;
   error: { code: string };
-  omni_detective_trajectory: Array<{ tool?: string; status: string; cached?: boolean; data: { transcript: string; totals: { speech: number; music: number; noise: number; sound: number; silence: number } } }>;
+  omni_detective_trajectory: Array<{ tool?: string; status: string; cached?: boolean; upfront?: boolean; data: { transcript: string; totals: { speech: number; music: number; noise: number; sound: number; silence: number } } }>;
   prompts: Array<{ sha256: string }>;
   observers_offered: string[];
   tokens: { prompt: number };
+  llm_calls: number;
 }
 const lines = (file: string): Row[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
 
@@ -77,9 +78,11 @@ describe('detect batch on real clips', () => {
     const asr = speech.omni_detective_trajectory.find((r) => r.tool === 'asr')!;
     const overlap = SPEECH_TEXT.split(' ').filter((w) => asr.data.transcript.toLowerCase().split(' ').includes(w));
     expect(overlap.length).toBeGreaterThanOrEqual(5);
-    // OCR cannot perceive an audio-only clip: it is not offered (the script's OCR request is refused and re-asked)
+    // OCR cannot perceive an audio-only clip: it is not offered; the fixed reports are gathered up
+    // front, once each, and no decision round is needed
     expect(speech.observers_offered).toEqual(['asr', 'signal', 'vad']);
-    expect(speech.omni_detective_trajectory.map((r) => r.tool ?? r.status)).toEqual(['asr', 'signal', 'vad', 'finish']);
+    expect(speech.omni_detective_trajectory.map((r) => [r.tool, r.upfront])).toEqual([['asr', true], ['signal', true], ['vad', true]]);
+    expect(speech.llm_calls).toBe(1);
     expect(byId.video.observers_offered).toEqual(['asr', 'ocr', 'signal', 'vad']);
     expect(speech.caption).toContain('LUFS');
     expect(speech.caption).toMatch(/speech from [0-9.]+ to [0-9.]+ s/);
