@@ -204,8 +204,8 @@ describe('prompts', () => {
     expect(p.revise).toBeUndefined(); // v2 had no revision step
   });
 
-  it('v3 (the default) adds the revision prompt; its synthesis asks for screen text and forbids guessing the speaker (snapshot)', () => {
-    const p = loadDetectivePrompts();
+  it('v3 adds the revision prompt; its synthesis asks for screen text and forbids guessing the speaker (snapshot)', () => {
+    const p = loadDetectivePrompts('v3');
     expect(p.synthesis.version).toBe('v3');
     expect(renderPrompt(p.synthesis, { facts: 'The sound is quiet (integrated loudness -30.0 LUFS).', screen_facts: '', screen_seen: '', screen_rule: '' })).toMatchSnapshot('synthesis.v3');
     expect(p.revise).toBeDefined();
@@ -216,6 +216,24 @@ describe('prompts', () => {
     expect(p.synthesis.text).toContain('{{screen_rule}}');
     expect(p.synthesis.text).toMatch(/Never guess who speaks/);
   });
+  it('v4 (the default): instructions first, the facts last, and the revision shares everything before its problems', () => {
+    const p = loadDetectivePrompts();
+    expect(p.synthesis.version).toBe('v4');
+    const facts = 'The sound is quiet (integrated loudness -30.0 LUFS).';
+    const vars = { facts, screen_facts: '', screen_seen: '', screen_rule: '', picture_rule: ' The clip has no picture: describe only what is heard.' };
+    const synthesis = renderPrompt(p.synthesis, vars);
+    expect(synthesis).toMatchSnapshot('synthesis.v4');
+    const revise = renderPrompt(p.revise!, { ...vars, problems: '- a list, not prose' });
+    // the revision's prompt begins with the synthesis prompt up to the end of the facts: a kept KV prefix
+    const shared = synthesis.slice(0, synthesis.indexOf(facts) + facts.length);
+    expect(revise.startsWith(shared)).toBe(true);
+    expect(revise).toContain('- a list, not prose');
+    // nothing clip-specific before the facts except the picture rule, which ends the instructions
+    expect(p.synthesis.text.indexOf('{{facts}}')).toBeGreaterThan(p.synthesis.text.indexOf('{{picture_rule}}'));
+    expect(p.synthesis.text.trimEnd().endsWith('Reply with the caption only.')).toBe(true);
+    expect(p.synthesis.text).toMatch(/Never guess who speaks/);
+  });
+
   it('missing versions and template variables are typed errors', () => {
     expect(() => loadDetectivePrompts('v99')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     expect(() => loadDetectivePrompts('latest')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));

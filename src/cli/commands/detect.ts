@@ -42,7 +42,9 @@ Options:
   --allow-remote-urls   download http(s) "url" clips (into <output>.media/; default: refused per clip)
   --output PATH         output JSONL (appended)
   --workers N           clips processed concurrently (default 1)
-  --rounds N            maximum observation rounds per clip (default 10)
+  --rounds N            decision rounds per clip, spent on observers that answer questions (e.g.
+                        audio_lm; default 10); fixed-report observers (signal, vad, asr, ocr,
+                        captioner) are gathered up front, concurrently, without a round
   --seed N              seed for every LLM call (default 0)
   --llm local           the embedded local GGUF model via node-llama-cpp (default)
   --llm-threads N       CPU threads of the local model (default: half the cores)
@@ -56,7 +58,7 @@ Options:
   --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
                         or template (deterministic caption from the observations, no LLM call)
   --cache DIR           observer-answer cache (default <output>.cache)
-  --prompt-version V    prompt files version (default v3; v2 has no revision step)
+  --prompt-version V    prompt files version (default v4; v2 has no revision step)
   --observers LIST      observers to offer, comma-separated (default signal,vad,asr,ocr + captioner,
                         audio_lm when configured)
   --no-progress         no progress bar on stderr
