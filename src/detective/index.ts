@@ -16,3 +16,4 @@ export { fetchRemoteClip, type RemoteOptions } from './remote';
 export { runBatch, detectClip, doneKeys, type BatchOptions, type BatchSummary, type ClipOutcome, type OutputFormat } from './batch';
 export { formatProgress, ProgressReporter, type ProgressState, type ProgressOptions } from './progress';
 export * from './observers';
+export { CpuGate, gateChatModel } from './cpu-gate';

@@ -58,6 +58,8 @@ export interface ChatModel {
   readonly id: string;
   /** Context window in tokens, where the backend knows it (prompts are budgeted against it). */
   readonly contextTokens?: number;
+  /** CPU threads a call keeps busy on this machine (a local model); undefined for a remote endpoint. */
+  readonly threads?: number;
   chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
   dispose?(): Promise<void>;
 }

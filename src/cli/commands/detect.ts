@@ -1,4 +1,5 @@
-import { createToolbox, defaultObservers, loadClips, PROMPT_VERSION, runBatch } from '../../detective';
+import { availableParallelism } from 'node:os';
+import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, PROMPT_VERSION, runBatch } from '../../detective';
 import { OmnicapError } from '../../errors';
 import type { ChatModel } from '../../llm/types';
 import { numberFlag, parseCommandArgs } from '../args';
@@ -47,7 +48,8 @@ Options:
                         captioner) are gathered up front, concurrently, without a round
   --seed N              seed for every LLM call (default 0)
   --llm local           the embedded local GGUF model via node-llama-cpp (default)
-  --llm-threads N       CPU threads of the local model (default: half the cores)
+  --llm-threads N       CPU threads of the local model (default: every core; observers and the
+                        model share the cores through one gate, never oversubscribing them)
   --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
   --llm-model NAME      model name at --llm-url
   --llm-api-key KEY     bearer token (default $OMNICAP_LLM_API_KEY)
@@ -116,8 +118,9 @@ async function makeLlm(v: DetectFlags, workers: number): Promise<ChatModel> {
   }
   const { LocalChatModel } = await import('../../llm/local');
   const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
-  // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
-  return LocalChatModel.load({ threads, sequences: Math.min(workers, 8) });
+  // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns;
+  // every core: the CPU gate keeps the observers off them while a call runs
+  return LocalChatModel.load({ threads: threads ?? availableParallelism(), sequences: Math.min(workers, 8) });
 }
 
 export const command: CliCommand = {
@@ -140,14 +143,16 @@ export const command: CliCommand = {
       captionerModelDir: spec.captioner,
       audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
     }).filter((o) => spec.names.includes(o.name));
-    const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache` });
+    // one core budget for the observers and a local LLM: concurrent clips overlap only on idle cores
+    const cpu = new CpuGate(availableParallelism());
+    const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache`, cpu });
     let llm: ChatModel | undefined;
     try {
       llm = await makeLlm(v, workers);
       const s = await runBatch({
         clips,
         output: v.output,
-        llm,
+        llm: gateChatModel(llm, cpu),
         toolbox,
         workers,
         rounds,
