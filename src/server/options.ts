@@ -4,7 +4,7 @@ import { OmnicapError, invalidParameterError } from '../errors';
 import { MAX_TOKENS_LIMIT, checkRange, type NumberRange } from '../schema/limits';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
-import type { ObserverRegistry } from './observers';
+import type { ObserverRegistry } from '../observers';
 
 export interface ServerOptions {
   /**

@@ -9,7 +9,7 @@ import { OmnicapError } from '../../errors';
 import { optionalMediaFromRequest, parseBody } from '../body';
 import { ctx, routeLabel } from '../context';
 import { decodeSource, sourcePath } from '../media/source';
-import { CAPTIONER_OBSERVER, type ObserveResult, type ObserverMedia } from '../observers';
+import { CAPTIONER_OBSERVER, type ObserveResult, type ObserverMedia } from '../../observers';
 import { GenerationFields, ObserverRequest, type ObservationBody } from '../../schema';
 import { bodyChecker, generationParams } from '../params';
 import { withRunSlot, type ServerRuntime } from '../runtime';
