@@ -4,7 +4,7 @@
  * `--format reference`: the input item plus the reference Omni-Detective's chat transcript.
  */
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
-import { stringEnum } from './types';
+import { stringEnum, taggedUnion } from './types';
 
 const closed = <T extends TProperties>(properties: T, title: string): TObject<T> => Type.Object(properties, { additionalProperties: false, title });
 
@@ -13,10 +13,13 @@ const Counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }));
 const ErrorJson = closed({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, 'error');
 
 /** One round of the detective's trajectory, by status. */
-export const DetectiveRound = Type.Union(
+const Upfront = Type.Optional(Type.Literal(true, { description: 'A fixed report gathered before the decision rounds.' }));
+
+export const DetectiveRound = taggedUnion(
+  'status',
   [
-    closed({ round: Type.Integer({ minimum: 0 }), status: Type.Literal('ok'), tool: Type.String(), question: Type.String(), answer: Type.String(), cached: Type.Boolean(), ms: Type.Number({ minimum: 0 }), data: Type.Optional(Type.Unknown()) }, 'observation round'),
-    closed({ round: Type.Integer({ minimum: 0 }), status: Type.Literal('observer_error'), tool: Type.String(), question: Type.String(), error: ErrorJson, ms: Type.Number({ minimum: 0 }) }, 'observer error round'),
+    closed({ round: Type.Integer({ minimum: 0 }), status: Type.Literal('ok'), tool: Type.String(), question: Type.String(), answer: Type.String(), cached: Type.Boolean(), ms: Type.Number({ minimum: 0 }), data: Type.Optional(Type.Unknown()), upfront: Upfront }, 'observation round'),
+    closed({ round: Type.Integer({ minimum: 0 }), status: Type.Literal('observer_error'), tool: Type.String(), question: Type.String(), error: ErrorJson, ms: Type.Number({ minimum: 0 }), upfront: Upfront }, 'observer error round'),
     closed({ round: Type.Integer({ minimum: 0 }), status: Type.Literal('invalid_output'), raw: Type.String(), error: ErrorJson, ms: Type.Number({ minimum: 0 }) }, 'invalid output round'),
     closed({ round: Type.Integer({ minimum: 0 }), status: Type.Literal('finish'), reason: Type.String(), ms: Type.Number({ minimum: 0 }) }, 'finish round'),
   ],
@@ -67,8 +70,9 @@ export const AnnotationRecord = closed(
     observers_offered: Type.Array(Type.String()),
     tool_calls: Counts,
     observer_calls: Counts,
-    tokens: closed({ prompt: Type.Integer({ minimum: 0 }), completion: Type.Integer({ minimum: 0 }) }, 'tokens'),
+    tokens: closed({ prompt: Type.Integer({ minimum: 0 }), completion: Type.Integer({ minimum: 0 }), evaluated: Type.Optional(Type.Integer({ minimum: 0, description: 'Prompt tokens the LLM evaluated (the rest came from a kept KV prefix).' })) }, 'tokens'),
     llm_calls: Type.Integer({ minimum: 0 }),
+    stages_ms: closed({ fixed_reports: Type.Number({ minimum: 0 }), rounds: Type.Number({ minimum: 0 }), synthesis: Type.Number({ minimum: 0 }) }, 'stage times'),
     seconds: Type.Number({ minimum: 0 }),
     prompts: Type.Array(closed({ name: Type.String(), version: Type.String(), sha256: Type.String() }, 'prompt')),
     prompt_version: Type.String(),
@@ -95,7 +99,7 @@ export const AnnotationError = closed(
   'annotation error',
 );
 
-export const AnnotationLine = Type.Union([AnnotationRecord, AnnotationError], { title: 'annotation line' });
+export const AnnotationLine = taggedUnion('status', [AnnotationRecord, AnnotationError], { title: 'annotation line' });
 export type AnnotationLineBody = Static<typeof AnnotationLine>;
 
 /**

@@ -5,7 +5,7 @@
  */
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { ERROR_CODES } from '../errors';
-import { stringEnum } from './types';
+import { stringEnum, taggedUnion } from './types';
 
 const closed = <T extends TProperties>(properties: T, title: string): TObject<T> => Type.Object(properties, { additionalProperties: false, title });
 
@@ -42,7 +42,8 @@ export const ErrorObject = closed(
 export const ErrorBody = closed({ error: ErrorObject }, 'error body');
 
 /** Server-sent events of a streamed caption (`data:` lines, in this order: window, token..., done; or error). */
-export const CaptionStreamEvent = Type.Union(
+export const CaptionStreamEvent = taggedUnion(
+  'type',
   [
     closed({ type: Type.Literal('window'), index: Type.Integer({ minimum: 0 }), start_seconds: Type.Number(), end_seconds: Type.Number() }, 'window event'),
     closed({ type: Type.Literal('token'), text: Type.String(), token_id: Type.Union([Type.Integer(), Type.Null()], { description: 'null: text the tokenizer released only when flushing' }), window: Type.Integer({ minimum: 0 }) }, 'token event'),

@@ -23,13 +23,16 @@ type SchemaObject = Record<string, unknown>;
 
 const isObject = (v: unknown): v is SchemaObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** "a content part", "an error". */
+const a = (words: string): string => `${/^[aeiou]/i.test(words) ? 'an' : 'a'} ${words}`;
+
 /** What a value of this schema is, in words: "a number in (0, 1]", "one of wav, mp3", "a non-empty array of chat messages". */
 export function describeSchema(s: unknown): string {
   if (!isObject(s)) return 'a valid value';
   const branches = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : undefined;
   if (branches !== undefined) {
     if (typeof s.discriminator === 'object' && s.discriminator !== null && typeof (s.discriminator as SchemaObject).propertyName === 'string') {
-      return `${typeof s.title === 'string' ? `a ${s.title}` : 'an object'} with ${(s.discriminator as SchemaObject).propertyName as string} ${tagValues(s).join(', ')}`;
+      return `${typeof s.title === 'string' ? a(s.title) : 'an object'} with ${(s.discriminator as SchemaObject).propertyName as string} ${tagValues(s).join(', ')}`;
     }
     const words = [...new Set(branches.filter((b) => !(isObject(b) && b.type === 'null')).map(describeSchema))];
     return words.length === 0 ? 'null' : words.join(' or ');
@@ -59,7 +62,7 @@ export function describeSchema(s: unknown): string {
     }
     case 'object':
       if (s.maxProperties === 0) return 'an empty object';
-      return typeof s.title === 'string' ? `a ${s.title} object` : 'an object';
+      return typeof s.title === 'string' ? `${a(s.title)} object` : 'an object';
     default:
       return 'a valid value';
   }
@@ -69,7 +72,11 @@ export function describeSchema(s: unknown): string {
 function tagValues(s: SchemaObject): string[] {
   const tag = (s.discriminator as SchemaObject).propertyName as string;
   const branches = (Array.isArray(s.oneOf) ? s.oneOf : []) as unknown[];
-  return branches.map((b) => (isObject(b) && isObject(b.properties) && isObject(b.properties[tag]) ? String(b.properties[tag].const) : '?'));
+  return branches.flatMap((b) => {
+    const p = isObject(b) && isObject(b.properties) ? b.properties[tag] : undefined;
+    if (!isObject(p)) return [];
+    return Array.isArray(p.enum) ? p.enum.map(String) : 'const' in p ? [String(p.const)] : [];
+  });
 }
 
 type Segment = string | number;
@@ -137,7 +144,9 @@ export function schemaError(errors: readonly ErrorObject[], root: unknown, prefi
   const param = paramName(pickSegs, prefix);
   const p = pick.params as Record<string, unknown>;
   if (pick.keyword === 'additionalProperties') {
-    const message = pickSegs.length === 1 && prefix === '' ? `unrecognized request argument supplied: ${param}` : `unrecognized field ${param}`;
+    // a request body (schema titled "... request") words it as OpenAI does
+    const requestBody = pickSegs.length === 1 && prefix === '' && typeof pick.parentSchema?.title === 'string' && pick.parentSchema.title.endsWith(' request');
+    const message = requestBody ? `unrecognized request argument supplied: ${param}` : `unrecognized field ${param}`;
     return new OmnicapError('INVALID_ARGUMENT', message, { details: { parameter: param } });
   }
   if (pick.keyword === 'required') {

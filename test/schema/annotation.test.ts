@@ -11,7 +11,8 @@ import { AnnotationLine, ReferenceAnnotationLine, checker } from '../../src/sche
 import { NOISE, SPEECH } from '../detective/media';
 import { ScriptedChatModel } from '../detective/scripted-llm';
 
-const SCRIPT = ['{"tool":"signal","question":"How loud and how clean is the audio?"}', '{"action":"finish"}'];
+// signal gives a fixed report, gathered up front: the detective only decides to finish
+const SCRIPT = ['{"action":"finish"}'];
 
 type Line = Record<string, unknown>;
 
@@ -41,18 +42,18 @@ test('--format omnicap: ok/degraded and error records match AnnotationLine', asy
   const lines = read(await detect('omnicap'));
   expect(lines.map((l) => l.id)).toEqual(expect.arrayContaining(['speech', 7, 'missing']));
   for (const line of lines) expect(() => check(line)).not.toThrow();
-  const speech = lines.find((l) => l.id === 'speech') as { status: string; caption: string; input: { lang: string }; omni_detective_trajectory: Array<{ status: string; tool?: string }>; seed: number };
+  const speech = lines.find((l) => l.id === 'speech') as { status: string; caption: string; input: { lang: string }; omni_detective_trajectory: unknown[]; seed: number };
   expect(['ok', 'degraded']).toContain(speech.status);
   expect(speech.caption.length).toBeGreaterThan(0);
   expect(speech.input.lang).toBe('en');
-  expect(speech.omni_detective_trajectory.map((r) => r.tool ?? r.status)).toEqual(['signal', 'finish']);
+  expect(speech.omni_detective_trajectory).toEqual([expect.objectContaining({ status: 'ok', tool: 'signal', upfront: true, answer: expect.stringMatching(/\S/) })]);
   expect(speech.seed).toBe(5);
   const missing = lines.find((l) => l.id === 'missing') as { status: string; error: { code: string } };
   expect(missing).toMatchObject({ status: 'error', error: { code: 'MEDIA_NOT_FOUND' } });
   // not vacuous: a record without its caption, or with a field the schema does not name, fails
   const { caption: _caption, ...noCaption } = speech;
-  expect(() => check(noCaption)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-  expect(() => check({ ...missing, caption: 'x' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  expect(() => check(noCaption)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: expect.objectContaining({ parameter: 'caption' }) }));
+  expect(() => check({ ...missing, caption: 'x' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: expect.objectContaining({ parameter: 'caption' }), message: 'unrecognized field caption' }));
 });
 
 test('--format reference: the input item plus the trajectory ending with the JSON-encoded caption', async () => {
