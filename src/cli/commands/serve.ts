@@ -9,7 +9,8 @@ import { OPTION_RANGES, SERVER_DEFAULTS } from '../../server/options';
 const usage = `Usage: omnicap serve [options]
 
 Serve the captioner over HTTP: POST /v1/captions, POST /v1/chat/completions (OpenAI-compatible),
-GET /v1/models[/ID], GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics.
+GET /v1/models[/ID], GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics, and the OpenAPI 3.1
+document of all of them at GET /openapi.json.
 With --llm, text-only chat completions (no audio part) are answered by a text LLM, so one base
 URL serves both an agent and its audio observer (e.g. the reference Omni-Detective scripts).
 
