@@ -9,7 +9,7 @@ import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
 import { DecodeBatcher, kvLayoutOf } from '../../src/engine/batcher';
 import { DecoderState } from '../../src/engine/decoder';
 import { argmax } from '../../src/engine/sampler';
-import { FIXTURE_DIR, maxAbsDiff, readWav16k } from './helpers';
+import { FIXTURE_DIR, maxAbsDiff, readWav16k, rejection } from './helpers';
 
 const PS = '/usr/share/pocketsphinx/test/data';
 const CLIPS = [`${PS}/librivox/sense_and_sensibility_01_austen_64kb-0870.wav`, `${PS}/librivox/sense_and_sensibility_01_austen_64kb-0890.wav`, `${PS}/cards/001.wav`, `${PS}/cards/003.wav`];
@@ -71,6 +71,24 @@ describe.each([
     }
     return worst;
   }
+
+  it('a disposed decoder state, and a batcher disposed while a step waits, refuse with DISPOSED', async () => {
+    const b = newBatcher(4, 60_000);
+    const one = await prefill(engine, CLIPS[0]);
+    const two = await prefill(engine, CLIPS[1]);
+    const row = b.join(one.dec);
+    const other = b.join(two.dec);
+    one.dec.dispose();
+    two.dec.dispose();
+    expect(await rejection(one.dec.step(refs[0].tokens[0]))).toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/decoder state was disposed/) });
+    await Promise.all([row.step(refs[0].tokens[0]), other.step(refs[1].tokens[0])]);
+    // both rows are in the batch and the other has not submitted: this step waits for it (up to maxWaitMs)
+    const waiting = row.step(refs[0].tokens[1]);
+    b.dispose();
+    expect(await rejection(waiting)).toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/batcher was disposed/) });
+    expect(await rejection(row.step(refs[0].tokens[0]))).toMatchObject({ code: 'DISPOSED' });
+    expect(() => b.join(one.dec)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+  });
 
   it('picks the KV layout from the manifest', () => {
     expect(kvLayoutOf(engine.manifest)).toBe(layout);
