@@ -3,7 +3,7 @@
  * 16 kHz samples, visual ones only the file path, and each gets one question, nothing else.
  */
 import { stat } from 'node:fs/promises';
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, disposedError, toOmnicapError } from '../errors';
 import { decodeAudio, probeMedia, type ProbeResult } from '../media';
 import type { Observer, ObserverInfo, ObserverMedia } from '../server/observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
@@ -49,6 +49,18 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
   const cache = options.cache ?? (options.cacheDir === undefined ? undefined : new ObservationCache(options.cacheDir));
   const clips = new Map<string, ClipState>();
   const counts: Record<string, number> = {};
+  let disposing: Promise<void> | undefined;
+  const ensureOpen = (): void => {
+    if (disposing !== undefined) throw disposedError('the observer toolbox');
+  };
+  const dispose = (): Promise<void> =>
+    (disposing ??= (async () => {
+      clips.clear();
+      // every observer is disposed even when one fails; the first failure is reported
+      const results = await Promise.allSettled([...byName.values()].map(async (o) => o.dispose?.()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw toOmnicapError(failed.reason);
+    })());
 
   const state = (clip: DetectiveClip, signal?: AbortSignal): ClipState => {
     let s = clips.get(clip.id);
@@ -86,9 +98,13 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
     list: (): ObserverInfo[] =>
       [...byName.values()].map(({ name, modality, description, answersQuestions }) => (answersQuestions === true ? { name, modality, description, answersQuestions } : { name, modality, description })),
     calls: () => ({ ...counts }),
-    prepare: (clip, signal) => state(clip, signal).prepared,
+    prepare: async (clip, signal) => {
+      ensureOpen();
+      return state(clip, signal).prepared;
+    },
     release: (clip) => void clips.delete(clip.id),
     async observe(clip, tool, question, signal) {
+      ensureOpen();
       throwIfAborted(signal);
       const o = byName.get(tool);
       if (o === undefined) throw new OmnicapError('OBSERVER_NOT_FOUND', `unknown observer ${JSON.stringify(tool)}`);
@@ -115,9 +131,7 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
       await cache?.put({ ...entry, answer: result.answer, data: result.data });
       return { ...result, cached: false };
     },
-    async dispose() {
-      clips.clear();
-      for (const o of byName.values()) await o.dispose?.();
-    },
+    dispose,
+    [Symbol.asyncDispose]: dispose,
   };
 }

@@ -43,11 +43,15 @@ export interface ChatResult {
   finishReason?: string;
 }
 
-export interface ChatModel {
+/**
+ * A text LLM. Its owner disposes it (`dispose()` or `await using`): a local model's process ends,
+ * and every later `chat()` rejects with `DISPOSED`. Disposing twice is a no-op.
+ */
+export interface ChatModel extends AsyncDisposable {
   /** Model identifier recorded in every output line. */
   readonly id: string;
   /** Context window in tokens, where the backend knows it (prompts are budgeted against it). */
   readonly contextTokens?: number;
   chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
-  dispose?(): Promise<void>;
+  dispose(): Promise<void>;
 }

@@ -45,7 +45,7 @@ export class TextLlm {
     this.loading = (typeof m === 'function' ? m() : Promise.resolve(m)).then(
       (model) => {
         if (this.current.state === 'closed') {
-          if (this.config.dispose) void model.dispose?.();
+          if (this.config.dispose) void model.dispose();
           throw new OmnicapError('NOT_READY', 'the server was closed while the text LLM was loading');
         }
         this.current = { state: 'ready', model };
@@ -81,6 +81,6 @@ export class TextLlm {
   async close(): Promise<void> {
     const previous = this.current;
     this.current = { state: 'closed' };
-    if (previous.state === 'ready' && this.config.dispose) await previous.model.dispose?.();
+    if (previous.state === 'ready' && this.config.dispose) await previous.model.dispose();
   }
 }

@@ -138,32 +138,26 @@ export const command: CliCommand = {
       captionerModelDir: spec.captioner,
       audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
     }).filter((o) => spec.names.includes(o.name));
-    const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache` });
-    let llm: ChatModel | undefined;
-    try {
-      llm = await makeLlm(v, workers);
-      const s = await runBatch({
-        clips,
-        output: v.output,
-        llm,
-        toolbox,
-        workers,
-        rounds,
-        seed,
-        promptVersion: v['prompt-version'],
-        maxCaptionTokens,
-        synthesis,
-        format,
-        allowRemoteUrls: v['allow-remote-urls'] === true,
-        signal: io.signal,
-        progress: v['no-progress'] === true ? undefined : io.stderr,
-      });
-      io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}\n`);
-      return s.errors > 0 ? 1 : 0;
-    } finally {
-      await toolbox.dispose();
-      await llm?.dispose?.();
-    }
+    await using toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache` });
+    await using llm = await makeLlm(v, workers);
+    const s = await runBatch({
+      clips,
+      output: v.output,
+      llm,
+      toolbox,
+      workers,
+      rounds,
+      seed,
+      promptVersion: v['prompt-version'],
+      maxCaptionTokens,
+      synthesis,
+      format,
+      allowRemoteUrls: v['allow-remote-urls'] === true,
+      signal: io.signal,
+      progress: v['no-progress'] === true ? undefined : io.stderr,
+    });
+    io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}\n`);
+    return s.errors > 0 ? 1 : 0;
   },
 };
 

@@ -146,7 +146,7 @@ export const command: CliCommand = {
     // Loaded lazily: the server module pulls in express, multer and prom-client.
     const { createServer } = await import('../../server');
     const { loadCaptioner } = await import('../../engine');
-    const server = createServer({
+    await using server = createServer({
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
       llm,
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : numberFlag('default-max-tokens', values['default-max-tokens'], 1, { integer: true, min: 1, max: 32768 }),
@@ -157,24 +157,20 @@ export const command: CliCommand = {
       allowRemoteUrls: values['allow-remote-urls'] ?? false,
       logStream: values.quiet === true ? undefined : io.stderr,
     });
+    const address = await server.listen(port, host);
+    io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
+    let captioner;
     try {
-      const address = await server.listen(port, host);
-      io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
-      let captioner;
-      try {
-        captioner = await server.ready();
-      } catch (e) {
-        if (io.signal.aborted) return 0; // stopped while loading
-        throw e;
-      }
-      const textLlm = server.textLlm();
-      io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
-      // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
-      if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
-      io.stdout.write('omnicap serve: shutting down\n');
-      return 0;
-    } finally {
-      await server.close();
+      captioner = await server.ready();
+    } catch (e) {
+      if (io.signal.aborted) return 0; // stopped while loading
+      throw e;
     }
+    const textLlm = server.textLlm();
+    io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
+    // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
+    if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
+    io.stdout.write('omnicap serve: shutting down\n');
+    return 0;
   },
 };

@@ -25,7 +25,7 @@ export class InfraWatch {
         throw e;
       }
     };
-    return { id: base.id, contextTokens: base.contextTokens, chat };
+    return { id: base.id, contextTokens: base.contextTokens, chat, dispose: () => base.dispose(), [Symbol.asyncDispose]: () => base.dispose() };
   }
 
   toolbox(base: DetectiveToolbox): DetectiveToolbox {
@@ -35,6 +35,7 @@ export class InfraWatch {
       prepare: (clip, signal) => base.prepare(clip, signal),
       release: (clip) => base.release(clip),
       dispose: () => base.dispose(),
+      [Symbol.asyncDispose]: () => base.dispose(),
       observe: async (clip, tool, question, signal) => {
         try {
           return await base.observe(clip, tool, question, signal);

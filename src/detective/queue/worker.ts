@@ -230,7 +230,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
   } finally {
     await worker?.close().catch(() => undefined);
     await toolbox?.dispose();
-    await llm?.dispose?.();
+    await llm?.dispose();
     for (const c of cacheClients) c.disconnect();
     await store.close();
     if (ownMediaDir !== undefined) await rm(ownMediaDir, { recursive: true, force: true });
