@@ -7,7 +7,7 @@ import { OmnicapError } from '../errors';
 import type { CaptionChunk, CaptionResult, Captioner } from '../engine/types';
 import type { Admission } from './admission';
 import { contextOf } from './context';
-import type { Logger } from './logging';
+import type { Logger } from '../util/log';
 import type { MediaDeps } from './media/source';
 import type { ServerMetrics } from './metrics';
 import type { ObserverRegistry } from './observers';

@@ -3,9 +3,9 @@
  * the reference Omni-Detective, which send the agent and the audio observer to one base URL).
  * It has its own queue, so a long agent call never holds the captioner's slot and vice versa.
  */
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, disposedError, toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
-import type { Logger } from './logging';
+import type { Logger } from '../util/log';
 import { Scheduler } from './scheduler';
 
 export type TextLlmState =
@@ -46,16 +46,16 @@ export class TextLlm {
       (model) => {
         if (this.current.state === 'closed') {
           if (this.config.dispose) void model.dispose();
-          throw new OmnicapError('NOT_READY', 'the server was closed while the text LLM was loading');
+          throw disposedError('the server', 'it was closed while the text LLM was loading');
         }
         this.current = { state: 'ready', model };
-        this.logger.log('info', 'text llm loaded', { model: model.id, ms: Math.round(performance.now() - started) });
+        this.logger.info({ model: model.id, ms: Math.round(performance.now() - started) }, 'text llm loaded');
         return model;
       },
       (e: unknown) => {
         const error = toOmnicapError(e);
         if (this.current.state !== 'closed') this.current = { state: 'failed', error };
-        this.logger.log('error', 'text llm failed to load', { code: error.code, error: error.message });
+        this.logger.error({ code: error.code, error: error.message }, 'text llm failed to load');
         throw error;
       },
     );

@@ -15,7 +15,7 @@ test('a client that never reads: writes stop at the socket buffer, then the stre
   const result: { written: number; error?: string; closedAt?: number } = { written: 0 };
   const app = express();
   app.get('/stream', async (_req, res) => {
-    const sse = new SseWriter(res, { stallMs: 300, logger: { log: () => undefined } });
+    const sse = new SseWriter(res, { stallMs: 300 });
     sse.start();
     const payload = { type: 'token', text: 'x'.repeat(1024) };
     try {
