@@ -119,6 +119,23 @@ export function invalidParameterError(name: string, expected: string, actual: un
   });
 }
 
+/** True for a file-system error that says the path does not exist (the only one a cache may read as a miss). */
+export function isNotFound(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENOENT';
+}
+
+/** Everything about an error for a log line (never for a client): message, details, the cause chain. */
+export function errorDetail(err: OmnicapError): string {
+  const parts = [err.message];
+  if (err.details !== undefined) parts.push(`details ${JSON.stringify(err.details)}`);
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause !== undefined && depth < 4; depth += 1) {
+    parts.push(`cause ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join(' | ');
+}
+
 /** The error every disposed resource throws when it is used: `what` names it, `hint` says how to get a new one. */
 export function disposedError(what: string, hint?: string): OmnicapError {
   return new OmnicapError('DISPOSED', `${what} was disposed${hint !== undefined ? `; ${hint}` : ''}`);

@@ -7,7 +7,9 @@ import { OmnicapError, disposedError, toOmnicapError } from '../errors';
 import { decodeAudio, probeMedia, type ProbeResult } from '../media';
 import type { Observer, ObserverInfo, ObserverMedia } from '../server/observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
-import { hashFile, observationKey, normalizeQuestion, ObservationCache, type ObservationStore } from './cache';
+import { InfraFailures } from '../util/failures';
+import { createLogger } from '../util/log';
+import { hashFile, observationKey, normalizeQuestion, ObservationCache, type CacheEntry, type CachedObservation, type ObservationStore } from './cache';
 import type { DetectiveClip, ObserverToolbox } from './types';
 
 export interface ToolboxOptions {
@@ -16,6 +18,11 @@ export interface ToolboxOptions {
   cacheDir?: string;
   /** Any other observation store (e.g. Redis for workers on many machines); wins over `cacheDir`. */
   cache?: ObservationStore;
+  /**
+   * Where cache failures are counted and logged (kinds `observation_cache_read`, `observation_cache_write`);
+   * the observation goes on without the cache. Default: counted here, logged as warnings on stderr.
+   */
+  failures?: InfraFailures;
   /** Per observation timeout (ms, default 300000). */
   observeTimeoutMs?: number;
   /** Longest clip accepted (seconds, default 600). */
@@ -38,6 +45,8 @@ export interface DetectiveToolbox extends ObserverToolbox {
   prepare(clip: DetectiveClip, signal?: AbortSignal): Promise<PreparedClip>;
   /** Forget a clip's decoded media. */
   release(clip: DetectiveClip): void;
+  /** Infrastructure failures so far (cache reads and writes), by kind. */
+  failures(): Record<string, number>;
 }
 
 export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
@@ -47,6 +56,23 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
     byName.set(o.name, o);
   }
   const cache = options.cache ?? (options.cacheDir === undefined ? undefined : new ObservationCache(options.cacheDir));
+  const failures = options.failures ?? new InfraFailures(createLogger(process.stderr, 'warn'));
+  /** A cache that cannot be read is a miss and one that cannot be written a lost entry: counted and logged, never fatal to the observation. */
+  const cacheGet = async (key: string): Promise<CachedObservation | undefined> => {
+    try {
+      return await cache?.get(key);
+    } catch (e) {
+      failures.report('observation_cache_read', e);
+      return undefined;
+    }
+  };
+  const cachePut = async (entry: CacheEntry): Promise<void> => {
+    try {
+      await cache?.put(entry);
+    } catch (e) {
+      failures.report('observation_cache_write', e);
+    }
+  };
   const clips = new Map<string, ClipState>();
   const counts: Record<string, number> = {};
   let disposing: Promise<void> | undefined;
@@ -78,7 +104,7 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
         if (!probe.hasAudio && !probe.hasVideo) throw new OmnicapError('MEDIA_CORRUPT', `no audio or video stream in ${clip.path}`);
         return { hash: await hashFile(clip.path, signal), probe };
       })();
-      prepared.catch(() => undefined);
+      prepared.catch(() => undefined); // awaited by prepare() and observe(), which report the failure; this only marks it handled
       s = { path: clip.path, prepared };
       clips.set(clip.id, s);
     }
@@ -98,6 +124,7 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
     list: (): ObserverInfo[] =>
       [...byName.values()].map(({ name, modality, description, answersQuestions }) => (answersQuestions === true ? { name, modality, description, answersQuestions } : { name, modality, description })),
     calls: () => ({ ...counts }),
+    failures: () => failures.snapshot(),
     prepare: async (clip, signal) => {
       ensureOpen();
       return state(clip, signal).prepared;
@@ -111,7 +138,7 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
       const s = state(clip, signal);
       const { hash } = await s.prepared;
       const key = observationKey(hash, tool, question);
-      const hit = await cache?.get(key);
+      const hit = await cacheGet(key);
       if (hit?.kind === 'answer') return { ...hit.result, cached: true };
       if (hit?.kind === 'error') throw new OmnicapError(hit.code, hit.message, { details: { cached: true } });
       const entry = { key, clipHash: hash, observer: tool, question: normalizeQuestion(question) };
@@ -124,11 +151,11 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
       } catch (e) {
         const err = toOmnicapError(e, 'UPSTREAM_ERROR');
         // media facts (no video, no audio, ...) are deterministic in the content: cache them too
-        if (err.code.startsWith('MEDIA_')) await cache?.put({ ...entry, error: { code: err.code, message: err.message } });
+        if (err.code.startsWith('MEDIA_')) await cachePut({ ...entry, error: { code: err.code, message: err.message } });
         throw err;
       }
       if (typeof result?.answer !== 'string') throw new OmnicapError('UPSTREAM_ERROR', `observer ${tool} returned no answer`);
-      await cache?.put({ ...entry, answer: result.answer, data: result.data });
+      await cachePut({ ...entry, answer: result.answer, data: result.data });
       return { ...result, cached: false };
     },
     dispose,

@@ -5,7 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { OmnicapError, disposedError, toOmnicapError } from '../errors';
+import { OmnicapError, disposedError, errorDetail, toOmnicapError } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import { Admission, DecodeSlots } from './admission';
@@ -14,7 +14,7 @@ import { bearerAllows, bearerAuth, keyDigests } from './auth';
 import { multipartLimitBytes } from './body';
 import { boundUnreadBody, closeIfBodyNotSent, contextMiddleware, requestId } from './context';
 import { createLogger, type Logger } from '../util/log';
-import { errorDetail, errorHandler, notFoundHandler, replyError } from './http-errors';
+import { errorHandler, notFoundHandler, replyError } from './http-errors';
 import { accessLog } from './logging';
 import { MediaRoots } from './media/paths';
 import type { MediaDeps } from './media/source';

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { MulterError } from 'multer';
-import { OmnicapError, isOmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, errorDetail, isOmnicapError, toOmnicapError } from '../errors';
 import type { Logger } from '../util/log';
 import { maybeCtx, type RequestContext } from './context';
 import type { ServerMetrics } from './metrics';
@@ -92,18 +92,6 @@ function publicDetails(details: Record<string, unknown> | undefined): Record<str
     if (typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 120 && !v.includes('/'))) out[k] = v;
   }
   return Object.keys(out).length > 0 ? out : undefined;
-}
-
-/** Everything about an error for the server log (message, details incl. stderr, the cause chain). */
-export function errorDetail(err: OmnicapError): string {
-  const parts = [err.message];
-  if (err.details !== undefined) parts.push(`details ${JSON.stringify(err.details)}`);
-  let cause: unknown = err.cause;
-  for (let depth = 0; cause !== undefined && depth < 4; depth += 1) {
-    parts.push(`cause ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
-    cause = cause instanceof Error ? cause.cause : undefined;
-  }
-  return parts.join(' | ');
 }
 
 export function errorBody(err: OmnicapError, requestId: string | undefined): ErrorBody {

@@ -9,6 +9,8 @@ import type { DetectiveClip } from '../../src/detective/types';
 import { packageRoot } from '../../src/util/paths';
 import { clip } from '../media/helpers';
 
+export { collectingLogger } from '../util/log-lines';
+
 export const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
 /** Short real clips from the test media cache (ALSA voice prompts, CMU cards digits). */
@@ -98,3 +100,4 @@ export function captureIo(): Parameters<typeof main>[1] & { out: () => string; e
   stderr.on('data', (d: Buffer) => (e += d.toString()));
   return { stdout, stderr, signal: new AbortController().signal, out: () => o, err: () => e };
 }
+

@@ -32,6 +32,7 @@ export class InfraWatch {
     return {
       list: () => base.list(),
       calls: () => base.calls(),
+      failures: () => base.failures(),
       prepare: (clip, signal) => base.prepare(clip, signal),
       release: (clip) => base.release(clip),
       dispose: () => base.dispose(),

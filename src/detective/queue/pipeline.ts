@@ -4,6 +4,7 @@
  */
 import { OmnicapError } from '../../errors';
 import type { ChatModel } from '../../llm/types';
+import type { InfraFailures } from '../../util/failures';
 import type { ObservationStore } from '../cache';
 import { defaultObservers } from '../observers';
 import { createToolbox, type DetectiveToolbox } from '../toolbox';
@@ -35,7 +36,7 @@ export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: 
   return llm;
 }
 
-export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined): DetectiveToolbox {
+export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, failures?: InfraFailures): DetectiveToolbox {
   const all = defaultObservers({
     captionerModelDir: spec.captioner,
     audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
@@ -43,5 +44,5 @@ export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | u
   const chosen = all.filter((o) => spec.names.includes(o.name));
   const missing = spec.names.filter((n) => !chosen.some((o) => o.name === n));
   if (missing.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `the run asks for observers this worker cannot build: ${missing.join(', ')}`);
-  return createToolbox({ observers: chosen, cache });
+  return createToolbox({ observers: chosen, cache, failures });
 }
