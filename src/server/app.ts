@@ -13,6 +13,7 @@ import { RefusalHold } from './refusal-hold';
 import { bearerAllows, bearerAuth, keyDigests } from './auth';
 import { multipartLimitBytes } from './body';
 import { boundUnreadBody, closeIfBodyNotSent, contextMiddleware, requestId } from './context';
+import { InfraFailures } from '../util/failures';
 import { createLogger, type Logger } from '../util/log';
 import { errorHandler, notFoundHandler, replyError } from './http-errors';
 import { accessLog } from './logging';
@@ -84,6 +85,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     () => (model.state === 'ready' ? model.captioner.batchStats : undefined),
     () => (model.state === 'ready' ? model.captioner.kvCache : undefined),
   );
+  const failures = new InfraFailures(logger, { onFailure: (kind) => metrics.infraFailures.labels(kind).inc() });
   const shutdown = new AbortController();
   let loading: Promise<Captioner> | undefined;
   let closing: Promise<void> | undefined;
@@ -156,6 +158,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     admission,
     metrics,
     logger,
+    failures,
     media,
     observers,
     llm,
@@ -184,7 +187,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
       discardBodyMs: options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs,
       shutdownSignal: shutdown.signal,
       track,
-      onCleanupError: (c, e) => c.log.error({ error: errorDetail(toOmnicapError(e)) }, 'request cleanup failed'),
+      onCleanupError: (c, e) => failures.report('request_cleanup', e, c.log),
     }),
   );
   app.use(accessLog(logger, metrics));

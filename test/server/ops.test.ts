@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { command as serve } from '../../src/cli/commands/serve';
 import { OmnicapError } from '../../src/errors';
 import type { Captioner } from '../../src/engine/types';
-import { createServer, type OmnicapServer } from '../../src/server';
+import { createServer, staticObserverRegistry, type Observer, type OmnicapServer } from '../../src/server';
+import { onRequestEnd } from '../../src/server/context';
 import { loadCaptioner } from '../../src/engine';
 import { ALSA_FRONT, expectError, expectGoodCaption, loadTiny, postJson, start, waitFor, wavBase64, type Started } from './helpers';
 
@@ -112,6 +113,41 @@ describe('log levels and request-scoped error lines', () => {
       else process.env.OMNICAP_LOG_LEVEL = saved;
     }
   });
+});
+
+test('a request cleanup that fails is counted on /metrics and logged once per interval with the request id, never swallowed', async () => {
+  const lines: string[] = [];
+  const log = new PassThrough();
+  log.on('data', (b: Buffer) => lines.push(...b.toString('utf8').split('\n').filter(Boolean)));
+  // a text observer whose per-request cleanup (e.g. removing a temp file) fails
+  const leaky: Observer = {
+    name: 'leaky',
+    modality: 'text',
+    description: 'registers a cleanup that fails',
+    async observe({ question, signal }) {
+      onRequestEnd(signal, async () => {
+        throw new Error('EACCES: permission denied, rmdir /tmp/omnicap-serve-x');
+      });
+      return { answer: question.toUpperCase() };
+    },
+  };
+  const s = await start({ captioner, observers: staticObserverRegistry([leaky]), logStream: log });
+  try {
+    for (const id of ['cleanup-1', 'cleanup-2']) {
+      const res = await postJson(`${s.url}/v1/observers/leaky`, { question: 'hi' }, { 'x-request-id': id });
+      expect(((await res.json()) as { answer: string }).answer).toBe('HI');
+    }
+    const counted = async (): Promise<string> => (await (await fetch(`${s.url}/metrics`)).text());
+    let text = await counted();
+    const deadline = Date.now() + 5000;
+    while (!/omnicap_infra_failures_total\{kind="request_cleanup"\} 2/.test(text) && Date.now() < deadline) text = await counted();
+    expect(text).toMatch(/omnicap_infra_failures_total\{kind="request_cleanup"\} 2/);
+    const failures = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'infrastructure failure');
+    expect(failures).toHaveLength(1); // the second one within the interval is counted, not logged
+    expect(failures[0]).toMatchObject({ level: 'warn', kind: 'request_cleanup', request_id: 'cleanup-1', failures: 1, error: expect.stringContaining('EACCES') });
+  } finally {
+    await s.server.close();
+  }
 });
 
 describe('readiness while loading and after a failed load', () => {
