@@ -186,7 +186,7 @@ export class WorkerCaptioner implements Captioner, AsyncDisposable {
     this.disposed = true;
     this.disposing ??= (async () => {
       if (!this.exitedFlag && this.failure === undefined) {
-        const done = this.reply(DISPOSE_ID, undefined).catch(() => undefined);
+        const done = this.reply(DISPOSE_ID, undefined).catch(() => undefined); // a worker that dies meanwhile is terminated below either way
         this.post({ type: 'dispose' });
         await done;
       }

@@ -37,7 +37,7 @@ export async function runWorkerHost(port: MessagePort, request: WorkerLoadReques
     gens.delete(id);
     await g.busy;
     // runs the generation's `finally` blocks (leave the batch, free the KV cache)
-    await g.stream.return(undefined).catch(() => undefined);
+    await g.stream.return(undefined).catch(() => undefined); // the generation's own error already went to its caller; this only ends it
   };
 
   const advance = (id: number): void => {

@@ -116,7 +116,7 @@ export class LocalChatModel implements ChatModel {
       });
       this.child.on('exit', (code) => fail(this.disposing !== undefined ? this.disposedError() : new OmnicapError('MODEL_RUN_FAILED', `local LLM process exited (${code}): ${stderr.trim().slice(-500)}`)));
     });
-    this.ready.catch(() => undefined);
+    this.ready.catch(() => undefined); // awaited by load(); a later failure reaches the pending calls through fail()
   }
 
   /** Process id of the model's worker process (undefined if it could not be started). */

@@ -271,7 +271,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     server.on('checkContinue', onRequest);
     server.maxConnections = options.maxConnections;
     httpServer = server;
-    void ready().catch(() => undefined);
+    void ready().catch(() => undefined); // a failed load is logged where it happens ('model failed to load') and shown by /readyz
     return new Promise<ListenAddress>((resolve, reject) => {
       server.once('error', (e) => reject(new OmnicapError('INVALID_ARGUMENT', `cannot listen on ${host}:${port}: ${e.message}`, { cause: e })));
       server.listen(port, host, () => {

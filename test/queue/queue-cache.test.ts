@@ -107,6 +107,23 @@ describe('observation cache of the queue worker', () => {
   });
 });
 
+describe('a run record that cannot be read', () => {
+  it('is QUEUE_RUN_MISMATCH for the producer and the worker, not "no run yet"', async () => {
+    const probe = new IORedis(redis.port, '127.0.0.1');
+    try {
+      await probe.set('omnicap:{foreign}:run', '{"version":9,"from":"a newer omnicap"}');
+    } finally {
+      probe.disconnect();
+    }
+    const { input } = writeInput(join(dir, 'foreign'), 1);
+    const clips = load(input);
+    const mismatch = { code: 'QUEUE_RUN_MISMATCH', message: expect.stringContaining('holds a run record (omnicap:{foreign}:run) that this omnicap cannot read') };
+    await expect(runQueuedDetect({ location: parseQueueUrl(redis.url()), queueName: 'foreign', clips, manifest: manifestFor(input, clips, llm.url), output: join(dir, 'foreign', 'out.jsonl') })).rejects.toMatchObject(mismatch);
+    await using worker = startQueueWorker({ location: parseQueueUrl(redis.url()), queueName: 'foreign', cache: 'none' });
+    await expect(worker.done).rejects.toMatchObject(mismatch);
+  });
+});
+
 describe('await using a queue worker', () => {
   it('leaving the block stops the worker and closes its Redis connections', async () => {
     const baseline = await otherClients(redis);

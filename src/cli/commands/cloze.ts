@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { OmnicapError } from '../../errors';
+import { OmnicapError, isNotFound } from '../../errors';
 import { OpenAIChatModel } from '../../llm/openai';
 import type { ChatModel } from '../../llm/types';
 import { runClozeBuild } from '../../cloze/build';
@@ -107,7 +107,8 @@ async function loadJudged(file: string, io: CliIo, rejected: RejectedLine[]): Pr
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new OmnicapError('NOT_FOUND', `cannot read judged file ${file}`, { cause: e });
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `judged file ${file} not found`, { cause: e });
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read judged file ${file}: ${(e as Error).message}`, { cause: e });
   }
   const recs: ParsedJudged[] = [];
   for (const r of parseJsonlLines(text, parseJudgedLine)) {

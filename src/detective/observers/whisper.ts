@@ -121,7 +121,7 @@ export class WhisperWorker implements AsyncDisposable {
   transcribe(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions = {}): Promise<WhisperResult> {
     const run = (): Promise<WhisperResult> => this.run(samples, chunks, opts);
     const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
+    this.queue = p.catch(() => undefined); // the caller gets p's failure; the queue only orders the requests
     return p;
   }
 
@@ -153,7 +153,7 @@ export class WhisperWorker implements AsyncDisposable {
       const r = this.start();
       let abortReject: (e: OmnicapError) => void = () => undefined;
       const aborted = new Promise<never>((_, reject) => (abortReject = reject));
-      aborted.catch(() => undefined);
+      aborted.catch(() => undefined); // raced below; marked handled for the requests that finish first
       const onAbort = (): void => {
         r.child.kill('SIGKILL');
         if (this.running === r) this.running = undefined;
@@ -204,7 +204,7 @@ export class WhisperWorker implements AsyncDisposable {
         onFail = reject;
       }),
     };
-    r.ready.catch(() => undefined);
+    r.ready.catch(() => undefined); // awaited by run(); marked handled for a worker that fails before anyone waits
     const startTimer = setTimeout(() => {
       fail(new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker did not load its model in time'));
       child.kill('SIGKILL');
