@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { OmnicapError, disposedError, toOmnicapError } from '../errors';
 import { decodeAudio, probeMedia, type ProbeResult } from '../media';
-import type { Observer, ObserverInfo, ObserverMedia } from '../server/observers';
+import type { Observer, ObserverInfo, ObserverMedia } from '../observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
 import { InfraFailures } from '../util/failures';
 import { createLogger } from '../util/log';

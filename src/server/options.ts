@@ -4,7 +4,7 @@ import { OmnicapError, invalidParameterError } from '../errors';
 import { LOG_LEVELS, isLogLevel, type LogLevel } from '../util/log';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
-import type { ObserverRegistry } from './observers';
+import type { ObserverRegistry } from '../observers';
 
 export interface ServerOptions {
   /**

@@ -11,7 +11,7 @@ import type { InfraFailures } from '../util/failures';
 import type { Logger } from '../util/log';
 import type { MediaDeps } from './media/source';
 import type { ServerMetrics } from './metrics';
-import type { ObserverRegistry } from './observers';
+import type { ObserverRegistry } from '../observers';
 import type { ResolvedServerOptions } from './options';
 import { checkWindowCount, type GenerationParams } from './params';
 import type { Scheduler } from './scheduler';

@@ -1,6 +1,6 @@
 /** The lifecycle every Detective observer shares: its owner disposes it once; afterwards it refuses work. */
 import { disposedError } from '../../errors';
-import type { Observer } from '../../server/observers';
+import type { Observer } from '../../observers';
 
 /** An observer that holds resources (model sessions, worker processes) until it is disposed. */
 export interface DisposableObserver extends Observer, AsyncDisposable {

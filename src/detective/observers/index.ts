@@ -1,7 +1,7 @@
 /** The default observer set of the Detective pipeline. */
 import { loadCaptioner } from '../../engine';
 import type { Captioner } from '../../engine/types';
-import { captionerObserver } from '../../server/observers';
+import { captionerObserver } from '../../observers';
 import { asrObserver, type AsrOptions } from './asr';
 import { disposableObserver, type DisposableObserver } from './disposable';
 import { audioLmObserver, type AudioLmOptions } from './audio-lm';
