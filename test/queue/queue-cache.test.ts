@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { main } from '../../src/cli/main';
-import { OBSERVATION_PREFIX, parseQueueUrl, runQueuedDetect, startQueueWorker } from '../../src/detective/queue';
+import { OBSERVATION_PREFIX, parseQueueUrl, RedisObservationCache, runQueuedDetect, startQueueWorker } from '../../src/detective/queue';
+import { InfraFailures } from '../../src/util/failures';
 import { FakeLlm } from './fake-llm';
 import { captureIo, collectingLogger, expectOneLinePerClip, load, manifestFor, until, writeInput } from './helpers';
 import { freePort, RedisServer } from './redis';
@@ -105,6 +106,18 @@ describe('observation cache of the queue worker', () => {
       probe.disconnect();
     }
   });
+});
+
+test('a disposed Redis cache refuses reads and writes with DISPOSED', async () => {
+  const { logger } = collectingLogger();
+  let kept: RedisObservationCache | undefined;
+  {
+    await using cache = await RedisObservationCache.connect(parseQueueUrl(redis.url()), { failures: new InfraFailures(logger) });
+    kept = cache;
+    expect(await cache.get('0'.repeat(64))).toBeUndefined(); // a miss
+  }
+  await expect(kept.get('0'.repeat(64))).rejects.toMatchObject({ code: 'DISPOSED', message: `the observation cache at ${parseQueueUrl(redis.url()).display} was disposed` });
+  await expect(kept.put({ key: '0'.repeat(64), clipHash: 'x', observer: 'signal', question: 'q', answer: 'a' })).rejects.toMatchObject({ code: 'DISPOSED' });
 });
 
 describe('a run record that cannot be read', () => {
