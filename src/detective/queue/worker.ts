@@ -15,7 +15,7 @@
  *   that fails later is counted (summary `infraFailures`), logged once per interval, and skipped.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { OmnicapError, errorDetail, toOmnicapError } from '../../errors';
@@ -25,6 +25,7 @@ import { InfraFailures, countsSince } from '../../util/failures';
 import { createLogger, type Logger } from '../../util/log';
 import { detectClip } from '../batch';
 import { ObservationCache, type ObservationStore } from '../cache';
+import { CpuGate, gateChatModel } from '../cpu-gate';
 import type { DetectiveToolbox } from '../toolbox';
 import { checkRedis, parseQueueUrl, redisOptions, type QueueLocation } from './connection';
 import { InfrastructureError, isInfrastructureFailure } from './errors';
@@ -156,8 +157,10 @@ async function runWorker(o: QueueWorkerOptions): Promise<QueueWorkerSummary> {
     const manifest = await waitForManifest(store, o, log);
     if (manifest === undefined) return summary;
     llm = o.makeLlm !== undefined ? await o.makeLlm(manifest) : await createRunLlm(manifest.llm, o.llm ?? {}, concurrency);
-    toolbox = createRunToolbox(manifest.observers, cache, failures);
-    const runLlm = llm;
+    // one core budget for this worker's observers and a local LLM (never oversubscribed)
+    const cpu = new CpuGate(availableParallelism());
+    toolbox = createRunToolbox(manifest.observers, cache, cpu, failures);
+    const runLlm = gateChatModel(llm, cpu);
     const runTools = toolbox;
     const stopping = new AbortController();
 
