@@ -10,7 +10,8 @@ import { benchEngine, type ProviderBench } from './engine-bench';
 import { benchEventLoop, type EventLoopBenchResult } from './event-loop';
 import { measureKvTransfer, type KvTransferResult } from './kv-transfer';
 import { machineInfo, modelInfo, type ModelInfo } from './machine';
-import { PERCENTILE_DEFINITION, type BenchReport } from './report';
+import type { BenchReport } from './report';
+import { PERCENTILE_DEFINITION } from '../util/percentile';
 import { benchServer, type ServerBenchResult } from './server-bench';
 
 export const DEFAULT_BENCH_INPUT = '/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav';

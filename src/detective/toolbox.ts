@@ -7,7 +7,8 @@ import { OmnicapError, toOmnicapError } from '../errors';
 import { decodeAudio, probeMedia, type ProbeResult } from '../media';
 import type { Observer, ObserverInfo, ObserverMedia } from '../server/observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
-import { hashFile, observationKey, normalizeQuestion, ObservationCache, type ObservationStore } from './cache';
+import { sha256File } from '../util/hash';
+import { observationKey, normalizeQuestion, ObservationCache, type ObservationStore } from './cache';
 import type { DetectiveClip, ObserverToolbox } from './types';
 
 export interface ToolboxOptions {
@@ -64,7 +65,7 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
         }
         const probe = await probeMedia(clip.path, { signal });
         if (!probe.hasAudio && !probe.hasVideo) throw new OmnicapError('MEDIA_CORRUPT', `no audio or video stream in ${clip.path}`);
-        return { hash: await hashFile(clip.path, signal), probe };
+        return { hash: await sha256File(clip.path, signal), probe };
       })();
       prepared.catch(() => undefined);
       s = { path: clip.path, prepared };

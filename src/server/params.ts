@@ -3,6 +3,7 @@
  * strings and are converted (`fromForm`). Every bad value is a 400 INVALID_ARGUMENT naming the field.
  */
 import { OmnicapError, invalidParameterError } from '../errors';
+import { isRecord } from '../util/guards';
 import type { CaptionOptions } from '../engine/types';
 
 export type Params = Record<string, unknown>;
@@ -19,9 +20,8 @@ const DEFAULT_WINDOW_SECONDS = 30;
 /** A form field number: plain decimal notation only (no hex `0x10`, no `Infinity`, no `1_000`). */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-export function isPlainObject(v: unknown): v is Params {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-}
+/** A JSON object parameter (the project's one {@link isRecord}). */
+export const isPlainObject: (v: unknown) => v is Params = isRecord;
 
 export interface NumberRule {
   integer?: boolean;
