@@ -1,6 +1,6 @@
-import { basename } from 'node:path';
 import { OmnicapError } from '../../errors';
 import { parseKvRequest } from '../../engine/kv-path';
+import { createLlm, llmChoiceFromFlags, parseThreads } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { defaultModelDir } from '../../util/paths';
@@ -106,21 +106,10 @@ export const command: CliCommand = {
     const batch = values.batch === undefined ? undefined : { maxBatch: numberFlag('batch', values.batch, 1, { integer: true, min: 1, max: 64 }) };
     const port = numberFlag('port', values.port, 8080, { integer: true, min: 0, max: 65535 });
     const host = values.host ?? '127.0.0.1';
-    const llmThreads = values['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', values['llm-threads'], 1, { integer: true, min: 1, max: 256 });
-    const llmSpec = values.llm;
-    if (llmSpec !== undefined && llmSpec !== 'local' && !/\.gguf$/i.test(llmSpec)) {
-      throw new OmnicapError('INVALID_ARGUMENT', `--llm expects "local" or a .gguf file but received ${JSON.stringify(llmSpec)}`);
-    }
-    if (llmSpec === undefined && (values['llm-threads'] !== undefined || values['llm-max-tokens'] !== undefined)) {
-      throw new OmnicapError('INVALID_ARGUMENT', '--llm-threads and --llm-max-tokens need --llm');
-    }
-    const llm =
-      llmSpec === undefined
-        ? undefined
-        : async () => {
-            const { LocalChatModel } = await import('../../llm/local');
-            return LocalChatModel.load(llmSpec === 'local' ? { threads: llmThreads } : { modelPath: llmSpec, id: basename(llmSpec).replace(/\.gguf$/i, ''), threads: llmThreads });
-          };
+    const llmChoice = llmChoiceFromFlags({ llm: values.llm, threads: values['llm-threads'] }, { ggufFiles: true, defaultLocal: false });
+    if (llmChoice === undefined && values['llm-max-tokens'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-max-tokens needs --llm');
+    const llmThreads = parseThreads(values['llm-threads']);
+    const llm = llmChoice === undefined ? undefined : () => createLlm(llmChoice, { threads: llmThreads });
     const R = OPTION_RANGES;
     const int = (flag: string, key: keyof typeof OPTION_RANGES, value: string | undefined, fallback: number): number =>
       numberFlag(flag, value, fallback, { integer: true, min: R[key].min, max: R[key].max });
