@@ -5,7 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import { Admission, DecodeSlots } from './admission';
@@ -24,8 +24,9 @@ import { captionsRouter } from './routes/captions';
 import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
 import { opsRouter } from './routes/ops';
-import { requireCaptioner, type ModelState, type ServerRuntime } from './runtime';
+import type { ServerRuntime } from './runtime';
 import { Scheduler, type SchedulerStats } from './scheduler';
+import { Loadable } from './loadable';
 import { TextLlm } from './text-llm';
 
 export interface ListenAddress {
@@ -77,14 +78,22 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const options = resolveServerOptions(input);
   const logger = jsonLogger(options.logStream);
   const scheduler = new Scheduler(options.concurrency, options.maxQueue);
-  let model: ModelState = { state: 'loading' };
+  const model: Loadable<Captioner> = new Loadable<Captioner>({
+    name: 'the model',
+    source: input.captioner,
+    release: options.disposeCaptioner ? (captioner) => captioner.dispose() : undefined,
+    onReady: (captioner, ms) => {
+      metrics.modelLoaded.set(1);
+      logger.log('info', 'model loaded', { model: captioner.modelId, ms });
+    },
+    onFailed: (error) => logger.log('error', 'model failed to load', { code: error.code, error: error.message }),
+  });
   const metrics = new ServerMetrics(
     scheduler,
-    () => (model.state === 'ready' ? model.captioner.batchStats : undefined),
-    () => (model.state === 'ready' ? model.captioner.kvCache : undefined),
+    () => model.value?.batchStats,
+    () => model.value?.kvCache,
   );
   const shutdown = new AbortController();
-  let loading: Promise<Captioner> | undefined;
   let closing: Promise<void> | undefined;
   let httpServer: Server | undefined;
   let inFlight = 0;
@@ -93,39 +102,14 @@ export function createServer(input: ServerOptions): OmnicapServer {
 
   const llm = input.llm === undefined ? undefined : new TextLlm({ model: input.llm, dispose: options.disposeLlm, maxQueue: options.maxQueue }, logger);
   const ready = async (): Promise<Captioner> => {
-    const [captioner] = await Promise.all([loadCaptioner(), llm?.load()]);
+    const [captioner] = await Promise.all([model.load(), llm?.load()]);
     return captioner;
   };
-  const loadCaptioner = (): Promise<Captioner> => {
-    if (loading !== undefined) return loading;
-    const c = input.captioner;
-    const started = performance.now();
-    loading = (typeof c === 'function' ? c() : Promise.resolve(c)).then(
-      (captioner) => {
-        if (model.state === 'closed') {
-          if (options.disposeCaptioner) void captioner.dispose();
-          throw new OmnicapError('NOT_READY', 'the server was closed while the model was loading');
-        }
-        model = { state: 'ready', captioner };
-        metrics.modelLoaded.set(1);
-        logger.log('info', 'model loaded', { model: captioner.modelId, ms: Math.round(performance.now() - started) });
-        return captioner;
-      },
-      (e: unknown) => {
-        const error = toOmnicapError(e);
-        if (model.state !== 'closed') model = { state: 'failed', error };
-        logger.log('error', 'model failed to load', { code: error.code, error: error.message });
-        throw error;
-      },
-    );
-    loading.catch(() => undefined); // observed through /readyz and ready()
-    return loading;
-  };
-  if (typeof input.captioner !== 'function') void loadCaptioner();
-  if (llm !== undefined && typeof input.llm !== 'function') void llm.load();
+  // a given (already loaded) model is ready at once; loaders start on listen() or ready()
+  for (const r of [model, llm]) if (r !== undefined && !r.lazy) void r.load();
 
   const observers: ObserverRegistry = composeObserverRegistries(
-    staticObserverRegistry([captionerObserver(() => requireCaptioner(model))]),
+    staticObserverRegistry([captionerObserver(() => model.require())]),
     input.observers,
   );
   const media: MediaDeps = {
@@ -158,8 +142,8 @@ export function createServer(input: ServerOptions): OmnicapServer {
     observers,
     llm,
     startedAt: Math.floor(startedAt / 1000),
-    model: () => model,
-    captioner: () => requireCaptioner(model),
+    model,
+    captioner: () => model.require(),
   };
 
   const track = (delta: 1 | -1): void => {
@@ -207,7 +191,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const keys = keyDigests(options.apiKeys);
   const fastRoutes = new Set(['/v1/captions', '/v1/chat/completions']);
   const refuseFast = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state !== 'ready') return false;
+    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state.state !== 'ready') return false;
     const path = (req.url ?? '').split('?')[0];
     if (!fastRoutes.has(path) || !bearerAllows(keys, req.headers.authorization)) return false;
     const header = req.headers['x-request-id'];
@@ -242,12 +226,10 @@ export function createServer(input: ServerOptions): OmnicapServer {
       }
       server?.closeAllConnections();
       await serverClosed;
-      const previous = model;
-      model = { state: 'closed' };
       metrics.modelLoaded.set(0);
       metrics.dispose();
-      if (previous.state === 'ready' && options.disposeCaptioner) await previous.captioner.dispose();
-      await llm?.close();
+      await model.dispose();
+      await llm?.dispose();
       logger.log('info', 'server closed', { graceful });
     })();
     return closing;
@@ -288,7 +270,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     stats: () => ({ ...scheduler.stats, decoding: media.decodeSlots.inUse, decodePeak: media.decodeSlots.peak, bufferedBytes: admission.bufferedBytes }),
     inFlightRequests: () => inFlight,
     ready,
-    textLlm: () => (llm?.state.state === 'ready' ? llm.state.model : undefined),
+    textLlm: () => llm?.value,
     listen,
     close,
     [Symbol.asyncDispose]: close,
