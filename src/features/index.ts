@@ -11,7 +11,8 @@ import { validateBackend, validateSamples } from './validate';
 
 export * from './constants';
 export { isNativeAvailable } from './native';
-export type { FeaturesAddon, AddonLogMelResult } from './addon-types';
+export { tryLoadAddon } from './native';
+export type { FeaturesAddon, AddonLogMelResult } from '../native';
 export { melFilterBankDense } from './mel-filters';
 
 let tsImpl: TsLogMel | undefined;
