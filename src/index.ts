@@ -8,6 +8,7 @@ export { throwIfAborted, abortError, combineSignals } from './util/abort';
 export { prepareResume, resumedIds, JsonlAppender, type ResumeState } from './util/jsonl';
 export * as media from './media';
 export * as features from './features';
+export * as native from './native';
 export * as engine from './engine';
 export * as llm from './llm';
 export * as server from './server';

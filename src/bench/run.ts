@@ -4,8 +4,7 @@
  */
 import { invalidParameterError, toOmnicapError } from '../errors';
 import { throwIfAborted } from '../util/abort';
-import { loadCaptioner } from '../engine/captioner';
-import type { EngineRuntime } from '../engine/captioner';
+import { loadCaptioner, type EngineRuntime } from '../engine';
 import { benchEngine, type ProviderBench } from './engine-bench';
 import { benchEventLoop, type EventLoopBenchResult } from './event-loop';
 import { measureKvTransfer, type KvTransferResult } from './kv-transfer';

@@ -3,8 +3,8 @@
  * per-clip options, the LLM and the observer set, validated the same way for both.
  */
 import { OmnicapError } from '../errors';
-import type { OutputFormat } from '../detective/batch';
-import type { LlmSpec, ObserverSpec, RunOptions } from '../detective/queue/manifest';
+import type { OutputFormat } from '../detective';
+import type { LlmSpec, ObserverSpec, RunOptions } from '../detective/queue';
 import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmFlags } from '../llm';
 import { numberFlag, type ParsedCommandArgs } from './args';
 

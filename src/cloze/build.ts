@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
-import { LETTERS, normalizeModality, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './format';
+import { LETTERS, normalizeModality, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './types';
 import { judgeClip } from './judge';
 import { isRecord } from '../util/guards';
 import { sha256 } from '../util/hash';

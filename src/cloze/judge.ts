@@ -5,23 +5,10 @@ import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
 import { sha256 } from '../util/hash';
-import type { ClozeClip, Letter, Modality } from './format';
+import type { ClozeClip, JudgedBlank, Letter } from './types';
 import { LETTER_SCHEMA, evidenceInCaption, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem, type JudgeTemplates } from './prompt';
 
 export type ClozeVariant = 'caption' | 'baseline' | 'permuted';
-
-export interface JudgedBlank {
-  id: string;
-  answer: Letter;
-  /** The judge's choice, mapped back to the original option letters. */
-  predicted: Letter;
-  modality: Modality;
-  category?: string;
-  /** The caption words the judge quoted for its choice. */
-  evidence?: string;
-  /** The judge's letter, when its evidence was not in the caption and the blank counted as E. */
-  ungroundedChoice?: Letter;
-}
 
 interface JudgedBase {
   id: string;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OmnicapError } from '../errors';
 import { isRecord } from '../util/guards';
-import { LETTERS, isLetter, type ClozeBlank, type Letter } from './format';
+import { LETTERS, isLetter, type ClozeBlank, type Letter } from './types';
 
 export const DEFAULT_PROMPT_VERSION = 'v2';
 

@@ -14,8 +14,7 @@
  */
 import { OmnicapError } from '../errors';
 import { isRecord } from '../util/guards';
-import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './format';
-import type { JudgedBlank } from './judge';
+import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type JudgedBlank, type Letter, type Modality } from './types';
 
 const bad = (msg: string, details: Record<string, unknown> = {}): OmnicapError => new OmnicapError('INVALID_ARGUMENT', msg, { details });
 

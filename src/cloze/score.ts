@@ -1,8 +1,7 @@
 /** Scoring of judged Omni-Cloze files: accuracy, omission, hallucination, net score, bootstrap CIs, robustness. */
 import { OmnicapError } from '../errors';
 import { percentileOfSorted } from '../util/percentile';
-import { isLetter, normalizeModality, type Letter } from './format';
-import type { JudgedBlank } from './judge';
+import { isLetter, normalizeModality, type JudgedBlank, type Letter } from './types';
 import { mulberry32 } from './prompt';
 import { isPortJudgedRow, parsePortJudgedRow } from './released';
 

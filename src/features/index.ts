@@ -11,6 +11,7 @@ import { validateBackend, validateSamples } from './validate';
 
 export * from './constants';
 export { isNativeAvailable } from './native';
+export { validateBackend, validateSamples } from './validate';
 export { tryLoadAddon } from './native';
 export type { FeaturesAddon, AddonLogMelResult } from '../native';
 export { melFilterBankDense } from './mel-filters';

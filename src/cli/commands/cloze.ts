@@ -1,11 +1,22 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { OmnicapError } from '../../errors';
 import { createLlm, llmChoiceFromFlags, resolveApiKey, type ChatModel, type LlmChoice } from '../../llm';
-import { runClozeBuild } from '../../cloze/build';
-import { runClozeEval } from '../../cloze/eval';
-import { parseJsonlLines } from '../../cloze/format';
-import { renderHtmlReport, type RejectedLine, type RobustnessSection } from '../../cloze/report';
-import { baselineCheck, judgeAgreement, latestRecords, parseJudgedLine, permutationCheck, scoreJudged, type OkClip, type ParsedJudged } from '../../cloze/score';
+import {
+  baselineCheck,
+  judgeAgreement,
+  latestRecords,
+  parseJsonlLines,
+  parseJudgedLine,
+  permutationCheck,
+  renderHtmlReport,
+  runClozeBuild,
+  runClozeEval,
+  scoreJudged,
+  type OkClip,
+  type ParsedJudged,
+  type RejectedLine,
+  type RobustnessSection,
+} from '../../cloze';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 

@@ -1,10 +1,8 @@
 import { OmnicapError } from '../../errors';
-import { parseKvRequest } from '../../engine/kv-path';
 import { createLlm, llmChoiceFromFlags, parseThreads } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { defaultModelDir } from '../../util/paths';
-import { OPTION_RANGES, SERVER_DEFAULTS } from '../../server/options';
 
 const usage = `Usage: omnicap serve [options]
 
@@ -100,6 +98,9 @@ export const command: CliCommand = {
     const runtime = values.runtime ?? 'worker';
     if (runtime !== 'worker' && runtime !== 'main') throw new OmnicapError('INVALID_ARGUMENT', `--runtime expects worker or main but received ${JSON.stringify(runtime)}`);
     const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
+    // loaded on use: the engine pulls in onnxruntime, the server express, multer and prom-client
+    const { loadCaptioner, parseKvRequest } = await import('../../engine');
+    const { createServer, OPTION_RANGES, SERVER_DEFAULTS } = await import('../../server');
     const kv = parseKvRequest(values.kv);
     const envKeys = (process.env.OMNICAP_API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
     const modelDir = values.model ?? defaultModelDir();
@@ -132,9 +133,6 @@ export const command: CliCommand = {
       sseStallMs: int('sse-stall-ms', 'sseStallMs', values['sse-stall-ms'], SERVER_DEFAULTS.sseStallMs),
       shutdownGraceMs: int('shutdown-grace-ms', 'shutdownGraceMs', values['shutdown-grace-ms'], SERVER_DEFAULTS.shutdownGraceMs),
     };
-    // Loaded lazily: the server module pulls in express, multer and prom-client.
-    const { createServer } = await import('../../server');
-    const { loadCaptioner } = await import('../../engine');
     const server = createServer({
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
       llm,
