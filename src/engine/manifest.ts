@@ -1,6 +1,6 @@
 /**
  * manifest.json parsing and validation (docs/model-format.md). Pure structural checks live in
- * {@link parseManifest}; file checks (existence, size, sha256, opset) in {@link verifyModelDir}.
+ * {@link parseManifest}; file checks (existence, size, sha256, opset) in {@link loadManifest}.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
