@@ -22,7 +22,7 @@ import sharp from 'sharp';
 import { runClozeEval } from '../src/cloze/eval';
 import { createToolbox, defaultObservers, detectClip, echoShare, factSheet, loadDetectivePrompts, wordErrorRate, wordRecall, words } from '../src/detective';
 import type { DetectiveRound } from '../src/detective';
-import { LocalChatModel } from '../src/llm/local';
+import { createLlm, DEFAULT_LOCAL_MODEL_ID } from '../src/llm';
 import { resolveBinary } from '../src/media';
 import { packageRoot } from '../src/util/paths';
 
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   let clips = await assemble(dir);
   if (values.clips !== undefined) clips = clips.filter((c) => values.clips!.split(',').includes(c.id));
-  const llm = await LocalChatModel.load();
+  const llm = await createLlm({ kind: 'local', model: DEFAULT_LOCAL_MODEL_ID });
   const toolbox = createToolbox({ observers: defaultObservers() });
   const prompts = loadDetectivePrompts();
   const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text].join('\n');
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     };
     judge = { truth: await tally('caption'), empty: await tally('baseline') };
   }
-  await llm.dispose();
+  await llm.dispose?.();
 
   const result = { model: llm.id, prompts: prompts.agent.version, clips: rows, judge };
   if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2));

@@ -3,9 +3,9 @@
  * (docs/architecture.md) with no upward or sibling imports, the CLI through module entry points.
  * The checker itself is tested on small fixtures: a planted cycle, an upward import, a deep CLI import.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { checkImports, findCycles, importGraph, LAYERS, moduleOf } from '../../scripts/check-imports';
 import { packageRoot } from '../../src/util/paths';
 
@@ -93,5 +93,45 @@ describe('the checker', () => {
     expect(moduleOf('errors.ts')).toBe('errors');
     const dir = write({ 'util/a.ts': 'export const a = 1;\n' });
     expect(checkImports(dir, { layers: [['util'], ['observers']], overrides: { 'server/gone.ts': 'observers' } })).toEqual([{ kind: 'stale-override', message: 'MODULE_OVERRIDES names src/server/gone.ts, which does not exist: remove the entry' }]);
+  });
+});
+
+describe('one definition per concept', () => {
+  const files = (dir: string): string[] => {
+    const out: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.(ts|mjs)$/.test(e.name)) out.push(p);
+      }
+    };
+    walk(dir);
+    return out;
+  };
+  const sources = [...files(join(packageRoot(), 'src')), ...files(join(packageRoot(), 'scripts'))].map((f) => ({ file: relative(packageRoot(), f), text: readFileSync(f, 'utf8') }));
+  const where = (re: RegExp): string[] => sources.flatMap(({ file, text }) => [...text.matchAll(re)].map(() => file));
+
+  it.each([
+    ['percentile', 'src/util/percentile.ts'],
+    ['percentileOfSorted', 'src/util/percentile.ts'],
+    ['isRecord', 'src/util/guards.ts'],
+    ['sha256', 'src/util/hash.ts'],
+    ['sha256File', 'src/util/hash.ts'],
+    ['escapeHtml', 'src/util/html.ts'],
+    ['formatDuration', 'src/util/progress.ts'],
+  ])('%s is defined once, in %s', (name, file) => {
+    expect(where(new RegExp(`(?:function\\s+${name}\\b|(?:const|let)\\s+${name}\\s*(?::[^=]+)?=\\s*(?:async\\s*)?(?:\\(|function))`, 'g'))).toEqual([file]);
+  });
+
+  it('no other guard, hash, escaper or duration formatter under another name', () => {
+    const copies = /(?:function\s+|(?:const|let)\s+)(?:isObject|isPlainRecord|hashFile|esc|duration)\s*(?:\(|=\s*\()/g;
+    // the pattern finds the shapes the copies had
+    expect('const esc = (s: string) => s;\nfunction duration(s: number) {}\nfunction isObject(v) {}'.match(copies)).toHaveLength(3);
+    expect(where(copies)).toEqual([]);
+  });
+
+  it('chat models are built only by the LLM factory', () => {
+    expect([...new Set(where(/new OpenAIChatModel\(|LocalChatModel\.load\(/g))]).toEqual(['src/llm/factory.ts']);
   });
 });
