@@ -11,6 +11,7 @@ export * as features from './features';
 export * as native from './native';
 export * as engine from './engine';
 export * as llm from './llm';
+export * as observers from './observers';
 export * as server from './server';
 export * as detective from './detective';
 export * as queue from './detective/queue';

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ErrorCode } from '../errors';
 import { sha256 } from '../util/hash';
-import type { ObserveResult } from '../server/observers';
+import type { ObserveResult } from '../observers';
 
 export function normalizeQuestion(q: string): string {
   return q.trim().replace(/\s+/g, ' ');
