@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main';
+import { createRunLlm } from '../../src/detective/queue';
 import {
   API_KEY_ENV,
   createLlm,
@@ -115,6 +116,15 @@ describe('createLlm builds the chosen model', () => {
     const anonymous = await createLlm({ kind: 'openai', url, model: 'fake' });
     await anonymous.chat([{ role: 'user', content: 'ping' }]);
     expect(seen.at(-1)?.authorization).toBeUndefined();
+  });
+
+  it('the queue worker builds the run\'s LLM through the factory: its URL override and key, never another local model', async () => {
+    const llm = await createRunLlm({ kind: 'openai', url: 'http://127.0.0.1:9/unused', model: 'fake' }, { url, apiKey: 'worker-key' }, 4);
+    expect(llm).toBeInstanceOf(OpenAIChatModel);
+    expect((await llm.chat([{ role: 'user', content: 'ping' }])).text).toBe('pong');
+    expect(seen.at(-1)?.authorization).toBe('Bearer worker-key');
+    await expect(createRunLlm({ kind: 'local', model: 'some-other-model' }, {}, 1)).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringContaining(`this machine has ${DEFAULT_LOCAL_MODEL_ID}`) });
+    await expect(createRunLlm({ kind: 'local', model: DEFAULT_LOCAL_MODEL_ID }, { url }, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/--llm-url cannot replace it/) });
   });
 
   it('a GGUF file that does not exist: MODEL_NOT_FOUND from the local loader', async () => {
