@@ -78,7 +78,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const options = resolveServerOptions(input);
   const logger = jsonLogger(options.logStream);
   const scheduler = new Scheduler(options.concurrency, options.maxQueue);
-  const model: Loadable<Captioner> = new Loadable<Captioner>({
+  const model = new Loadable<Captioner>({
     name: 'the model',
     source: input.captioner,
     release: options.disposeCaptioner ? (captioner) => captioner.dispose() : undefined,
