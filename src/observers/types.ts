@@ -31,6 +31,8 @@ export interface ObserverInfo {
 }
 
 export interface Observer extends ObserverInfo {
+  /** CPU threads the observer keeps busy while it answers (default 1); a CPU gate reserves that many cores. */
+  threads?: number;
   observe(request: ObserveRequest): Promise<ObserveResult>;
 }
 

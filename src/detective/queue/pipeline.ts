@@ -2,9 +2,11 @@
  * What a worker builds from the run manifest: the detective LLM and the observer toolbox, so every
  * machine runs the pipeline the producer asked for. Models load here, when the worker starts.
  */
+import { availableParallelism } from 'node:os';
 import { OmnicapError } from '../../errors';
 import { createLlm, DEFAULT_LOCAL_MODEL_ID, type ChatModel } from '../../llm';
 import type { ObservationStore } from '../cache';
+import type { CpuGate } from '../cpu-gate';
 import { defaultObservers } from '../observers';
 import { createToolbox, type DetectiveToolbox } from '../toolbox';
 import type { LlmSpec, ObserverSpec } from './manifest';
@@ -26,10 +28,11 @@ export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: 
     if (spec.model !== DEFAULT_LOCAL_MODEL_ID) throw new OmnicapError('MODEL_INVALID', `the run needs the local model ${spec.model} but this machine has ${DEFAULT_LOCAL_MODEL_ID}`);
   }
   const choice = spec.kind === 'openai' ? { ...spec, url: o.url ?? spec.url } : spec;
-  return createLlm(choice, { apiKey: o.apiKey, threads: o.threads, sequences: Math.min(concurrency, 8) });
+  // a local model gets every core unless told otherwise: the CPU gate keeps the observers off them while a call runs
+  return createLlm(choice, { apiKey: o.apiKey, threads: o.threads ?? availableParallelism(), sequences: Math.min(concurrency, 8) });
 }
 
-export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined): DetectiveToolbox {
+export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, cpu?: CpuGate): DetectiveToolbox {
   const all = defaultObservers({
     captionerModelDir: spec.captioner,
     audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
@@ -37,5 +40,5 @@ export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | u
   const chosen = all.filter((o) => spec.names.includes(o.name));
   const missing = spec.names.filter((n) => !chosen.some((o) => o.name === n));
   if (missing.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `the run asks for observers this worker cannot build: ${missing.join(', ')}`);
-  return createToolbox({ observers: chosen, cache });
+  return createToolbox({ observers: chosen, cache, cpu });
 }
