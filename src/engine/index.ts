@@ -1,5 +1,5 @@
 export * from './types';
-export { CaptionerEngine, loadCaptioner, DEFAULT_WINDOW_SECONDS } from './captioner';
+export { CaptionerEngine, loadCaptioner } from './captioner';
 export type { LoadCaptionerOptions, EngineRuntime } from './load-options';
 export { WorkerCaptioner } from './worker-captioner';
 export type { WorkerStatus } from './worker-protocol';
