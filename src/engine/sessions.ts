@@ -9,7 +9,7 @@ import type { IoSpec, ModelManifest, SessionName } from './manifest';
 import { selectKvPath, type KvCacheInfo, type KvRequest } from './kv-path';
 import { ort, type OrtSession } from './ort';
 import { executionProviders, type ResolvedProvider } from './provider';
-import { ELEMENT_TYPE, type NativeSession, type NativeTensorInfo } from './resident/addon-types';
+import { ELEMENT_TYPE, type NativeSession, type NativeTensorInfo } from '../native';
 import { loadResidentRuntime, type ResidentRuntime } from './resident/native';
 
 export interface DecoderPlan {

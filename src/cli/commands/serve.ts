@@ -1,10 +1,8 @@
-import { basename } from 'node:path';
 import { OmnicapError } from '../../errors';
-import { parseKvRequest } from '../../engine/kv-path';
+import { createLlm, llmChoiceFromFlags, parseThreads } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { defaultModelDir } from '../../util/paths';
-import { OPTION_RANGES, SERVER_DEFAULTS } from '../../server/options';
 import { resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap serve [options]
@@ -107,27 +105,19 @@ export const command: CliCommand = {
     if (runtime !== 'worker' && runtime !== 'main') throw new OmnicapError('INVALID_ARGUMENT', `--runtime expects worker or main but received ${JSON.stringify(runtime)}`);
     const logLevel = values.quiet === true ? 'silent' : resolveLogLevel(values['log-level']);
     const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
+    // loaded on use: the engine pulls in onnxruntime, the server express, multer and prom-client
+    const { loadCaptioner, parseKvRequest } = await import('../../engine');
+    const { createServer, OPTION_RANGES, SERVER_DEFAULTS } = await import('../../server');
     const kv = parseKvRequest(values.kv);
     const envKeys = (process.env.OMNICAP_API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
     const modelDir = values.model ?? defaultModelDir();
     const batch = values.batch === undefined ? undefined : { maxBatch: numberFlag('batch', values.batch, 1, { integer: true, min: 1, max: 64 }) };
     const port = numberFlag('port', values.port, 8080, { integer: true, min: 0, max: 65535 });
     const host = values.host ?? '127.0.0.1';
-    const llmThreads = values['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', values['llm-threads'], 1, { integer: true, min: 1, max: 256 });
-    const llmSpec = values.llm;
-    if (llmSpec !== undefined && llmSpec !== 'local' && !/\.gguf$/i.test(llmSpec)) {
-      throw new OmnicapError('INVALID_ARGUMENT', `--llm expects "local" or a .gguf file but received ${JSON.stringify(llmSpec)}`);
-    }
-    if (llmSpec === undefined && (values['llm-threads'] !== undefined || values['llm-max-tokens'] !== undefined)) {
-      throw new OmnicapError('INVALID_ARGUMENT', '--llm-threads and --llm-max-tokens need --llm');
-    }
-    const llm =
-      llmSpec === undefined
-        ? undefined
-        : async () => {
-            const { LocalChatModel } = await import('../../llm/local');
-            return LocalChatModel.load(llmSpec === 'local' ? { threads: llmThreads } : { modelPath: llmSpec, id: basename(llmSpec).replace(/\.gguf$/i, ''), threads: llmThreads });
-          };
+    const llmChoice = llmChoiceFromFlags({ llm: values.llm, threads: values['llm-threads'] }, { ggufFiles: true, defaultLocal: false });
+    if (llmChoice === undefined && values['llm-max-tokens'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-max-tokens needs --llm');
+    const llmThreads = parseThreads(values['llm-threads']);
+    const llm = llmChoice === undefined ? undefined : () => createLlm(llmChoice, { threads: llmThreads });
     const R = OPTION_RANGES;
     const int = (flag: string, key: keyof typeof OPTION_RANGES, value: string | undefined, fallback: number): number => numberFlag(flag, value, fallback, R[key]);
     const mib = 1024 * 1024;
@@ -149,9 +139,6 @@ export const command: CliCommand = {
       sseStallMs: int('sse-stall-ms', 'sseStallMs', values['sse-stall-ms'], SERVER_DEFAULTS.sseStallMs),
       shutdownGraceMs: int('shutdown-grace-ms', 'shutdownGraceMs', values['shutdown-grace-ms'], SERVER_DEFAULTS.shutdownGraceMs),
     };
-    // Loaded lazily: the server module pulls in express, multer and prom-client.
-    const { createServer } = await import('../../server');
-    const { loadCaptioner } = await import('../../engine');
     await using server = createServer({
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
       llm,
