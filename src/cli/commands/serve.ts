@@ -47,6 +47,8 @@ Options:
   --llm-threads N          CPU threads of the text LLM (default: half the cores)
   --llm-max-tokens N       completion limit of the text LLM when a request sets none (default 1024)
   --provider cpu|cuda|auto execution provider (default auto)
+  --allow-cpu-fallback     load even if, under cuda, ONNX Runtime would run some nodes on the CPU,
+                           or the model was exported for the other provider (default: refuse)
   --threads N              intra-op threads per ONNX session
   --runtime worker|main    where the ONNX sessions run (default worker: a worker thread, so model
                            steps never block HTTP, SSE, timeouts or /metrics; main: this thread)
@@ -84,6 +86,7 @@ export const command: CliCommand = {
       'shutdown-grace-ms': { type: 'string' },
       'allow-remote-urls': { type: 'boolean' },
       provider: { type: 'string' },
+      'allow-cpu-fallback': { type: 'boolean' },
       threads: { type: 'string' },
       runtime: { type: 'string' },
       kv: { type: 'string' },
@@ -147,7 +150,7 @@ export const command: CliCommand = {
     const { createServer } = await import('../../server');
     const { loadCaptioner } = await import('../../engine');
     const server = createServer({
-      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
+      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, allowCpuFallback: values['allow-cpu-fallback'] === true, signal: io.signal }),
       llm,
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : numberFlag('default-max-tokens', values['default-max-tokens'], 1, { integer: true, min: 1, max: 32768 }),
       llmMaxTokens: numberFlag('llm-max-tokens', values['llm-max-tokens'], 1024, { integer: true, min: 1, max: 32768 }),
