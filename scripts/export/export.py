@@ -15,7 +15,6 @@ import sys
 import time
 
 import numpy as np
-import torch
 
 VARIANTS = ("fp32-reference", "cpu-int8-qmoe", "cpu-int4-qmoe", "cuda-fp16-int4-qmoe", "cuda-fp16-int8-qmoe")
 
@@ -90,6 +89,7 @@ def write_synthetic_tokenizer(out_dir: str) -> str:
 
 
 def synthetic_source(ck) -> dict:
+    import torch
     import transformers
 
     return {"checkpoint": "synthetic", "synthetic": True, "seed": ck.seed, "transformers": transformers.__version__,
@@ -97,6 +97,7 @@ def synthetic_source(ck) -> dict:
 
 
 def source_info(ckpt_dir: str, top_cfg: dict, seed=None) -> dict:
+    import torch
     import transformers
 
     rev = None
