@@ -13,6 +13,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { command as caption } from '../../src/cli/commands/caption';
 import { loadCaptioner } from '../../src/engine';
 import { readElfDynamic } from '../../src/engine/elf';
 import { cpuFallbackNodes, enforceNoCpuFallback, parsePlacementLog } from '../../src/engine/placement';
@@ -129,6 +131,32 @@ describe('build vs provider', () => {
     } finally {
       await engine.dispose();
     }
+  });
+});
+
+describe('omnicap caption --allow-cpu-fallback', () => {
+  const CARD = '/usr/share/pocketsphinx/test/data/cards/001.wav';
+  const io = (): { io: { stdout: PassThrough; stderr: PassThrough; signal: AbortSignal }; out: () => string } => {
+    const stdout = new PassThrough();
+    let o = '';
+    stdout.on('data', (d: Buffer) => (o += d.toString()));
+    return { io: { stdout, stderr: new PassThrough(), signal: new AbortController().signal }, out: () => o };
+  };
+  const model = join(MODELS, 'tiny-random-qmoe-int4-cuda');
+
+  it('the CUDA build with --provider cpu fails naming the build; with the flag it captions', async () => {
+    await expect(caption.run([CARD, '--model', model, '--provider', 'cpu', '--greedy', '--max-tokens', '4', '--threads', '1'], io().io)).rejects.toMatchObject({
+      code: 'MODEL_PROVIDER_MISMATCH',
+      message: expect.stringContaining('variant cuda-fp16-int4-qmoe, built for the CUDA execution provider) cannot run with provider cpu'),
+    });
+    const t = io();
+    const code = await caption.run([CARD, '--model', model, '--provider', 'cpu', '--allow-cpu-fallback', '--greedy', '--max-tokens', '4', '--threads', '1'], t.io);
+    expect(code).toBe(0);
+    const line = JSON.parse(t.out().trim()) as { caption: string; completionTokens: number; finishReason: string; model: string };
+    expect(line.model).toBe('qwen3-omni-captioner-tiny-random-cuda-fp16-int4-qmoe');
+    expect(line.completionTokens).toBe(4);
+    expect(line.finishReason).toBe('length');
+    expect(line.caption.length).toBeGreaterThan(0);
   });
 });
 
