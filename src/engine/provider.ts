@@ -21,11 +21,11 @@ export interface ProviderProbe {
 
 export const CUDA_LIBS = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'] as const;
 
-export function cudaInstallHint(bindingDir: string): string {
+export function cudaInstallHint(bindingDir: string, orCpu = true): string {
   return (
     'install the CUDA execution provider with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (the flag names the install manifest, not the CUDA version) ' +
     `(air-gapped: copy ${CUDA_LIBS.join(' and ')} from the Microsoft.ML.OnnxRuntime.Gpu.Linux NuGet package of the same version into ${bindingDir}, ` +
-    'and make the CUDA runtime libraries it links against visible via LD_LIBRARY_PATH; docs/gpu.md §1), or use --provider cpu'
+    `and make the CUDA runtime libraries it links against visible via LD_LIBRARY_PATH; docs/gpu.md §1)${orCpu ? ', or use --provider cpu' : ''}`
   );
 }
 
@@ -167,7 +167,7 @@ export function checkBuildForProvider(manifest: Pick<ModelManifest, 'name' | 'va
   if (allowCpuFallback || manifest.target === 'any' || manifest.target === provider) return;
   const build = `${manifest.name} (variant ${manifest.variant}, built for the ${manifest.target === 'cuda' ? 'CUDA' : 'CPU'} execution provider)`;
   if (manifest.target === 'cuda') {
-    const missing = probe !== undefined && !probe.cudaLibsPresent ? ` The CUDA execution provider is not installed: ${cudaInstallHint(probe.bindingDir)}.` : '';
+    const missing = probe !== undefined && !probe.cudaLibsPresent ? ` The CUDA execution provider is not installed: ${cudaInstallHint(probe.bindingDir, false)}.` : '';
     throw new OmnicapError('MODEL_PROVIDER_MISMATCH', `${build} cannot run with provider cpu: its graphs use fp16 activations and the CUDA QMoE weight layout.${missing} Use a cpu-* export of the model, or pass --allow-cpu-fallback to run it on the CPU anyway (slow)`, {
       details: { model: manifest.name, variant: manifest.variant, target: manifest.target, provider },
     });
