@@ -110,7 +110,12 @@ function available(search: LibrarySearch): Set<string> {
 /** What the staged CUDA EP links against and what of it the loader cannot find (no library is loaded). */
 export function cudaEpDependencies(bindingDir: string, search?: LibrarySearch): CudaEpDependencies {
   const library = join(bindingDir, CUDA_LIBS[0]);
-  const dyn = readElfDynamic(library);
+  let dyn: ReturnType<typeof readElfDynamic>;
+  try {
+    dyn = readElfDynamic(library);
+  } catch (e) {
+    throw new OmnicapError('PROVIDER_UNAVAILABLE', `${library} cannot be read as a shared library (${(e as Error).message}): re-stage the CUDA execution provider (docs/gpu.md §1)`, { cause: e, details: { library } });
+  }
   const needed = dyn.needed.filter((n) => !SYSTEM_LIBS.test(n));
   const names = available(search ?? librarySearch(dyn.runpath, bindingDir));
   const missing = needed.filter((n) => !names.has(n));
