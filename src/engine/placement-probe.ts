@@ -72,7 +72,7 @@ export async function probePlacement(file: string, options: ProbeSessionOptions,
     const failed = ERROR_RE.exec(log);
     if (!stoppedEarly && code !== 0) {
       const msg = failed ? (JSON.parse(failed[1]) as string) : `the probe process exited with code ${code}`;
-      throw new OmnicapError('MODEL_RUN_FAILED', `onnxruntime could not create a session for ${file} while checking node placement: ${msg}`, { details: { file } });
+      throw new OmnicapError('MODEL_RUN_FAILED', `onnxruntime could not create a session for ${file} while checking node placement: ${msg}`, { details: { file, ortMessage: msg } });
     }
     const report = parsePlacementLog(log);
     if (!hasPlacement(report)) {

@@ -189,8 +189,14 @@ export async function checkPlacement(modelDir: string, manifest: ModelManifest, 
   for (const session of SESSION_NAMES) {
     throwIfAborted(opts.signal);
     const file = manifest.sessions[session].file;
-    const { report } = await probePlacement(join(modelDir, file), sessionOptions(opts), opts.signal);
-    placements.push({ session, file, report });
+    try {
+      const { report } = await probePlacement(join(modelDir, file), sessionOptions(opts), opts.signal);
+      placements.push({ session, file, report });
+    } catch (e) {
+      // ORT's own load error (e.g. a CUDA library it cannot open) reads as it would from the real load
+      const ortMessage = e instanceof OmnicapError ? e.details?.ortMessage : undefined;
+      throw typeof ortMessage === 'string' ? loadError(file, session, opts.provider, new Error(ortMessage)) : e;
+    }
   }
   enforceNoCpuFallback(placements);
   return placements;
