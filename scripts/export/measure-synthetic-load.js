@@ -6,9 +6,11 @@
 //  decoder: decoder.onnx alone in onnxruntime-node (CPU EP, 1 thread, JS KV), 25-token prefill then N single-token
 //           steps, with ORT's prepacking on and off (session.disable_prepacking=1): anonymous memory, CPU ms/step.
 // CPU times come from process.cpuUsage(): on a shared machine they are the meaningful numbers, wall times are not.
+// Each of the three measurements runs in a process of its own, so that memory figures are not each other's.
 //
-//   npm run build:ts && node scripts/export/measure-synthetic-load.js DIR [N=8] [engine|decoder|both]
+//   npm run build:ts && node scripts/export/measure-synthetic-load.js DIR [N=8] [engine|decoder-on|decoder-off]
 'use strict';
+const { execFileSync } = require('node:child_process');
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
@@ -79,18 +81,26 @@ async function decoder(dir, n, prepack) {
   const c1 = process.cpuUsage();
   for (let k = 0; k < n; k++) await step(1, 25 + k);
   const ms = (cpuS(process.cpuUsage(c1)) * 1000) / n;
+  const anonAfterRun = status('RssAnon');
   await s.release();
-  return { prepack, loadCpuS, rssAnonAfterLoadGB: +(anonAfterLoad / 1e9).toFixed(2), rssAnonAfterRunGB: +(status('RssAnon') / 1e9).toFixed(2), cpuMsPerStep: +ms.toFixed(1) };
+  return { prepack, loadCpuS, rssAnonAfterLoadGB: +(anonAfterLoad / 1e9).toFixed(2), rssAnonAfterRunGB: +(anonAfterRun / 1e9).toFixed(2), cpuMsPerStep: +ms.toFixed(1) };
 }
 
+const MODES = { engine: (dir, n) => engine(dir, n), 'decoder-on': (dir, n) => decoder(dir, 2 * n, true), 'decoder-off': (dir, n) => decoder(dir, 2 * n, false) };
+
 (async () => {
-  const [dir, nArg, what = 'both'] = process.argv.slice(2);
-  if (!dir) throw new Error('usage: measure-synthetic-load.js DIR [N] [engine|decoder|both]');
+  const [dir, nArg, mode] = process.argv.slice(2);
+  if (!dir || (mode !== undefined && !(mode in MODES))) throw new Error('usage: measure-synthetic-load.js DIR [N] [engine|decoder-on|decoder-off]');
   const n = Number(nArg ?? 8);
+  if (mode !== undefined) {
+    console.log(JSON.stringify(await MODES[mode](dir, n)));
+    return;
+  }
   const out = { dir };
-  if (what !== 'decoder') out.engine = await engine(dir, n);
-  // separate processes would isolate memory better; the decoder runs come after the engine is disposed
-  if (what !== 'engine') out.decoder = [await decoder(dir, 2 * n, true), await decoder(dir, 2 * n, false)];
+  for (const m of Object.keys(MODES)) {
+    const stdout = execFileSync(process.execPath, [__filename, dir, String(n), m], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    out[m] = JSON.parse(stdout.trim().split('\n').pop());
+  }
   console.log(JSON.stringify(out));
 })().catch((e) => {
   console.error(e.code ?? '', e.message);
