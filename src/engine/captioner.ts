@@ -79,7 +79,16 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     throwIfAborted(options.signal);
     if (options.spinning !== undefined && typeof options.spinning !== 'boolean') throw invalidParameterError('spinning', 'a boolean', options.spinning);
     const kv = parseKvRequest(options.kv);
-    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, spinning: options.spinning ?? false, kv, batching: options.batch !== undefined, signal: options.signal });
+    if (options.allowCpuFallback !== undefined && typeof options.allowCpuFallback !== 'boolean') throw invalidParameterError('allowCpuFallback', 'a boolean', options.allowCpuFallback);
+    const sessions = await createSessions(modelDir, manifest, {
+      provider: resolved,
+      threads: options.threads,
+      spinning: options.spinning ?? false,
+      kv,
+      batching: options.batch !== undefined,
+      allowCpuFallback: options.allowCpuFallback ?? false,
+      signal: options.signal,
+    });
     try {
       return new CaptionerEngine(modelDir, manifest, tokenizer, sessions, options.featureBackend ?? 'auto', options.batch);
     } catch (e) {

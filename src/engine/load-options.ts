@@ -32,6 +32,11 @@ export interface LoadCaptionerOptions {
    * is off. Outputs are identical (test/engine/resident.test.ts); the choice is reported as `kvCache`.
    */
   kv?: KvRequest;
+  /**
+   * Under provider cuda, load even when ONNX Runtime would place some nodes on the CPU EP, and load
+   * a build exported for the other provider (default false: both fail with a typed error; docs/gpu.md).
+   */
+  allowCpuFallback?: boolean;
   signal?: AbortSignal;
 }
 

@@ -47,6 +47,8 @@ Options:
   --llm-threads N          CPU threads of the text LLM (default: half the cores)
   --llm-max-tokens N       completion limit of the text LLM when a request sets none (default 1024)
   --provider cpu|cuda|auto execution provider (default auto)
+  --allow-cpu-fallback     load even if, under cuda, ONNX Runtime would run some nodes on the CPU,
+                           or the model was exported for the other provider (default: refuse)
   --threads N              intra-op threads per ONNX session
   --runtime worker|main    where the ONNX sessions run (default worker: a worker thread, so model
                            steps never block HTTP, SSE, timeouts or /metrics; main: this thread)
@@ -87,6 +89,7 @@ export const command: CliCommand = {
       'shutdown-grace-ms': { type: 'string' },
       'allow-remote-urls': { type: 'boolean' },
       provider: { type: 'string' },
+      'allow-cpu-fallback': { type: 'boolean' },
       threads: { type: 'string' },
       runtime: { type: 'string' },
       kv: { type: 'string' },
@@ -140,7 +143,7 @@ export const command: CliCommand = {
       shutdownGraceMs: int('shutdown-grace-ms', 'shutdownGraceMs', values['shutdown-grace-ms'], SERVER_DEFAULTS.shutdownGraceMs),
     };
     await using server = createServer({
-      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
+      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, allowCpuFallback: values['allow-cpu-fallback'] === true, signal: io.signal }),
       llm,
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : int('default-max-tokens', 'defaultMaxTokens', values['default-max-tokens'], 1),
       llmMaxTokens: int('llm-max-tokens', 'llmMaxTokens', values['llm-max-tokens'], SERVER_DEFAULTS.llmMaxTokens),
