@@ -5,7 +5,7 @@
 import { OmnicapError } from '../errors';
 import type { OutputFormat } from '../detective';
 import type { LlmSpec, ObserverSpec, RunOptions } from '../detective/queue';
-import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmFlags } from '../llm';
+import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmChoice, type LlmFlags } from '../llm';
 import { numberFlag, type ParsedCommandArgs } from './args';
 
 export interface RunFlags {
@@ -81,9 +81,17 @@ export function llmFlagsOf(v: RunFlags): LlmFlags {
   return { llm: v.llm, url: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'], threads: v['llm-threads'] };
 }
 
-/** The run's LLM (the embedded model unless --llm-url): the same checks in-process and on the queue. */
+/**
+ * The run's LLM: the embedded model, another local GGUF instruct model (`--llm FILE.gguf`, run with
+ * its own chat template) or an endpoint (`--llm-url`); the same checks in-process and on the queue.
+ */
+export function llmChoiceFrom(v: RunFlags): LlmChoice {
+  return llmChoiceFromFlags(llmFlagsOf(v), { ggufFiles: true }) ?? { kind: 'local', model: DEFAULT_LOCAL_MODEL_ID };
+}
+
+/** What the queue's run manifest records of the LLM: which model (a local file's path is each worker's own). */
 export function llmSpecFrom(v: RunFlags): LlmSpec {
-  const choice = llmChoiceFromFlags(llmFlagsOf(v)) ?? { kind: 'local', model: DEFAULT_LOCAL_MODEL_ID };
+  const choice = llmChoiceFrom(v);
   return choice.kind === 'openai' ? choice : { kind: 'local', model: choice.model };
 }
 

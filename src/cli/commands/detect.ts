@@ -3,7 +3,7 @@ import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, Obs
 import { OmnicapError } from '../../errors';
 import { createLlm, parseThreads, resolveApiKey, type ChatModel } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
-import { DETECT_OPTIONS, llmSpecFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
+import { DETECT_OPTIONS, llmChoiceFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
 import type { CliCommand, CliIo } from '../types';
 import { InfraFailures } from '../../util/failures';
 import { createLogger, resolveLogLevel } from '../../util/log';
@@ -49,7 +49,9 @@ Options:
                         audio_lm; default 10); fixed-report observers (signal, vad, asr, ocr,
                         captioner) are gathered up front, concurrently, without a round
   --seed N              seed for every LLM call (default 0)
-  --llm local           the embedded local GGUF model via node-llama-cpp (default)
+  --llm local|FILE.gguf the embedded local GGUF model via node-llama-cpp (default), or any local
+                        GGUF instruct model, run with the chat template in its metadata (with
+                        --queue every worker passes the same file name with worker --llm)
   --llm-threads N       CPU threads of the local model (default: every core; observers and the
                         model share the cores through one gate, never oversubscribing them)
   --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
@@ -98,7 +100,7 @@ export const command: CliCommand = {
     const logger = createLogger(io.stderr, resolveLogLevel(v['log-level']));
     const { rounds, seed, synthesis, format, maxCaptionTokens } = runOptionsFrom(v, PROMPT_VERSION);
     const spec = observerSpecFrom(v);
-    const llmChoice = llmSpecFrom(v);
+    const llmChoice = llmChoiceFrom(v);
     const llmResources = {
       apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
       // a local model gets every core: the CPU gate keeps the observers off them while a call runs
