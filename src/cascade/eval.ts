@@ -5,7 +5,7 @@
  * `model_prediction` for MMAU, `prediction` otherwise) and everything about the call under
  * `cascade`. Append-only and fsynced per line; a rerun skips the questions already answered.
  */
-import { sha256 } from '../cloze/judge';
+import { sha256 } from '../util/hash';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';

@@ -3,7 +3,7 @@
  * choices in MMAR's wording ("Select one option from the provided choices:"), and a JSON schema
  * that allows exactly one of the shown letters.
  */
-import { sha256 } from '../cloze/judge';
+import { sha256 } from '../util/hash';
 import type { ChatMessage } from '../llm/types';
 
 export const CASCADE_PROMPT_VERSION = 'v1';

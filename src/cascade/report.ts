@@ -1,5 +1,6 @@
 /** Self-contained HTML report of a cascade score: per-group bars, the no-caption baseline beside, chance marked. */
-import { barChartSvg, esc, pct, type BarRow } from '../cloze/report';
+import { escapeHtml } from '../util/html';
+import { barChartSvg, pct, type BarRow } from '../cloze/report';
 import type { MatchRule } from './match';
 import type { CascadeScoreReport, GroupMetrics, RuleReport } from './score';
 
@@ -34,12 +35,12 @@ function rows(caption: Record<string, GroupMetrics> | undefined, baseline: Recor
 function table(caption: Record<string, GroupMetrics> | undefined, baseline: Record<string, GroupMetrics> | undefined): string {
   const keys = [...new Set([...Object.keys(caption ?? {}), ...Object.keys(baseline ?? {})])].sort();
   const cell = (m: GroupMetrics | undefined): string => (m === undefined ? '<td>-</td><td>-</td>' : `<td>${m.questions}</td><td>${pct(m.accuracy)}${ciText(m)}</td>`);
-  const body = keys.map((k) => `<tr><td>${esc(k)}</td>${cell(caption?.[k])}${cell(baseline?.[k])}<td>${pct((caption?.[k] ?? baseline?.[k])?.chance ?? 0)}</td></tr>`).join('');
+  const body = keys.map((k) => `<tr><td>${escapeHtml(k)}</td>${cell(caption?.[k])}${cell(baseline?.[k])}<td>${pct((caption?.[k] ?? baseline?.[k])?.chance ?? 0)}</td></tr>`).join('');
   return `<table><tr><th>group</th><th>questions</th><th>with caption [95% CI]</th><th>questions</th><th>no caption [95% CI]</th><th>chance</th></tr>${body}</table>`;
 }
 
 function section(rule: MatchRule, c: RuleReport | undefined, b: RuleReport | undefined): string {
-  const parts = [`<h2>${esc(RULE_NAMES[rule])}</h2>`];
+  const parts = [`<h2>${escapeHtml(RULE_NAMES[rule])}</h2>`];
   const views: Array<[string, (r: RuleReport) => Record<string, GroupMetrics>]> = [
     ['Overall', (r) => ({ overall: r.overall })],
     ['By modality', (r) => r.byModality],
@@ -58,22 +59,22 @@ export function renderCascadeHtml(report: CascadeScoreReport, meta: { input: str
   const c = report.caption;
   const b = report.baseline;
   const head = [
-    c !== undefined ? `${c.questions} questions answered with captions by ${esc(c.models.join(', '))}, ${c.errors} failed calls (excluded)` : 'no answers with captions',
+    c !== undefined ? `${c.questions} questions answered with captions by ${escapeHtml(c.models.join(', '))}, ${c.errors} failed calls (excluded)` : 'no answers with captions',
     b !== undefined ? `${b.questions} answered without a caption (baseline${c !== undefined ? ', same questions' : ''}), ${b.errors} failed calls` : 'no baseline run',
     `${rejected.length} lines rejected (unreadable, excluded)`,
     `bootstrap: ${report.bootstrap.samples} resamples of questions, seed ${report.bootstrap.seed}`,
   ];
   const perm = Object.entries(report.permutation).map(([v, p]) =>
-    `<li>${esc(v)}: ${p.permutations} shuffled orders besides the original over ${p.questions} questions: same answer in every order ${pct(p.agreement)}, pairwise ${pct(p.pairwiseAgreement)}; accuracy by order ${p.accuracyByOrder.map(pct).join(', ')}</li>`).join('');
+    `<li>${escapeHtml(v)}: ${p.permutations} shuffled orders besides the original over ${p.questions} questions: same answer in every order ${pct(p.agreement)}, pairwise ${pct(p.pairwiseAgreement)}; accuracy by order ${p.accuracyByOrder.map(pct).join(', ')}</li>`).join('');
   const errors = [...(c?.errorList ?? []).map((e) => ({ ...e, v: 'caption' })), ...(b?.errorList ?? []).map((e) => ({ ...e, v: 'baseline' }))];
   return `<!doctype html><html><head><meta charset="utf-8"><title>Cascade QA report</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}</style></head><body>
 <h1>Cascade QA report</h1>
-<p>${esc(meta.input)}: ${head.join('; ')}.</p>
+<p>${escapeHtml(meta.input)}: ${head.join('; ')}.</p>
 ${c === undefined && b === undefined ? '<p><strong>Nothing was scored.</strong></p>' : ''}
 ${(['choice', 'mmar'] as const).map((r) => section(r, c?.rules[r], b?.rules[r])).join('\n')}
 ${perm !== '' ? `<h2>Choice order</h2><ul>${perm}</ul>` : ''}
-${errors.length > 0 ? `<h2>Failed calls (${errors.length}, excluded)</h2><ul>${errors.slice(0, 200).map((e) => `<li>${esc(e.v)} ${esc(e.id)} (order ${e.perm}): ${esc(e.code)}: ${esc(e.message)}</li>`).join('')}</ul>` : ''}
-${rejected.length > 0 ? `<h2>Rejected lines (${rejected.length})</h2><ul>${rejected.slice(0, 200).map((r) => `<li>line ${r.line}: ${esc(r.code)}: ${esc(r.message)}</li>`).join('')}</ul>` : ''}
+${errors.length > 0 ? `<h2>Failed calls (${errors.length}, excluded)</h2><ul>${errors.slice(0, 200).map((e) => `<li>${escapeHtml(e.v)} ${escapeHtml(e.id)} (order ${e.perm}): ${escapeHtml(e.code)}: ${escapeHtml(e.message)}</li>`).join('')}</ul>` : ''}
+${rejected.length > 0 ? `<h2>Rejected lines (${rejected.length})</h2><ul>${rejected.slice(0, 200).map((r) => `<li>line ${r.line}: ${escapeHtml(r.code)}: ${escapeHtml(r.message)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;
 }

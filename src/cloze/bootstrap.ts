@@ -1,4 +1,5 @@
 /** Seeded percentile bootstrap over units (clips, questions): resample units with replacement. */
+import { percentileOfSorted } from '../util/percentile';
 import { mulberry32 } from './prompt';
 
 export interface Interval {
@@ -6,13 +7,8 @@ export interface Interval {
   high: number;
 }
 
-function percentile(sorted: number[], q: number): number {
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
-  return sorted[idx];
-}
-
 /**
- * 95 % percentile intervals of `stats` over `samples` resamples of `units`. Each resample pools
+ * 95 % percentile intervals (the project's one percentile definition) of `stats` over `samples` resamples of `units`. Each resample pools
  * its units' counts with `add` into `zero()` and evaluates every stat on the pool, so ratios are
  * ratios of sums (per-clip resampling keeps a clip's blanks together). Empty input gives no interval.
  */
@@ -35,6 +31,6 @@ export function bootstrapIntervals<C, K extends string>(
   }
   return Object.fromEntries(keys.map((k) => {
     const s = [...values[k]].sort((a, b) => a - b);
-    return [k, { low: percentile(s, 0.025), high: percentile(s, 0.975) }];
+    return [k, { low: percentileOfSorted(s, 2.5), high: percentileOfSorted(s, 97.5) }];
   })) as Record<K, Interval>;
 }

@@ -1,32 +1,15 @@
 /** Judge one clip: one call per blank, with bounded re-asks, evidence grounding and a content-addressed cache. */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, isNotFound, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
-import { isLetter, type ClozeClip, type Letter, type Modality } from './format';
+import { sha256 } from '../util/hash';
+import { isLetter, type ClozeClip, type JudgedBlank, type Letter } from './types';
 import { blankSentence, replySchema, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem, type JudgeTemplates } from './prompt';
 import { groundLetter } from './support';
 
 export type ClozeVariant = 'caption' | 'baseline' | 'permuted';
-
-export interface JudgedBlank {
-  id: string;
-  answer: Letter;
-  /** The judge's choice, mapped back to the original option letters. */
-  predicted: Letter;
-  modality: Modality;
-  category?: string;
-  /** The caption words the judge quoted for its choice. */
-  evidence?: string;
-  /** The judge's own letter (original lettering), when grounding refused it and the blank counted as E. */
-  ungroundedChoice?: Letter;
-  /** Why grounding refused the judge's letter (quote not in the caption, supports another option, ...). */
-  groundingReason?: string;
-  /** The judge's first reply when its quote did not back its letter and it was asked once more. */
-  firstReply?: { letter: Letter; evidence?: string; reason: string };
-}
 
 interface JudgedBase {
   id: string;
@@ -84,8 +67,6 @@ interface RawReply {
   first?: { letter: Letter; evidence?: string; reason: string };
 }
 
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
 function cacheKey(captionHash: string, clip: ClozeClip, o: JudgeClipOptions, variant: ClozeVariant): string {
   const options = sha256(JSON.stringify(clip.blanks.map((b) => [b.id, b.options])));
   // grounding itself is re-applied on a cache hit; whether a refused quote was re-asked is part of the replies
@@ -99,14 +80,15 @@ function isRawReply(v: unknown): v is RawReply {
   return typeof r === 'object' && r !== null && isLetter(r.letter) && (r.evidence === undefined || typeof r.evidence === 'string') && (first === undefined || (isLetter(first.letter) && typeof first.reason === 'string'));
 }
 
-/** The cached raw replies of a clip; a missing entry is a miss, an unreadable one is ignored (and rewritten). */
+/** The cached raw replies of a clip; undefined for a miss (no entry, or one this cache did not write: it is rewritten). A cache that cannot be read is CACHE_UNAVAILABLE. */
 async function readCache(dir: string, key: string): Promise<Record<string, RawReply> | undefined> {
+  const file = path.join(dir, `${key}.json`);
   let text: string;
   try {
-    text = await readFile(path.join(dir, `${key}.json`), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw toOmnicapError(e, 'INTERNAL');
+    if (isNotFound(e)) return undefined;
+    throw new OmnicapError('CACHE_UNAVAILABLE', `cannot read the judge cache entry ${file}: ${(e as Error).message}`, { cause: e });
   }
   try {
     const v = JSON.parse(text) as { replies?: Record<string, unknown> };

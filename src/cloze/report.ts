@@ -1,4 +1,5 @@
 /** Self-contained HTML report (inline SVG bar charts with CI whiskers, no external assets). */
+import { escapeHtml } from '../util/html';
 import type { Agreement, BaselineCheck, Metrics, PermutationCheck, ScoreReport } from './score';
 
 /** Input lines `cloze score` could not read (reported, never silently dropped). */
@@ -15,8 +16,6 @@ export interface RobustnessSection {
   agreement?: Agreement;
 }
 
-/** HTML-escape text for the reports. */
-export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 /** One bar of a chart: a share in [0, 1] with an optional interval (whisker). */
@@ -45,12 +44,12 @@ export function barChartSvg(title: string, rows: readonly BarRow[]): string {
   const parts: string[] = [];
   for (const row of rows) {
     const h = row.bars.length * barH;
-    parts.push(`<text x="${labelW - 6}" y="${y + h / 2 + 4}" text-anchor="end" font-size="12">${esc(row.label)}</text>`);
+    parts.push(`<text x="${labelW - 6}" y="${y + h / 2 + 4}" text-anchor="end" font-size="12">${escapeHtml(row.label)}</text>`);
     row.bars.forEach((b, i) => {
       const by = y + i * barH;
       parts.push(`<rect x="${labelW}" y="${by}" width="${(b.value * barW).toFixed(1)}" height="${barH - 2}" fill="${b.colour}"/>`);
       if (b.ci !== undefined) parts.push(`<line x1="${(labelW + b.ci.low * barW).toFixed(1)}" x2="${(labelW + b.ci.high * barW).toFixed(1)}" y1="${by + barH / 2 - 1}" y2="${by + barH / 2 - 1}" stroke="#222" stroke-width="2"/>`);
-      parts.push(`<text x="${labelW + barW + 6}" y="${by + 12}" font-size="12">${esc(b.text)}</text>`);
+      parts.push(`<text x="${labelW + barW + 6}" y="${by + 12}" font-size="12">${escapeHtml(b.text)}</text>`);
     });
     if (row.marker !== undefined) {
       const x = (labelW + row.marker * barW).toFixed(1);
@@ -58,7 +57,7 @@ export function barChartSvg(title: string, rows: readonly BarRow[]): string {
     }
     y += h + gap;
   }
-  return `<h3>${esc(title)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + textW}" height="${y + 10}" role="img"><title>${esc(title)}</title>${parts.join('')}</svg>`;
+  return `<h3>${escapeHtml(title)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + textW}" height="${y + 10}" role="img"><title>${escapeHtml(title)}</title>${parts.join('')}</svg>`;
 }
 
 function barChart(title: string, groups: Record<string, Metrics>): string {
@@ -69,7 +68,7 @@ function barChart(title: string, groups: Record<string, Metrics>): string {
 function table(groups: Record<string, Metrics>): string {
   const ci = (m: Metrics): string => (m.ci ? ` [${pct(m.ci.accuracy.low)}, ${pct(m.ci.accuracy.high)}]` : '');
   const rows = Object.entries(groups)
-    .map(([k, m]) => `<tr><td>${esc(k)}</td><td>${m.clips}</td><td>${m.blanks}</td><td>${pct(m.accuracy)}${ci(m)}</td><td>${pct(m.notGivenRate)}</td><td>${pct(m.wrongRate)}</td><td>${m.netScore.toFixed(3)}</td></tr>`)
+    .map(([k, m]) => `<tr><td>${escapeHtml(k)}</td><td>${m.clips}</td><td>${m.blanks}</td><td>${pct(m.accuracy)}${ci(m)}</td><td>${pct(m.notGivenRate)}</td><td>${pct(m.wrongRate)}</td><td>${m.netScore.toFixed(3)}</td></tr>`)
     .join('');
   return `<table><tr><th>group</th><th>clips</th><th>blanks</th><th>accuracy [95% CI]</th><th>not given</th><th>wrong</th><th>(correct-wrong)/total</th></tr>${rows}</table>`;
 }
@@ -94,8 +93,8 @@ ${report.clips === 0 ? `<p><strong>Nothing was scored</strong>${rejected.length 
 <h2>By domain</h2>${barChart('Accuracy by domain', report.byDomain)}${table(report.byDomain)}
 <h2>By sub-category</h2>${barChart('Accuracy by sub-category', report.byCategory)}${table(report.byCategory)}
 ${rob.length > 0 ? `<h2>Robustness</h2><ul>${rob.join('')}</ul>` : ''}
-${rejected.length > 0 ? `<h2>Rejected input lines (${rejected.length})</h2><ul>${rejected.slice(0, 200).map((r) => `<li>${esc(r.file)}:${r.line}: ${esc(r.code)}: ${esc(r.message)}</li>`).join('')}${rejected.length > 200 ? `<li>… and ${rejected.length - 200} more (all in the JSON report)</li>` : ''}</ul>` : ''}
-${report.failed.length > 0 ? `<h2>Failed clips</h2><ul>${report.failed.map((f) => `<li>${esc(f.id)}: ${esc(f.reason)}</li>`).join('')}</ul>` : ''}
+${rejected.length > 0 ? `<h2>Rejected input lines (${rejected.length})</h2><ul>${rejected.slice(0, 200).map((r) => `<li>${escapeHtml(r.file)}:${r.line}: ${escapeHtml(r.code)}: ${escapeHtml(r.message)}</li>`).join('')}${rejected.length > 200 ? `<li>… and ${rejected.length - 200} more (all in the JSON report)</li>` : ''}</ul>` : ''}
+${report.failed.length > 0 ? `<h2>Failed clips</h2><ul>${report.failed.map((f) => `<li>${escapeHtml(f.id)}: ${escapeHtml(f.reason)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;
 }

@@ -1,7 +1,6 @@
 /** Scoring of judged Omni-Cloze files: accuracy, omission, hallucination, net score, bootstrap CIs, robustness. */
 import { OmnicapError } from '../errors';
-import { isLetter, normalizeModality, type Letter } from './format';
-import type { JudgedBlank } from './judge';
+import { isLetter, normalizeModality, type JudgedBlank, type Letter } from './types';
 import { bootstrapIntervals, type Interval } from './bootstrap';
 import { isPortJudgedRow, parsePortJudgedRow } from './released';
 

@@ -3,7 +3,7 @@
  * contiguous span of the caption (after normalisation) and the quote supports that option over
  * the other options. Everything here is pure text processing, deterministic and model-free.
  */
-import type { Letter } from './format';
+import type { Letter } from './types';
 
 /** Lowercase, NFKC, typographic quotes/dashes folded; everything but letters, digits and in-number
  *  separators ("44.1", "1,000") becomes one space. */

@@ -70,10 +70,10 @@ describe('cascade eval with a scripted answerer', () => {
     const bad = await startFakeServer({ failFor: 'Which suit is named last?' });
     const out = path.join(dir, 'out.jsonl');
     try {
-      const r = await cli(['eval', '--input', QA, '--captions', TRUTH, '--output', out, '--answerer-url', bad.url, '--answerer-model', 'm', '--retries', '2', '--workers', '3', '--no-progress']);
+      const r = await cli(['eval', '--input', QA, '--captions', TRUTH, '--output', out, '--answerer-url', bad.url, '--answerer-model', 'm', '--workers', '3', '--no-progress']);
       expect(r.code).toBe(1);
-      // 23 answered + 3 HTTP attempts (1 + 2 retries) for the failing question
-      expect(bad.hits()).toBe(23 + 3);
+      // 23 answered + 4 HTTP attempts (the transport's bounded retries) for the failing question
+      expect(bad.hits()).toBe(23 + 4);
       const recs = readRecords(out);
       const failed = recs.filter((x) => x.cascade.status === 'error');
       expect(failed).toHaveLength(1);
@@ -242,6 +242,7 @@ describe('omnicap cascade eval + score through a loopback endpoint', () => {
     await expect(cli(['eval', '--input', QA, '--output', out, '--captions', TRUTH, '--baseline', '--answerer-url', server.url, '--answerer-model', 'm'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(cli(['eval', '--input', QA, '--output', out, '--captions', TRUTH, '--answerer', 'gpt'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(cli(['eval', '--input', QA, '--output', out, '--captions', TRUTH, '--answerer-url', server.url])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('--answerer-model') });
+    await expect(cli(['eval', '--input', QA, '--output', out, '--captions', TRUTH, '--answerer', 'local', '--answerer-url', server.url, '--answerer-model', 'm'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('exclusive') });
     await expect(cli(['eval', '--input', QA, '--output', out, '--captions', TRUTH, '--layout', 'vqa', '--answerer-url', server.url, '--answerer-model', 'm'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(cli(['eval', '--input', QA, '--output', out, '--captions', TRUTH, '--answerer', 'local', '--answerer-gguf', '/nope.gguf'])).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
     await expect(cli(['eval', '--input', QA, '--output', out, '--captions', path.join(FIX, 'nope.jsonl'), '--answerer-url', server.url, '--answerer-model', 'm'])).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -8,7 +8,7 @@
 import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { OmnicapError } from '../../src/errors';
+import { OmnicapError, disposedError } from '../../src/errors';
 import { throwIfAborted } from '../../src/util/abort';
 import { hashString } from '../../src/cloze/prompt';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from '../../src/llm/types';
@@ -38,17 +38,27 @@ export class FakeAnswerer implements ChatModel {
   readonly id: string;
   calls = 0;
   readonly seen: ChatMessage[][] = [];
+  private disposed = false;
   constructor(private readonly script: { garbageFirst?: number; failAlways?: boolean; id?: string } = {}) {
     this.id = script.id ?? 'fake-answerer';
   }
 
   async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
     throwIfAborted(options.signal);
+    if (this.disposed) throw disposedError('the fake answerer');
     this.calls++;
     this.seen.push(messages.map((m) => ({ ...m })));
     if (this.script.failAlways === true) throw new OmnicapError('UPSTREAM_ERROR', 'answerer down');
     if (this.calls <= (this.script.garbageFirst ?? 0)) return { text: 'I think it is the second one.', model: this.id };
     return { text: fakeAnswer(messages[1].content), model: this.id };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }
 

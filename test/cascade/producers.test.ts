@@ -36,7 +36,7 @@ beforeAll(async () => {
       answers++;
       content = fakeAnswer(body.messages[1].content);
     } else {
-      // the detective: one signal question, then finish; the caption call has no schema
+      // the detective: one signal question if asked to decide, then finish; the caption call has no schema
       detectiveCalls++;
       const asked = body.messages.filter((m) => m.role === 'assistant').length;
       if (body.response_format === undefined) content = DETECTIVE_CAPTION;
@@ -102,7 +102,8 @@ describe('captions made on the fly', () => {
     const r = await cli(['eval', '--input', qaFile(dir), '--output', out, '--detective', '--answerer-url', url, '--answerer-model', 'loopback', '--no-progress']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ questions: 3, answered: 3, producedCaptions: 2 });
-    expect(detectiveCalls).toBeGreaterThanOrEqual(2 * 3);
+    // at least a decision round and the caption call per clip (fixed reports such as signal come up front)
+    expect(detectiveCalls).toBeGreaterThanOrEqual(2 * 2);
     const cache = readLines<{ path: string; caption: string; producer: string; status: string; model: string }>(`${out}.captions.jsonl`);
     expect(cache).toHaveLength(2);
     for (const c of cache) {

@@ -39,8 +39,8 @@ describe('cloze end to end through OpenAIChatModel and a loopback judge server',
     const r1 = await cli(['eval', ...base, '--output', j('judged.jsonl'), '--cache-dir', j('cache')]);
     expect(r1.code).toBe(0);
     // progress per clip and blank with an ETA, then the score line (8 of the 12 answers are in the captions)
-    expect(r1.err).toMatch(/^cloze eval: 4\/4 clips, 12\/12 blanks \(clip clip-00\d ok\), [\d.]+ s per blank, elapsed \d+s, ETA 0s$/m);
-    expect(r1.err).toMatch(/blank \d\/3\), [\d.]+ s per blank, elapsed \d+s, ETA \d+s/);
+    expect(r1.err).toMatch(/^cloze eval: 4\/4 clips, 12\/12 blanks, [\d.]+ s per blank, elapsed \d+s, ETA 0s$/m);
+    expect(r1.err).toMatch(/^cloze eval: 0\/4 clips, 1\/12 blanks \(clip clip-00\d, blank 1\/3\), [\d.]+ s per blank, elapsed \d+s, ETA \d+s$/m);
     expect(r1.err).toContain('cloze eval: score of caption: clips 4 (failed 0), blanks 12: accuracy 66.67%, not-given 16.67%, wrong 16.67%, net 0.5000, precision of A-D answers 80.00% (8/10)');
     expect(JSON.parse(r1.out)).toMatchObject({ total: 4, judged: 4, failed: 0, score: { variant: 'caption', clips: 4, blanks: 12, precision: 0.8 } });
     expect((await cli(['eval', ...base, '--output', j('baseline.jsonl'), '--baseline'])).code).toBe(0);

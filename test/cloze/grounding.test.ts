@@ -7,8 +7,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseClip, type ClozeClip } from '../../src/cloze/format';
-import { judgeClip, type JudgeClipOptions, type JudgedBlank } from '../../src/cloze/judge';
+import { parseClip } from '../../src/cloze/format';
+import type { ClozeClip, JudgedBlank } from '../../src/cloze/types';
+import { judgeClip, type JudgeClipOptions } from '../../src/cloze/judge';
 import { loadJudgePrompt } from '../../src/cloze/prompt';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from '../../src/llm/types';
 
@@ -29,6 +30,16 @@ class ScriptedJudge implements ChatModel {
   calls = 0;
   readonly seen: ChatMessage[][] = [];
   constructor(private readonly script: Record<string, string[]>) {}
+
+  disposed = false;
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
   async chat(messages: ChatMessage[], _options: ChatOptions = {}): Promise<ChatResult> {
     this.calls++;
     this.seen.push(messages);

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseClip, type Letter } from '../../src/cloze/format';
+import { parseClip } from '../../src/cloze/format';
+import type { Letter } from '../../src/cloze/types';
 import { blankSentence } from '../../src/cloze/prompt';
 import { contentTokens, groundLetter, normalizeText, quoteInCaption, stem, supportsOption } from '../../src/cloze/support';
 

@@ -6,8 +6,12 @@ import { loadCaptioner, parseKvRequest, parseProviderRequest } from '../../engin
 import type { CaptionOptions, CaptionResult } from '../../engine';
 import { throwIfAborted } from '../../util/abort';
 import { defaultModelDir } from '../../util/paths';
+import { GENERATION_LIMITS, MAX_WINDOW_SECONDS, MIN_WINDOW_STEP_SECONDS, checkWindowStep } from '../../schema/limits';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
+
+const L = GENERATION_LIMITS;
+const span = (r: { min: number; max: number }): string => `${r.min}..${r.max}`;
 
 const usage = `Usage: omnicap caption FILE... [options]
 
@@ -19,15 +23,18 @@ non-zero when any file failed.
 Options:
   --model DIR          model directory (default: the embedded tiny random fixture models/tiny-random)
   --out FILE           write JSONL to FILE instead of stdout
-  --max-tokens N       max new tokens per window (default from the model manifest)
-  --temperature T      sampling temperature (default from the manifest; 0 = greedy)
-  --top-p P            nucleus sampling mass (0, 1]
-  --top-k K            top-k (0 = off)
-  --seed S             PRNG seed (same seed, same caption)
+  --max-tokens N       max new tokens per window, ${span(L.maxNewTokens)} (default from the model manifest)
+  --temperature T      sampling temperature, ${span(L.temperature)} (default from the manifest; 0 = greedy)
+  --top-p P            nucleus sampling mass in (${L.topP.above}, ${L.topP.max}] (1 = off)
+  --top-k K            top-k, ${span(L.topK)} (0 = off)
+  --seed S             PRNG seed, ${span(L.seed)} (same seed, same caption)
   --greedy             greedy decoding (temperature 0)
-  --window S           window length in seconds for long clips (default 30, max 30)
-  --overlap S          overlap between windows in seconds (default 0)
+  --window S           window length in seconds for long clips, ${span(L.windowSeconds)} (default ${MAX_WINDOW_SECONDS})
+  --overlap S          overlap between windows in seconds (default 0); windows advance by
+                       at least ${MIN_WINDOW_STEP_SECONDS} s (overlap <= window - ${MIN_WINDOW_STEP_SECONDS})
   --provider P         cpu | cuda | auto (default auto)
+  --allow-cpu-fallback load even if, under cuda, ONNX Runtime would run some nodes on the CPU,
+                       or the model was exported for the other provider (default: refuse)
   --threads N          ORT intra-op threads per session
   --kv auto|resident|js where the decoder's KV cache lives (default auto: resident in ONNX
                        Runtime memory when the native addon loads)
@@ -46,6 +53,7 @@ const options = {
   window: { type: 'string' },
   overlap: { type: 'string' },
   provider: { type: 'string' },
+  'allow-cpu-fallback': { type: 'boolean' },
   threads: { type: 'string' },
   kv: { type: 'string' },
   stream: { type: 'boolean' },
@@ -75,14 +83,16 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     throw new OmnicapError('INVALID_ARGUMENT', '--greedy and --temperature are mutually exclusive');
   }
   const captionOptions: CaptionOptions = { signal: io.signal };
-  if (values['max-tokens'] !== undefined) captionOptions.maxNewTokens = numberFlag('max-tokens', values['max-tokens'], 0, { integer: true, min: 1 });
-  if (values.temperature !== undefined) captionOptions.temperature = numberFlag('temperature', values.temperature, 0, { min: 0 });
+  // the engine's ranges (src/schema/limits.ts), checked here before the model loads
+  if (values['max-tokens'] !== undefined) captionOptions.maxNewTokens = numberFlag('max-tokens', values['max-tokens'], 0, L.maxNewTokens);
+  if (values.temperature !== undefined) captionOptions.temperature = numberFlag('temperature', values.temperature, 0, L.temperature);
   if (values.greedy === true) captionOptions.temperature = 0;
-  if (values['top-p'] !== undefined) captionOptions.topP = numberFlag('top-p', values['top-p'], 1, { min: 0, max: 1 });
-  if (values['top-k'] !== undefined) captionOptions.topK = numberFlag('top-k', values['top-k'], 0, { integer: true, min: 0 });
-  if (values.seed !== undefined) captionOptions.seed = numberFlag('seed', values.seed, 0, { integer: true });
-  if (values.window !== undefined) captionOptions.windowSeconds = numberFlag('window', values.window, 30, { min: 0.1, max: 30 });
-  if (values.overlap !== undefined) captionOptions.overlapSeconds = numberFlag('overlap', values.overlap, 0, { min: 0 });
+  if (values['top-p'] !== undefined) captionOptions.topP = numberFlag('top-p', values['top-p'], 1, L.topP);
+  if (values['top-k'] !== undefined) captionOptions.topK = numberFlag('top-k', values['top-k'], 0, L.topK);
+  if (values.seed !== undefined) captionOptions.seed = numberFlag('seed', values.seed, 0, L.seed);
+  if (values.window !== undefined) captionOptions.windowSeconds = numberFlag('window', values.window, MAX_WINDOW_SECONDS, L.windowSeconds);
+  if (values.overlap !== undefined) captionOptions.overlapSeconds = numberFlag('overlap', values.overlap, 0, L.overlapSeconds);
+  checkWindowStep(captionOptions.windowSeconds ?? MAX_WINDOW_SECONDS, captionOptions.overlapSeconds ?? 0, { window: '--window', overlap: '--overlap' });
   const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
   const provider = parseProviderRequest(values.provider ?? 'auto');
   const modelDir = resolve(values.model ?? defaultModelDir());
@@ -92,7 +102,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     out.write(JSON.stringify(line) + '\n');
   };
   let failures = 0;
-  const engine = await loadCaptioner(modelDir, { provider, threads, kv: parseKvRequest(values.kv), signal: io.signal });
+  await using engine = await loadCaptioner(modelDir, { provider, threads, kv: parseKvRequest(values.kv), allowCpuFallback: values['allow-cpu-fallback'] === true, signal: io.signal });
   try {
     for (let i = 0; i < positionals.length; i++) {
       throwIfAborted(io.signal);
@@ -117,7 +127,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       }
     }
   } finally {
-    await engine.dispose();
     if (out !== io.stdout) await new Promise<void>((res) => (out as NodeJS.WritableStream).end(res));
   }
   return failures === 0 ? 0 : 1;

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { OmnicapError } from '../../errors';
-import type { ChatModel } from '../../llm/types';
+import { createLlm, llmChoiceFromFlags, type ChatModel, type LlmChoice } from '../../llm';
 import { runCascadeEval, type CaptionProducer, type CascadeInfo, type CascadeVariant } from '../../cascade/eval';
 import type { QaLayout } from '../../cascade/layout';
 import { captionerProducer, detectiveProducer } from '../../cascade/producers';
@@ -19,7 +19,7 @@ answers the benchmark's multiple-choice question from the caption alone. See doc
   omnicap cascade eval --input QA_FILE --captions CAPTIONS --output OUT.jsonl
       [--answerer local [--answerer-gguf F] | --answerer-url URL --answerer-model M [--answerer-key K]]
       [--layout auto|mmau|mmar|omnicap] [--seed N] [--permute K] [--baseline] [--workers N]
-      [--max-reasks 2] [--retries 3] [--timeout-ms 120000] [--captioner DIR | --detective] [--no-progress]
+      [--max-reasks 2] [--timeout-ms 120000] [--captioner DIR | --detective] [--no-progress]
     QA_FILE: MMAU test-mini JSON (id, audio_id, question, choices, answer, task, category,
     sub-category, ...), MMAR-meta JSONL (id, audio_path, question, choices, answer, modality,
     category, sub-category, ...) or this project's JSONL (id, path | audio_path, question, choices,
@@ -38,8 +38,9 @@ answers the benchmark's multiple-choice question from the caption alone. See doc
     --permute K asks K more times with seeded shuffles of the choices (agreement in the score).
     --baseline asks without any caption (what the answerer knows without listening); write it to
     the same OUT.jsonl to see it beside the captioned run in the score.
-    An invalid reply is re-asked (--max-reasks); a call that still fails (after --retries transport
-    attempts for endpoints) is an error line, never an answer, and is asked again by the next run.
+    An invalid reply is re-asked (--max-reasks); a call that still fails (after the transport's bounded
+    retries for endpoints) is an error line, never an answer, and is asked again by the next run.
+    The endpoint key: --answerer-key, else $OMNICAP_ANSWERER_KEY; the local model takes none.
     Resumable: questions already answered in OUT.jsonl are skipped; each line is one write + fsync.
     --workers N questions at once (for endpoints; the local model answers one at a time).
     Progress on stderr (questions, s per call, ETA), then an accuracy line; stdout: a JSON summary.
@@ -58,7 +59,7 @@ const evalOptions = {
   input: { type: 'string' }, captions: { type: 'string', multiple: true }, output: { type: 'string' },
   answerer: { type: 'string' }, 'answerer-gguf': { type: 'string' }, 'answerer-url': { type: 'string' }, 'answerer-model': { type: 'string' }, 'answerer-key': { type: 'string' },
   layout: { type: 'string' }, seed: { type: 'string' }, permute: { type: 'string' }, baseline: { type: 'boolean' }, workers: { type: 'string' },
-  'max-reasks': { type: 'string' }, retries: { type: 'string' }, 'timeout-ms': { type: 'string' },
+  'max-reasks': { type: 'string' }, 'timeout-ms': { type: 'string' },
   captioner: { type: 'string' }, detective: { type: 'boolean' }, 'no-progress': { type: 'boolean' },
 } as const;
 const scoreOptions = { input: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' }, bootstrap: { type: 'string' }, seed: { type: 'string' } } as const;
@@ -70,23 +71,18 @@ const need = (v: string | undefined, name: string): string => {
   return v;
 };
 
-/** The answerer, built in this one place: the embedded local GGUF or an OpenAI-compatible endpoint. */
-async function makeAnswerer(v: EvalFlags): Promise<ChatModel> {
-  if (v['answerer-url'] !== undefined) {
-    if (v.answerer !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--answerer local and --answerer-url are exclusive');
-    if (v['answerer-gguf'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--answerer-gguf needs --answerer local');
-    const { OpenAIChatModel } = await import('../../llm/openai');
-    return new OpenAIChatModel({
-      baseURL: v['answerer-url'], model: need(v['answerer-model'], 'answerer-model'), apiKey: v['answerer-key'] ?? process.env.OMNICAP_ANSWERER_KEY,
-      timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120_000, { min: 1 }),
-      retry: { maxAttempts: numberFlag('retries', v.retries, 3, { integer: true, min: 0, max: 20 }) + 1 },
-    });
-  }
-  if ((v.answerer ?? 'local') !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--answerer accepts only "local" but received ${JSON.stringify(v.answerer)}; use --answerer-url for an endpoint`);
-  if (v['answerer-model'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--answerer-model needs --answerer-url');
-  const { LocalChatModel } = await import('../../llm/local');
+const ANSWERER_NAMES = { llm: '--answerer', url: '--answerer-url', model: '--answerer-model', apiKey: '--answerer-key' };
+
+/** The answerer, through the project's LLM factory: the embedded local GGUF (default) or an OpenAI-compatible endpoint. */
+function makeAnswerer(v: EvalFlags): Promise<ChatModel> {
   const gguf = v['answerer-gguf'];
-  return LocalChatModel.load(gguf !== undefined ? { modelPath: gguf, id: gguf } : {});
+  if (gguf !== undefined && v.answerer !== 'local') throw new OmnicapError('INVALID_ARGUMENT', '--answerer-gguf needs --answerer local');
+  const choice = llmChoiceFromFlags(
+    { llm: gguf ?? v.answerer, url: v['answerer-url'], model: v['answerer-model'], apiKey: v['answerer-key'] },
+    { names: gguf !== undefined ? { ...ANSWERER_NAMES, llm: '--answerer-gguf' } : ANSWERER_NAMES, ggufFiles: gguf !== undefined },
+  ) as LlmChoice;
+  const apiKey = v['answerer-key'] ?? (process.env.OMNICAP_ANSWERER_KEY || undefined);
+  return createLlm(choice, { apiKey, timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120_000, { min: 1 }) });
 }
 
 async function makeProducer(v: EvalFlags, answerer: ChatModel, output: string, seed: number, io: CliIo): Promise<CaptionProducer | undefined> {
@@ -138,7 +134,7 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
   } finally {
     progress?.end();
     await producer?.dispose();
-    await answerer.dispose?.();
+    await answerer.dispose();
   }
 }
 

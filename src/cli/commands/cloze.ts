@@ -1,13 +1,25 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { OmnicapError } from '../../errors';
-import { OpenAIChatModel } from '../../llm/openai';
-import type { ChatModel } from '../../llm/types';
-import { runClozeBuild } from '../../cloze/build';
-import { runClozeEval, scoreEvalOutput } from '../../cloze/eval';
-import { parseJsonlLines } from '../../cloze/format';
-import { renderHtmlReport, type RejectedLine, type RobustnessSection } from '../../cloze/report';
-import { baselineCheck, formatScoreLine, judgeAgreement, latestRecords, parseJudgedLine, permutationCheck, scoreJudged, type OkClip, type ParsedJudged } from '../../cloze/score';
-import { RunProgress } from '../../cloze/progress';
+import { OmnicapError, isNotFound } from '../../errors';
+import { createLlm, llmChoiceFromFlags, resolveApiKey, type ChatModel, type LlmChoice } from '../../llm';
+import {
+  baselineCheck,
+  judgeAgreement,
+  latestRecords,
+  parseJsonlLines,
+  parseJudgedLine,
+  permutationCheck,
+  renderHtmlReport,
+  runClozeBuild,
+  runClozeEval,
+  scoreEvalOutput,
+  scoreJudged,
+  formatScoreLine,
+  RunProgress,
+  type OkClip,
+  type ParsedJudged,
+  type RejectedLine,
+  type RobustnessSection,
+} from '../../cloze';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 
@@ -16,28 +28,19 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
   omnicap cloze eval --input preds.jsonl --output judged.jsonl (--judge-url URL --judge-model M [--judge-key K] | --judge local [--judge-gguf F])
       [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
       [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v2] [--max-reasks 2] [--seed S] [--temperature T]
-      [--no-grounding] [--no-grounding-reask] [--invalid-as-e] [--no-progress]
+      [--no-grounding] [--invalid-as-e]
     Reads this project's layout or the released Omni-Cloze layout (uuid, cloze: {passage, blanks:
     [{answer, answer_key, distractors, answer_index, required_modality}]}, metadata.subcategory).
-    Judges each clip's caption with one judge call per blank (the caption in the system message, the
-    same for every blank of a clip; then the blank's sentence and options A-E; the reply is
-    {"evidence": caption words, "answer": letter}), through an OpenAI-compatible endpoint, or with
-    --judge local in-process with the embedded instruct model (Qwen2.5-Coder-1.5B-Instruct GGUF,
-    node-llama-cpp, grammar-constrained; --judge-gguf picks another GGUF file).
-    Evidence grounding: a letter A-D counts only when its quote is a contiguous span of the caption
-    (normalised) that supports that option over the others (its distinctive words, numbers with their
-    unit, or a stated synonym). A refused blank is asked once more, afresh, asking for the letter first
-    and then the caption's words (judge-reask prompt; --no-grounding-reask: not); still refused, it
-    counts as E (not given) and the record keeps the judge's letter (ungroundedChoice) and the reason
-    (groundingReason).
-    --no-grounding scores raw letters.
-    --baseline judges an empty caption without grounding: the judge's prior, i.e. what the passage and
-    options alone let it guess (with grounding every answer would be E by construction).
-    --permute-seed shuffles options A-D per blank. Resumable: clip ids already in --output are skipped
-    (--retry-failed re-judges failed ones). --invalid-as-e follows the VLMEvalKit port: a judge reply
-    still invalid after the re-asks counts as "E" for every blank instead of a failed clip.
-    Progress on stderr (per clip and blank, s per blank, ETA; --no-progress: none), then a score line;
-    stdout: a JSON summary with the score. Exit code 1 when input lines had errors (each is printed).
+    Judge each clip's caption, one blank per judge call (the caption once per clip, then the blank's
+    sentence and options A-E; the reply is {"evidence": caption words, "answer": letter}), through an
+    OpenAI-compatible endpoint, or with --judge local in-process with the embedded instruct model
+    (Qwen2.5-Coder-1.5B-Instruct GGUF, node-llama-cpp, grammar-constrained; --judge-gguf picks another
+    GGUF file). Evidence grounding: a letter whose quoted evidence is not in the caption counts as E
+    (not given); --no-grounding scores the raw letters.
+    Resumable: clip ids already in --output are skipped (--retry-failed re-judges failed ones). --baseline judges an empty caption;
+    --permute-seed shuffles options A-D per blank. --invalid-as-e follows the VLMEvalKit port: a judge
+    reply still invalid after the re-asks counts as "E" for every blank instead of a failed clip.
+    Exit code 1 when input lines had errors (each is printed; the summary counts them).
 
   omnicap cloze score --input judged.jsonl [--json out.json] [--html report.html]
       [--bootstrap 1000] [--seed S] [--baseline-input F] [--permuted-input F] [--second-judge F]
@@ -48,17 +51,22 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
     (another judge's run) add robustness checks to the JSON and HTML reports. Unreadable lines are
     counted and listed in both reports (rejectedLines); the exit code is then 1.
 
-  omnicap cloze build --input refs.jsonl --output bench.jsonl (--llm-url URL --llm-model M [--llm-key K] | --llm local)
+  omnicap cloze build --input refs.jsonl --output bench.jsonl (--llm-url URL --llm-model M [--llm-api-key K] | --llm local)
       [--judge-url URL --judge-model M [--judge-key K] | --judge local] [--max-blanks 8] [--seed S]
     Make a benchmark from reference captions ({id, caption, domain?, category?} per line): the LLM
     proposes blanks and distractors; code gates drop bad blanks; prints per-gate drop counts.
+
+  API keys: --llm-api-key, else $OMNICAP_LLM_API_KEY (the builder LLM); --judge-key, else
+  $OMNICAP_JUDGE_KEY (the judge). A local model (--llm local, --judge local) takes no key.
+  A --judge-gguf model is recorded under its file name without .gguf.
 `;
 
 const evalOptions = {
   input: { type: 'string' }, output: { type: 'string' }, judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' },
   'judge-key': { type: 'string' }, 'caption-field': { type: 'string' }, 'retry-failed': { type: 'boolean' }, concurrency: { type: 'string' }, 'cache-dir': { type: 'string' },
   baseline: { type: 'boolean' }, 'permute-seed': { type: 'string' }, 'prompt-version': { type: 'string' }, 'max-reasks': { type: 'string' }, 'no-grounding': { type: 'boolean' },
-  seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'invalid-as-e': { type: 'boolean' }, 'no-progress': { type: 'boolean' }, 'no-grounding-reask': { type: 'boolean' },
+  seed: { type: 'string' }, temperature: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'invalid-as-e': { type: 'boolean' }, 'no-progress': { type: 'boolean' },
+  'no-grounding-reask': { type: 'boolean' },
 } as const;
 const scoreOptions = {
   input: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' }, bootstrap: { type: 'string' }, seed: { type: 'string' },
@@ -79,30 +87,37 @@ interface JudgeFlags {
   'timeout-ms'?: string;
 }
 
-/** --judge local (in-process GGUF) or --judge-url/--judge-model (OpenAI-compatible). */
-async function makeJudge(v: JudgeFlags): Promise<ChatModel> {
-  if (v.judge !== undefined) {
-    if (v.judge !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--judge accepts only "local" but received ${JSON.stringify(v.judge)}; use --judge-url for an endpoint`);
-    if (v['judge-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge local and --judge-url are exclusive');
-    const { LocalChatModel } = await import('../../llm/local');
-    return LocalChatModel.load(v['judge-gguf'] !== undefined ? { modelPath: v['judge-gguf'], id: v['judge-gguf'] } : {});
-  }
-  if (v['judge-gguf'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge-gguf needs --judge local');
-  return new OpenAIChatModel({ baseURL: need(v['judge-url'], 'judge-url'), model: need(v['judge-model'], 'judge-model'), apiKey: v['judge-key'] ?? process.env.OMNICAP_JUDGE_KEY, timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
+const JUDGE_NAMES = { llm: '--judge', url: '--judge-url', model: '--judge-model', apiKey: '--judge-key' };
+
+/** --judge local [--judge-gguf F] (in-process GGUF) or --judge-url/--judge-model (OpenAI-compatible); undefined when none is given. */
+function judgeChoice(v: JudgeFlags): LlmChoice | undefined {
+  const gguf = v['judge-gguf'];
+  if (gguf !== undefined && v.judge !== 'local') throw new OmnicapError('INVALID_ARGUMENT', '--judge-gguf needs --judge local');
+  return llmChoiceFromFlags(
+    { llm: gguf ?? v.judge, url: v['judge-url'], model: v['judge-model'], apiKey: v['judge-key'] },
+    { names: gguf !== undefined ? { ...JUDGE_NAMES, llm: '--judge-gguf' } : JUDGE_NAMES, ggufFiles: gguf !== undefined, defaultLocal: false },
+  );
+}
+
+function makeJudge(choice: LlmChoice, v: JudgeFlags): Promise<ChatModel> {
+  return createLlm(choice, { apiKey: resolveApiKey(v['judge-key'], 'judge'), timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
 }
 
 async function runEval(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, evalOptions);
   if (v.baseline === true && v['permute-seed'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--baseline and --permute-seed are exclusive');
   if (v.baseline === true && v['no-grounding'] === true) throw new OmnicapError('INVALID_ARGUMENT', '--baseline is always ungrounded; drop --no-grounding');
-  const variant = v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption';
+  const choice = judgeChoice(v);
+  if (choice === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge-url and --judge-model (or --judge local) are required; see omnicap cloze --help');
+  const input = need(v.input, 'input');
   const output = need(v.output, 'output');
-  const judge = await makeJudge(v);
+  const variant = v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption';
+  await using judge = await makeJudge(choice, v);
   let progress: RunProgress | undefined;
   const blanksSeen = new Map<string, number>();
   try {
     const s = await runClozeEval({
-      input: need(v.input, 'input'), output, judge,
+      input, output, judge,
       captionField: v['caption-field'], concurrency: numberFlag('concurrency', v.concurrency, 4, { integer: true, min: 1, max: 256 }),
       cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true, invalidAsE: v['invalid-as-e'] === true,
       variant,
@@ -129,14 +144,13 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
     progress?.end();
     for (const e of s.inputErrors) io.stderr.write(`${e.code}: ${e.message}\n`);
     const score = await scoreEvalOutput(output, variant);
-    const what = variant === 'baseline' ? 'the judge\'s prior with an empty caption (ungrounded)' : variant;
+    const what = variant === 'baseline' ? "the judge's prior with an empty caption (ungrounded)" : variant;
     io.stderr.write(`cloze eval: score of ${what}: clips ${score.clips} (failed ${score.failedClips}), ${formatScoreLine(score.overall)}\n`);
     const o = score.overall;
     io.stdout.write(`${JSON.stringify({ total: s.total, judged: s.judged, skipped: s.skipped, failed: s.failed, inputErrors: s.inputErrors.length, droppedPartialLine: s.droppedPartialLine, score: { variant, clips: score.clips, blanks: o.blanks, accuracy: o.accuracy, notGivenRate: o.notGivenRate, wrongRate: o.wrongRate, precision: o.precision, absentERate: o.absentERate } })}\n`);
     return s.inputErrors.length > 0 ? 1 : 0;
   } finally {
     progress?.end();
-    await judge.dispose?.();
   }
 }
 
@@ -145,7 +159,8 @@ async function loadJudged(file: string, io: CliIo, rejected: RejectedLine[]): Pr
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new OmnicapError('NOT_FOUND', `cannot read judged file ${file}`, { cause: e });
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `judged file ${file} not found`, { cause: e });
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read judged file ${file}: ${(e as Error).message}`, { cause: e });
   }
   const recs: ParsedJudged[] = [];
   for (const r of parseJsonlLines(text, parseJudgedLine)) {
@@ -171,47 +186,34 @@ async function runScore(argv: string[], io: CliIo): Promise<number> {
   const full = { ...report, rejectedLines: { count: rejected.length, lines: rejected }, robustness: rob };
   if (v.json !== undefined) await writeFile(v.json, JSON.stringify(full, null, 2));
   if (v.html !== undefined) await writeFile(v.html, renderHtmlReport(report, rob, rejected));
+  const o = report.overall;
   io.stdout.write(`clips ${report.clips} (failed ${report.failedClips}, rejected lines ${rejected.length}), ${formatScoreLine(report.overall)}\n`);
   return rejected.length > 0 ? 1 : 0;
 }
 
 const buildOptions = {
-  input: { type: 'string' }, output: { type: 'string' }, llm: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-key': { type: 'string' },
+  input: { type: 'string' }, output: { type: 'string' }, llm: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-api-key': { type: 'string' },
   judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' }, 'judge-key': { type: 'string' }, 'max-blanks': { type: 'string' }, seed: { type: 'string' },
 } as const;
 
 async function runBuild(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, buildOptions);
-  let llm: ChatModel;
-  if (v.llm !== undefined) {
-    if (v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}; use --llm-url for an endpoint`);
-    if (v['llm-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm local and --llm-url are exclusive');
-    const { LocalChatModel } = await import('../../llm/local');
-    llm = await LocalChatModel.load();
-  } else {
-    llm = new OpenAIChatModel({ baseURL: need(v['llm-url'], 'llm-url'), model: need(v['llm-model'], 'llm-model'), apiKey: v['llm-key'] });
-  }
-  let judge: ChatModel | undefined;
-  try {
-    judge = v.judge !== undefined || v['judge-url'] !== undefined ? await makeJudge(v) : undefined;
-  } catch (e) {
-    await llm.dispose?.();
-    throw e;
-  }
-  try {
-    const s = await runClozeBuild({
-      input: need(v.input, 'input'), output: need(v.output, 'output'), llm, judge,
-      maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
-      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
-      signal: io.signal,
-    });
-    for (const e of s.inputErrors) io.stderr.write(`INVALID_ARGUMENT: ${e.message}\n`);
-    io.stdout.write(`${JSON.stringify(s)}\n`);
-    return s.inputErrors.length > 0 ? 1 : 0;
-  } finally {
-    await llm.dispose?.();
-    await judge?.dispose?.();
-  }
+  const llmChoice = llmChoiceFromFlags({ llm: v.llm, url: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'] }, { defaultLocal: false });
+  if (llmChoice === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-url and --llm-model (or --llm local) are required; see omnicap cloze --help');
+  const judgeWanted = judgeChoice(v);
+  const input = need(v.input, 'input');
+  const output = need(v.output, 'output');
+  await using llm = await createLlm(llmChoice, { apiKey: resolveApiKey(v['llm-api-key'], 'llm') });
+  await using judge = judgeWanted !== undefined ? await makeJudge(judgeWanted, v) : undefined;
+  const s = await runClozeBuild({
+    input, output, llm, judge,
+    maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
+    seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
+    signal: io.signal,
+  });
+  for (const e of s.inputErrors) io.stderr.write(`INVALID_ARGUMENT: ${e.message}\n`);
+  io.stdout.write(`${JSON.stringify(s)}\n`);
+  return s.inputErrors.length > 0 ? 1 : 0;
 }
 
 export const command: CliCommand = {
