@@ -1,13 +1,20 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { OmnicapError } from '../../errors';
 import { createLlm, llmChoiceFromFlags, type ChatModel, type LlmChoice } from '../../llm';
-import { runCascadeEval, type CaptionProducer, type CascadeInfo, type CascadeVariant } from '../../cascade/eval';
-import type { QaLayout } from '../../cascade/layout';
-import { captionerProducer, detectiveProducer } from '../../cascade/producers';
-import { renderCascadeHtml, type CascadeRejectedLine } from '../../cascade/report';
-import { parseCascadeLine, scoreCascade } from '../../cascade/score';
-import { parseJsonlLines } from '../../cloze/format';
-import { RunProgress } from '../../cloze/progress';
+import {
+  captionerProducer,
+  detectiveProducer,
+  parseCascadeLine,
+  renderCascadeHtml,
+  runCascadeEval,
+  scoreCascade,
+  type CaptionProducer,
+  type CascadeInfo,
+  type CascadeRejectedLine,
+  type CascadeVariant,
+  type QaLayout,
+} from '../../cascade';
+import { RunProgress, parseJsonlLines } from '../../cloze';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 
