@@ -28,25 +28,34 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
   omnicap cloze eval --input preds.jsonl --output judged.jsonl (--judge-url URL --judge-model M [--judge-key K] | --judge local [--judge-gguf F])
       [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
       [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v2] [--max-reasks 2] [--seed S] [--temperature T]
-      [--no-grounding] [--invalid-as-e]
+      [--no-grounding] [--no-grounding-reask] [--invalid-as-e] [--no-progress]
     Reads this project's layout or the released Omni-Cloze layout (uuid, cloze: {passage, blanks:
     [{answer, answer_key, distractors, answer_index, required_modality}]}, metadata.subcategory).
-    Judge each clip's caption, one blank per judge call (the caption once per clip, then the blank's
-    sentence and options A-E; the reply is {"evidence": caption words, "answer": letter}), through an
-    OpenAI-compatible endpoint, or with --judge local in-process with the embedded instruct model
-    (Qwen2.5-Coder-1.5B-Instruct GGUF, node-llama-cpp, grammar-constrained; --judge-gguf picks another
-    GGUF file). Evidence grounding: a letter whose quoted evidence is not in the caption counts as E
-    (not given); --no-grounding scores the raw letters.
-    Resumable: clip ids already in --output are skipped (--retry-failed re-judges failed ones). --baseline judges an empty caption;
-    --permute-seed shuffles options A-D per blank. --invalid-as-e follows the VLMEvalKit port: a judge
-    reply still invalid after the re-asks counts as "E" for every blank instead of a failed clip.
-    Exit code 1 when input lines had errors (each is printed; the summary counts them).
+    Judges each clip's caption with one judge call per blank (the caption in the system message, the
+    same for every blank of a clip; then the blank's sentence and options A-E; the reply is
+    {"evidence": caption words, "answer": letter}), through an OpenAI-compatible endpoint, or with
+    --judge local in-process with the embedded instruct model (Qwen2.5-Coder-1.5B-Instruct GGUF,
+    node-llama-cpp, grammar-constrained; --judge-gguf picks another GGUF file).
+    Evidence grounding: a letter A-D counts only when its quote is a contiguous span of the caption
+    (normalised) that supports that option over the others (its distinctive words, numbers with their
+    unit, or a stated synonym). A refused blank is asked once more, afresh, for the letter first and
+    then the caption's words (--no-grounding-reask: not); still refused, it counts as E (not given)
+    and the record keeps the judge's letter (ungroundedChoice) and the reason (groundingReason).
+    --no-grounding scores raw letters.
+    --baseline judges an empty caption without grounding: the judge's prior, i.e. what the passage and
+    options alone let it guess (with grounding every answer would be E by construction).
+    --permute-seed shuffles options A-D per blank. Resumable: clip ids already in --output are skipped
+    (--retry-failed re-judges failed ones). --invalid-as-e follows the VLMEvalKit port: a judge reply
+    still invalid after the re-asks counts as "E" for every blank instead of a failed clip.
+    Progress on stderr (clips and blanks done, s per blank, ETA; --no-progress: none), then a score
+    line; stdout: a JSON summary with the score. Exit code 1 when input lines had errors (each is printed).
 
   omnicap cloze score --input judged.jsonl [--json out.json] [--html report.html]
       [--bootstrap 1000] [--seed S] [--baseline-input F] [--permuted-input F] [--second-judge F]
     Reads cloze eval output or the VLMEvalKit port's judged rows (cloze + cloze_prediction "A: text").
     Accuracy, not-given (omission) and wrong-option (hallucination) rates and (correct-wrong)/total,
-    overall and per modality, domain and sub-category with per-clip bootstrap 95% CIs.
+    overall and per modality, domain and sub-category with per-clip bootstrap 95% CIs; the precision
+    of A-D answers, and where blanks have the answer E (details the caption lacks), E on those.
     --baseline-input (no-caption run), --permuted-input (option-permuted run) and --second-judge
     (another judge's run) add robustness checks to the JSON and HTML reports. Unreadable lines are
     counted and listed in both reports (rejectedLines); the exit code is then 1.
