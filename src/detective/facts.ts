@@ -15,6 +15,7 @@
  */
 import type { AsrData, AsrSegment } from './observers/asr';
 import type { OcrData } from './observers/ocr';
+import type { SoundEventData } from './observers/sound-events';
 import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
@@ -103,6 +104,19 @@ function vadFact(d: VadData): string {
   const first = spans[0].charAt(0).toUpperCase() + spans[0].slice(1);
   const inAll = spans.length > 1 ? ` (${totals.join(' and ')} in all)` : '';
   return `${[first, ...spans.slice(1)].join(', then ')}${more}${inAll}.`;
+}
+
+function isSoundEventData(d: unknown): d is SoundEventData {
+  const e = d as Partial<SoundEventData> | undefined;
+  return Array.isArray(e?.events) && Array.isArray(e?.windows);
+}
+
+/** Sound events in hedged words, with their spans: "a sound like a dog barking from 0.2 to 1.8 s". */
+export function soundEventFact(d: Pick<SoundEventData, 'events'>): string {
+  if (d.events.length === 0) return 'No particular sound event could be named.';
+  const when = (e: SoundEventData['events'][number]): string => (e.end - e.start < 0.15 ? `at ${s1(e.start)} s` : `from ${s1(e.start)} to ${s1(e.end)} s`);
+  const [first, ...rest] = d.events;
+  return `A sound like ${first.words} is heard ${when(first)}${rest.map((e) => `, then a sound like ${e.words} ${when(e)}`).join('')}.`;
 }
 
 function isAsrData(d: unknown): d is AsrData {
@@ -232,9 +246,10 @@ export function signalFact(r: SignalReport, speech = false): string {
   return `The sound is ${said} (${numbers.join(', ')}).`;
 }
 
-const ORDER = ['vad', 'asr', 'captioner', 'audio_lm', 'ocr', 'signal'];
+const ORDER = ['vad', 'sound_events', 'asr', 'captioner', 'audio_lm', 'ocr', 'signal'];
 const LABEL: Record<string, string> = {
   vad: 'Sound segments',
+  sound_events: 'Sound events',
   asr: 'Speech',
   captioner: 'Audio description (captioner model)',
   audio_lm: 'Audio-language model',
@@ -264,6 +279,7 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
     if (seen.has(key)) continue;
     seen.add(key);
     if (r.tool === 'vad' && isVadData(r.data)) sheet.lines.push(vadFact(r.data));
+    else if (r.tool === 'sound_events' && isSoundEventData(r.data)) sheet.lines.push(soundEventFact(r.data));
     else if (r.tool === 'asr' && (isAsrData(r.data) || plainTranscript(r.data) !== undefined)) {
       if (sheet.transcript !== undefined || sheet.unreliableSpeech !== undefined) continue; // the first ASR answer is the transcript
       const plain = isAsrData(r.data) ? undefined : plainTranscript(r.data);

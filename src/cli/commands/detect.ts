@@ -8,8 +8,9 @@ import type { CliCommand, CliIo } from '../types';
 const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
 
 Omni-Detective: a detective LLM (which cannot hear or see the clip) questions independent
-observers (signal analysis, Silero VAD, Whisper ASR (PocketSphinx when Whisper is not installed),
-Tesseract OCR across the whole video, and optionally the captioner and an audio-language model),
+observers (signal analysis, Silero VAD, zero-shot sound events from Whisper, Whisper ASR
+(PocketSphinx when Whisper is not installed), Tesseract OCR across the whole video, and optionally
+the captioner and an audio-language model),
 one tool and one question per round (only observers that can perceive the clip are offered), then
 writes a detailed caption that is checked for prompt echo, grounding in the observations,
 repetition and the transcript. One JSON line per clip: status "ok", or "degraded" with
@@ -57,7 +58,7 @@ Options:
                         or template (deterministic caption from the observations, no LLM call)
   --cache DIR           observer-answer cache (default <output>.cache)
   --prompt-version V    prompt files version (default v3; v2 has no revision step)
-  --observers LIST      observers to offer, comma-separated (default signal,vad,asr,ocr + captioner,
+  --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr + captioner,
                         audio_lm when configured)
   --no-progress         no progress bar on stderr
 
