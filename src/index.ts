@@ -10,6 +10,7 @@ export * as media from './media';
 export * as features from './features';
 export * as engine from './engine';
 export * as llm from './llm';
+export * as observers from './observers';
 export * as server from './server';
 export * as detective from './detective';
 export * as queue from './detective/queue';

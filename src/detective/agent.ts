@@ -9,7 +9,7 @@
  */
 import { invalidParameterError, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel, ChatResult } from '../llm/types';
-import type { ObserverInfo } from '../server/observers';
+import type { ObserverInfo } from '../observers';
 import { throwIfAborted } from '../util/abort';
 import { checkCaption, type CaptionCheck } from './checks';
 import { parseAction } from './parse';

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ErrorCode } from '../errors';
-import type { ObserveResult } from '../server/observers';
+import type { ObserveResult } from '../observers';
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');

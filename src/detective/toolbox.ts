@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { OmnicapError, toOmnicapError } from '../errors';
 import { decodeAudio, probeMedia, type ProbeResult } from '../media';
-import type { Observer, ObserverInfo, ObserverMedia } from '../server/observers';
+import type { Observer, ObserverInfo, ObserverMedia } from '../observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
 import { hashFile, observationKey, normalizeQuestion, ObservationCache, type ObservationStore } from './cache';
 import type { DetectiveClip, ObserverToolbox } from './types';

@@ -1,5 +1,5 @@
 /** Public types of the Omni-Detective pipeline. */
-import type { ObserveResult, ObserverInfo } from '../server/observers';
+import type { ObserveResult, ObserverInfo } from '../observers';
 import type { ChatMessage } from '../llm/types';
 import type { CaptionCheck } from './checks';
 

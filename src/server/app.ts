@@ -18,7 +18,7 @@ import { accessLog, jsonLogger, type Logger } from './logging';
 import { MediaRoots } from './media/paths';
 import type { MediaDeps } from './media/source';
 import { ServerMetrics } from './metrics';
-import { captionerObserver, composeObserverRegistries, staticObserverRegistry, type ObserverRegistry } from './observers';
+import { captionerObserver, composeObserverRegistries, staticObserverRegistry, type ObserverRegistry } from '../observers';
 import { SERVER_DEFAULTS, jsonLimitBytes, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
 import { captionsRouter } from './routes/captions';
 import { chatRouter } from './routes/chat';

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { OmnicapError, invalidParameterError } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
-import type { ObserverRegistry } from './observers';
+import type { ObserverRegistry } from '../observers';
 
 export interface ServerOptions {
   /**

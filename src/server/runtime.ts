@@ -10,7 +10,7 @@ import { contextOf } from './context';
 import type { Logger } from './logging';
 import type { MediaDeps } from './media/source';
 import type { ServerMetrics } from './metrics';
-import type { ObserverRegistry } from './observers';
+import type { ObserverRegistry } from '../observers';
 import type { ResolvedServerOptions } from './options';
 import { checkWindowCount, type GenerationParams } from './params';
 import type { Scheduler } from './scheduler';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createToolbox, loadDetectivePrompts, parseAction, renderPrompt, runDetective, signalObserver, type DetectiveClip } from '../../src/detective';
 import { OmnicapError } from '../../src/errors';
-import type { Observer, ObserveRequest } from '../../src/server/observers';
+import type { Observer, ObserveRequest } from '../../src/observers';
 import { ScriptedChatModel } from './scripted-llm';
 import { NOISE, SPEECH } from './media';
 

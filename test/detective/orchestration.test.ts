@@ -20,7 +20,7 @@ import {
 } from '../../src/detective';
 import { OmnicapError } from '../../src/errors';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from '../../src/llm/types';
-import type { Observer } from '../../src/server/observers';
+import type { Observer } from '../../src/observers';
 import { ScriptedChatModel } from './scripted-llm';
 import { SPEECH } from './media';
 

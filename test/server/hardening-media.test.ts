@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Captioner } from '../../src/engine/types';
-import { staticObserverRegistry, type Observer } from '../../src/server';
+import { staticObserverRegistry, type Observer } from '../../src/observers';
 import { clip, corruptOgg, sevenBitWav } from '../media/helpers';
 import { ALSA_FRONT, SPEECH_3S, expectError, loadTiny, postJson, start, type Started } from './helpers';
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Captioner } from '../../src/engine/types';
 import { probeMedia } from '../../src/media';
-import { staticObserverRegistry, type Observer } from '../../src/server';
+import { staticObserverRegistry, type Observer } from '../../src/observers';
 import { ALSA_FRONT, SPEECH_3S, expectError, expectGoodCaption, loadTiny, postJson, start, wavBase64, wavBytes, type Started } from './helpers';
 
 let captioner: Captioner;

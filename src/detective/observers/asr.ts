@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { ort } from '../../engine/ort';
 import { OmnicapError } from '../../errors';
-import type { Observer } from '../../server/observers';
+import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { needSamples, runTool, withTempDir, writeTempWav } from './proc';
 import { defaultSileroPath, sileroSpeechProbs } from './vad';

@@ -4,7 +4,7 @@
  */
 import { OmnicapError, invalidParameterError } from '../../errors';
 import { parseRetryAfter, withRetry } from '../../llm/retry';
-import type { Observer } from '../../server/observers';
+import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { MAX_API_RESPONSE_BYTES, readTextBounded } from '../../util/bounded-fetch';
 import { encodeWav16, needSamples } from './proc';

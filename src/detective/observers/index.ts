@@ -1,7 +1,7 @@
 /** The default observer set of the Detective pipeline. */
 import { loadCaptioner } from '../../engine';
 import type { Captioner } from '../../engine/types';
-import { captionerObserver, type Observer } from '../../server/observers';
+import { captionerObserver, type Observer } from '../../observers';
 import { asrObserver, type AsrOptions } from './asr';
 import { audioLmObserver, type AudioLmOptions } from './audio-lm';
 import { ocrObserver } from './ocr';

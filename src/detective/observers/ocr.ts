@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OmnicapError } from '../../errors';
 import { extractFrames, probeMedia } from '../../media';
-import type { Observer } from '../../server/observers';
+import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { confidentLines, mergeAcrossFrames, parseTesseractTsv, type OcrLine, type OnScreenText } from './ocr-text';
 import { runTool, withTempDir } from './proc';

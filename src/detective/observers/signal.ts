@@ -1,5 +1,5 @@
 /** The signal-analysis observer (pure TypeScript measurements, no model). */
-import type { Observer } from '../../server/observers';
+import type { Observer } from '../../observers';
 import { analyzeSignal, describeSignal } from '../signal';
 import { needSamples } from './proc';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { ort } from '../../engine/ort';
 import { OmnicapError } from '../../errors';
-import type { Observer } from '../../server/observers';
+import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { packageRoot } from '../../util/paths';
 import { classifySound, soundFeatures } from '../sound-class';

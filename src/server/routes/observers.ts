@@ -8,7 +8,7 @@ import { OmnicapError } from '../../errors';
 import { optionalMediaFromRequest, parseBody } from '../body';
 import { ctx, routeLabel } from '../context';
 import { decodeSource, sourcePath } from '../media/source';
-import type { ObserveResult, ObserverMedia } from '../observers';
+import type { ObserveResult, ObserverMedia } from '../../observers';
 import { stringParam } from '../params';
 import { withRunSlot, type ServerRuntime } from '../runtime';
 
