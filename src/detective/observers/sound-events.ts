@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
 import { ort } from '../../engine/ort';
 import { OmnicapError } from '../../errors';
-import type { Observer } from '../../server/observers';
+import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { needSamples } from './proc';
 import { SOUND_LABELS, type SoundLabel } from './sound-labels';
