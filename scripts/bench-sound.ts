@@ -72,11 +72,11 @@ async function scoreAll(model: WhisperModelName, clips: LabelledClip[], cachePat
         if (res.nullScores !== undefined) cache.nulls = res.nullScores;
         hit = { windows, scores: res.scores, speech };
         cache.clips[clip.path] = hit;
+        if (cachePath !== undefined) writeFileSync(cachePath, JSON.stringify(cache)); // an interrupted run keeps what it scored
         process.stderr.write(`bench-sound: ${clip.path} ${windows.length} window(s) ${res.seconds.toFixed(1)} s\n`);
       }
       scored.push({ clip, ...hit });
     }
-    if (cachePath !== undefined) writeFileSync(cachePath, JSON.stringify(cache));
     return { scored, nulls: cache.nulls, seconds };
   } finally {
     await worker.dispose();

@@ -187,12 +187,20 @@ export function ungroundedSounds(caption: string, known: string): string[] {
     }
   }
   const out: string[] = [];
-  for (const w of words(caption.replace(QUOTED, ' '))) {
-    const classes = vocab.get(soundStem(w));
-    if (classes !== undefined && ![...classes].some((id) => named.has(id)) && !out.includes(w)) out.push(w);
+  // a section label ("Sound Events and Music: ...") names a topic, not a sound heard
+  const text = caption.replace(QUOTED, ' ').split(/\n+|(?<=[.!?"])\s+(?=[A-Z])/).map((part) => part.trim().replace(SECTION_LABEL, '')).join('. ');
+  for (const clause of text.split(/[.;:,!?]+/)) {
+    let negated = false; // "no music", "without a dog": a sound denied is not a sound named
+    for (const w of words(clause)) {
+      if (NEGATION.has(w)) negated = true;
+      const classes = vocab.get(soundStem(w));
+      if (!negated && classes !== undefined && ![...classes].some((id) => named.has(id)) && !out.includes(w)) out.push(w);
+    }
   }
   return out;
 }
+
+const NEGATION = new Set(['no', 'not', 'without', 'never', 'neither', 'nor', 'none', 'nothing']);
 
 /** A list item ("- ...", "1. ...") or a time-stamped entry ("0.3 s - 6.0 s: ..."). */
 const LIST_ITEM = /^\s*(?:[-*\u2022#]|\d{1,2}[.)]\s|\d+(?:\.\d+)?\s*s\b)/;

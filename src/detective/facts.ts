@@ -16,6 +16,7 @@
 import type { AsrData, AsrSegment } from './observers/asr';
 import type { OcrData } from './observers/ocr';
 import type { SoundEventData } from './observers/sound-events';
+import { SOUND_LABELS } from './observers/sound-labels';
 import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
@@ -96,9 +97,21 @@ function isVadData(d: unknown): d is VadData {
   return Array.isArray(v?.segments) && typeof v?.totals === 'object' && v.totals !== null;
 }
 
-function vadFact(d: VadData): string {
-  const spans = d.segments.slice(0, 30).map((s) => `${CLASS_WORDS[s.label] ?? s.label} from ${s1(s.start)} to ${s1(s.end)} s`);
-  const totals = (Object.keys(CLASS_WORDS) as VadLabel[]).filter((k) => (d.totals[k] ?? 0) >= 0.05).map((k) => `${CLASS_WORDS[k]} ${s1(d.totals[k])} s`);
+/** Sound-event classes that are music (a music segment overlapping one of them stays "music"). */
+const MUSICAL = new Set(['music', 'singing', 'whistling', ...SOUND_LABELS.filter((l) => l.parent === 'music').map((l) => l.id)]);
+
+/**
+ * The VAD's segments over time. A "music" segment that overlaps a sound event of a non-musical class
+ * (a bark, a phone ring) is called a tonal sound, not music.
+ */
+function vadFact(d: VadData, events: readonly SoundEventData['events'][number][] = []): string {
+  const word = (s: VadData['segments'][number]): string =>
+    s.label === 'music' && events.some((e) => !MUSICAL.has(e.label) && e.start < s.end && e.end > s.start) ? 'tonal sound' : CLASS_WORDS[s.label] ?? s.label;
+  const spans = d.segments.slice(0, 30).map((s) => `${word(s)} from ${s1(s.start)} to ${s1(s.end)} s`);
+  const sums = new Map<string, number>();
+  for (const s of d.segments) sums.set(word(s), (sums.get(word(s)) ?? 0) + (s.end - s.start));
+  const order = [...Object.values(CLASS_WORDS).slice(0, 2), 'tonal sound', ...Object.values(CLASS_WORDS).slice(2)];
+  const totals = order.filter((w) => (sums.get(w) ?? 0) >= 0.05).map((w) => `${w} ${s1(sums.get(w) ?? 0)} s`);
   if (spans.length === 0) return 'No sound segments were found.';
   const more = d.segments.length > 30 ? `, and ${d.segments.length - 30} more segments` : '';
   const first = spans[0].charAt(0).toUpperCase() + spans[0].slice(1);
@@ -274,11 +287,12 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
   const rank = (tool: string): number => (ORDER.includes(tool) ? ORDER.indexOf(tool) : ORDER.length);
   const signalReport = ok.find((r) => r.tool === 'signal' && isSignalReport(r.data))?.data as SignalReport | undefined;
   const speech = voiceHeard(ok);
+  const soundEvents = ok.flatMap((r) => (r.tool === 'sound_events' && isSoundEventData(r.data) ? r.data.events : []));
   for (const r of [...ok].sort((a, b) => rank(a.tool) - rank(b.tool) || a.round - b.round)) {
     const key = `${r.tool}\u0000${r.answer}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (r.tool === 'vad' && isVadData(r.data)) sheet.lines.push(vadFact(r.data));
+    if (r.tool === 'vad' && isVadData(r.data)) sheet.lines.push(vadFact(r.data, soundEvents));
     else if (r.tool === 'sound_events' && isSoundEventData(r.data)) sheet.lines.push(soundEventFact(r.data));
     else if (r.tool === 'asr' && (isAsrData(r.data) || plainTranscript(r.data) !== undefined)) {
       if (sheet.transcript !== undefined || sheet.unreliableSpeech !== undefined) continue; // the first ASR answer is the transcript

@@ -4,7 +4,7 @@
  * margin, speech labels are never events), the hedged fact-sheet line, and the caption check that a
  * named sound needs sound evidence. The real-model tests are in sound-events-model.test.ts.
  */
-import { checkCaption } from '../../src/detective';
+import { checkCaption, factSheet, type DetectiveRound } from '../../src/detective';
 import { soundEventFact } from '../../src/detective/facts';
 import { ungroundedSounds } from '../../src/detective/checks';
 import { classScores, decideSoundEvents, formatSoundEventAnswer, SOUND_DECISION_DEFAULTS, soundPhrasings, soundWindows, speechShares, type SoundEventData } from '../../src/detective/observers/sound-events';
@@ -118,6 +118,18 @@ describe('what the caption is told', () => {
     expect(soundEventFact(data([dog, door]))).toBe('A sound like a dog barking is heard from 0.2 to 1.8 s, then a sound like a door creaking at 3.0 s.');
     expect(soundEventFact(data([]))).toBe('No particular sound event could be named.');
   });
+  it('a VAD "music" segment under a bark is called a tonal sound; under a guitar it stays music', () => {
+    const vad = { segments: [{ label: 'music', start: 0, end: 0.3 }, { label: 'silence', start: 0.3, end: 2 }], totals: { speech: 0, music: 0.3, noise: 0, sound: 0, silence: 1.7 } };
+    const rounds = (events: SoundEventData['events']): DetectiveRound[] => [
+      { round: 1, status: 'ok', tool: 'vad', question: 'q', answer: 'a', data: vad, cached: false, ms: 1 },
+      { round: 2, status: 'ok', tool: 'sound_events', question: 'q', answer: 'b', data: data(events), cached: false, ms: 1 },
+    ];
+    const bark = factSheet(rounds([{ ...dog, start: 0, end: 0.2 }]), { hasAudio: true, hasVideo: false }).lines;
+    expect(bark[1]).toBe('Tonal sound from 0.0 to 0.3 s, then silence from 0.3 to 2.0 s (tonal sound 0.3 s and silence 1.7 s in all).');
+    expect(bark[2]).toBe('A sound like a dog barking is heard from 0.0 to 0.2 s.');
+    const guitar = factSheet(rounds([{ ...dog, label: 'guitar', words: 'a guitar', start: 0, end: 0.3 }]), { hasAudio: true, hasVideo: false }).lines;
+    expect(guitar[1]).toMatch(/^Music or tonal sound from 0\.0 to 0\.3 s/);
+  });
   it('the answer carries stated events only, never the alternatives below the margin', () => {
     const a = formatSoundEventAnswer(data([dog]));
     expect(a).toContain('[0.2-1.8 s] a sound like a dog barking (score 1.70)');
@@ -132,6 +144,10 @@ describe('a named sound needs sound evidence', () => {
     expect(ungroundedSounds('People are laughing.', 'A sound like laughter is heard from 0.0 to 1.0 s.')).toEqual([]);
     expect(ungroundedSounds('Gentle music plays.', 'A sound like a guitar is heard from 0.0 to 2.0 s.')).toEqual([]);
     expect(ungroundedSounds('A cat meows while a siren wails.', facts)).toEqual(['cat', 'meows', 'siren', 'wails']);
+  });
+  it('a sound denied in its clause is not a sound named', () => {
+    expect(ungroundedSounds('The clip contains no sound events or music, and no dog barks; a clean recording.', facts.replace('dog barking', 'bell ringing'))).toEqual([]);
+    expect(ungroundedSounds('There is no speech, but a siren wails.', facts)).toEqual(['siren', 'wails']);
   });
   it('quoted speech and words a transcript gave are not sounds heard', () => {
     expect(ungroundedSounds('A voice says "the dog barked at the rain".', 'From 0.1 to 2.0 s a voice says: "the dog barked at the rain"')).toEqual([]);
