@@ -90,8 +90,20 @@ describe('deciding events', () => {
   it('states an agreed class over the margin, abstains below it or when the slots disagree', () => {
     const windows = [{ start: 0, end: 0.4 }, { start: 1, end: 2 }, { start: 3, end: 4 }];
     const { events, decisions } = decideSoundEvents(windows, [raw({ dog: 1.6, cat: 0.4 }), raw({ cat: [1.5, 1.5, 0], owl: [0, 0, 1.8] }), raw({ bell: 0.6 })], [0, 0, 0], prior);
-    expect(events).toEqual([{ label: 'dog', words: 'a dog barking', start: 0, end: 0.4, score: 1.6, alternatives: expect.arrayContaining([expect.objectContaining({ id: 'cat', score: 0.4 })]) }]);
-    expect(decisions.map((d) => d.stated ?? d.abstained)).toEqual(['dog', 'phrasings disagree', 'below margin']);
+    expect(events).toEqual([{ kind: 'class', label: 'dog', words: 'a dog barking', start: 0, end: 0.4, score: 1.6, alternatives: expect.arrayContaining([expect.objectContaining({ id: 'cat', score: 0.4 })]) }]);
+    expect(decisions.map((d) => d.stated?.label ?? d.abstained)).toEqual(['dog', 'phrasings disagree', 'below margin']);
+    expect(decisions[0].stated).toEqual({ kind: 'class', label: 'dog' });
+  });
+  it('when no class is sure but the two best share a family, the family is stated', () => {
+    const w = [{ start: 0, end: 1 }];
+    // cat and owl (both animals) split the phrasing slots: no class, but an animal call
+    const split = decideSoundEvents(w, [raw({ cat: [1.6, 1.6, 0.4], owl: [0.4, 0.4, 1.7] })], [0], prior);
+    expect(split.events).toEqual([expect.objectContaining({ kind: 'family', label: 'animal', words: 'an animal call', score: 1.2 })]);
+    expect(split.events[0].alternatives.map((a) => a.id)).toEqual(['cat', 'owl', expect.any(String)]);
+    // a cat and a trumpet disagreeing: no family either
+    expect(decideSoundEvents(w, [raw({ cat: [1.6, 1.6, 0.4], trumpet: [0.4, 0.4, 1.7] })], [0], prior).decisions[0].abstained).toBe('phrasings disagree');
+    // a family needs its margin too
+    expect(decideSoundEvents(w, [raw({ cat: [0.9, 0.9, 0.3], owl: [0.3, 0.3, 1] })], [0], prior).events).toEqual([]);
   });
   it('speech windows need the larger margin; a speech label is never an event', () => {
     const w = [{ start: 0, end: 2 }];
@@ -111,8 +123,8 @@ describe('what the caption is told', () => {
   const data = (events: SoundEventData['events']): SoundEventData => ({
     engine: 'whisper-base', events, windows: [], skippedWindows: 0, scoreSeconds: 1, settings: { ...SOUND_DECISION_DEFAULTS, contextSeconds: 5, calibration: 'x' },
   });
-  const dog = { label: 'dog', words: 'a dog barking', start: 0.2, end: 1.8, score: 1.7, alternatives: [{ id: 'cat', words: 'a cat meowing', score: 0.9 }] };
-  const door = { label: 'door_wood_creaks', words: 'a door creaking', start: 3, end: 3.1, score: 1.2, alternatives: [] };
+  const dog = { kind: 'class' as const, label: 'dog', words: 'a dog barking', start: 0.2, end: 1.8, score: 1.7, alternatives: [{ id: 'cat', words: 'a cat meowing', score: 0.9 }] };
+  const door = { kind: 'class' as const, label: 'door_wood_creaks', words: 'a door creaking', start: 3, end: 3.1, score: 1.2, alternatives: [] };
   it('events in hedged words with their spans; none named says so', () => {
     expect(soundEventFact(data([dog]))).toBe('A sound like a dog barking is heard from 0.2 to 1.8 s.');
     expect(soundEventFact(data([dog, door]))).toBe('A sound like a dog barking is heard from 0.2 to 1.8 s, then a sound like a door creaking at 3.0 s.');

@@ -17,7 +17,7 @@ import { OmnicapError } from '../../errors';
 import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { needSamples } from './proc';
-import { SOUND_LABELS, type SoundLabel } from './sound-labels';
+import { SOUND_FAMILY_WORDS, SOUND_LABELS, type SoundLabel } from './sound-labels';
 import { SOUND_PRIORS } from './sound-priors';
 import { defaultSileroPath, sileroSpeechProbs } from './vad';
 import { defaultWhisperModelDir, WhisperWorker, type WhisperModelName } from './whisper';
@@ -39,9 +39,14 @@ export interface SoundDecisionOptions {
   minSpeechScore?: number;
   /** Share of a window's VAD chunks heard as speech from which the window counts as speech. */
   speechShare?: number;
+  /**
+   * When no class is stated but the two best classes are of one family (two animals, two
+   * instruments), the family is stated if the best class reaches this (minSpeechScore in speech windows).
+   */
+  minFamilyScore?: number;
 }
 
-export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5 };
+export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5, minFamilyScore: 1.0 };
 
 export interface SoundEventOptions extends SoundDecisionOptions {
   /** Whisper model (default 'base'); its calibration priors must be in ./sound-priors.ts. */
@@ -65,9 +70,11 @@ export interface ClassScore {
 }
 
 export interface SoundEvent {
-  /** Class id of ./sound-labels.ts. */
+  /** A class (id of ./sound-labels.ts) or, when only the family is sure, a family. */
+  kind: 'class' | 'family';
+  /** Class id or family name. */
   label: string;
-  /** Plain words: "a dog barking". */
+  /** Plain words: "a dog barking", "an animal call". */
   words: string;
   start: number;
   end: number;
@@ -84,8 +91,8 @@ export interface WindowDecision extends SoundWindow {
   top: ClassScore[];
   /** Whether every phrasing slot ranked the top class first. */
   agreed: boolean;
-  /** The class stated, or why none was. */
-  stated?: string;
+  /** The class or family stated, or why none was. */
+  stated?: { kind: 'class' | 'family'; label: string };
   abstained?: 'speech' | 'phrasings disagree' | 'below margin';
 }
 
@@ -176,7 +183,13 @@ export function classScores(raw: readonly number[], prior: readonly number[], la
   return { ranked, agreed };
 }
 
-/** The decision of each window, and the events (consecutive windows of one class merged). */
+/**
+ * The decision of each window, and the events (consecutive windows of one class or family merged).
+ * A class is stated when every phrasing slot ranks it first and it clears the margin (the larger one
+ * in speech windows); otherwise its family, when the two best classes share it and the best clears
+ * the family margin. Speech labels are never stated, nor the family of sounds people make: it holds
+ * speech, and on the tune split half of its family statements were animal calls.
+ */
 export function decideSoundEvents(
   windows: readonly SoundWindow[],
   scores: readonly (readonly number[])[],
@@ -191,20 +204,24 @@ export function decideSoundEvents(
   const events: SoundEvent[] = [];
   windows.forEach((w, i) => {
     const { ranked, agreed } = classScores(scores[i], prior, labels);
-    const top = ranked[0];
+    const [top, second] = ranked;
     const speechy = speech[i] >= o.speechShare;
     const d: WindowDecision = { ...w, speech: round2(speech[i]), top: ranked.slice(0, 3), agreed };
-    if (byId.get(top.id)?.speech === true) d.abstained = 'speech';
-    else if (!agreed) d.abstained = 'phrasings disagree';
-    else if (top.score < (speechy ? o.minSpeechScore : o.minScore)) d.abstained = speechy ? 'speech' : 'below margin';
-    else d.stated = top.id;
+    const a = byId.get(top.id), b = byId.get(second.id);
+    const familyOk = a !== undefined && b !== undefined && a.family === b.family && a.family !== 'human' && top.score >= (speechy ? o.minSpeechScore : o.minFamilyScore);
+    if (a?.speech === true) d.abstained = 'speech';
+    else if (agreed && top.score >= (speechy ? o.minSpeechScore : o.minScore)) d.stated = { kind: 'class', label: top.id };
+    else if (familyOk && a !== undefined) d.stated = { kind: 'family', label: a.family };
+    else d.abstained = speechy ? 'speech' : agreed ? 'below margin' : 'phrasings disagree';
     decisions.push(d);
-    if (d.stated === undefined) return;
+    const stated = d.stated;
+    if (stated === undefined) return;
+    const words = stated.kind === 'class' ? top.words : SOUND_FAMILY_WORDS[a?.family ?? 'animal'];
     const last = events[events.length - 1];
-    if (last !== undefined && last.label === top.id && w.start - last.end < 0.5) {
+    if (last !== undefined && last.kind === stated.kind && last.label === stated.label && w.start - last.end < 0.5) {
       last.end = w.end;
       if (top.score > last.score) Object.assign(last, { score: top.score, alternatives: ranked.slice(1, 4) });
-    } else events.push({ label: top.id, words: top.words, start: w.start, end: w.end, score: top.score, alternatives: ranked.slice(1, 4) });
+    } else events.push({ kind: stated.kind, label: stated.label, words, start: w.start, end: w.end, score: top.score, alternatives: ranked.slice(stated.kind === 'class' ? 1 : 0, 4) });
   });
   return { events, decisions };
 }
@@ -256,7 +273,12 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
       const probs = await sileroSpeechProbs(await vad, samples, signal);
       throwIfAborted(signal);
       const scored = windows.length === 0 ? { scores: [], seconds: 0 } : await worker.scoreLabels(samples, windows.map((w) => [w.start, w.end] as const), phrasings.map((p) => p.text), { contextSeconds: SOUND_CONTEXT_SECONDS, signal });
-      const decision = { ...SOUND_DECISION_DEFAULTS, minScore: opts.minScore ?? SOUND_DECISION_DEFAULTS.minScore, minSpeechScore: opts.minSpeechScore ?? SOUND_DECISION_DEFAULTS.minSpeechScore, speechShare: opts.speechShare ?? SOUND_DECISION_DEFAULTS.speechShare };
+      const decision: Required<SoundDecisionOptions> = {
+        minScore: opts.minScore ?? SOUND_DECISION_DEFAULTS.minScore,
+        minSpeechScore: opts.minSpeechScore ?? SOUND_DECISION_DEFAULTS.minSpeechScore,
+        speechShare: opts.speechShare ?? SOUND_DECISION_DEFAULTS.speechShare,
+        minFamilyScore: opts.minFamilyScore ?? SOUND_DECISION_DEFAULTS.minFamilyScore,
+      };
       const { events, decisions } = decideSoundEvents(windows, scored.scores, speechShares(probs, windows), prior as number[], decision);
       const data: SoundEventData = {
         engine,
