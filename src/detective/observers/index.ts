@@ -26,7 +26,7 @@ export interface DefaultObserverOptions {
   audioLm?: AudioLmOptions;
   /** ASR engine options (default: Whisper base when installed, else PocketSphinx). */
   asr?: AsrOptions;
-  /** Sound-event observer options (default: the ASR's Whisper model). */
+  /** Sound-event observer options (Whisper base, the model its calibration priors were measured with). */
   soundEvents?: SoundEventOptions;
   /** Observer names to leave out. */
   exclude?: string[];
@@ -36,7 +36,7 @@ export type DisposableObserver = Observer & { dispose?: () => Promise<void> };
 
 /** signal, vad, sound_events, asr, ocr, + captioner and audio_lm when configured. Nothing loads until first use. */
 export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableObserver[] {
-  const sound = soundEventObserver({ whisperModel: opts.asr?.whisperModel, python: opts.asr?.python, threads: opts.asr?.threads, ...opts.soundEvents });
+  const sound = soundEventObserver({ python: opts.asr?.python, threads: opts.asr?.threads, ...opts.soundEvents });
   const list: DisposableObserver[] = [signalObserver(), vadObserver(), sound, asrObserver(opts.asr), ocrObserver()];
   if (opts.captionerModelDir !== undefined) {
     const dir = opts.captionerModelDir;

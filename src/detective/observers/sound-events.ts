@@ -49,7 +49,7 @@ export interface SoundDecisionOptions {
 export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5, minFamilyScore: 1.0 };
 
 export interface SoundEventOptions extends SoundDecisionOptions {
-  /** Whisper model (default 'base'); its calibration priors must be in ./sound-priors.ts. */
+  /** Whisper model (default 'base'); its calibration priors must be in ./sound-priors.ts (only base's are measured). */
   whisperModel?: WhisperModelName;
   whisperModelDir?: string;
   python?: string;
