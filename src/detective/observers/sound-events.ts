@@ -241,7 +241,7 @@ const t1 = (x: number): string => x.toFixed(1);
 
 /** The answer text: stated events only (guesses below the margin stay in `data`, so no caption repeats them). */
 export function formatSoundEventAnswer(d: SoundEventData): string {
-  const scored = `${d.windows.length} window${d.windows.length === 1 ? '' : 's'} of sound scored`;
+  const scored = `${d.windows.length} window${d.windows.length === 1 ? '' : 's'} of sound scored${d.skippedWindows > 0 ? `, ${d.skippedWindows} quieter ones not` : ''}`;
   if (d.events.length === 0) return `No sound event could be named with confidence (${scored}; engine ${d.engine}, zero-shot).`;
   const items = d.events.map((e) => `[${t1(e.start)}-${t1(e.end)} s] a sound like ${e.words} (score ${e.score.toFixed(2)})`);
   return `Sound events (zero-shot tagger, engine ${d.engine}; names can be wrong; ${scored}): ${items.join('; ')}.`;
