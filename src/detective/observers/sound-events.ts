@@ -80,7 +80,7 @@ export interface SoundEvent {
   end: number;
   /** Calibrated score of the class (log-probability over its prior; higher is surer). */
   score: number;
-  /** The next best classes of the strongest window. */
+  /** The next best classes of the strongest window (for a family event, its best classes). */
   alternatives: ClassScore[];
 }
 
@@ -220,11 +220,14 @@ export function decideSoundEvents(
     const last = events[events.length - 1];
     if (last !== undefined && last.kind === stated.kind && last.label === stated.label && w.start - last.end < 0.5) {
       last.end = w.end;
-      if (top.score > last.score) Object.assign(last, { score: top.score, alternatives: ranked.slice(1, 4) });
-    } else events.push({ kind: stated.kind, label: stated.label, words, start: w.start, end: w.end, score: top.score, alternatives: ranked.slice(stated.kind === 'class' ? 1 : 0, 4) });
+      if (top.score > last.score) Object.assign(last, { score: top.score, alternatives: alternatives(stated.kind, ranked) });
+    } else events.push({ kind: stated.kind, label: stated.label, words, start: w.start, end: w.end, score: top.score, alternatives: alternatives(stated.kind, ranked) });
   });
   return { events, decisions };
 }
+
+/** What else the window could be: the next three classes of a class event, the best three of a family event. */
+const alternatives = (kind: SoundEvent['kind'], ranked: readonly ClassScore[]): ClassScore[] => (kind === 'class' ? ranked.slice(1, 4) : ranked.slice(0, 3));
 
 /** Share of the 32 ms Silero chunks of each window with speech probability >= 0.5. */
 export function speechShares(probs: Float32Array, windows: readonly SoundWindow[]): number[] {
