@@ -264,6 +264,7 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
   return {
     name: 'sound_events',
     modality: 'audio',
+    threads: opts.threads ?? 2,
     description:
       'Sound events (zero-shot, Whisper scoring about 90 subtitle-style sound labels such as "(dog barking)", "[door creaks]", "(applause)"): returns the events it can name with their times [start-end s] and a score, or says that none could be named. It abstains rather than guess; speech is left to the asr observer. The question is ignored.',
     async observe({ media, signal }) {
