@@ -6,7 +6,7 @@
 import { factSheet, type DetectiveRound } from '../../src/detective';
 import { clippingWords, isNarrowBand, languageName, languageWords, loudnessWord, noiseWord, signalFact } from '../../src/detective/facts';
 import type { AsrData } from '../../src/detective/observers/asr';
-import { quietPartsFade, type SignalReport } from '../../src/detective/signal';
+import { describeSignal, percentOf, quietPartsFade, type SignalReport } from '../../src/detective/signal';
 
 const report: SignalReport = {
   durationSeconds: 6, sampleRate: 16000, integratedLufs: -20, truePeakDbtp: -3, samplePeakDbfs: -3.2, clippingRatio: 0,
@@ -94,6 +94,17 @@ describe('narrow-band (telephone-quality) sound', () => {
     expect(sheet.lines.join(' ')).toContain('telephone-quality (narrow-band, nothing above about 3.8 kHz)');
     const wide = factSheet([round(1, 'asr', asr()), round(2, 'signal', report)], { hasAudio: true, hasVideo: false });
     expect(wide.lines.join(' ')).not.toContain('telephone');
+  });
+});
+
+describe("the signal observer's own answer", () => {
+  it('says when its SNR is a decay, when the band is narrow, and never rounds a clip share to zero', () => {
+    const text = describeSignal({ ...report, clippingRatio: 0.0004, quietFrames: { decayingShare: 0.95, slopeDbPerSecond: -12.4 }, bandEdgeHz: 3900 });
+    expect(text).toContain('clipping 0.04 % of samples');
+    expect(text).toContain('SNR estimate 24.0 dB (not a noise level: the quietest parts are a sound fading at about 12 dB/s)');
+    expect(text).toContain('band edge (-40 dB) 3900 Hz (narrow-band, telephone-like)');
+    expect(describeSignal(report)).toContain('band edge (-40 dB) 7000 Hz;');
+    expect([0, 1e-7, 0.0004, 0.00095, 0.001, 0.0123].map(percentOf)).toEqual(['0 %', '0.00001 %', '0.04 %', '0.1 %', '0.1 %', '1.2 %']);
   });
 });
 
