@@ -107,6 +107,17 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * An untrusted value in an error message: the JSON of a scalar (a long string cut short), else its
+ * shape ("array of length 3", "object"). Never walks or serialises a nested value (which may be
+ * deep enough to overflow the stack, or huge).
+ */
+export function quoteValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return describe(value);
+}
+
 /** sharp-style parameter error: says what was expected and what came. */
 export function invalidParameterError(name: string, expected: string, actual: unknown): OmnicapError {
   return new OmnicapError('INVALID_ARGUMENT', `Expected ${expected} for ${name} but received ${describe(actual)}`, {

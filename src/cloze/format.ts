@@ -3,7 +3,7 @@
  * reasonable variants (option arrays, `sub_category`, numeric blank ids, modality spellings) but
  * strict on what matters (5 options, answer letter, every blank present in the passage).
  */
-import { OmnicapError } from '../errors';
+import { OmnicapError, quoteValue } from '../errors';
 import { isReleasedLayout, parseReleasedClip } from './released';
 
 export const LETTERS = ['A', 'B', 'C', 'D', 'E'] as const;
@@ -88,9 +88,9 @@ function parseBlank(raw: unknown, index: number, clipId: string): ClozeBlank {
   const w = `clip ${clipId} blank ${id}`;
   const options = parseOptions(b.options ?? b.choices, w);
   const ansRaw = typeof b.answer === 'string' ? b.answer.trim().toUpperCase() : b.answer;
-  if (!isLetter(ansRaw)) throw bad(`${w}: answer must be one of A-E but is ${JSON.stringify(b.answer)}`, { answer: b.answer });
+  if (!isLetter(ansRaw)) throw bad(`${w}: answer must be one of A-E but is ${quoteValue(b.answer)}`, { answer: b.answer });
   const modality = normalizeModality(b.modality ?? b.modality_type);
-  if (modality === undefined) throw bad(`${w}: modality must be audio, visual or audio-visual but is ${JSON.stringify(b.modality)}`);
+  if (modality === undefined) throw bad(`${w}: modality must be audio, visual or audio-visual but is ${quoteValue(b.modality)}`);
   const blank: ClozeBlank = { id, options, answer: ansRaw, modality };
   const cat = str(b.category ?? b.sub_category ?? b.subcategory);
   if (cat !== undefined) blank.category = cat;

@@ -12,7 +12,7 @@
  * (1-based), values a letter optionally followed by ": text". Blank answers of the released
  * layout are texts; `answer_key` is the letter.
  */
-import { OmnicapError } from '../errors';
+import { OmnicapError, quoteValue } from '../errors';
 import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './format';
 import type { JudgedBlank } from './judge';
 
@@ -104,16 +104,16 @@ function releasedBlank(raw: unknown, index: number, clipId: string): ClozeBlank 
   const where = `clip ${clipId} blank #${index + 1}`;
   if (!isObject(raw)) throw bad(`${where}: must be an object`);
   const key = typeof raw.answer_key === 'string' ? raw.answer_key.trim().toUpperCase() : undefined;
-  if (!isLetter(key) || key === 'E') throw bad(`${where}: answer_key must be one of A-D but is ${JSON.stringify(raw.answer_key)}`, { answer_key: raw.answer_key });
+  if (!isLetter(key) || key === 'E') throw bad(`${where}: answer_key must be one of A-D but is ${quoteValue(raw.answer_key)}`, { answer_key: raw.answer_key });
   const answer = str(raw.answer);
   if (raw.answer_index !== undefined && raw.answer_index !== null) {
     const ai = raw.answer_index;
-    if (typeof ai !== 'number' || !Number.isInteger(ai) || LETTERS[ai] !== key) throw bad(`${where}: answer_index ${JSON.stringify(ai)} does not point at answer_key ${key} (0-based)`);
+    if (typeof ai !== 'number' || !Number.isInteger(ai) || LETTERS[ai] !== key) throw bad(`${where}: answer_index ${quoteValue(ai)} does not point at answer_key ${key} (0-based)`);
   }
   const options = releasedOptions(raw, key, answer, where);
   if (answer !== undefined && options[key].toLowerCase() !== answer.toLowerCase()) throw bad(`${where}: option ${key} is ${JSON.stringify(options[key])} but the answer is ${JSON.stringify(answer)}`);
   const modality = normalizeModality(raw.required_modality ?? raw.modality);
-  if (modality === undefined) throw bad(`${where}: required_modality must be audio, visual or audio-visual but is ${JSON.stringify(raw.required_modality)}`);
+  if (modality === undefined) throw bad(`${where}: required_modality must be audio, visual or audio-visual but is ${quoteValue(raw.required_modality)}`);
   const blank: ClozeBlank = { id: str(raw.id ?? raw.blank_id) ?? String(index + 1), options, answer: key, modality };
   const cat = str(raw.category ?? raw.subcategory ?? raw.sub_category);
   if (cat !== undefined) blank.category = cat;
@@ -182,11 +182,11 @@ export function parsePortJudgedRow(o: Record<string, unknown>): PortJudged {
     const rawPred = pred[String(i + 1)];
     if (rawPred === undefined || rawPred === null || rawPred === '') return;
     const predicted = answerLetter(rawPred);
-    if (predicted === undefined) throw bad(`clip ${id} blank ${i + 1}: prediction ${JSON.stringify(rawPred)} does not start with a letter A-E`);
+    if (predicted === undefined) throw bad(`clip ${id} blank ${i + 1}: prediction ${quoteValue(rawPred)} does not start with a letter A-E`);
     const answer = typeof b.answer_key === 'string' ? b.answer_key.trim().toUpperCase() : undefined;
-    if (!isLetter(answer)) throw bad(`clip ${id} blank ${i + 1}: answer_key must be a letter A-E but is ${JSON.stringify(b.answer_key)}`);
+    if (!isLetter(answer)) throw bad(`clip ${id} blank ${i + 1}: answer_key must be a letter A-E but is ${quoteValue(b.answer_key)}`);
     const modality: Modality | undefined = normalizeModality(b.required_modality ?? b.modality);
-    if (modality === undefined) throw bad(`clip ${id} blank ${i + 1}: required_modality must be audio, visual or audio-visual but is ${JSON.stringify(b.required_modality)}`);
+    if (modality === undefined) throw bad(`clip ${id} blank ${i + 1}: required_modality must be audio, visual or audio-visual but is ${quoteValue(b.required_modality)}`);
     blanks.push({ id: str(b.id) ?? String(i + 1), answer, predicted, modality });
   });
   if (blanks.length === 0) throw bad(`clip ${id}: no blank has a prediction`);

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OmnicapError } from '../errors';
+import { MAX_JSON_LINE_DEPTH, nestsDeeperThan } from '../util/jsonl';
 import type { DetectiveClip } from './types';
 
 export const MEDIA_EXTENSIONS = new Set(['.wav', '.flac', '.mp3', '.ogg', '.opus', '.m4a', '.aac', '.mp4', '.mkv', '.mov', '.webm', '.avi']);
@@ -45,7 +46,13 @@ function clipFromLine(o: Record<string, unknown>, where: string, base: string, o
     return { id: clipKey(idValue), path: p, item: o };
   }
   if (scheme !== 'http' && scheme !== 'https') throw new OmnicapError('INVALID_ARGUMENT', `${where}: "url" must be file://, http:// or https://`);
-  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(new URL(url).pathname)?.[1]?.toLowerCase();
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch (e) {
+    throw new OmnicapError('INVALID_ARGUMENT', `${where}: not a valid ${scheme}:// URL`, { cause: e });
+  }
+  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(pathname)?.[1]?.toLowerCase();
   const name = `${createHash('sha256').update(url).digest('hex').slice(0, 32)}${ext !== undefined ? `.${ext}` : ''}`;
   return { id: clipKey(idValue), path: join(opts.downloadDir ?? join(base, '.omnicap-downloads'), name), remoteUrl: url, item: o };
 }
@@ -65,6 +72,7 @@ function fromJsonl(file: string, opts: LoadClipsOptions): DetectiveClip[] {
         throw new OmnicapError('INVALID_ARGUMENT', `${where}: not valid JSON`);
       }
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new OmnicapError('INVALID_ARGUMENT', `${where}: must be a JSON object`);
+      if (nestsDeeperThan(v, MAX_JSON_LINE_DEPTH)) throw new OmnicapError('INVALID_ARGUMENT', `${where}: nests deeper than ${MAX_JSON_LINE_DEPTH} levels`);
       clips.push(clipFromLine(v as Record<string, unknown>, where, base, opts));
     });
   return clips;

@@ -3,6 +3,7 @@ import { audioTokenCount } from '../../src/engine/prompt';
 import { argmax } from '../../src/engine/sampler';
 import { ort } from '../../src/engine/ort';
 import { FIXTURE_DIR, SPEECH_WAV, maxAbsDiff, readWav16k, rejection } from './helpers';
+import { aborted } from '../wait';
 
 const samples = readWav16k(SPEECH_WAV);
 const pcm = { samples, sampleRate: 16000 as const };
@@ -103,7 +104,7 @@ describe('CaptionerEngine on the tiny fixture (real ORT sessions, real speech)',
     c.abort();
     expect((await rejection(engine.caption(pcm, { signal: c.signal }))).code).toBe('ABORTED');
     const t = AbortSignal.timeout(1);
-    await new Promise((r) => setTimeout(r, 5));
+    await aborted(t, 'the 1 ms timeout signal');
     expect((await rejection(engine.caption(pcm, { signal: t }))).code).toBe('TIMEOUT');
   });
 

@@ -2,6 +2,7 @@ import { computeLogMel, computeLogMelSync, frameCount } from '../../src/features
 import { defaultAddonPaths, tryLoadAddon } from '../../src/features/native';
 import { OmnicapError } from '../../src/errors';
 import { readWav16 } from './golden';
+import { aborted } from '../wait';
 
 const CARDS = '/usr/share/pocketsphinx/test/data/cards/002.wav';
 
@@ -96,7 +97,7 @@ describe('computeLogMel API', () => {
 
   test('timeout signal maps to TIMEOUT', async () => {
     const signal = AbortSignal.timeout(0);
-    await new Promise((r) => setTimeout(r, 5));
+    await aborted(signal, 'the 0 ms timeout signal');
     expect(await codeOf(computeLogMel(samples, { backend: 'ts', signal }))).toBe('TIMEOUT');
   });
 });

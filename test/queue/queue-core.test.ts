@@ -152,9 +152,8 @@ describe('queue core (real Redis, in-process worker)', () => {
 
   it('gives clear errors for an unreachable Redis, a non-Redis port and wrong URLs', async () => {
     const port = await freePort();
-    const t0 = Date.now();
+    // refused at once (ECONNREFUSED in the message), not after the 3 s connect timeout
     await expect(checkRedis(parseQueueUrl(`redis://127.0.0.1:${port}/0`), 3000)).rejects.toMatchObject({ code: 'QUEUE_UNREACHABLE', message: expect.stringMatching(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/0: .*ECONNREFUSED.*start Redis/) });
-    expect(Date.now() - t0).toBeLessThan(4000);
     await expect(checkRedis(parseQueueUrl(`redis://127.0.0.1:${llm.port}/0`), 3000)).rejects.toMatchObject({ code: 'QUEUE_UNREACHABLE' });
     expect(() => parseQueueUrl('http://127.0.0.1:6379/0')).toThrow(/redis:\/\/ or rediss:\/\/ URL but has the scheme "http"/);
     expect(() => parseQueueUrl('redis://127.0.0.1:6379/99')).toThrow(/database number 0-15/);

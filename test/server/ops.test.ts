@@ -5,7 +5,8 @@ import { OmnicapError } from '../../src/errors';
 import type { Captioner } from '../../src/engine/types';
 import { createServer } from '../../src/server';
 import { loadCaptioner } from '../../src/engine';
-import { ALSA_FRONT, expectError, expectGoodCaption, loadTiny, postJson, start, waitFor, wavBase64, type Started } from './helpers';
+import { ALSA_FRONT, expectError, expectGoodCaption, loadTiny, postJson, start, wavBase64, type Started } from './helpers';
+import { until } from '../wait';
 
 let captioner: Captioner;
 
@@ -20,8 +21,8 @@ afterAll(async () => {
 describe('health, readiness, metrics, logs', () => {
   let s: Started;
   const lines: string[] = [];
+  const log = new PassThrough();
   beforeAll(async () => {
-    const log = new PassThrough();
     log.on('data', (b: Buffer) => lines.push(...b.toString('utf8').split('\n').filter(Boolean)));
     s = await start({ captioner, logStream: log });
   });
@@ -64,7 +65,7 @@ describe('health, readiness, metrics, logs', () => {
     lines.length = 0;
     const res = await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'log-check-1' } });
     expect(res.headers.get('x-request-id')).toBe('log-check-1');
-    await waitFor(() => lines.some((l) => l.includes('log-check-1')), 5000, 'log line');
+    await until(() => lines.some((l) => l.includes('log-check-1')), [[log, 'data']], 'log line');
     const entry = JSON.parse(lines.find((l) => l.includes('log-check-1')) as string) as Record<string, unknown>;
     expect(entry).toEqual(expect.objectContaining({ msg: 'request', request_id: 'log-check-1', route: '/healthz', status: 200, method: 'GET' }));
     expect(typeof entry.ms).toBe('number');
@@ -160,7 +161,7 @@ describe('omnicap serve (CLI command, in-process)', () => {
     out.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
     const run = serve.run(['--port', '0', '--quiet', '--provider', 'cpu', '--threads', '1', '--max-queue', '2'], { stdout: out, stderr: new PassThrough(), signal: controller.signal });
     const exitedEarly = run.then((code) => Promise.reject(new Error(`serve exited early with ${code}: ${stdout}`)));
-    await Promise.race([waitFor(() => /ready, model/.test(stdout), 60_000, 'serve ready'), exitedEarly]);
+    await Promise.race([until(() => /ready, model/.test(stdout), [[out, 'data']], 'serve ready'), exitedEarly]);
     const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1] as string;
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     await expectGoodCaption(url);
