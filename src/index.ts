@@ -6,6 +6,8 @@
 export * from './errors';
 export { throwIfAborted, abortError, combineSignals } from './util/abort';
 export { prepareResume, resumedIds, JsonlAppender, type ResumeState } from './util/jsonl';
+export { createLogger, resolveLogLevel, LOG_LEVELS, LOG_LEVEL_ENV, type Logger, type LogLevel } from './util/log';
+export { InfraFailures, type InfraFailuresOptions } from './util/failures';
 export * as media from './media';
 export * as features from './features';
 export * as engine from './engine';

@@ -64,7 +64,7 @@ function metadataOf(o: Record<string, unknown>): Record<string, unknown> {
       const m: unknown = JSON.parse(o.metadata);
       if (isObject(m)) return m;
     } catch {
-      return {};
+      return {}; // metadata is optional provenance: an unparsable string is treated as absent
     }
   }
   return {};

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OmnicapError } from '../errors';
+import { OmnicapError, isNotFound } from '../errors';
 import { MAX_JSON_LINE_DEPTH, nestsDeeperThan } from '../util/jsonl';
 import type { DetectiveClip } from './types';
 
@@ -96,8 +96,9 @@ export function loadClips(input: string, opts: LoadClipsOptions = {}): Detective
   let st;
   try {
     st = statSync(input);
-  } catch {
-    throw new OmnicapError('NOT_FOUND', `--input not found: ${input}`);
+  } catch (e) {
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `--input not found: ${input}`);
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read --input ${input}: ${(e as Error).message}`, { cause: e });
   }
   const clips = st.isDirectory() ? fromDir(input) : fromJsonl(input, opts);
   const seen = new Set<string>();

@@ -5,7 +5,7 @@
 import { collectCaption } from './collect';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { OmnicapError, invalidParameterError } from '../errors';
+import { OmnicapError, disposedError, invalidParameterError } from '../errors';
 import { checkEngineOptions } from '../schema/generation';
 import { GENERATION_LIMITS, MAX_WINDOW_SECONDS } from '../schema/limits';
 import { throwIfAborted } from '../util/abort';
@@ -138,7 +138,7 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
   }
 
   private ensureOpen(): void {
-    if (this.disposed) throw new OmnicapError('NOT_READY', `captioner ${this.modelId} was disposed; load the model again with loadCaptioner()`);
+    if (this.disposed) throw disposedError(`captioner ${this.modelId}`, 'load the model again with loadCaptioner()');
   }
 
   private resolve(options: CaptionOptions): ResolvedOptions {

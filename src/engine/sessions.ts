@@ -217,7 +217,7 @@ export async function createSessions(modelDir: string, manifest: ModelManifest, 
     return { ...base, kv: 'js', decoder, decoderPlan, kvInfo: choice.info };
   } catch (e) {
     native?.release();
-    await Promise.all(created.map((s) => s.release().catch(() => undefined)));
+    await Promise.all(created.map((s) => s.release().catch(() => undefined))); // cleaning up a failed load: its own error is rethrown
     throw e;
   }
 }

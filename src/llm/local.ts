@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { OmnicapError, invalidParameterError } from '../errors';
+import { OmnicapError, disposedError, invalidParameterError } from '../errors';
 import { abortError, throwIfAborted } from '../util/abort';
 import { packageRoot } from '../util/paths';
 import { assertTrustedFile } from '../util/trusted-file';
@@ -69,6 +69,7 @@ export class LocalChatModel implements ChatModel {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private dead: OmnicapError | undefined;
+  private disposing: Promise<void> | undefined;
 
   private constructor(options: LocalChatModelOptions, modelPath: string, workerFile: string) {
     this.id = options.id ?? DEFAULT_LOCAL_MODEL_ID;
@@ -115,9 +116,14 @@ export class LocalChatModel implements ChatModel {
           else p?.reject(new OmnicapError('MODEL_RUN_FAILED', `local LLM error: ${msg.message}`));
         }
       });
-      this.child.on('exit', (code) => fail(new OmnicapError('MODEL_RUN_FAILED', `local LLM process exited (${code}): ${stderr.trim().slice(-500)}`)));
+      this.child.on('exit', (code) => fail(this.disposing !== undefined ? this.disposedError() : new OmnicapError('MODEL_RUN_FAILED', `local LLM process exited (${code}): ${stderr.trim().slice(-500)}`)));
     });
-    this.ready.catch(() => undefined);
+    this.ready.catch(() => undefined); // awaited by load(); a later failure reaches the pending calls through fail()
+  }
+
+  /** Process id of the model's worker process (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Starts the worker and waits until the model is loaded. */
@@ -135,6 +141,7 @@ export class LocalChatModel implements ChatModel {
 
   async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
     throwIfAborted(options.signal);
+    if (this.disposing !== undefined) throw this.disposedError();
     if (this.dead !== undefined) throw this.dead;
     if (messages.length === 0 || messages[messages.length - 1].role !== 'user') {
       throw new OmnicapError('INVALID_ARGUMENT', 'the last message must be a user message');
@@ -155,12 +162,24 @@ export class LocalChatModel implements ChatModel {
     });
   }
 
-  async dispose(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-    this.child.stdin?.end();
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+  private disposedError(): OmnicapError {
+    return disposedError(`the local LLM ${this.id}`, 'load it again with LocalChatModel.load()');
+  }
+
+  /** Ends the model process (calls in flight reject with DISPOSED); idempotent. */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+      this.child.stdin?.end();
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    })();
+    return this.disposing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }

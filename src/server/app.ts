@@ -5,7 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, disposedError, errorDetail, toOmnicapError } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import { Admission, DecodeSlots } from './admission';
@@ -13,8 +13,10 @@ import { RefusalHold } from './refusal-hold';
 import { bearerAllows, bearerAuth, keyDigests } from './auth';
 import { multipartLimitBytes } from './body';
 import { boundUnreadBody, closeIfBodyNotSent, contextMiddleware, requestId } from './context';
-import { errorBody, errorHandler, notFoundHandler } from './http-errors';
-import { accessLog, jsonLogger, type Logger } from './logging';
+import { InfraFailures } from '../util/failures';
+import { createLogger, type Logger } from '../util/log';
+import { errorHandler, notFoundHandler, replyError } from './http-errors';
+import { accessLog } from './logging';
 import { MediaRoots } from './media/paths';
 import type { MediaDeps } from './media/source';
 import { ServerMetrics } from './metrics';
@@ -76,7 +78,7 @@ function requestTimeoutMs(o: ResolvedServerOptions): number {
 
 export function createServer(input: ServerOptions): OmnicapServer {
   const options = resolveServerOptions(input);
-  const logger = jsonLogger(options.logStream);
+  const logger = createLogger(options.logStream, options.logLevel);
   const scheduler = new Scheduler(options.concurrency, options.maxQueue);
   let model: ModelState = { state: 'loading' };
   const metrics = new ServerMetrics(
@@ -84,6 +86,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     () => (model.state === 'ready' ? model.captioner.batchStats : undefined),
     () => (model.state === 'ready' ? model.captioner.kvCache : undefined),
   );
+  const failures = new InfraFailures(logger, { onFailure: (kind) => metrics.infraFailures.labels(kind).inc() });
   const shutdown = new AbortController();
   let loading: Promise<Captioner> | undefined;
   let closing: Promise<void> | undefined;
@@ -94,6 +97,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
 
   const llm = input.llm === undefined ? undefined : new TextLlm({ model: input.llm, dispose: options.disposeLlm, maxQueue: options.maxQueue }, logger);
   const ready = async (): Promise<Captioner> => {
+    if (closing !== undefined) throw disposedError('the server', 'create a new one with createServer()');
     const [captioner] = await Promise.all([loadCaptioner(), llm?.load()]);
     return captioner;
   };
@@ -105,17 +109,17 @@ export function createServer(input: ServerOptions): OmnicapServer {
       (captioner) => {
         if (model.state === 'closed') {
           if (options.disposeCaptioner) void captioner.dispose();
-          throw new OmnicapError('NOT_READY', 'the server was closed while the model was loading');
+          throw disposedError('the server', 'it was closed while the model was loading');
         }
         model = { state: 'ready', captioner };
         metrics.modelLoaded.set(1);
-        logger.log('info', 'model loaded', { model: captioner.modelId, ms: Math.round(performance.now() - started) });
+        logger.info({ model: captioner.modelId, ms: Math.round(performance.now() - started) }, 'model loaded');
         return captioner;
       },
       (e: unknown) => {
         const error = toOmnicapError(e);
         if (model.state !== 'closed') model = { state: 'failed', error };
-        logger.log('error', 'model failed to load', { code: error.code, error: error.message });
+        logger.error({ code: error.code, error: errorDetail(error) }, 'model failed to load');
         throw error;
       },
     );
@@ -155,6 +159,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     admission,
     metrics,
     logger,
+    failures,
     media,
     observers,
     llm,
@@ -178,11 +183,12 @@ export function createServer(input: ServerOptions): OmnicapServer {
   app.set('etag', false);
   app.use(
     contextMiddleware({
+      logger,
       timeoutMs: options.timeoutMs,
       discardBodyMs: options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs,
       shutdownSignal: shutdown.signal,
       track,
-      onCleanupError: (c, e) => logger.log('error', 'request cleanup failed', { request_id: c.id, error: e instanceof Error ? e.message : String(e) }),
+      onCleanupError: (c, e) => failures.report('request_cleanup', e, c.log),
     }),
   );
   app.use(accessLog(logger, metrics));
@@ -214,16 +220,13 @@ export function createServer(input: ServerOptions): OmnicapServer {
     if (!fastRoutes.has(path) || !bearerAllows(keys, req.headers.authorization)) return false;
     const header = req.headers['x-request-id'];
     const id = requestId(typeof header === 'string' ? header : undefined);
-    const err = scheduler.full();
-    metrics.errors.labels(err.code).inc();
+    const log = logger.child({ request_id: id });
     metrics.requestDuration.labels(path, 'POST', '429').observe(0);
     closeIfBodyNotSent(req, res);
     boundUnreadBody(req, res, options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs);
     hold.after(req, res);
-    const body = Buffer.from(JSON.stringify(errorBody(err, id)));
-    res.writeHead(429, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Retry-After': String(err.details?.retry_after_seconds ?? 1), 'X-Request-Id': id });
-    res.end(body);
-    logger.log('warn', 'request', { request_id: id, method: 'POST', route: path, path, status: 429, ms: 0, code: err.code });
+    const err = replyError(res, scheduler.full(), { requestId: id, log, metrics });
+    log.warn({ method: 'POST', route: path, path, status: err.status, ms: 0, code: err.code }, 'request');
     return true;
   };
 
@@ -238,7 +241,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
         new Promise<boolean>((r) => setTimeout(() => r(false), options.shutdownGraceMs).unref()),
       ]);
       if (!graceful) {
-        logger.log('warn', 'shutdown grace period over; aborting in-flight requests', { in_flight: inFlight });
+        logger.warn({ in_flight: inFlight }, 'shutdown grace period over; aborting in-flight requests');
         shutdown.abort(new OmnicapError('NOT_READY', 'the server is shutting down', { status: 503 }));
         await Promise.race([idle(), new Promise<void>((r) => setTimeout(r, ABORT_SETTLE_MS).unref())]);
       }
@@ -250,13 +253,13 @@ export function createServer(input: ServerOptions): OmnicapServer {
       metrics.dispose();
       if (previous.state === 'ready' && options.disposeCaptioner) await previous.captioner.dispose();
       await llm?.close();
-      logger.log('info', 'server closed', { graceful });
+      logger.info({ graceful }, 'server closed');
     })();
     return closing;
   };
 
   const listen = (port = 0, host = '127.0.0.1'): Promise<ListenAddress> => {
-    if (closing !== undefined) return Promise.reject(new OmnicapError('NOT_READY', 'the server was closed'));
+    if (closing !== undefined) return Promise.reject(disposedError('the server', 'create a new one with createServer()'));
     if (httpServer !== undefined) return Promise.reject(new OmnicapError('INVALID_ARGUMENT', 'listen() was already called'));
     // connectionsCheckingInterval: how often Node enforces headersTimeout / requestTimeout
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -270,13 +273,13 @@ export function createServer(input: ServerOptions): OmnicapServer {
     server.on('checkContinue', onRequest);
     server.maxConnections = options.maxConnections;
     httpServer = server;
-    void ready().catch(() => undefined);
+    void ready().catch(() => undefined); // a failed load is logged where it happens ('model failed to load') and shown by /readyz
     return new Promise<ListenAddress>((resolve, reject) => {
       server.once('error', (e) => reject(new OmnicapError('INVALID_ARGUMENT', `cannot listen on ${host}:${port}: ${e.message}`, { cause: e })));
       server.listen(port, host, () => {
         const a = server.address() as AddressInfo;
         const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-        logger.log('info', 'listening', { host: a.address, port: a.port });
+        logger.info({ host: a.address, port: a.port }, 'listening');
         resolve({ host: a.address, port: a.port, url: `http://${h}:${a.port}` });
       });
     });

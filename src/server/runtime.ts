@@ -7,7 +7,8 @@ import { OmnicapError } from '../errors';
 import type { CaptionChunk, CaptionResult, Captioner } from '../engine/types';
 import type { Admission } from './admission';
 import { contextOf } from './context';
-import type { Logger } from './logging';
+import type { InfraFailures } from '../util/failures';
+import type { Logger } from '../util/log';
 import type { MediaDeps } from './media/source';
 import type { ServerMetrics } from './metrics';
 import type { ObserverRegistry } from '../observers';
@@ -29,6 +30,8 @@ export interface ServerRuntime {
   readonly admission: Admission;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
+  /** Infrastructure failures the server goes on without: counted on /metrics, logged once per interval. */
+  readonly failures: InfraFailures;
   readonly media: MediaDeps;
   readonly observers: ObserverRegistry;
   /** The text LLM for text-only chat completions, when the server has one. */

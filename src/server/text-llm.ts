@@ -3,9 +3,9 @@
  * the reference Omni-Detective, which send the agent and the audio observer to one base URL).
  * It has its own queue, so a long agent call never holds the captioner's slot and vice versa.
  */
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, disposedError, toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
-import type { Logger } from './logging';
+import type { Logger } from '../util/log';
 import { Scheduler } from './scheduler';
 
 export type TextLlmState =
@@ -45,17 +45,17 @@ export class TextLlm {
     this.loading = (typeof m === 'function' ? m() : Promise.resolve(m)).then(
       (model) => {
         if (this.current.state === 'closed') {
-          if (this.config.dispose) void model.dispose?.();
-          throw new OmnicapError('NOT_READY', 'the server was closed while the text LLM was loading');
+          if (this.config.dispose) void model.dispose();
+          throw disposedError('the server', 'it was closed while the text LLM was loading');
         }
         this.current = { state: 'ready', model };
-        this.logger.log('info', 'text llm loaded', { model: model.id, ms: Math.round(performance.now() - started) });
+        this.logger.info({ model: model.id, ms: Math.round(performance.now() - started) }, 'text llm loaded');
         return model;
       },
       (e: unknown) => {
         const error = toOmnicapError(e);
         if (this.current.state !== 'closed') this.current = { state: 'failed', error };
-        this.logger.log('error', 'text llm failed to load', { code: error.code, error: error.message });
+        this.logger.error({ code: error.code, error: error.message }, 'text llm failed to load');
         throw error;
       },
     );
@@ -81,6 +81,6 @@ export class TextLlm {
   async close(): Promise<void> {
     const previous = this.current;
     this.current = { state: 'closed' };
-    if (previous.state === 'ready' && this.config.dispose) await previous.model.dispose?.();
+    if (previous.state === 'ready' && this.config.dispose) await previous.model.dispose();
   }
 }

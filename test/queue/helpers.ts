@@ -10,6 +10,8 @@ import { packageRoot } from '../../src/util/paths';
 import { clip } from '../media/helpers';
 import { until } from '../wait';
 
+export { collectingLogger } from '../util/log-lines';
+
 export const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
 /** Short real clips from the test media cache (ALSA voice prompts, CMU cards digits). */
@@ -103,3 +105,4 @@ export function captureIo(): Parameters<typeof main>[1] & { out: () => string; e
   stderr.on('data', (d: Buffer) => (e += d.toString()));
   return { stdout, stderr, signal: new AbortController().signal, out: () => o, err: () => e };
 }
+

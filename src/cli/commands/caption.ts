@@ -99,7 +99,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     out.write(JSON.stringify(line) + '\n');
   };
   let failures = 0;
-  const engine = await loadCaptioner(modelDir, { provider, threads, kv: parseKvRequest(values.kv), signal: io.signal });
+  await using engine = await loadCaptioner(modelDir, { provider, threads, kv: parseKvRequest(values.kv), signal: io.signal });
   try {
     for (let i = 0; i < positionals.length; i++) {
       throwIfAborted(io.signal);
@@ -124,7 +124,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       }
     }
   } finally {
-    await engine.dispose();
     if (out !== io.stdout) await new Promise<void>((res) => (out as NodeJS.WritableStream).end(res));
   }
   return failures === 0 ? 0 : 1;

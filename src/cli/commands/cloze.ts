@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { OmnicapError } from '../../errors';
+import { OmnicapError, isNotFound } from '../../errors';
 import { OpenAIChatModel } from '../../llm/openai';
 import type { ChatModel } from '../../llm/types';
 import { runClozeBuild } from '../../cloze/build';
@@ -84,26 +84,22 @@ async function makeJudge(v: JudgeFlags): Promise<ChatModel> {
 async function runEval(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, evalOptions);
   if (v.baseline === true && v['permute-seed'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--baseline and --permute-seed are exclusive');
-  const judge = await makeJudge(v);
-  try {
-    const s = await runClozeEval({
-      input: need(v.input, 'input'), output: need(v.output, 'output'), judge,
-      captionField: v['caption-field'], concurrency: numberFlag('concurrency', v.concurrency, 4, { integer: true, min: 1, max: 256 }),
-      cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true, invalidAsE: v['invalid-as-e'] === true,
-      variant: v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption',
-      permuteSeed: v['permute-seed'] !== undefined ? numberFlag('permute-seed', v['permute-seed'], 0, { integer: true }) : undefined,
-      maxReasks: numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 }),
-      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
-      temperature: numberFlag('temperature', v.temperature, 0, { min: 0, max: 2 }),
-      grounding: v['no-grounding'] !== true,
-      signal: io.signal,
-    });
-    for (const e of s.inputErrors) io.stderr.write(`${e.code}: ${e.message}\n`);
-    io.stdout.write(`${JSON.stringify({ total: s.total, judged: s.judged, skipped: s.skipped, failed: s.failed, inputErrors: s.inputErrors.length, droppedPartialLine: s.droppedPartialLine })}\n`);
-    return s.inputErrors.length > 0 ? 1 : 0;
-  } finally {
-    await judge.dispose?.();
-  }
+  await using judge = await makeJudge(v);
+  const s = await runClozeEval({
+    input: need(v.input, 'input'), output: need(v.output, 'output'), judge,
+    captionField: v['caption-field'], concurrency: numberFlag('concurrency', v.concurrency, 4, { integer: true, min: 1, max: 256 }),
+    cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true, invalidAsE: v['invalid-as-e'] === true,
+    variant: v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption',
+    permuteSeed: v['permute-seed'] !== undefined ? numberFlag('permute-seed', v['permute-seed'], 0, { integer: true }) : undefined,
+    maxReasks: numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 }),
+    seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
+    temperature: numberFlag('temperature', v.temperature, 0, { min: 0, max: 2 }),
+    grounding: v['no-grounding'] !== true,
+    signal: io.signal,
+  });
+  for (const e of s.inputErrors) io.stderr.write(`${e.code}: ${e.message}\n`);
+  io.stdout.write(`${JSON.stringify({ total: s.total, judged: s.judged, skipped: s.skipped, failed: s.failed, inputErrors: s.inputErrors.length, droppedPartialLine: s.droppedPartialLine })}\n`);
+  return s.inputErrors.length > 0 ? 1 : 0;
 }
 
 async function loadJudged(file: string, io: CliIo, rejected: RejectedLine[]): Promise<ParsedJudged[]> {
@@ -111,7 +107,8 @@ async function loadJudged(file: string, io: CliIo, rejected: RejectedLine[]): Pr
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new OmnicapError('NOT_FOUND', `cannot read judged file ${file}`, { cause: e });
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `judged file ${file} not found`, { cause: e });
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read judged file ${file}: ${(e as Error).message}`, { cause: e });
   }
   const recs: ParsedJudged[] = [];
   for (const r of parseJsonlLines(text, parseJudgedLine)) {
@@ -147,38 +144,27 @@ const buildOptions = {
   judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' }, 'judge-key': { type: 'string' }, 'max-blanks': { type: 'string' }, seed: { type: 'string' },
 } as const;
 
+async function makeBuildLlm(v: ReturnType<typeof parseCommandArgs<typeof buildOptions>>['values']): Promise<ChatModel> {
+  if (v.llm === undefined) return new OpenAIChatModel({ baseURL: need(v['llm-url'], 'llm-url'), model: need(v['llm-model'], 'llm-model'), apiKey: v['llm-key'] });
+  if (v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}; use --llm-url for an endpoint`);
+  if (v['llm-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm local and --llm-url are exclusive');
+  const { LocalChatModel } = await import('../../llm/local');
+  return LocalChatModel.load();
+}
+
 async function runBuild(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, buildOptions);
-  let llm: ChatModel;
-  if (v.llm !== undefined) {
-    if (v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}; use --llm-url for an endpoint`);
-    if (v['llm-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm local and --llm-url are exclusive');
-    const { LocalChatModel } = await import('../../llm/local');
-    llm = await LocalChatModel.load();
-  } else {
-    llm = new OpenAIChatModel({ baseURL: need(v['llm-url'], 'llm-url'), model: need(v['llm-model'], 'llm-model'), apiKey: v['llm-key'] });
-  }
-  let judge: ChatModel | undefined;
-  try {
-    judge = v.judge !== undefined || v['judge-url'] !== undefined ? await makeJudge(v) : undefined;
-  } catch (e) {
-    await llm.dispose?.();
-    throw e;
-  }
-  try {
-    const s = await runClozeBuild({
-      input: need(v.input, 'input'), output: need(v.output, 'output'), llm, judge,
-      maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
-      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
-      signal: io.signal,
-    });
-    for (const e of s.inputErrors) io.stderr.write(`INVALID_ARGUMENT: ${e.message}\n`);
-    io.stdout.write(`${JSON.stringify(s)}\n`);
-    return s.inputErrors.length > 0 ? 1 : 0;
-  } finally {
-    await llm.dispose?.();
-    await judge?.dispose?.();
-  }
+  await using llm = await makeBuildLlm(v);
+  await using judge = v.judge !== undefined || v['judge-url'] !== undefined ? await makeJudge(v) : undefined;
+  const s = await runClozeBuild({
+    input: need(v.input, 'input'), output: need(v.output, 'output'), llm, judge,
+    maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
+    seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
+    signal: io.signal,
+  });
+  for (const e of s.inputErrors) io.stderr.write(`INVALID_ARGUMENT: ${e.message}\n`);
+  io.stdout.write(`${JSON.stringify(s)}\n`);
+  return s.inputErrors.length > 0 ? 1 : 0;
 }
 
 export const command: CliCommand = {

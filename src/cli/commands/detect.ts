@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, PROMPT_VERSION, runBatch } from '../../detective';
+import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, ObservationCache, PROMPT_VERSION, runBatch } from '../../detective';
 import { OmnicapError } from '../../errors';
 import type { ChatModel } from '../../llm/types';
 import { numberFlag, parseCommandArgs } from '../args';
 import { llmSpecFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
 import type { CliCommand, CliIo } from '../types';
+import { InfraFailures } from '../../util/failures';
+import { createLogger, resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
 
@@ -60,11 +62,15 @@ Options:
   --max-caption-tokens N  token limit of the final caption call (default 512)
   --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
                         or template (deterministic caption from the observations, no LLM call)
-  --cache DIR           observer-answer cache (default <output>.cache)
+  --cache DIR           observer-answer cache (default <output>.cache); one that cannot be written
+                        is an error at start (CACHE_UNAVAILABLE), one that fails later is skipped,
+                        logged and counted in the summary
   --prompt-version V    prompt files version (default v4; v2 has no revision step)
   --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr + captioner,
                         audio_lm when configured)
   --no-progress         no progress bar on stderr
+  --log-level LEVEL     least severe log line written on stderr (JSON lines; e.g. cache failures):
+                        fatal, error, warn, info (default), debug, trace or silent (also OMNICAP_LOG_LEVEL)
 
 Queue mode (docs/scaling.md):
   --queue URL           redis://[user:password@]host:port/db: enqueue, then sink the results
@@ -96,6 +102,7 @@ const options = {
   synthesis: { type: 'string' },
   'prompt-version': { type: 'string' },
   'no-progress': { type: 'boolean' },
+  'log-level': { type: 'string' },
   format: { type: 'string' },
   'allow-remote-urls': { type: 'boolean' },
   observers: { type: 'string' },
@@ -137,6 +144,7 @@ export const command: CliCommand = {
     }
     if (v.input === undefined || v.output === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--input and --output are required');
     const workers = numberFlag('workers', v.workers, 1, { min: 1, max: 64, integer: true });
+    const logger = createLogger(io.stderr, resolveLogLevel(v['log-level']));
     const { rounds, seed, synthesis, format, maxCaptionTokens } = runOptionsFrom(v, PROMPT_VERSION);
     const spec = observerSpecFrom(v);
     const clips = loadClips(v.input, { downloadDir: `${v.output}.media` });
@@ -146,32 +154,28 @@ export const command: CliCommand = {
     }).filter((o) => spec.names.includes(o.name));
     // one core budget for the observers and a local LLM: concurrent clips overlap only on idle cores
     const cpu = new CpuGate(availableParallelism());
-    const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache`, cpu });
-    let llm: ChatModel | undefined;
-    try {
-      llm = await makeLlm(v, workers);
-      const s = await runBatch({
-        clips,
-        output: v.output,
-        llm: gateChatModel(llm, cpu),
-        toolbox,
-        workers,
-        rounds,
-        seed,
-        promptVersion: v['prompt-version'],
-        maxCaptionTokens,
-        synthesis,
-        format,
-        allowRemoteUrls: v['allow-remote-urls'] === true,
-        signal: io.signal,
-        progress: v['no-progress'] === true ? undefined : io.stderr,
-      });
-      io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}\n`);
-      return s.errors > 0 ? 1 : 0;
-    } finally {
-      await toolbox.dispose();
-      await llm?.dispose?.();
-    }
+    const cache = await ObservationCache.open(v.cache ?? `${v.output}.cache`);
+    await using toolbox = createToolbox({ observers, cache, cpu, failures: new InfraFailures(logger) });
+    await using llm = await makeLlm(v, workers);
+    const s = await runBatch({
+      clips,
+      output: v.output,
+      llm: gateChatModel(llm, cpu),
+      toolbox,
+      workers,
+      rounds,
+      seed,
+      promptVersion: v['prompt-version'],
+      maxCaptionTokens,
+      synthesis,
+      format,
+      allowRemoteUrls: v['allow-remote-urls'] === true,
+      signal: io.signal,
+      progress: v['no-progress'] === true ? undefined : io.stderr,
+    });
+    const failures = Object.entries(s.infraFailures).map(([k, n]) => `${n} ${k}`).join(', ');
+    io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}${failures !== '' ? `; infrastructure failures: ${failures} (see the log)` : ''}\n`);
+    return s.errors > 0 ? 1 : 0;
   },
 };
 

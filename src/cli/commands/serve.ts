@@ -5,6 +5,7 @@ import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { defaultModelDir } from '../../util/paths';
 import { OPTION_RANGES, SERVER_DEFAULTS } from '../../server/options';
+import { resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap serve [options]
 
@@ -54,7 +55,10 @@ Options:
   --kv auto|resident|js    where the decoder's KV cache lives between steps (default auto:
                            resident in ONNX Runtime memory via the native addon unless --batch;
                            js: onnxruntime-node tensors copied to JS every step); /readyz says which
-  --quiet                  no JSON request logs on stderr
+  --log-level LEVEL        least severe log line written: fatal, error, warn, info (default),
+                           debug, trace or silent (also OMNICAP_LOG_LEVEL); logs are JSON lines on
+                           stderr, one per request (with its request_id) and per lifecycle event
+  --quiet                  no logs at all (--log-level silent)
 `;
 
 export const command: CliCommand = {
@@ -91,6 +95,7 @@ export const command: CliCommand = {
       llm: { type: 'string' },
       'llm-threads': { type: 'string' },
       'llm-max-tokens': { type: 'string' },
+      'log-level': { type: 'string' },
       quiet: { type: 'boolean' },
     });
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `serve takes no positional arguments; got ${positionals.join(' ')}`);
@@ -100,6 +105,7 @@ export const command: CliCommand = {
     }
     const runtime = values.runtime ?? 'worker';
     if (runtime !== 'worker' && runtime !== 'main') throw new OmnicapError('INVALID_ARGUMENT', `--runtime expects worker or main but received ${JSON.stringify(runtime)}`);
+    const logLevel = values.quiet === true ? 'silent' : resolveLogLevel(values['log-level']);
     const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
     const kv = parseKvRequest(values.kv);
     const envKeys = (process.env.OMNICAP_API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
@@ -146,7 +152,7 @@ export const command: CliCommand = {
     // Loaded lazily: the server module pulls in express, multer and prom-client.
     const { createServer } = await import('../../server');
     const { loadCaptioner } = await import('../../engine');
-    const server = createServer({
+    await using server = createServer({
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
       llm,
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : int('default-max-tokens', 'defaultMaxTokens', values['default-max-tokens'], 1),
@@ -155,26 +161,23 @@ export const command: CliCommand = {
       mediaRoots: values['media-root'] ?? [],
       ...settings,
       allowRemoteUrls: values['allow-remote-urls'] ?? false,
-      logStream: values.quiet === true ? undefined : io.stderr,
+      logStream: io.stderr,
+      logLevel,
     });
+    const address = await server.listen(port, host);
+    io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
+    let captioner;
     try {
-      const address = await server.listen(port, host);
-      io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
-      let captioner;
-      try {
-        captioner = await server.ready();
-      } catch (e) {
-        if (io.signal.aborted) return 0; // stopped while loading
-        throw e;
-      }
-      const textLlm = server.textLlm();
-      io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
-      // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
-      if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
-      io.stdout.write('omnicap serve: shutting down\n');
-      return 0;
-    } finally {
-      await server.close();
+      captioner = await server.ready();
+    } catch (e) {
+      if (io.signal.aborted) return 0; // stopped while loading
+      throw e;
     }
+    const textLlm = server.textLlm();
+    io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
+    // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
+    if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
+    io.stdout.write('omnicap serve: shutting down\n');
+    return 0;
   },
 };

@@ -14,8 +14,8 @@ import { existsSync } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
 import { ort } from '../../engine/ort';
 import { OmnicapError } from '../../errors';
-import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples } from './proc';
 import { SOUND_FAMILY_WORDS, SOUND_LABELS, type SoundLabel } from './sound-labels';
 import { SOUND_PRIORS } from './sound-priors';
@@ -250,7 +250,7 @@ export function formatSoundEventAnswer(d: SoundEventData): string {
   return `Sound events (zero-shot tagger, engine ${d.engine}; names can be wrong; ${scored}): ${items.join('; ')}.`;
 }
 
-export type SoundEventObserver = Observer & { dispose(): Promise<void> };
+export type SoundEventObserver = DisposableObserver;
 
 /** The observer "sound_events". Needs the Whisper venv and model (scripts/setup-asr.sh) and Silero VAD. */
 export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObserver {
@@ -261,7 +261,13 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
   const phrasings = soundPhrasings();
   const priors = SOUND_PRIORS[model];
   let vad: Promise<Ort.InferenceSession> | undefined;
-  return {
+  const release = async (): Promise<void> => {
+    const v = vad;
+    vad = undefined;
+    await worker.dispose();
+    if (v !== undefined) await (await v).release();
+  };
+  return disposableObserver({
     name: 'sound_events',
     modality: 'audio',
     threads: opts.threads ?? 2,
@@ -294,11 +300,5 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
       };
       return { answer: formatSoundEventAnswer(data), data };
     },
-    async dispose() {
-      const v = vad;
-      vad = undefined;
-      await worker.dispose();
-      if (v !== undefined) await (await v).release();
-    },
-  };
+  }, release);
 }

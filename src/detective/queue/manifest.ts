@@ -102,6 +102,7 @@ export function mismatchError(queue: string, stored: RunManifest, wanted: RunMan
   );
 }
 
+/** The manifest in `text`; undefined when it is not JSON or not a version-1 manifest (the caller decides what that means). */
 export function parseManifest(text: string): RunManifest | undefined {
   try {
     const m = JSON.parse(text) as RunManifest;

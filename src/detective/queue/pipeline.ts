@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { OmnicapError } from '../../errors';
 import type { ChatModel } from '../../llm/types';
+import type { InfraFailures } from '../../util/failures';
 import type { ObservationStore } from '../cache';
 import type { CpuGate } from '../cpu-gate';
 import { defaultObservers } from '../observers';
@@ -37,7 +38,7 @@ export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: 
   return llm;
 }
 
-export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, cpu?: CpuGate): DetectiveToolbox {
+export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, cpu?: CpuGate, failures?: InfraFailures): DetectiveToolbox {
   const all = defaultObservers({
     captionerModelDir: spec.captioner,
     audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
@@ -45,5 +46,5 @@ export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | u
   const chosen = all.filter((o) => spec.names.includes(o.name));
   const missing = spec.names.filter((n) => !chosen.some((o) => o.name === n));
   if (missing.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `the run asks for observers this worker cannot build: ${missing.join(', ')}`);
-  return createToolbox({ observers: chosen, cache, cpu });
+  return createToolbox({ observers: chosen, cache, cpu, failures });
 }

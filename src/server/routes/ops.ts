@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { OmnicapError, toOmnicapError } from '../../errors';
 import { ctx, routeLabel } from '../context';
-import { errorBody } from '../http-errors';
+import { replyError } from '../http-errors';
 import type { ModelBody } from '../../schema';
 import { type ServerRuntime, requireCaptioner } from '../runtime';
 
@@ -20,23 +20,22 @@ export function opsRouter(rt: ServerRuntime, startedAt: number): Router {
     res.json({ status: 'ok', uptime_seconds: (Date.now() - startedAt) / 1000 });
   });
   router.get('/readyz', routeLabel('/readyz'), (req: Request, res: Response) => {
+    const c = ctx(req);
     const m = rt.model();
     const llm = rt.llm?.state;
     if (m.state === 'ready' && (llm === undefined || llm.state === 'ready')) {
       res.json({ status: 'ready', model: m.captioner.modelId, ...(m.captioner.kvCache !== undefined ? { kv_cache: { path: m.captioner.kvCache.path, ...(m.captioner.kvCache.layout !== undefined ? { layout: m.captioner.kvCache.layout } : {}) } } : {}), ...(llm?.state === 'ready' ? { llm: llm.model.id } : {}), queue: rt.scheduler.stats });
       return;
     }
-    let err: OmnicapError | undefined;
+    let err: OmnicapError = new OmnicapError('NOT_READY', 'the models are not ready');
     try {
       requireCaptioner(m);
       rt.llm?.require();
     } catch (e) {
       err = toOmnicapError(e);
     }
-    const c = ctx(req);
-    c.errorCode = err?.code;
     const status = m.state !== 'ready' ? m.state : (llm?.state ?? 'loading');
-    res.status(503).json({ status, ...(err !== undefined ? errorBody(err, c.id) : {}) });
+    replyError(res, err, { context: c, log: c.log, metrics: rt.metrics }, { extra: { status }, probe: true });
   });
   router.get('/metrics', routeLabel('/metrics'), async (_req: Request, res: Response) => {
     rt.metrics.modelLoaded.set(rt.model().state === 'ready' ? 1 : 0);
