@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   MODEL_INPUT_MISSING: 500,
   MODEL_RUN_FAILED: 500,
   PROVIDER_UNAVAILABLE: 500,
+  /** With --provider cuda, ONNX Runtime would run some nodes on the CPU EP (details list them). */
+  PROVIDER_CPU_FALLBACK: 500,
+  /** A build exported for one execution provider loaded with the other (e.g. a CUDA build with --provider cpu). */
+  MODEL_PROVIDER_MISMATCH: 500,
   TOKENIZER_INVALID: 500,
   /** A file omnicap would run as code could have been written by another user. */
   UNTRUSTED_FILE: 500,

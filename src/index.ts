@@ -10,6 +10,7 @@ export { createLogger, resolveLogLevel, LOG_LEVELS, LOG_LEVEL_ENV, type Logger, 
 export { InfraFailures, type InfraFailuresOptions } from './util/failures';
 export * as media from './media';
 export * as features from './features';
+export * as native from './native';
 export * as engine from './engine';
 export * as llm from './llm';
 export * as observers from './observers';

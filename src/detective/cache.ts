@@ -1,20 +1,9 @@
 /** Content-addressed cache of observer answers, keyed by (clip content hash, observer, question). */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OmnicapError, isNotFound, type ErrorCode } from '../errors';
+import { sha256 } from '../util/hash';
 import type { ObserveResult } from '../observers';
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { signal })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 export function normalizeQuestion(q: string): string {
   return q.trim().replace(/\s+/g, ' ');

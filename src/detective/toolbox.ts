@@ -8,9 +8,10 @@ import { decodeAudio, probeMedia, type ProbeResult } from '../media';
 import type { Observer, ObserveResult, ObserverInfo, ObserverMedia } from '../observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
 import { InfraFailures } from '../util/failures';
+import { sha256File } from '../util/hash';
 import { createLogger } from '../util/log';
 import type { CpuGate } from './cpu-gate';
-import { hashFile, observationKey, normalizeQuestion, ObservationCache, type CacheEntry, type CachedObservation, type ObservationStore } from './cache';
+import { observationKey, normalizeQuestion, ObservationCache, type CacheEntry, type CachedObservation, type ObservationStore } from './cache';
 import type { DetectiveClip, ObserverToolbox } from './types';
 
 export interface ToolboxOptions {
@@ -105,7 +106,7 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
         }
         const probe = await probeMedia(clip.path, { signal });
         if (!probe.hasAudio && !probe.hasVideo) throw new OmnicapError('MEDIA_CORRUPT', `no audio or video stream in ${clip.path}`);
-        return { hash: await hashFile(clip.path, signal), probe };
+        return { hash: await sha256File(clip.path, signal), probe };
       })();
       prepared.catch(() => undefined); // awaited by prepare() and observe(), which report the failure; this only marks it handled
       s = { path: clip.path, prepared };

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { OmnicapError, disposedError } from '../errors';
 import { abortError, throwIfAborted } from '../util/abort';
 import type { BatcherStats } from './batcher';
-import type { LoadCaptionerOptions } from './captioner';
+import type { LoadCaptionerOptions } from './load-options';
 import type { ModelManifest } from './manifest';
 import { validatePcm } from './pcm';
 import type { ResolvedProvider } from './provider';

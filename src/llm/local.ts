@@ -33,6 +33,9 @@ export function defaultLocalModelPath(): string {
 
 export const DEFAULT_LOCAL_CONTEXT = 8192;
 
+/** Upper bounds of the local model's settings (each at least 1). */
+export const LOCAL_LIMITS = { contextSize: 131072, sequences: 64, threads: 256 } as const;
+
 export interface LocalChatModelOptions {
   modelPath?: string;
   id?: string;
@@ -131,7 +134,7 @@ export class LocalChatModel implements ChatModel {
     const modelPath = options.modelPath ?? defaultLocalModelPath();
     if (!existsSync(modelPath)) throw new OmnicapError('MODEL_NOT_FOUND', `GGUF model not found at ${modelPath} (run scripts/setup-models.sh)`);
     if (!existsSync(join(packageRoot(), 'node_modules', 'node-llama-cpp'))) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'node-llama-cpp is not installed');
-    for (const [k, v, max] of [['contextSize', options.contextSize, 131072], ['sequences', options.sequences, 64], ['threads', options.threads, 256]] as const) {
+    for (const [k, v, max] of [['contextSize', options.contextSize, LOCAL_LIMITS.contextSize], ['sequences', options.sequences, LOCAL_LIMITS.sequences], ['threads', options.threads, LOCAL_LIMITS.threads]] as const) {
       if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw invalidParameterError(k, `an integer in [1, ${max}]`, v);
     }
     const m = new LocalChatModel(options, modelPath, localWorkerFile());

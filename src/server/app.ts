@@ -5,7 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { OmnicapError, disposedError, errorDetail, toOmnicapError } from '../errors';
+import { OmnicapError, disposedError, errorDetail } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import { Admission, DecodeSlots } from './admission';
@@ -27,8 +27,9 @@ import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
 import { openapiRouter } from './routes/openapi';
 import { opsRouter } from './routes/ops';
-import { requireCaptioner, type ModelState, type ServerRuntime } from './runtime';
+import type { ServerRuntime } from './runtime';
 import { Scheduler, type SchedulerStats } from './scheduler';
+import { Loadable } from './loadable';
 import { TextLlm } from './text-llm';
 
 export interface ListenAddress {
@@ -80,15 +81,23 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const options = resolveServerOptions(input);
   const logger = createLogger(options.logStream, options.logLevel);
   const scheduler = new Scheduler(options.concurrency, options.maxQueue);
-  let model: ModelState = { state: 'loading' };
+  const model = new Loadable<Captioner>({
+    name: 'the model',
+    source: input.captioner,
+    release: options.disposeCaptioner ? (captioner) => captioner.dispose() : undefined,
+    onReady: (captioner, ms) => {
+      metrics.modelLoaded.set(1);
+      logger.info({ model: captioner.modelId, ms }, 'model loaded');
+    },
+    onFailed: (error) => logger.error({ code: error.code, error: errorDetail(error) }, 'model failed to load'),
+  });
   const metrics = new ServerMetrics(
     scheduler,
-    () => (model.state === 'ready' ? model.captioner.batchStats : undefined),
-    () => (model.state === 'ready' ? model.captioner.kvCache : undefined),
+    () => model.value?.batchStats,
+    () => model.value?.kvCache,
   );
   const failures = new InfraFailures(logger, { onFailure: (kind) => metrics.infraFailures.labels(kind).inc() });
   const shutdown = new AbortController();
-  let loading: Promise<Captioner> | undefined;
   let closing: Promise<void> | undefined;
   let httpServer: Server | undefined;
   let inFlight = 0;
@@ -98,39 +107,14 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const llm = input.llm === undefined ? undefined : new TextLlm({ model: input.llm, dispose: options.disposeLlm, maxQueue: options.maxQueue }, logger);
   const ready = async (): Promise<Captioner> => {
     if (closing !== undefined) throw disposedError('the server', 'create a new one with createServer()');
-    const [captioner] = await Promise.all([loadCaptioner(), llm?.load()]);
+    const [captioner] = await Promise.all([model.load(), llm?.load()]);
     return captioner;
   };
-  const loadCaptioner = (): Promise<Captioner> => {
-    if (loading !== undefined) return loading;
-    const c = input.captioner;
-    const started = performance.now();
-    loading = (typeof c === 'function' ? c() : Promise.resolve(c)).then(
-      (captioner) => {
-        if (model.state === 'closed') {
-          if (options.disposeCaptioner) void captioner.dispose();
-          throw disposedError('the server', 'it was closed while the model was loading');
-        }
-        model = { state: 'ready', captioner };
-        metrics.modelLoaded.set(1);
-        logger.info({ model: captioner.modelId, ms: Math.round(performance.now() - started) }, 'model loaded');
-        return captioner;
-      },
-      (e: unknown) => {
-        const error = toOmnicapError(e);
-        if (model.state !== 'closed') model = { state: 'failed', error };
-        logger.error({ code: error.code, error: errorDetail(error) }, 'model failed to load');
-        throw error;
-      },
-    );
-    loading.catch(() => undefined); // observed through /readyz and ready()
-    return loading;
-  };
-  if (typeof input.captioner !== 'function') void loadCaptioner();
-  if (llm !== undefined && typeof input.llm !== 'function') void llm.load();
+  // a given (already loaded) model is ready at once; loaders start on listen() or ready()
+  for (const r of [model, llm]) if (r !== undefined && !r.lazy) void r.load();
 
   const observers: ObserverRegistry = composeObserverRegistries(
-    staticObserverRegistry([captionerObserver(() => requireCaptioner(model))]),
+    staticObserverRegistry([captionerObserver(() => model.require())]),
     input.observers,
   );
   const media: MediaDeps = {
@@ -164,8 +148,8 @@ export function createServer(input: ServerOptions): OmnicapServer {
     observers,
     llm,
     startedAt: Math.floor(startedAt / 1000),
-    model: () => model,
-    captioner: () => requireCaptioner(model),
+    model,
+    captioner: () => model.require(),
   };
 
   const track = (delta: 1 | -1): void => {
@@ -215,7 +199,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const keys = keyDigests(options.apiKeys);
   const fastRoutes = new Set(['/v1/captions', '/v1/chat/completions']);
   const refuseFast = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state !== 'ready') return false;
+    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state.state !== 'ready') return false;
     const path = (req.url ?? '').split('?')[0];
     if (!fastRoutes.has(path) || !bearerAllows(keys, req.headers.authorization)) return false;
     const header = req.headers['x-request-id'];
@@ -247,12 +231,10 @@ export function createServer(input: ServerOptions): OmnicapServer {
       }
       server?.closeAllConnections();
       await serverClosed;
-      const previous = model;
-      model = { state: 'closed' };
       metrics.modelLoaded.set(0);
       metrics.dispose();
-      if (previous.state === 'ready' && options.disposeCaptioner) await previous.captioner.dispose();
-      await llm?.close();
+      await model.dispose();
+      await llm?.dispose();
       logger.info({ graceful }, 'server closed');
     })();
     return closing;
@@ -293,7 +275,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     stats: () => ({ ...scheduler.stats, decoding: media.decodeSlots.inUse, decodePeak: media.decodeSlots.peak, bufferedBytes: admission.bufferedBytes }),
     inFlightRequests: () => inFlight,
     ready,
-    textLlm: () => (llm?.state.state === 'ready' ? llm.state.model : undefined),
+    textLlm: () => llm?.value,
     listen,
     close,
     [Symbol.asyncDispose]: close,

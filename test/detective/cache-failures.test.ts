@@ -7,7 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createToolbox, hashFile, observationKey, ObservationCache, signalObserver } from '../../src/detective';
+import { createToolbox, observationKey, ObservationCache, signalObserver } from '../../src/detective';
+import { sha256File } from '../../src/util/hash';
 import { InfraFailures } from '../../src/util/failures';
 import { collectingLogger } from '../util/log-lines';
 import { SPEECH } from './media';
@@ -31,7 +32,7 @@ test('a healthy cache: the second ask is a hit; no failures', async () => {
 test('an entry that cannot be read or written: the observation still answers; counted per kind, logged once per kind', async () => {
   const cacheDir = join(dir, 'broken');
   const question = 'how loud is it?';
-  const key = observationKey(await hashFile(SPEECH), 'signal', question);
+  const key = observationKey(await sha256File(SPEECH), 'signal', question);
   // the entry's path is a directory: reading it fails with EISDIR (not "not found"), and so does the write's rename
   mkdirSync(join(cacheDir, key.slice(0, 2), `${key}.json`), { recursive: true });
   const { logger, lines } = collectingLogger();

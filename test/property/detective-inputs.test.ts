@@ -92,6 +92,7 @@ function resultFor(clip: DetectiveClip): DetectiveResult {
     seed: 0,
     prompts: [],
     seconds: 0.1,
+    stages: { fixedReportsMs: 10, roundsMs: 50, synthesisMs: 40 },
   };
 }
 

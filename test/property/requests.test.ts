@@ -1,8 +1,9 @@
 /**
- * Function-level properties of the chat completion and caption request parsers
- * (src/server/params.ts, src/server/routes/chat-request.ts) on hostile bodies: known keys with
- * NaN/Infinity/negative/huge/non-decimal values, prototype-pollution keys, deep nesting, unicode,
- * form fields as strings.
+ * Function-level properties of the chat completion and caption request parsers (the schema checks
+ * of src/schema/requests.ts as the routes use them: src/server/params.ts bodyChecker /
+ * generationParams, src/server/routes/chat-request.ts checkChatRequest / routeMessages /
+ * responseFormat) on hostile bodies: known keys with NaN/Infinity/negative/huge/non-decimal values,
+ * prototype-pollution keys, deep nesting, unicode, multipart form fields as strings.
  * - every parser returns values inside the documented ranges, or throws INVALID_ARGUMENT naming
  *   the parameter; nothing else escapes, and no prototype is polluted;
  * - valid values round-trip (as JSON numbers and as multipart form strings);
@@ -11,8 +12,9 @@
 import fc from 'fast-check';
 import { isOmnicapError } from '../../src/errors';
 import { splitWindows } from '../../src/media';
-import { MAX_TOKENS_LIMIT, MAX_WINDOWS_PER_REQUEST, MIN_WINDOW_STEP_SECONDS, boolParam, checkWindowCount, generationParams, numberParam, windowCount, type Params } from '../../src/server/params';
-import { AUDIO_FORMATS, checkUnsupportedParams, responseFormat, routeMessages } from '../../src/server/routes/chat-request';
+import { CaptionsRequest, MAX_TOKENS_LIMIT, MAX_WINDOWS_PER_REQUEST, MIN_WINDOW_STEP_SECONDS } from '../../src/schema';
+import { bodyChecker, checkWindowCount, generationParams, windowCount, type Params } from '../../src/server/params';
+import { AUDIO_FORMATS, checkChatRequest, responseFormat, routeMessages } from '../../src/server/routes/chat-request';
 import { PROTO_KEYS, hostileString, hostileValue, protoKeyObject, withKey } from './arbitraries';
 import { configureProperties, outcome, runs } from './fc-config';
 
@@ -22,11 +24,14 @@ afterEach(() => {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 });
 
-const GENERATION_KEYS = ['max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'top_k', 'seed', 'window_seconds', 'overlap_seconds'] as const;
-const CHAT_KEYS = [...GENERATION_KEYS, 'model', 'messages', 'n', 'stream', 'stream_options', 'response_format', 'modalities', 'user', 'metadata', 'stop', 'logprobs', 'top_logprobs', 'tools', 'functions', 'tool_choice', 'function_call', 'parallel_tool_calls', 'audio', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'store'] as const;
+const checkCaptions = bodyChecker(CaptionsRequest);
+
+const GENERATION_KEYS = ['max_tokens', 'temperature', 'top_p', 'top_k', 'seed', 'window_seconds', 'overlap_seconds'] as const;
+const CAPTION_KEYS = [...GENERATION_KEYS, 'data', 'path', 'url', 'stream'] as const;
+const CHAT_KEYS = [...GENERATION_KEYS, 'max_completion_tokens', 'model', 'messages', 'n', 'stream', 'stream_options', 'response_format', 'modalities', 'user', 'metadata', 'stop', 'logprobs', 'top_logprobs', 'tools', 'functions', 'tool_choice', 'function_call', 'parallel_tool_calls', 'audio', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'store'] as const;
 
 /** A form field as a client may send it: a decimal, or text that only looks numeric. */
-const formString = fc.oneof(fc.double().map(String), fc.integer().map(String), hostileString, fc.constantFrom('1', '0', '30', '29.5', ' 2 ', '1e3', '1E-2', '0x1F', 'Infinity', '1_0', '١٢', '２'));
+const formString = fc.oneof(fc.double().map(String), fc.integer().map(String), hostileString, fc.constantFrom('1', '0', '30', '29.5', ' 2 ', '1e3', '1E-2', '0x1F', 'Infinity', '1_0', '١٢', '２', 'true', 'FALSE'));
 
 /** A body: some known keys with hostile (or ordinary) values, maybe an unknown or prototype key. */
 function body(keys: readonly string[], value: fc.Arbitrary<unknown>): fc.Arbitrary<Params> {
@@ -38,11 +43,14 @@ function body(keys: readonly string[], value: fc.Arbitrary<unknown>): fc.Arbitra
     .map(({ entries, base }) => entries.reduce<Params>((o, [k, v]) => withKey(o, k, v), base));
 }
 
-function expectInvalidArgument(e: unknown, allowed: readonly string[]): void {
+/** INVALID_ARGUMENT naming a field: one of `allowed` (or inside it), or the key the body had that is not allowed. */
+function expectInvalidArgument(e: unknown, allowed: readonly string[], b: Params): void {
   if (!isOmnicapError(e)) throw e;
   expect(e.code).toBe('INVALID_ARGUMENT');
   const parameter = e.details?.parameter;
-  if (typeof parameter === 'string') expect(allowed.some((k) => parameter === k || parameter.startsWith(`${k}.`) || parameter.startsWith(`${k}[`))).toBe(true);
+  if (typeof parameter !== 'string') return;
+  const named = allowed.some((k) => parameter === k || parameter.startsWith(`${k}.`) || parameter.startsWith(`${k}[`)) || Object.keys(b).includes(parameter);
+  if (!named) throw new Error(`the error names ${JSON.stringify(parameter)}, which is neither a known field nor a key of the body: ${e.message}`);
 }
 
 function expectInRanges(g: ReturnType<typeof generationParams>): void {
@@ -60,15 +68,16 @@ function expectInRanges(g: ReturnType<typeof generationParams>): void {
   if (g.overlapSeconds !== undefined) expect((g.windowSeconds ?? 30) - g.overlapSeconds).toBeGreaterThanOrEqual(MIN_WINDOW_STEP_SECONDS);
 }
 
-describe('generation parameters (captions and chat)', () => {
+describe('caption requests (JSON and multipart form)', () => {
   it('JSON bodies: values in range, or INVALID_ARGUMENT naming the parameter', () => {
     fc.assert(
-      fc.property(body(GENERATION_KEYS, hostileValue), fc.boolean(), (p, chat) => {
+      fc.property(body(CAPTION_KEYS, hostileValue), (b) => {
         try {
-          expectInRanges(generationParams(p, false, chat ? { maxTokens: ['max_completion_tokens'] } : {}));
-          expect(boolParam(p, 'stream', false) ?? false).toEqual(expect.any(Boolean));
+          const checked = checkCaptions(b, false);
+          expectInRanges(generationParams(checked));
+          expect(checked.stream === undefined || checked.stream === null || typeof checked.stream === 'boolean').toBe(true);
         } catch (e) {
-          expectInvalidArgument(e, [...GENERATION_KEYS, 'stream']);
+          expectInvalidArgument(e, CAPTION_KEYS, b);
         }
       }),
       { numRuns: runs(2000) },
@@ -77,12 +86,12 @@ describe('generation parameters (captions and chat)', () => {
 
   it('multipart form fields (strings): values in range, or INVALID_ARGUMENT naming the parameter', () => {
     fc.assert(
-      fc.property(body([...GENERATION_KEYS, 'stream'], formString), (p) => {
+      fc.property(body(CAPTION_KEYS, formString), (b) => {
         try {
-          expectInRanges(generationParams(p, true));
-          boolParam(p, 'stream', true);
+          const checked = checkCaptions(b, true);
+          expectInRanges(generationParams(checked));
         } catch (e) {
-          expectInvalidArgument(e, [...GENERATION_KEYS, 'stream']);
+          expectInvalidArgument(e, CAPTION_KEYS, b);
         }
       }),
       { numRuns: runs(2000) },
@@ -111,18 +120,18 @@ describe('generation parameters (captions and chat)', () => {
           ...(p.seed !== undefined ? { seed: p.seed } : {}),
           ...(p.window_seconds !== undefined ? { windowSeconds: p.window_seconds } : {}),
         };
-        expect(generationParams(p, false)).toEqual(want);
+        expect(generationParams(checkCaptions(p, false))).toEqual(want);
         const form = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, String(v)]));
-        expect(generationParams(form, true)).toEqual(want);
+        expect(generationParams(checkCaptions(form, true))).toEqual(want);
       }),
       { numRuns: runs(1000) },
     );
   });
 
-  it('numberParam: any finite number written as a form string reads back as itself', () => {
+  it('any number in range written as a form string reads back as itself', () => {
     fc.assert(
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => {
-        expect(numberParam({ x: String(n) }, 'x', true, {})).toBe(n === 0 ? 0 : n);
+      fc.property(fc.double({ min: 1, max: 30, noNaN: true }), (n) => {
+        expect(checkCaptions({ window_seconds: String(n) }, true).window_seconds).toBe(n);
       }),
       { numRuns: runs(1000) },
     );
@@ -151,6 +160,8 @@ describe('generation parameters (captions and chat)', () => {
 
 /** Content parts: text, audio (well formed or not), images, junk. */
 const contentPart: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ type: fc.constant('text'), text: fc.string({ unit: 'grapheme', maxLength: 20 }) }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('input_audio'), input_audio: fc.record({ data: fc.base64String({ maxLength: 16 }), format: fc.constantFrom(...AUDIO_FORMATS) }) }) },
   fc.record({ type: fc.constant('text'), text: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 20 }), hostileValue) }),
   fc.record({ type: fc.constant('input_audio'), input_audio: fc.oneof(fc.record({ data: fc.oneof(fc.base64String({ maxLength: 16 }), hostileValue), format: fc.oneof(fc.constantFrom(...AUDIO_FORMATS, 'WAV', 'Mp3', 'pcm', ''), hostileValue) }), hostileValue) }),
   fc.record({ type: fc.constant('audio_url'), audio_url: fc.oneof(fc.record({ url: fc.oneof(fc.constantFrom('data:audio/wav;base64,AAAA', 'file:///etc/passwd', 'http://127.0.0.1/a.wav'), hostileValue) }), hostileValue) }),
@@ -159,18 +170,67 @@ const contentPart: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 const message: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ role: fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool'), content: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.constant(null), fc.array(contentPart, { maxLength: 3 })) }) },
+  { weight: 12, arbitrary: fc.record({ role: fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool'), content: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.constant(null), fc.array(contentPart, { maxLength: 3 })) }) },
   { weight: 1, arbitrary: fc.record({ role: hostileValue, content: hostileValue }, { requiredKeys: [] }) },
   { weight: 1, arbitrary: hostileValue },
 );
 
+/** Values a well-behaved client sends for each chat key (so hostile ones also meet otherwise valid requests). */
+const PLAUSIBLE: Record<string, unknown[]> = {
+  max_tokens: [1, 64],
+  max_completion_tokens: [16],
+  temperature: [0, 0.7, 2],
+  top_p: [0.9, 1],
+  top_k: [0, 5],
+  seed: [0, 7],
+  window_seconds: [10, 30],
+  overlap_seconds: [0, 0.5],
+  model: ['omnicap-captioner'],
+  n: [1, null],
+  stream: [true, false],
+  stream_options: [{ include_usage: true }, null],
+  response_format: [{ type: 'text' }, { type: 'json_object' }, { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } }],
+  modalities: [['text']],
+  user: ['u-1'],
+  metadata: [{}, { k: 'v' }],
+  stop: [null, []],
+  logprobs: [false],
+  top_logprobs: [0],
+  tools: [[]],
+  functions: [null],
+  tool_choice: ['none', 'auto'],
+  function_call: [null],
+  parallel_tool_calls: [true],
+  audio: [null],
+  frequency_penalty: [0],
+  presence_penalty: [0],
+  logit_bias: [{}],
+  store: [false],
+};
+
+/** The chat route's parsing, as src/server/routes/chat.ts runs it: the schema check, then generation options, route and response format. */
+function parseChat(b: unknown): { gen: ReturnType<typeof generationParams>; route: ReturnType<typeof routeMessages>; format: ReturnType<typeof responseFormat> } {
+  const body = checkChatRequest(b);
+  return { gen: generationParams(body, body.max_completion_tokens), route: routeMessages(body.messages), format: responseFormat(body) };
+}
+
 describe('chat completion requests', () => {
-  it('routeMessages: a captioner route with the one audio part, an LLM route of text turns ending with the user, or INVALID_ARGUMENT', () => {
+  it('hostile bodies: a captioner route with the one audio part, an LLM route of text turns ending with the user, or INVALID_ARGUMENT naming the field', () => {
+    // each key mostly with a value a well-behaved client sends, sometimes a hostile one
+    const entry = fc.constantFrom(...CHAT_KEYS).chain((k) => fc.tuple(fc.constant<string>(k), fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...(PLAUSIBLE[k] ?? [null])) }, { weight: 1, arbitrary: hostileValue })));
+    const extra = fc.tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 8 })), hostileValue);
+    const chatBody = fc
+      .record({ entries: fc.array(fc.oneof({ weight: 8, arbitrary: entry }, { weight: 1, arbitrary: extra }), { maxLength: 4 }), messages: fc.oneof({ weight: 8, arbitrary: fc.array(message, { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: hostileValue }) })
+      .map(({ entries, messages }) => entries.reduce<Params>((o, [k, v]) => withKey(o, k, v), { messages }));
+    let routed = 0;
     fc.assert(
-      fc.property(fc.oneof({ weight: 5, arbitrary: fc.array(message, { maxLength: 5 }) }, { weight: 1, arbitrary: hostileValue }), (messages) => {
+      fc.property(chatBody, (b) => {
         try {
-          const route = routeMessages(messages);
-          const list = messages as Array<{ content?: unknown }>;
+          const { gen, route, format } = parseChat(b);
+          routed += 1;
+          expectInRanges(gen);
+          expect(['text', 'json']).toContain(format.kind);
+          const list = b.messages as Array<{ content?: unknown }>;
           const parts = list.flatMap((m) => (Array.isArray(m.content) ? (m.content as Array<{ type?: unknown }>) : []));
           const audio = parts.filter((p) => p.type === 'input_audio' || p.type === 'audio_url');
           if (route.kind === 'captioner') {
@@ -186,11 +246,12 @@ describe('chat completion requests', () => {
             expect(route.messages[route.messages.length - 1].role).toBe('user');
           }
         } catch (e) {
-          expectInvalidArgument(e, ['messages']);
+          expectInvalidArgument(e, CHAT_KEYS, b);
         }
       }),
       { numRuns: runs(3000) },
     );
+    expect(routed).toBeGreaterThan(runs(3000) / 50); // the generator reaches the routes, not only refusals
   });
 
   it('text turns round-trip: the LLM gets each turn with its text parts joined by newlines', () => {
@@ -199,27 +260,9 @@ describe('chat completion requests', () => {
       fc.property(fc.array(turn, { maxLength: 4 }), fc.string({ unit: 'grapheme', maxLength: 20 }), (turns, last) => {
         const all = [...turns, { role: 'user', texts: [last], asParts: false }];
         const messages = all.map((t) => ({ role: t.role, content: t.asParts ? t.texts.map((text) => ({ type: 'text', text })) : t.texts.join('\n') }));
-        expect(routeMessages(messages)).toEqual({ kind: 'llm', messages: all.map((t) => ({ role: t.role === 'developer' ? 'system' : t.role, content: t.texts.join('\n') })) });
+        expect(parseChat({ messages }).route).toEqual({ kind: 'llm', messages: all.map((t) => ({ role: t.role === 'developer' ? 'system' : t.role, content: t.texts.join('\n') })) });
       }),
       { numRuns: runs(500) },
-    );
-  });
-
-  it('checkUnsupportedParams and responseFormat: pass, or INVALID_ARGUMENT naming the parameter', () => {
-    fc.assert(
-      fc.property(body(CHAT_KEYS, hostileValue), (b) => {
-        try {
-          checkUnsupportedParams(b);
-          const rf = responseFormat(b);
-          expect(['text', 'json']).toContain(rf.kind);
-          for (const key of Object.keys(b)) expect(CHAT_KEYS as readonly string[]).toContain(key);
-        } catch (e) {
-          if (!isOmnicapError(e)) throw e;
-          expect(e.code).toBe('INVALID_ARGUMENT');
-          expect(typeof e.details?.parameter === 'string' || /^Expected /.test(e.message)).toBe(true);
-        }
-      }),
-      { numRuns: runs(3000) },
     );
   });
 });

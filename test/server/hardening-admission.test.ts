@@ -153,9 +153,10 @@ describe('admission before any body work', () => {
       for (let i = 0; i < 3; i++) expect((await postJson(`${url}/v1/captions`, { data: wavBase64(ALSA_FRONT), max_tokens: 1 })).status).toBe(200);
       const retryWhileRunning = async (data: string): Promise<number> => {
         c.hold();
+        const startedBefore = c.started;
         const ctl = new AbortController();
         const running = postJson(`${url}/v1/captions`, { data, max_tokens: 1 }, {}, ctl.signal).catch(() => undefined);
-        await c.until(() => c.active === 1, 'job at the gate');
+        await c.until(() => c.started > startedBefore && c.active === 1, 'this job at the gate');
         expect(server.stats().running).toBe(1);
         const refused = await postJson(`${url}/v1/captions`, { data: wavBase64(ALSA_FRONT), max_tokens: 1 });
         const retry = Number(refused.headers.get('retry-after'));

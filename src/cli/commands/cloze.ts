@@ -1,12 +1,22 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { OmnicapError, isNotFound } from '../../errors';
-import { OpenAIChatModel } from '../../llm/openai';
-import type { ChatModel } from '../../llm/types';
-import { runClozeBuild } from '../../cloze/build';
-import { runClozeEval } from '../../cloze/eval';
-import { parseJsonlLines } from '../../cloze/format';
-import { renderHtmlReport, type RejectedLine, type RobustnessSection } from '../../cloze/report';
-import { baselineCheck, judgeAgreement, latestRecords, parseJudgedLine, permutationCheck, scoreJudged, type OkClip, type ParsedJudged } from '../../cloze/score';
+import { createLlm, llmChoiceFromFlags, resolveApiKey, type ChatModel, type LlmChoice } from '../../llm';
+import {
+  baselineCheck,
+  judgeAgreement,
+  latestRecords,
+  parseJsonlLines,
+  parseJudgedLine,
+  permutationCheck,
+  renderHtmlReport,
+  runClozeBuild,
+  runClozeEval,
+  scoreJudged,
+  type OkClip,
+  type ParsedJudged,
+  type RejectedLine,
+  type RobustnessSection,
+} from '../../cloze';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 
@@ -38,10 +48,14 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
     (another judge's run) add robustness checks to the JSON and HTML reports. Unreadable lines are
     counted and listed in both reports (rejectedLines); the exit code is then 1.
 
-  omnicap cloze build --input refs.jsonl --output bench.jsonl (--llm-url URL --llm-model M [--llm-key K] | --llm local)
+  omnicap cloze build --input refs.jsonl --output bench.jsonl (--llm-url URL --llm-model M [--llm-api-key K] | --llm local)
       [--judge-url URL --judge-model M [--judge-key K] | --judge local] [--max-blanks 8] [--seed S]
     Make a benchmark from reference captions ({id, caption, domain?, category?} per line): the LLM
     proposes blanks and distractors; code gates drop bad blanks; prints per-gate drop counts.
+
+  API keys: --llm-api-key, else $OMNICAP_LLM_API_KEY (the builder LLM); --judge-key, else
+  $OMNICAP_JUDGE_KEY (the judge). A local model (--llm local, --judge local) takes no key.
+  A --judge-gguf model is recorded under its file name without .gguf.
 `;
 
 const evalOptions = {
@@ -69,24 +83,32 @@ interface JudgeFlags {
   'timeout-ms'?: string;
 }
 
-/** --judge local (in-process GGUF) or --judge-url/--judge-model (OpenAI-compatible). */
-async function makeJudge(v: JudgeFlags): Promise<ChatModel> {
-  if (v.judge !== undefined) {
-    if (v.judge !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--judge accepts only "local" but received ${JSON.stringify(v.judge)}; use --judge-url for an endpoint`);
-    if (v['judge-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge local and --judge-url are exclusive');
-    const { LocalChatModel } = await import('../../llm/local');
-    return LocalChatModel.load(v['judge-gguf'] !== undefined ? { modelPath: v['judge-gguf'], id: v['judge-gguf'] } : {});
-  }
-  if (v['judge-gguf'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge-gguf needs --judge local');
-  return new OpenAIChatModel({ baseURL: need(v['judge-url'], 'judge-url'), model: need(v['judge-model'], 'judge-model'), apiKey: v['judge-key'] ?? process.env.OMNICAP_JUDGE_KEY, timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
+const JUDGE_NAMES = { llm: '--judge', url: '--judge-url', model: '--judge-model', apiKey: '--judge-key' };
+
+/** --judge local [--judge-gguf F] (in-process GGUF) or --judge-url/--judge-model (OpenAI-compatible); undefined when none is given. */
+function judgeChoice(v: JudgeFlags): LlmChoice | undefined {
+  const gguf = v['judge-gguf'];
+  if (gguf !== undefined && v.judge !== 'local') throw new OmnicapError('INVALID_ARGUMENT', '--judge-gguf needs --judge local');
+  return llmChoiceFromFlags(
+    { llm: gguf ?? v.judge, url: v['judge-url'], model: v['judge-model'], apiKey: v['judge-key'] },
+    { names: gguf !== undefined ? { ...JUDGE_NAMES, llm: '--judge-gguf' } : JUDGE_NAMES, ggufFiles: gguf !== undefined, defaultLocal: false },
+  );
+}
+
+function makeJudge(choice: LlmChoice, v: JudgeFlags): Promise<ChatModel> {
+  return createLlm(choice, { apiKey: resolveApiKey(v['judge-key'], 'judge'), timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
 }
 
 async function runEval(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, evalOptions);
   if (v.baseline === true && v['permute-seed'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--baseline and --permute-seed are exclusive');
-  await using judge = await makeJudge(v);
+  const choice = judgeChoice(v);
+  if (choice === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge-url and --judge-model (or --judge local) are required; see omnicap cloze --help');
+  const input = need(v.input, 'input');
+  const output = need(v.output, 'output');
+  await using judge = await makeJudge(choice, v);
   const s = await runClozeEval({
-    input: need(v.input, 'input'), output: need(v.output, 'output'), judge,
+    input, output, judge,
     captionField: v['caption-field'], concurrency: numberFlag('concurrency', v.concurrency, 4, { integer: true, min: 1, max: 256 }),
     cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true, invalidAsE: v['invalid-as-e'] === true,
     variant: v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption',
@@ -140,24 +162,21 @@ async function runScore(argv: string[], io: CliIo): Promise<number> {
 }
 
 const buildOptions = {
-  input: { type: 'string' }, output: { type: 'string' }, llm: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-key': { type: 'string' },
+  input: { type: 'string' }, output: { type: 'string' }, llm: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-api-key': { type: 'string' },
   judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' }, 'judge-key': { type: 'string' }, 'max-blanks': { type: 'string' }, seed: { type: 'string' },
 } as const;
 
-async function makeBuildLlm(v: ReturnType<typeof parseCommandArgs<typeof buildOptions>>['values']): Promise<ChatModel> {
-  if (v.llm === undefined) return new OpenAIChatModel({ baseURL: need(v['llm-url'], 'llm-url'), model: need(v['llm-model'], 'llm-model'), apiKey: v['llm-key'] });
-  if (v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}; use --llm-url for an endpoint`);
-  if (v['llm-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm local and --llm-url are exclusive');
-  const { LocalChatModel } = await import('../../llm/local');
-  return LocalChatModel.load();
-}
-
 async function runBuild(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, buildOptions);
-  await using llm = await makeBuildLlm(v);
-  await using judge = v.judge !== undefined || v['judge-url'] !== undefined ? await makeJudge(v) : undefined;
+  const llmChoice = llmChoiceFromFlags({ llm: v.llm, url: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'] }, { defaultLocal: false });
+  if (llmChoice === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-url and --llm-model (or --llm local) are required; see omnicap cloze --help');
+  const judgeWanted = judgeChoice(v);
+  const input = need(v.input, 'input');
+  const output = need(v.output, 'output');
+  await using llm = await createLlm(llmChoice, { apiKey: resolveApiKey(v['llm-api-key'], 'llm') });
+  await using judge = judgeWanted !== undefined ? await makeJudge(judgeWanted, v) : undefined;
   const s = await runClozeBuild({
-    input: need(v.input, 'input'), output: need(v.output, 'output'), llm, judge,
+    input, output, llm, judge,
     maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
     seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
     signal: io.signal,

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, ObservationCache, PROMPT_VERSION, runBatch } from '../../detective';
 import { OmnicapError } from '../../errors';
-import type { ChatModel } from '../../llm/types';
+import { createLlm, parseThreads, resolveApiKey, type ChatModel } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
-import { llmSpecFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
+import { DETECT_OPTIONS, llmSpecFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
 import type { CliCommand, CliIo } from '../types';
 import { InfraFailures } from '../../util/failures';
 import { createLogger, resolveLogLevel } from '../../util/log';
@@ -47,8 +47,8 @@ Options:
   --output PATH         output JSONL (appended)
   --workers N           clips processed concurrently (default 1)
   --rounds N            decision rounds per clip, spent on observers that answer questions (e.g.
-                        audio_lm; default 10); fixed-report observers (signal, vad, asr, ocr,
-                        captioner) are gathered up front, concurrently, without a round
+                        audio_lm; default 10); fixed-report observers (signal, vad, sound_events,
+                        asr, ocr, captioner) are gathered up front, concurrently, without a round
   --seed N              seed for every LLM call (default 0)
   --llm local           the embedded local GGUF model via node-llama-cpp (default)
   --llm-threads N       CPU threads of the local model (default: every core; observers and the
@@ -83,60 +83,12 @@ Queue mode (docs/scaling.md):
   --progress MODE       text (default) or json (one JSON object per line on stderr) or none
 `;
 
-const options = {
-  input: { type: 'string' },
-  output: { type: 'string' },
-  workers: { type: 'string' },
-  rounds: { type: 'string' },
-  seed: { type: 'string' },
-  llm: { type: 'string' },
-  'llm-threads': { type: 'string' },
-  'llm-url': { type: 'string' },
-  'llm-model': { type: 'string' },
-  'llm-api-key': { type: 'string' },
-  'audio-lm-url': { type: 'string' },
-  'audio-lm-model': { type: 'string' },
-  captioner: { type: 'string' },
-  cache: { type: 'string' },
-  'max-caption-tokens': { type: 'string' },
-  synthesis: { type: 'string' },
-  'prompt-version': { type: 'string' },
-  'no-progress': { type: 'boolean' },
-  'log-level': { type: 'string' },
-  format: { type: 'string' },
-  'allow-remote-urls': { type: 'boolean' },
-  observers: { type: 'string' },
-  queue: { type: 'string' },
-  'queue-name': { type: 'string' },
-  'enqueue-only': { type: 'boolean' },
-  'retry-failed': { type: 'boolean' },
-  attempts: { type: 'string' },
-  'backoff-ms': { type: 'string' },
-  'job-timeout': { type: 'string' },
-  progress: { type: 'string' },
-} as const;
-
-export type DetectFlags = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
-
-async function makeLlm(v: DetectFlags, workers: number): Promise<ChatModel> {
-  const spec = llmSpecFrom(v);
-  if (spec.kind === 'openai') {
-    const { OpenAIChatModel } = await import('../../llm/openai');
-    return new OpenAIChatModel({ baseURL: spec.url, model: spec.model, apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY });
-  }
-  const { LocalChatModel } = await import('../../llm/local');
-  const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
-  // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns;
-  // every core: the CPU gate keeps the observers off them while a call runs
-  return LocalChatModel.load({ threads: threads ?? availableParallelism(), sequences: Math.min(workers, 8) });
-}
-
 export const command: CliCommand = {
   name: 'detect',
   summary: 'Omni-Detective: agentic detailed captions of a batch of clips (resumable JSONL)',
   usage,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const { values: v, positionals } = parseCommandArgs(argv, options);
+    const { values: v, positionals } = parseCommandArgs(argv, DETECT_OPTIONS);
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `unexpected argument ${JSON.stringify(positionals[0])}`);
     if (v.queue !== undefined) return (await import('../queue-detect')).detectOnQueue(v, io);
     for (const f of ['queue-name', 'enqueue-only', 'retry-failed', 'attempts', 'backoff-ms', 'job-timeout', 'progress'] as const) {
@@ -147,6 +99,14 @@ export const command: CliCommand = {
     const logger = createLogger(io.stderr, resolveLogLevel(v['log-level']));
     const { rounds, seed, synthesis, format, maxCaptionTokens } = runOptionsFrom(v, PROMPT_VERSION);
     const spec = observerSpecFrom(v);
+    const llmChoice = llmSpecFrom(v);
+    const llmResources = {
+      apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
+      // a local model gets every core: the CPU gate keeps the observers off them while a call runs
+      threads: parseThreads(v['llm-threads']) ?? availableParallelism(),
+      // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
+      sequences: Math.min(workers, 8),
+    };
     const clips = loadClips(v.input, { downloadDir: `${v.output}.media` });
     const observers = defaultObservers({
       captionerModelDir: spec.captioner,
@@ -156,7 +116,7 @@ export const command: CliCommand = {
     const cpu = new CpuGate(availableParallelism());
     const cache = await ObservationCache.open(v.cache ?? `${v.output}.cache`);
     await using toolbox = createToolbox({ observers, cache, cpu, failures: new InfraFailures(logger) });
-    await using llm = await makeLlm(v, workers);
+    await using llm = await createLlm(llmChoice, llmResources);
     const s = await runBatch({
       clips,
       output: v.output,

@@ -1,4 +1,5 @@
 import { OmnicapError } from '../../errors';
+import { checkEndpointUrl, parseThreads, resolveApiKey } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 import { createLogger, resolveLogLevel } from '../../util/log';
@@ -66,8 +67,11 @@ export const command: CliCommand = {
     const level = v.quiet === true ? 'silent' : resolveLogLevel(v['log-level']);
     const { parseQueueUrl, startQueueWorker } = await import('../../detective/queue');
     const location = parseQueueUrl(v.queue);
-    if (v['llm-url'] !== undefined && !/^https?:\/\//.test(v['llm-url'])) throw new OmnicapError('INVALID_ARGUMENT', `--llm-url must be an http(s) URL but received ${JSON.stringify(v['llm-url'])}`);
-    const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
+    const llm = {
+      url: v['llm-url'] === undefined ? undefined : checkEndpointUrl(v['llm-url']),
+      apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
+      threads: parseThreads(v['llm-threads']),
+    };
     const waitS = v['wait-for-run'] === undefined ? undefined : numberFlag('wait-for-run', v['wait-for-run'], 0, { min: 0 });
     await using worker = startQueueWorker({
       location,
@@ -75,7 +79,7 @@ export const command: CliCommand = {
       concurrency: numberFlag('concurrency', v.concurrency, 1, { min: 1, max: 64, integer: true }),
       cache: v.cache,
       mediaDir: v['media-dir'],
-      llm: { url: v['llm-url'], apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY, threads },
+      llm,
       lockMs: numberFlag('lock-ms', v['lock-ms'], 30_000, { min: 1000, integer: true }),
       stalledIntervalMs: numberFlag('stalled-interval-ms', v['stalled-interval-ms'], 30_000, { min: 500, integer: true }),
       maxStalledCount: numberFlag('max-stalled', v['max-stalled'], 2, { min: 0, max: 100, integer: true }),

@@ -7,7 +7,7 @@ import { embedTokens, runFailed } from '../embed';
 import type { ModelManifest } from '../manifest';
 import type { OrtTensor } from '../ort';
 import type { ResidentKvSessions } from '../sessions';
-import { ELEMENT_TYPE, type NativeKvState } from './addon-types';
+import { ELEMENT_TYPE, type NativeKvState } from '../../native';
 
 export class ResidentDecoderState {
   private readonly state: NativeKvState;
