@@ -106,3 +106,15 @@ export function captureIo(): Parameters<typeof main>[1] & { out: () => string; e
   return { stdout, stderr, signal: new AbortController().signal, out: () => o, err: () => e };
 }
 
+
+/**
+ * Waits for a condition that has no event to wait on (another process's state, such as a Redis
+ * server's client list), checking it every 50 ms; fails after `ms` as a guard.
+ */
+export async function pollUntil(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

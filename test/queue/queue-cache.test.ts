@@ -13,7 +13,7 @@ import { main } from '../../src/cli/main';
 import { OBSERVATION_PREFIX, parseQueueUrl, RedisObservationCache, runQueuedDetect, startQueueWorker } from '../../src/detective/queue';
 import { InfraFailures } from '../../src/util/failures';
 import { FakeLlm } from './fake-llm';
-import { captureIo, collectingLogger, expectOneLinePerClip, load, manifestFor, until, writeInput } from './helpers';
+import { captureIo, collectingLogger, expectOneLinePerClip, load, manifestFor, pollUntil, writeInput } from './helpers';
 import { freePort, RedisServer } from './redis';
 
 let redis: RedisServer;
@@ -65,7 +65,7 @@ describe('observation cache of the queue worker', () => {
     const { logger, lines } = collectingLogger();
     const worker = startQueueWorker({ location: parseQueueUrl(redis.url()), queueName: 'dies', cache: cacheRedis.url(), logger });
     try {
-      await until(() => lines.some((l) => l.msg === 'waiting for a run on the queue'), 20_000, 'the worker to start');
+      await pollUntil(() => lines.some((l) => l.msg === 'waiting for a run on the queue'), 20_000, 'the worker to start');
       await cacheRedis.stop(); // killed: the connection the cache opened at start is gone
       const s = await runQueuedDetect({ location: parseQueueUrl(redis.url()), queueName: 'dies', clips, manifest: manifestFor(input, clips, llm.url), output: out, pollMs: 100 });
       expect(s.missing).toBe(0);
@@ -144,9 +144,9 @@ describe('await using a queue worker', () => {
     {
       await using worker = startQueueWorker({ location: parseQueueUrl(redis.url()), queueName: 'scoped', cache: 'redis', logger });
       void worker;
-      await until(() => lines.some((l) => l.msg === 'waiting for a run on the queue'), 20_000, 'the worker to start');
+      await pollUntil(() => lines.some((l) => l.msg === 'waiting for a run on the queue'), 20_000, 'the worker to start');
       expect(await otherClients(redis)).toBeGreaterThan(baseline);
     }
-    await until(async () => (await otherClients(redis)) === baseline, 10_000, 'the worker connections to close');
+    await pollUntil(async () => (await otherClients(redis)) === baseline, 10_000, 'the worker connections to close');
   });
 });

@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { cancelClips, jobIdFor, parseQueueUrl, redisOptions, runQueuedDetect, runQueueWorker, startQueueWorker, type RunPolicy } from '../../src/detective/queue';
 import { FakeLlm } from './fake-llm';
-import { collectingLogger, expectOneLinePerClip, load, manifestFor, until, writeInput } from './helpers';
+import { collectingLogger, expectOneLinePerClip, load, manifestFor, writeInput } from './helpers';
 import { guarded } from '../wait';
 import { RedisServer } from './redis';
 

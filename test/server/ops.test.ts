@@ -88,7 +88,7 @@ describe('log levels and request-scoped error lines', () => {
       await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'quiet-ok' } });
       const bad = await postJson(`${s.url}/v1/captions`, { data: '!!' }, { 'x-request-id': 'loud-400' });
       await expectError(bad, 400, 'INVALID_ARGUMENT');
-      await waitFor(() => lines.filter((l) => l.includes('loud-400')).length === 2, 5000, 'two log lines of the bad request');
+      await until(() => lines.filter((l) => l.includes('loud-400')).length === 2, [[log, 'data']], 'two log lines of the bad request');
       const mine = lines.filter((l) => l.includes('loud-400')).map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(mine.map((m) => [m.level, m.msg, m.request_id, m.code])).toEqual([
         ['warn', 'request error', 'loud-400', 'INVALID_ARGUMENT'],
