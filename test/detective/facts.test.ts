@@ -143,7 +143,7 @@ describe('one revision of a caption that fails its checks', () => {
     expect(r.caption).toContain('"OMNICAP"');
     const revisePrompt = llm.calls.at(-1)!.messages.at(-1)!.content;
     expect(revisePrompt).toContain('- on-screen text missing: 0 % of the words read on screen are in the caption');
-    expect(revisePrompt).toContain('Quote all text shown on screen exactly');
+    expect(revisePrompt).toMatch(/quote all text shown on screen exactly/i);
     expect(r.prompts.map((p) => p.name)).toContain('revise');
   });
 
