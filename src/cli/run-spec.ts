@@ -25,7 +25,7 @@ export interface RunFlags {
   observers?: string;
 }
 
-export const BASE_OBSERVERS = ['signal', 'vad', 'asr', 'ocr'] as const;
+export const BASE_OBSERVERS = ['signal', 'vad', 'asr', 'ocr', 'video'] as const;
 
 export function runOptionsFrom(v: RunFlags, promptVersion: string): RunOptions {
   const rounds = numberFlag('rounds', v.rounds, 10, { min: 0, max: 100, integer: true });
@@ -49,7 +49,7 @@ export function llmSpecFrom(v: RunFlags): LlmSpec {
   return { kind: 'local', model: DEFAULT_LOCAL_MODEL_ID };
 }
 
-/** The observer set: --observers (a comma list) or signal, vad, asr, ocr; + captioner / audio_lm when configured. */
+/** The observer set: --observers (a comma list) or signal, vad, asr, ocr, video; + captioner / audio_lm when configured. */
 export function observerSpecFrom(v: RunFlags): ObserverSpec {
   if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
   const configured: string[] = [...BASE_OBSERVERS];

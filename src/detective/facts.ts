@@ -15,6 +15,7 @@
  */
 import type { AsrData, AsrSegment } from './observers/asr';
 import type { OcrData } from './observers/ocr';
+import { isVideoData, pictureFacts } from './facts-picture';
 import type { SignalReport } from './signal';
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
@@ -26,7 +27,7 @@ export interface ClipFacts {
 }
 
 export interface FactSheet {
-  /** One fact per line, in caption order: clip, sound over time, speech, models, screen text, signal. */
+  /** One fact per line, in caption order: clip, sound over time, speech, models, picture, screen text, signal. */
   lines: string[];
   /** The speech transcript a caption must quote (confident segments only). */
   transcript?: string;
@@ -184,12 +185,13 @@ function signalFact(r: SignalReport): string {
   return `The sound is ${said} (${numbers.join(', ')}).`;
 }
 
-const ORDER = ['vad', 'asr', 'captioner', 'audio_lm', 'ocr', 'signal'];
+const ORDER = ['vad', 'asr', 'captioner', 'audio_lm', 'video', 'ocr', 'signal'];
 const LABEL: Record<string, string> = {
   vad: 'Sound segments',
   asr: 'Speech',
   captioner: 'Audio description (captioner model)',
   audio_lm: 'Audio-language model',
+  video: 'Picture',
   ocr: 'On-screen text (seen in the picture, not heard)',
   signal: 'Signal measurements',
 };
@@ -215,7 +217,8 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
     } else if (r.tool === 'ocr' && isOcrData(r.data)) {
       sheet.lines.push(ocrFact(r.data, cap));
       sheet.onScreenText.push(...r.data.texts.map((t) => t.text));
-    } else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data));
+    } else if (r.tool === 'video' && isVideoData(r.data)) sheet.lines.push(...pictureFacts(r.data));
+    else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data));
     else sheet.lines.push(`${LABEL[r.tool] ?? r.tool}: ${sentence(cap(r.answer))}`);
   }
   if (ok.length === 0) sheet.lines.push('No observer returned information about it.');

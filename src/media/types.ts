@@ -182,6 +182,39 @@ export interface FrameSet {
   frames: VideoFrame[];
 }
 
+export interface FrameScanOptions extends MediaLimits, BinaryOptions {
+  /** Frames per second to sample (0 < fps <= 60). */
+  fps: number;
+  /** Size of the scaled frames; one given keeps the aspect ratio (at least one is required). */
+  width?: number;
+  height?: number;
+  /** Stop after this many frames. Default 100000. */
+  maxFrames?: number;
+  signal?: AbortSignal;
+}
+
+/** One scanned frame: RGB24 HWC pixels, valid only during the callback. */
+export interface ScannedFrame {
+  index: number;
+  /** index / fps. */
+  timeSeconds: number;
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface FrameScan {
+  fps: number;
+  /** Size of the scanned frames. */
+  width: number;
+  height: number;
+  sourceWidth: number;
+  sourceHeight: number;
+  /** Frames delivered. */
+  frames: number;
+  probe: ProbeResult;
+}
+
 export interface TensorOptions {
   /** Per-channel mean (RGB, in [0,1] units). Default ImageNet [0.485, 0.456, 0.406]. */
   mean?: readonly [number, number, number];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { extractFrames, frameToTensor, targetSize, type VideoFrame } from '../../src/media';
+import { extractFrames, frameToTensor, scanFrames, targetSize, type VideoFrame } from '../../src/media';
 import { clip } from './helpers';
 
 type RawFrame = Extract<VideoFrame, { format: 'raw' }>;
@@ -91,6 +91,38 @@ describe('extractFrames on a real test video (red/green/blue 2 s segments, logo,
     const ac = new AbortController();
     ac.abort();
     await expect(extractFrames(clip('video-av-mp4').path, { fps: 1, format: 'raw', signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+});
+
+describe('scanFrames (every frame scaled by ffmpeg, handed over one at a time)', () => {
+  test('25 fps at 40 px wide: every frame, in order, each colour segment in its frames; maxFrames stops early', async () => {
+    const seen: Array<{ index: number; time: number; colour: string; bytes: number }> = [];
+    const scan = await scanFrames(clip('video-noaudio-mp4').path, { fps: 25, width: 40 }, (f) => {
+      const [r, g, b] = meanRgb({ ...f, format: 'raw', channels: 3 });
+      seen.push({ index: f.index, time: f.timeSeconds, colour: r > g && r > b ? 'red' : g > b ? 'green' : 'blue', bytes: f.data.byteLength });
+    });
+    expect(scan).toMatchObject({ fps: 25, width: 40, height: 30, sourceWidth: 320, sourceHeight: 240, frames: 150 });
+    expect(scan.probe.durationSeconds).toBeCloseTo(6, 1);
+    expect(seen.map((s) => s.index)).toEqual([...Array(150).keys()]);
+    expect(seen[50].time).toBeCloseTo(2, 6);
+    expect(seen.every((s) => s.bytes === 40 * 30 * 3)).toBe(true);
+    // segments change exactly at frames 50 and 100 (2 s and 4 s)
+    expect([seen[0], seen[49], seen[50], seen[99], seen[100], seen[149]].map((s) => s.colour)).toEqual(['red', 'red', 'green', 'green', 'blue', 'blue']);
+    let n = 0;
+    const few = await scanFrames(clip('video-av-mkv').path, { fps: 2, height: 24, maxFrames: 5 }, () => void n++);
+    expect([few.frames, n, few.width, few.height]).toEqual([5, 5, 32, 24]);
+  });
+
+  test('errors: audio only, no size, a throwing callback stops the scan', async () => {
+    await expect(scanFrames(clip('librivox-0870').path, { fps: 1, width: 32 }, () => undefined)).rejects.toMatchObject({ code: 'MEDIA_NO_VIDEO' });
+    await expect(scanFrames(clip('video-av-mp4').path, { fps: 1 }, () => undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'width' } });
+    let calls = 0;
+    await expect(
+      scanFrames(clip('video-av-mp4').path, { fps: 25, width: 32 }, () => {
+        if (++calls === 3) throw new Error('enough');
+      }),
+    ).rejects.toThrow('enough');
+    expect(calls).toBe(3);
   });
 });
 

@@ -57,8 +57,8 @@ Options:
                         or template (deterministic caption from the observations, no LLM call)
   --cache DIR           observer-answer cache (default <output>.cache)
   --prompt-version V    prompt files version (default v3; v2 has no revision step)
-  --observers LIST      observers to offer, comma-separated (default signal,vad,asr,ocr + captioner,
-                        audio_lm when configured)
+  --observers LIST      observers to offer, comma-separated (default signal,vad,asr,ocr,video +
+                        captioner, audio_lm when configured)
   --no-progress         no progress bar on stderr
 
 Queue mode (docs/scaling.md):

@@ -7,6 +7,7 @@ import { audioLmObserver, type AudioLmOptions } from './audio-lm';
 import { ocrObserver } from './ocr';
 import { signalObserver } from './signal';
 import { vadObserver } from './vad';
+import { videoObserver } from './video';
 
 export { asrObserver, pocketsphinxAvailable, speechChunks, formatAsrAnswer, DEFAULT_POCKETSPHINX_MODEL, type AsrOptions, type AsrObserver, type AsrEngine, type AsrSegment, type AsrData } from './asr';
 export { WhisperWorker, whisperAvailable, defaultWhisperModelDir, defaultWhisperPython, type WhisperModelName, type WhisperResult, type WhisperSegment, type WhisperWorkerOptions } from './whisper';
@@ -15,6 +16,7 @@ export { audioLmObserver, type AudioLmOptions } from './audio-lm';
 export { ocrObserver, formatOcrAnswer, type OcrOptions, type OcrData } from './ocr';
 export { parseTesseractTsv, confidentLines, isWordLike, mergeAcrossFrames, type OcrLine, type OcrWord, type OnScreenText } from './ocr-text';
 export { signalObserver } from './signal';
+export { videoObserver, formatVideoAnswer, type VideoData, type VideoOptions } from './video';
 export { vadObserver, sileroSpeechProbs, segmentLabels, defaultSileroPath, type VadSegment, type VadLabel } from './vad';
 
 export interface DefaultObserverOptions {
@@ -29,9 +31,9 @@ export interface DefaultObserverOptions {
 
 export type DisposableObserver = Observer & { dispose?: () => Promise<void> };
 
-/** signal, vad, asr, ocr, + captioner and audio_lm when configured. Nothing loads until first use. */
+/** signal, vad, asr, ocr, video, + captioner and audio_lm when configured. Nothing loads until first use. */
 export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableObserver[] {
-  const list: DisposableObserver[] = [signalObserver(), vadObserver(), asrObserver(opts.asr), ocrObserver()];
+  const list: DisposableObserver[] = [signalObserver(), vadObserver(), asrObserver(opts.asr), ocrObserver(), videoObserver()];
   if (opts.captionerModelDir !== undefined) {
     const dir = opts.captionerModelDir;
     let captioner: Captioner | undefined;

@@ -18,7 +18,7 @@ export interface LlmOverrides {
   threads?: number;
 }
 
-export const OBSERVER_NAMES = ['signal', 'vad', 'asr', 'ocr', 'captioner', 'audio_lm'] as const;
+export const OBSERVER_NAMES = ['signal', 'vad', 'asr', 'ocr', 'video', 'captioner', 'audio_lm'] as const;
 
 export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: number): Promise<ChatModel> {
   if (spec.kind === 'openai') {
