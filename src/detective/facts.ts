@@ -10,12 +10,12 @@
  * - sound classes with no time are left out, and a tempo is reported only when it is confident;
  * - signal numbers come with the plain words a caption uses (quiet, clean, clipping).
  *
- * It also returns what the caption checks need: the quoted transcript, the on-screen text, and the
- * words of speech that must not be quoted.
+ * It also returns what the caption checks need: the quoted transcript, the salient on-screen text
+ * and its partial readings, and the words of speech that must not be quoted.
  */
 import type { AsrData, AsrSegment } from './observers/asr';
-import type { OcrData } from './observers/ocr';
 import { isVideoData, pictureFacts } from './facts-picture';
+import { isOcrData, screenFacts } from './facts-screen';
 import type { SignalReport } from './signal';
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
@@ -33,8 +33,10 @@ export interface FactSheet {
   transcript?: string;
   /** Words of speech too uncertain to quote (a caption must not carry them). */
   unreliableSpeech?: string;
-  /** Text read on screen (a caption must carry it). */
+  /** The salient text read on screen (a caption must carry it). */
   onScreenText: string[];
+  /** Partial readings of on-screen text (a caption must not quote them). */
+  screenFragments: string[];
 }
 
 /** Whisper's own floor: a decode whose mean token log-probability is under -1 is not trusted. */
@@ -132,17 +134,6 @@ function plainTranscript(d: unknown): string | undefined {
   return undefined;
 }
 
-function isOcrData(d: unknown): d is OcrData {
-  return Array.isArray((d as Partial<OcrData> | undefined)?.texts);
-}
-
-function ocrFact(d: OcrData, cap: (t: string) => string): string {
-  if (d.texts.length === 0) return 'No text is shown on screen.';
-  const items = d.texts.map((t) => `"${cap(t.text)}" ${t.first === t.last ? `at ${s1(t.first)} s` : `from ${s1(t.first)} to ${s1(t.last)} s`}`);
-  const list = items.length === 1 ? items[0] : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-  return `On screen (seen in the picture, not heard) the text ${list} is shown.`;
-}
-
 function isSignalReport(d: unknown): d is SignalReport {
   return typeof (d as Partial<SignalReport> | undefined)?.durationSeconds === 'number' && 'integratedLufs' in (d as object);
 }
@@ -199,7 +190,7 @@ const LABEL: Record<string, string> = {
 /** `cap` shortens long texts (the LLM's copy of the facts stays within its context). */
 export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, cap: (text: string) => string = (t) => t): FactSheet {
   const ok = rounds.filter((r): r is OkRound => r.status === 'ok');
-  const sheet: FactSheet = { lines: [describeClip(facts)], onScreenText: [] };
+  const sheet: FactSheet = { lines: [describeClip(facts)], onScreenText: [], screenFragments: [] };
   const seen = new Set<string>();
   const rank = (tool: string): number => (ORDER.includes(tool) ? ORDER.indexOf(tool) : ORDER.length);
   for (const r of [...ok].sort((a, b) => rank(a.tool) - rank(b.tool) || a.round - b.round)) {
@@ -215,8 +206,10 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
       if (a.transcript !== undefined) sheet.transcript = a.transcript;
       if ('unreliable' in a && a.unreliable !== undefined) sheet.unreliableSpeech = a.unreliable;
     } else if (r.tool === 'ocr' && isOcrData(r.data)) {
-      sheet.lines.push(ocrFact(r.data, cap));
-      sheet.onScreenText.push(...r.data.texts.map((t) => t.text));
+      const screen = screenFacts(r.data, cap);
+      sheet.lines.push(screen.line);
+      sheet.onScreenText.push(...screen.carry);
+      sheet.screenFragments.push(...screen.fragments);
     } else if (r.tool === 'video' && isVideoData(r.data)) sheet.lines.push(...pictureFacts(r.data));
     else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data));
     else sheet.lines.push(`${LABEL[r.tool] ?? r.tool}: ${sentence(cap(r.answer))}`);

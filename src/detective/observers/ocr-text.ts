@@ -57,13 +57,17 @@ export function isWordLike(raw: string): boolean {
 
 /**
  * Lines worth reporting: words below the confidence floor or not word-like are dropped; a line
- * stays when at least half its tokens survive and one of them has 3+ letters or 2+ digits.
+ * stays when at least half its tokens survive and one of them has 3+ letters or 2+ digits. An "x"
+ * between two numbers stays.
  */
 export function confidentLines(words: OcrWord[][], opts: OcrFilterOptions = {}): OcrLine[] {
   const floor = opts.minWordConfidence ?? 70;
   const out: OcrLine[] = [];
   for (const line of words) {
-    const kept = line.filter((w) => w.conf >= floor && isWordLike(w.text));
+    const isNumber = (w: OcrWord | undefined): boolean => w !== undefined && /^\d[\d.,:/%-]*$/.test(w.text);
+    // "x" between two numbers is a dimension ("1024 x 768"), not a stray letter
+    const times = (w: OcrWord, i: number): boolean => /^[x\u00d7]$/i.test(w.text) && isNumber(line[i - 1]) && isNumber(line[i + 1]);
+    const kept = line.filter((w, i) => w.conf >= floor && (isWordLike(w.text) || times(w, i)));
     if (kept.length === 0 || kept.length * 2 < line.length) continue;
     if (!kept.some((w) => /\p{L}{3}|\d{2}/u.test(w.text.replace(EDGE_PUNCT, '')))) continue;
     out.push({ text: kept.map((w) => w.text).join(' '), conf: kept.reduce((a, w) => a + w.conf, 0) / kept.length });

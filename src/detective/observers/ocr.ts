@@ -2,8 +2,10 @@
  * OCR observer: frames spread evenly over the whole clip (at most `maxFrames`, at least
  * `minSpacingSeconds` apart), read by Debian's tesseract (tesseract-ocr-eng) as TSV; only
  * confident, word-like lines are kept (./ocr-text.ts) and the same text on successive frames is
- * merged into one entry with the time span it is on screen. A frame that looks the same as the
- * previous one (64x36 grey thumbnail, mean difference < 1.5/255) reuses its reading.
+ * merged into one entry with the time span it is on screen. Partial readings of a string are
+ * dropped and a field whose value changes becomes one change (./ocr-story.ts). A frame that looks
+ * the same as the previous one (no pixel of a 64x36 grey thumbnail differs by 8/255 or more)
+ * reuses its reading.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { extractFrames, probeMedia } from '../../media';
 import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { confidentLines, mergeAcrossFrames, parseTesseractTsv, type OcrLine, type OnScreenText } from './ocr-text';
+import { onScreenStory, type TextChange } from './ocr-story';
 import { runTool, withTempDir } from './proc';
 
 export interface OcrOptions {
@@ -34,18 +37,30 @@ export interface OcrData {
   /** Seconds between sampled frames. */
   stepSeconds: number;
   durationSeconds: number;
+  /** Whole strings with the span they are on screen (partial readings left out). */
   texts: OnScreenText[];
+  /** Partial readings of those strings (cut off or half covered). */
+  fragments?: OnScreenText[];
+  /** Fields whose value changes. */
+  changes?: TextChange[];
 }
+
+/** A thumbnail pixel that differs by this much (0-255) means the frame must be read again. */
+const REREAD_DIFFERENCE = 8;
 
 async function thumbnail(png: Buffer): Promise<Uint8Array> {
   const sharp = (await import('sharp')).default;
   return new Uint8Array(await sharp(png).resize(64, 36, { fit: 'fill' }).greyscale().raw().toBuffer());
 }
 
-function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+/** Largest difference of two thumbnails' pixels: a small text change moves a few pixels a lot. */
+function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let d = 0;
-  for (let i = 0; i < a.length; i++) d += Math.abs(a[i] - b[i]);
-  return d / a.length;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] > b[i] ? a[i] - b[i] : b[i] - a[i];
+    if (x > d) d = x;
+  }
+  return d;
 }
 
 /** The answer text, one line: a header, then `[first-last s] "text"` per text, `; `-separated. */
@@ -57,7 +72,13 @@ export function formatOcrAnswer(d: OcrData): string {
     return `[${when}] "${t.text.length > 200 ? t.text.slice(0, 197) + '...' : t.text}"`;
   });
   if (d.texts.length > 40) lines.push(`(${d.texts.length - 40} more texts not shown)`);
-  return `On-screen text (Tesseract, ${where}; times are the first and last sampled frame showing it): ${lines.join('; ')}`;
+  const changes = (d.changes ?? []).map((c) => `"${c.label}" changes from "${c.from}" to "${c.to}" between ${c.before.toFixed(1)} and ${c.after.toFixed(1)} s`);
+  const fragments = (d.fragments ?? []).map((f) => `"${f.text}"`);
+  return [
+    `On-screen text (Tesseract, ${where}; times are the first and last sampled frame showing it): ${lines.join('; ')}${changes.length + fragments.length > 0 ? '.' : ''}`,
+    ...(changes.length > 0 ? [`Changes: ${changes.join('; ')}.`] : []),
+    ...(fragments.length > 0 ? [`Partial readings of these (cut off or covered), left out: ${fragments.join(', ')}.`] : []),
+  ].join(' ');
 }
 
 export function ocrObserver(opts: OcrOptions = {}): Observer {
@@ -86,7 +107,7 @@ export function ocrObserver(opts: OcrOptions = {}): Observer {
           if (f.format !== 'png') continue;
           const thumb = await thumbnail(f.data);
           let lines: OcrLine[];
-          if (prev !== undefined && meanAbsDiff(prev.thumb, thumb) < 1.5) lines = prev.lines;
+          if (prev !== undefined && maxAbsDiff(prev.thumb, thumb) < REREAD_DIFFERENCE) lines = prev.lines;
           else {
             const file = join(tmp, `f${f.index}.png`);
             await writeFile(file, f.data);
@@ -97,7 +118,9 @@ export function ocrObserver(opts: OcrOptions = {}): Observer {
           read.push({ time: f.timeSeconds, lines });
         }
       });
-      const data: OcrData = { frames: frames.frames.length, stepSeconds: Number((1 / fps).toFixed(2)), durationSeconds: Number(duration.toFixed(2)), texts: mergeAcrossFrames(read) };
+      const step = 1 / fps;
+      const story = onScreenStory(mergeAcrossFrames(read), step);
+      const data: OcrData = { frames: frames.frames.length, stepSeconds: Number(step.toFixed(2)), durationSeconds: Number(duration.toFixed(2)), ...story };
       return { answer: formatOcrAnswer(data), data };
     },
   };
