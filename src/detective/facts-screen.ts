@@ -1,11 +1,11 @@
 /**
  * The on-screen text part of the fact sheet: the salient strings with the span they are shown, a
  * field whose value changes as one change ("the "Resolution" field reads "1024 x 768" from 0.0 s,
- * then "1280 x 1024" from between 7.0 and 8.0 s"), never the partial readings. It also returns what
+ * then changes to "1280 x 1024" at 4.6 s"), never the partial readings. It also returns what
  * the caption checks hold a caption to: the strings it must carry and the fragments it must not quote.
  */
 import type { OcrData } from './observers/ocr';
-import { salientTexts, type TextChange } from './observers/ocr-story';
+import { changeTime, salientTexts, type TextChange } from './observers/ocr-story';
 import type { OnScreenText } from './observers/ocr-text';
 
 export interface ScreenFacts {
@@ -42,7 +42,7 @@ function chains(changes: readonly TextChange[]): TextChange[][] {
 function changeClause(chain: readonly TextChange[], texts: readonly OnScreenText[], cap: (t: string) => string): string {
   const first = texts.find((t) => t.text === `${chain[0].label} ${chain[0].from}`);
   const start = first !== undefined ? ` from ${s1(first.first)} s` : '';
-  const steps = chain.map((c) => `to "${cap(c.to)}" between ${s1(c.before)} and ${s1(c.after)} s`);
+  const steps = chain.map((c) => `to "${cap(c.to)}" ${changeTime(c)}`);
   return `the "${cap(chain[0].label)}" field reads "${cap(chain[0].from)}"${start}, then changes ${steps.join(', then ')}`;
 }
 

@@ -1,7 +1,7 @@
 /**
- * Video frame extraction: ffmpeg samples the first video stream at N fps as raw RGB24 at the
- * source size (`-noautorotate`, so sizes match the probe), then sharp resizes each frame and,
- * for format 'png', encodes it. {@link scanFrames} instead has ffmpeg itself scale every frame
+ * Video frame extraction: ffmpeg samples the first video stream at N fps (the frame on screen at
+ * each sampling time) as raw RGB24 at the source size (`-noautorotate`, so sizes match the probe),
+ * then sharp resizes each frame and, for format 'png', encodes it. {@link scanFrames} instead has ffmpeg itself scale every frame
  * down (area averaging) and hands each small frame to a callback without keeping it, for analyses
  * that look at every frame of a long video. {@link frameToTensor} turns a raw frame into a
  * normalised CHW float32 tensor.
@@ -26,7 +26,7 @@ function checkSide(name: string, v: number | undefined): void {
   }
 }
 
-function validate(options: FrameOptions): Required<Pick<FrameOptions, 'fps' | 'maxFrames' | 'fit' | 'format'>> {
+function validate(options: FrameOptions): Required<Pick<FrameOptions, 'fps' | 'maxFrames' | 'fit' | 'format' | 'startSeconds'>> {
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'an object with fps and format', options);
   const { fps, format } = options;
   if (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0 || fps > 60) throw invalidParameterError('fps', 'a number of frames per second in (0, 60]', fps);
@@ -37,8 +37,23 @@ function validate(options: FrameOptions): Required<Pick<FrameOptions, 'fps' | 'm
   if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > 100000) throw invalidParameterError('maxFrames', 'an integer in [1, 100000]', maxFrames);
   const fit = options.fit ?? 'fill';
   if (fit !== 'fill' && fit !== 'contain' && fit !== 'cover') throw invalidParameterError('fit', "'fill', 'contain' or 'cover'", fit);
-  return { fps, maxFrames, fit, format };
+  const startSeconds = options.startSeconds ?? 0;
+  if (typeof startSeconds !== 'number' || !Number.isFinite(startSeconds) || startSeconds < 0) throw invalidParameterError('startSeconds', 'a number of seconds >= 0', startSeconds);
+  return { fps, maxFrames, fit, format, startSeconds };
 }
+
+/**
+ * ffmpeg's frame-rate filter so that the frame at time k / fps is the one on screen then (the last
+ * frame starting at or before it): timestamps round up to the next tick, and a tick takes the last
+ * frame rounded to it. (The default, rounding to the nearest tick, hands over the frame shown up to
+ * half a step later: 0.4 s late at 1 fps on a 5 fps video.)
+ */
+function sampleFilter(fps: number, startSeconds = 0): string {
+  return `fps=fps=${fps}:round=up${startSeconds > 0 ? `:start_time=${startSeconds.toFixed(3)}` : ''}`;
+}
+
+/** A seek lands this long before `startSeconds`, so that the frame on screen then is decoded. */
+const SEEK_PREROLL_SECONDS = 2;
 
 /** Output size: both given -> as given; one given -> keep the aspect ratio; none -> source. */
 export function targetSize(srcW: number, srcH: number, width?: number, height?: number): { width: number; height: number } {
@@ -88,7 +103,7 @@ async function openVideo(input: MediaInput, options: FrameOptions | FrameScanOpt
 }
 
 export async function extractFrames(input: MediaInput, options: FrameOptions): Promise<FrameSet> {
-  const { fps, maxFrames, fit, format } = validate(options);
+  const { fps, maxFrames, fit, format, startSeconds } = validate(options);
   const { signal } = options;
   const { resolved, width: srcW, height: srcH } = await openVideo(input, options);
   const out = targetSize(srcW, srcH, options.width, options.height);
@@ -106,7 +121,7 @@ export async function extractFrames(input: MediaInput, options: FrameOptions): P
   const processFrame = async (raw: Buffer, i: number): Promise<void> => {
     const img = sharp(raw, { raw: { width: srcW, height: srcH, channels: 3 } });
     const resized: Sharp = out.width === srcW && out.height === srcH ? img : img.resize(out.width, out.height, { fit, background: { r: 0, g: 0, b: 0 } });
-    const base = { index: i, timeSeconds: i / fps, width: out.width, height: out.height };
+    const base = { index: i, timeSeconds: startSeconds + i / fps, width: out.width, height: out.height };
     if (format === 'png') {
       frames.push({ ...base, format: 'png', data: await resized.png().toBuffer() });
     } else {
@@ -131,9 +146,12 @@ export async function extractFrames(input: MediaInput, options: FrameOptions): P
     pending = all.byteLength > 0 ? [all] : [];
     pendingBytes = all.byteLength;
   };
-  const args = ['-nostdin', '-hide_banner', '-noautorotate', '-i', '', '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `fps=${fps}`, '-frames:v', String(maxFrames), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+  // seek a little before the time, keep the stream's own timestamps, and let the filter start there
+  const seek = startSeconds > 0 ? ['-ss', Math.max(0, startSeconds - SEEK_PREROLL_SECONDS).toFixed(3), '-copyts'] : [];
+  const args = ['-nostdin', '-hide_banner', '-noautorotate', ...seek, '-i', '', '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', sampleFilter(fps, startSeconds), '-frames:v', String(maxFrames), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+  const inputAt = args.indexOf('-i') + 1;
   const result = await withInputPath(resolved, (path, inheritFd) => {
-    args[4] = path;
+    args[inputAt] = path;
     return runTool(ffmpeg, args, { signal, onStdout, captureStdout: false, inheritFd });
   }, options.tempDir);
   await chain;
@@ -185,7 +203,7 @@ export async function scanFrames(input: MediaInput, options: FrameScanOptions, o
     onFrame({ index, timeSeconds: index / fps, width, height, data });
     index++;
   });
-  const args = ['-nostdin', '-hide_banner', '-noautorotate', '-i', '', '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `fps=${fps},scale=${width}:${height}:flags=area,format=rgb24`, '-frames:v', String(maxFrames), '-f', 'rawvideo', 'pipe:1'];
+  const args = ['-nostdin', '-hide_banner', '-noautorotate', '-i', '', '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `${sampleFilter(fps)},scale=${width}:${height}:flags=area,format=rgb24`, '-frames:v', String(maxFrames), '-f', 'rawvideo', 'pipe:1'];
   const result = await withInputPath(resolved, (path, inheritFd) => {
     args[4] = path;
     return runTool(resolveBinary('ffmpeg', options), args, { signal, onStdout, captureStdout: false, inheritFd });

@@ -159,12 +159,14 @@ export interface FrameOptions extends MediaLimits, BinaryOptions {
   maxFrames?: number;
   /** 'raw': RGB uint8 HWC pixels; 'png': PNG buffers (e.g. for OCR). */
   format: 'raw' | 'png';
+  /** Start this many seconds into the stream (the first frame is the one shown then). Default 0. */
+  startSeconds?: number;
   signal?: AbortSignal;
 }
 
 interface FrameBase {
   index: number;
-  /** Presentation time of the sample point, index / fps. */
+  /** Presentation time of the sample point, startSeconds + index / fps. */
   timeSeconds: number;
   width: number;
   height: number;

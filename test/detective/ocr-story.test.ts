@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCaption, factSheet, ocrObserver, type DetectiveRound, type OcrData } from '../../src/detective';
-import { approximateSubstring, fieldChange, isFragmentOf, MAX_SALIENT, onScreenStory, salientTexts } from '../../src/detective/observers/ocr-story';
+import { approximateSubstring, changeTime, fieldChange, isFragmentOf, MAX_SALIENT, onScreenStory, refineChange, salientTexts } from '../../src/detective/observers/ocr-story';
 import type { OnScreenText } from '../../src/detective/observers/ocr-text';
 import { makeScreencastVideo } from './ocr-media';
 
@@ -43,6 +43,23 @@ describe('partial readings and changes (unit)', () => {
     expect(fieldChange(span('Resolution 1024 x 768', 0, 7), span('Resolution 1280 x 1024', 3, 11), 1)).toBeUndefined(); // both shown at once
     expect(fieldChange(span('Resolution 1024 x 768', 0, 2), span('Resolution 1280 x 1024', 8, 11), 1)).toBeUndefined(); // far apart
     expect(fieldChange(span('Volume 40 %', 0, 3), span('Brightness 40 %', 4, 6), 1)).toBeUndefined(); // another field
+  });
+
+  it('a change narrowed down by reading frames between the sampled ones, and said in words', async () => {
+    const change = { label: 'Resolution', from: '1024 x 768', to: '1280 x 1024', before: 7, after: 8 };
+    const asked: number[] = [];
+    // the value changes at 7.7 s on screen
+    const read = async (t: number): Promise<Array<{ text: string; conf: number }>> => {
+      asked.push(t);
+      return [{ text: t >= 7.7 ? 'Resolution 1280 x 1024' : 'Resolution 1024 x 768', conf: 95 }];
+    };
+    const refined = await refineChange(change, read);
+    expect(asked).toEqual([7.5, 7.75]);
+    expect(refined).toMatchObject({ before: 7.5, after: 7.75 });
+    expect(changeTime(refined)).toBe('at 7.6 s');
+    expect(changeTime(change)).toBe('between 7.0 and 8.0 s');
+    // a frame showing neither value (the field hidden) ends the search where it is
+    expect(await refineChange(change, async () => [])).toEqual(change);
   });
 
   it('the story: fragments out, their parent spans joined across them, the change found; salient strings capped', () => {
@@ -85,8 +102,9 @@ describe('a screencast-like video read by Tesseract', () => {
     const fragments = (data.fragments ?? []).map((f) => f.text);
     expect(fragments).toContain('RECENT ITE');
     expect(fragments.some((f) => /^All Sett\w*$/.test(f) && f !== 'All Settings')).toBe(true);
-    expect(data.changes).toEqual([{ label: 'Resolution', from: '1024 x 768', to: '1280 x 1024', before: 4, after: 5 }]);
-    expect(answer).toContain('Changes: "Resolution" changes from "1024 x 768" to "1280 x 1024" between 4.0 and 5.0 s.');
+    // sampled at 4 and 5 s, then narrowed by two reads at 4.5 and 4.75 s: the change is at 4.6 s
+    expect(data.changes).toEqual([{ label: 'Resolution', from: '1024 x 768', to: '1280 x 1024', before: 4.5, after: 4.75 }]);
+    expect(answer).toContain('Changes: "Resolution" changes from "1024 x 768" to "1280 x 1024" at 4.6 s.');
     expect(answer).toMatch(/Partial readings of these \(cut off or covered\), left out: .*"RECENT ITE"/);
   });
 
@@ -95,13 +113,13 @@ describe('a screencast-like video read by Tesseract', () => {
     const sheet = factSheet([round], { hasAudio: false, hasVideo: true, durationSeconds: 8 });
     const line = sheet.lines[1];
     expect(line).toBe(
-      'On screen (seen in the picture, not heard) the text "SETTINGS" from 0.0 to 7.0 s, "All Settings" from 0.0 to 7.0 s, "RECENT ITEMS" from 0.0 to 7.0 s and "Changes saved" from 6.0 to 7.0 s is shown; the "Resolution" field reads "1024 x 768" from 0.0 s, then changes to "1280 x 1024" between 4.0 and 5.0 s.',
+      'On screen (seen in the picture, not heard) the text "SETTINGS" from 0.0 to 7.0 s, "All Settings" from 0.0 to 7.0 s, "RECENT ITEMS" from 0.0 to 7.0 s and "Changes saved" from 6.0 to 7.0 s is shown; the "Resolution" field reads "1024 x 768" from 0.0 s, then changes to "1280 x 1024" at 4.6 s.',
     );
     expect(sheet.onScreenText).toEqual(['SETTINGS', 'All Settings', 'RECENT ITEMS', 'Changes saved', 'Resolution', '1024 x 768', '1280 x 1024']);
     expect(sheet.screenFragments).toContain('RECENT ITE');
     const base = { promptText: '', observationText: `${sheet.lines.join(' ')} ${answer}`, factText: sheet.lines.join('\n'), onScreenText: sheet.onScreenText, screenFragments: sheet.screenFragments, hasVideo: true };
     const good =
-      'A settings page is shown for the whole clip with the title "SETTINGS", the entries "All Settings" and "RECENT ITEMS"; the "Resolution" field reads "1024 x 768" until it changes to "1280 x 1024" between 4.0 and 5.0 s, and "Changes saved" appears at 6.0 s.';
+      'A settings page is shown for the whole clip with the title "SETTINGS", the entries "All Settings" and "RECENT ITEMS"; the "Resolution" field reads "1024 x 768" until it changes to "1280 x 1024" at 4.6 s, and "Changes saved" appears at 6.0 s.';
     expect(checkCaption({ ...base, caption: good })).toMatchObject({ ok: true, reasons: [] });
     const cut = sheet.screenFragments.find((f) => f.startsWith('All Sett'))!;
     const quotesFragment = checkCaption({ ...base, caption: `${good} Later the screen shows "RECENT ITE" and "${cut}".` });

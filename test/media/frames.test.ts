@@ -79,6 +79,19 @@ describe('extractFrames on a real test video (red/green/blue 2 s segments, logo,
     expect(white).toBeGreaterThan(300);
   });
 
+  test('startSeconds: each frame is the one on screen at its time (segments change at 2.0 and 4.0 s)', async () => {
+    const at = async (startSeconds: number, fps = 1, maxFrames = 1): Promise<Array<[number, string]>> =>
+      raw((await extractFrames(clip('video-noaudio-mp4').path, { fps, format: 'raw', width: 32, maxFrames, startSeconds })).frames).map((f) => [Number(f.timeSeconds.toFixed(2)), dominant(f)]);
+    expect(await at(1.98)).toEqual([[1.98, 'red']]);
+    expect(await at(2.0)).toEqual([[2, 'green']]);
+    expect(await at(3.99)).toEqual([[3.99, 'green']]);
+    expect(await at(1.5, 2, 3)).toEqual([[1.5, 'red'], [2, 'green'], [2.5, 'green']]);
+    // without a start: frame k at k / fps is the one shown then, not one up to half a step later
+    // (rounding to the nearest tick, ffmpeg's default, gives red, green, blue at 0, 1.8 and 3.6 s)
+    expect(await at(0, 1 / 1.8, 4)).toEqual([[0, 'red'], [1.8, 'red'], [3.6, 'green'], [5.4, 'blue']]);
+    await expect(at(-1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'startSeconds' } });
+  });
+
   test('errors: audio-only input, bad options, missing file, abort', async () => {
     await expect(extractFrames(clip('librivox-0870').path, { fps: 1, format: 'raw' })).rejects.toMatchObject({ code: 'MEDIA_NO_VIDEO' });
     await expect(extractFrames(clip('lena-mp3').path, { fps: 1, format: 'raw' })).rejects.toMatchObject({ code: 'MEDIA_NO_VIDEO' });

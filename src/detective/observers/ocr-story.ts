@@ -5,16 +5,49 @@
  * field whose value changes ("Resolution 1024 x 768" then "Resolution 1280 x 1024") becomes one
  * change with its time; and the most salient strings are chosen for the caption.
  */
-import type { OnScreenText } from './ocr-text';
+import { similarKeys, textKey, type OcrLine, type OnScreenText } from './ocr-text';
 
 export interface TextChange {
   /** The words the two readings share at the start ("Resolution"). */
   label: string;
   from: string;
   to: string;
-  /** Last sampled frame showing the old value and first showing the new one (seconds). */
+  /** Last frame read showing the old value and first showing the new one (seconds). */
   before: number;
   after: number;
+}
+
+/** A change placed within this many seconds is said to happen at the middle of its interval. */
+const NARROW_CHANGE = 0.3;
+
+/** When a change happens, in words: "at 4.6 s", or "between 4.0 and 5.0 s" when it is not narrowed down. */
+export function changeTime(c: TextChange): string {
+  if (c.after - c.before <= NARROW_CHANGE + 1e-6) return `at ${((c.before + c.after) / 2).toFixed(1)} s`;
+  return `between ${c.before.toFixed(1)} and ${c.after.toFixed(1)} s`;
+}
+
+/** Reads one frame of the clip at a time (seconds): its confident lines. */
+export type FrameReader = (time: number) => Promise<readonly OcrLine[]>;
+
+/** Bisections that narrow a change down, one OCR read each: a 1 s sampling step becomes 0.25 s. */
+export const CHANGE_BISECTIONS = 2;
+
+/**
+ * Narrow down when a field changes by reading frames between the two sampled frames around it: a
+ * frame showing the new value moves `after` back, one showing the old value moves `before` on, a
+ * frame showing neither ends the search.
+ */
+export async function refineChange(c: TextChange, read: FrameReader, bisections = CHANGE_BISECTIONS): Promise<TextChange> {
+  let { before, after } = c;
+  const shows = (lines: readonly OcrLine[], value: string): boolean => lines.some((l) => similarKeys(textKey(l.text), textKey(`${c.label} ${value}`)));
+  for (let k = 0; k < bisections; k++) {
+    const mid = (before + after) / 2;
+    const lines = await read(mid);
+    if (shows(lines, c.to)) after = mid;
+    else if (shows(lines, c.from)) before = mid;
+    else break;
+  }
+  return { ...c, before: Number(before.toFixed(3)), after: Number(after.toFixed(3)) };
 }
 
 export interface OnScreenStory {
@@ -31,10 +64,6 @@ const FRAGMENT_EDITS = 0.15;
 const WEAKER = 10;
 /** Most strings a caption is asked to carry. */
 export const MAX_SALIENT = 12;
-
-function key(text: string): string {
-  return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-}
 
 const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c);
 
@@ -78,8 +107,8 @@ export function approximateSubstring(a: string, b: string): { cost: number; star
  * string that is also part of a longer one, "Settings" beside "All Settings", stays).
  */
 export function isFragmentOf(a: OnScreenText, b: OnScreenText, step: number): boolean {
-  const ka = key(a.text);
-  const kb = key(b.text);
+  const ka = textKey(a.text);
+  const kb = textKey(b.text);
   if (ka === '' || ka.length >= kb.length) return false;
   const m = approximateSubstring(ka, kb);
   if (m.cost > Math.floor(FRAGMENT_EDITS * ka.length)) return false;
@@ -93,9 +122,9 @@ export function isFragmentOf(a: OnScreenText, b: OnScreenText, step: number): bo
 function joinSpans(texts: OnScreenText[], fragments: ReadonlyArray<{ of: string; span: OnScreenText }>, step: number): OnScreenText[] {
   const out: OnScreenText[] = [];
   for (const t of texts) {
-    const k = key(t.text);
+    const k = textKey(t.text);
     const covered = (from: number, to: number): boolean => to - from <= step + 1e-6 || fragments.some((f) => f.of === k && f.span.first <= from + step + 1e-6 && f.span.last >= to - step - 1e-6);
-    const prev = [...out].reverse().find((p) => key(p.text) === k);
+    const prev = [...out].reverse().find((p) => textKey(p.text) === k);
     if (prev !== undefined && t.first >= prev.last && covered(prev.last, t.first)) {
       prev.last = Math.max(prev.last, t.last);
       prev.frames += t.frames;
@@ -115,7 +144,7 @@ export function fieldChange(a: OnScreenText, b: OnScreenText, step: number): Tex
   const wa = words(a.text);
   const wb = words(b.text);
   let n = 0;
-  while (n < wa.length && n < wb.length && key(wa[n]) === key(wb[n])) n++;
+  while (n < wa.length && n < wb.length && textKey(wa[n]) === textKey(wb[n])) n++;
   if (n === 0 || n === wa.length || n === wb.length) return undefined;
   const label = wa.slice(0, n).join(' ');
   if (!/\p{L}{3}/u.test(label)) return undefined;
@@ -132,12 +161,12 @@ export function onScreenStory(spans: readonly OnScreenText[], step: number): OnS
   const whole: OnScreenText[] = [];
   for (const s of spans) {
     const parent = spans.filter((b) => b !== s && isFragmentOf(s, b, step)).sort((x, y) => y.frames - x.frames)[0];
-    if (parent !== undefined) fragments.push({ of: key(parent.text), span: s });
+    if (parent !== undefined) fragments.push({ of: textKey(parent.text), span: s });
     else whole.push(s);
   }
   const texts = joinSpans(whole, fragments, step);
   for (const f of fragments) {
-    const t = texts.find((x) => key(x.text) === f.of && f.span.first <= x.last + step + 1e-6 && f.span.last >= x.first - step - 1e-6);
+    const t = texts.find((x) => textKey(x.text) === f.of && f.span.first <= x.last + step + 1e-6 && f.span.last >= x.first - step - 1e-6);
     if (t === undefined) continue;
     t.first = Math.min(t.first, f.span.first);
     t.last = Math.max(t.last, f.span.last);

@@ -85,11 +85,13 @@ export interface OnScreenText {
   conf: number;
 }
 
-function key(text: string): string {
+/** A text for comparison: lower case, runs of anything but letters and digits as one space. */
+export function textKey(text: string): string {
   return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 }
 
-function similar(a: string, b: string): boolean {
+/** Equal, or within 15 % edit distance (keys of {@link textKey}). */
+export function similarKeys(a: string, b: string): boolean {
   if (a === b) return true;
   const n = Math.max(a.length, b.length);
   if (n === 0 || Math.abs(a.length - b.length) > n * 0.2) return false;
@@ -111,8 +113,8 @@ export function mergeAcrossFrames(frames: Array<{ time: number; lines: OcrLine[]
   const spans: Array<OnScreenText & { key: string; lastIndex: number; best: number }> = [];
   frames.forEach((f, i) => {
     for (const line of f.lines) {
-      const k = key(line.text);
-      const open = spans.find((s) => s.lastIndex >= i - gapFrames && s.lastIndex < i && similar(s.key, k));
+      const k = textKey(line.text);
+      const open = spans.find((s) => s.lastIndex >= i - gapFrames && s.lastIndex < i && similarKeys(s.key, k));
       if (open !== undefined) {
         open.last = f.time;
         open.lastIndex = i;
@@ -123,7 +125,7 @@ export function mergeAcrossFrames(frames: Array<{ time: number; lines: OcrLine[]
           open.text = line.text;
           open.key = k;
         }
-      } else if (!spans.some((s) => s.lastIndex === i && similar(s.key, k))) {
+      } else if (!spans.some((s) => s.lastIndex === i && similarKeys(s.key, k))) {
         spans.push({ text: line.text, key: k, first: f.time, last: f.time, frames: 1, conf: line.conf, best: line.conf, lastIndex: i });
       }
     }
