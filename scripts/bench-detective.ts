@@ -13,72 +13,16 @@
  *
  *   bash scripts/setup.sh && npm run bench:detective -- [--json out.json] [--skip-judge] [--clips id,id]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { runClozeEval } from '../src/cloze/eval';
 import { createToolbox, defaultObservers, detectClip, echoShare, factSheet, loadDetectivePrompts, wordErrorRate, wordRecall, words } from '../src/detective';
+import { assemble } from './bench-set';
 import type { DetectiveRound } from '../src/detective';
 import { LocalChatModel } from '../src/llm/local';
-import { resolveBinary } from '../src/media';
 import { packageRoot } from '../src/util/paths';
-
-const LIBRI = '/usr/share/pocketsphinx/test/data/librivox';
-const SPEECH: Array<[string, string]> = [
-  ['sense_and_sensibility_01_austen_64kb-0870.wav', 'and mister john dashwood had then leisure to consider how much there might be prudently in his power to do for them'],
-  ['sense_and_sensibility_01_austen_64kb-0890.wav', 'unless to be rather cold hearted and rather selfish is to be ill disposed'],
-  ['sense_and_sensibility_01_austen_64kb-0920.wav', 'had he married a more amiable woman he might have been made still more respectable than he was'],
-];
-const SLIDES = ['OMNICAP QUICKSTART', 'Install Models Offline', 'Whisper Transcribes Speech', 'Detective Writes Captions'];
-
-interface Clip {
-  id: string;
-  kind: string;
-  path: string;
-  transcript?: string;
-  screenWords?: string[];
-}
-
-function ffmpeg(args: string[]): void {
-  execFileSync(resolveBinary('ffmpeg'), ['-y', '-loglevel', 'error', ...args]);
-}
-
-/** A 36 s screencast: four slides of 9 s each (the last two shown only after 18 s), speech as audio. */
-async function screencast(dir: string): Promise<string> {
-  const list: string[] = [];
-  for (const [i, text] of SLIDES.entries()) {
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="540"><rect width="960" height="540" fill="#1e1e1e"/><rect x="0" y="0" width="960" height="48" fill="#333"/><text x="24" y="32" font-family="DejaVu Sans, sans-serif" font-size="22" fill="#ddd">Slide ${i + 1} of ${SLIDES.length}</text><text x="480" y="290" font-family="DejaVu Sans, sans-serif" font-size="52" font-weight="bold" text-anchor="middle" fill="#fff">${text}</text></svg>`;
-    const png = join(dir, `slide${i}.png`);
-    writeFileSync(png, await sharp(Buffer.from(svg)).png().toBuffer());
-    list.push(`file '${png}'\nduration 9`);
-  }
-  list.push(`file '${join(dir, `slide${SLIDES.length - 1}.png`)}'`);
-  writeFileSync(join(dir, 'slides.txt'), list.join('\n') + '\n');
-  const audio = join(dir, 'speech-concat.wav');
-  ffmpeg(['-i', join(LIBRI, SPEECH[0][0]), '-i', join(LIBRI, SPEECH[1][0]), '-i', join(LIBRI, SPEECH[2][0]), '-filter_complex', '[0:a][1:a][2:a]concat=n=3:v=0:a=1,apad', '-t', '36', '-ar', '16000', audio]);
-  const out = join(dir, 'screencast.mp4');
-  ffmpeg(['-f', 'concat', '-safe', '0', '-i', join(dir, 'slides.txt'), '-i', audio, '-t', '36', '-r', '5', '-c:v', 'mpeg4', '-q:v', '3', '-pix_fmt', 'yuv420p', '-c:a', 'aac', out]);
-  return out;
-}
-
-async function assemble(dir: string): Promise<Clip[]> {
-  const clips: Clip[] = SPEECH.map(([f, t], i) => ({ id: `speech-${i + 1}`, kind: 'speech 16 kHz', path: join(LIBRI, f), transcript: t }));
-  SPEECH.forEach(([f, t], i) => {
-    const p = join(dir, `tel-${i + 1}.wav`);
-    ffmpeg(['-i', join(LIBRI, f), '-af', 'highpass=f=300,lowpass=f=3400', '-ar', '8000', '-ac', '1', p]);
-    clips.push({ id: `telephone-${i + 1}`, kind: 'speech 8 kHz', path: p, transcript: t });
-  });
-  clips.push({ id: 'music-lena', kind: 'music', path: join(packageRoot(), 'test', 'media', 'cache', 'lena', 'lena.mp3') });
-  clips.push({ id: 'sfx-shutter', kind: 'sound effect', path: '/usr/share/sounds/freedesktop/stereo/camera-shutter.oga' });
-  clips.push({ id: 'sfx-bell', kind: 'sound effect', path: '/usr/share/sounds/freedesktop/stereo/complete.oga' });
-  clips.push({ id: 'noise', kind: 'noise', path: '/usr/share/sounds/alsa/Noise.wav' });
-  const screen = [...new Set(SLIDES.flatMap((s) => words(s)).filter((w) => w.length >= 4))];
-  clips.push({ id: 'screencast', kind: 'video + text + speech', path: await screencast(dir), transcript: SPEECH.map((s) => s[1]).join(' '), screenWords: screen });
-  return clips;
-}
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(0)} %`);
 

@@ -14,6 +14,7 @@ import { argmax } from '../engine/sampler';
 import type { ProviderRequest } from '../engine/provider';
 import { decodeAudio } from '../media';
 import { summarize, type Summary } from './stats';
+import { MAX_WINDOW_SECONDS } from '../schema/limits';
 
 export const STAGES = ['decodeAudio', 'features', 'encoder', 'prefill', 'perToken', 'ttft', 'endToEnd'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -61,7 +62,7 @@ export interface ProviderBenchUnavailable {
 export type ProviderBench = ProviderBenchOk | ProviderBenchUnavailable;
 
 const now = (): number => performance.now();
-const MAX_SAMPLES = 30 * 16000;
+const MAX_SAMPLES = MAX_WINDOW_SECONDS * 16000;
 
 interface RunSample {
   decodeAudio: number;

@@ -17,6 +17,7 @@ import { loadCaptioner, type EngineRuntime } from '../engine/captioner';
 import type { Captioner } from '../engine/types';
 import type { ProviderRequest } from '../engine/provider';
 import { decodeAudio } from '../media';
+import { MAX_WINDOW_SECONDS } from '../schema/limits';
 
 export interface EventLoopDelay {
   /** Milliseconds (the histogram records nanoseconds). */
@@ -89,7 +90,7 @@ export function delayOf(h: IntervalHistogram | RecordableHistogram): EventLoopDe
   return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean), samples: h.count };
 }
 
-const MAX_SAMPLES = 30 * 16000;
+const MAX_SAMPLES = MAX_WINDOW_SECONDS * 16000;
 
 export async function benchEventLoop(o: EventLoopBenchOptions): Promise<EventLoopBenchResult[]> {
   if (o.runtimes.length === 0) throw invalidParameterError('runtimes', 'at least one of main, worker', o.runtimes);

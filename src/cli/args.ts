@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { OmnicapError } from '../errors';
+import { describeRange, inRange, parseDecimal, type NumberRange } from '../schema/limits';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 /** Parsed flags and positionals for a given option table. */
@@ -15,17 +16,13 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O):
   }
 }
 
-export function numberFlag(name: string, value: string | undefined, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+/**
+ * A numeric flag: plain decimal notation (no `0x10`, no `Infinity`), within `range` (for options
+ * that requests and the engine take too, a range of src/schema/limits.ts, so all three agree).
+ */
+export function numberFlag(name: string, value: string | undefined, fallback: number, range: NumberRange = {}): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  const bad =
-    !Number.isFinite(n) ||
-    (opts.integer === true && !Number.isInteger(n)) ||
-    (opts.min !== undefined && n < opts.min) ||
-    (opts.max !== undefined && n > opts.max);
-  if (bad) {
-    const range = `${opts.integer === true ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}`;
-    throw new OmnicapError('INVALID_ARGUMENT', `--${name} expects ${range} but received ${JSON.stringify(value)}`);
-  }
+  const n = parseDecimal(value);
+  if (n === undefined || !inRange(n, range)) throw new OmnicapError('INVALID_ARGUMENT', `--${name} expects ${describeRange(range)} but received ${JSON.stringify(value)}`, { details: { parameter: `--${name}` } });
   return n;
 }

@@ -1,12 +1,15 @@
 /**
- * The Omni-Detective agent loop. The detective LLM cannot perceive the clip: each round it asks
- * one observer one question (grammar-constrained JSON naming only observers that fit the clip and
- * can still add something), the observer's answer is capped to a token budget and appended to the
- * same conversation. A fresh synthesis call then writes the caption from the clip's fact sheet
+ * The Omni-Detective agent loop. The detective LLM cannot perceive the clip. Observers that give a
+ * fixed report (the same whatever they are asked) are gathered up front, concurrently, without an
+ * LLM call each; the detective's rounds are spent on observers that answer questions: each round it
+ * asks one of them one question (grammar-constrained JSON naming only observers that fit the clip),
+ * and the answer is capped to a token budget and appended to the same conversation. With no such
+ * observer a clip needs no decision round at all. A fresh synthesis call then writes the caption from the clip's fact sheet
  * (facts.ts); the caption is checked (checks.ts), a failing one is rewritten once with its problems
  * named, and a second failure gives `degraded` with the reasons and the fact sheet as the caption,
  * never a silent `ok`.
  */
+import { availableParallelism } from 'node:os';
 import { invalidParameterError, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel, ChatResult } from '../llm/types';
 import type { ObserverInfo } from '../observers';
@@ -16,15 +19,20 @@ import { parseAction } from './parse';
 import { toProse } from './prose';
 import { loadDetectivePrompts, promptRecords, renderPrompt, type DetectivePrompts } from './prompts';
 import { describeClip, factSheet, type ClipFacts } from './facts';
-import type { DetectiveClip, DetectiveOptions, DetectiveResult, DetectiveRound, DetectiveUsage, ObserverToolbox } from './types';
+import type { DetectiveClip, DetectiveOptions, DetectiveResult, DetectiveRound, DetectiveStages, DetectiveUsage, ObserverToolbox } from './types';
 
 export const DEFAULT_ROUNDS = 10;
 
-/** The synthesis prompts' screen wording: only a clip with a picture is asked about text on screen. */
-function screenWording(hasVideo: boolean): { screen_facts: string; screen_seen: string; screen_rule: string } {
+/** The synthesis prompts' picture wording: only a clip with a picture is asked about what is seen and the text on screen. */
+function screenWording(hasVideo: boolean): { screen_facts: string; screen_seen: string; screen_rule: string; picture_rule: string } {
   return hasVideo
-    ? { screen_facts: ' text visible on screen,', screen_seen: ' and seen', screen_rule: ' Quote all text shown on screen exactly, in double quotes, as seen in the picture (it is not heard).' }
-    : { screen_facts: '', screen_seen: '', screen_rule: '' };
+    ? {
+        screen_facts: ' text visible on screen,',
+        screen_seen: ' and seen',
+        screen_rule: ' Quote all text shown on screen exactly, in double quotes, as seen in the picture (it is not heard).',
+        picture_rule: ' The clip is a video: also describe what is seen, and quote all text shown on screen exactly, in double quotes, as seen in the picture (it is not heard).',
+      }
+    : { screen_facts: '', screen_seen: '', screen_rule: '', picture_rule: ' The clip has no picture: describe only what is heard.' };
 }
 /** Characters per token assumed when budgeting text against the context (English prose ~4). */
 const CHARS_PER_TOKEN = 3.5;
@@ -59,6 +67,52 @@ export function formatObservations(rounds: readonly DetectiveRound[]): string {
   return lines.length === 0 ? '(no observations)' : lines.join('\n');
 }
 
+/**
+ * The one conversation key of every synthesis and revision call, across clips: the prompts begin
+ * with the same instructions, so a backend that keeps a KV sequence per conversation evaluates only
+ * what follows them (the clip's facts, the problems of a revision).
+ */
+export const SYNTHESIS_CONVERSATION = 'detective:synthesis';
+
+/** What a fixed-report observer is asked when it is gathered up front (its report does not depend on the question). */
+export const FIXED_REPORT_QUESTION = 'Report what you observe in this clip.';
+
+/** Observers gathered up front run this many at a time by default (they are CPU-bound processes): the cores, at most 4. */
+export function defaultObserverConcurrency(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/**
+ * Asks each fixed-report observer once, `concurrency` at a time; the rounds come back in the order of
+ * `observers` (numbered from `firstRound`), whatever order they finished in. An abort or timeout
+ * propagates; any other observer failure is an `observer_error` round.
+ */
+export async function gatherFixedReports(clip: DetectiveClip, tools: ObserverToolbox, observers: readonly ObserverInfo[], o: { firstRound: number; concurrency: number; signal?: AbortSignal }): Promise<DetectiveRound[]> {
+  const rounds: DetectiveRound[] = new Array<DetectiveRound>(observers.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < observers.length) {
+      const i = next++;
+      const tool = observers[i].name;
+      const round = o.firstRound + i;
+      const t0 = Date.now();
+      throwIfAborted(o.signal);
+      try {
+        const r = await tools.observe(clip, tool, FIXED_REPORT_QUESTION, o.signal);
+        const rec: DetectiveRound = { round, status: 'ok', tool, question: FIXED_REPORT_QUESTION, answer: r.answer, cached: r.cached, ms: Date.now() - t0, upfront: true };
+        if (r.data !== undefined) rec.data = r.data;
+        rounds[i] = rec;
+      } catch (e) {
+        const err = toOmnicapError(e, 'UPSTREAM_ERROR');
+        if (err.code === 'ABORTED' || err.code === 'TIMEOUT' || o.signal?.aborted === true) throw err;
+        rounds[i] = { round, status: 'observer_error', tool, question: FIXED_REPORT_QUESTION, error: { code: err.code, message: err.message }, ms: Date.now() - t0, upfront: true };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, observers.length)) }, lane));
+  return rounds;
+}
+
 class UsageMeter {
   readonly usage: DetectiveUsage = { promptTokens: 0, completionTokens: 0, llmCalls: 0 };
   model = '';
@@ -66,6 +120,7 @@ class UsageMeter {
     this.usage.llmCalls += 1;
     this.usage.promptTokens += r.usage?.promptTokens ?? 0;
     this.usage.completionTokens += r.usage?.completionTokens ?? 0;
+    if (r.usage?.evaluatedTokens !== undefined) this.usage.evaluatedTokens = (this.usage.evaluatedTokens ?? 0) + r.usage.evaluatedTokens;
     this.model = r.model;
     return r;
   }
@@ -125,11 +180,12 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   const offered = applicableObservers(tools.list(), options.facts);
   const meter = new UsageMeter();
   const conversation = `detective:${clip.id}:${started}:${Math.random().toString(36).slice(2)}`;
-  const chat = async (messages: ChatMessage[], opts: { schema?: object; maxTokens: number }, key = conversation): Promise<ChatResult> =>
+  const chat = async (messages: ChatMessage[], opts: { schema?: object; maxTokens: number; prose?: boolean }, key = conversation): Promise<ChatResult> =>
     meter.add(
       await llm.chat(messages, {
         json: opts.schema !== undefined,
         jsonSchema: opts.schema,
+        ...(opts.prose === true ? { format: 'prose' as const } : {}),
         seed,
         temperature: options.temperature ?? 0,
         maxTokens: opts.maxTokens,
@@ -142,7 +198,8 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   const contextTokens = llm.contextTokens ?? 8192;
   const observerList = offered.length > 0 ? describeObservers(offered) : '(none: no observer can perceive this clip)';
   const fixedChars = prompts.agent.text.length + observerList.length;
-  const perRound = Math.floor((contextTokens - fixedChars / CHARS_PER_TOKEN - 256) / Math.max(1, rounds)) - ROUND_REPLY_TOKENS - 48;
+  const turns = offered.filter((o) => o.answersQuestions !== true).length + (offered.some((o) => o.answersQuestions === true) ? rounds : 0);
+  const perRound = Math.floor((contextTokens - fixedChars / CHARS_PER_TOKEN - 256) / Math.max(1, turns)) - ROUND_REPLY_TOKENS - 48;
   const observationTokens = options.observationTokens ?? Math.max(64, Math.min(1024, perRound));
 
   const trajectory: DetectiveRound[] = [];
@@ -152,7 +209,8 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   };
   const asked = new Set<string>();
   const questions = new Set<string>();
-  const askable = (): ObserverInfo[] => offered.filter((o) => o.answersQuestions === true || !asked.has(o.name));
+  const fixed = offered.filter((o) => o.answersQuestions !== true);
+  const questioned = offered.filter((o) => o.answersQuestions === true);
   const unaskedText = (): string => offered.filter((o) => !asked.has(o.name)).map((o) => o.name).join(', ') || 'none';
   const degraded: string[] = [];
 
@@ -166,18 +224,30 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     observation = undefined;
     return text;
   };
+  const observationOf = (r: DetectiveRound): string =>
+    r.status === 'ok' ? `Answer from ${r.tool}: ${capText(r.answer, observationTokens)}` : r.status === 'observer_error' ? `Observer ${r.tool} failed (${r.error.code}): ${capText(r.error.message, 64)}` : '';
+
+  // fixed reports: every applicable one once, concurrently, no LLM call; the conversation records
+  // each as the round that asked it, so later rounds (and the reference output) read as before
+  throwIfAborted(signal);
+  const stageStart = Date.now();
+  const stages: DetectiveStages = { fixedReportsMs: 0, roundsMs: 0, synthesisMs: 0 };
+  for (const r of await gatherFixedReports(clip, tools, fixed, { firstRound: 1, concurrency: options.observerConcurrency ?? defaultObserverConcurrency(), signal })) {
+    if (r.status !== 'ok' && r.status !== 'observer_error') continue;
+    messages.push({ role: 'user', content: roundPrompt(r.round) }, { role: 'assistant', content: JSON.stringify({ tool: r.tool, question: r.question }) });
+    asked.add(r.tool);
+    record(r);
+    observation = observationOf(r);
+  }
+  stages.fixedReportsMs = Date.now() - stageStart;
   try {
-    for (let round = 1; round <= rounds; round++) {
+    for (let round = 1; round <= rounds && questioned.length > 0; round++) {
       throwIfAborted(signal);
       const t0 = Date.now();
-      const choices = askable();
-      if (choices.length === 0) {
-        record({ round, status: 'finish', reason: 'every observer that can perceive the clip has answered', ms: 0 });
-        break;
-      }
-      const names = choices.map((o) => o.name);
+      const number = trajectory.length + 1;
+      const names = questioned.map((o) => o.name);
       const schema = roundSchema(names);
-      messages.push({ role: 'user', content: roundPrompt(round) });
+      messages.push({ role: 'user', content: roundPrompt(number) });
       let reply = (await chat(messages, { schema, maxTokens: ROUND_REPLY_TOKENS })).text;
       let parsed = parseAction(reply, names);
       for (let k = 0; k < maxReasks; k++) {
@@ -193,36 +263,38 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
       }
       messages.push({ role: 'assistant', content: reply });
       if (!parsed.ok) {
-        record({ round, status: 'invalid_output', raw: reply, error: { code: 'LLM_BAD_OUTPUT', message: parsed.error }, ms: Date.now() - t0 });
+        record({ round: number, status: 'invalid_output', raw: reply, error: { code: 'LLM_BAD_OUTPUT', message: parsed.error }, ms: Date.now() - t0 });
         observation = 'That round failed: the reply was not valid.';
         continue;
       }
       const action = parsed.action;
       if (action.kind === 'finish') {
-        record({ round, status: 'finish', reason: 'the detective finished', ms: Date.now() - t0 });
+        record({ round: number, status: 'finish', reason: 'the detective finished', ms: Date.now() - t0 });
         break;
       }
       const key = `${action.tool}\u0000${normalize(action.question)}`;
       if (questions.has(key)) {
-        record({ round, status: 'invalid_output', raw: reply, error: { code: 'LLM_REPEATED_QUESTION', message: `repeated the question to ${action.tool}` }, ms: Date.now() - t0 });
+        record({ round: number, status: 'invalid_output', raw: reply, error: { code: 'LLM_REPEATED_QUESTION', message: `repeated the question to ${action.tool}` }, ms: Date.now() - t0 });
         observation = 'That round was wasted on a repeated question.';
         continue;
       }
       questions.add(key);
       asked.add(action.tool);
+      let rec: DetectiveRound;
       try {
         const r = await tools.observe(clip, action.tool, action.question, signal);
-        const rec: DetectiveRound = { round, status: 'ok', tool: action.tool, question: action.question, answer: r.answer, cached: r.cached, ms: Date.now() - t0 };
+        rec = { round: number, status: 'ok', tool: action.tool, question: action.question, answer: r.answer, cached: r.cached, ms: Date.now() - t0 };
         if (r.data !== undefined) rec.data = r.data;
-        record(rec);
-        observation = `Answer from ${action.tool}: ${capText(r.answer, observationTokens)}`;
       } catch (e) {
         const err = toOmnicapError(e, 'UPSTREAM_ERROR');
         if (err.code === 'ABORTED' || err.code === 'TIMEOUT' || signal?.aborted === true) throw err;
-        record({ round, status: 'observer_error', tool: action.tool, question: action.question, error: { code: err.code, message: err.message }, ms: Date.now() - t0 });
-        observation = `Observer ${action.tool} failed (${err.code}): ${capText(err.message, 64)}`;
+        rec = { round: number, status: 'observer_error', tool: action.tool, question: action.question, error: { code: err.code, message: err.message }, ms: Date.now() - t0 };
       }
+      record(rec);
+      observation = observationOf(rec);
     }
+    // the last observation reached no round prompt: keep it in the record of the conversation
+    if (observation !== undefined && trajectory.length > 0) messages.push({ role: 'user', content: observation });
   } catch (e) {
     const err = toOmnicapError(e, 'UPSTREAM_ERROR');
     if (err.code === 'ABORTED' || signal?.aborted === true || err.code !== 'UPSTREAM_ERROR' && err.code !== 'MODEL_RUN_FAILED' && err.code !== 'TIMEOUT') throw err;
@@ -230,6 +302,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   }
   throwIfAborted(signal);
 
+  stages.roundsMs = Date.now() - stageStart - stages.fixedReportsMs;
   const sheet = factSheet(trajectory, facts);
   let caption = sheet.lines.join(' ');
   let source: DetectiveResult['synthesis']['source'] = 'template';
@@ -245,9 +318,9 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     const factTokens = Math.max(64, Math.min(4 * observationTokens, Math.floor((contextTokens - prompts.synthesis.text.length / CHARS_PER_TOKEN - maxCaptionTokens - 256) / answers)));
     const shown = factSheet(trajectory, facts, (t) => capText(t, factTokens)).lines.join('\n');
     const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n');
-    const write = async (prompt: string, key: string): Promise<CaptionCheck & { caption: string }> => {
+    const write = async (prompt: string): Promise<CaptionCheck & { caption: string }> => {
       conversationLog.push({ role: 'user', content: prompt });
-      const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens }, key);
+      const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens, prose: true }, SYNTHESIS_CONVERSATION);
       const raw = r.text.trim();
       let text = cleanCaption(raw);
       if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') text = lastSentence(text);
@@ -267,12 +340,12 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     };
     try {
       const screen = screenWording(facts.hasVideo);
-      let attempt = await write(renderPrompt(prompts.synthesis, { facts: shown, ...screen }), `${conversation}:synthesis`);
+      let attempt = await write(renderPrompt(prompts.synthesis, { facts: shown, ...screen }));
       // one revision: the problems the checks found, named, with the facts again
       if (!attempt.ok && prompts.revise !== undefined) {
         firstAttempt = { caption: attempt.caption, reasons: attempt.reasons };
         conversationLog.push({ role: 'assistant', content: attempt.caption });
-        attempt = await write(renderPrompt(prompts.revise, { facts: shown, ...screen, problems: attempt.reasons.map((x) => `- ${x}`).join('\n') }), `${conversation}:revise`);
+        attempt = await write(renderPrompt(prompts.revise, { facts: shown, ...screen, problems: attempt.reasons.map((x) => `- ${x}`).join('\n') }));
       }
       llmCaption = attempt.caption;
       check = { ok: attempt.ok, reasons: attempt.reasons, metrics: attempt.metrics };
@@ -286,6 +359,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
       degraded.push(`the synthesis call failed (${err.code}: ${capText(err.message, 40)})`);
     }
   }
+  stages.synthesisMs = Date.now() - stageStart - stages.fixedReportsMs - stages.roundsMs;
   if (!trajectory.some((r) => r.status === 'ok')) degraded.push('no observer returned information');
 
   const toolCalls: Record<string, number> = {};
@@ -304,6 +378,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     seed,
     prompts: promptRecords(prompts),
     seconds: (Date.now() - started) / 1000,
+    stages,
   };
   if (degraded.length > 0) result.degradedReasons = degraded;
   if (check !== undefined) result.synthesis.check = check;

@@ -1,6 +1,6 @@
 /** Omni-Detective: agentic detailed captioning from independent observers. */
 export * from './types';
-export { runDetective, formatObservations, applicableObservers, capText, roundSchema, DEFAULT_ROUNDS, type RunDetectiveOptions } from './agent';
+export { runDetective, formatObservations, applicableObservers, capText, roundSchema, gatherFixedReports, defaultObserverConcurrency, DEFAULT_ROUNDS, FIXED_REPORT_QUESTION, type RunDetectiveOptions } from './agent';
 export { checkCaption, echoShare, repetitionShare, wordRecall, words, contentWords, CHECK_LIMITS, type CaptionCheck, type CaptionCheckInput } from './checks';
 export { templateCaption, describeClip, type ClipFacts } from './template';
 export { factSheet, MIN_TRANSCRIPT_CONFIDENCE, MIN_TEMPO_CONFIDENCE, type FactSheet } from './facts';
@@ -16,3 +16,4 @@ export { fetchRemoteClip, type RemoteOptions } from './remote';
 export { runBatch, detectClip, doneKeys, type BatchOptions, type BatchSummary, type ClipOutcome, type OutputFormat } from './batch';
 export { formatProgress, ProgressReporter, type ProgressState, type ProgressOptions } from './progress';
 export * from './observers';
+export { CpuGate, gateChatModel } from './cpu-gate';

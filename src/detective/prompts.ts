@@ -6,7 +6,7 @@ import { OmnicapError } from '../errors';
 import { packageRoot } from '../util/paths';
 import type { PromptRecord } from './types';
 
-export const PROMPT_VERSION = 'v3';
+export const PROMPT_VERSION = 'v4';
 export type DetectivePromptName = 'agent' | 'round' | 'reask' | 'synthesis' | 'revise';
 
 export interface PromptTemplate extends PromptRecord {

@@ -5,8 +5,9 @@
 import { stat } from 'node:fs/promises';
 import { OmnicapError, toOmnicapError } from '../errors';
 import { decodeAudio, probeMedia, type ProbeResult } from '../media';
-import type { Observer, ObserverInfo, ObserverMedia } from '../observers';
+import type { Observer, ObserveResult, ObserverInfo, ObserverMedia } from '../observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
+import type { CpuGate } from './cpu-gate';
 import { hashFile, observationKey, normalizeQuestion, ObservationCache, type ObservationStore } from './cache';
 import type { DetectiveClip, ObserverToolbox } from './types';
 
@@ -18,6 +19,8 @@ export interface ToolboxOptions {
   cache?: ObservationStore;
   /** Per observation timeout (ms, default 300000). */
   observeTimeoutMs?: number;
+  /** A core budget shared with the LLM: each observation holds its observer's `threads` cores while it runs. */
+  cpu?: CpuGate;
   /** Longest clip accepted (seconds, default 600). */
   maxDurationSeconds?: number;
 }
@@ -104,7 +107,8 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
         const media = await mediaFor(o, s, signal);
         counts[tool] = (counts[tool] ?? 0) + 1;
         const sig = combineSignals([signal], options.observeTimeoutMs ?? 300_000) ?? new AbortController().signal;
-        result = await o.observe({ media, question, signal: sig });
+        const run = (): Promise<ObserveResult> => o.observe({ media, question, signal: sig });
+        result = await (options.cpu === undefined ? run() : options.cpu.run(o.threads ?? 1, run, sig));
       } catch (e) {
         const err = toOmnicapError(e, 'UPSTREAM_ERROR');
         // media facts (no video, no audio, ...) are deterministic in the content: cache them too

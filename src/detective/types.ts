@@ -18,10 +18,13 @@ export interface DetectiveClip {
 /** What the agent may do in one round (validated JSON from the detective LLM). */
 export type DetectiveAction = { kind: 'observe'; tool: string; question: string } | { kind: 'finish' };
 
-/** One round of the trajectory; discriminated on `status`. */
+/**
+ * One round of the trajectory; discriminated on `status`. `upfront`: a fixed-report observer gathered
+ * before the decision rounds (asked FIXED_REPORT_QUESTION, no LLM call chose it).
+ */
 export type DetectiveRound =
-  | { round: number; status: 'ok'; tool: string; question: string; answer: string; cached: boolean; ms: number; data?: unknown }
-  | { round: number; status: 'observer_error'; tool: string; question: string; error: { code: string; message: string }; ms: number }
+  | { round: number; status: 'ok'; tool: string; question: string; answer: string; cached: boolean; ms: number; data?: unknown; upfront?: true }
+  | { round: number; status: 'observer_error'; tool: string; question: string; error: { code: string; message: string }; ms: number; upfront?: true }
   | { round: number; status: 'invalid_output'; raw: string; error: { code: string; message: string }; ms: number }
   | { round: number; status: 'finish'; reason: string; ms: number };
 
@@ -34,10 +37,19 @@ export interface PromptRecord {
 export interface DetectiveUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens the LLM actually evaluated, where the backend reports it (a reused prefix is not evaluated again). */
+  evaluatedTokens?: number;
   llmCalls: number;
 }
 
 export type SynthesisMode = 'llm' | 'template';
+
+/** Wall time of a clip's stages: the fixed reports gathered up front, the decision rounds, the caption (synthesis, checks, revision). */
+export interface DetectiveStages {
+  fixedReportsMs: number;
+  roundsMs: number;
+  synthesisMs: number;
+}
 
 export interface DetectiveResult {
   id: string;
@@ -70,6 +82,7 @@ export interface DetectiveResult {
   seed: number;
   prompts: PromptRecord[];
   seconds: number;
+  stages: DetectiveStages;
 }
 
 /** Observers bound to a clip's media, as the agent sees them. */
@@ -83,8 +96,10 @@ export interface ObserverToolbox {
 }
 
 export interface DetectiveOptions {
-  /** Maximum observation rounds (default 10). */
+  /** Maximum decision rounds, spent on observers that answer questions (default 10); fixed reports are gathered up front and count no round. */
   rounds?: number;
+  /** Fixed-report observers run at once when gathered up front (default: the cores, at most 4). */
+  observerConcurrency?: number;
   signal?: AbortSignal;
   /** Recorded in the output and passed to every LLM call (default 0). */
   seed?: number;

@@ -6,6 +6,8 @@ import { collectCaption } from './collect';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { OmnicapError, invalidParameterError } from '../errors';
+import { checkEngineOptions } from '../schema/generation';
+import { GENERATION_LIMITS, MAX_WINDOW_SECONDS } from '../schema/limits';
 import { throwIfAborted } from '../util/abort';
 import { DecodeBatcher, type BatchOptions, type BatcherStats, type BatchRow } from './batcher';
 import { DecoderState, createDecoder, embedTokens, type EngineDecoder } from './decoder';
@@ -56,8 +58,6 @@ export interface LoadCaptionerOptions {
 }
 
 export type EngineRuntime = 'main' | 'worker';
-
-export const DEFAULT_WINDOW_SECONDS = 30;
 
 interface ResolvedOptions {
   sampler: SamplerConfig;
@@ -142,21 +142,21 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
   }
 
   private resolve(options: CaptionOptions): ResolvedOptions {
+    checkEngineOptions(options); // the ranges of src/schema/limits.ts (the server and the CLI check the same)
     const g = this.manifest.generation;
-    const temperature = options.temperature ?? g.temperature;
-    const maxNewTokens = options.maxNewTokens ?? g.maxNewTokens;
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw invalidParameterError('maxNewTokens', 'an integer >= 1', maxNewTokens);
-    const windowSeconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
-    if (!Number.isFinite(windowSeconds) || windowSeconds <= 0 || windowSeconds > DEFAULT_WINDOW_SECONDS) throw invalidParameterError('windowSeconds', `a number in (0, ${DEFAULT_WINDOW_SECONDS}]`, windowSeconds);
-    const overlapSeconds = options.overlapSeconds ?? 0;
-    if (!Number.isFinite(overlapSeconds) || overlapSeconds < 0 || overlapSeconds >= windowSeconds) throw invalidParameterError('overlapSeconds', `a number in [0, ${windowSeconds})`, overlapSeconds);
     const sampler: SamplerConfig = {
-      temperature,
+      temperature: options.temperature ?? g.temperature,
       topK: options.topK ?? g.topK,
       topP: options.topP ?? g.topP,
-      seed: options.seed ?? randomInt(0, 2 ** 31 - 1),
+      seed: options.seed ?? randomInt(0, GENERATION_LIMITS.seed.max),
     };
-    return { sampler, maxNewTokens, windowSeconds, overlapSeconds, signal: options.signal };
+    return {
+      sampler,
+      maxNewTokens: options.maxNewTokens ?? g.maxNewTokens,
+      windowSeconds: options.windowSeconds ?? MAX_WINDOW_SECONDS,
+      overlapSeconds: options.overlapSeconds ?? 0,
+      signal: options.signal,
+    };
   }
 
   /** Log-mel of 16 kHz mono samples with the engine's feature backend. */

@@ -1,5 +1,5 @@
 export * from './types';
-export { CaptionerEngine, loadCaptioner, DEFAULT_WINDOW_SECONDS, type LoadCaptionerOptions, type EngineRuntime } from './captioner';
+export { CaptionerEngine, loadCaptioner, type LoadCaptionerOptions, type EngineRuntime } from './captioner';
 export { WorkerCaptioner } from './worker-captioner';
 export type { WorkerStatus } from './worker-protocol';
 export { loadManifest, parseManifest, type ModelManifest, type IoSpec, type SessionSpec } from './manifest';

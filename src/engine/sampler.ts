@@ -2,7 +2,8 @@
  * Token selection: greedy argmax or temperature -> top-k -> top-p sampling (the order of the
  * transformers logits warpers) with a seeded PRNG, so a given seed always yields the same tokens.
  */
-import { OmnicapError } from '../errors';
+import type { Static } from '@sinclair/typebox';
+import { checkSamplerConfig, type SamplerConfigSchema } from '../schema/generation';
 
 /** mulberry32: tiny, fast, well distributed 32-bit PRNG (period 2^32); the seed fully determines the stream. */
 export class SeededRandom {
@@ -20,24 +21,8 @@ export class SeededRandom {
   }
 }
 
-export interface SamplerConfig {
-  /** 0 = greedy. */
-  temperature: number;
-  /** 0 = disabled. */
-  topK: number;
-  /** 1 = disabled. */
-  topP: number;
-  seed: number;
-}
-
-export function validateSampling(cfg: SamplerConfig): void {
-  const bad = (name: string, expected: string, v: number): OmnicapError =>
-    new OmnicapError('INVALID_ARGUMENT', `Expected ${expected} for ${name} but received ${v}`, { details: { parameter: name, expected } });
-  if (!Number.isFinite(cfg.temperature) || cfg.temperature < 0) throw bad('temperature', 'a number >= 0', cfg.temperature);
-  if (!Number.isInteger(cfg.topK) || cfg.topK < 0) throw bad('topK', 'an integer >= 0', cfg.topK);
-  if (!Number.isFinite(cfg.topP) || cfg.topP <= 0 || cfg.topP > 1) throw bad('topP', 'a number in (0, 1]', cfg.topP);
-  if (!Number.isInteger(cfg.seed)) throw bad('seed', 'an integer', cfg.seed);
-}
+/** temperature (0 = greedy), topK (0 = off), topP (1 = off), seed: the ranges of src/schema/limits.ts. */
+export type SamplerConfig = Static<typeof SamplerConfigSchema>;
 
 export function argmax(logits: ArrayLike<number>, offset = 0, length = logits.length - offset): number {
   let best = 0;
@@ -166,7 +151,7 @@ export function filteredDistribution(logits: ArrayLike<number>, cfg: Pick<Sample
 export class Sampler {
   private readonly rng: SeededRandom;
   constructor(private readonly cfg: SamplerConfig) {
-    validateSampling(cfg);
+    checkSamplerConfig(cfg); // INVALID_ARGUMENT outside the ranges of src/schema/limits.ts
     this.rng = new SeededRandom(cfg.seed);
   }
 

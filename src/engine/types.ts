@@ -14,7 +14,7 @@ export interface SamplingOptions {
 }
 
 export interface CaptionOptions extends SamplingOptions {
-  /** Window length for clips longer than this (seconds, <= 30). */
+  /** Window length for clips longer than this (seconds; range and default: src/schema/limits.ts). */
   windowSeconds?: number;
   /** Overlap between windows (seconds). */
   overlapSeconds?: number;

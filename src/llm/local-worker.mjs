@@ -36,6 +36,11 @@ function slotFor(key) {
   slot.used = ++ready.clock;
   return slot;
 }
+// plain prose: up to three paragraphs, no line starting a list or heading, no markdown marks
+const PROSE_GBNF = [
+  'root ::= para ("\\n\\n" para)? ("\\n\\n" para)?',
+  'para ::= [^\\n*#|\\x60 \\t-] [^\\n*#|\\x60]*',
+].join('\n');
 let chain = Promise.resolve();
 async function handle(req) {
   const { llama, LlamaChatSession, model, grammar, grammars } = ready;
@@ -53,7 +58,7 @@ async function handle(req) {
     const slot = slotFor(o.conversation);
     const session = new LlamaChatSession({ contextSequence: slot.seq, autoDisposeSequence: false });
     session.setChatHistory(history);
-    let g = o.json ? grammar : undefined;
+    let g = o.json ? grammar : o.format === 'prose' ? (ready.prose ??= await llama.createGrammar({ grammar: PROSE_GBNF })) : undefined;
     if (o.jsonSchema) {
       const key = JSON.stringify(o.jsonSchema);
       g = grammars.get(key);
@@ -63,6 +68,7 @@ async function handle(req) {
         grammars.set(key, g);
       }
     }
+    const meterBefore = slot.seq.tokenMeter.getState();
     const text = await session.prompt(last.content, {
       grammar: g,
       maxTokens: o.maxTokens ?? 256,
@@ -74,7 +80,11 @@ async function handle(req) {
     const completionTokens = model.tokenize(text).length;
     const contextTokens = slot.seq.nextTokenIndex;
     session.dispose({ disposeSequence: false });
-    send({ type: 'result', id: req.id, text, promptTokens: Math.max(0, contextTokens - completionTokens), completionTokens });
+    // prompt tokens decoded for this call (those not already in the sequence): every token decoded
+    // minus the generated ones fed back while generating (all but the last)
+    const used = slot.seq.tokenMeter.diff(meterBefore);
+    const evaluated = Math.max(0, used.usedInputTokens + used.usedOutputTokens - Math.max(0, completionTokens - 1));
+    send({ type: 'result', id: req.id, text, promptTokens: Math.max(0, contextTokens - completionTokens), completionTokens, evaluatedTokens: evaluated });
   } catch (e) {
     send({ type: 'error', id: req.id, message: String(e && e.message || e) });
   }

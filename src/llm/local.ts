@@ -51,7 +51,7 @@ export interface LocalChatModelOptions {
 type WorkerMsg =
   | { type: 'ready'; contextSize: number }
   | { type: 'fatal'; message: string }
-  | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number }
+  | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number; evaluatedTokens: number }
   | { type: 'error'; id: number; message: string };
 
 interface Pending {
@@ -63,6 +63,7 @@ export class LocalChatModel implements ChatModel {
   readonly id: string;
   /** Context tokens per conversation, as created (known once loaded). */
   contextTokens = 0;
+  readonly threads: number;
   private readonly child: ChildProcess;
   private readonly ready: Promise<void>;
   private readonly pending = new Map<number, Pending>();
@@ -71,14 +72,15 @@ export class LocalChatModel implements ChatModel {
 
   private constructor(options: LocalChatModelOptions, modelPath: string, workerFile: string) {
     this.id = options.id ?? DEFAULT_LOCAL_MODEL_ID;
+    // llama.cpp threads spin while they wait: oversubscribing cores (several models or jobs on one
+    // machine) slows every one of them down many times, so default to half the cores
+    this.threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
     const config = {
       moduleEntry: join(packageRoot(), 'node_modules', 'node-llama-cpp', 'dist', 'index.js'),
       modelPath,
       contextSize: options.contextSize ?? DEFAULT_LOCAL_CONTEXT,
       sequences: options.sequences ?? 1,
-      // llama.cpp threads spin while they wait: oversubscribing cores (several models or jobs on one
-      // machine) slows every one of them down many times, so default to half the cores
-      threads: options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
+      threads: this.threads,
       jsonSchema: options.jsonSchema,
     };
     this.child = spawn(process.execPath, [workerFile], {
@@ -109,7 +111,7 @@ export class LocalChatModel implements ChatModel {
         else {
           const p = this.pending.get(msg.id);
           this.pending.delete(msg.id);
-          if (msg.type === 'result') p?.resolve({ text: msg.text, model: this.id, usage: { promptTokens: msg.promptTokens, completionTokens: msg.completionTokens }, finishReason: 'stop' });
+          if (msg.type === 'result') p?.resolve({ text: msg.text, model: this.id, usage: { promptTokens: msg.promptTokens, completionTokens: msg.completionTokens, evaluatedTokens: msg.evaluatedTokens }, finishReason: 'stop' });
           else p?.reject(new OmnicapError('MODEL_RUN_FAILED', `local LLM error: ${msg.message}`));
         }
       });

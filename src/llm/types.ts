@@ -26,6 +26,11 @@ export interface ChatOptions {
    * state (the local model's KV sequences) re-evaluates only the new messages. Ignored elsewhere.
    */
   conversation?: string;
+  /**
+   * `prose`: the reply is paragraphs of plain text (no markdown headings, lists, emphasis or tables).
+   * The local model enforces it with a grammar; other backends get only the prompt's instructions.
+   */
+  format?: 'prose';
   /** Repetition penalty (local backend only; default off). */
   repeatPenalty?: number;
   signal?: AbortSignal;
@@ -34,6 +39,11 @@ export interface ChatOptions {
 export interface ChatUsage {
   promptTokens: number;
   completionTokens: number;
+  /**
+   * Prompt tokens the backend actually evaluated for this call, where it reports it: fewer than
+   * `promptTokens` when a kept prefix (the same conversation, a shared instruction block) was reused.
+   */
+  evaluatedTokens?: number;
 }
 
 export interface ChatResult {
@@ -48,6 +58,8 @@ export interface ChatModel {
   readonly id: string;
   /** Context window in tokens, where the backend knows it (prompts are budgeted against it). */
   readonly contextTokens?: number;
+  /** CPU threads a call keeps busy on this machine (a local model); undefined for a remote endpoint. */
+  readonly threads?: number;
   chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
   dispose?(): Promise<void>;
 }

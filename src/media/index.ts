@@ -1,7 +1,8 @@
 /** Media front-end: decode to 16 kHz mono float32, probe, window, and extract video frames. */
 export { decodeAudio, parseInputBanner } from './decode';
 export { probeMedia } from './probe';
-export { splitWindows, MAX_WINDOW_SECONDS } from './windows';
+export { splitWindows } from './windows';
+export { MAX_WINDOW_SECONDS } from '../schema/limits';
 export { extractFrames, scanFrames, frameToTensor, targetSize, DEFAULT_MAX_FRAMES, MAX_FRAME_SIDE } from './frames';
 export { resample, canResample, resampledLength, MAX_PHASES, type ResampleOptions } from './resample';
 export { resolveBinary, type BinaryName } from './binaries';

@@ -1,8 +1,6 @@
 import { invalidParameterError } from '../errors';
+import { MAX_WINDOW_SECONDS } from '../schema/limits';
 import { TARGET_SAMPLE_RATE, type AudioWindow, type WindowOptions } from './types';
-
-/** The captioner is trained on clips of at most this many seconds. */
-export const MAX_WINDOW_SECONDS = 30;
 
 /**
  * Split samples into windows of at most `windowSeconds` (default 30) with `overlapSeconds`

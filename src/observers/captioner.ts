@@ -13,10 +13,10 @@ export function captionerObserver(getCaptioner: () => Captioner, options: Omit<C
     name: CAPTIONER_OBSERVER,
     modality: 'audio',
     description: 'Detailed audio caption of the clip from the Omni-Captioner model (the question is ignored).',
-    async observe({ media, signal }) {
+    async observe({ media, signal, generation }) {
       const captioner = getCaptioner();
       if (media.samples === undefined) throw new TypeError('the captioner observer needs decoded audio samples');
-      const result = await captioner.caption({ samples: media.samples, sampleRate: 16000 }, { ...options, signal });
+      const result = await captioner.caption({ samples: media.samples, sampleRate: 16000 }, { ...options, ...generation, signal });
       return {
         answer: result.caption,
         data: {

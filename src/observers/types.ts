@@ -2,6 +2,7 @@
  * The observer contract: a named perception tool that answers one question about one clip's media.
  * The Omni-Detective pipeline asks observers; the server serves them at `POST /v1/observers/{name}`.
  */
+import type { CaptionOptions } from '../engine/types';
 
 export type ObserverModality = 'audio' | 'visual' | 'audio-visual' | 'text';
 
@@ -15,6 +16,8 @@ export interface ObserveRequest {
   media: ObserverMedia;
   question: string;
   signal: AbortSignal;
+  /** Sampling/windowing options of the request (POST /v1/observers/captioner); only the captioner takes them. */
+  generation?: Omit<CaptionOptions, 'signal'>;
 }
 
 export interface ObserveResult {
@@ -31,6 +34,8 @@ export interface ObserverInfo {
 }
 
 export interface Observer extends ObserverInfo {
+  /** CPU threads the observer keeps busy while it answers (default 1); a CPU gate reserves that many cores. */
+  threads?: number;
   observe(request: ObserveRequest): Promise<ObserveResult>;
 }
 

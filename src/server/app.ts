@@ -23,6 +23,7 @@ import { SERVER_DEFAULTS, jsonLimitBytes, resolveServerOptions, type ResolvedSer
 import { captionsRouter } from './routes/captions';
 import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
+import { openapiRouter } from './routes/openapi';
 import { opsRouter } from './routes/ops';
 import { requireCaptioner, type ModelState, type ServerRuntime } from './runtime';
 import { Scheduler, type SchedulerStats } from './scheduler';
@@ -198,6 +199,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
   app.use(captionsRouter(rt));
   app.use(chatRouter(rt));
   app.use(observersRouter(rt));
+  app.use(openapiRouter(rt));
   app.use(notFoundHandler);
   app.use(errorHandler(logger, metrics));
 

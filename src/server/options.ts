@@ -1,6 +1,7 @@
 /** Server factory options, their defaults and validation (no global config: one object per server). */
 import { statSync } from 'node:fs';
 import { OmnicapError, invalidParameterError } from '../errors';
+import { MAX_TOKENS_LIMIT, checkRange, type NumberRange } from '../schema/limits';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import type { ObserverRegistry } from '../observers';
@@ -105,39 +106,29 @@ export const SERVER_DEFAULTS = {
 /** Node timers overflow above this (a larger delay fires after 1 ms). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Ranges every numeric option must lie in (the CLI checks its flags against the same bounds). */
+/** Ranges every numeric option must lie in (the CLI checks its flags against the same ranges). */
 export const OPTION_RANGES = {
-  maxUploadBytes: { min: 1, max: 4 * 1024 ** 3 },
+  maxUploadBytes: { integer: true, min: 1, max: 4 * 1024 ** 3 },
   maxAudioSeconds: { min: 0.01, max: 24 * 3600 },
-  concurrency: { min: 1, max: 1024 },
-  maxQueue: { min: 0, max: 100_000 },
-  timeoutMs: { min: 0, max: MAX_TIMER_MS },
-  shutdownGraceMs: { min: 0, max: MAX_TIMER_MS },
-  maxBufferedBytes: { min: 1, max: 64 * 1024 ** 3 },
-  maxConcurrentDecodes: { min: 1, max: 256 },
-  headersTimeoutMs: { min: 1, max: MAX_TIMER_MS },
-  bodyTimeoutMs: { min: 0, max: MAX_TIMER_MS },
-  maxConnections: { min: 1, max: 1_000_000 },
-  refusalHoldMs: { min: 0, max: 4000 },
-  sseStallMs: { min: 1, max: MAX_TIMER_MS },
-  llmMaxTokens: { min: 1, max: 32_768 },
-  defaultMaxTokens: { min: 1, max: 32_768 },
-} as const;
+  concurrency: { integer: true, min: 1, max: 1024 },
+  maxQueue: { integer: true, min: 0, max: 100_000 },
+  timeoutMs: { integer: true, min: 0, max: MAX_TIMER_MS },
+  shutdownGraceMs: { integer: true, min: 0, max: MAX_TIMER_MS },
+  maxBufferedBytes: { integer: true, min: 1, max: 64 * 1024 ** 3 },
+  maxConcurrentDecodes: { integer: true, min: 1, max: 256 },
+  headersTimeoutMs: { integer: true, min: 1, max: MAX_TIMER_MS },
+  bodyTimeoutMs: { integer: true, min: 0, max: MAX_TIMER_MS },
+  maxConnections: { integer: true, min: 1, max: 1_000_000 },
+  refusalHoldMs: { integer: true, min: 0, max: 4000 },
+  sseStallMs: { integer: true, min: 1, max: MAX_TIMER_MS },
+  llmMaxTokens: { integer: true, min: 1, max: MAX_TOKENS_LIMIT },
+  defaultMaxTokens: { integer: true, min: 1, max: MAX_TOKENS_LIMIT },
+} as const satisfies Record<string, NumberRange>;
 
 type RangedOption = keyof typeof OPTION_RANGES;
 
-function int(key: RangedOption, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const { min, max } = OPTION_RANGES[key];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidParameterError(`options.${key}`, `an integer in [${min}, ${max}]`, value);
-  return value;
-}
-
-function num(key: RangedOption, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const { min, max } = OPTION_RANGES[key];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw invalidParameterError(`options.${key}`, `a number in [${min}, ${max}]`, value);
-  return value;
+function ranged(key: RangedOption, value: number | undefined, fallback: number): number {
+  return value === undefined ? fallback : checkRange(`options.${key}`, value, OPTION_RANGES[key]);
 }
 
 /** Each media root must be an existing directory (checked once, at start-up). */
@@ -171,33 +162,33 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   const roots = o.mediaRoots ?? [];
   for (const r of roots) if (typeof r !== 'string' || r.length === 0) throw invalidParameterError('options.mediaRoots[]', 'a non-empty directory path', r);
   for (const r of roots) checkRoot(r);
-  const maxUploadBytes = int('maxUploadBytes', o.maxUploadBytes, SERVER_DEFAULTS.maxUploadBytes);
+  const maxUploadBytes = ranged('maxUploadBytes', o.maxUploadBytes, SERVER_DEFAULTS.maxUploadBytes);
   const minBuffered = jsonLimitBytes(maxUploadBytes);
-  const maxBufferedBytes = int('maxBufferedBytes', o.maxBufferedBytes, Math.max(4 * maxUploadBytes, minBuffered));
+  const maxBufferedBytes = ranged('maxBufferedBytes', o.maxBufferedBytes, Math.max(4 * maxUploadBytes, minBuffered));
   if (maxBufferedBytes < minBuffered) {
     throw invalidParameterError('options.maxBufferedBytes', `at least one largest request body (${minBuffered} bytes for maxUploadBytes ${maxUploadBytes})`, maxBufferedBytes);
   }
   return {
     disposeCaptioner: o.disposeCaptioner ?? typeof c === 'function',
     disposeLlm: o.disposeLlm ?? typeof llm === 'function',
-    llmMaxTokens: int('llmMaxTokens', o.llmMaxTokens, SERVER_DEFAULTS.llmMaxTokens),
-    defaultMaxTokens: o.defaultMaxTokens === undefined ? undefined : int('defaultMaxTokens', o.defaultMaxTokens, 1),
+    llmMaxTokens: ranged('llmMaxTokens', o.llmMaxTokens, SERVER_DEFAULTS.llmMaxTokens),
+    defaultMaxTokens: o.defaultMaxTokens === undefined ? undefined : ranged('defaultMaxTokens', o.defaultMaxTokens, 1),
     apiKeys: [...keys],
     mediaRoots: [...roots],
     maxUploadBytes,
-    maxAudioSeconds: num('maxAudioSeconds', o.maxAudioSeconds, SERVER_DEFAULTS.maxAudioSeconds),
-    concurrency: int('concurrency', o.concurrency, SERVER_DEFAULTS.concurrency),
-    maxQueue: int('maxQueue', o.maxQueue, SERVER_DEFAULTS.maxQueue),
-    timeoutMs: int('timeoutMs', o.timeoutMs, SERVER_DEFAULTS.timeoutMs),
+    maxAudioSeconds: ranged('maxAudioSeconds', o.maxAudioSeconds, SERVER_DEFAULTS.maxAudioSeconds),
+    concurrency: ranged('concurrency', o.concurrency, SERVER_DEFAULTS.concurrency),
+    maxQueue: ranged('maxQueue', o.maxQueue, SERVER_DEFAULTS.maxQueue),
+    timeoutMs: ranged('timeoutMs', o.timeoutMs, SERVER_DEFAULTS.timeoutMs),
     allowRemoteUrls: o.allowRemoteUrls ?? false,
-    shutdownGraceMs: int('shutdownGraceMs', o.shutdownGraceMs, SERVER_DEFAULTS.shutdownGraceMs),
+    shutdownGraceMs: ranged('shutdownGraceMs', o.shutdownGraceMs, SERVER_DEFAULTS.shutdownGraceMs),
     maxBufferedBytes,
-    maxConcurrentDecodes: int('maxConcurrentDecodes', o.maxConcurrentDecodes, SERVER_DEFAULTS.maxConcurrentDecodes),
-    headersTimeoutMs: int('headersTimeoutMs', o.headersTimeoutMs, SERVER_DEFAULTS.headersTimeoutMs),
-    bodyTimeoutMs: int('bodyTimeoutMs', o.bodyTimeoutMs, SERVER_DEFAULTS.bodyTimeoutMs),
-    maxConnections: int('maxConnections', o.maxConnections, SERVER_DEFAULTS.maxConnections),
-    refusalHoldMs: int('refusalHoldMs', o.refusalHoldMs, SERVER_DEFAULTS.refusalHoldMs),
-    sseStallMs: int('sseStallMs', o.sseStallMs, SERVER_DEFAULTS.sseStallMs),
+    maxConcurrentDecodes: ranged('maxConcurrentDecodes', o.maxConcurrentDecodes, SERVER_DEFAULTS.maxConcurrentDecodes),
+    headersTimeoutMs: ranged('headersTimeoutMs', o.headersTimeoutMs, SERVER_DEFAULTS.headersTimeoutMs),
+    bodyTimeoutMs: ranged('bodyTimeoutMs', o.bodyTimeoutMs, SERVER_DEFAULTS.bodyTimeoutMs),
+    maxConnections: ranged('maxConnections', o.maxConnections, SERVER_DEFAULTS.maxConnections),
+    refusalHoldMs: ranged('refusalHoldMs', o.refusalHoldMs, SERVER_DEFAULTS.refusalHoldMs),
+    sseStallMs: ranged('sseStallMs', o.sseStallMs, SERVER_DEFAULTS.sseStallMs),
     logStream: o.logStream,
     ffmpegPath: o.ffmpegPath,
   };

@@ -15,6 +15,7 @@ import type { ResolvedServerOptions } from './options';
 import { checkWindowCount, type GenerationParams } from './params';
 import type { Scheduler } from './scheduler';
 import type { TextLlm } from './text-llm';
+import type { CaptionResponseBody } from '../schema';
 
 export type ModelState =
   | { state: 'loading' }
@@ -107,7 +108,7 @@ export async function captionOnce(rt: ServerRuntime, samples: Float32Array, para
 }
 
 /** Wire form of a caption result (snake_case). */
-export function captionResultJson(r: CaptionResult, requestId: string): Record<string, unknown> {
+export function captionResultJson(r: CaptionResult, requestId: string): CaptionResponseBody {
   return {
     caption: r.caption,
     model: r.model,

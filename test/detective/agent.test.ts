@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createToolbox, loadDetectivePrompts, parseAction, renderPrompt, runDetective, signalObserver, type DetectiveClip } from '../../src/detective';
+import { createToolbox, FIXED_REPORT_QUESTION, loadDetectivePrompts, parseAction, renderPrompt, roundSchema, runDetective, signalObserver, type DetectiveClip } from '../../src/detective';
+
 import { OmnicapError } from '../../src/errors';
 import type { Observer, ObserveRequest } from '../../src/observers';
 import { ScriptedChatModel } from './scripted-llm';
@@ -51,18 +52,39 @@ describe('parseAction', () => {
 });
 
 describe('runDetective', () => {
-  it('runs rounds, records the trajectory, and each observer sees only the media and its one question', async () => {
+  it('gathers fixed reports up front, concurrently and once each, and spends its rounds on observers that answer questions', async () => {
     const seen: ObserveRequest[] = [];
-    const tools = createToolbox({ observers: [signalObserver(), recordingObserver('probe', seen)] });
+    // two fixed reports that can only finish together: each waits until both have started
+    let started = 0;
+    let release: () => void = () => undefined;
+    const both = new Promise<void>((r) => (release = r));
+    const together = (name: string): Observer => ({
+      name,
+      modality: 'audio',
+      description: 'a fixed report that needs the other one running at the same time',
+      async observe(req) {
+        expect(req.question).toBe(FIXED_REPORT_QUESTION);
+        if (++started === 2) release();
+        await both;
+        return { answer: `${name} report` };
+      },
+    });
+    const tools = createToolbox({ observers: [signalObserver(), together('left'), together('right'), recordingObserver('probe', seen)] });
     const llm = new ScriptedChatModel([
-      '{"tool":"signal","question":"How loud is it?"}',
       '{"tool":"probe","question":"first question"}',
       '{"tool":"probe","question":"second question"}',
       '{"action":"finish"}',
     ]);
-    const r = await runDetective(clip, llm, tools, { rounds: 10, seed: 7 });
-    expect(r.rounds.map((x) => x.status)).toEqual(['ok', 'ok', 'ok', 'finish']);
-    expect(r.toolCalls).toEqual({ signal: 1, probe: 2 });
+    const r = await runDetective(clip, llm, tools, { rounds: 10, seed: 7, observerConcurrency: 3 });
+    expect(r.rounds.map((x) => [x.round, x.status, 'tool' in x ? x.tool : '', 'upfront' in x ? x.upfront : false])).toEqual([
+      [1, 'ok', 'signal', true],
+      [2, 'ok', 'left', true],
+      [3, 'ok', 'right', true],
+      [4, 'ok', 'probe', false],
+      [5, 'ok', 'probe', false],
+      [6, 'finish', '', false],
+    ]);
+    expect(r.toolCalls).toEqual({ signal: 1, left: 1, right: 1, probe: 2 });
     expect(seen.map((s) => s.question)).toEqual(['first question', 'second question']);
     for (const s of seen) {
       expect(Object.keys(s).sort()).toEqual(['media', 'question', 'signal']);
@@ -71,6 +93,10 @@ describe('runDetective', () => {
     }
     const first = r.rounds[0];
     expect(first.status === 'ok' && /LUFS/.test(first.answer)).toBe(true);
+    // the decision rounds offer only the observer that answers questions, and see the fixed reports
+    expect(llm.calls[0].options?.jsonSchema).toEqual(roundSchema(['probe']));
+    expect(llm.calls[0].messages[llm.calls[0].messages.length - 1].content).toContain('Answer from right: right report');
+    expect(llm.calls[0].messages.filter((m) => m.role === 'assistant').map((m) => JSON.parse(m.content).tool)).toEqual(['signal', 'left', 'right']);
     // the synthesis call sees the established facts, not the agent's chat
     const synth = llm.calls[llm.calls.length - 1];
     expect(synth.messages).toHaveLength(1);
@@ -78,52 +104,85 @@ describe('runDetective', () => {
     expect(r.caption).toContain('LUFS');
     expect(r).toMatchObject({ status: 'ok', synthesis: { mode: 'llm', source: 'llm', check: { ok: true } } });
     // one conversation: each round's call extends the previous one (same key, messages appended)
-    const keys = new Set(llm.calls.slice(0, 4).map((c) => c.options?.conversation));
+    const keys = new Set(llm.calls.slice(0, 3).map((c) => c.options?.conversation));
     expect(keys.size).toBe(1);
-    expect(llm.calls[2].messages.slice(0, llm.calls[1].messages.length)).toEqual(llm.calls[1].messages);
+    expect(llm.calls[1].messages.slice(0, llm.calls[0].messages.length)).toEqual(llm.calls[0].messages);
     expect(r.seed).toBe(7);
     expect(llm.calls.every((c) => c.options?.seed === 7)).toBe(true);
-    expect(r.prompts.map((p) => `${p.name}.${p.version}`)).toEqual(['agent.v3', 'round.v3', 'reask.v3', 'synthesis.v3', 'revise.v3']);
     expect(r.prompts[0].sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(r.usage.llmCalls).toBe(5);
+    expect(r.usage.llmCalls).toBe(4);
+    await tools.dispose();
+  });
+
+  it('with only fixed-report observers a clip needs no decision round: one LLM call, the synthesis', async () => {
+    const tools = createToolbox({ observers: [signalObserver(), recordingObserver('probe', []), failing].map((o) => ({ ...o, answersQuestions: undefined })) });
+    const llm = new ScriptedChatModel([]);
+    const r = await runDetective(clip, llm, tools, { rounds: 10 });
+    expect(r.rounds.map((x) => [x.status, 'tool' in x ? x.tool : ''])).toEqual([['ok', 'signal'], ['ok', 'probe'], ['observer_error', 'broken']]);
+    expect(r.rounds.every((x) => 'upfront' in x && x.upfront === true)).toBe(true);
+    expect(r.usage.llmCalls).toBe(1);
+    expect(llm.calls).toHaveLength(1);
+    expect(llm.calls[0].options?.json).toBe(false);
+    // every observation is in the recorded conversation, the failure included
+    const text = r.messages.map((m) => m.content).join('\n');
+    expect(text).toContain('Answer from probe:');
+    expect(text).toContain('Observer broken failed (UPSTREAM_ERROR): endpoint down');
     await tools.dispose();
   });
 
   it('re-asks on invalid JSON, then records a failed round after the bound', async () => {
     const tools = createToolbox({ observers: [signalObserver(), recordingObserver('probe', [])] });
-    const llm = new ScriptedChatModel(['nonsense', '{"tool":"signal","question":"loudness?"}', 'bad', 'bad again', '{"tool":"nope","question":"x"}', '{"action":"finish"}']);
+    const llm = new ScriptedChatModel(['nonsense', '{"tool":"probe","question":"loudness?"}', 'bad', 'bad again', '{"tool":"nope","question":"x"}', '{"action":"finish"}']);
     const r = await runDetective(clip, llm, tools, { rounds: 3, maxReasks: 2 });
-    expect(r.rounds.map((x) => x.status)).toEqual(['ok', 'invalid_output', 'finish']);
-    const failed = r.rounds[1];
+    expect(r.rounds.map((x) => x.status)).toEqual(['ok', 'ok', 'invalid_output', 'finish']);
+    const failed = r.rounds[2];
     expect(failed.status === 'invalid_output' && failed.error.code).toBe('LLM_BAD_OUTPUT');
     // the re-ask message names the error and the valid tools
-    expect(llm.calls[1].messages[llm.calls[1].messages.length - 1].content).toContain('signal');
+    expect(llm.calls[1].messages[llm.calls[1].messages.length - 1].content).toContain('probe');
   });
 
   it('an observer failure becomes an error observation and the clip still gets a caption', async () => {
-    const tools = createToolbox({ observers: [signalObserver(), failing] });
-    const llm = new ScriptedChatModel(['{"tool":"broken","question":"anything?"}', '{"tool":"signal","question":"loudness?"}']);
+    const tools = createToolbox({ observers: [failing, signalObserver(), recordingObserver('probe', [])] });
+    const llm = new ScriptedChatModel(['{"tool":"probe","question":"anything?"}', '{"action":"finish"}']);
     const r = await runDetective({ id: 'noise', path: NOISE }, llm, tools, { rounds: 2 });
-    expect(r.rounds[0]).toMatchObject({ status: 'observer_error', tool: 'broken', error: { code: 'UPSTREAM_ERROR', message: 'endpoint down' } });
-    expect(r.rounds[1].status).toBe('ok');
-    expect(llm.calls[1].messages[llm.calls[1].messages.length - 1].content).toContain('Observer broken failed (UPSTREAM_ERROR)');
+    expect(r.rounds[0]).toMatchObject({ status: 'observer_error', tool: 'broken', upfront: true, error: { code: 'UPSTREAM_ERROR', message: 'endpoint down' } });
+    expect(r.rounds[1]).toMatchObject({ status: 'ok', tool: 'signal', upfront: true });
+    expect(llm.calls[0].messages.map((m) => m.content).join('\n')).toContain('Observer broken failed (UPSTREAM_ERROR)');
     expect(r.caption.length).toBeGreaterThan(0);
   });
 
-  it('stops at the round limit and honours the abort signal between rounds', async () => {
+  it('stops at the round limit and honours the abort signal', async () => {
     const tools = createToolbox({ observers: [signalObserver()] });
     const forever = Array.from({ length: 20 }, (_, i) => `{"tool":"signal","question":"q${i}"}`);
     const probe = createToolbox({ observers: [recordingObserver('probe', [])] });
     const forProbe = Array.from({ length: 20 }, (_, i) => `{"tool":"probe","question":"q${i}"}`);
     const r = await runDetective(clip, new ScriptedChatModel(forProbe), probe, { rounds: 2 });
     expect(r.rounds.map((x) => x.status)).toEqual(['ok', 'ok']);
-    // a fixed-report observer is asked once; then nothing is left to ask and the detective finishes
+    // a fixed-report observer is asked once, up front; nothing is left to ask
     const once = await runDetective(clip, new ScriptedChatModel(forever), tools, { rounds: 5 });
-    expect(once.rounds).toMatchObject([{ status: 'ok', tool: 'signal' }, { status: 'finish', reason: expect.stringMatching(/every observer/) }]);
+    expect(once.rounds).toMatchObject([{ status: 'ok', tool: 'signal', upfront: true }]);
+    expect(once.usage.llmCalls).toBe(1);
     const ac = new AbortController();
     ac.abort();
     await expect(runDetective(clip, new ScriptedChatModel(forever), tools, { signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
     await expect(runDetective(clip, new ScriptedChatModel(forever), tools, { rounds: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('an abort while the fixed reports run stops the clip with ABORTED', async () => {
+    const ac = new AbortController();
+    const hanging: Observer = {
+      name: 'hang',
+      modality: 'audio',
+      description: 'waits for the abort',
+      observe: (req) =>
+        new Promise((_, reject) => {
+          req.signal?.addEventListener('abort', () => reject(new OmnicapError('ABORTED', 'aborted')), { once: true });
+          ac.abort();
+        }),
+    };
+    const tools = createToolbox({ observers: [hanging, signalObserver()] });
+    await expect(runDetective(clip, new ScriptedChatModel([]), tools, { signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await tools.dispose();
   });
 
   it('unknown observer through the toolbox is OBSERVER_NOT_FOUND', async () => {
@@ -145,8 +204,8 @@ describe('prompts', () => {
     expect(p.revise).toBeUndefined(); // v2 had no revision step
   });
 
-  it('v3 (the default) adds the revision prompt; its synthesis asks for screen text and forbids guessing the speaker (snapshot)', () => {
-    const p = loadDetectivePrompts();
+  it('v3 adds the revision prompt; its synthesis asks for screen text and forbids guessing the speaker (snapshot)', () => {
+    const p = loadDetectivePrompts('v3');
     expect(p.synthesis.version).toBe('v3');
     expect(renderPrompt(p.synthesis, { facts: 'The sound is quiet (integrated loudness -30.0 LUFS).', screen_facts: '', screen_seen: '', screen_rule: '' })).toMatchSnapshot('synthesis.v3');
     expect(p.revise).toBeDefined();
@@ -157,6 +216,24 @@ describe('prompts', () => {
     expect(p.synthesis.text).toContain('{{screen_rule}}');
     expect(p.synthesis.text).toMatch(/Never guess who speaks/);
   });
+  it('v4 (the default): instructions first, the facts last, and the revision shares everything before its problems', () => {
+    const p = loadDetectivePrompts();
+    expect(p.synthesis.version).toBe('v4');
+    const facts = 'The sound is quiet (integrated loudness -30.0 LUFS).';
+    const vars = { facts, screen_facts: '', screen_seen: '', screen_rule: '', picture_rule: ' The clip has no picture: describe only what is heard.' };
+    const synthesis = renderPrompt(p.synthesis, vars);
+    expect(synthesis).toMatchSnapshot('synthesis.v4');
+    const revise = renderPrompt(p.revise!, { ...vars, problems: '- a list, not prose' });
+    // the revision's prompt begins with the synthesis prompt up to the end of the facts: a kept KV prefix
+    const shared = synthesis.slice(0, synthesis.indexOf(facts) + facts.length);
+    expect(revise.startsWith(shared)).toBe(true);
+    expect(revise).toContain('- a list, not prose');
+    // nothing clip-specific before the facts except the picture rule, which ends the instructions
+    expect(p.synthesis.text.indexOf('{{facts}}')).toBeGreaterThan(p.synthesis.text.indexOf('{{picture_rule}}'));
+    expect(p.synthesis.text.trimEnd().endsWith('Reply with the caption only.')).toBe(true);
+    expect(p.synthesis.text).toMatch(/Never guess who speaks/);
+  });
+
   it('missing versions and template variables are typed errors', () => {
     expect(() => loadDetectivePrompts('v99')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     expect(() => loadDetectivePrompts('latest')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));

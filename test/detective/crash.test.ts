@@ -68,7 +68,7 @@ afterAll(async () => {
 
 function detect(dir: string): ChildProcess {
   return spawn(process.execPath, [CLI, 'detect', '--input', join(dir, 'clips'), '--output', join(dir, 'out.jsonl'), '--workers', '2', '--rounds', '3',
-    '--llm-url', url, '--llm-model', 'scripted-detective', '--captioner', MODEL, '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--llm-url', url, '--llm-model', 'scripted-detective', '--captioner', MODEL, '--observers', 'signal,captioner', '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');

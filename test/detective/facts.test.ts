@@ -153,6 +153,6 @@ describe('one revision of a caption that fails its checks', () => {
     expect(r.degradedReasons?.join(' ')).toMatch(/LLM caption rejected: on-screen text missing/);
     expect(r.synthesis).toMatchObject({ source: 'template', rejectedCaption: first, firstAttempt: { caption: first } });
     expect(r.caption).toContain('On screen (seen in the picture, not heard) the text "OMNICAP" from 0.0 to 5.0 s is shown.');
-    expect(r.usage.llmCalls).toBe(3); // the round (every observer asked: the loop ends by itself), the caption, its revision
+    expect(r.usage.llmCalls).toBe(2); // the caption and its revision: the fixed reports need no decision round
   });
 });

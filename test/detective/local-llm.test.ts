@@ -16,7 +16,7 @@ describe('Detective with the embedded instruct LLM on a real clip', () => {
   let video: string;
   beforeAll(async () => {
     expect(existsSync(defaultLocalModelPath())).toBe(true); // scripts/setup-models.sh
-    llm = await LocalChatModel.load();
+    llm = await LocalChatModel.load({ sequences: 2 });
     video = await makeTextVideo(mkdtempSync(join(tmpdir(), 'det-llm-')));
   }, 120_000);
   afterAll(async () => llm?.dispose());
@@ -26,10 +26,12 @@ describe('Detective with the embedded instruct LLM on a real clip', () => {
     const r = await runDetective({ id: 'text-video', path: video }, llm, tools, { rounds: 10, seed: 1, facts: { hasAudio: true, hasVideo: true, durationSeconds: 3 } });
     await tools.dispose();
     expect(r.model).toBe(DEFAULT_LOCAL_MODEL_ID);
-    // grammar-constrained rounds: each observer once, then the loop ends by itself
+    // fixed reports: each observer once, gathered up front; no decision round, one synthesis call
+    // (a second when the first caption is revised)
     const asked = r.rounds.filter((x) => x.status === 'ok').map((x) => (x as { tool: string }).tool).sort();
     expect(asked).toEqual(['asr', 'ocr', 'signal', 'vad']);
-    expect(r.rounds.at(-1)).toMatchObject({ status: 'finish' });
+    expect(r.rounds.every((x) => 'upfront' in x && x.upfront === true)).toBe(true);
+    expect(r.usage.llmCalls).toBe(r.synthesis.firstAttempt === undefined ? 1 : 2);
     const caption = r.caption.toLowerCase();
     for (const w of OCR_TEXT.toLowerCase().split(' ')) expect(caption).toContain(w);
     const spoken = SPEECH_TEXT.split(' ').filter((w) => words(caption).includes(w));
@@ -43,6 +45,25 @@ describe('Detective with the embedded instruct LLM on a real clip', () => {
     else expect(r.synthesis.source).toBe('llm');
     expect(r.usage.completionTokens).toBeGreaterThan(20);
   }, 900_000);
+
+  it('a kept prefix is not evaluated again, and the text equals a cold run at the same seed', async () => {
+    const instructions = `${loadDetectivePrompts().synthesis.text.split('FACTS:')[0]}FACTS:\n`;
+    const prompt = (facts: string): string => `${instructions}${facts}\n\nReply with the caption only.`;
+    const first = prompt('The clip is an audio recording lasting 3.0 seconds. A bell rings from 0.2 to 1.4 s.');
+    const second = prompt('The clip is an audio recording lasting 5.0 seconds. Speech from 0.5 to 4.5 s: "good morning everyone".');
+    const opts = { seed: 3, maxTokens: 48, format: 'prose' as const };
+    const a = await llm.chat([{ role: 'user', content: first }], { ...opts, conversation: 'warm' });
+    const warm = await llm.chat([{ role: 'user', content: second }], { ...opts, conversation: 'warm' });
+    // a conversation on a sequence that holds nothing evaluates the whole prompt
+    const cold = await llm.chat([{ role: 'user', content: second }], { ...opts, conversation: 'cold' });
+    expect(a.text.length).toBeGreaterThan(0);
+    expect(warm.text).toBe(cold.text);
+    expect(warm.text.toLowerCase()).toContain('good morning everyone');
+    expect(cold.usage!.evaluatedTokens!).toBeGreaterThanOrEqual(cold.usage!.promptTokens - 1);
+    // only what follows the shared instructions was evaluated again
+    expect(warm.usage!.evaluatedTokens!).toBeLessThan(cold.usage!.evaluatedTokens! / 3);
+    expect(warm.text).not.toMatch(/^\s*[-*#]|\n[-*#]|\*\*/);
+  }, 600_000);
 
   it('rejects a conversation that does not end with a user turn', async () => {
     await expect(llm.chat([{ role: 'assistant', content: 'x' }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

@@ -55,18 +55,18 @@ describe('observers offered', () => {
     expect(applicableObservers(all).map((o) => o.name)).toEqual(['asr', 'ocr', 'chatty']);
   });
 
-  it('the grammar of each round lists only observers that can still add something; the prompt names the ones not asked', async () => {
-    const tools = createToolbox({ observers: [signalObserver(), fakeAsr, visual] });
-    const llm = new ScriptedChatModel(['{"tool":"signal","question":"how loud?"}', '{"tool":"asr","question":"what is said?"}']);
+  it('fixed reports that fit the clip are gathered without a round; the grammar of each round lists the observers that answer questions', async () => {
+    const asking: Observer = { ...fakeAsr, name: 'asking', answersQuestions: true };
+    const tools = createToolbox({ observers: [signalObserver(), fakeAsr, visual, asking] });
+    const llm = new ScriptedChatModel(['{"tool":"asking","question":"what is said?"}', '{"tool":"finish","question":""}']);
     const r = await runDetective(clip, llm, tools, { rounds: 5, facts: { hasAudio: true, hasVideo: false, durationSeconds: 2.4 } });
-    expect(r.offered).toEqual(['signal', 'asr']);
+    expect(r.offered).toEqual(['signal', 'asr', 'asking']);
     const enums = llm.calls.filter((c) => c.options?.json === true).map((c) => (c.options?.jsonSchema as { properties: { tool: { enum: string[] } } }).properties.tool.enum);
-    expect(enums).toEqual([['signal', 'asr', 'finish'], ['asr', 'finish']]);
+    expect(enums).toEqual([['asking', 'finish'], ['asking', 'finish']]);
     expect(llm.calls[0].messages[0].content).toContain('The clip is an audio recording lasting 2.4 seconds.');
     expect(llm.calls[0].messages[0].content).not.toContain('- ocr');
-    expect(llm.calls[1].messages.at(-1)?.content).toMatch(/Observers not asked yet: asr\./);
-    // both asked: the loop ends by itself, without spending an LLM call on the remaining rounds
-    expect(r.rounds.map((x) => x.status)).toEqual(['ok', 'ok', 'finish']);
+    expect(llm.calls[0].messages.at(-1)?.content).toMatch(/Observers not asked yet: asking\./);
+    expect(r.rounds.map((x) => [x.status, 'tool' in x ? x.tool : '', 'upfront' in x])).toEqual([['ok', 'signal', true], ['ok', 'asr', true], ['ok', 'asking', false], ['finish', '', false]]);
     expect(r.usage.llmCalls).toBe(3);
     expect(r.caption).toContain(TRANSCRIPT);
   });

@@ -27,10 +27,11 @@ interface Row {
   status: string;
   caption: string;
   error: { code: string };
-  omni_detective_trajectory: Array<{ tool?: string; status: string; cached?: boolean; data: { transcript: string; totals: { speech: number; music: number; noise: number; sound: number; silence: number } } }>;
+  omni_detective_trajectory: Array<{ tool?: string; status: string; cached?: boolean; upfront?: boolean; data: { transcript: string; totals: { speech: number; music: number; noise: number; sound: number; silence: number } } }>;
   prompts: Array<{ sha256: string }>;
   observers_offered: string[];
   tokens: { prompt: number };
+  llm_calls: number;
 }
 const lines = (file: string): Row[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
 
@@ -77,13 +78,15 @@ describe('detect batch on real clips', () => {
     const asr = speech.omni_detective_trajectory.find((r) => r.tool === 'asr')!;
     const overlap = SPEECH_TEXT.split(' ').filter((w) => asr.data.transcript.toLowerCase().split(' ').includes(w));
     expect(overlap.length).toBeGreaterThanOrEqual(5);
-    // OCR cannot perceive an audio-only clip: it is not offered (the script's OCR request is refused and re-asked)
+    // OCR cannot perceive an audio-only clip: it is not offered; the fixed reports are gathered up
+    // front, once each, and no decision round is needed
     expect(speech.observers_offered).toEqual(['asr', 'signal', 'vad']);
-    expect(speech.omni_detective_trajectory.map((r) => r.tool ?? r.status)).toEqual(['asr', 'signal', 'vad', 'finish']);
+    expect(speech.omni_detective_trajectory.map((r) => [r.tool, r.upfront])).toEqual([['asr', true], ['signal', true], ['vad', true]]);
+    expect(speech.llm_calls).toBe(1);
     expect(byId.video.observers_offered).toEqual(['asr', 'ocr', 'signal', 'vad']);
     expect(speech.caption).toContain('LUFS');
     expect(speech.caption).toMatch(/speech from [0-9.]+ to [0-9.]+ s/);
-    expect(speech).toMatchObject({ seed: 3, prompt_version: 'v3', models: { detective: 'scripted-test-llm' }, tool_calls: { asr: 1, signal: 1, vad: 1 } });
+    expect(speech).toMatchObject({ seed: 3, prompt_version: 'v4', models: { detective: 'scripted-test-llm' }, tool_calls: { asr: 1, signal: 1, vad: 1 } });
     expect(speech.prompts).toHaveLength(5);
     expect(speech.tokens.prompt).toBeGreaterThan(0);
 
@@ -124,8 +127,8 @@ describe('detect batch on real clips', () => {
   it('a rerun with a new agent prompt reuses the cached observations (zero observer calls)', async () => {
     const promptDir = join(dir, 'prompts');
     mkdirSync(promptDir, { recursive: true });
-    for (const n of ['agent', 'round', 'reask', 'synthesis', 'revise']) copyFileSync(join(packageRoot(), 'prompts', 'detective', `${n}.v3.md`), join(promptDir, `${n}.v3.md`));
-    appendFileSync(join(promptDir, 'agent.v3.md'), '\nBe thorough.\n');
+    for (const n of ['agent', 'round', 'reask', 'synthesis', 'revise']) copyFileSync(join(packageRoot(), 'prompts', 'detective', `${n}.v4.md`), join(promptDir, `${n}.v4.md`));
+    appendFileSync(join(promptDir, 'agent.v4.md'), '\nBe thorough.\n');
     const tb = toolbox(cache);
     const out2 = join(dir, 'out2.jsonl');
     const s = await runBatch({ clips: loadClips(join(dir, 'clips.jsonl')), output: out2, llm: llm(), toolbox: tb, workers: 1, seed: 3, rounds: 5, promptDir });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { clipKey, createToolbox, loadClips, loadDetectivePrompts, renderPrompt, runBatch, signalObserver, ProgressReporter } from '../../src/detective';
+import { clipKey, createToolbox, loadClips, loadDetectivePrompts, renderPrompt, runBatch, signalObserver, ProgressReporter, FIXED_REPORT_QUESTION } from '../../src/detective';
 import { FRONT_CENTER, NOISE, SPEECH } from './media';
 import { ScriptedChatModel } from './scripted-llm';
 
@@ -104,14 +104,15 @@ describe('detect --format reference', () => {
       const item = items.find((i) => i.id === row.id)!;
       const { omni_detective_trajectory: t, ...rest } = row;
       expect(rest).toEqual(item); // the input item unchanged, ids keep their JSON type
-      // the detective's own conversation: system, one round (signal is a fixed report, asked once),
-      // the synthesis prompt over the established facts, the caption
-      expect(t.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
+      // the detective's own conversation: system, the fixed report gathered up front (recorded as the
+      // round that asked it), its answer, the synthesis prompt over the established facts, the caption
+      expect(t.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'user', 'assistant']);
       expect(t[0].content).toContain(`- signal (audio, fixed report): ${signalObserver().description}`);
       expect(t[1].content).toMatch(/Round 1 of 3\. Observers not asked yet: signal\./);
-      expect(t[2].content).toBe('{"tool_name": "signal", "question": "How loud is it?"}'); // the reference's json.dumps layout
-      expect(t[3].content).toMatch(/FACTS:[\s\S]*The sound is [a-z ,]+[\s\S]*\(integrated loudness -?[0-9.]+ LUFS/);
-      const caption = JSON.parse(t[4].content) as string; // the caption, JSON-encoded as the reference writes it
+      expect(t[2].content).toBe(`{"tool_name": "signal", "question": "${FIXED_REPORT_QUESTION}"}`); // the reference's json.dumps layout
+      expect(t[3].content).toMatch(/^Answer from signal: .*LUFS/);
+      expect(t[4].content).toMatch(/FACTS:[\s\S]*The sound is [a-z ,]+[\s\S]*\(integrated loudness -?[0-9.]+ LUFS/);
+      const caption = JSON.parse(t[5].content) as string; // the caption, JSON-encoded as the reference writes it
       expect(caption).toMatch(/^In this clip: .*LUFS/);
     }
     const third = await run(true);

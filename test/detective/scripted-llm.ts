@@ -22,6 +22,6 @@ export class ScriptedChatModel implements ChatModel {
 /** Synthesis stand-in: a caption made of the established facts (the FACTS block), verbatim. */
 export function copyObservations(messages: ChatMessage[]): string {
   const prompt = messages[messages.length - 1].content;
-  const facts = /FACTS:\n([\s\S]*?)\n\nWrite the caption/.exec(prompt)?.[1] ?? '';
+  const facts = /FACTS:\n([\s\S]*?)\n\n(?:Write the caption|Reply with the caption|An earlier caption)/.exec(prompt)?.[1] ?? '';
   return `In this clip: ${facts.split('\n').join(' ')}`;
 }

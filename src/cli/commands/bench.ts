@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { OmnicapError } from '../../errors';
 import { defaultModelDir } from '../../util/paths';
+import { GENERATION_LIMITS } from '../../schema/limits';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 
@@ -94,7 +95,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     input: values.input ?? bench.DEFAULT_BENCH_INPUT,
     runs: numberFlag('runs', values.runs, 5, { integer: true, min: 1 }),
     warmup: numberFlag('warmup', values.warmup, 1, { integer: true, min: 0 }),
-    maxTokens: numberFlag('max-tokens', values['max-tokens'], 32, { integer: true, min: 2 }),
+    maxTokens: numberFlag('max-tokens', values['max-tokens'], 32, { ...GENERATION_LIMITS.maxNewTokens, min: 2 }),
     providers: providerList(values.providers),
     ...(values.threads !== undefined ? { threads: numberFlag('threads', values.threads, 1, { integer: true, min: 1 }) } : {}),
     skipChecksums: values['skip-checksums'] === true,

@@ -6,8 +6,12 @@ import { loadCaptioner, parseKvRequest, parseProviderRequest } from '../../engin
 import type { CaptionOptions, CaptionResult } from '../../engine';
 import { throwIfAborted } from '../../util/abort';
 import { defaultModelDir } from '../../util/paths';
+import { GENERATION_LIMITS, MAX_WINDOW_SECONDS, MIN_WINDOW_STEP_SECONDS, checkWindowStep } from '../../schema/limits';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
+
+const L = GENERATION_LIMITS;
+const span = (r: { min: number; max: number }): string => `${r.min}..${r.max}`;
 
 const usage = `Usage: omnicap caption FILE... [options]
 
@@ -19,14 +23,15 @@ non-zero when any file failed.
 Options:
   --model DIR          model directory (default: the embedded tiny random fixture models/tiny-random)
   --out FILE           write JSONL to FILE instead of stdout
-  --max-tokens N       max new tokens per window (default from the model manifest)
-  --temperature T      sampling temperature (default from the manifest; 0 = greedy)
-  --top-p P            nucleus sampling mass (0, 1]
-  --top-k K            top-k (0 = off)
-  --seed S             PRNG seed (same seed, same caption)
+  --max-tokens N       max new tokens per window, ${span(L.maxNewTokens)} (default from the model manifest)
+  --temperature T      sampling temperature, ${span(L.temperature)} (default from the manifest; 0 = greedy)
+  --top-p P            nucleus sampling mass in (${L.topP.above}, ${L.topP.max}] (1 = off)
+  --top-k K            top-k, ${span(L.topK)} (0 = off)
+  --seed S             PRNG seed, ${span(L.seed)} (same seed, same caption)
   --greedy             greedy decoding (temperature 0)
-  --window S           window length in seconds for long clips (default 30, max 30)
-  --overlap S          overlap between windows in seconds (default 0)
+  --window S           window length in seconds for long clips, ${span(L.windowSeconds)} (default ${MAX_WINDOW_SECONDS})
+  --overlap S          overlap between windows in seconds (default 0); windows advance by
+                       at least ${MIN_WINDOW_STEP_SECONDS} s (overlap <= window - ${MIN_WINDOW_STEP_SECONDS})
   --provider P         cpu | cuda | auto (default auto)
   --threads N          ORT intra-op threads per session
   --kv auto|resident|js where the decoder's KV cache lives (default auto: resident in ONNX
@@ -75,14 +80,16 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     throw new OmnicapError('INVALID_ARGUMENT', '--greedy and --temperature are mutually exclusive');
   }
   const captionOptions: CaptionOptions = { signal: io.signal };
-  if (values['max-tokens'] !== undefined) captionOptions.maxNewTokens = numberFlag('max-tokens', values['max-tokens'], 0, { integer: true, min: 1 });
-  if (values.temperature !== undefined) captionOptions.temperature = numberFlag('temperature', values.temperature, 0, { min: 0 });
+  // the engine's ranges (src/schema/limits.ts), checked here before the model loads
+  if (values['max-tokens'] !== undefined) captionOptions.maxNewTokens = numberFlag('max-tokens', values['max-tokens'], 0, L.maxNewTokens);
+  if (values.temperature !== undefined) captionOptions.temperature = numberFlag('temperature', values.temperature, 0, L.temperature);
   if (values.greedy === true) captionOptions.temperature = 0;
-  if (values['top-p'] !== undefined) captionOptions.topP = numberFlag('top-p', values['top-p'], 1, { min: 0, max: 1 });
-  if (values['top-k'] !== undefined) captionOptions.topK = numberFlag('top-k', values['top-k'], 0, { integer: true, min: 0 });
-  if (values.seed !== undefined) captionOptions.seed = numberFlag('seed', values.seed, 0, { integer: true });
-  if (values.window !== undefined) captionOptions.windowSeconds = numberFlag('window', values.window, 30, { min: 0.1, max: 30 });
-  if (values.overlap !== undefined) captionOptions.overlapSeconds = numberFlag('overlap', values.overlap, 0, { min: 0 });
+  if (values['top-p'] !== undefined) captionOptions.topP = numberFlag('top-p', values['top-p'], 1, L.topP);
+  if (values['top-k'] !== undefined) captionOptions.topK = numberFlag('top-k', values['top-k'], 0, L.topK);
+  if (values.seed !== undefined) captionOptions.seed = numberFlag('seed', values.seed, 0, L.seed);
+  if (values.window !== undefined) captionOptions.windowSeconds = numberFlag('window', values.window, MAX_WINDOW_SECONDS, L.windowSeconds);
+  if (values.overlap !== undefined) captionOptions.overlapSeconds = numberFlag('overlap', values.overlap, 0, L.overlapSeconds);
+  checkWindowStep(captionOptions.windowSeconds ?? MAX_WINDOW_SECONDS, captionOptions.overlapSeconds ?? 0, { window: '--window', overlap: '--overlap' });
   const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
   const provider = parseProviderRequest(values.provider ?? 'auto');
   const modelDir = resolve(values.model ?? defaultModelDir());

@@ -1,4 +1,5 @@
-import { createToolbox, defaultObservers, loadClips, PROMPT_VERSION, runBatch } from '../../detective';
+import { availableParallelism } from 'node:os';
+import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, PROMPT_VERSION, runBatch } from '../../detective';
 import { OmnicapError } from '../../errors';
 import type { ChatModel } from '../../llm/types';
 import { numberFlag, parseCommandArgs } from '../args';
@@ -42,10 +43,13 @@ Options:
   --allow-remote-urls   download http(s) "url" clips (into <output>.media/; default: refused per clip)
   --output PATH         output JSONL (appended)
   --workers N           clips processed concurrently (default 1)
-  --rounds N            maximum observation rounds per clip (default 10)
+  --rounds N            decision rounds per clip, spent on observers that answer questions (e.g.
+                        audio_lm; default 10); fixed-report observers (signal, vad, asr, ocr,
+                        captioner) are gathered up front, concurrently, without a round
   --seed N              seed for every LLM call (default 0)
   --llm local           the embedded local GGUF model via node-llama-cpp (default)
-  --llm-threads N       CPU threads of the local model (default: half the cores)
+  --llm-threads N       CPU threads of the local model (default: every core; observers and the
+                        model share the cores through one gate, never oversubscribing them)
   --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
   --llm-model NAME      model name at --llm-url
   --llm-api-key KEY     bearer token (default $OMNICAP_LLM_API_KEY)
@@ -56,7 +60,7 @@ Options:
   --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
                         or template (deterministic caption from the observations, no LLM call)
   --cache DIR           observer-answer cache (default <output>.cache)
-  --prompt-version V    prompt files version (default v3; v2 has no revision step)
+  --prompt-version V    prompt files version (default v4; v2 has no revision step)
   --observers LIST      observers to offer, comma-separated (default signal,vad,asr,ocr,video +
                         captioner, audio_lm when configured)
   --no-progress         no progress bar on stderr
@@ -114,8 +118,9 @@ async function makeLlm(v: DetectFlags, workers: number): Promise<ChatModel> {
   }
   const { LocalChatModel } = await import('../../llm/local');
   const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
-  // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
-  return LocalChatModel.load({ threads, sequences: Math.min(workers, 8) });
+  // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns;
+  // every core: the CPU gate keeps the observers off them while a call runs
+  return LocalChatModel.load({ threads: threads ?? availableParallelism(), sequences: Math.min(workers, 8) });
 }
 
 export const command: CliCommand = {
@@ -138,14 +143,16 @@ export const command: CliCommand = {
       captionerModelDir: spec.captioner,
       audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
     }).filter((o) => spec.names.includes(o.name));
-    const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache` });
+    // one core budget for the observers and a local LLM: concurrent clips overlap only on idle cores
+    const cpu = new CpuGate(availableParallelism());
+    const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache`, cpu });
     let llm: ChatModel | undefined;
     try {
       llm = await makeLlm(v, workers);
       const s = await runBatch({
         clips,
         output: v.output,
-        llm,
+        llm: gateChatModel(llm, cpu),
         toolbox,
         workers,
         rounds,

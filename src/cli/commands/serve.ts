@@ -9,7 +9,8 @@ import { OPTION_RANGES, SERVER_DEFAULTS } from '../../server/options';
 const usage = `Usage: omnicap serve [options]
 
 Serve the captioner over HTTP: POST /v1/captions, POST /v1/chat/completions (OpenAI-compatible),
-GET /v1/models[/ID], GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics.
+GET /v1/models[/ID], GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics, and the OpenAPI 3.1
+document of all of them at GET /openapi.json.
 With --llm, text-only chat completions (no audio part) are answered by a text LLM, so one base
 URL serves both an agent and its audio observer (e.g. the reference Omni-Detective scripts).
 
@@ -122,8 +123,7 @@ export const command: CliCommand = {
             return LocalChatModel.load(llmSpec === 'local' ? { threads: llmThreads } : { modelPath: llmSpec, id: basename(llmSpec).replace(/\.gguf$/i, ''), threads: llmThreads });
           };
     const R = OPTION_RANGES;
-    const int = (flag: string, key: keyof typeof OPTION_RANGES, value: string | undefined, fallback: number): number =>
-      numberFlag(flag, value, fallback, { integer: true, min: R[key].min, max: R[key].max });
+    const int = (flag: string, key: keyof typeof OPTION_RANGES, value: string | undefined, fallback: number): number => numberFlag(flag, value, fallback, R[key]);
     const mib = 1024 * 1024;
     const maxUploadBytes = Math.round(numberFlag('max-upload-mb', values['max-upload-mb'], 25, { min: 0.001, max: R.maxUploadBytes.max / mib }) * mib);
     const maxBufferedMb = values['max-buffered-mb'] === undefined ? undefined : numberFlag('max-buffered-mb', values['max-buffered-mb'], 0, { min: 1, max: R.maxBufferedBytes.max / mib });
@@ -132,7 +132,7 @@ export const command: CliCommand = {
       maxUploadBytes,
       ...(maxBufferedMb !== undefined ? { maxBufferedBytes: Math.round(maxBufferedMb * mib) } : {}),
       maxAudioSeconds: numberFlag('max-audio-seconds', values['max-audio-seconds'], SERVER_DEFAULTS.maxAudioSeconds, R.maxAudioSeconds),
-      concurrency: numberFlag('concurrency', values.concurrency, batch?.maxBatch ?? 1, { integer: true, min: 1, max: 64 }),
+      concurrency: int('concurrency', 'concurrency', values.concurrency, batch?.maxBatch ?? SERVER_DEFAULTS.concurrency),
       maxQueue: int('max-queue', 'maxQueue', values['max-queue'], SERVER_DEFAULTS.maxQueue),
       maxConcurrentDecodes: int('max-decodes', 'maxConcurrentDecodes', values['max-decodes'], SERVER_DEFAULTS.maxConcurrentDecodes),
       timeoutMs: int('timeout-ms', 'timeoutMs', values['timeout-ms'], SERVER_DEFAULTS.timeoutMs),
@@ -149,8 +149,8 @@ export const command: CliCommand = {
     const server = createServer({
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
       llm,
-      defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : numberFlag('default-max-tokens', values['default-max-tokens'], 1, { integer: true, min: 1, max: 32768 }),
-      llmMaxTokens: numberFlag('llm-max-tokens', values['llm-max-tokens'], 1024, { integer: true, min: 1, max: 32768 }),
+      defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : int('default-max-tokens', 'defaultMaxTokens', values['default-max-tokens'], 1),
+      llmMaxTokens: int('llm-max-tokens', 'llmMaxTokens', values['llm-max-tokens'], SERVER_DEFAULTS.llmMaxTokens),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],
       mediaRoots: values['media-root'] ?? [],
       ...settings,

@@ -23,7 +23,8 @@ Options:
                           temporary directory, removed when the worker stops)
   --llm-url URL           another URL for the run's OpenAI-compatible model (same model name)
   --llm-api-key KEY       bearer token (default $OMNICAP_LLM_API_KEY); never stored in Redis
-  --llm-threads N         CPU threads of the embedded local model (default: half the cores)
+  --llm-threads N         CPU threads of the embedded local model (default: every core; the
+                          observers and the model share the cores through one gate)
   --lock-ms MS            job lock duration (default 30000): a dead worker's clips return after it
   --stalled-interval-ms MS  how often this worker looks for dead workers' jobs (default 30000)
   --max-stalled N         times a clip may lose its worker before it fails (default 2)

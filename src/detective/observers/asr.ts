@@ -158,6 +158,7 @@ function whisperObserver(opts: AsrOptions): AsrObserver {
     name: 'asr',
     modality: 'audio',
     engine,
+    threads: opts.threads ?? 2,
     description: `Speech recognition (Whisper ${model}${model === 'base' ? ', multilingual' : ', English'}, on the speech that Silero VAD finds): returns the words spoken with segment times [start-end s] and a confidence per segment. The question is ignored.`,
     async observe({ media, signal }) {
       const samples = needSamples('asr', media.samples);

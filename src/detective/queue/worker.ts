@@ -12,7 +12,7 @@
  *   AbortSignal; stopping the worker (SIGTERM) puts its active jobs back without using an attempt.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { OmnicapError, toOmnicapError } from '../../errors';
@@ -20,6 +20,7 @@ import type { ChatModel } from '../../llm/types';
 import { combineSignals } from '../../util/abort';
 import { detectClip } from '../batch';
 import { ObservationCache, type ObservationStore } from '../cache';
+import { CpuGate, gateChatModel } from '../cpu-gate';
 import type { DetectiveToolbox } from '../toolbox';
 import IORedis from 'ioredis';
 import { checkRedis, parseQueueUrl, redisOptions, type QueueLocation } from './connection';
@@ -117,8 +118,10 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
   try {
     const manifest = await waitForManifest(store, o);
     llm = o.makeLlm !== undefined ? await o.makeLlm(manifest) : await createRunLlm(manifest.llm, o.llm ?? {}, concurrency);
-    toolbox = createRunToolbox(manifest.observers, observationStore(o, store, cacheClients));
-    const runLlm = llm;
+    // one core budget for this worker's observers and a local LLM (never oversubscribed)
+    const cpu = new CpuGate(availableParallelism());
+    toolbox = createRunToolbox(manifest.observers, observationStore(o, store, cacheClients), cpu);
+    const runLlm = gateChatModel(llm, cpu);
     const runTools = toolbox;
     const stopping = new AbortController();
 

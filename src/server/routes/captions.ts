@@ -1,15 +1,18 @@
 /**
- * POST /v1/captions — multipart upload (`file`) or JSON (`data` base64 | `path` | `url`), with
- * max_tokens, temperature, top_p, top_k, seed, window_seconds, overlap_seconds and `stream`.
+ * POST /v1/captions — multipart upload (`file`) or JSON (`data` base64 | `path` | `url`), with the
+ * options of the CaptionsRequest schema (src/schema/requests.ts) and `stream`.
  * Streaming answers SSE: `data: {type:'window'|'token'|'done'|'error', ...}`.
  */
 import { Router, type Request, type Response } from 'express';
 import { parseBody, mediaFromRequest } from '../body';
 import { ctx, routeLabel } from '../context';
 import { decodeSource } from '../media/source';
-import { boolParam, generationParams, type Params } from '../params';
+import { CaptionsRequest } from '../../schema';
+import { bodyChecker, generationParams } from '../params';
 import { captionChunks, captionOnce, captionResultJson, unstreamedTail, type ServerRuntime } from '../runtime';
 import { SseWriter } from '../sse';
+
+const checkBody = bodyChecker(CaptionsRequest);
 
 export function captionsRouter(rt: ServerRuntime): Router {
   const router = Router();
@@ -17,9 +20,10 @@ export function captionsRouter(rt: ServerRuntime): Router {
     const c = ctx(req);
     // admitted (src/server/admission.ts) before the body was read; options are checked before any media work
     const fromForm = req.is('multipart/form-data') !== false;
-    const requested = generationParams(req.body as Params, fromForm);
+    const body = checkBody(req.body, fromForm);
+    const requested = generationParams(body);
     const gen = requested.maxNewTokens === undefined && rt.options.defaultMaxTokens !== undefined ? { ...requested, maxNewTokens: rt.options.defaultMaxTokens } : requested;
-    const stream = boolParam(req.body as Params, 'stream', fromForm) ?? (req.query.stream === 'true' || req.query.stream === '1');
+    const stream = body.stream ?? (req.query.stream === 'true' || req.query.stream === '1');
     const { source } = await mediaFromRequest(req, rt.media, c.signal);
     const pcm = await decodeSource(source, rt.media, c.signal);
     if (!stream) {

@@ -6,17 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { OmnicapError, invalidParameterError } from '../../errors';
+import { OmnicapError } from '../../errors';
 import type { CaptionResult } from '../../engine/types';
 import type { ChatMessage, ChatOptions } from '../../llm/types';
-import { MAX_WINDOW_SECONDS } from '../../media/windows';
+import { MAX_WINDOW_SECONDS, type ChatCompletionBody, type ChatCompletionChunkBody, type ChatCompletionRequestBody, type UsageBody as Usage } from '../../schema';
 import { parseBody } from '../body';
 import { ctx, routeLabel, type RequestContext } from '../context';
 import { type MediaSource, decodeBase64, decodeSource, sourceFromUrl } from '../media/source';
-import { type GenerationParams, type Params, boolParam, generationParams, isPlainObject, numberParam } from '../params';
+import { type GenerationParams, generationParams } from '../params';
 import { type ServerRuntime, captionChunks, captionOnce } from '../runtime';
 import { SseWriter } from '../sse';
-import { type AudioPart, checkUnsupportedParams, responseFormat, routeMessages } from './chat-request';
+import { type AudioPart, checkChatRequest, responseFormat, routeMessages } from './chat-request';
 
 export { AUDIO_FORMATS } from './chat-request';
 
@@ -32,12 +32,6 @@ async function audioSource(part: AudioPart, rt: ServerRuntime, signal: AbortSign
   return { kind: 'bytes', data: decodeBase64(part.data, part.where, rt.options.maxUploadBytes), origin: 'base64', format: part.format };
 }
 
-interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
 const usageOf = (prompt: number, completion: number): Usage => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion });
 
 interface CompletionMeta {
@@ -47,7 +41,7 @@ interface CompletionMeta {
   includeUsage: boolean;
 }
 
-function completionJson(m: CompletionMeta, content: string, finishReason: string, usage: Usage): Record<string, unknown> {
+function completionJson(m: CompletionMeta, content: string, finishReason: string, usage: Usage): ChatCompletionBody {
   return {
     id: m.id,
     object: 'chat.completion',
@@ -66,8 +60,8 @@ class ChunkWriter {
     private readonly m: CompletionMeta,
   ) {}
 
-  delta(delta: Record<string, unknown>, finish: string | null = null): Promise<void> {
-    return this.sse.data({
+  delta(delta: ChatCompletionChunkBody['choices'][number]['delta'], finish: string | null = null): Promise<void> {
+    const chunk: ChatCompletionChunkBody = {
       id: this.m.id,
       object: 'chat.completion.chunk',
       created: this.m.created,
@@ -75,12 +69,16 @@ class ChunkWriter {
       system_fingerprint: null,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(this.m.includeUsage ? { usage: null } : {}),
-    });
+    };
+    return this.sse.data(chunk);
   }
 
   async finish(reason: string, usage: Usage): Promise<void> {
     await this.delta({}, reason);
-    if (this.m.includeUsage) await this.sse.data({ id: this.m.id, object: 'chat.completion.chunk', created: this.m.created, model: this.m.model, system_fingerprint: null, choices: [], usage });
+    if (this.m.includeUsage) {
+      const last: ChatCompletionChunkBody = { id: this.m.id, object: 'chat.completion.chunk', created: this.m.created, model: this.m.model, system_fingerprint: null, choices: [], usage };
+      await this.sse.data(last);
+    }
     await this.sse.data('[DONE]');
     this.sse.end();
   }
@@ -105,15 +103,9 @@ export class TrimmedDeltas {
   }
 }
 
-function streamOptions(body: Params): boolean {
-  const so: unknown = body.stream_options;
-  if (so !== undefined && so !== null && !isPlainObject(so)) throw invalidParameterError('stream_options', 'an object', so);
-  return isPlainObject(so) ? (boolParam(so, 'include_usage', false) ?? false) : false;
-}
-
-async function captionerCompletion(rt: ServerRuntime, req: Request, res: Response, c: RequestContext, audio: AudioPart, gen: GenerationParams, stream: boolean, includeUsage: boolean): Promise<void> {
+async function captionerCompletion(rt: ServerRuntime, body: ChatCompletionRequestBody, res: Response, c: RequestContext, audio: AudioPart, gen: GenerationParams, stream: boolean, includeUsage: boolean): Promise<void> {
   const captioner = rt.captioner();
-  if (responseFormat(req.body as Params).kind !== 'text') throw new OmnicapError('INVALID_ARGUMENT', 'response_format json is not supported for audio: the captioner writes free text', { details: { parameter: 'response_format' } });
+  if (responseFormat(body).kind !== 'text') throw new OmnicapError('INVALID_ARGUMENT', 'response_format json is not supported for audio: the captioner writes free text', { details: { parameter: 'response_format' } });
   const pcm = await decodeSource(await audioSource(audio, rt, c.signal), rt.media, c.signal);
   if (gen.maxNewTokens === undefined && rt.options.defaultMaxTokens !== undefined) gen = { ...gen, maxNewTokens: rt.options.defaultMaxTokens };
   const meta: CompletionMeta = { id: `chatcmpl-${randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), model: captioner.modelId, includeUsage };
@@ -154,16 +146,15 @@ async function captionerCompletion(rt: ServerRuntime, req: Request, res: Respons
   }
 }
 
-async function llmCompletion(rt: ServerRuntime, req: Request, res: Response, c: RequestContext, route: { messages: ChatMessage[] }, gen: GenerationParams, stream: boolean, includeUsage: boolean): Promise<void> {
+async function llmCompletion(rt: ServerRuntime, body: ChatCompletionRequestBody, res: Response, c: RequestContext, route: { messages: ChatMessage[] }, gen: GenerationParams, stream: boolean, includeUsage: boolean): Promise<void> {
   const holder = rt.llm;
   if (holder === undefined) {
     throw new OmnicapError('INVALID_ARGUMENT', 'the request has no audio part and this server has no text LLM: send one input_audio/audio_url part, or start omnicap serve with --llm', { details: { parameter: 'messages' } });
   }
   const llm = holder.require();
-  const body = req.body as Params;
-  if (body.top_k !== undefined && body.top_k !== null) throw new OmnicapError('INVALID_ARGUMENT', 'top_k is not supported by the text LLM route', { details: { parameter: 'top_k' } });
+  if (body.top_k != null) throw new OmnicapError('INVALID_ARGUMENT', 'top_k is not supported by the text LLM route', { details: { parameter: 'top_k' } });
   for (const k of ['window_seconds', 'overlap_seconds'] as const) {
-    if (body[k] !== undefined && body[k] !== null) throw new OmnicapError('INVALID_ARGUMENT', `${k} applies to audio requests only`, { details: { parameter: k } });
+    if (body[k] != null) throw new OmnicapError('INVALID_ARGUMENT', `${k} applies to audio requests only`, { details: { parameter: k } });
   }
   if (holder.scheduler.isFull) throw holder.scheduler.full(); // 429 before any model work
   const format = responseFormat(body);
@@ -201,16 +192,13 @@ export function chatRouter(rt: ServerRuntime): Router {
   const router = Router();
   router.post('/v1/chat/completions', routeLabel('/v1/chat/completions'), parseBody(rt.options, { multipart: false }), async (req: Request, res: Response) => {
     const c = ctx(req);
-    const body = req.body as Params;
-    checkUnsupportedParams(body);
-    if (body.model !== undefined && typeof body.model !== 'string') throw invalidParameterError('model', 'a string', body.model);
-    numberParam(body, 'n', false, { integer: true, min: 1, max: 1 }); // one choice only
-    const gen = generationParams(body, false, { maxTokens: ['max_completion_tokens'] });
-    const stream = boolParam(body, 'stream', false) ?? false;
-    const includeUsage = streamOptions(body);
+    const body = checkChatRequest(req.body);
+    const gen = generationParams(body, body.max_completion_tokens);
+    const stream = body.stream ?? false;
+    const includeUsage = body.stream_options?.include_usage ?? false;
     const route = routeMessages(body.messages);
-    if (route.kind === 'captioner') await captionerCompletion(rt, req, res, c, route.audio, gen, stream, includeUsage);
-    else await llmCompletion(rt, req, res, c, route, gen, stream, includeUsage);
+    if (route.kind === 'captioner') await captionerCompletion(rt, body, res, c, route.audio, gen, stream, includeUsage);
+    else await llmCompletion(rt, body, res, c, route, gen, stream, includeUsage);
   });
   return router;
 }

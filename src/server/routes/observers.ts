@@ -1,5 +1,6 @@
 /**
- * GET /v1/observers and POST /v1/observers/{name}: media (same forms as /v1/captions) + `question`.
+ * GET /v1/observers and POST /v1/observers/{name}: media (same forms as /v1/captions) + `question`
+ * (+ sampling/windowing options for the captioner observer), checked against ObserverRequest.
  * Audio observers get decoded 16 kHz samples, visual ones a file path (a temp copy for uploads),
  * audio-visual both; text observers need no media. Every call holds a queue slot.
  */
@@ -8,11 +9,12 @@ import { OmnicapError } from '../../errors';
 import { optionalMediaFromRequest, parseBody } from '../body';
 import { ctx, routeLabel } from '../context';
 import { decodeSource, sourcePath } from '../media/source';
-import type { ObserveResult, ObserverMedia } from '../../observers';
-import { stringParam } from '../params';
+import { CAPTIONER_OBSERVER, type ObserveResult, type ObserverMedia } from '../../observers';
+import { GenerationFields, ObserverRequest, type ObservationBody } from '../../schema';
+import { bodyChecker, generationParams } from '../params';
 import { withRunSlot, type ServerRuntime } from '../runtime';
 
-export const MAX_QUESTION_CHARS = 8192;
+const checkBody = bodyChecker(ObserverRequest);
 
 export function observersRouter(rt: ServerRuntime): Router {
   const router = Router();
@@ -31,8 +33,14 @@ export function observersRouter(rt: ServerRuntime): Router {
     const name = String(req.params.name);
     const observer = rt.observers.get(name);
     if (observer === undefined) throw new OmnicapError('OBSERVER_NOT_FOUND', `no observer named ${JSON.stringify(name)}`);
-    const { params, source } = await optionalMediaFromRequest(req, rt.media, c.signal);
-    const question = stringParam(params, 'question', { maxLength: MAX_QUESTION_CHARS }) ?? '';
+    const body = checkBody(req.body, req.is('multipart/form-data') !== false);
+    const question = body.question ?? '';
+    const generationField = (Object.keys(GenerationFields) as Array<keyof typeof GenerationFields>).find((k) => body[k] != null);
+    if (generationField !== undefined && name !== CAPTIONER_OBSERVER) {
+      throw new OmnicapError('INVALID_ARGUMENT', `${generationField} applies to the ${CAPTIONER_OBSERVER} observer only`, { details: { parameter: generationField } });
+    }
+    const generation = generationParams(body);
+    const { source } = await optionalMediaFromRequest(req, rt.media, c.signal);
     const needsAudio = observer.modality === 'audio' || observer.modality === 'audio-visual';
     const needsPath = observer.modality === 'visual' || observer.modality === 'audio-visual';
     if (source === undefined && observer.modality !== 'text') {
@@ -54,12 +62,12 @@ export function observersRouter(rt: ServerRuntime): Router {
         cleanup = p.cleanup;
         media.path = p.path;
       }
-      result = await withRunSlot(rt, c.signal, audioSeconds, () => observer.observe({ media, question, signal: c.signal }));
+      result = await withRunSlot(rt, c.signal, audioSeconds, () => observer.observe({ media, question, signal: c.signal, ...(generationField !== undefined ? { generation } : {}) }));
     } finally {
       await cleanup(); // temp copies are gone before the client sees the answer
     }
     if (typeof result?.answer !== 'string') throw new OmnicapError('INTERNAL', `observer ${name} returned no answer`);
-    res.json({
+    const observation: ObservationBody = {
       object: 'observation',
       observer: name,
       modality: observer.modality,
@@ -68,7 +76,8 @@ export function observersRouter(rt: ServerRuntime): Router {
       ...(result.data !== undefined ? { data: result.data } : {}),
       timings: { total_ms: performance.now() - started },
       request_id: c.id,
-    });
+    };
+    res.json(observation);
   });
   return router;
 }

@@ -3,20 +3,12 @@ import { Router, type Request, type Response } from 'express';
 import { OmnicapError, toOmnicapError } from '../../errors';
 import { ctx, routeLabel } from '../context';
 import { errorBody } from '../http-errors';
+import type { ModelBody } from '../../schema';
 import { type ServerRuntime, requireCaptioner } from '../runtime';
 
-interface ModelEntry {
-  id: string;
-  object: 'model';
-  created: number;
-  owned_by: 'omnicap';
-  /** omnicap extension: what the model serves (`audio` = captioner, `text` = text LLM). */
-  modality: 'audio' | 'text';
-}
-
 /** The loaded models (the captioner, then the text LLM when configured); 503 until the captioner is loaded. */
-function modelEntries(rt: ServerRuntime): ModelEntry[] {
-  const entry = (id: string, modality: ModelEntry['modality']): ModelEntry => ({ id, object: 'model', created: rt.startedAt, owned_by: 'omnicap', modality });
+function modelEntries(rt: ServerRuntime): ModelBody[] {
+  const entry = (id: string, modality: ModelBody['modality']): ModelBody => ({ id, object: 'model', created: rt.startedAt, owned_by: 'omnicap', modality });
   const out = [entry(rt.captioner().modelId, 'audio')];
   if (rt.llm !== undefined) out.push(entry(rt.llm.require().id, 'text'));
   return out;

@@ -1,0 +1,161 @@
+/**
+ * Throughput benchmark of the offline Omni-Detective (a benchmark, not a timed test): the labelled
+ * set of bench:detective (scripts/bench-set.ts) through `omnicap detect` as whole processes, this
+ * checkout against a baseline checkout in the same run, interleaved (A B, then B A, ...), so a
+ * machine whose speed drifts affects both alike. Per pass and program: wall time, clips per hour,
+ * peak RSS (GNU time's maximum resident set of the largest process), and per clip LLM calls, prompt
+ * / evaluated / completion tokens, the stage split, status and the quality bars (confident transcript
+ * words and on-screen words carried, prompt echo, revisions, degraded). Then the quickstart job (the
+ * 7 s LibriVox clip alone, model load included) for both, interleaved.
+ *
+ *   npm run bench:throughput -- --baseline /path/to/other/omnicap [--passes 2] [--workers 1]
+ *                               [--clips id,id] [--json out.json]
+ *
+ * The baseline is another built checkout of omnicap (node_modules, models/cache and dist present),
+ * e.g. `git worktree add ../base eb363b5`, then link node_modules and models/cache into it and run
+ * `npm run build:ts` there.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { echoShare, factSheet, loadDetectivePrompts, wordRecall, words } from '../src/detective';
+import type { DetectiveRound } from '../src/detective';
+import { percentile } from '../src/bench/stats';
+import { packageRoot } from '../src/util/paths';
+import { assemble, type Clip } from './bench-set';
+
+interface Run {
+  program: string;
+  pass: number;
+  wallSeconds: number;
+  peakRssMb: number;
+  lines: Array<Record<string, unknown>>;
+}
+
+/** One `omnicap detect` process under GNU time: wall seconds and peak RSS of its largest process. */
+function detect(checkout: string, input: string, output: string, workers: number): { wallSeconds: number; peakRssMb: number } {
+  rmSync(output, { force: true });
+  const timing = `${output}.time`;
+  execFileSync('/usr/bin/time', ['-f', '%e %M', '-o', timing, process.execPath, join(checkout, 'dist', 'src', 'cli', 'main.js'), 'detect', '--input', input, '--output', output, '--workers', String(workers)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { wallSeconds: wall, peakRssMb: rssKb / 1024 };
+}
+
+const readLines = (file: string): Array<Record<string, unknown>> => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** Quality and cost of one output line against the clip's labels. */
+function judgeLine(line: Record<string, unknown>, clip: Clip, promptText: string): Record<string, unknown> {
+  const rounds = (line.omni_detective_trajectory ?? []) as DetectiveRound[];
+  const caption = typeof line.caption === 'string' ? line.caption : '';
+  const transcript = factSheet(rounds, { hasAudio: true, hasVideo: false }).transcript;
+  const capWords = new Set(words(caption));
+  const synthesis = (line.synthesis ?? {}) as { source?: string; first_attempt?: unknown; rejected_caption?: string };
+  const tokens = (line.tokens ?? {}) as { prompt?: number; completion?: number; evaluated?: number };
+  return {
+    id: clip.id,
+    status: line.status,
+    source: synthesis.source,
+    revised: synthesis.first_attempt !== undefined,
+    llmCalls: line.llm_calls,
+    promptTokens: tokens.prompt,
+    evaluatedTokens: tokens.evaluated,
+    completionTokens: tokens.completion,
+    seconds: line.seconds,
+    stagesMs: line.stages_ms,
+    transcriptCarried: transcript === undefined ? null : wordRecall(transcript, caption),
+    screenWordsCarried: clip.screenWords === undefined ? null : clip.screenWords.filter((w) => capWords.has(w)).length / clip.screenWords.length,
+    echo: echoShare(synthesis.source === 'llm' ? caption : synthesis.rejected_caption ?? '', promptText) > 0.2,
+  };
+}
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const median = (xs: number[]): number => percentile(xs, 50);
+const fmt = (x: number, d = 1): string => x.toFixed(d);
+
+function summarize(runs: Run[], clips: Clip[], promptText: string): Record<string, unknown> {
+  const judged = runs.flatMap((r) => r.lines.map((l) => judgeLine(l, clips.find((c) => c.id === l.id)!, promptText)));
+  const per = (k: string): number[] => judged.map((j) => Number(j[k] ?? NaN)).filter((x) => Number.isFinite(x));
+  return {
+    passes: runs.length,
+    wallSeconds: runs.map((r) => r.wallSeconds),
+    clipsPerHour: runs.map((r) => (clips.length / r.wallSeconds) * 3600),
+    peakRssMb: runs.map((r) => r.peakRssMb),
+    llmCallsPerClip: sum(per('llmCalls')) / judged.length,
+    promptTokensPerClip: sum(per('promptTokens')) / judged.length,
+    evaluatedTokensPerClip: per('evaluatedTokens').length > 0 ? sum(per('evaluatedTokens')) / per('evaluatedTokens').length : null,
+    completionTokensPerClip: sum(per('completionTokens')) / judged.length,
+    degraded: judged.filter((j) => j.status === 'degraded').length / runs.length,
+    revised: judged.filter((j) => j.revised === true).length / runs.length,
+    okFirstTime: judged.filter((j) => j.status === 'ok' && j.source === 'llm' && j.revised !== true).length / runs.length,
+    echo: judged.filter((j) => j.echo === true).length,
+    transcriptCarriedMin: Math.min(...per('transcriptCarried')),
+    screenWordsCarriedMin: per('screenWordsCarried').length > 0 ? Math.min(...per('screenWordsCarried')) : null,
+    clips: judged,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { baseline: { type: 'string' }, passes: { type: 'string' }, workers: { type: 'string' }, clips: { type: 'string' }, json: { type: 'string' } } });
+  const passes = Number(values.passes ?? 1);
+  const workers = Number(values.workers ?? 1);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-throughput-'));
+  let clips = await assemble(dir);
+  if (values.clips !== undefined) clips = clips.filter((c) => values.clips!.split(',').includes(c.id));
+  const input = join(dir, 'clips.jsonl');
+  writeFileSync(input, clips.map((c) => JSON.stringify({ id: c.id, path: c.path })).join('\n') + '\n');
+  const quick = clips.find((c) => c.id === 'speech-1');
+  const quickInput = join(dir, 'quickstart.jsonl');
+  if (quick !== undefined) writeFileSync(quickInput, JSON.stringify({ id: 'librivox-0870', path: quick.path }) + '\n');
+
+  const programs: Array<[string, string]> = [['this', packageRoot()]];
+  if (values.baseline !== undefined) programs.push(['baseline', resolve(values.baseline)]);
+  const runs: Run[] = [];
+  const quickRuns: Array<{ program: string; wallSeconds: number; peakRssMb: number; status: unknown }> = [];
+  for (let pass = 0; pass < passes; pass++) {
+    const order = pass % 2 === 0 ? programs : [...programs].reverse();
+    for (const [program, checkout] of order) {
+      const output = join(dir, `out-${program}-${pass}.jsonl`);
+      const t = detect(checkout, input, output, workers);
+      runs.push({ program, pass, ...t, lines: readLines(output) });
+      console.error(`pass ${pass + 1} ${program}: ${fmt(t.wallSeconds)} s, ${fmt((clips.length / t.wallSeconds) * 3600)} clips/h, peak RSS ${fmt(t.peakRssMb, 0)} MB`);
+    }
+    if (quick !== undefined) {
+      for (const [program, checkout] of order) {
+        const output = join(dir, `quick-${program}-${pass}.jsonl`);
+        const t = detect(checkout, quickInput, output, 1);
+        quickRuns.push({ program, ...t, status: readLines(output)[0].status });
+        console.error(`quickstart ${program}: ${fmt(t.wallSeconds)} s`);
+      }
+    }
+  }
+  const prompts = loadDetectivePrompts();
+  const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text].join('\n');
+  const result: Record<string, unknown> = {};
+  for (const [program] of programs) {
+    result[program] = { ...summarize(runs.filter((r) => r.program === program), clips, promptText), quickstartSeconds: quickRuns.filter((q) => q.program === program).map((q) => q.wallSeconds) };
+  }
+  if (values.baseline !== undefined) {
+    // ratio per pass: clips per hour of this checkout over the baseline's in the same pass
+    result.ratioClipsPerHour = Array.from({ length: passes }, (_, p) => {
+      const a = runs.find((r) => r.program === 'this' && r.pass === p)!;
+      const b = runs.find((r) => r.program === 'baseline' && r.pass === p)!;
+      return b.wallSeconds / a.wallSeconds;
+    });
+  }
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2));
+  console.log('| program | clips/h (median) | wall s (median) | peak RSS MB | LLM calls/clip | prompt tokens/clip | evaluated tokens/clip | completion tokens/clip | ok first time | revised | degraded | echo | min transcript carried | min screen words carried | quickstart s (median) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const [program] of programs) {
+    const s = result[program] as Record<string, unknown> & { clipsPerHour: number[]; wallSeconds: number[]; peakRssMb: number[]; quickstartSeconds: number[] };
+    const n = (k: string, d = 1): string => (typeof s[k] === 'number' ? fmt(s[k] as number, d) : '-');
+    console.log(`| ${program} | ${fmt(median(s.clipsPerHour))} | ${fmt(median(s.wallSeconds))} | ${fmt(Math.max(...s.peakRssMb), 0)} | ${n('llmCallsPerClip', 2)} | ${n('promptTokensPerClip', 0)} | ${n('evaluatedTokensPerClip', 0)} | ${n('completionTokensPerClip', 0)} | ${n('okFirstTime', 0)}/${clips.length} | ${n('revised', 0)} | ${n('degraded', 0)} | ${s.echo} | ${n('transcriptCarriedMin', 2)} | ${n('screenWordsCarriedMin', 2)} | ${s.quickstartSeconds.length > 0 ? fmt(median(s.quickstartSeconds)) : '-'} |`);
+  }
+  if (result.ratioClipsPerHour !== undefined) console.log(`\nclips/h ratio this/baseline per pass: ${(result.ratioClipsPerHour as number[]).map((r) => fmt(r, 2)).join(', ')}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
