@@ -1,7 +1,7 @@
 /**
  * The picture part of the fact sheet, from the video observer's measurements: size and frame rate,
  * the shots, per shot how bright, contrasted and colourful the picture is and how the view moves,
- * and black or frozen stretches. It says what was measured, never what the picture shows.
+ * black or frozen stretches, and when small parts of an unmoving picture change. It says what was measured, never what the picture shows.
  */
 import { brightnessWord, contrastWord, saturationWord } from './observers/colour';
 import { describeMotion, type VideoData } from './observers/video';
@@ -54,6 +54,8 @@ export function pictureFacts(d: VideoData): string[] {
   if (d.scenes.length > MAX_SHOTS) lines.push(`${d.scenes.length - MAX_SHOTS} more shots follow until ${s1(d.scenes[d.scenes.length - 1].end)} s.`);
   if (d.black.length > 0) lines.push(`The picture is black ${list(d.black.map((b) => `from ${s1(b.start)} to ${s1(b.end)} s`))}.`);
   if (d.frozen.length > 0) lines.push(`The picture does not change ${list(d.frozen.map((b) => `from ${s1(b.start)} to ${s1(b.end)} s`))} (a still image or a frozen frame).`);
+  const changes = d.pictureChanges ?? [];
+  if (changes.length > 0) lines.push(`Small parts of the otherwise unmoving picture change at ${list(changes.map((c) => (c.start === c.end ? s1(c.start) : `${s1(c.start)}-${s1(c.end)}`)))} s.`);
   lines.push(...d.notes);
   return lines;
 }

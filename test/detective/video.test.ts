@@ -14,6 +14,7 @@ import { brightnessWord, colourName, contrastWord, saturationWord } from '../../
 import { cameraDirection } from '../../src/detective/observers/video-summary';
 import { resolveBinary } from '../../src/media';
 import { clip } from '../media/helpers';
+import { makeScreencastVideo } from './ocr-media';
 import { ScriptedChatModel } from './scripted-llm';
 import { makeBlackFrozenVideo, makeColoursVideo, makeCutOffVideo, makeCutsVideo, makeFastVideo, makeMovingVideo, makeSingleFrameVideo, SOLID_COLOURS } from './video-media';
 
@@ -117,6 +118,22 @@ describe('colours, brightness, black and frozen', () => {
     expect(data.frozen).toEqual([{ start: 2.52, end: 4.52 }]);
     expect(data.scenes[1].keyframe).toMatchObject({ brightness: 0, colours: [{ name: 'black', share: 1 }] });
     expect(answer).toContain('Black picture: 1.5-2.5 s. Picture unchanged (still image or frozen frame): 2.5-4.5 s.');
+  });
+
+  it('a screencast: an unmoving picture whose small parts change (text covered, changed, appearing) is neither frozen nor moving', async () => {
+    const { data, answer } = await observe(makeScreencastVideo(dir));
+    expect(data.cuts).toEqual([]);
+    expect(data.motion).toEqual([expect.objectContaining({ kind: 'static', start: 0, end: 8, smallChanges: true })]);
+    expect(data.motion[0].movingContent).toBeUndefined();
+    // a letter covered at 2 s and uncovered at 4 s, the value at 4.6 s, a word end covered at 5.5 s (next frame 5.6 s), a line at 6 s
+    expect(data.pictureChanges).toEqual([2, 4, 4.6, 5.6, 6].map((t) => ({ start: t, end: t })));
+    expect(data.frozen).toEqual([]); // the pauses between the changes are told by the changes
+    expect(answer).toContain('Motion: 0.0-8.0 s the camera is steady; nothing moves, but small parts of the picture change. Small changes in an unmoving picture at: 2.0 s, 4.0 s, 4.6 s, 5.6 s, 6.0 s.');
+    const sheet = factSheet([{ round: 1, status: 'ok', tool: 'video', question: 'q', answer, data, cached: false, ms: 1 }], { hasAudio: false, hasVideo: true, durationSeconds: 8 });
+    expect(sheet.lines.slice(2)).toEqual([
+      'From 0.0 to 8.0 s the picture is very bright, moderate-contrast and muted in colour, mostly white; the camera is steady; nothing moves, but small parts of the picture change.',
+      'Small parts of the otherwise unmoving picture change at 2.0, 4.0, 4.6, 5.6 and 6.0 s.',
+    ]);
   });
 
   it('colour words and their boundaries', () => {

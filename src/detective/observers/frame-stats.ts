@@ -23,6 +23,8 @@ export interface FrameStats {
   histDistance: number;
   /** Mean absolute luma difference to the previous frame, 0-1. */
   difference: number;
+  /** Share of pixels whose luma changed by 10/255 or more since the previous frame (a small change: text, a cursor). */
+  changedShare: number;
   /** Displacement of the picture since the previous frame, in pixels of the analysed size. */
   shiftX: number;
   shiftY: number;
@@ -36,6 +38,8 @@ export interface FrameStats {
 const MIN_TEXTURE = 6;
 /** A pixel is black when its brightest channel is under this (10 % of 255). */
 const BLACK_LEVEL = 25.5;
+/** A pixel whose luma moves by this much (0-255) has changed (compression noise of a still picture stays well under it). */
+const CHANGED_LEVEL = 10;
 /** A camera shift must leave at most this share of the difference of no shift at all. */
 const EXPLAINED = 0.7;
 /** Largest shift searched, as a share of the frame width per analysed frame. */
@@ -94,6 +98,22 @@ function search(prev: GreyImage, cur: GreyImage, cx: number, cy: number, radius:
     }
   }
   return best;
+}
+
+/** Mean absolute difference of two same-size images, and the share of pixels that changed by {@link CHANGED_LEVEL} or more. */
+function frameDifference(a: GreyImage, b: GreyImage): { mean: number; changedShare: number } {
+  let sum = 0;
+  let changed = 0;
+  const pa = a.px;
+  const pb = b.px;
+  const n = pa.length;
+  for (let i = 0; i < n; i++) {
+    const d = pb[i] - pa[i];
+    const x = d < 0 ? -d : d;
+    sum += x;
+    if (x >= CHANGED_LEVEL) changed++;
+  }
+  return { mean: n === 0 ? 0 : sum / n, changedShare: n === 0 ? 0 : changed / n };
 }
 
 /** Offset of a parabola's vertex through (-1, a), (0, b), (1, c), within +-0.5. */
@@ -180,6 +200,7 @@ export class FrameMeter {
       colours,
       histDistance: 0,
       difference: 0,
+      changedShare: 0,
       shiftX: 0,
       shiftY: 0,
       residual: 0,
@@ -189,7 +210,9 @@ export class FrameMeter {
       let h = 0;
       for (let k = 0; k < 64; k++) h += Math.abs(hist[k] - this.prev.hist[k]);
       stats.histDistance = h / 2;
-      stats.difference = sad(this.prev.grey, level, 0, 0, 0) / 255;
+      const d = frameDifference(this.prev.grey, level);
+      stats.difference = d.mean / 255;
+      stats.changedShare = d.changedShare;
       if (stats.textured) {
         const s = globalShift(this.prev.grey, level);
         stats.shiftX = s.dx;

@@ -35,8 +35,10 @@ export const VIDEO_LIMITS = {
   fastPanSpeed: 1,
   /** Movement around the window's mean (frame widths per second) from which the view shakes. */
   shakeJitter: 0.2,
-  /** Mean difference to the previous frame under which a frame is frozen. */
+  /** Mean difference to the previous frame under which a frame is frozen... */
   frozenDifference: 0.002,
+  /** ...and the share of its pixels that changed visibly (by 10/255), from which a small part of the picture changed. */
+  smallChangeShare: 0.001,
   /** Shortest frozen stretch reported (seconds). */
   minFrozenSeconds: 1,
   /** A frame is black when this share of its pixels is darker than luma 0.1. */
@@ -82,6 +84,8 @@ export interface MotionSpan {
   activity: number;
   /** Static camera with things moving in the picture. */
   movingContent?: boolean;
+  /** Static camera, nothing moving, but small parts of the picture change now and then (text, a cursor). */
+  smallChanges?: boolean;
   /** False when the frames had too little texture to measure camera movement. */
   measurable: boolean;
 }
@@ -181,7 +185,8 @@ function judgeWindow(ws: readonly FrameStats[], fps: number, width: number): Omi
   if (activity >= L.fastActivity || speed >= L.fastPanSpeed) return { kind: 'fast', ...base };
   if (jitter >= L.shakeJitter) return { kind: 'shaking', ...base };
   if (speed >= L.panSpeed) return { kind: 'pan', direction: cameraDirection(mx, my), ...base };
-  return { kind: 'static', ...base, ...(activity >= L.someActivity ? { movingContent: true } : {}) };
+  if (activity >= L.someActivity) return { kind: 'static', ...base, movingContent: true };
+  return { kind: 'static', ...base, ...(ws.some((f) => f.changedShare >= L.smallChangeShare) ? { smallChanges: true } : {}) };
 }
 
 /**
@@ -209,7 +214,7 @@ export function motion(frames: readonly FrameStats[], cuts: readonly SceneCut[],
 
 const sameJudgement = (a: MotionSpan, b: MotionSpan): boolean => a.kind === b.kind && a.direction === b.direction && a.movingContent === b.movingContent && a.measurable === b.measurable;
 
-/** Adjacent spans with the same judgement (not across a cut) become one, their numbers time-weighted. */
+/** Adjacent spans with the same judgement (not across a cut) become one, their numbers time-weighted, small changes in either kept. */
 function mergeSpans(spans: readonly MotionSpan[], cuts: readonly SceneCut[]): MotionSpan[] {
   const out: MotionSpan[] = [];
   const cutAt = new Set(cuts.map((c) => c.time));
@@ -219,43 +224,76 @@ function mergeSpans(spans: readonly MotionSpan[], cuts: readonly SceneCut[]): Mo
       const a = last.end - last.start;
       const b = s.end - s.start;
       const mix = (x: number, y: number): number => round3((x * a + y * b) / Math.max(1e-9, a + b));
-      out[out.length - 1] = { ...last, end: s.end, speed: mix(last.speed, s.speed), jitter: mix(last.jitter, s.jitter), activity: mix(last.activity, s.activity) };
+      const small = last.smallChanges === true || s.smallChanges === true ? { smallChanges: true } : {};
+      out[out.length - 1] = { ...last, end: s.end, speed: mix(last.speed, s.speed), jitter: mix(last.jitter, s.jitter), activity: mix(last.activity, s.activity), ...small };
     } else out.push({ ...s });
   }
   return out;
 }
 
-/** Runs of frames matching `test` lasting at least `minSeconds` (a run ends at the next frame's time). */
-function stretches(frames: readonly FrameStats[], test: (f: FrameStats, i: number) => boolean, minSeconds: number, fps: number, breaks: ReadonlySet<number> = new Set()): Stretch[] {
+/** A frame that shows the same picture as the one before it (not at a cut). */
+function still(frames: readonly FrameStats[], i: number, cutAt: ReadonlySet<number>): boolean {
+  const f = frames[i];
+  return i > 0 && !cutAt.has(round2(f.time)) && f.difference < VIDEO_LIMITS.frozenDifference && f.changedShare < VIDEO_LIMITS.smallChangeShare;
+}
+
+/**
+ * Runs of frames for which `same(i)` holds (frame i continues the stretch of frame i - 1), each from
+ * the time of its first frame to the time of the frame after its last, when at least `minSeconds`.
+ */
+function stretches(frames: readonly FrameStats[], same: (i: number) => boolean, startHere: (i: number) => boolean, minSeconds: number, fps: number): Stretch[] {
   const out: Stretch[] = [];
   let from: number | undefined;
-  const close = (endIndex: number): void => {
+  const close = (next: number): void => {
     if (from === undefined) return;
     const start = frames[from].time;
-    const end = endIndex < frames.length ? frames[endIndex].time : frames[frames.length - 1].time + 1 / fps;
+    const end = next < frames.length ? frames[next].time : frames[frames.length - 1].time + 1 / fps;
     if (end - start >= minSeconds - 1e-6) out.push({ start: round2(start), end: round2(end) });
     from = undefined;
   };
-  frames.forEach((f, i) => {
-    if (breaks.has(f.time)) close(i);
-    if (test(f, i)) from ??= i;
-    else close(i);
-  });
+  for (let i = 0; i < frames.length; i++) {
+    if (from !== undefined && !same(i)) close(i);
+    if (from === undefined && startHere(i)) from = i;
+  }
   close(frames.length);
   return out;
 }
 
 export function blackStretches(frames: readonly FrameStats[], fps: number): Stretch[] {
-  return stretches(frames, (f) => f.darkShare >= VIDEO_LIMITS.blackShare, VIDEO_LIMITS.minBlackSeconds, fps);
+  const black = (i: number): boolean => frames[i].darkShare >= VIDEO_LIMITS.blackShare;
+  return stretches(frames, black, black, VIDEO_LIMITS.minBlackSeconds, fps);
 }
 
 /**
- * Stretches where the picture does not change (a frozen frame or a still image), black ones left
- * out. A frozen run includes the frame it repeats.
+ * Stretches where the picture does not change at all (a frozen frame or a still image): from a
+ * frame to the last frame that repeats it, not across a cut, black pictures left out. A stretch
+ * that begins or ends with one of `smallChanges` is a pause between them (a screen waiting for its
+ * next update), told by those changes, and left out.
  */
-export function frozenStretches(frames: readonly FrameStats[], cuts: readonly SceneCut[], fps: number): Stretch[] {
+export function frozenStretches(frames: readonly FrameStats[], cuts: readonly SceneCut[], fps: number, smallChanges: readonly Stretch[] = []): Stretch[] {
   const cutAt = new Set(cuts.map((c) => c.time));
-  const still = (i: number): boolean => i > 0 && i < frames.length && !cutAt.has(round2(frames[i].time)) && frames[i].difference < VIDEO_LIMITS.frozenDifference;
-  const frozen = (f: FrameStats, i: number): boolean => f.darkShare < VIDEO_LIMITS.blackShare && (still(i) || still(i + 1));
-  return stretches(frames, frozen, VIDEO_LIMITS.minFrozenSeconds, fps, new Set(frames.filter((f) => cutAt.has(round2(f.time))).map((f) => f.time)));
+  const notBlack = (i: number): boolean => frames[i].darkShare < VIDEO_LIMITS.blackShare;
+  const repeats = (i: number): boolean => notBlack(i) && still(frames, i, cutAt);
+  const starts = (i: number): boolean => notBlack(i) && i + 1 < frames.length && repeats(i + 1);
+  const near = (a: number, b: number): boolean => Math.abs(a - b) < 0.5 / fps;
+  const pause = (s: Stretch): boolean => smallChanges.some((c) => near(c.start, s.end) || near(c.end, s.start));
+  return stretches(frames, repeats, starts, VIDEO_LIMITS.minFrozenSeconds, fps).filter((s) => !pause(s));
+}
+
+/**
+ * Times where a small part of an otherwise unmoving picture changes (text appearing or changing, a
+ * cursor): frames, not at a cut, with a visible change too small to be motion, runs of them as one.
+ */
+export function smallPictureChanges(frames: readonly FrameStats[], cuts: readonly SceneCut[], spans: readonly MotionSpan[]): Stretch[] {
+  const cutAt = new Set(cuts.map((c) => c.time));
+  const calm = (t: number): boolean => spans.some((m) => m.kind === 'static' && m.smallChanges === true && t > m.start - 1e-6 && t <= m.end + 1e-6);
+  const changed = (i: number): boolean => !cutAt.has(round2(frames[i].time)) && frames[i].changedShare >= VIDEO_LIMITS.smallChangeShare && frames[i].residual < VIDEO_LIMITS.someActivity && calm(frames[i].time);
+  const out: Stretch[] = [];
+  frames.forEach((f, i) => {
+    if (!changed(i)) return;
+    const last = out[out.length - 1];
+    if (last !== undefined && i > 0 && changed(i - 1)) last.end = round2(f.time);
+    else out.push({ start: round2(f.time), end: round2(f.time) });
+  });
+  return out;
 }

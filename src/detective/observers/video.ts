@@ -4,13 +4,14 @@
  * frame is measured (./frame-stats.ts) and the measurements summarised (./video-summary.ts): the
  * resolution, frame rate and duration, scene cuts with their times, per scene a keyframe's
  * brightness, contrast, saturation and dominant colours in plain words, camera motion over time
- * (static, panning, shaking, fast motion) and black or frozen stretches.
+ * (static, panning, shaking, fast motion), black or frozen stretches, and the times where a small
+ * part of an unmoving picture changes (text on a screen).
  */
 import { OmnicapError } from '../../errors';
 import { probeMedia, scanFrames } from '../../media';
 import type { Observer } from '../../observers';
 import { FrameMeter, type FrameStats } from './frame-stats';
-import { blackStretches, detectCuts, frozenStretches, motion, scenes, type MotionSpan, type Scene, type SceneCut, type Stretch } from './video-summary';
+import { blackStretches, detectCuts, frozenStretches, motion, scenes, smallPictureChanges, type MotionSpan, type Scene, type SceneCut, type Stretch } from './video-summary';
 import { brightnessWord, contrastWord, saturationWord } from './colour';
 
 export interface VideoOptions {
@@ -35,12 +36,15 @@ export interface VideoData {
   motion: MotionSpan[];
   black: Stretch[];
   frozen: Stretch[];
+  /** Times where a small part of an unmoving picture changes (text, a cursor). */
+  pictureChanges: Stretch[];
   /** Something the numbers do not show (a single frame, a stream that decoded only in part). */
   notes: string[];
 }
 
 const s1 = (t: number): string => t.toFixed(1);
 const span = (s: { start: number; end: number }): string => `${s1(s.start)}-${s1(s.end)} s`;
+const changeAt = (s: Stretch): string => (s.start === s.end ? `${s1(s.start)} s` : span(s));
 
 /** A keyframe in words with its numbers: "bright (0.71), moderate-contrast (0.18), vividly colourful (0.55); red 60 %, white 20 %". */
 export function describeKeyframe(k: Scene['keyframe']): string {
@@ -59,7 +63,8 @@ export function describeMotion(m: MotionSpan): string {
       return `the camera ${m.direction ?? 'moves'} (${m.speed.toFixed(2)} frame widths/s)`;
     default:
       if (!m.measurable) return m.movingContent === true ? `the picture changes slightly (activity ${m.activity.toFixed(3)}); too little detail to measure camera movement` : 'no movement (too little detail to measure camera movement)';
-      return m.movingContent === true ? `the camera is steady, with movement inside the picture (activity ${m.activity.toFixed(3)})` : 'the camera is steady and nothing moves';
+      if (m.movingContent === true) return `the camera is steady, with movement inside the picture (activity ${m.activity.toFixed(3)})`;
+      return m.smallChanges === true ? 'the camera is steady; nothing moves, but small parts of the picture change' : 'the camera is steady and nothing moves';
   }
 }
 
@@ -72,6 +77,7 @@ export function formatVideoAnswer(d: VideoData): string {
   if (d.motion.length > 0) parts.push(`Motion: ${d.motion.map((m) => `${span(m)} ${describeMotion(m)}`).join('; ')}.`);
   if (d.black.length > 0) parts.push(`Black picture: ${d.black.map(span).join(', ')}.`);
   if (d.frozen.length > 0) parts.push(`Picture unchanged (still image or frozen frame): ${d.frozen.map(span).join(', ')}.`);
+  if (d.pictureChanges.length > 0) parts.push(`Small changes in an unmoving picture at: ${d.pictureChanges.map(changeAt).join(', ')}.`);
   parts.push(...d.notes);
   return parts.join(' ');
 }
@@ -108,6 +114,8 @@ export function videoObserver(opts: VideoOptions = {}): Observer {
       if (frames.length === 1) notes.push('The video holds a single frame: a still picture, so nothing about motion can be said.');
       else if (seconds < duration - Math.max(1, 0.1 * duration)) notes.push(`Only the first ${s1(seconds)} s of the ${s1(duration)} s could be decoded.`);
       const cuts = detectCuts(frames, fps);
+      const motionSpans = frames.length > 1 ? motion(frames, cuts, fps, scan.width, seconds) : [];
+      const pictureChanges = smallPictureChanges(frames, cuts, motionSpans);
       const data: VideoData = {
         width: stream.width,
         height: stream.height,
@@ -116,9 +124,10 @@ export function videoObserver(opts: VideoOptions = {}): Observer {
         analysed: { fps: Number(fps.toFixed(3)), width: scan.width, height: scan.height, frames: frames.length, seconds: Number(seconds.toFixed(2)) },
         cuts,
         scenes: scenes(frames, cuts, seconds),
-        motion: frames.length > 1 ? motion(frames, cuts, fps, scan.width, seconds) : [],
+        motion: motionSpans,
         black: blackStretches(frames, fps),
-        frozen: frames.length > 1 ? frozenStretches(frames, cuts, fps) : [],
+        frozen: frames.length > 1 ? frozenStretches(frames, cuts, fps, pictureChanges) : [],
+        pictureChanges,
         notes,
       };
       return { answer: formatVideoAnswer(data), data };
