@@ -196,6 +196,7 @@ export async function scanFrames(input: MediaInput, options: FrameScanOptions, o
   if (options.width === undefined && options.height === undefined) throw invalidParameterError('width', 'a width or a height for the scaled frames', undefined);
   const maxFrames = options.maxFrames ?? 100000;
   if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > 1000000) throw invalidParameterError('maxFrames', 'an integer in [1, 1000000]', maxFrames);
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 64)) throw invalidParameterError('threads', 'an integer in [1, 64]', options.threads);
   const { resolved, info, width: srcW, height: srcH } = await openVideo(input, options);
   const { width, height } = targetSize(srcW, srcH, options.width, options.height);
   let index = 0;
@@ -203,9 +204,11 @@ export async function scanFrames(input: MediaInput, options: FrameScanOptions, o
     onFrame({ index, timeSeconds: index / fps, width, height, data });
     index++;
   });
-  const args = ['-nostdin', '-hide_banner', '-noautorotate', '-i', '', '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `${sampleFilter(fps)},scale=${width}:${height}:flags=area,format=rgb24`, '-frames:v', String(maxFrames), '-f', 'rawvideo', 'pipe:1'];
+  const threads = options.threads === undefined ? [] : ['-threads', String(options.threads)];
+  const args = ['-nostdin', '-hide_banner', '-noautorotate', ...threads, '-i', '', '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `${sampleFilter(fps)},scale=${width}:${height}:flags=area,format=rgb24`, '-frames:v', String(maxFrames), '-f', 'rawvideo', 'pipe:1'];
+  const inputAt = args.indexOf('-i') + 1;
   const result = await withInputPath(resolved, (path, inheritFd) => {
-    args[4] = path;
+    args[inputAt] = path;
     return runTool(resolveBinary('ffmpeg', options), args, { signal, onStdout, captureStdout: false, inheritFd });
   }, options.tempDir);
   if (!result.ok) throw await videoFailure(result, resolved);

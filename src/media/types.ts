@@ -192,6 +192,8 @@ export interface FrameScanOptions extends MediaLimits, BinaryOptions {
   height?: number;
   /** Stop after this many frames. Default 100000. */
   maxFrames?: number;
+  /** Decoder threads of ffmpeg (default: ffmpeg's choice, one per core). */
+  threads?: number;
   signal?: AbortSignal;
 }
 

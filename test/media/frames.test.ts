@@ -110,7 +110,7 @@ describe('extractFrames on a real test video (red/green/blue 2 s segments, logo,
 describe('scanFrames (every frame scaled by ffmpeg, handed over one at a time)', () => {
   test('25 fps at 40 px wide: every frame, in order, each colour segment in its frames; maxFrames stops early', async () => {
     const seen: Array<{ index: number; time: number; colour: string; bytes: number }> = [];
-    const scan = await scanFrames(clip('video-noaudio-mp4').path, { fps: 25, width: 40 }, (f) => {
+    const scan = await scanFrames(clip('video-noaudio-mp4').path, { fps: 25, width: 40, threads: 1 }, (f) => {
       const [r, g, b] = meanRgb({ ...f, format: 'raw', channels: 3 });
       seen.push({ index: f.index, time: f.timeSeconds, colour: r > g && r > b ? 'red' : g > b ? 'green' : 'blue', bytes: f.data.byteLength });
     });
@@ -129,6 +129,7 @@ describe('scanFrames (every frame scaled by ffmpeg, handed over one at a time)',
   test('errors: audio only, no size, a throwing callback stops the scan', async () => {
     await expect(scanFrames(clip('librivox-0870').path, { fps: 1, width: 32 }, () => undefined)).rejects.toMatchObject({ code: 'MEDIA_NO_VIDEO' });
     await expect(scanFrames(clip('video-av-mp4').path, { fps: 1 }, () => undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'width' } });
+    await expect(scanFrames(clip('video-av-mp4').path, { fps: 1, width: 32, threads: 0 }, () => undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'threads' } });
     let calls = 0;
     await expect(
       scanFrames(clip('video-av-mp4').path, { fps: 25, width: 32 }, () => {

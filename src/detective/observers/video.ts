@@ -95,6 +95,8 @@ export function videoObserver(opts: VideoOptions = {}): Observer {
   return {
     name: 'video',
     modality: 'visual',
+    // one decoder thread in ffmpeg, one measuring the frames here
+    threads: 2,
     description:
       'Measures the picture over the whole video (it does not recognise objects or people): resolution, frame rate, duration, scene cuts with times, per scene the brightness, contrast, saturation and main colours, camera motion over time (steady, panning, shaking, fast motion), black or frozen stretches. The question is ignored.',
     async observe({ media, signal }) {
@@ -106,7 +108,7 @@ export function videoObserver(opts: VideoOptions = {}): Observer {
       const width = Math.min(opts.width ?? 160, stream.width);
       const meter = new FrameMeter();
       const frames: FrameStats[] = [];
-      const scan = await scanFrames(media.path, { fps, width, maxFrames, signal }, (f) => frames.push(meter.measure(f.data, f.width, f.height, f.timeSeconds)));
+      const scan = await scanFrames(media.path, { fps, width, maxFrames, threads: 1, signal }, (f) => frames.push(meter.measure(f.data, f.width, f.height, f.timeSeconds)));
       if (frames.length === 0) throw new OmnicapError('MEDIA_ZERO_LENGTH', 'the video stream decodes to 0 frames');
       const seconds = frames.length / fps;
       const duration = probe.durationSeconds > 0 ? probe.durationSeconds : seconds;
