@@ -3,59 +3,18 @@
  * reasonable variants (option arrays, `sub_category`, numeric blank ids, modality spellings) but
  * strict on what matters (5 options, answer letter, every blank present in the passage).
  */
-import { OmnicapError } from '../errors';
+import { OmnicapError, quoteValue } from '../errors';
 import { isReleasedLayout, parseReleasedClip } from './released';
-
-export const LETTERS = ['A', 'B', 'C', 'D', 'E'] as const;
-export type Letter = (typeof LETTERS)[number];
-export type ContentLetter = 'A' | 'B' | 'C' | 'D';
-export type Modality = 'audio' | 'visual' | 'audio-visual';
-export const MODALITIES: readonly Modality[] = ['audio', 'visual', 'audio-visual'];
-
-export interface ClozeBlank {
-  id: string;
-  options: Record<Letter, string>;
-  answer: Letter;
-  modality: Modality;
-  category?: string;
-}
-
-export interface ClozeClip {
-  id: string;
-  domain: string;
-  category: string;
-  passage: string;
-  blanks: ClozeBlank[];
-  /** The caption under evaluation (from the configured field), if present. */
-  caption?: string;
-}
+import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type Letter } from './types';
 
 export type LineResult<T> = { ok: true; line: number; value: T } | { ok: false; line: number; error: OmnicapError };
 
-export function isLetter(v: unknown): v is Letter {
-  return typeof v === 'string' && (LETTERS as readonly string[]).includes(v);
-}
-
 const bad = (msg: string, details: Record<string, unknown> = {}): OmnicapError => new OmnicapError('INVALID_ARGUMENT', msg, { details });
-
-export function normalizeModality(v: unknown): Modality | undefined {
-  if (typeof v !== 'string') return undefined;
-  const s = v.trim().toLowerCase().replace(/[\s_+/&]+/g, '-');
-  if (s === 'audio' || s === 'a' || s === 'speech' || s === 'sound' || s === 'music') return 'audio';
-  if (s === 'visual' || s === 'video' || s === 'v' || s === 'vision') return 'visual';
-  if (s === 'audio-visual' || s === 'audiovisual' || s === 'av' || s === 'a-v' || s === 'audio-video') return 'audio-visual';
-  return undefined;
-}
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string' && v.trim() !== '') return v.trim();
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return undefined;
-}
-
-/** Blank ids referenced in a passage, in order of appearance ("[BLANK_3]" -> "3"). */
-export function passageBlankIds(passage: string): string[] {
-  return [...passage.matchAll(/\[BLANK_([A-Za-z0-9-]+)\]/g)].map((m) => m[1]);
 }
 
 function parseOptions(raw: unknown, where: string): Record<Letter, string> {
@@ -88,9 +47,9 @@ function parseBlank(raw: unknown, index: number, clipId: string): ClozeBlank {
   const w = `clip ${clipId} blank ${id}`;
   const options = parseOptions(b.options ?? b.choices, w);
   const ansRaw = typeof b.answer === 'string' ? b.answer.trim().toUpperCase() : b.answer;
-  if (!isLetter(ansRaw)) throw bad(`${w}: answer must be one of A-E but is ${JSON.stringify(b.answer)}`, { answer: b.answer });
+  if (!isLetter(ansRaw)) throw bad(`${w}: answer must be one of A-E but is ${quoteValue(b.answer)}`, { answer: b.answer });
   const modality = normalizeModality(b.modality ?? b.modality_type);
-  if (modality === undefined) throw bad(`${w}: modality must be audio, visual or audio-visual but is ${JSON.stringify(b.modality)}`);
+  if (modality === undefined) throw bad(`${w}: modality must be audio, visual or audio-visual but is ${quoteValue(b.modality)}`);
   const blank: ClozeBlank = { id, options, answer: ansRaw, modality };
   const cat = str(b.category ?? b.sub_category ?? b.subcategory);
   if (cat !== undefined) blank.category = cat;

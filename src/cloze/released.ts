@@ -12,13 +12,11 @@
  * (1-based), values a letter optionally followed by ": text". Blank answers of the released
  * layout are texts; `answer_key` is the letter.
  */
-import { OmnicapError } from '../errors';
-import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './format';
-import type { JudgedBlank } from './judge';
+import { OmnicapError, quoteValue } from '../errors';
+import { isRecord } from '../util/guards';
+import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type JudgedBlank, type Letter, type Modality } from './types';
 
 const bad = (msg: string, details: Record<string, unknown> = {}): OmnicapError => new OmnicapError('INVALID_ARGUMENT', msg, { details });
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string' && v.trim() !== '') return v.trim();
@@ -40,16 +38,16 @@ export function answerLetter(v: unknown): Letter | undefined {
 
 /** True for a line in the released layout (a `cloze` object with the passage and blanks). */
 export function isReleasedLayout(o: Record<string, unknown>): boolean {
-  return isObject(o.cloze);
+  return isRecord(o.cloze);
 }
 
 /** `cloze` may also be a JSON string (the port's TSV round trip). */
 function clozeObject(v: unknown, where: string): Record<string, unknown> {
-  if (isObject(v)) return v;
+  if (isRecord(v)) return v;
   if (typeof v === 'string') {
     try {
       const parsed: unknown = JSON.parse(v);
-      if (isObject(parsed)) return parsed;
+      if (isRecord(parsed)) return parsed;
     } catch {
       // reported below
     }
@@ -58,13 +56,13 @@ function clozeObject(v: unknown, where: string): Record<string, unknown> {
 }
 
 function metadataOf(o: Record<string, unknown>): Record<string, unknown> {
-  if (isObject(o.metadata)) return o.metadata;
+  if (isRecord(o.metadata)) return o.metadata;
   if (typeof o.metadata === 'string') {
     try {
       const m: unknown = JSON.parse(o.metadata);
-      if (isObject(m)) return m;
+      if (isRecord(m)) return m;
     } catch {
-      return {};
+      return {}; // metadata is optional provenance: an unparsable string is treated as absent
     }
   }
   return {};
@@ -78,7 +76,7 @@ function clipIdOf(o: Record<string, unknown>): string | undefined {
 function releasedOptions(b: Record<string, unknown>, key: Letter, answer: string | undefined, where: string): Record<Letter, string> {
   const given: unknown = b.options ?? b.choices;
   let options: Partial<Record<Letter, string>> = {};
-  if (Array.isArray(given) || isObject(given)) {
+  if (Array.isArray(given) || isRecord(given)) {
     const entries: Array<[string, unknown]> = Array.isArray(given) ? given.map((v, i) => [LETTERS[i] ?? `#${i}`, v]) : Object.entries(given).map(([k, v]) => [k.trim().toUpperCase(), v]);
     for (const [k, v] of entries) {
       if (!isLetter(k)) throw bad(`${where}: unknown option letter ${JSON.stringify(k)}`);
@@ -102,18 +100,18 @@ function releasedOptions(b: Record<string, unknown>, key: Letter, answer: string
 
 function releasedBlank(raw: unknown, index: number, clipId: string): ClozeBlank {
   const where = `clip ${clipId} blank #${index + 1}`;
-  if (!isObject(raw)) throw bad(`${where}: must be an object`);
+  if (!isRecord(raw)) throw bad(`${where}: must be an object`);
   const key = typeof raw.answer_key === 'string' ? raw.answer_key.trim().toUpperCase() : undefined;
-  if (!isLetter(key) || key === 'E') throw bad(`${where}: answer_key must be one of A-D but is ${JSON.stringify(raw.answer_key)}`, { answer_key: raw.answer_key });
+  if (!isLetter(key) || key === 'E') throw bad(`${where}: answer_key must be one of A-D but is ${quoteValue(raw.answer_key)}`, { answer_key: raw.answer_key });
   const answer = str(raw.answer);
   if (raw.answer_index !== undefined && raw.answer_index !== null) {
     const ai = raw.answer_index;
-    if (typeof ai !== 'number' || !Number.isInteger(ai) || LETTERS[ai] !== key) throw bad(`${where}: answer_index ${JSON.stringify(ai)} does not point at answer_key ${key} (0-based)`);
+    if (typeof ai !== 'number' || !Number.isInteger(ai) || LETTERS[ai] !== key) throw bad(`${where}: answer_index ${quoteValue(ai)} does not point at answer_key ${key} (0-based)`);
   }
   const options = releasedOptions(raw, key, answer, where);
   if (answer !== undefined && options[key].toLowerCase() !== answer.toLowerCase()) throw bad(`${where}: option ${key} is ${JSON.stringify(options[key])} but the answer is ${JSON.stringify(answer)}`);
   const modality = normalizeModality(raw.required_modality ?? raw.modality);
-  if (modality === undefined) throw bad(`${where}: required_modality must be audio, visual or audio-visual but is ${JSON.stringify(raw.required_modality)}`);
+  if (modality === undefined) throw bad(`${where}: required_modality must be audio, visual or audio-visual but is ${quoteValue(raw.required_modality)}`);
   const blank: ClozeBlank = { id: str(raw.id ?? raw.blank_id) ?? String(index + 1), options, answer: key, modality };
   const cat = str(raw.category ?? raw.subcategory ?? raw.sub_category);
   if (cat !== undefined) blank.category = cat;
@@ -175,18 +173,18 @@ export function parsePortJudgedRow(o: Record<string, unknown>): PortJudged {
   const cloze = clozeObject(o.cloze, `clip ${id}`);
   if (!Array.isArray(cloze.blanks) || cloze.blanks.length === 0) throw bad(`clip ${id}: "cloze.blanks" must be a non-empty array`);
   const pred = typeof o.cloze_prediction === 'string' ? clozeObject(o.cloze_prediction, `clip ${id} cloze_prediction`) : o.cloze_prediction;
-  if (!isObject(pred)) throw bad(`clip ${id}: "cloze_prediction" must be an object {"1": "A: ...", ...}`);
+  if (!isRecord(pred)) throw bad(`clip ${id}: "cloze_prediction" must be an object {"1": "A: ...", ...}`);
   const blanks: JudgedBlank[] = [];
   cloze.blanks.forEach((raw: unknown, i) => {
-    const b = isObject(raw) ? raw : {};
+    const b = isRecord(raw) ? raw : {};
     const rawPred = pred[String(i + 1)];
     if (rawPred === undefined || rawPred === null || rawPred === '') return;
     const predicted = answerLetter(rawPred);
-    if (predicted === undefined) throw bad(`clip ${id} blank ${i + 1}: prediction ${JSON.stringify(rawPred)} does not start with a letter A-E`);
+    if (predicted === undefined) throw bad(`clip ${id} blank ${i + 1}: prediction ${quoteValue(rawPred)} does not start with a letter A-E`);
     const answer = typeof b.answer_key === 'string' ? b.answer_key.trim().toUpperCase() : undefined;
-    if (!isLetter(answer)) throw bad(`clip ${id} blank ${i + 1}: answer_key must be a letter A-E but is ${JSON.stringify(b.answer_key)}`);
+    if (!isLetter(answer)) throw bad(`clip ${id} blank ${i + 1}: answer_key must be a letter A-E but is ${quoteValue(b.answer_key)}`);
     const modality: Modality | undefined = normalizeModality(b.required_modality ?? b.modality);
-    if (modality === undefined) throw bad(`clip ${id} blank ${i + 1}: required_modality must be audio, visual or audio-visual but is ${JSON.stringify(b.required_modality)}`);
+    if (modality === undefined) throw bad(`clip ${id} blank ${i + 1}: required_modality must be audio, visual or audio-visual but is ${quoteValue(b.required_modality)}`);
     blanks.push({ id: str(b.id) ?? String(i + 1), answer, predicted, modality });
   });
   if (blanks.length === 0) throw bad(`clip ${id}: no blank has a prediction`);

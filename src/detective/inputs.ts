@@ -5,11 +5,12 @@
  * optional `id` of any JSON type, as in the reference Omni-Detective's input.jsonl
  * (`{"id": 1, "url": "https://..."}`). Every field of the line is kept for the output.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OmnicapError } from '../errors';
+import { OmnicapError, isNotFound } from '../errors';
+import { sha256 } from '../util/hash';
+import { MAX_JSON_LINE_DEPTH, nestsDeeperThan } from '../util/jsonl';
 import type { DetectiveClip } from './types';
 
 export const MEDIA_EXTENSIONS = new Set(['.wav', '.flac', '.mp3', '.ogg', '.opus', '.m4a', '.aac', '.mp4', '.mkv', '.mov', '.webm', '.avi']);
@@ -45,8 +46,14 @@ function clipFromLine(o: Record<string, unknown>, where: string, base: string, o
     return { id: clipKey(idValue), path: p, item: o };
   }
   if (scheme !== 'http' && scheme !== 'https') throw new OmnicapError('INVALID_ARGUMENT', `${where}: "url" must be file://, http:// or https://`);
-  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(new URL(url).pathname)?.[1]?.toLowerCase();
-  const name = `${createHash('sha256').update(url).digest('hex').slice(0, 32)}${ext !== undefined ? `.${ext}` : ''}`;
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch (e) {
+    throw new OmnicapError('INVALID_ARGUMENT', `${where}: not a valid ${scheme}:// URL`, { cause: e });
+  }
+  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(pathname)?.[1]?.toLowerCase();
+  const name = `${sha256(url).slice(0, 32)}${ext !== undefined ? `.${ext}` : ''}`;
   return { id: clipKey(idValue), path: join(opts.downloadDir ?? join(base, '.omnicap-downloads'), name), remoteUrl: url, item: o };
 }
 
@@ -65,6 +72,7 @@ function fromJsonl(file: string, opts: LoadClipsOptions): DetectiveClip[] {
         throw new OmnicapError('INVALID_ARGUMENT', `${where}: not valid JSON`);
       }
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new OmnicapError('INVALID_ARGUMENT', `${where}: must be a JSON object`);
+      if (nestsDeeperThan(v, MAX_JSON_LINE_DEPTH)) throw new OmnicapError('INVALID_ARGUMENT', `${where}: nests deeper than ${MAX_JSON_LINE_DEPTH} levels`);
       clips.push(clipFromLine(v as Record<string, unknown>, where, base, opts));
     });
   return clips;
@@ -88,8 +96,9 @@ export function loadClips(input: string, opts: LoadClipsOptions = {}): Detective
   let st;
   try {
     st = statSync(input);
-  } catch {
-    throw new OmnicapError('NOT_FOUND', `--input not found: ${input}`);
+  } catch (e) {
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `--input not found: ${input}`);
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read --input ${input}: ${(e as Error).message}`, { cause: e });
   }
   const clips = st.isDirectory() ? fromDir(input) : fromJsonl(input, opts);
   const seen = new Set<string>();

@@ -1,6 +1,7 @@
 /** Signal analysis of decoded mono audio, written in TypeScript (no model): the "signal" observer. */
 import { types } from 'node:util';
 import { invalidParameterError } from '../errors';
+import { percentileOfSorted } from '../util/percentile';
 import { integratedLoudness, truePeakDb } from './loudness';
 
 export interface SignalReport {
@@ -30,11 +31,6 @@ export const SILENCE_DBFS = -50;
 
 const db = (x: number): number => 20 * Math.log10(x);
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))];
-}
 
 /** In-place radix-2 complex FFT. */
 function fft(re: Float64Array, im: Float64Array): void {
@@ -133,8 +129,8 @@ export function analyzeSignal(samples: Float32Array, sampleRate: number): Signal
     else if (rolloffs.length < 3000 && s + fftLen <= samples.length) rolloffs.push(rolloffHz(samples.subarray(s, s + fftLen), sampleRate));
   }
   const sorted = [...rmsDb].sort((a, b) => a - b);
-  const floor = percentile(sorted, 0.1);
-  const high = percentile(sorted, 0.95);
+  const floor = sorted.length === 0 ? NaN : percentileOfSorted(sorted, 10);
+  const high = sorted.length === 0 ? NaN : percentileOfSorted(sorted, 95);
   const tempo = estimateTempo(samples, sampleRate);
   return {
     durationSeconds: samples.length / sampleRate,

@@ -1,17 +1,19 @@
 /**
  * manifest.json parsing and validation (docs/model-format.md). Pure structural checks live in
- * {@link parseManifest}; file checks (existence, size, sha256, opset) in {@link verifyModelDir}.
+ * {@link parseManifest}; file checks (existence, size, sha256, opset) in {@link loadManifest}.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OmnicapError } from '../errors';
+import { OmnicapError, quoteValue } from '../errors';
 import { throwIfAborted } from '../util/abort';
+import { isRecord } from '../util/guards';
+import { sha256File } from '../util/hash';
 import { readOnnxOpsets } from './onnx-header';
 
 export const MANIFEST_FORMAT = 'omnicap-model';
 export const MANIFEST_FORMAT_VERSION = 1;
+/** manifest.json is a few KiB; a larger file is refused before it is read. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Default-domain opsets this engine (onnxruntime-node 1.30) is validated against. */
 export const MIN_OPSET = 13;
 export const MAX_OPSET = 24;
@@ -68,14 +70,10 @@ function invalid(message: string, details?: Record<string, unknown>): OmnicapErr
   return new OmnicapError('MODEL_INVALID', message, details === undefined ? {} : { details });
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function req<T>(obj: Record<string, unknown>, key: string, path: string, check: (v: unknown) => v is T, expected: string): T {
   const v = obj[key];
   if (!check(v)) {
-    const got = v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 80);
+    const got = v === undefined ? 'nothing' : quoteValue(v);
     throw invalid(`manifest.json: ${path}${key} must be ${expected} but is ${got} — re-run the exporter`);
   }
   return v;
@@ -109,11 +107,11 @@ function parseIo(v: unknown, where: string): IoSpec[] {
 export function parseManifest(raw: unknown): ModelManifest {
   if (!isRecord(raw)) throw invalid('manifest.json must hold a JSON object');
   if (raw.format !== MANIFEST_FORMAT) {
-    throw invalid(`manifest.json: format must be "${MANIFEST_FORMAT}" but is ${JSON.stringify(raw.format)} — this is not an omnicap model directory`);
+    throw invalid(`manifest.json: format must be "${MANIFEST_FORMAT}" but is ${quoteValue(raw.format)} — this is not an omnicap model directory`);
   }
   if (raw.formatVersion !== MANIFEST_FORMAT_VERSION) {
     throw invalid(
-      `manifest.json: formatVersion ${JSON.stringify(raw.formatVersion)} is not supported (this engine reads version ${MANIFEST_FORMAT_VERSION}) — re-export the model with a matching exporter`,
+      `manifest.json: formatVersion ${quoteValue(raw.formatVersion)} is not supported (this engine reads version ${MANIFEST_FORMAT_VERSION}) — re-export the model with a matching exporter`,
     );
   }
   const name = req(raw, 'name', '', isStr, 'a non-empty string');
@@ -181,32 +179,19 @@ export function parseManifest(raw: unknown): ModelManifest {
     };
   }
   const filesRaw = req(raw, 'files', '', isRecord, 'an object');
-  const files: ModelManifest['files'] = {};
-  for (const [file, entry] of Object.entries(filesRaw)) {
-    if (file.includes('..') || file.startsWith('/')) throw invalid(`manifest.json: files entry ${JSON.stringify(file)} must be a plain relative path`);
-    if (!isRecord(entry)) throw invalid(`manifest.json: files[${JSON.stringify(file)}] must be {sha256, bytes}`);
-    files[file] = {
-      sha256: req(entry, 'sha256', `files[${JSON.stringify(file)}].`, (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v), 'a 64-hex-digit sha256').toLowerCase(),
-      bytes: req(entry, 'bytes', `files[${JSON.stringify(file)}].`, isInt, 'a byte count'),
-    };
-  }
+  // file names are data: built with own properties ("__proto__" is a name like any other) and looked up as own keys only
+  const files: ModelManifest['files'] = Object.fromEntries(
+    Object.entries(filesRaw).map(([file, entry]) => {
+      if (file.includes('..') || file.startsWith('/')) throw invalid(`manifest.json: files entry ${JSON.stringify(file)} must be a plain relative path`);
+      if (!isRecord(entry)) throw invalid(`manifest.json: files[${JSON.stringify(file)}] must be {sha256, bytes}`);
+      const sha256 = req(entry, 'sha256', `files[${JSON.stringify(file)}].`, (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v), 'a 64-hex-digit sha256').toLowerCase();
+      return [file, { sha256, bytes: req(entry, 'bytes', `files[${JSON.stringify(file)}].`, isInt, 'a byte count') }];
+    }),
+  );
   for (const needed of [tokenizer, ...SESSION_NAMES.map((s) => sessions[s].file)]) {
-    if (files[needed] === undefined) throw invalid(`manifest.json: ${needed} is used but not listed in "files" (so it cannot be checksummed) — re-run the exporter`);
+    if (!Object.hasOwn(files, needed)) throw invalid(`manifest.json: ${needed} is used but not listed in "files" (so it cannot be checksummed) — re-run the exporter`);
   }
   return { format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, name, architecture, variant, target, opset, contribOps, source, config: parsedConfig, tokens, generation, tokenizer, sessions, files };
-}
-
-export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  const stream = createReadStream(path, { highWaterMark: 4 << 20 });
-  for await (const chunk of stream) {
-    hash.update(chunk as Buffer);
-    if (signal?.aborted) {
-      stream.destroy();
-      throwIfAborted(signal);
-    }
-  }
-  return hash.digest('hex');
 }
 
 export interface VerifyOptions {
@@ -218,14 +203,22 @@ export interface VerifyOptions {
 /** Read manifest.json and check every listed file (presence, size, sha256) and every graph's opset. */
 export async function loadManifest(modelDir: string, options: VerifyOptions = {}): Promise<ModelManifest> {
   const manifestPath = join(modelDir, 'manifest.json');
-  let text: string;
+  let fh;
   try {
-    text = await readFile(manifestPath, 'utf8');
+    fh = await open(manifestPath, 'r');
   } catch (e) {
     throw new OmnicapError('MODEL_NOT_FOUND', `no model at ${modelDir}: ${manifestPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}) — pass --model DIR pointing at an exported omnicap model directory`, {
       cause: e,
       details: { modelDir },
     });
+  }
+  let text: string;
+  try {
+    const size = (await fh.stat()).size;
+    if (size > MAX_MANIFEST_BYTES) throw invalid(`${manifestPath} is ${size} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes — this is not an exported omnicap manifest`);
+    text = await fh.readFile('utf8');
+  } finally {
+    await fh.close();
   }
   let raw: unknown;
   try {

@@ -47,20 +47,40 @@ function parseOpsetId(buf: Buffer): { domain: string; version: number } {
   return { domain, version };
 }
 
-/** Map domain -> opset version ('' is the default ONNX domain). */
+/** Top-level fields read at most: a real ModelProto has a few dozen (metadata and functions included). */
+const MAX_TOP_LEVEL_FIELDS = 1 << 20;
+/** An OperatorSetIdProto is a domain name and a version: a few dozen bytes. */
+const MAX_OPSET_ENTRY_BYTES = 64 * 1024;
+/** Field headers are parsed from a window read this many bytes at a time (one read per field was ~80 µs). */
+const WINDOW_BYTES = 64 * 1024;
+/** A field header is a tag and a length, each a varint of at most 10 bytes. */
+const MAX_FIELD_HEADER_BYTES = 20;
+
+/**
+ * Map domain -> opset version ('' is the default ONNX domain). Reads are bounded by the file, not
+ * by what a field claims: an opset_import entry over 64 KiB, field number 0 (a file of zeros) and
+ * more than 2^20 top-level fields are MODEL_INVALID.
+ */
 export async function readOnnxOpsets(path: string): Promise<Map<string, number>> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
-    const head = Buffer.alloc(16);
+    const window = Buffer.alloc(WINDOW_BYTES);
+    let windowStart = 0;
+    let windowEnd = 0;
     const opsets = new Map<string, number>();
     let offset = 0;
-    while (offset < size) {
-      const { bytesRead } = await fh.read(head, 0, 16, offset);
-      const c: Cursor = { buf: head.subarray(0, bytesRead), pos: 0 };
+    for (let fields = 0; offset < size; fields++) {
+      if (fields >= MAX_TOP_LEVEL_FIELDS) throw new RangeError(`more than ${MAX_TOP_LEVEL_FIELDS} top-level fields`);
+      if (offset + MAX_FIELD_HEADER_BYTES > windowEnd && windowEnd < size) {
+        windowStart = offset;
+        windowEnd = offset + (await fh.read(window, 0, WINDOW_BYTES, offset)).bytesRead;
+      }
+      const c: Cursor = { buf: window.subarray(offset - windowStart, windowEnd - windowStart), pos: 0 };
       const tag = readVarint(c);
       const field = Math.floor(tag / 8);
       const wire = tag & 7;
+      if (field === 0) throw new RangeError(`field number 0 at byte ${offset}`);
       if (wire === 0) {
         readVarint(c);
         offset += c.pos;
@@ -71,6 +91,7 @@ export async function readOnnxOpsets(path: string): Promise<Map<string, number>>
         const start = offset + c.pos;
         if (start + len > size) throw new RangeError(`field ${field} runs past the end of the file`);
         if (field === OPSET_IMPORT_FIELD) {
+          if (len > MAX_OPSET_ENTRY_BYTES) throw new RangeError(`an opset_import entry of ${len} bytes (at most ${MAX_OPSET_ENTRY_BYTES})`);
           const body = Buffer.alloc(len);
           await fh.read(body, 0, len, start);
           const { domain, version } = parseOpsetId(body);

@@ -6,6 +6,24 @@
 import { open, readFile, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
+/**
+ * Levels of objects and arrays an input line may nest. Deeper lines are refused when read, so
+ * every line accepted can be written back out (JSON.stringify recurses and overflows the stack
+ * at a few thousand levels).
+ */
+export const MAX_JSON_LINE_DEPTH = 64;
+
+/** True when `value` nests objects/arrays more than `max` levels deep (iterative: safe at any depth). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (typeof top.v !== 'object' || top.v === null) continue;
+    if (top.depth >= max) return true;
+    for (const child of Object.values(top.v)) stack.push({ v: child, depth: top.depth + 1 });
+  }
+  return false;
+}
+
 export interface ResumeState {
   /** Parsed complete lines already in the file. */
   lines: unknown[];
@@ -56,7 +74,7 @@ export class JsonlAppender {
       await this.fh.write(buf, 0, buf.length);
       await this.fh.sync();
     });
-    this.chain = next.catch(() => undefined);
+    this.chain = next.catch(() => undefined); // the caller of this append gets its failure; the chain only orders the writes
     return next;
   }
 

@@ -37,14 +37,14 @@ describe('LoopDelaySampler', () => {
     block(60);
     await sleep(30);
     s.stop();
-    block(400); // another runtime's work while the sampler is stopped
+    block(1000); // another runtime's work while the sampler is stopped
     await sleep(20);
     s.start();
     await sleep(50);
     s.stop();
     const d = delayOf(s.histogram);
     expect(d.max).toBeGreaterThanOrEqual(55);
-    expect(d.max).toBeLessThan(300); // monitorEventLoopDelay would report ~420 here
+    expect(d.max).toBeLessThan(1000); // the stopped second is not in it (monitorEventLoopDelay would report ~1020 here)
     expect(d.samples).toBeGreaterThan(20);
     expect(d.p50).toBeLessThan(20);
   });

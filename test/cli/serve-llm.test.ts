@@ -3,15 +3,16 @@ import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main';
 import { defaultLocalModelPath } from '../../src/llm/local';
+import { until } from '../wait';
 
-function capture(signal: AbortSignal): { io: Parameters<typeof main>[1]; out: () => string; err: () => string } {
+function capture(signal: AbortSignal): { io: Parameters<typeof main>[1]; stdout: PassThrough; out: () => string; err: () => string } {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let o = '';
   let e = '';
   stdout.on('data', (c: Buffer) => (o += c.toString()));
   stderr.on('data', (c: Buffer) => (e += c.toString()));
-  return { io: { stdout, stderr, signal }, out: () => o, err: () => e };
+  return { io: { stdout, stderr, signal }, stdout, out: () => o, err: () => e };
 }
 
 test('bad --llm values are usage errors (exit 2)', async () => {
@@ -29,8 +30,8 @@ test('serve --llm FILE.gguf serves the captioner and the text LLM from one base 
   const id = basename(gguf).replace(/\.gguf$/, '');
   const run = main(['serve', '--port', '0', '--provider', 'cpu', '--threads', '1', '--quiet', '--llm', gguf, '--llm-threads', '1', '--llm-max-tokens', '4'], c.io);
   try {
-    const t0 = Date.now();
-    while (!/ready, model/.test(c.out()) && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
+    const exitedEarly = run.then((code) => Promise.reject(new Error(`serve exited early with ${code}: ${c.out()} ${c.err()}`)));
+    await Promise.race([until(() => /ready, model/.test(c.out()), [[c.stdout, 'data']], 'serve ready', 120_000), exitedEarly]);
     expect(c.out()).toContain(`, text llm ${id}`);
     const url = /listening on (http:\/\/\S+)/.exec(c.out())?.[1];
     const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string; modality: string }> };

@@ -2,13 +2,14 @@
  * The ASR observer with the real Whisper model (scripts/setup-asr.sh installs it) on real LibriVox
  * read speech (Debian pocketsphinx-testdata) and its 8 kHz telephone-band conversion.
  */
-import { execFileSync } from 'node:child_process';
+import childProcess, { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asrObserver, speechChunks, whisperAvailable, WhisperWorker, wordErrorRate, type AsrData } from '../../src/detective';
 import { OmnicapError } from '../../src/errors';
 import { decodeAudio, resolveBinary } from '../../src/media';
+import { guarded } from '../wait';
 
 const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 const CLIP = 'sense_and_sensibility_01_austen_64kb-0870';
@@ -18,6 +19,22 @@ const reference = (id: string): string => {
   return line.replace(/\(.*\)/, '').replace(/<\/?s>/g, '').trim();
 };
 const signal = (): AbortSignal => new AbortController().signal;
+
+/** The next child process the code under test spawns, once it runs (a pass-through spy on spawn, removed at once). */
+function nextSpawned(): Promise<ChildProcess> {
+  const real = childProcess.spawn;
+  return guarded(
+    new Promise<ChildProcess>((resolve) => {
+      const spy = jest.spyOn(childProcess, 'spawn').mockImplementation(((...args: unknown[]) => {
+        spy.mockRestore();
+        const child = (real as (...a: unknown[]) => ChildProcess).apply(childProcess, args);
+        child.once('spawn', () => resolve(child));
+        return child;
+      }) as unknown as typeof real);
+    }),
+    'the Whisper worker process to start',
+  );
+}
 
 describe('word error rate', () => {
   it('counts substitutions, deletions and insertions over normalised words', () => {
@@ -95,16 +112,22 @@ real('ASR observer with real Whisper base', () => {
     const { samples } = await decodeAudio(join(LIBRIVOX, `${CLIP}.wav`));
     const worker = new WhisperWorker();
     try {
+      // aborted once its worker process runs
       const ac = new AbortController();
+      const first = nextSpawned();
       const p = worker.transcribe(samples, [[0, 7]], { language: 'en', signal: ac.signal });
-      setTimeout(() => ac.abort(), 300);
+      const killedByAbort = await first;
+      ac.abort();
       await expect(p).rejects.toMatchObject({ code: 'ABORTED' });
       expect(worker.pid).toBeUndefined();
+      expect(killedByAbort.signalCode ?? (await new Promise((r) => killedByAbort.once('exit', (_c, sig) => r(sig))))).toBe('SIGKILL');
 
+      // a fresh worker for the next call, killed from outside while it works
+      const second = nextSpawned();
       const q = worker.transcribe(samples, [[0, 7]], { language: 'en' });
-      const started = Date.now();
-      while (worker.pid === undefined && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
-      process.kill(worker.pid as number, 'SIGKILL');
+      const fresh = await second;
+      expect(worker.pid).toBe(fresh.pid);
+      process.kill(fresh.pid as number, 'SIGKILL');
       const err = await q.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OmnicapError);
       expect(err).toMatchObject({ code: 'MODEL_RUN_FAILED', message: expect.stringContaining('SIGKILL') });
@@ -115,7 +138,7 @@ real('ASR observer with real Whisper base', () => {
       await worker.dispose();
     }
     expect(worker.pid).toBeUndefined();
-    await expect(worker.transcribe(samples, [[0, 1]])).rejects.toMatchObject({ code: 'NOT_READY' });
+    await expect(worker.transcribe(samples, [[0, 1]])).rejects.toMatchObject({ code: 'DISPOSED' });
   });
 
   it('tiny.en, the light option: two sentences 2.5 s apart at 8 kHz come back as two segments at their clip times', async () => {

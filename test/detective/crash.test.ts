@@ -5,13 +5,14 @@
  * are real: signal analysis and the captioner observer running the committed tiny-random ONNX model.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, watch } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { packageRoot } from '../../src/util/paths';
+import { until } from '../wait';
 
 const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const MODEL = join(packageRoot(), 'models', 'tiny-random');
@@ -40,6 +41,8 @@ interface Row {
 let server: Server;
 let url = '';
 let calls = 0;
+/** While set, replies wait here: no clip can finish, so the kill lands mid-batch whatever the machine's speed. */
+let held: Array<() => void> | undefined;
 
 beforeAll(async () => {
   const app = express();
@@ -53,8 +56,9 @@ beforeAll(async () => {
     else if (asked === 0) content = '{"tool":"signal","question":"How loud is the clip and is it clipped?"}';
     else if (asked === 1) content = '{"tool":"captioner","question":"Describe the clip in detail."}';
     else content = '{"action":"finish"}';
-    // slow enough that the kill lands mid-batch
-    setTimeout(() => res.json({ model: 'scripted-detective', choices: [{ message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 5 } }), 120);
+    const reply = (): void => void res.json({ model: 'scripted-detective', choices: [{ message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 5 } });
+    if (held !== undefined) held.push(reply);
+    else reply();
   });
   server = await new Promise((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
@@ -84,15 +88,20 @@ describe('omnicap detect survives kill -9', () => {
 
     const child = detect(dir);
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, sig) => r(sig)));
-    // wait for at least two finished lines, then SIGKILL
-    const deadline = Date.now() + 90_000;
-    while (complete(read(out)).length < 2) {
-      if (Date.now() > deadline) throw new Error(`no output after 90 s: ${read(out)}`);
-      if (child.exitCode !== null) throw new Error(`detect exited early (${child.exitCode})`);
-      await new Promise((r) => setTimeout(r, 25));
+    // at least two finished lines (watched on the output's folder), then hold the LLM and SIGKILL
+    const watcher = watch(dir);
+    try {
+      await until(() => complete(read(out)).length >= 2 || child.exitCode !== null, [[watcher, 'change'], [child, 'exit']], 'two finished lines');
+    } finally {
+      watcher.close();
     }
+    if (child.exitCode !== null) throw new Error(`detect exited early (${child.exitCode})`);
+    held = [];
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
+    const pending = held;
+    held = undefined;
+    for (const reply of pending) reply(); // to a dead client: nothing reads them
 
     const before = complete(read(out));
     expect(before.length).toBeGreaterThanOrEqual(2);

@@ -129,6 +129,7 @@ describe('one revision of a caption that fails its checks', () => {
     observe: async () => ({ answer: 'On-screen text: "OMNICAP"', data: ocr, cached: false }),
     calls: () => ({}),
     dispose: async () => undefined,
+    [Symbol.asyncDispose]: async () => undefined,
   };
   const clip = { id: 'v', path: '/nonexistent.mp4' };
   const facts = { hasAudio: false, hasVideo: true, durationSeconds: 6 };

@@ -9,13 +9,14 @@ import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
 import { DecodeBatcher, kvLayoutOf } from '../../src/engine/batcher';
 import { DecoderState } from '../../src/engine/decoder';
 import { argmax } from '../../src/engine/sampler';
-import { FIXTURE_DIR, maxAbsDiff, readWav16k } from './helpers';
+import { EventEmitter } from 'node:events';
+import { FIXTURE_DIR, maxAbsDiff, readWav16k, rejection } from './helpers';
+import { until } from '../wait';
 
 const PS = '/usr/share/pocketsphinx/test/data';
 const CLIPS = [`${PS}/librivox/sense_and_sensibility_01_austen_64kb-0870.wav`, `${PS}/librivox/sense_and_sensibility_01_austen_64kb-0890.wav`, `${PS}/cards/001.wav`, `${PS}/cards/003.wav`];
 const STEPS = 12;
 const TOL = 1e-4;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function prefill(engine: CaptionerEngine, wav: string): Promise<{ dec: DecoderState; logits: Float32Array }> {
   const mel = await engine.features(readWav16k(wav));
@@ -53,8 +54,14 @@ describe.each([
 
   const newBatcher = (maxBatch = 4, maxWaitMs = 2) => new DecodeBatcher(engine.jsSessions, engine.manifest, { maxBatch, maxWaitMs });
 
-  /** Drive clip i through the batcher from step `from` to `to`, comparing logits; optional delay before one step. */
-  async function drive(b: DecodeBatcher, i: number, opts: { to?: number; delayAt?: number; delayMs?: number } = {}): Promise<number> {
+  /** Steps each clip's row has finished in the current test; 'step' is emitted after each. */
+  const progress = new EventEmitter();
+  const stepsDone = new Map<number, number>();
+  beforeEach(() => stepsDone.clear());
+  const reached = (i: number, k: number): Promise<void> => until(() => (stepsDone.get(i) ?? 0) >= k, [[progress, 'step']], `row ${i} to finish ${k} steps`);
+
+  /** Drive clip i through the batcher up to step `to`, comparing logits; before step `holdAt` it waits for `hold` (a row slow to submit). */
+  async function drive(b: DecodeBatcher, i: number, opts: { to?: number; holdAt?: number; hold?: () => Promise<void> } = {}): Promise<number> {
     const { dec, logits } = await prefill(engine, CLIPS[i]);
     expect(maxAbsDiff(logits, refs[i].logits[0])).toBeLessThan(TOL);
     const row = b.join(dec);
@@ -62,15 +69,35 @@ describe.each([
     let worst = 0;
     try {
       for (let k = 0; k < (opts.to ?? STEPS); k++) {
-        if (k === opts.delayAt) await sleep(opts.delayMs ?? 20);
+        if (k === opts.holdAt && opts.hold !== undefined) await opts.hold();
         const l = await row.step(refs[i].tokens[k]);
         worst = Math.max(worst, maxAbsDiff(l, refs[i].logits[k + 1]));
+        stepsDone.set(i, k + 1);
+        progress.emit('step');
       }
     } finally {
       row.leave();
     }
     return worst;
   }
+
+  it('a disposed decoder state, and a batcher disposed while a step waits, refuse with DISPOSED', async () => {
+    const b = newBatcher(4, 60_000);
+    const one = await prefill(engine, CLIPS[0]);
+    const two = await prefill(engine, CLIPS[1]);
+    const row = b.join(one.dec);
+    const other = b.join(two.dec);
+    one.dec.dispose();
+    two.dec.dispose();
+    expect(await rejection(one.dec.step(refs[0].tokens[0]))).toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/decoder state was disposed/) });
+    await Promise.all([row.step(refs[0].tokens[0]), other.step(refs[1].tokens[0])]);
+    // both rows are in the batch and the other has not submitted: this step waits for it (up to maxWaitMs)
+    const waiting = row.step(refs[0].tokens[1]);
+    b.dispose();
+    expect(await rejection(waiting)).toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/batcher was disposed/) });
+    expect(await rejection(row.step(refs[0].tokens[0]))).toMatchObject({ code: 'DISPOSED' });
+    expect(() => b.join(one.dec)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+  });
 
   it('picks the KV layout from the manifest', () => {
     expect(kvLayoutOf(engine.manifest)).toBe(layout);
@@ -92,8 +119,8 @@ describe.each([
       drive(b, 0),
       drive(b, 1, { to: 5 }), // leaves after 5 steps
       (async () => {
-        await sleep(30);
-        return drive(b, 2); // joins late, waits for row 1's slot
+        await reached(0, 2); // joins late (rows are decoding), waits for row 1's slot
+        return drive(b, 2);
       })(),
       drive(b, 3, { to: 7 }),
     ]);
@@ -113,7 +140,8 @@ describe.each([
 
   it('a row slow to submit is parked and rejoins without changing anyone\'s logits', async () => {
     const b = newBatcher(4, 2);
-    const worst = await Promise.all([drive(b, 0), drive(b, 1, { delayAt: 4, delayMs: 40 }), drive(b, 2)]);
+    // row 1 submits step 4 only once row 0 has finished step 6: the others can only get there if row 1 was parked
+    const worst = await Promise.all([drive(b, 0), drive(b, 1, { holdAt: 4, hold: () => reached(0, 6) }), drive(b, 2)]);
     for (const w of worst) expect(w).toBeLessThan(TOL);
     expect(b.stats.parked).toBeGreaterThanOrEqual(1);
     b.dispose();

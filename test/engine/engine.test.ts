@@ -3,6 +3,7 @@ import { audioTokenCount } from '../../src/engine/prompt';
 import { argmax } from '../../src/engine/sampler';
 import { ort } from '../../src/engine/ort';
 import { FIXTURE_DIR, SPEECH_WAV, maxAbsDiff, readWav16k, rejection } from './helpers';
+import { aborted } from '../wait';
 
 const samples = readWav16k(SPEECH_WAV);
 const pcm = { samples, sampleRate: 16000 as const };
@@ -103,7 +104,7 @@ describe('CaptionerEngine on the tiny fixture (real ORT sessions, real speech)',
     c.abort();
     expect((await rejection(engine.caption(pcm, { signal: c.signal }))).code).toBe('ABORTED');
     const t = AbortSignal.timeout(1);
-    await new Promise((r) => setTimeout(r, 5));
+    await aborted(t, 'the 1 ms timeout signal');
     expect((await rejection(engine.caption(pcm, { signal: t }))).code).toBe('TIMEOUT');
   });
 
@@ -136,19 +137,19 @@ describe('CaptionerEngine on the tiny fixture (real ORT sessions, real speech)',
 });
 
 describe('dispose', () => {
-  it('releases the sessions; a disposed engine throws NOT_READY', async () => {
+  it('releases the sessions; a disposed engine throws DISPOSED', async () => {
     const engine = await loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1 });
     const sessions = engine.ortSessions;
     await engine[Symbol.asyncDispose]();
     await engine.dispose(); // idempotent
     const e = await rejection(engine.caption(pcm));
-    expect(e.code).toBe('NOT_READY');
+    expect(e.code).toBe('DISPOSED');
     expect(e.message).toContain('disposed');
     const ids = new (ort().Tensor)('int64', BigInt64Array.of(1n), [1, 1]);
     await expect(sessions.embed.run({ input_ids: ids })).rejects.toThrow(/disposed/i);
   });
 
-  it('disposing during a generation stops it with NOT_READY at the next step', async () => {
+  it('disposing during a generation stops it with DISPOSED at the next step', async () => {
     const engine = await loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1 });
     let tokens = 0;
     const e = await rejection(
@@ -158,7 +159,7 @@ describe('dispose', () => {
         }
       })(),
     );
-    expect(e.code).toBe('NOT_READY');
+    expect(e.code).toBe('DISPOSED');
     expect(tokens).toBe(2);
   });
 });

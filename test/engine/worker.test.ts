@@ -1,10 +1,10 @@
 /**
  * The worker runtime (src/engine/worker-captioner.ts) against the in-thread engine on both
- * committed fixture builds: identical streams (token ids, texts, windows, results), the event loop
- * stays free during a real generation, abort / timeout / early exit / dispose mid-generation close
- * the generation in the worker and dispose ends the worker thread.
+ * committed fixture builds: identical streams (token ids, texts, windows, results), abort / timeout /
+ * early exit / dispose mid-generation close the generation in the worker and dispose ends the worker
+ * thread. How free the event loop stays during a generation is measured, not tested:
+ * docs/benchmarks.md "Event-loop delay, engine on the main thread vs a worker thread".
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadCaptioner, type CaptionChunk, type CaptionerEngine, type Captioner, type WorkerCaptioner } from '../../src/engine';
 import { FIXTURE_DIR, SPEECH_WAV, readWav16k, rejection, streamWithoutTimings } from './helpers';
@@ -56,25 +56,12 @@ describe.each([
   });
 });
 
-describe('worker runtime: event loop, abort, dispose', () => {
+describe('worker runtime: abort, dispose', () => {
   let worker: WorkerCaptioner;
   beforeAll(async () => {
     worker = await loadCaptioner(QMOE_DIR, { runtime: 'worker', threads: 1 });
   });
   afterAll(async () => worker.dispose());
-
-  it('the event loop stays responsive while a real generation runs', async () => {
-    const long = { samples: new Float32Array(25 * 16000), sampleRate: 16000 as const };
-    long.samples.set(samples);
-    long.samples.set(samples, samples.length * 2);
-    const h = monitorEventLoopDelay({ resolution: 1 });
-    h.enable();
-    const r = await worker.caption(long, { temperature: 1, topK: 0, topP: 1, seed: 2, maxNewTokens: 200 });
-    h.disable();
-    expect(r.completionTokens).toBeGreaterThan(20);
-    // generous: a shared 2-core machine; the benchmark holds the tight number (docs/benchmarks.md)
-    expect(h.percentile(99) / 1e6).toBeLessThan(100);
-  });
 
   it('abort mid-generation: no chunk after the abort, ABORTED, and the worker closes the generation', async () => {
     const controller = new AbortController();
@@ -103,7 +90,7 @@ describe('worker runtime: event loop, abort, dispose', () => {
     expect((await worker.caption(pcm, { temperature: 0, maxNewTokens: 4 })).completionTokens).toBeGreaterThan(0);
   });
 
-  it('dispose mid-generation: NOT_READY at the next step and the worker thread ends', async () => {
+  it('dispose mid-generation: DISPOSED at the next step and the worker thread ends', async () => {
     const w = await loadCaptioner(FIXTURE_DIR, { runtime: 'worker', threads: 1 });
     let tokens = 0;
     const e = await rejection(
@@ -113,11 +100,11 @@ describe('worker runtime: event loop, abort, dispose', () => {
         }
       })(),
     );
-    expect(e.code).toBe('NOT_READY');
+    expect(e.code).toBe('DISPOSED');
     expect(tokens).toBe(2);
     await w.exited; // resolves only when the thread has exited
     await w.dispose(); // idempotent
-    expect((await rejection(w.caption(pcm))).code).toBe('NOT_READY');
+    expect((await rejection(w.caption(pcm))).code).toBe('DISPOSED');
   });
 
   it('a model that fails to load rejects with its code and leaves no worker', async () => {

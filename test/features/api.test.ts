@@ -1,7 +1,9 @@
 import { computeLogMel, computeLogMelSync, frameCount } from '../../src/features';
-import { defaultAddonPaths, tryLoadAddon } from '../../src/features/native';
+import { tryLoadAddon } from '../../src/features/native';
+import { ADDONS, defaultAddonPaths } from '../../src/native';
 import { OmnicapError } from '../../src/errors';
 import { readWav16 } from './golden';
+import { aborted } from '../wait';
 
 const CARDS = '/usr/share/pocketsphinx/test/data/cards/002.wav';
 
@@ -96,7 +98,7 @@ describe('computeLogMel API', () => {
 
   test('timeout signal maps to TIMEOUT', async () => {
     const signal = AbortSignal.timeout(0);
-    await new Promise((r) => setTimeout(r, 5));
+    await aborted(signal, 'the 0 ms timeout signal');
     expect(await codeOf(computeLogMel(samples, { backend: 'ts', signal }))).toBe('TIMEOUT');
   });
 });
@@ -118,7 +120,7 @@ describe('native addon loader', () => {
   });
 
   test('the default paths find the built addon', () => {
-    const r = tryLoadAddon(defaultAddonPaths());
+    const r = tryLoadAddon(defaultAddonPaths(ADDONS.features));
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.file).toMatch(/native\/build\/Release\/omnicap_features\.node$/);
   });

@@ -1,9 +1,11 @@
 import express from 'express';
+import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OmnicapError } from '../../src/errors';
 import { OpenAIChatModel } from '../../src/llm/openai';
 import { backoffDelay, parseRetryAfter, withRetry } from '../../src/llm/retry';
+import { guarded, nextEvent } from '../wait';
 
 type Handler = (req: express.Request, res: express.Response, n: number) => void;
 
@@ -164,14 +166,22 @@ describe('OpenAIChatModel against a real loopback server', () => {
   });
 
   test('abort cancels a slow in-flight request', async () => {
-    const srv = await startServer((_req, res) => { setTimeout(() => { if (!res.headersSent) res.json(ok('late')); }, 5000).unref(); });
+    // the server never answers: only the abort can end the call
+    const seen = new EventEmitter();
+    const srv = await startServer((_req, res) => {
+      res.on('close', () => seen.emit('dropped', res.headersSent));
+      seen.emit('request');
+    });
     const model = new OpenAIChatModel({ baseURL: srv.url, model: 'm' });
     const ac = new AbortController();
     try {
-      const t0 = Date.now();
-      setTimeout(() => ac.abort(), 50);
-      await expect(model.chat([{ role: 'user', content: 'x' }], { signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
-      expect(Date.now() - t0).toBeLessThan(2000);
+      const arrived = nextEvent(seen, 'request', 'the request to reach the server');
+      const dropped = nextEvent(seen, 'dropped', 'the client to drop the connection');
+      const call = model.chat([{ role: 'user', content: 'x' }], { signal: ac.signal });
+      await arrived;
+      ac.abort();
+      await expect(guarded(call, 'the aborted call to reject')).rejects.toMatchObject({ code: 'ABORTED' });
+      expect(await dropped).toEqual([false]); // the in-flight request was cancelled before any answer
       expect(srv.hits()).toBe(1);
     } finally {
       await srv.close();
@@ -179,14 +189,20 @@ describe('OpenAIChatModel against a real loopback server', () => {
   });
 
   test('abort cancels the backoff sleep (real sleep)', async () => {
-    const srv = await startServer((_req, res) => { res.status(429).set('Retry-After', '60').send('no'); });
-    const model = new OpenAIChatModel({ baseURL: srv.url, model: 'm', retry: { maxDelayMs: 60_000 } });
+    // a 10-minute Retry-After: the call can only end within the wait guard if the abort cuts the sleep
+    const seen = new EventEmitter();
+    const srv = await startServer((_req, res) => {
+      res.on('finish', () => seen.emit('refused'));
+      res.status(429).set('Retry-After', '600').send('no');
+    });
+    const model = new OpenAIChatModel({ baseURL: srv.url, model: 'm', retry: { maxDelayMs: 600_000 } });
     const ac = new AbortController();
     try {
-      const t0 = Date.now();
-      setTimeout(() => ac.abort(), 100);
-      await expect(model.chat([{ role: 'user', content: 'x' }], { signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
-      expect(Date.now() - t0).toBeLessThan(3000);
+      const refused = nextEvent(seen, 'refused', 'the first 429');
+      const call = model.chat([{ role: 'user', content: 'x' }], { signal: ac.signal });
+      await refused;
+      ac.abort();
+      await expect(guarded(call, 'the aborted call to reject')).rejects.toMatchObject({ code: 'ABORTED' });
       expect(srv.hits()).toBe(1);
     } finally {
       await srv.close();
@@ -199,6 +215,23 @@ describe('OpenAIChatModel against a real loopback server', () => {
     try {
       await expect(model.chat([{ role: 'user', content: 'x' }])).rejects.toMatchObject({ code: 'TIMEOUT' });
       expect(srv.hits()).toBe(2);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('after dispose (or the end of an `await using` block) chat() rejects with DISPOSED and sends nothing', async () => {
+    const srv = await startServer((_req, res) => res.json(ok('hello')));
+    try {
+      let outside: OpenAIChatModel | undefined;
+      {
+        await using model = new OpenAIChatModel({ baseURL: srv.url, model: 'm' });
+        outside = model;
+        expect((await model.chat([{ role: 'user', content: 'x' }])).text).toBe('hello');
+      }
+      await expect(outside.chat([{ role: 'user', content: 'x' }])).rejects.toMatchObject({ code: 'DISPOSED', message: 'the LLM client for m was disposed' });
+      await outside.dispose(); // idempotent
+      expect(srv.hits()).toBe(1);
     } finally {
       await srv.close();
     }

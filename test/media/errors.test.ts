@@ -1,8 +1,22 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OmnicapError } from '../../src/errors';
 import { decodeAudio, probeMedia, resolveBinary, type DecodeOptions, type MediaInput } from '../../src/media';
 import { clip, tempDir } from './helpers';
+import { guarded } from '../wait';
+
+/** The ffmpeg processes this test process has as children now (Linux /proc). */
+function ffmpegChildren(): string[] {
+  const pids = readdirSync('/proc/self/task').flatMap((t) => readFileSync(`/proc/self/task/${t}/children`, 'utf8').split(/\s+/).filter(Boolean));
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('ffmpeg');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; // exited since the listing
+      throw e;
+    }
+  });
+}
 
 async function decodeError(input: MediaInput, options: DecodeOptions = {}): Promise<OmnicapError> {
   try {
@@ -122,13 +136,19 @@ describe('decodeAudio input errors', () => {
     const before = new AbortController();
     before.abort();
     expect((await decodeError(clip('speech-0870-mp3').path, { signal: before.signal })).code).toBe('ABORTED');
-    const mid = new AbortController();
-    const started = Date.now();
-    const p = decodeError(clip('speech-long').path, { signal: mid.signal, wavFastPath: false });
-    setTimeout(() => mid.abort(), 5);
-    const e = await p;
-    expect(e.code).toBe('ABORTED');
-    expect(Date.now() - started).toBeLessThan(5000);
+    // aborted when the decode hands its input to ffmpeg (its temp file appears); no ffmpeg is left after the rejection
+    const own = tempDir('omnicap-test-abort-');
+    const watcher = watch(own.dir);
+    try {
+      const mid = new AbortController();
+      watcher.once('change', () => mid.abort());
+      const e = await guarded(decodeError(readFileSync(clip('speech-long').path), { signal: mid.signal, wavFastPath: false, tempDir: own.dir }), 'the aborted decode');
+      expect(e.code).toBe('ABORTED');
+      expect(ffmpegChildren()).toEqual([]);
+    } finally {
+      watcher.close();
+      own.cleanup();
+    }
     const t = await decodeError(clip('speech-long').path, { signal: AbortSignal.timeout(1), wavFastPath: false });
     expect(['TIMEOUT', 'ABORTED']).toContain(t.code);
   });
@@ -137,17 +157,22 @@ describe('decodeAudio input errors', () => {
     const own = tempDir('omnicap-test-tmpdir-');
     try {
       const opts = { tempDir: own.dir };
-      let seenTemp = false;
-      const watch = setInterval(() => (seenTemp ||= readdirSync(own.dir).length > 0), 1);
-      await decodeAudio(readFileSync(clip('speech-0870-ogg').path), opts);
-      await decodeError(Buffer.from('definitely not media, just some text bytes'), opts);
-      const ac = new AbortController();
-      const p = decodeError(readFileSync(clip('speech-long').path), { ...opts, signal: ac.signal, wavFastPath: false });
-      setTimeout(() => ac.abort(), 2);
-      expect((await p).code).toBe('ABORTED');
-      await probeMedia(readFileSync(clip('lena-mp3').path), opts);
-      clearInterval(watch);
-      expect(seenTemp).toBe(true);
+      const temps = new Set<string>();
+      const watcher = watch(own.dir);
+      watcher.on('change', (_type, name) => temps.add(String(name))); // each temp directory made (and removed) is an event
+      try {
+        await decodeAudio(readFileSync(clip('speech-0870-ogg').path), opts);
+        await decodeError(Buffer.from('definitely not media, just some text bytes'), opts);
+        const ac = new AbortController();
+        const earlier = new Set(temps);
+        // abort while this decode's temp input exists (a late event of an earlier temp directory is not it)
+        watcher.on('change', (_type, name) => void (earlier.has(String(name)) || ac.abort()));
+        expect((await decodeError(readFileSync(clip('speech-long').path), { ...opts, signal: ac.signal, wavFastPath: false })).code).toBe('ABORTED');
+        await probeMedia(readFileSync(clip('lena-mp3').path), opts);
+      } finally {
+        watcher.close();
+      }
+      expect(temps.size).toBeGreaterThanOrEqual(3); // a temp input for each buffer decode (probeMedia's too)
       expect(readdirSync(own.dir)).toEqual([]);
     } finally {
       own.cleanup();

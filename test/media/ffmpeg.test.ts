@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { decodeAudio, resolveBinary } from '../../src/media';
 import { ffmpegFailure, runTool, stderrTail } from '../../src/media/ffmpeg';
 import { clip } from './helpers';
+import { until } from '../wait';
 
 function alive(pid: number): boolean {
   try {
@@ -21,8 +23,19 @@ describe('runTool (the one ffmpeg process wrapper)', () => {
     const ac = new AbortController();
     let pid = -1;
     let bytes = 0;
-    const p = runTool(ffmpeg(), endless, { signal: ac.signal, onSpawn: (id) => (pid = id), onStdout: (c) => (bytes += c.length) });
-    await new Promise((r) => setTimeout(r, 400));
+    const progress = new EventEmitter();
+    const p = runTool(ffmpeg(), endless, {
+      signal: ac.signal,
+      onSpawn: (id) => {
+        pid = id;
+        progress.emit('change');
+      },
+      onStdout: (c) => {
+        bytes += c.length;
+        progress.emit('change');
+      },
+    });
+    await until(() => pid > 0 && bytes > 0, [[progress, 'change']], 'ffmpeg to start writing audio');
     expect(pid).toBeGreaterThan(0);
     expect(alive(pid)).toBe(true);
     ac.abort();

@@ -5,9 +5,11 @@
  * of `tools` (then finishes); the synthesis reply is the clip's fact sheet as prose, so captions
  * hold the real observations (the signal measurements of the real clip).
  */
+import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { until } from '../wait';
 
 interface Body {
   messages: Array<{ role: string; content: string }>;
@@ -31,8 +33,15 @@ export class FakeLlm {
   /** Clip ids whose requests never get an answer (until the client gives up). */
   readonly hang = new Set<string>();
   delayMs: number;
+  /** Emits 'change' after every request counted and every aborted request. */
+  readonly changes = new EventEmitter();
   private server: Server | undefined;
   url = '';
+
+  /** Resolves once `cond` holds, re-checked at each request or abort (never on a timer). */
+  until(cond: () => boolean, what: string): Promise<void> {
+    return until(cond, [[this.changes, 'change']], what);
+  }
 
   constructor(private readonly opts: FakeLlmOptions = {}) {
     this.delayMs = opts.delayMs ?? 0;
@@ -47,6 +56,7 @@ export class FakeLlm {
       const all = body.messages.map((m) => m.content).join('\n');
       const clip = /Clip "((?:[^"\\]|\\.)*)"\./.exec(all)?.[1];
       if (clip !== undefined) this.byClip.set(clip, (this.byClip.get(clip) ?? 0) + 1);
+      this.changes.emit('change');
       if (this.fail503 > 0) {
         this.fail503--;
         this.served503++;
@@ -54,7 +64,11 @@ export class FakeLlm {
         return;
       }
       if (clip !== undefined && this.hang.has(clip)) {
-        res.on('close', () => this.aborted++); // never answers; the client aborts
+        // never answers; the client aborts
+        res.on('close', () => {
+          this.aborted++;
+          this.changes.emit('change');
+        });
         return;
       }
       let content: string;

@@ -1,6 +1,6 @@
 /** Shared pieces of the queue tests: real clips, inputs, the run manifest, output reading. */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { main } from '../../src/cli/main';
 import { loadClips, loadDetectivePrompts, promptRecords } from '../../src/detective';
@@ -8,6 +8,9 @@ import { inputDigest, makeManifest, type RunManifest, type RunOptions, type RunP
 import type { DetectiveClip } from '../../src/detective/types';
 import { packageRoot } from '../../src/util/paths';
 import { clip } from '../media/helpers';
+import { until } from '../wait';
+
+export { collectingLogger } from '../util/log-lines';
 
 export const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
@@ -79,12 +82,16 @@ export function expectOneLinePerClip(file: string, ids: string[]): Line[] {
   return lines;
 }
 
-/** Waits for `cond`, at most `ms`, polling every 50 ms. */
-export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+/**
+ * Resolves once `cond` holds, re-checked at each change in `file`'s folder (fs.watch: another
+ * process appending lines), never on a timer; the guard only fails a wait that never ends.
+ */
+export async function untilFileChanges(file: string, cond: () => boolean, what: string): Promise<void> {
+  const watcher = watch(dirname(file));
+  try {
+    await until(cond, [[watcher, 'change']], what);
+  } finally {
+    watcher.close();
   }
 }
 
@@ -97,4 +104,17 @@ export function captureIo(): Parameters<typeof main>[1] & { out: () => string; e
   stdout.on('data', (d: Buffer) => (o += d.toString()));
   stderr.on('data', (d: Buffer) => (e += d.toString()));
   return { stdout, stderr, signal: new AbortController().signal, out: () => o, err: () => e };
+}
+
+
+/**
+ * Waits for a condition that has no event to wait on (another process's state, such as a Redis
+ * server's client list), checking it every 50 ms; fails after `ms` as a guard.
+ */
+export async function pollUntil(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

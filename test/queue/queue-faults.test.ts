@@ -11,11 +11,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { jobIdFor, parseQueueUrl, redisOptions } from '../../src/detective/queue';
 import { FakeLlm } from './fake-llm';
-import { CLI, expectOneLinePerClip, readLines, until, writeInput } from './helpers';
+import { CLI, expectOneLinePerClip, readLines, untilFileChanges, writeInput } from './helpers';
 import { RedisServer } from './redis';
+import { guarded, until } from '../wait';
 
 let llm: FakeLlm;
 let root: string;
@@ -35,6 +36,8 @@ afterAll(async () => {
 interface Proc {
   child: ChildProcess;
   out: () => string;
+  /** Resolves once `re` matches the output so far, re-checked at each chunk of it. */
+  waitOut(re: RegExp, what: string): Promise<void>;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -45,7 +48,10 @@ function cli(args: string[]): Proc {
   child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return { child, out: () => text, exit };
+  const streams: Array<[NodeJS.EventEmitter, string]> = [[child, 'exit']];
+  if (child.stdout !== null) streams.push([child.stdout, 'data']);
+  if (child.stderr !== null) streams.push([child.stderr, 'data']);
+  return { child, out: () => text, waitOut: (re, what) => until(() => re.test(text), streams, what), exit };
 }
 
 function worker(url: string, queue: string): Proc {
@@ -82,17 +88,23 @@ describe('queue faults with real processes', () => {
     const p = producer(redis.url(), 'kill', input, out);
     const q = new Queue('kill', { connection: redisOptions(parseQueueUrl(redis.url())) });
     q.on('error', () => undefined);
+    const events = new QueueEvents('kill', { connection: redisOptions(parseQueueUrl(redis.url())) });
+    events.on('error', () => undefined);
     try {
-      // wait until a worker process is mid-clip, then SIGKILL exactly that process
-      let victim: { pid: number; job: string } | undefined;
-      await until(async () => {
-        for (const j of await q.getJobs(['active'])) {
-          const pid = Number(j.processedBy?.split('/').pop());
-          if ([w1, w2].some((w) => w.child.pid === pid) && j.id !== undefined) victim = { pid, job: j.id };
-        }
-        return victim !== undefined;
-      }, 60_000, 'an active job');
-      const killed = [w1, w2].find((w) => w.child.pid === victim!.pid)!;
+      // at the queue's next 'active' event (a worker took a clip), SIGKILL exactly that worker
+      await events.waitUntilReady();
+      const victim = await guarded(
+        new Promise<{ pid: number; job: string }>((resolve, reject) => {
+          events.on('active', ({ jobId }: { jobId: string }) => {
+            void q.getJob(jobId).then((j) => {
+              const pid = Number(j?.processedBy?.split('/').pop());
+              if ([w1, w2].some((w) => w.child.pid === pid)) resolve({ pid, job: jobId });
+            }, reject);
+          });
+        }),
+        'a worker to take a clip',
+      );
+      const killed = [w1, w2].find((w) => w.child.pid === victim.pid)!;
       const other = [w1, w2].find((w) => w !== killed)!;
       killed.child.kill('SIGKILL');
       expect((await killed.exit).signal).toBe('SIGKILL');
@@ -102,12 +114,13 @@ describe('queue faults with real processes', () => {
       expect(lines.find((l) => l.id === 'poison')).toMatchObject({ status: 'error', error: { code: expect.stringMatching(/^MEDIA_/) }, attempts: 1 });
       for (const l of lines.filter((x) => x.id !== 'poison')) expect(l.omni_detective_trajectory?.find((t) => t.tool === 'signal')?.answer).toMatch(/LUFS/);
       // the killed worker's clip: back in the queue after its lock expired, finished by the other worker
-      const job = await q.getJob(victim!.job);
+      const job = await q.getJob(victim.job);
       expect(await job?.getState()).toBe('completed');
       expect(job?.processedBy).toBe(`${job?.processedBy?.split('/')[0]}/${other.child.pid}`);
       expect(p.out()).toMatch(/"completed":8,"failed":1/); // JSON progress from the queue
       expect(p.out()).toMatch(/"clipsPerMinute":/);
     } finally {
+      await events.close();
       await q.close();
       await stopAll([w1, w2, p]);
       await redis.dispose();
@@ -122,7 +135,7 @@ describe('queue faults with real processes', () => {
     const ws = [worker(redis.url(), 'restart'), worker(redis.url(), 'restart')];
     const p = producer(redis.url(), 'restart', input, out);
     try {
-      await until(() => complete(out) >= 2, 60_000, 'two lines');
+      await untilFileChanges(out, () => complete(out) >= 2, 'two lines');
       expect(complete(out)).toBeLessThan(ids.length);
       await redis.restart(1500); // SIGKILL, down 1.5 s, same port and data dir
       const r = await within(p.exit, 120_000);
@@ -144,7 +157,7 @@ describe('queue faults with real processes', () => {
     const p1 = producer(redis.url(), 'twice', input, out);
     const ws = [worker(redis.url(), 'twice'), worker(redis.url(), 'twice'), worker(redis.url(), 'twice')];
     try {
-      await until(() => /enqueued|"queue"/.test(p1.out()) || complete(out) > 0, 30_000, 'the first producer to enqueue');
+      await p1.waitOut(/enqueued|"queue"/, 'the first producer to enqueue');
       // the same input again, enqueue only: nothing added
       const again = producer(redis.url(), 'twice', input, '');
       expect((await again.exit).code).toBe(0);
@@ -155,7 +168,7 @@ describe('queue faults with real processes', () => {
       expect(second.out()).toMatch(/QUEUE_SINK_BUSY: another sink writes the results of queue "twice": pid \d+/);
       expect(existsSync(join(dir, 'other.jsonl'))).toBe(false);
       // kill -9 the sink mid-run, then start it again: it resumes from the file
-      await until(() => complete(out) >= 2, 60_000, 'two lines');
+      await untilFileChanges(out, () => complete(out) >= 2, 'two lines');
       p1.child.kill('SIGKILL');
       await p1.exit;
       const written = readLines(out).length;

@@ -5,9 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { guarded } from '../wait';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,32 +40,21 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}/${db}`;
   }
 
+  /** Spawns redis-server and resolves when it logs that it accepts connections. */
   private launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', this.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--dir', this.dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', this.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--dir', this.dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice'];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let out = '';
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start in 10 s: ${out}`)), 10_000);
-      const poll = setInterval(() => {
-        // ready when it accepts a TCP connection
-        const sock = connect(this.port, '127.0.0.1');
-        sock.once('connect', () => {
-          sock.destroy();
-          clearInterval(poll);
-          clearTimeout(timer);
-          resolve();
-        });
-        sock.once('error', () => sock.destroy());
-      }, 50);
-      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('exit', (code) => {
-        clearInterval(poll);
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited (${code}): ${out}`));
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Ready to accept connections')) resolve();
       });
+      child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
     });
+    return guarded(ready, 'redis-server to accept connections');
   }
 
   /** Stops it (SIGKILL by default: a crash), waiting for the exit. */

@@ -1,6 +1,7 @@
 /**
- * /metrics reports the server thread's event-loop delay, and with the engine on a worker thread
- * (the `serve` default) streaming a real generation over HTTP keeps it bounded.
+ * /metrics reports the server thread's event-loop delay while the engine (on a worker thread, the
+ * `serve` default) streams a real generation over HTTP. How small it stays is measured, not tested:
+ * docs/benchmarks.md "Under `omnicap serve`" (server loop p99 with `omnicap bench --server`).
  */
 import { join } from 'node:path';
 import { loadCaptioner } from '../../src/engine';
@@ -15,7 +16,7 @@ function gauge(text: string, quantile: string): number {
 }
 
 describe('event-loop delay on /metrics', () => {
-  it('is reported per scrape interval and stays bounded while the worker engine streams a caption', async () => {
+  it('is reported per scrape interval while the worker engine streams a caption', async () => {
     const dir = join(defaultModelDir(), '..', 'tiny-random-qmoe-cpu');
     const server = createServer({ captioner: () => loadCaptioner(dir, { runtime: 'worker', provider: 'cpu', threads: 1 }), disposeCaptioner: true, logStream: undefined });
     const { url } = await server.listen(0);
@@ -37,7 +38,6 @@ describe('event-loop delay on /metrics', () => {
       expect(p50).toBeGreaterThan(0);
       expect(p50).toBeLessThanOrEqual(p99);
       expect(p99).toBeLessThanOrEqual(max);
-      expect(p99).toBeLessThan(0.1); // generous on a shared 2-core machine; the benchmark holds the tight number
     } finally {
       await server.close();
     }

@@ -5,6 +5,7 @@
  * window amplification refused before any model work.
  */
 import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Captioner } from '../../src/engine/types';
@@ -12,7 +13,8 @@ import { decodeAudio } from '../../src/media';
 import { resolveServerOptions } from '../../src/server';
 import { packageRoot } from '../../src/util/paths';
 import { clip } from '../media/helpers';
-import { ALSA_FRONT, InstrumentedCaptioner, expectError, loadTiny, postJson, sleep, start, waitFor, wavBase64, type Started } from './helpers';
+import { ALSA_FRONT, InstrumentedCaptioner, expectError, loadTiny, postJson, start, waitFor, wavBase64, type Started } from './helpers';
+import { guarded, until } from '../wait';
 import { encodeWav16 } from '../../src/detective/observers/proc';
 
 let captioner: Captioner;
@@ -28,10 +30,12 @@ afterAll(async () => {
 /** A raw HTTP/1.1 client: sends `head` (+ optional first body bytes) and collects what comes back. */
 interface Raw {
   socket: Socket;
-  /** Resolves with the response text seen when the server closes the connection (or `ms` passed). */
-  closed(ms: number): Promise<{ text: string; closed: boolean; ms: number }>;
-  /** Resolves once a complete status line + headers arrived. */
-  headers(ms: number): Promise<string>;
+  /** Whether the server has closed the connection (or reset it). */
+  isClosed(): boolean;
+  /** Resolves with the response text once the server closes the connection (ms since the request was sent). */
+  closed(): Promise<{ text: string; ms: number }>;
+  /** Resolves once a complete status line + headers arrived (or the connection closed). */
+  headers(): Promise<string>;
 }
 
 function raw(url: string, head: string, body = ''): Raw {
@@ -44,21 +48,33 @@ function raw(url: string, head: string, body = ''): Raw {
   socket.on('error', () => undefined); // a reset counts as closed
   socket.on('close', () => (isClosed = true));
   socket.write(head + body);
-  const until = async (cond: () => boolean, ms: number): Promise<void> => {
-    const end = Date.now() + ms;
-    while (!cond() && Date.now() < end) await sleep(20);
-  };
   return {
     socket,
-    async closed(ms) {
-      await until(() => isClosed, ms);
-      return { text, closed: isClosed, ms: Date.now() - t0 };
+    isClosed: () => isClosed,
+    async closed() {
+      await until(() => isClosed, [[socket, 'close']], 'the server to close the connection');
+      return { text, ms: Date.now() - t0 };
     },
-    async headers(ms) {
-      await until(() => text.includes('\r\n\r\n') || isClosed, ms);
+    async headers() {
+      await until(() => text.includes('\r\n\r\n') || isClosed, [[socket, 'data'], [socket, 'close']], 'response headers');
       return text;
     },
   };
+}
+
+/**
+ * GET /healthz on a new connection once the server has seen the closes of earlier ones: a
+ * connection it still counts against maxConnections is dropped at once, and each drop is followed
+ * by the next try (no sleep); the guard bounds the tries.
+ */
+async function healthzOnceClosesAreSeen(url: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await fetch(`${url}/healthz`)).status;
+    } catch (e) {
+      if (attempt >= 100) throw e;
+    }
+  }
 }
 
 const jsonHead = (path: string, length: number): string =>
@@ -74,8 +90,14 @@ describe('admission before any body work', () => {
       const pending = Array.from({ length: 10 }, () => postJson(`${url}/v1/captions`, mp3));
       // 3 admitted (1 running at the gate, 2 queued) do not answer while held; 7 are refused at once
       const answered: number[] = [];
-      for (const p of pending) void p.then((r) => answered.push(r.status));
-      await waitFor(() => answered.length === 7, 10_000, '7 refusals');
+      const answers = new EventEmitter();
+      for (const p of pending) {
+        void p.then((r) => {
+          answered.push(r.status);
+          answers.emit('answer');
+        });
+      }
+      await until(() => answered.length === 7, [[answers, 'answer']], '7 refusals');
       expect(answered).toEqual([429, 429, 429, 429, 429, 429, 429]);
       // the queued one keeps its decode slot until it runs, so the third waits undecoded
       await waitFor(() => server.stats().running === 1 && server.stats().queued === 1, 20_000, '1 running + 1 queued');
@@ -83,7 +105,7 @@ describe('admission before any body work', () => {
       expect(server.stats().decodePeak).toBe(1);
       // a request whose body never comes is refused from its headers alone
       const bodiless = raw(url, jsonHead('/v1/captions', 100_000));
-      const head = await bodiless.headers(3000);
+      const head = await bodiless.headers();
       expect(head).toMatch(/^HTTP\/1\.1 429 /);
       expect(head).toMatch(/retry-after: \d+/i);
       bodiless.socket.destroy();
@@ -104,13 +126,13 @@ describe('admission before any body work', () => {
     try {
       await waitFor(() => server.stats().bufferedBytes === 2 * mib, 5000, 'first body admitted');
       const second = raw(url, jsonHead('/v1/captions', mib));
-      const head = await second.headers(3000);
+      const head = await second.headers();
       expect(head).toMatch(/^HTTP\/1\.1 503 /);
       expect(head).toMatch(/retry-after: \d+/i);
       expect(head).toContain('SERVER_BUSY');
       second.socket.destroy();
       const huge = raw(url, jsonHead('/v1/captions', 50 * mib));
-      expect(await huge.headers(3000)).toMatch(/^HTTP\/1\.1 413 [\s\S]*PAYLOAD_TOO_LARGE/);
+      expect(await huge.headers()).toMatch(/^HTTP\/1\.1 413 [\s\S]*PAYLOAD_TOO_LARGE/);
       huge.socket.destroy();
       holder.socket.destroy();
       await waitFor(() => server.stats().bufferedBytes === 0, 5000, 'budget released');
@@ -131,9 +153,11 @@ describe('admission before any body work', () => {
       for (let i = 0; i < 3; i++) expect((await postJson(`${url}/v1/captions`, { data: wavBase64(ALSA_FRONT), max_tokens: 1 })).status).toBe(200);
       const retryWhileRunning = async (data: string): Promise<number> => {
         c.hold();
+        const startedBefore = c.started;
         const ctl = new AbortController();
         const running = postJson(`${url}/v1/captions`, { data, max_tokens: 1 }, {}, ctl.signal).catch(() => undefined);
-        await waitFor(() => c.active === 1 && server.stats().running === 1, 30_000, 'job at the gate');
+        await c.until(() => c.started > startedBefore && c.active === 1, 'this job at the gate');
+        expect(server.stats().running).toBe(1);
         const refused = await postJson(`${url}/v1/captions`, { data: wavBase64(ALSA_FRONT), max_tokens: 1 });
         const retry = Number(refused.headers.get('retry-after'));
         expect({ status: refused.status, stats: server.stats() }).toMatchObject({ status: 429, stats: { running: 1, queued: 0 } });
@@ -168,12 +192,12 @@ describe('slow clients and connections', () => {
 
   test('a body trickled at a byte per 200 ms is cut at the body timeout (408 TIMEOUT, connection closed)', async () => {
     const slow = raw(s.url, jsonHead('/v1/captions', 1000), '{');
-    const trickle = setInterval(() => slow.socket.write(' '), 200);
+    let sent = 1;
+    const trickle = setInterval(() => void (slow.socket.write(' ') && (sent += 1)), 200);
     try {
-      const r = await slow.closed(6000);
-      expect(r.closed).toBe(true);
-      expect(r.ms).toBeGreaterThanOrEqual(700);
-      expect(r.ms).toBeLessThan(3000);
+      const r = await slow.closed();
+      expect(r.ms).toBeGreaterThanOrEqual(700); // not before the 800 ms body timeout
+      expect(sent).toBeLessThan(1000); // cut by the timeout while the body was still arriving (each byte does not extend it)
       expect(r.text).toMatch(/^HTTP\/1\.1 408 [\s\S]*"code":"TIMEOUT"/);
       expect(r.text).toMatch(/connection: close/i);
     } finally {
@@ -185,11 +209,11 @@ describe('slow clients and connections', () => {
   test('the per-request --timeout-ms also cuts a body still arriving (504 TIMEOUT)', async () => {
     const t = await start({ captioner, timeoutMs: 700, bodyTimeoutMs: 0 });
     const slow = raw(t.url, jsonHead('/v1/captions', 1000), '{');
-    const trickle = setInterval(() => slow.socket.write(' '), 200);
+    let sent = 1;
+    const trickle = setInterval(() => void (slow.socket.write(' ') && (sent += 1)), 200);
     try {
-      const r = await slow.closed(6000);
-      expect(r.closed).toBe(true);
-      expect(r.ms).toBeLessThan(3000);
+      const r = await slow.closed();
+      expect(sent).toBeLessThan(1000); // cut by the request timeout while the body was still arriving
       expect(r.text).toMatch(/^HTTP\/1\.1 504 [\s\S]*"code":"TIMEOUT"/);
     } finally {
       clearInterval(trickle);
@@ -198,30 +222,30 @@ describe('slow clients and connections', () => {
     }
   });
 
-  test('connection cap: connections beyond maxConnections are closed at once; the server keeps answering', async () => {
+  test('connection cap: connections beyond maxConnections are closed; the server keeps answering', async () => {
     const sockets = Array.from({ length: 9 }, () => raw(s.url, ''));
     try {
-      await sleep(500);
-      const closed = (await Promise.all(sockets.map((x) => x.closed(1)))).filter((r) => r.closed).length;
-      expect(closed).toBeGreaterThanOrEqual(3);
+      const closedCount = (): number => sockets.filter((x) => x.isClosed()).length;
+      await until(() => closedCount() >= 3, sockets.map((x) => [x.socket, 'close'] as [Socket, string]), 'the connections beyond the cap to be closed');
+      expect(closedCount()).toBeGreaterThanOrEqual(3);
       for (const x of sockets) x.socket.destroy();
-      await sleep(100);
-      expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+      await Promise.all(sockets.map((x) => x.closed()));
+      expect(await healthzOnceClosesAreSeen(s.url)).toBe(200);
     } finally {
       for (const x of sockets) x.socket.destroy();
     }
   });
 
-  test('shutdown with a slow body in flight ends within the grace period (+1 s to answer)', async () => {
-    const t = await start({ captioner, shutdownGraceMs: 300, bodyTimeoutMs: 60_000 });
+  test('shutdown with a slow body in flight: close() ends it after the grace period instead of waiting for the body', async () => {
+    // body and request timeouts far beyond the wait guard: only close() can end this request
+    const t = await start({ captioner, shutdownGraceMs: 300, bodyTimeoutMs: 600_000, timeoutMs: 600_000 });
     const slow = raw(t.url, jsonHead('/v1/captions', 1000), '{');
     const trickle = setInterval(() => slow.socket.write(' '), 200);
     try {
       await waitFor(() => t.server.inFlightRequests() === 1, 5000, 'slow request in flight');
-      const t0 = Date.now();
-      await t.server.close();
-      expect(Date.now() - t0).toBeLessThan(2500);
-      expect((await slow.closed(1000)).closed).toBe(true);
+      await guarded(t.server.close(), 'close() to end the slow request');
+      await slow.closed();
+      expect(slow.isClosed()).toBe(true);
     } finally {
       clearInterval(trickle);
       slow.socket.destroy();

@@ -7,6 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Captioner } from '../../src/engine/types';
 import { ALSA_FRONT, InstrumentedCaptioner, loadTiny, postJson, waitFor, wavBase64, start, type Started } from './helpers';
+import { guarded, until } from '../wait';
 
 let captioner: Captioner;
 
@@ -47,9 +48,8 @@ class Conn {
   }
 
   /** The next complete response (status line, headers, Content-Length body); interim 1xx answers included. */
-  async next(timeoutMs = 10_000): Promise<Answer> {
+  async next(): Promise<Answer> {
     const t0 = performance.now();
-    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const end = this.buf.indexOf('\r\n\r\n');
       if (end >= 0) {
@@ -62,18 +62,16 @@ class Conn {
           return { status, head, body, ms: performance.now() - t0 };
         }
       }
-      if (this.closed || Date.now() > deadline) throw new Error(`no complete response (closed ${this.closed}): ${this.buf.toString('latin1').slice(0, 200)}`);
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 50);
-      });
+      if (this.closed) throw new Error(`no complete response (connection closed): ${this.buf.toString('latin1').slice(0, 200)}`);
+      // woken by the next data or close event
+      await guarded(new Promise<void>((r) => (this.wake = r)), `a complete response (so far: ${this.buf.toString('latin1').slice(0, 80)})`);
     }
   }
 
-  async send(request: Buffer | string, timeoutMs?: number): Promise<Answer> {
+  async send(request: Buffer | string): Promise<Answer> {
     const t0 = performance.now();
     this.socket.write(request);
-    const a = await this.next(timeoutMs);
+    const a = await this.next();
     return { ...a, ms: performance.now() - t0 };
   }
 }
@@ -87,15 +85,17 @@ async function fullServer(refusalHoldMs: number): Promise<{ s: Started; c: Instr
   const s = await start({ captioner: c, concurrency: 1, maxQueue: 0, refusalHoldMs });
   c.hold();
   const running = postJson(`${s.url}/v1/captions`, { data: wavBase64(ALSA_FRONT), max_tokens: 1 }).catch(() => undefined);
-  await waitFor(() => c.active === 1 && s.server.stats().running === 1, 30_000, 'one running request');
+  await c.until(() => c.active === 1, 'one running request at the gate');
+  expect(s.server.stats().running).toBe(1);
   return { s, c, running };
 }
 
 describe('refusal hold', () => {
   const body = JSON.stringify({ data: wavBase64(ALSA_FRONT), max_tokens: 1 }); // 61 KB inline clip
 
-  test('a refused connection is not read for the hold; a fresh connection is refused at once; the next request on it waits the hold', async () => {
-    const { s, c, running } = await fullServer(600);
+  test('a refused connection is not read for the hold; a fresh connection is refused meanwhile; the next request on it waits the hold', async () => {
+    // a hold long enough that the other connection's answer lands inside it even on a loaded machine
+    const { s, c, running } = await fullServer(2000);
     const a = new Conn(s.url);
     const b = new Conn(s.url);
     try {
@@ -103,19 +103,22 @@ describe('refusal hold', () => {
       expect(first.status).toBe(429);
       expect(JSON.parse(first.body)).toMatchObject({ error: { code: 'QUEUE_FULL' } });
       expect(first.head).toMatch(/retry-after: \d+/i);
-      const t0 = performance.now();
-      const again = a.send(request(body));
+      let againAnswered = false;
+      const again = a.send(request(body)).then((r) => {
+        againAnswered = true;
+        return r;
+      });
       const other = await b.send(request(body));
       expect(other.status).toBe(429);
-      expect(performance.now() - t0).toBeLessThan(400); // the other connection is not held
+      expect(againAnswered).toBe(false); // the other connection is not held: answered while a's request still waits
       const held = await again;
       expect(held.status).toBe(429);
-      expect(held.ms).toBeGreaterThanOrEqual(550);
+      expect(held.ms).toBeGreaterThanOrEqual(1950);
       expect(a.closed).toBe(false); // kept alive across the hold
       c.release();
       await running;
       // once there is room, the held connection's next request is served
-      const ok = await a.send(request(body), 30_000);
+      const ok = await a.send(request(body));
       expect(ok.status).toBe(200);
       expect(JSON.parse(ok.body)).toHaveProperty('caption');
     } finally {
@@ -153,11 +156,14 @@ describe('refusal hold', () => {
         await s.server.close();
       }
     };
+    const bound = 4 * (2000 / 250 + 1);
     const held = await flood(250);
     expect(held).toBeGreaterThanOrEqual(4);
-    expect(held).toBeLessThanOrEqual(4 * (2000 / 250 + 1));
+    expect(held).toBeLessThanOrEqual(bound);
+    // without the hold the same flood is not bounded by it (how many more: the flood scenario of
+    // scripts/hardening-bench.ts, docs/benchmarks.md "Server hardening")
     const unheld = await flood(0);
-    expect(unheld).toBeGreaterThan(3 * held);
+    expect(unheld).toBeGreaterThan(bound);
   }, 60_000);
 
   test('the Express-path refusal (503 SERVER_BUSY, body budget) holds the connection too', async () => {
@@ -194,10 +200,10 @@ describe('Expect: 100-continue', () => {
     try {
       const json = JSON.stringify({ data: wavBase64(ALSA_FRONT), max_tokens: 2 });
       conn.socket.write(head(Buffer.byteLength(json)));
-      const interim = await conn.next(5000);
+      const interim = await conn.next();
       expect(interim.status).toBe(100);
       conn.socket.write(json);
-      const done = await conn.next(30_000);
+      const done = await conn.next();
       expect(done.status).toBe(200);
       expect(JSON.parse(done.body)).toMatchObject({ audio_seconds: expect.closeTo(1.43, 1) });
     } finally {
@@ -211,10 +217,10 @@ describe('Expect: 100-continue', () => {
     const conn = new Conn(s.url);
     try {
       conn.socket.write(head(5 * 1024 * 1024));
-      const answer = await conn.next(5000);
+      const answer = await conn.next();
       expect(answer.status).toBe(429);
       expect(answer.head).toMatch(/connection: close/i);
-      await waitFor(() => conn.closed, 5000, 'connection closed');
+      await until(() => conn.closed, [[conn.socket, 'close']], 'connection closed');
       c.release();
       await running;
     } finally {

@@ -3,12 +3,14 @@
  * server on 127.0.0.1:0, and an instrumented Captioner wrapper (counts tokens the REAL engine
  * yields and can hold requests at a gate) for queue / timeout / disconnect tests.
  */
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { loadCaptioner } from '../../src/engine';
 import type { CaptionChunk, CaptionOptions, CaptionResult, Captioner, Pcm16k } from '../../src/engine/types';
 import { createServer, type OmnicapServer, type ServerOptions } from '../../src/server';
 import { abortError } from '../../src/util/abort';
 import { defaultModelDir } from '../../src/util/paths';
+import { until } from '../wait';
 
 export const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 export const SPEECH_3S = `${LIBRIVOX}/sense_and_sensibility_01_austen_64kb-0880.wav`; // 16 kHz, 2.99 s
@@ -23,16 +25,32 @@ export async function loadTiny(): Promise<Captioner> {
   return loadCaptioner(defaultModelDir(), { provider: 'cpu', threads: 1 });
 }
 
-/** Wraps the real captioner: counts generated tokens, tracks active generations, optional gate. */
+/**
+ * Wraps the real captioner: counts generated tokens, tracks active generations, optional gate.
+ * Every change of a counter is an event, so tests wait for a state ({@link until}), never poll.
+ */
 export class InstrumentedCaptioner implements Captioner {
   tokens = 0;
   active = 0;
   started = 0;
   aborted = 0;
+  /** Generations that ran to their result (a 'done' chunk). */
+  finished = 0;
+  /** Emits 'change' after any counter changed. */
+  readonly changes = new EventEmitter();
   private gate?: Promise<void>;
   private openGate?: () => void;
 
   constructor(private readonly inner: Captioner) {}
+
+  /** Resolves once `cond` holds, re-checked at each counter change (60 s guard). */
+  until(cond: () => boolean, what: string): Promise<void> {
+    return until(cond, [[this.changes, 'change']], what);
+  }
+
+  private changed(): void {
+    this.changes.emit('change');
+  }
 
   get modelId(): string {
     return this.inner.modelId;
@@ -51,6 +69,7 @@ export class InstrumentedCaptioner implements Captioner {
   async *captionStream(audio: Pcm16k, options: CaptionOptions = {}): AsyncGenerator<CaptionChunk, void, undefined> {
     this.active += 1;
     this.started += 1;
+    this.changed();
     try {
       const gate = this.gate;
       const signal = options.signal;
@@ -62,7 +81,11 @@ export class InstrumentedCaptioner implements Captioner {
         });
       }
       for await (const chunk of this.inner.captionStream(audio, options)) {
-        if (chunk.type === 'token') this.tokens += 1;
+        if (chunk.type === 'token' || chunk.type === 'done') {
+          if (chunk.type === 'token') this.tokens += 1;
+          else this.finished += 1;
+          this.changed();
+        }
         yield chunk;
       }
     } catch (e) {
@@ -70,6 +93,7 @@ export class InstrumentedCaptioner implements Captioner {
       throw e;
     } finally {
       this.active -= 1;
+      this.changed();
     }
   }
 
@@ -97,6 +121,11 @@ export async function start(options: ServerOptions): Promise<Started> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits for server-internal state that has no event (scheduler and admission counters): re-checks
+ * every 10 ms; `timeoutMs` is only a guard that fails the test. State with an event source
+ * (captioner counters, process output, sockets) is awaited on the event instead ({@link until}).
+ */
 export async function waitFor(cond: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
@@ -125,13 +154,14 @@ export async function expectError(res: Response, status: number, code: string): 
   return body;
 }
 
-/** A good caption request must succeed (used after every bad request). */
-export async function expectGoodCaption(url: string, headers: Record<string, string> = {}): Promise<void> {
+/** A good caption request must succeed (used after every bad request); resolves with its completion tokens. */
+export async function expectGoodCaption(url: string, headers: Record<string, string> = {}): Promise<number> {
   const res = await postJson(`${url}/v1/captions`, { data: wavBase64(ALSA_FRONT), max_tokens: 2, seed: 1 }, headers);
   const body = (await res.json()) as { caption?: unknown; usage?: { completion_tokens: number } };
   expect(res.status).toBe(200);
   expect(typeof body.caption).toBe('string');
   expect(body.usage?.completion_tokens).toBeGreaterThanOrEqual(0);
+  return body.usage?.completion_tokens ?? 0;
 }
 
 /** Parse an SSE body into its `data:` payloads (and event names). */

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { packageRoot } from '../../src/util/paths';
 import { watchParent } from '../../src/cli/main';
-import { waitFor } from './helpers';
+import { guarded, until } from '../wait';
 
 test('SIGTERM to npx stops the server too (graceful, "shutting down")', async () => {
   const npx = spawn('npx', ['--no-install', 'omnicap', 'serve', '--port', '0', '--provider', 'cpu', '--threads', '1', '--quiet'], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -16,13 +16,12 @@ test('SIGTERM to npx stops the server too (graceful, "shutting down")', async ()
   // the pipes close when the last process holding them (the server) has exited
   const serverGone = new Promise<void>((r) => npx.stdout.on('close', () => r()));
   try {
-    await waitFor(() => /ready, model/.test(out) || npx.exitCode !== null, 90_000, 'serve ready');
+    await until(() => /ready, model/.test(out) || npx.exitCode !== null, [[npx.stdout, 'data'], [npx.stderr, 'data'], [npx, 'exit']], 'serve ready');
     const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
     expect(url).toBeDefined();
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     npx.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([serverGone, new Promise((_r, reject) => (timer = setTimeout(() => reject(new Error(`server still running: ${out}`)), 20_000)))]).finally(() => clearTimeout(timer));
+    await guarded(serverGone, 'the server to exit after SIGTERM to npx');
     expect(out).toMatch(/shutting down/);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   } finally {

@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths';
-import { SPEECH_7S, postJson, waitFor, wavBase64 } from './helpers';
+import { SPEECH_7S, postJson, wavBase64 } from './helpers';
+import { until } from '../wait';
 
 const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
@@ -14,7 +15,7 @@ test('SIGTERM: in-flight request completes, new connections are refused, exit co
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
-    await waitFor(() => /ready, model/.test(stdout) || child.exitCode !== null, 60_000, 'serve ready');
+    await until(() => /ready, model/.test(stdout) || child.exitCode !== null, [[child.stdout, 'data'], [child, 'exit']], 'serve ready');
     const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
     expect(url).toBeDefined();
     // a long streamed generation is in flight when the signal arrives

@@ -1,5 +1,6 @@
 import { ERROR_CODES, OmnicapError, invalidParameterError, toOmnicapError } from '../../src/errors';
 import { combineSignals, throwIfAborted } from '../../src/util/abort';
+import { aborted } from '../wait';
 
 describe('typed errors', () => {
   test('OmnicapError carries code, HTTP status and JSON without stack', () => {
@@ -34,7 +35,7 @@ describe('abort contract', () => {
     c.abort();
     expect(() => throwIfAborted(c.signal)).toThrow(expect.objectContaining({ code: 'ABORTED' }));
     const t = AbortSignal.timeout(1);
-    await new Promise((r) => setTimeout(r, 20));
+    await aborted(t, 'the 1 ms timeout signal');
     expect(() => throwIfAborted(t)).toThrow(expect.objectContaining({ code: 'TIMEOUT' }));
   });
 
@@ -46,7 +47,8 @@ describe('abort contract', () => {
     a.abort();
     expect(s?.aborted).toBe(true);
     const timed = combineSignals([], 5);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(timed?.aborted).toBe(true);
+    if (timed === undefined) throw new Error('combineSignals with a timeout gave no signal');
+    await aborted(timed, 'the combined 5 ms timeout');
+    expect(timed.aborted).toBe(true);
   });
 });

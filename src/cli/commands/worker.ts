@@ -1,6 +1,8 @@
 import { OmnicapError } from '../../errors';
+import { checkEndpointUrl, parseThreads, resolveApiKey } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
+import { createLogger, resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap worker --queue redis://HOST:PORT/DB [options]
 
@@ -29,7 +31,12 @@ Options:
   --stalled-interval-ms MS  how often this worker looks for dead workers' jobs (default 30000)
   --max-stalled N         times a clip may lose its worker before it fails (default 2)
   --wait-for-run S        give up after S seconds when the queue has no run yet (default: wait)
-  --quiet                 no per-job log lines on stderr
+  --log-level LEVEL       least severe log line written: fatal, error, warn, info (default), debug,
+                          trace or silent (also OMNICAP_LOG_LEVEL); logs are JSON lines on stderr
+                          (job done / retried / failed, Redis down and back, cache failures)
+  --quiet                 no log lines (--log-level silent)
+A --cache that cannot be used at start (Redis unreachable, directory not writable) is an error
+(CACHE_UNAVAILABLE); one that fails later is skipped, logged and counted in the final summary.
 `;
 
 const options = {
@@ -45,6 +52,7 @@ const options = {
   'stalled-interval-ms': { type: 'string' },
   'max-stalled': { type: 'string' },
   'wait-for-run': { type: 'string' },
+  'log-level': { type: 'string' },
   quiet: { type: 'boolean' },
 } as const;
 
@@ -56,26 +64,32 @@ export const command: CliCommand = {
     const { values: v, positionals } = parseCommandArgs(argv, options);
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `unexpected argument ${JSON.stringify(positionals[0])}`);
     if (v.queue === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--queue is required');
-    const { parseQueueUrl, runQueueWorker } = await import('../../detective/queue');
+    const level = v.quiet === true ? 'silent' : resolveLogLevel(v['log-level']);
+    const { parseQueueUrl, startQueueWorker } = await import('../../detective/queue');
     const location = parseQueueUrl(v.queue);
-    if (v['llm-url'] !== undefined && !/^https?:\/\//.test(v['llm-url'])) throw new OmnicapError('INVALID_ARGUMENT', `--llm-url must be an http(s) URL but received ${JSON.stringify(v['llm-url'])}`);
-    const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
+    const llm = {
+      url: v['llm-url'] === undefined ? undefined : checkEndpointUrl(v['llm-url']),
+      apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
+      threads: parseThreads(v['llm-threads']),
+    };
     const waitS = v['wait-for-run'] === undefined ? undefined : numberFlag('wait-for-run', v['wait-for-run'], 0, { min: 0 });
-    const s = await runQueueWorker({
+    await using worker = startQueueWorker({
       location,
       queueName: v['queue-name'] ?? 'omnicap',
       concurrency: numberFlag('concurrency', v.concurrency, 1, { min: 1, max: 64, integer: true }),
       cache: v.cache,
       mediaDir: v['media-dir'],
-      llm: { url: v['llm-url'], apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY, threads },
+      llm,
       lockMs: numberFlag('lock-ms', v['lock-ms'], 30_000, { min: 1000, integer: true }),
       stalledIntervalMs: numberFlag('stalled-interval-ms', v['stalled-interval-ms'], 30_000, { min: 500, integer: true }),
       maxStalledCount: numberFlag('max-stalled', v['max-stalled'], 2, { min: 0, max: 100, integer: true }),
       waitForRunMs: waitS === undefined ? undefined : waitS * 1000,
       signal: io.signal,
-      log: v.quiet === true ? undefined : (line) => io.stderr.write(`${line}\n`),
+      logger: createLogger(io.stderr, level),
     });
-    io.stderr.write(`worker: stopped; ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.cancelled} cancelled, ${s.retried} attempts left to retry\n`);
+    const s = await worker.done;
+    const failures = Object.entries(s.infraFailures).map(([k, n]) => `${n} ${k}`).join(', ');
+    io.stderr.write(`worker: stopped; ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.cancelled} cancelled, ${s.retried} attempts left to retry${failures !== '' ? `; infrastructure failures: ${failures} (see the log)` : ''}\n`);
     return 0;
   },
 };

@@ -1,8 +1,9 @@
 /** The default observer set of the Detective pipeline. */
 import { loadCaptioner } from '../../engine';
 import type { Captioner } from '../../engine/types';
-import { captionerObserver, type Observer } from '../../observers';
+import { captionerObserver } from '../../observers';
 import { asrObserver, type AsrOptions } from './asr';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { audioLmObserver, type AudioLmOptions } from './audio-lm';
 import { ocrObserver } from './ocr';
 import { signalObserver } from './signal';
@@ -29,7 +30,7 @@ export interface DefaultObserverOptions {
   exclude?: string[];
 }
 
-export type DisposableObserver = Observer & { dispose?: () => Promise<void> };
+export { disposableObserver, type DisposableObserver } from './disposable';
 
 /** signal, vad, asr, ocr, video, + captioner and audio_lm when configured. Nothing loads until first use. */
 export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableObserver[] {
@@ -42,17 +43,21 @@ export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableO
       if (captioner === undefined) throw new Error('captioner not loaded');
       return captioner;
     });
-    list.push({
-      ...base,
-      async observe(req) {
-        loading ??= loadCaptioner(dir).then((c) => (captioner = c));
-        await loading;
-        return base.observe(req);
-      },
-      async dispose() {
-        if (loading !== undefined) await (await loading).dispose();
-      },
-    });
+    list.push(
+      disposableObserver(
+        {
+          ...base,
+          async observe(req) {
+            loading ??= loadCaptioner(dir).then((c) => (captioner = c));
+            await loading;
+            return base.observe(req);
+          },
+        },
+        async () => {
+          if (loading !== undefined) await (await loading).dispose();
+        },
+      ),
+    );
   }
   if (opts.audioLm !== undefined) list.push(audioLmObserver(opts.audioLm));
   return list.filter((o) => !(opts.exclude ?? []).includes(o.name));

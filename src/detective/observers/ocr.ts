@@ -12,8 +12,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OmnicapError } from '../../errors';
 import { extractFrames, probeMedia } from '../../media';
-import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { confidentLines, mergeAcrossFrames, parseTesseractTsv, type OcrLine, type OnScreenText } from './ocr-text';
 import { changeTime, onScreenStory, refineChange, type TextChange } from './ocr-story';
 import { runTool, withTempDir } from './proc';
@@ -84,10 +84,10 @@ export function formatOcrAnswer(d: OcrData): string {
   ].join(' ');
 }
 
-export function ocrObserver(opts: OcrOptions = {}): Observer {
+export function ocrObserver(opts: OcrOptions = {}): DisposableObserver {
   const bin = opts.bin ?? 'tesseract';
   const maxFrames = opts.maxFrames ?? 24;
-  return {
+  return disposableObserver({
     name: 'ocr',
     modality: 'visual',
     description: `Reads on-screen text across the whole video (Tesseract OCR on up to ${maxFrames} frames spread over the clip): each text with the time span it is on screen. The question is ignored.`,
@@ -134,5 +134,5 @@ export function ocrObserver(opts: OcrOptions = {}): Observer {
       });
       return { answer: formatOcrAnswer(data), data };
     },
-  };
+  });
 }

@@ -9,10 +9,10 @@
  */
 import { OmnicapError } from '../../errors';
 import { probeMedia, scanFrames } from '../../media';
-import type { Observer } from '../../observers';
 import { FrameMeter, type FrameStats } from './frame-stats';
 import { blackStretches, detectCuts, frozenStretches, motion, scenes, smallPictureChanges, type MotionSpan, type Scene, type SceneCut, type Stretch } from './video-summary';
 import { brightnessWord, contrastWord, saturationWord } from './colour';
+import { disposableObserver, type DisposableObserver } from './disposable';
 
 export interface VideoOptions {
   /** Width of the analysed frames (default 160). */
@@ -89,10 +89,10 @@ export function analysisFps(streamFps: number | undefined, duration: number, max
   return Math.max(1, Math.min(own, maxFps, budget));
 }
 
-export function videoObserver(opts: VideoOptions = {}): Observer {
+export function videoObserver(opts: VideoOptions = {}): DisposableObserver {
   const maxFps = opts.maxFps ?? 30;
   const maxFrames = opts.maxFrames ?? 3000;
-  return {
+  return disposableObserver({
     name: 'video',
     modality: 'visual',
     // one decoder thread in ffmpeg, one measuring the frames here
@@ -134,5 +134,5 @@ export function videoObserver(opts: VideoOptions = {}): Observer {
       };
       return { answer: formatVideoAnswer(data), data };
     },
-  };
+  });
 }

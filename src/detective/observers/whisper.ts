@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { OmnicapError } from '../../errors';
+import { OmnicapError, disposedError } from '../../errors';
 import { abortError, throwIfAborted } from '../../util/abort';
 import { packageRoot } from '../../util/paths';
 import { assertTrustedFile } from '../../util/trusted-file';
@@ -97,7 +97,7 @@ interface Running {
   exited?: OmnicapError;
 }
 
-export class WhisperWorker {
+export class WhisperWorker implements AsyncDisposable {
   private readonly python: string;
   private readonly modelDir: string;
   private readonly opts: WhisperWorkerOptions;
@@ -121,10 +121,15 @@ export class WhisperWorker {
   transcribe(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions = {}): Promise<WhisperResult> {
     const run = (): Promise<WhisperResult> => this.run(samples, chunks, opts);
     const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
+    this.queue = p.catch(() => undefined); // the caller gets p's failure; the queue only orders the requests
     return p;
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** Ends the worker process (a transcription in flight rejects with DISPOSED); later calls reject with DISPOSED. */
   async dispose(): Promise<void> {
     this.disposed = true;
     const r = this.running;
@@ -138,7 +143,7 @@ export class WhisperWorker {
   }
 
   private async run(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions): Promise<WhisperResult> {
-    if (this.disposed) throw new OmnicapError('NOT_READY', 'the Whisper worker was disposed');
+    if (this.disposed) throw disposedError('the Whisper worker');
     const { signal } = opts;
     throwIfAborted(signal);
     if (chunks.length === 0) return { segments: [], language: opts.language ?? null, languageProbability: null, seconds: 0 };
@@ -148,7 +153,7 @@ export class WhisperWorker {
       const r = this.start();
       let abortReject: (e: OmnicapError) => void = () => undefined;
       const aborted = new Promise<never>((_, reject) => (abortReject = reject));
-      aborted.catch(() => undefined);
+      aborted.catch(() => undefined); // raced below; marked handled for the requests that finish first
       const onAbort = (): void => {
         r.child.kill('SIGKILL');
         if (this.running === r) this.running = undefined;
@@ -199,7 +204,7 @@ export class WhisperWorker {
         onFail = reject;
       }),
     };
-    r.ready.catch(() => undefined);
+    r.ready.catch(() => undefined); // awaited by run(); marked handled for a worker that fails before anyone waits
     const startTimer = setTimeout(() => {
       fail(new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker did not load its model in time'));
       child.kill('SIGKILL');
@@ -216,7 +221,8 @@ export class WhisperWorker {
     child.on('error', (e) => fail(new OmnicapError('PROVIDER_UNAVAILABLE', `the Whisper worker could not start: ${e.message}`, { cause: e })));
     child.on('exit', (code, sig) => {
       const last = r.stderr.trim().split('\n').pop() ?? '';
-      fail(new OmnicapError('MODEL_RUN_FAILED', `the Whisper worker exited (${sig ?? `code ${code}`})${last === '' ? '' : `: ${last.slice(0, 300)}`}`, { details: { exitCode: code, signal: sig } }));
+      if (this.disposed) fail(disposedError('the Whisper worker'));
+      else fail(new OmnicapError('MODEL_RUN_FAILED', `the Whisper worker exited (${sig ?? `code ${code}`})${last === '' ? '' : `: ${last.slice(0, 300)}`}`, { details: { exitCode: code, signal: sig } }));
       if (this.running === r) this.running = undefined;
     });
     createInterface({ input: child.stdout }).on('line', (line) => {

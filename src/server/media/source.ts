@@ -63,6 +63,10 @@ export function decodeBase64(value: unknown, field: string, maxBytes: number): U
   }
   const buf = Buffer.from(s, std ? 'base64' : 'base64url');
   if (buf.byteLength > maxBytes) throw new OmnicapError('PAYLOAD_TOO_LARGE', `${field} decodes to ${buf.byteLength} bytes; the limit is ${maxBytes} bytes`);
+  // Buffer.from ignores a dangling last character and the unused bits of the last one ("AB==" -> 0x00)
+  if (buf.toString(std ? 'base64' : 'base64url') !== s) {
+    throw new OmnicapError('INVALID_ARGUMENT', `${field} is not valid base64: its last characters do not encode whole bytes (truncated?)`, { details: { parameter: field } });
+  }
   return buf;
 }
 
