@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createToolbox, factSheet, runDetective, videoObserver, type DetectiveRound, type VideoData } from '../../src/detective';
+import { analysisFps } from '../../src/detective/observers/video';
 import { brightnessWord, colourName, contrastWord, saturationWord } from '../../src/detective/observers/colour';
 import { cameraDirection } from '../../src/detective/observers/video-summary';
 import { resolveBinary } from '../../src/media';
@@ -85,6 +86,14 @@ describe('motion', () => {
     expect(fast.answer).toContain('fast motion: much of the picture changes from frame to frame');
     const pattern = (await observe(makeBlackFrozenVideo(dir))).data.motion[0];
     expect(pattern).toMatchObject({ kind: 'static', movingContent: true, start: 0 });
+  });
+
+  it('analysis rate: the stream rate up to 30 fps, fewer for long clips (at most 3000 frames), 25 fps when unknown', () => {
+    expect(analysisFps(25, 10, 30, 3000)).toBe(25);
+    expect(analysisFps(60, 10, 30, 3000)).toBe(30);
+    expect(analysisFps(25, 600, 30, 3000)).toBe(5);
+    expect(analysisFps(undefined, 0, 30, 3000)).toBe(25);
+    expect(analysisFps(25, 36000, 30, 3000)).toBe(1); // at least one frame a second
   });
 
   it('the camera turns against the way the picture moves', () => {

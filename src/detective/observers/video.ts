@@ -114,7 +114,9 @@ export function videoObserver(opts: VideoOptions = {}): DisposableObserver {
       const duration = probe.durationSeconds > 0 ? probe.durationSeconds : seconds;
       const notes: string[] = [];
       if (frames.length === 1) notes.push('The video holds a single frame: a still picture, so nothing about motion can be said.');
-      else if (seconds < duration - Math.max(1, 0.1 * duration)) notes.push(`Only the first ${s1(seconds)} s of the ${s1(duration)} s could be decoded.`);
+      else if (seconds < duration - Math.max(1, 0.1 * duration)) {
+        notes.push(frames.length >= maxFrames ? `Only the first ${s1(seconds)} s of the ${s1(duration)} s were analysed (${maxFrames} frames at most).` : `Only the first ${s1(seconds)} s of the ${s1(duration)} s could be decoded.`);
+      }
       const cuts = detectCuts(frames, fps);
       const motionSpans = frames.length > 1 ? motion(frames, cuts, fps, scan.width, seconds) : [];
       const pictureChanges = smallPictureChanges(frames, cuts, motionSpans);
