@@ -1,6 +1,7 @@
 /**
  * From per-frame measurements (./frame-stats.ts) to the video observer's report: scene cuts, a
- * keyframe per scene, motion over time, black and frozen stretches. Pure functions over the
+ * keyframe per scene, motion over time, black and frozen stretches, small changes of an unmoving
+ * picture. Pure functions over the
  * measurements; every threshold is named here and validated on rendered clips in
  * test/detective/video.test.ts.
  */
@@ -41,7 +42,7 @@ export const VIDEO_LIMITS = {
   smallChangeShare: 0.001,
   /** Shortest frozen stretch reported (seconds). */
   minFrozenSeconds: 1,
-  /** A frame is black when this share of its pixels is darker than luma 0.1. */
+  /** A frame is black when this share of its pixels is black (every channel under 10 %). */
   blackShare: 0.98,
   /** Shortest black stretch reported (seconds). */
   minBlackSeconds: 0.2,
@@ -108,7 +109,7 @@ function colourDistance(a: Float32Array, b: Float32Array): number {
   return d / 2;
 }
 
-/** Frame indexes where a new scene starts (hard cuts). */
+/** Hard cuts: the time of the first frame of each new scene, with its score. */
 export function detectCuts(frames: readonly FrameStats[], fps: number): SceneCut[] {
   const L = VIDEO_LIMITS;
   const scores = frames.map((f, i) => (i === 0 ? 0 : cutScore(f)));
