@@ -5,7 +5,7 @@
 import { OmnicapError } from '../errors';
 import type { OutputFormat } from '../detective';
 import type { LlmSpec, ObserverSpec, RunOptions } from '../detective/queue';
-import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmFlags } from '../llm';
+import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmChoice, type LlmFlags } from '../llm';
 import { numberFlag, type ParsedCommandArgs } from './args';
 
 export interface RunFlags {
@@ -63,7 +63,7 @@ export const DETECT_OPTIONS = {
 
 export type DetectFlags = ParsedCommandArgs<typeof DETECT_OPTIONS>['values'];
 
-export const BASE_OBSERVERS = ['signal', 'vad', 'asr', 'ocr', 'video'] as const;
+export const BASE_OBSERVERS = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'video'] as const;
 
 export function runOptionsFrom(v: RunFlags, promptVersion: string): RunOptions {
   const rounds = numberFlag('rounds', v.rounds, 10, { min: 0, max: 100, integer: true });
@@ -81,13 +81,21 @@ export function llmFlagsOf(v: RunFlags): LlmFlags {
   return { llm: v.llm, url: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'], threads: v['llm-threads'] };
 }
 
-/** The run's LLM (the embedded model unless --llm-url): the same checks in-process and on the queue. */
+/**
+ * The run's LLM: the embedded model, another local GGUF instruct model (`--llm FILE.gguf`, run with
+ * its own chat template) or an endpoint (`--llm-url`); the same checks in-process and on the queue.
+ */
+export function llmChoiceFrom(v: RunFlags): LlmChoice {
+  return llmChoiceFromFlags(llmFlagsOf(v), { ggufFiles: true }) ?? { kind: 'local', model: DEFAULT_LOCAL_MODEL_ID };
+}
+
+/** What the queue's run manifest records of the LLM: which model (a local file's path is each worker's own). */
 export function llmSpecFrom(v: RunFlags): LlmSpec {
-  const choice = llmChoiceFromFlags(llmFlagsOf(v)) ?? { kind: 'local', model: DEFAULT_LOCAL_MODEL_ID };
+  const choice = llmChoiceFrom(v);
   return choice.kind === 'openai' ? choice : { kind: 'local', model: choice.model };
 }
 
-/** The observer set: --observers (a comma list) or signal, vad, asr, ocr, video; + captioner / audio_lm when configured. */
+/** The observer set: --observers (a comma list) or signal, vad, sound_events, asr, ocr, video; + captioner / audio_lm when configured. */
 export function observerSpecFrom(v: RunFlags): ObserverSpec {
   if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
   const configured: string[] = [...BASE_OBSERVERS];

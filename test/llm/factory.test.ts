@@ -123,7 +123,11 @@ describe('createLlm builds the chosen model', () => {
     expect(llm).toBeInstanceOf(OpenAIChatModel);
     expect((await llm.chat([{ role: 'user', content: 'ping' }])).text).toBe('pong');
     expect(seen.at(-1)?.authorization).toBe('Bearer worker-key');
-    await expect(createRunLlm({ kind: 'local', model: 'some-other-model' }, {}, 1)).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringContaining(`this machine has ${DEFAULT_LOCAL_MODEL_ID}`) });
+    await expect(createRunLlm({ kind: 'local', model: 'some-other-model' }, {}, 1)).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringContaining(`this worker has ${DEFAULT_LOCAL_MODEL_ID} (give the model file with --llm FILE.gguf)`) });
+    // a run on another local GGUF: the worker's own copy of that file, matched by its name
+    await expect(createRunLlm({ kind: 'local', model: 'some-other-model' }, { modelPath: '/models/another-model.gguf' }, 1)).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringContaining('this worker has another-model') });
+    await expect(createRunLlm({ kind: 'local', model: 'some-other-model' }, { modelPath: '/nonexistent/some-other-model.gguf' }, 1)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringContaining('/nonexistent/some-other-model.gguf') });
+    await expect(createRunLlm({ kind: 'openai', url, model: 'fake' }, { modelPath: '/models/fake.gguf' }, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(createRunLlm({ kind: 'local', model: DEFAULT_LOCAL_MODEL_ID }, { url }, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/--llm-url cannot replace it/) });
   });
 
@@ -167,6 +171,8 @@ describe('every command takes its LLM flags through the factory', () => {
     [['cloze', 'build', '--input', 'x', '--output', 'y', '--llm-url', 'http://x/v1', '--llm-model', 'm', '--judge', 'local', '--judge-url', 'http://x/v1', '--judge-model', 'm'], /--judge and --judge-url are exclusive/],
     [['cloze', 'build', '--input', 'x', '--output', 'y'], /--llm-url and --llm-model \(or --llm local\) are required/],
     [['serve', '--llm', 'model.bin'], /--llm accepts "local" or a \.gguf file/],
+    [['detect', '--input', 'x', '--output', 'y', '--llm', 'model.bin'], /--llm accepts "local" or a \.gguf file/],
+    [['worker', '--queue', 'redis://127.0.0.1:1/0', '--llm', 'model.bin'], /--llm accepts "local" or a \.gguf file/],
   ])('%j', async (argv, message) => {
     const r = await run(argv);
     expect(r.code).toBe(2);

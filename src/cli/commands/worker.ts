@@ -23,6 +23,8 @@ Options:
                           redis://host:port/db, none, or a directory (e.g. on shared storage)
   --media-dir DIR         where http(s) clips are downloaded (default: a private
                           temporary directory, removed when the worker stops)
+  --llm FILE.gguf         this machine's copy of the run's local GGUF model (detect --llm FILE.gguf;
+                          the file name must match)
   --llm-url URL           another URL for the run's OpenAI-compatible model (same model name)
   --llm-api-key KEY       bearer token (default $OMNICAP_LLM_API_KEY); never stored in Redis
   --llm-threads N         CPU threads of the embedded local model (default: every core; the
@@ -45,6 +47,7 @@ const options = {
   concurrency: { type: 'string' },
   cache: { type: 'string' },
   'media-dir': { type: 'string' },
+  llm: { type: 'string' },
   'llm-url': { type: 'string' },
   'llm-api-key': { type: 'string' },
   'llm-threads': { type: 'string' },
@@ -55,6 +58,13 @@ const options = {
   'log-level': { type: 'string' },
   quiet: { type: 'boolean' },
 } as const;
+
+/** `--llm FILE.gguf`: this machine's copy of the run's local model (`local`, the default, is the embedded one). */
+function localModelPath(llm: string | undefined): string | undefined {
+  if (llm === undefined || llm === 'local') return undefined;
+  if (!/\.gguf$/i.test(llm)) throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts "local" or a .gguf file but received ${JSON.stringify(llm)}`);
+  return llm;
+}
 
 export const command: CliCommand = {
   name: 'worker',
@@ -71,6 +81,7 @@ export const command: CliCommand = {
       url: v['llm-url'] === undefined ? undefined : checkEndpointUrl(v['llm-url']),
       apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
       threads: parseThreads(v['llm-threads']),
+      modelPath: localModelPath(v.llm),
     };
     const waitS = v['wait-for-run'] === undefined ? undefined : numberFlag('wait-for-run', v['wait-for-run'], 0, { min: 0 });
     await using worker = startQueueWorker({

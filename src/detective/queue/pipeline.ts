@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { OmnicapError } from '../../errors';
-import { createLlm, DEFAULT_LOCAL_MODEL_ID, type ChatModel } from '../../llm';
+import { createLlm, DEFAULT_LOCAL_MODEL_ID, ggufModelId, type ChatModel, type LlmChoice } from '../../llm';
 import type { InfraFailures } from '../../util/failures';
 import type { ObservationStore } from '../cache';
 import type { CpuGate } from '../cpu-gate';
@@ -19,16 +19,19 @@ export interface LlmOverrides {
   apiKey?: string;
   /** CPU threads of the local model. */
   threads?: number;
+  /** This machine's copy of the run's local GGUF model (its file name must be the run's model id). */
+  modelPath?: string;
 }
 
-export const OBSERVER_NAMES = ['signal', 'vad', 'asr', 'ocr', 'video', 'captioner', 'audio_lm'] as const;
+export const OBSERVER_NAMES = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'video', 'captioner', 'audio_lm'] as const;
 
 export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: number): Promise<ChatModel> {
   if (spec.kind === 'local') {
     if (o.url !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `the run uses the embedded local model ${spec.model}; --llm-url cannot replace it`);
-    if (spec.model !== DEFAULT_LOCAL_MODEL_ID) throw new OmnicapError('MODEL_INVALID', `the run needs the local model ${spec.model} but this machine has ${DEFAULT_LOCAL_MODEL_ID}`);
-  }
-  const choice = spec.kind === 'openai' ? { ...spec, url: o.url ?? spec.url } : spec;
+    const here = o.modelPath !== undefined ? ggufModelId(o.modelPath) : DEFAULT_LOCAL_MODEL_ID;
+    if (spec.model !== here) throw new OmnicapError('MODEL_INVALID', `the run needs the local model ${spec.model} but this worker has ${here}${o.modelPath === undefined ? ' (give the model file with --llm FILE.gguf)' : ''}`);
+  } else if (o.modelPath !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `the run uses the endpoint model ${spec.model}; --llm FILE.gguf cannot replace it`);
+  const choice: LlmChoice = spec.kind === 'openai' ? { ...spec, url: o.url ?? spec.url } : { ...spec, ...(o.modelPath !== undefined ? { modelPath: o.modelPath } : {}) };
   // a local model gets every core unless told otherwise: the CPU gate keeps the observers off them while a call runs
   return createLlm(choice, { apiKey: o.apiKey, threads: o.threads ?? availableParallelism(), sequences: Math.min(concurrency, 8) });
 }
