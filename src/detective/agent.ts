@@ -333,6 +333,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
         transcript: sheet.transcript,
         unreliableSpeech: sheet.unreliableSpeech,
         onScreenText: sheet.onScreenText,
+        screenFragments: sheet.screenFragments,
         factText: shown,
         hasVideo: facts.hasVideo,
       });

@@ -10,11 +10,12 @@
  * - sound classes with no time are left out, and a tempo is reported only when it is confident;
  * - signal numbers come with the plain words a caption uses (quiet, clean, clipping).
  *
- * It also returns what the caption checks need: the quoted transcript, the on-screen text, and the
- * words of speech that must not be quoted.
+ * It also returns what the caption checks need: the quoted transcript, the salient on-screen text
+ * and its partial readings, and the words of speech that must not be quoted.
  */
 import type { AsrData, AsrSegment } from './observers/asr';
-import type { OcrData } from './observers/ocr';
+import { isVideoData, pictureFacts } from './facts-picture';
+import { isOcrData, screenFacts } from './facts-screen';
 import type { SoundEventData } from './observers/sound-events';
 import { SOUND_LABELS } from './observers/sound-labels';
 import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
@@ -28,14 +29,16 @@ export interface ClipFacts {
 }
 
 export interface FactSheet {
-  /** One fact per line, in caption order: clip, sound over time, speech, models, screen text, signal. */
+  /** One fact per line, in caption order: clip, sound over time, speech, models, picture, screen text, signal. */
   lines: string[];
   /** The speech transcript a caption must quote (confident segments only). */
   transcript?: string;
   /** Words of speech too uncertain to quote (a caption must not carry them). */
   unreliableSpeech?: string;
-  /** Text read on screen (a caption must carry it). */
+  /** The salient text read on screen (a caption must carry it). */
   onScreenText: string[];
+  /** Partial readings of on-screen text (a caption must not quote them). */
+  screenFragments: string[];
 }
 
 /** Whisper's own floor: a decode whose mean token log-probability is under -1 is not trusted. */
@@ -172,17 +175,6 @@ function plainTranscript(d: unknown): string | undefined {
   return undefined;
 }
 
-function isOcrData(d: unknown): d is OcrData {
-  return Array.isArray((d as Partial<OcrData> | undefined)?.texts);
-}
-
-function ocrFact(d: OcrData, cap: (t: string) => string): string {
-  if (d.texts.length === 0) return 'No text is shown on screen.';
-  const items = d.texts.map((t) => `"${cap(t.text)}" ${t.first === t.last ? `at ${s1(t.first)} s` : `from ${s1(t.first)} to ${s1(t.last)} s`}`);
-  const list = items.length === 1 ? items[0] : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-  return `On screen (seen in the picture, not heard) the text ${list} is shown.`;
-}
-
 function isSignalReport(d: unknown): d is SignalReport {
   return typeof (d as Partial<SignalReport> | undefined)?.durationSeconds === 'number' && 'integratedLufs' in (d as object);
 }
@@ -259,13 +251,14 @@ export function signalFact(r: SignalReport, speech = false): string {
   return `The sound is ${said} (${numbers.join(', ')}).`;
 }
 
-const ORDER = ['vad', 'sound_events', 'asr', 'captioner', 'audio_lm', 'ocr', 'signal'];
+const ORDER = ['vad', 'sound_events', 'asr', 'captioner', 'audio_lm', 'video', 'ocr', 'signal'];
 const LABEL: Record<string, string> = {
   vad: 'Sound segments',
   sound_events: 'Sound events',
   asr: 'Speech',
   captioner: 'Audio description (captioner model)',
   audio_lm: 'Audio-language model',
+  video: 'Picture',
   ocr: 'On-screen text (seen in the picture, not heard)',
   signal: 'Signal measurements',
 };
@@ -282,7 +275,7 @@ function voiceHeard(ok: readonly OkRound[]): boolean {
 /** `cap` shortens long texts (the LLM's copy of the facts stays within its context). */
 export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, cap: (text: string) => string = (t) => t): FactSheet {
   const ok = rounds.filter((r): r is OkRound => r.status === 'ok');
-  const sheet: FactSheet = { lines: [describeClip(facts)], onScreenText: [] };
+  const sheet: FactSheet = { lines: [describeClip(facts)], onScreenText: [], screenFragments: [] };
   const seen = new Set<string>();
   const rank = (tool: string): number => (ORDER.includes(tool) ? ORDER.indexOf(tool) : ORDER.length);
   const signalReport = ok.find((r) => r.tool === 'signal' && isSignalReport(r.data))?.data as SignalReport | undefined;
@@ -302,9 +295,12 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
       if (a.transcript !== undefined) sheet.transcript = a.transcript;
       if ('unreliable' in a && a.unreliable !== undefined) sheet.unreliableSpeech = a.unreliable;
     } else if (r.tool === 'ocr' && isOcrData(r.data)) {
-      sheet.lines.push(ocrFact(r.data, cap));
-      sheet.onScreenText.push(...r.data.texts.map((t) => t.text));
-    } else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data, speech));
+      const screen = screenFacts(r.data, cap);
+      sheet.lines.push(screen.line);
+      sheet.onScreenText.push(...screen.carry);
+      sheet.screenFragments.push(...screen.fragments);
+    } else if (r.tool === 'video' && isVideoData(r.data)) sheet.lines.push(...pictureFacts(r.data));
+    else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data, speech));
     else sheet.lines.push(`${LABEL[r.tool] ?? r.tool}: ${sentence(cap(r.answer))}`);
   }
   if (ok.length === 0) sheet.lines.push('No observer returned information about it.');

@@ -68,8 +68,8 @@ Options:
                         is an error at start (CACHE_UNAVAILABLE), one that fails later is skipped,
                         logged and counted in the summary
   --prompt-version V    prompt files version (default v4; v2 has no revision step)
-  --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr + captioner,
-                        audio_lm when configured)
+  --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr,
+                        video + captioner, audio_lm when configured)
   --no-progress         no progress bar on stderr
   --log-level LEVEL     least severe log line written on stderr (JSON lines; e.g. cache failures):
                         fatal, error, warn, info (default), debug, trace or silent (also OMNICAP_LOG_LEVEL)

@@ -9,6 +9,7 @@ import { ocrObserver } from './ocr';
 import { signalObserver } from './signal';
 import { soundEventObserver, type SoundEventOptions } from './sound-events';
 import { vadObserver } from './vad';
+import { videoObserver } from './video';
 
 export { asrObserver, pocketsphinxAvailable, speechChunks, formatAsrAnswer, DEFAULT_POCKETSPHINX_MODEL, type AsrOptions, type AsrObserver, type AsrEngine, type AsrSegment, type AsrData } from './asr';
 export { WhisperWorker, whisperAvailable, defaultWhisperModelDir, defaultWhisperPython, type WhisperModelName, type WhisperResult, type WhisperSegment, type WhisperWorkerOptions } from './whisper';
@@ -17,6 +18,7 @@ export { audioLmObserver, type AudioLmOptions } from './audio-lm';
 export { ocrObserver, formatOcrAnswer, type OcrOptions, type OcrData } from './ocr';
 export { parseTesseractTsv, confidentLines, isWordLike, mergeAcrossFrames, type OcrLine, type OcrWord, type OnScreenText } from './ocr-text';
 export { signalObserver } from './signal';
+export { videoObserver, formatVideoAnswer, type VideoData, type VideoOptions } from './video';
 export { soundEventObserver, formatSoundEventAnswer, soundWindows, classScores, decideSoundEvents, SOUND_DECISION_DEFAULTS, type SoundEventOptions, type SoundEventData, type SoundEvent } from './sound-events';
 export { SOUND_LABELS, soundVocabulary, type SoundLabel } from './sound-labels';
 export { vadObserver, sileroSpeechProbs, segmentLabels, defaultSileroPath, type VadSegment, type VadLabel } from './vad';
@@ -35,10 +37,10 @@ export interface DefaultObserverOptions {
 
 export { disposableObserver, type DisposableObserver } from './disposable';
 
-/** signal, vad, sound_events, asr, ocr, + captioner and audio_lm when configured. Nothing loads until first use. */
+/** signal, vad, sound_events, asr, ocr, video, + captioner and audio_lm when configured. Nothing loads until first use. */
 export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableObserver[] {
   const sound = soundEventObserver({ python: opts.asr?.python, threads: opts.asr?.threads, ...opts.soundEvents });
-  const list: DisposableObserver[] = [signalObserver(), vadObserver(), sound, asrObserver(opts.asr), ocrObserver()];
+  const list: DisposableObserver[] = [signalObserver(), vadObserver(), sound, asrObserver(opts.asr), ocrObserver(), videoObserver()];
   if (opts.captionerModelDir !== undefined) {
     const dir = opts.captionerModelDir;
     let captioner: Captioner | undefined;
