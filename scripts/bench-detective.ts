@@ -21,7 +21,7 @@ import { runClozeEval } from '../src/cloze/eval';
 import { createToolbox, defaultObservers, detectClip, echoShare, factSheet, loadDetectivePrompts, wordErrorRate, wordRecall, words } from '../src/detective';
 import { assemble } from './bench-set';
 import type { DetectiveRound } from '../src/detective';
-import { LocalChatModel } from '../src/llm/local';
+import { createLlm, DEFAULT_LOCAL_MODEL_ID } from '../src/llm';
 import { packageRoot } from '../src/util/paths';
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(0)} %`);
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   let clips = await assemble(dir);
   if (values.clips !== undefined) clips = clips.filter((c) => values.clips!.split(',').includes(c.id));
-  const llm = await LocalChatModel.load();
+  const llm = await createLlm({ kind: 'local', model: DEFAULT_LOCAL_MODEL_ID });
   const toolbox = createToolbox({ observers: defaultObservers() });
   const prompts = loadDetectivePrompts();
   const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text].join('\n');
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     };
     judge = { truth: await tally('caption'), empty: await tally('baseline') };
   }
-  await llm.dispose();
+  await llm.dispose?.();
 
   const result = { model: llm.id, prompts: prompts.agent.version, clips: rows, judge };
   if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2));

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { echoShare, factSheet, loadDetectivePrompts, wordRecall, words } from '../src/detective';
 import type { DetectiveRound } from '../src/detective';
-import { percentile } from '../src/bench/stats';
+import { percentile } from '../src/util/percentile';
 import { packageRoot } from '../src/util/paths';
 import { assemble, type Clip } from './bench-set';
 

@@ -1,6 +1,7 @@
 /**
  * Bounded load test of `POST /v1/captions` over loopback: N requests from C concurrent clients,
- * small max_tokens. Reports status counts, p50/p99 latency, throughput and RSS growth.
+ * small max_tokens. Reports status counts, p50/p99 latency (type-7 percentiles, as `omnicap bench`),
+ * throughput and RSS growth.
  *
  *   node dist/scripts/load-test.js [--requests 200] [--clients 8] [--concurrency 1] [--max-queue 4]
  *                                  [--max-tokens 2] [--model DIR] [--threads T] [--batch N] [--url http://host:port]
@@ -11,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { percentileOfSorted } from '../src/util/percentile';
 
 export interface LoadOptions {
   url: string;
@@ -43,11 +45,8 @@ export interface LoadReport {
   completionTokens: number;
 }
 
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
+/** Percentile of sorted latencies (src/util/percentile.ts, as in `omnicap bench`); NaN when there are none. */
+const pct = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : percentileOfSorted(sorted, p));
 
 export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const payload = JSON.stringify(o.body);
@@ -106,19 +105,19 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     requestsPerSecond: (next / wallMs) * 1000,
     okPerSecond: (ok / wallMs) * 1000,
     latencyMs: {
-      p50: percentile(latencies, 50),
-      p90: percentile(latencies, 90),
-      p99: percentile(latencies, 99),
-      max: latencies[latencies.length - 1] ?? 0,
-      okP50: percentile(okLatencies, 50),
-      okP99: percentile(okLatencies, 99),
+      p50: pct(latencies, 50),
+      p90: pct(latencies, 90),
+      p99: pct(latencies, 99),
+      max: latencies[latencies.length - 1] ?? NaN,
+      okP50: pct(okLatencies, 50),
+      okP99: pct(okLatencies, 99),
     },
     completionTokens,
   };
 }
 
 export function formatReport(r: LoadReport, extra: Record<string, string | number> = {}): string {
-  const f = (n: number): string => n.toFixed(1);
+  const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '—');
   return [
     `requests ${r.requests}: ok ${r.ok}, non-200 ${JSON.stringify(r.statuses)} codes ${JSON.stringify(r.codes)}, network errors ${r.networkErrors}`,
     `wall ${f(r.wallMs)} ms, ${f(r.requestsPerSecond)} req/s (${f(r.okPerSecond)} successful/s), completion tokens ${r.completionTokens}`,

@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   MODEL_INPUT_MISSING: 500,
   MODEL_RUN_FAILED: 500,
   PROVIDER_UNAVAILABLE: 500,
+  /** With --provider cuda, ONNX Runtime would run some nodes on the CPU EP (details list them). */
+  PROVIDER_CPU_FALLBACK: 500,
+  /** A build exported for one execution provider loaded with the other (e.g. a CUDA build with --provider cpu). */
+  MODEL_PROVIDER_MISMATCH: 500,
   TOKENIZER_INVALID: 500,
   /** A file omnicap would run as code could have been written by another user. */
   UNTRUSTED_FILE: 500,
@@ -45,7 +49,12 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   UPSTREAM_ERROR: 502,
   LLM_BAD_OUTPUT: 502,
+  /** Not ready yet (a model still loading, a server starting or shutting down): retry later. */
   NOT_READY: 503,
+  /** The resource was disposed (closed) by its owner and is used afterwards: a new one must be made. */
+  DISPOSED: 503,
+  /** A cache or other infrastructure the run depends on cannot be used (unreachable, not writable). */
+  CACHE_UNAVAILABLE: 503,
   /** Admission refused for memory (buffered request bodies), with Retry-After. */
   SERVER_BUSY: 503,
   OBSERVER_NOT_FOUND: 404,
@@ -123,6 +132,28 @@ export function invalidParameterError(name: string, expected: string, actual: un
   return new OmnicapError('INVALID_ARGUMENT', `Expected ${expected} for ${name} but received ${describe(actual)}`, {
     details: { parameter: name, expected },
   });
+}
+
+/** True for a file-system error that says the path does not exist (the only one a cache may read as a miss). */
+export function isNotFound(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ENOENT';
+}
+
+/** Everything about an error for a log line (never for a client): message, details, the cause chain. */
+export function errorDetail(err: OmnicapError): string {
+  const parts = [err.message];
+  if (err.details !== undefined) parts.push(`details ${JSON.stringify(err.details)}`);
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause !== undefined && depth < 4; depth += 1) {
+    parts.push(`cause ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join(' | ');
+}
+
+/** The error every disposed resource throws when it is used: `what` names it, `hint` says how to get a new one. */
+export function disposedError(what: string, hint?: string): OmnicapError {
+  return new OmnicapError('DISPOSED', `${what} was disposed${hint !== undefined ? `; ${hint}` : ''}`);
 }
 
 /** Wrap any thrown value as an OmnicapError (keeps OmnicapErrors as they are). */

@@ -6,8 +6,11 @@
 export * from './errors';
 export { throwIfAborted, abortError, combineSignals } from './util/abort';
 export { prepareResume, resumedIds, JsonlAppender, type ResumeState } from './util/jsonl';
+export { createLogger, resolveLogLevel, LOG_LEVELS, LOG_LEVEL_ENV, type Logger, type LogLevel } from './util/log';
+export { InfraFailures, type InfraFailuresOptions } from './util/failures';
 export * as media from './media';
 export * as features from './features';
+export * as native from './native';
 export * as engine from './engine';
 export * as llm from './llm';
 export * as observers from './observers';

@@ -107,6 +107,11 @@ def read_captioner_config(ckpt_dir: str) -> CaptionerConfig:
             top = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{path} is not valid JSON ({e})") from None
+    return parse_captioner_config(top, path)
+
+
+def parse_captioner_config(top: dict, path: str) -> CaptionerConfig:
+    """The config.json dict of a Captioner checkpoint (``path`` names it in messages)."""
     mt = top.get("model_type")
     if mt == "qwen3_omni_moe":
         th = _need(top, "thinker_config", path)
@@ -264,21 +269,12 @@ class Checkpoint:
     def get_rows(self, name: str, r0: int, r1: int) -> np.ndarray:
         """fp32 copy of rows r0..r1-1 (first axis) of one tensor, read from disk without touching the rest."""
         e = self._entry(name)
-        np_t, isz = _ST_DTYPES[e.dtype]
+        np_t, _ = _ST_DTYPES[e.dtype]
         shape = e.shape if e.shape else (1,)
         row = int(np.prod(shape[1:])) if len(shape) > 1 else 1
         n = (r1 - r0) * row
-        fd = self._fds.get(e.file)
-        if fd is None:
-            fd = self._fds[e.file] = os.open(e.file, os.O_RDONLY)
         raw = np.empty(n, np_t)
-        mv = memoryview(raw).cast("B")
-        got, base = 0, e.start + r0 * row * isz
-        while got < n * isz:
-            k = os.preadv(fd, [mv[got:]], base + got)
-            if k <= 0:
-                raise CheckpointError(f"{os.path.basename(e.file)}: short read of tensor {name}")
-            got += k
+        self._read_raw(name, e, r0 * row, raw)
         out = np.empty(n, np.float32)
         if e.dtype == "BF16":
             u = out.view(np.uint32)
@@ -287,6 +283,19 @@ class Checkpoint:
         else:
             out[:] = raw
         return out.reshape((r1 - r0, *shape[1:]) if e.shape else ())
+
+    def _read_raw(self, name: str, e: _Entry, first: int, raw: np.ndarray) -> None:
+        """Fills ``raw`` (the tensor's on-disk dtype) with its elements from flat index ``first`` on."""
+        fd = self._fds.get(e.file)
+        if fd is None:
+            fd = self._fds[e.file] = os.open(e.file, os.O_RDONLY)
+        mv = memoryview(raw).cast("B")
+        got, base = 0, e.start + first * raw.itemsize
+        while got < raw.nbytes:
+            k = os.preadv(fd, [mv[got:]], base + got)
+            if k <= 0:
+                raise CheckpointError(f"{os.path.basename(e.file)}: short read of tensor {name}")
+            got += k
 
     # --------------------------------------------------------------------------------- expected tensors
     def expected(self) -> dict[str, tuple]:

@@ -261,18 +261,19 @@ def verify_model_dir(model_dir: str, golden_dir: str, label: str) -> dict:
     return report
 
 
-def dequantize_decoder_(th, bits: int, block_size: int = 32, quantize_attention: bool = True, quantize_lm_head: bool = True):
+def dequantize_decoder_(th, bits: int, block_size: int = 32, quantize_attention: bool = True, quantize_lm_head: bool = True,
+                        full_range: bool = False):
     """IN PLACE: replace the thinker's decoder weights by exactly the dequantised values the QMoE/GQA build stores
     (same quantiser), so that graph numerics can be checked separately from quantisation error. Works one expert
     chunk at a time (the real-width slice check cannot afford a second copy of the model)."""
-    from .qmoe_builder import EXPERT_CHUNK, dequantize_rows, interleave_gate_up, linear_block, quantize_rows
+    from .qmoe_builder import EXPERT_CHUNK, dequantize_rows, expert_block, interleave_gate_up, linear_block, quantize_rows
 
     lm = th.model.language_model
     I = lm.config.moe_intermediate_size
-    moe_block = 0 if bits == 8 else block_size
+    moe_block = expert_block(bits, block_size)
 
     def qdq(w: np.ndarray, blk: int) -> np.ndarray:
-        return dequantize_rows(*quantize_rows(np.array(w, np.float32), bits, blk), bits, blk)
+        return dequantize_rows(*quantize_rows(np.array(w, np.float32), bits, blk, full_range), bits, blk)
 
     with torch.no_grad():
         for layer in lm.layers:
@@ -297,18 +298,20 @@ def dequantize_decoder_(th, bits: int, block_size: int = 32, quantize_attention:
     return th
 
 
-def dequantized_thinker(thinker, bits: int, block_size: int = 32, quantize_attention: bool = True, quantize_lm_head: bool = True):
+def dequantized_thinker(thinker, bits: int, block_size: int = 32, quantize_attention: bool = True, quantize_lm_head: bool = True,
+                        full_range: bool = False):
     """Copy of the thinker with dequantised decoder weights (see dequantize_decoder_)."""
     import copy
 
-    return dequantize_decoder_(copy.deepcopy(thinker), bits, block_size, quantize_attention, quantize_lm_head)
+    return dequantize_decoder_(copy.deepcopy(thinker), bits, block_size, quantize_attention, quantize_lm_head, full_range)
 
 
-def verify_against_dequantized(thinker, model_dir: str, golden_dir: str, bits: int, block_size: int = 32) -> dict:
+def verify_against_dequantized(thinker, model_dir: str, golden_dir: str, bits: int, block_size: int = 32,
+                               full_range: bool = False) -> dict:
     """ORT QMoE/GQA build vs transformers running the SAME dequantised weights (graph exactness)."""
     with open(os.path.join(golden_dir, "golden.json")) as f:
         g = json.load(f)
-    th = dequantized_thinker(thinker, bits, block_size)
+    th = dequantized_thinker(thinker, bits, block_size, full_range=full_range)
     pipe = OrtPipeline(model_dir)
     tokens = pipe.manifest["tokens"]
     out = {"model": _display(model_dir), "reference": f"transformers thinker with int{bits}-dequantised decoder weights", "clips": []}

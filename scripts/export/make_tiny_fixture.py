@@ -13,7 +13,13 @@
    accuracy_level (exact fp32 arithmetic on the dequantised weights), writes golden values of transformers running
    exactly their dequantised weights -> test/fixtures/golden/engine/dequant-int8/, dequant-int4/ (prefill + 3 decode
    steps + greedy tokens; test/engine/quantized.test.ts checks them at 5e-5), and verifies both against the fp32 and
-   the dequantised references (plus a CUDA fp16 build on the CPU EP, not committed).
+   the dequantised references;
+6. (unless --skip-qmoe) the CUDA fixture models/tiny-random-qmoe-int4-cuda/ (cuda-fp16-int4-qmoe) from a second tiny
+   checkpoint whose moe_intermediate_size is 64 (ONNX Runtime's CUDA QMoE needs hidden and intermediate sizes that are
+   multiples of 64; the CPU fixtures keep 32), with goldens of transformers on exactly its dequantised weights ->
+   test/fixtures/golden/engine/cuda-int4/ (features, audio embeds, prefill + step logits, greedy tokens);
+   test/engine/cuda-fixture.test.ts checks it on the CPU EP here and on the CUDA EP in scripts/gpu-check.sh.
+   ``--only-cuda`` rebuilds just this step.
 """
 from __future__ import annotations
 
@@ -32,23 +38,69 @@ MODEL_DIR = os.path.join(REPO, "models", "tiny-random")
 QMOE_DIR = os.path.join(REPO, "models", "tiny-random-qmoe-cpu")
 QMOE_INT4_DIR = os.path.join(REPO, "models", "tiny-random-qmoe-int4-cpu")
 GOLDEN_DIR = os.path.join(REPO, "test", "fixtures", "golden", "engine")
+CUDA_DIR = os.path.join(REPO, "models", "tiny-random-qmoe-int4-cuda")
+CUDA_GOLDEN_DIR = os.path.join(GOLDEN_DIR, "cuda-int4")
+CUDA_OVERRIDES = {"text": {"moe_intermediate_size": 64}}
 TOL_FP32 = 1e-4
+
+
+def make_cuda_fixture(tmp: str) -> dict:
+    """models/tiny-random-qmoe-int4-cuda + its goldens (transformers on the build's dequantised weights, fp32)."""
+    from .export import export_model_dir, log, variant_spec
+    from .golden import dequantized_thinker, make_golden, verify_model_dir
+    from .load import load_thinker
+    from .qmoe_builder import check_decoder_structure
+    from .tiny_checkpoint import SEED, build_tiny_checkpoint
+
+    variant = "cuda-fp16-int4-qmoe"
+    ckpt = os.path.join(tmp, "qwen3-omni-captioner-tiny-random-cuda")
+    log(f"building the CUDA-shaped tiny checkpoint ({CUDA_OVERRIDES}) in {ckpt}")
+    build_tiny_checkpoint(ckpt, CUDA_OVERRIDES)
+    log(f"building {variant} -> {os.path.relpath(CUDA_DIR, REPO)}")
+    manifest = export_model_dir(ckpt, CUDA_DIR, variant, name=f"qwen3-omni-captioner-tiny-random-{variant}", seed=SEED, external=True)
+    thinker, _ = load_thinker(ckpt)
+    if os.path.isdir(CUDA_GOLDEN_DIR):
+        shutil.rmtree(CUDA_GOLDEN_DIR)
+    make_golden(dequantized_thinker(thinker, 4, full_range=variant_spec(variant)["fullRange"]), ckpt, manifest["tokens"],
+                CUDA_GOLDEN_DIR, inputs=True, label="fp32 on the int4-dequantised (full-range) decoder weights")
+    rep = verify_model_dir(CUDA_DIR, CUDA_GOLDEN_DIR, variant)
+    for c in rep["clips"]:
+        log(f"{variant} (CPU EP) {c['clip']}: audio {c['audioEmbedsMaxAbsErr']:.3g} prefill {c['prefillLogitsMaxAbsErr']:.3g} "
+            f"steps {[f'{x:.3g}' for x in c['stepLogitsMaxAbsErr']]} greedy match {c['greedyMatches']}")
+    return {"variant": variant, "committed": True, "structure": check_decoder_structure(os.path.join(CUDA_DIR, "decoder.onnx")),
+            "vsDequantizedGolden": rep,
+            "note": ("CUDA graph (fp16 activations, fp16 KV) run here on the CPU EP: CPU kernels of QMoE/GQA/MatMulNBits "
+                     "accept fp16, so this checks graph semantics, not the CUDA kernels")}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--skip-qmoe", action="store_true")
+    ap.add_argument("--only-cuda", action="store_true", help="rebuild only the CUDA fixture and its goldens")
     ap.add_argument("--keep-checkpoint", default=None, help="also copy the tiny HF checkpoint here")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
 
-    from .export import export_model_dir, log
+    from .export import export_model_dir, log, variant_spec
     from .golden import make_golden, verify_model_dir
     from .load import load_thinker
     from .tiny_checkpoint import SEED, build_tiny_checkpoint
 
     tmp = tempfile.mkdtemp(prefix="omnicap-tiny-ckpt-")
     ckpt = os.path.join(tmp, "qwen3-omni-captioner-tiny-random")
+    if a.only_cuda:
+        try:
+            entry = make_cuda_fixture(tmp)
+            vpath = os.path.join(GOLDEN_DIR, "verify.json")
+            with open(vpath) as f:
+                verify = json.load(f)
+            verify["quantized"] = [q for q in verify.get("quantized", []) if not q["variant"].startswith("cuda")] + [entry]
+            with open(vpath, "w") as f:
+                json.dump(verify, f, indent=2)
+                f.write("\n")
+            return 0
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     try:
         log(f"building tiny checkpoint in {ckpt}")
         build_tiny_checkpoint(ckpt)
@@ -85,8 +137,7 @@ def main(argv=None) -> int:
             verify["quantized"] = []
             from .golden import dequantized_thinker
 
-            builds = [("cpu-int8-qmoe", QMOE_DIR, 8), ("cpu-int4-qmoe", QMOE_INT4_DIR, 4),
-                      ("cuda-fp16-int4-qmoe", os.path.join(tmp, "cuda-int4"), 4)]
+            builds = [("cpu-int8-qmoe", QMOE_DIR, 8), ("cpu-int4-qmoe", QMOE_INT4_DIR, 4)]
             for variant, out, bits in builds:
                 committed = out.startswith(REPO)
                 log(f"building {variant} -> {os.path.relpath(out, REPO) if committed else out}")
@@ -102,16 +153,14 @@ def main(argv=None) -> int:
                                 label=f"fp32 on the int{bits}-dequantised decoder weights")
                 rq = verify_model_dir(out, GOLDEN_DIR, variant)
                 entry["vsFp32Golden"] = rq
-                rd = verify_against_dequantized(thinker, out, GOLDEN_DIR, bits)
+                rd = verify_against_dequantized(thinker, out, GOLDEN_DIR, bits, full_range=variant_spec(variant)["fullRange"])
                 entry["vsDequantizedTransformers"] = rd
-                if variant.startswith("cuda"):
-                    entry["note"] = ("CUDA graph (fp16 activations, fp16 KV) run here on the CPU EP only: CPU kernels of "
-                                     "QMoE/GQA/MatMulNBits accept fp16, so this checks graph semantics, not the CUDA kernels")
                 verify["quantized"].append(entry)
                 for c, d in zip(rq["clips"], rd["clips"]):
                     log(f"{variant} {c['clip']}: vs fp32 golden prefill {c['prefillLogitsMaxAbsErr']:.3g} steps "
                         f"{[f'{x:.3g}' for x in c['stepLogitsMaxAbsErr']]} greedy match {c['greedyMatches']} | vs dequantised "
                         f"{[f'{x:.3g}' for x in d['logitsMaxAbsErr']]} greedy match {d['greedyMatches']}")
+            verify["quantized"].append(make_cuda_fixture(tmp))
         with open(os.path.join(GOLDEN_DIR, "verify.json"), "w") as f:
             json.dump(verify, f, indent=2)
             f.write("\n")

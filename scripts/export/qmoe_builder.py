@@ -36,25 +36,31 @@ ROW_CHUNK = 8192  # rows of lm_head / embed_tokens read and quantised per step
 
 
 # ----------------------------------------------------------------------------------------------- quantisers
-def quantize_rows(w: np.ndarray, bits: int, block: int):
+def quantize_rows(w: np.ndarray, bits: int, block: int, full_range: bool = False):
     """Symmetric quantisation along the last axis of w [..., N, K] with implicit zero point 2^(bits-1).
 
     Works IN PLACE on w (a float32 scratch array the caller owns) and returns (packed uint8 [..., N, K*bits/8],
     scales [..., N] (block 0) or [..., N, K/block]) without any dequantised copy.
     4-bit packing: element 2j in the low nibble, 2j+1 in the high nibble (ORT QMoE / MatMulNBits layout).
+
+    ``full_range=False``: scale = max|w| / (2^(bits-1) - 1), codes in [-7, 7] / [-127, 127] (the CPU builds).
+    ``full_range=True``: scale = max|w| / 2^(bits-1), codes clipped to [-8, 7] / [-128, 127], scale floor float32
+    eps: exactly ONNX Runtime 1.30's ``CudaQuantizer`` default (``unsigned_full_range=True``), so the CUDA builds'
+    raw weights and scales equal what ORT's own helpers produce (scripts/export/cuda_layout_check.py).
     """
     assert w.dtype == np.float32
     *lead, N, K = w.shape
-    qmax = (1 << (bits - 1)) - 1
     off = 1 << (bits - 1)
+    qmax = off - 1
+    divisor = off if full_range else qmax
     if block:
         assert K % block == 0, (K, block)
         wb = w.reshape(*lead, N, K // block, block)
     else:
         wb = w.reshape(*lead, N, 1, K)
     s = np.maximum(wb.max(-1), -wb.min(-1))  # == |w|.max without a |w| temporary
-    s /= qmax
-    np.maximum(s, 1e-8, out=s)
+    s /= np.float32(divisor)
+    np.maximum(s, np.finfo(np.float32).eps if full_range else 1e-8, out=s)
     wb /= s[..., None]
     np.rint(wb, out=wb)
     np.clip(wb, -off, qmax, out=wb)
@@ -100,8 +106,9 @@ def interleave_gate_up(gate: np.ndarray, up: np.ndarray) -> np.ndarray:
 class G:
     """Tiny graph-building helper; initializers go straight to a TensorSink."""
 
-    def __init__(self, fp16: bool, sink: TensorSink):
+    def __init__(self, fp16: bool, sink: TensorSink, full_range: bool = False):
         self.nodes: list = []
+        self.full_range = full_range  # quantize_rows convention of every n-bit weight of this graph
         self.inits: list = []
         self.sink = sink
         self.fp16 = fp16
@@ -160,7 +167,7 @@ class G:
         def packed_chunks():
             for r0 in range(0, N, ROW_CHUNK):
                 r1 = min(N, r0 + ROW_CHUNK)
-                p, s = quantize_rows(ck.get_rows(tname, r0, r1), bits, blk)
+                p, s = quantize_rows(ck.get_rows(tname, r0, r1), bits, blk, self.full_range)
                 scales[r0:r1] = s
                 yield p.reshape(r1 - r0, nb, blk * bits // 8)
 
@@ -251,7 +258,8 @@ def build_embed(ck: Checkpoint, out_dir: str, fp16: bool, external: bool) -> str
     return sink.save(m)
 
 
-def _experts_fc(ck: Checkpoint, p: str, E: int, which: str, bits: int, block: int, scales: np.ndarray):
+def _experts_fc(ck: Checkpoint, p: str, E: int, which: str, bits: int, block: int, scales: np.ndarray,
+                full_range: bool = False):
     """Yields packed QMoE weight chunks of EXPERT_CHUNK experts; fills ``scales`` [E, N(, K/block)] in place.
     fc1 = interleaved gate/up [E, 2I, H]; fc2 = down [E, H, I]."""
     for e0 in range(0, E, EXPERT_CHUNK):
@@ -263,19 +271,52 @@ def _experts_fc(ck: Checkpoint, p: str, E: int, which: str, bits: int, block: in
             del gate, up
         else:
             w = np.stack([ck.get(f"{p}mlp.experts.{e}.down_proj.weight") for e in range(e0, e1)])
-        packed, s = quantize_rows(w, bits, block)
+        packed, s = quantize_rows(w, bits, block, full_range)
         del w
         scales[e0:e1] = s
         yield packed
 
 
+def expert_block(bits: int, block_size: int) -> int:
+    """Block size of the QMoE expert weights: int8 experts per-channel (0; the CPU kernel's block-wise int8 deviates,
+    module docstring), int4 block-wise."""
+    return 0 if bits == 8 else block_size
+
+
+# ONNX Runtime 1.30's CUDA QMoE contract for integer experts (docs/gpu.md "The CUDA build, by the source").
+CUDA_QMOE_K_TILE = 64  # hidden_size and moe_intermediate_size must be multiples (moe_quantization.cc, kInterleaveKTile)
+CUDA_QMOE_MIN_DIM = 16  # hidden_size, moe_intermediate_size >= 16 (moe_quantization.cc, min_dim)
+CUDA_QMOE_BLOCK_SIZES = (32, 64, 128)  # fine-grained CUTLASS group size % 32 == 0; MoE GEMV takes 32/64/128 only
+
+
+def check_cuda_contract(text, bits: int, block_size: int) -> None:
+    """Refuses, before any export work, a CUDA build that ONNX Runtime 1.30's CUDA QMoE would reject at run time."""
+    H, I = text.hidden_size, text.moe_intermediate
+    problems = []
+    for name, v in (("hidden_size", H), ("moe_intermediate_size", I)):
+        if v % CUDA_QMOE_K_TILE or v < CUDA_QMOE_MIN_DIM:
+            problems.append(f"{name}={v} must be a multiple of {CUDA_QMOE_K_TILE} (the interleaved-weight K tile)")
+    blk = expert_block(bits, block_size)
+    if blk and blk not in CUDA_QMOE_BLOCK_SIZES:
+        problems.append(f"block size {blk} must be one of {', '.join(map(str, CUDA_QMOE_BLOCK_SIZES))} (or 0: per-channel)")
+    for name, v in (("hidden_size", H), ("moe_intermediate_size", I)):
+        if blk and v % blk:
+            problems.append(f"{name}={v} must be divisible by the block size {blk}")
+    if problems:
+        raise ValueError("the CUDA QMoE kernel of ONNX Runtime 1.30 cannot run this build: " + "; ".join(problems))
+
+
 def build_decoder(ck: Checkpoint, out_dir: str, bits: int, fp16: bool, block_size: int = 32, external: bool = False,
                   quantize_attention: bool = True, quantize_lm_head: bool = True, accuracy_level: int = 0,
-                  max_cache: int | None = None, progress=None, int8_linear: str = "nbits") -> str:
+                  max_cache: int | None = None, progress=None, int8_linear: str = "nbits", full_range: bool = False) -> str:
     """int8_linear: 'nbits' (MatMulNBits) or 'dequant' (G.linear's folded fp32 MatMul) for the 8-bit q/k/v/o and
-    lm_head weights; 4-bit weights always use MatMulNBits."""
+    lm_head weights; 4-bit weights always use MatMulNBits. full_range: quantize_rows' convention for every n-bit
+    weight (True for the CUDA builds: ORT's CudaQuantizer default). fp16 builds (the CUDA variants) are checked
+    against the CUDA QMoE contract first."""
     if int8_linear not in ("nbits", "dequant"):
         raise ValueError(f"int8_linear must be 'nbits' or 'dequant', not {int8_linear!r}")
+    if fp16:
+        check_cuda_contract(ck.cfg.text, bits, block_size)
     dq = int8_linear == "dequant"
     c = ck.cfg.text
     L, H, NH, KV, HD, E, I = c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.num_experts, c.moe_intermediate
@@ -283,10 +324,9 @@ def build_decoder(ck: Checkpoint, out_dir: str, bits: int, fp16: bool, block_siz
     max_pos = max_cache or c.max_position_embeddings
     V = ck.shape(ck.t("lm_head.weight"))[0]
     sink = TensorSink(os.path.join(out_dir, "decoder.onnx"), external)
-    g = G(fp16, sink)
+    g = G(fp16, sink, full_range)
     T = g.T
-    # int8 experts per-channel (CPU int8 block-wise deviates, see module docstring); int4 block-wise
-    moe_block = 0 if bits == 8 else block_size
+    moe_block = expert_block(bits, block_size)
     attn_bits = bits if quantize_attention else 0
 
     # --- preamble: GQA bookkeeping from attention_mask
@@ -357,7 +397,7 @@ def build_decoder(ck: Checkpoint, out_dir: str, bits: int, fp16: bool, block_siz
         for which, (N, K) in (("fc1", (2 * I, H)), ("fc2", (H, I))):
             sc = np.empty((E, N, K // moe_block) if moe_block else (E, N), np.float32)
             wn = g.init_chunks(f"{p}.mlp.experts.{which}.qweight", np.uint8, (E, N, K * bits // 8),
-                               _experts_fc(ck, cp, E, which, bits, moe_block, sc))
+                               _experts_fc(ck, cp, E, which, bits, moe_block, sc, full_range))
             sn = g.init(f"{p}.mlp.experts.{which}.scales", sc, g.np_t)
             names += [wn, sn]
         attrs = dict(k=c.top_k, activation_type="swiglu", swiglu_fusion=1,
@@ -366,7 +406,8 @@ def build_decoder(ck: Checkpoint, out_dir: str, bits: int, fp16: bool, block_siz
         if moe_block:
             attrs["block_size"] = moe_block
         if fp16:
-            attrs["weights_prepacked"] = 0  # raw (non-CUTLASS) layout; CUDA EP prepacks at load (unverified here)
+            # raw [E, N, K/pack] uint8 weights: the CUDA EP lays them out for its CUTLASS kernel in PrePack at load
+            attrs.update(quant_type="int", weights_prepacked=0)
         moe = g.node("QMoE", [tok, router, names[0], names[1], "", names[2], names[3]], domain=MS, name=f"{p}.mlp.QMoE", **attrs)
         moe = g.node("Reshape", [moe, g.node("Shape", [h])])
         h = g.node("Add", [h, moe])

@@ -223,13 +223,15 @@ def _enc(text: str) -> list[int]:
 def reference(ckpt: str, variant: str, clips, block_size: int) -> list[dict]:
     import torch
 
+    from .export import variant_spec
     from .golden import dequantize_decoder_
     from .load import thinker_from_checkpoint
 
     torch.set_num_threads(2)
     thinker = thinker_from_checkpoint(ckpt)
     if variant != "fp32-reference":
-        dequantize_decoder_(thinker, 4 if "int4" in variant else 8, block_size)
+        spec = variant_spec(variant)
+        dequantize_decoder_(thinker, spec["bits"], block_size, full_range=spec["fullRange"])
     res = []
     for name, feats, ids in clips:
         x = torch.from_numpy(feats)[None]

@@ -13,9 +13,7 @@
 import { createHistogram, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { invalidParameterError } from '../errors';
 import { throwIfAborted } from '../util/abort';
-import { loadCaptioner, type EngineRuntime } from '../engine/captioner';
-import type { Captioner } from '../engine/types';
-import type { ProviderRequest } from '../engine/provider';
+import { loadCaptioner, type Captioner, type EngineRuntime, type ProviderRequest } from '../engine';
 import { decodeAudio } from '../media';
 import { MAX_WINDOW_SECONDS } from '../schema/limits';
 

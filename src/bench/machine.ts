@@ -3,12 +3,12 @@
  * versions, and the model manifest (name, variant, sha256 of manifest.json).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem, release, platform, arch } from 'node:os';
 import { join } from 'node:path';
 import { OmnicapError } from '../errors';
 import { ort } from '../engine/ort';
+import { sha256 } from '../util/hash';
 
 export interface GpuInfo {
   name: string;
@@ -89,7 +89,7 @@ export async function modelInfo(dir: string): Promise<ModelInfo> {
     name: String(m.name ?? 'unknown'),
     variant: String(m.variant ?? 'unknown'),
     target: String(m.target ?? 'unknown'),
-    manifestSha256: createHash('sha256').update(raw).digest('hex'),
+    manifestSha256: sha256(raw),
   };
 }
 

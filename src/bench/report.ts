@@ -9,6 +9,7 @@ import type { MachineInfo, ModelInfo } from './machine';
 import type { ServerBenchResult } from './server-bench';
 import type { Summary } from './stats';
 import { STAGES } from './engine-bench';
+import { escapeHtml } from '../util/html';
 
 export interface BenchReport {
   kind: 'omnicap-bench';
@@ -26,11 +27,6 @@ export interface BenchReport {
   server?: ServerBenchResult;
 }
 
-export const PERCENTILE_DEFINITION = 'linear interpolation between closest ranks (Hyndman-Fan type 7, NumPy default)';
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 const fmt = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd'];

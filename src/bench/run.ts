@@ -4,13 +4,13 @@
  */
 import { invalidParameterError, toOmnicapError } from '../errors';
 import { throwIfAborted } from '../util/abort';
-import { loadCaptioner } from '../engine/captioner';
-import type { EngineRuntime } from '../engine/captioner';
+import { loadCaptioner, type EngineRuntime } from '../engine';
 import { benchEngine, type ProviderBench } from './engine-bench';
 import { benchEventLoop, type EventLoopBenchResult } from './event-loop';
 import { measureKvTransfer, type KvTransferResult } from './kv-transfer';
 import { machineInfo, modelInfo, type ModelInfo } from './machine';
-import { PERCENTILE_DEFINITION, type BenchReport } from './report';
+import type { BenchReport } from './report';
+import { PERCENTILE_DEFINITION } from '../util/percentile';
 import { benchServer, type ServerBenchResult } from './server-bench';
 
 export const DEFAULT_BENCH_INPUT = '/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav';

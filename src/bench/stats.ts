@@ -1,24 +1,6 @@
-/**
- * Latency statistics for benchmarks.
- *
- * Percentile definition (documented, unit-tested): linear interpolation between closest ranks,
- * i.e. Hyndman & Fan type 7 — the default of NumPy `percentile`, R `quantile` and Excel
- * `PERCENTILE.INC`. For sorted samples x[0..n-1] and p in [0, 100]:
- *   h = (n - 1) * p / 100,  q = x[floor(h)] + (h - floor(h)) * (x[floor(h) + 1] - x[floor(h)]).
- * p0 is the minimum and p100 the maximum; a single sample is every percentile.
- */
-import { OmnicapError, invalidParameterError } from '../errors';
-
-export function percentile(samples: readonly number[], p: number): number {
-  if (!Number.isFinite(p) || p < 0 || p > 100) throw invalidParameterError('p', 'a percentile in [0, 100]', p);
-  if (samples.length === 0) throw new OmnicapError('INVALID_ARGUMENT', 'percentile of an empty sample set is undefined');
-  for (const v of samples) if (!Number.isFinite(v)) throw invalidParameterError('samples', 'finite numbers', v);
-  const x = [...samples].sort((a, b) => a - b);
-  const h = ((x.length - 1) * p) / 100;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, x.length - 1);
-  return x[lo] + (h - lo) * (x[hi] - x[lo]);
-}
+/** Latency statistics for benchmarks (percentiles: src/util/percentile.ts). */
+import { OmnicapError } from '../errors';
+import { percentile } from '../util/percentile';
 
 export interface Summary {
   n: number;

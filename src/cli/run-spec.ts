@@ -3,10 +3,10 @@
  * per-clip options, the LLM and the observer set, validated the same way for both.
  */
 import { OmnicapError } from '../errors';
-import type { OutputFormat } from '../detective/batch';
-import type { LlmSpec, ObserverSpec, RunOptions } from '../detective/queue/manifest';
-import { DEFAULT_LOCAL_MODEL_ID } from '../llm/local';
-import { numberFlag } from './args';
+import type { OutputFormat } from '../detective';
+import type { LlmSpec, ObserverSpec, RunOptions } from '../detective/queue';
+import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmChoice, type LlmFlags } from '../llm';
+import { numberFlag, type ParsedCommandArgs } from './args';
 
 export interface RunFlags {
   rounds?: string;
@@ -19,13 +19,51 @@ export interface RunFlags {
   llm?: string;
   'llm-url'?: string;
   'llm-model'?: string;
+  'llm-api-key'?: string;
+  'llm-threads'?: string;
   'audio-lm-url'?: string;
   'audio-lm-model'?: string;
   captioner?: string;
   observers?: string;
 }
 
-export const BASE_OBSERVERS = ['signal', 'vad', 'asr', 'ocr'] as const;
+/** The flags of `omnicap detect` (in-process and --queue). */
+export const DETECT_OPTIONS = {
+  input: { type: 'string' },
+  output: { type: 'string' },
+  workers: { type: 'string' },
+  rounds: { type: 'string' },
+  seed: { type: 'string' },
+  llm: { type: 'string' },
+  'llm-threads': { type: 'string' },
+  'llm-url': { type: 'string' },
+  'llm-model': { type: 'string' },
+  'llm-api-key': { type: 'string' },
+  'audio-lm-url': { type: 'string' },
+  'audio-lm-model': { type: 'string' },
+  captioner: { type: 'string' },
+  cache: { type: 'string' },
+  'max-caption-tokens': { type: 'string' },
+  synthesis: { type: 'string' },
+  'prompt-version': { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  format: { type: 'string' },
+  'allow-remote-urls': { type: 'boolean' },
+  observers: { type: 'string' },
+  queue: { type: 'string' },
+  'queue-name': { type: 'string' },
+  'enqueue-only': { type: 'boolean' },
+  'retry-failed': { type: 'boolean' },
+  attempts: { type: 'string' },
+  'backoff-ms': { type: 'string' },
+  'job-timeout': { type: 'string' },
+  progress: { type: 'string' },
+} as const;
+
+export type DetectFlags = ParsedCommandArgs<typeof DETECT_OPTIONS>['values'];
+
+export const BASE_OBSERVERS = ['signal', 'vad', 'sound_events', 'asr', 'ocr'] as const;
 
 export function runOptionsFrom(v: RunFlags, promptVersion: string): RunOptions {
   const rounds = numberFlag('rounds', v.rounds, 10, { min: 0, max: 100, integer: true });
@@ -38,18 +76,26 @@ export function runOptionsFrom(v: RunFlags, promptVersion: string): RunOptions {
   return { rounds, seed, synthesis, format, maxCaptionTokens, promptVersion: v['prompt-version'] ?? promptVersion, allowRemoteUrls: v['allow-remote-urls'] === true };
 }
 
-export function llmSpecFrom(v: RunFlags): LlmSpec {
-  if (v['llm-url'] !== undefined) {
-    if (v.llm !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm and --llm-url are exclusive');
-    if (v['llm-model'] === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-url needs --llm-model');
-    if (!/^https?:\/\//.test(v['llm-url'])) throw new OmnicapError('INVALID_ARGUMENT', `--llm-url must be an http(s) URL but received ${JSON.stringify(v['llm-url'])}`);
-    return { kind: 'openai', url: v['llm-url'], model: v['llm-model'] };
-  }
-  if (v.llm !== undefined && v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}`);
-  return { kind: 'local', model: DEFAULT_LOCAL_MODEL_ID };
+/** The LLM flags of `detect` (the detective LLM) as the factory reads them. */
+export function llmFlagsOf(v: RunFlags): LlmFlags {
+  return { llm: v.llm, url: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'], threads: v['llm-threads'] };
 }
 
-/** The observer set: --observers (a comma list) or signal, vad, asr, ocr; + captioner / audio_lm when configured. */
+/**
+ * The run's LLM: the embedded model, another local GGUF instruct model (`--llm FILE.gguf`, run with
+ * its own chat template) or an endpoint (`--llm-url`); the same checks in-process and on the queue.
+ */
+export function llmChoiceFrom(v: RunFlags): LlmChoice {
+  return llmChoiceFromFlags(llmFlagsOf(v), { ggufFiles: true }) ?? { kind: 'local', model: DEFAULT_LOCAL_MODEL_ID };
+}
+
+/** What the queue's run manifest records of the LLM: which model (a local file's path is each worker's own). */
+export function llmSpecFrom(v: RunFlags): LlmSpec {
+  const choice = llmChoiceFrom(v);
+  return choice.kind === 'openai' ? choice : { kind: 'local', model: choice.model };
+}
+
+/** The observer set: --observers (a comma list) or signal, vad, sound_events, asr, ocr; + captioner / audio_lm when configured. */
 export function observerSpecFrom(v: RunFlags): ObserverSpec {
   if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
   const configured: string[] = [...BASE_OBSERVERS];

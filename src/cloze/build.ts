@@ -3,8 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
-import { LETTERS, normalizeModality, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './format';
-import { judgeClip, sha256 } from './judge';
+import { LETTERS, normalizeModality, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './types';
+import { judgeClip } from './judge';
+import { isRecord } from '../util/guards';
+import { sha256 } from '../util/hash';
 import { JsonlAppender, prepareResume } from '../util/jsonl';
 import { DEFAULT_PROMPT_VERSION, blankSentence, loadClozePrompt, loadJudgePrompt, mulberry32, type JudgeTemplates } from './prompt';
 
@@ -44,7 +46,7 @@ function jsonObject(text: string): Record<string, unknown> | undefined {
   if (a < 0 || b <= a) return undefined;
   try {
     const v: unknown = JSON.parse(text.slice(a, b + 1));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return isRecord(v) ? v : undefined;
   } catch {
     return undefined; // reported by the caller as bad_llm_output
   }

@@ -1,9 +1,10 @@
 /** `cloze eval`: judge every clip of a predictions JSONL, resumable and cached. */
 import { readFile } from 'node:fs/promises';
-import { OmnicapError } from '../errors';
+import { OmnicapError, isNotFound } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
-import { parseClip, parseJsonlLines, type ClozeClip } from './format';
+import { parseClip, parseJsonlLines } from './format';
+import type { ClozeClip } from './types';
 import { judgeClip, type ClozeVariant, type JudgedClip } from './judge';
 import { JsonlAppender, prepareResume } from '../util/jsonl';
 import { DEFAULT_PROMPT_VERSION, loadJudgePrompt } from './prompt';
@@ -74,7 +75,8 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
   try {
     text = await readFile(o.input, 'utf8');
   } catch (e) {
-    throw new OmnicapError('NOT_FOUND', `cannot read input ${o.input}`, { cause: e });
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `input ${o.input} not found`, { cause: e });
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read input ${o.input}: ${(e as Error).message}`, { cause: e });
   }
   const captionField = o.captionField ?? 'predicted_caption';
   const parsed = parseJsonlLines(text, (v) => parseClip(v, captionField));

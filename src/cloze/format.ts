@@ -5,57 +5,16 @@
  */
 import { OmnicapError, quoteValue } from '../errors';
 import { isReleasedLayout, parseReleasedClip } from './released';
-
-export const LETTERS = ['A', 'B', 'C', 'D', 'E'] as const;
-export type Letter = (typeof LETTERS)[number];
-export type ContentLetter = 'A' | 'B' | 'C' | 'D';
-export type Modality = 'audio' | 'visual' | 'audio-visual';
-export const MODALITIES: readonly Modality[] = ['audio', 'visual', 'audio-visual'];
-
-export interface ClozeBlank {
-  id: string;
-  options: Record<Letter, string>;
-  answer: Letter;
-  modality: Modality;
-  category?: string;
-}
-
-export interface ClozeClip {
-  id: string;
-  domain: string;
-  category: string;
-  passage: string;
-  blanks: ClozeBlank[];
-  /** The caption under evaluation (from the configured field), if present. */
-  caption?: string;
-}
+import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type Letter } from './types';
 
 export type LineResult<T> = { ok: true; line: number; value: T } | { ok: false; line: number; error: OmnicapError };
 
-export function isLetter(v: unknown): v is Letter {
-  return typeof v === 'string' && (LETTERS as readonly string[]).includes(v);
-}
-
 const bad = (msg: string, details: Record<string, unknown> = {}): OmnicapError => new OmnicapError('INVALID_ARGUMENT', msg, { details });
-
-export function normalizeModality(v: unknown): Modality | undefined {
-  if (typeof v !== 'string') return undefined;
-  const s = v.trim().toLowerCase().replace(/[\s_+/&]+/g, '-');
-  if (s === 'audio' || s === 'a' || s === 'speech' || s === 'sound' || s === 'music') return 'audio';
-  if (s === 'visual' || s === 'video' || s === 'v' || s === 'vision') return 'visual';
-  if (s === 'audio-visual' || s === 'audiovisual' || s === 'av' || s === 'a-v' || s === 'audio-video') return 'audio-visual';
-  return undefined;
-}
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string' && v.trim() !== '') return v.trim();
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return undefined;
-}
-
-/** Blank ids referenced in a passage, in order of appearance ("[BLANK_3]" -> "3"). */
-export function passageBlankIds(passage: string): string[] {
-  return [...passage.matchAll(/\[BLANK_([A-Za-z0-9-]+)\]/g)].map((m) => m[1]);
 }
 
 function parseOptions(raw: unknown, where: string): Record<Letter, string> {

@@ -1,3 +1,4 @@
+export * from './types';
 export * from './format';
 export * from './prompt';
 export * from './judge';

@@ -1,27 +1,14 @@
 /** One judge call per clip, with bounded re-asks and a content-addressed cache. */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, isNotFound, toOmnicapError } from '../errors';
 import type { ChatMessage, ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
-import type { ClozeClip, Letter, Modality } from './format';
+import { sha256 } from '../util/hash';
+import type { ClozeClip, JudgedBlank, Letter } from './types';
 import { LETTER_SCHEMA, evidenceInCaption, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem, type JudgeTemplates } from './prompt';
 
 export type ClozeVariant = 'caption' | 'baseline' | 'permuted';
-
-export interface JudgedBlank {
-  id: string;
-  answer: Letter;
-  /** The judge's choice, mapped back to the original option letters. */
-  predicted: Letter;
-  modality: Modality;
-  category?: string;
-  /** The caption words the judge quoted for its choice. */
-  evidence?: string;
-  /** The judge's letter, when its evidence was not in the caption and the blank counted as E. */
-  ungroundedChoice?: Letter;
-}
 
 interface JudgedBase {
   id: string;
@@ -60,19 +47,24 @@ export interface JudgeClipOptions {
   signal?: AbortSignal;
 }
 
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
 function cacheKey(captionHash: string, clip: ClozeClip, o: JudgeClipOptions, variant: ClozeVariant): string {
   return sha256(JSON.stringify({ captionHash, clip: clip.id, passage: sha256(clip.passage), judge: o.judge.id, prompt: o.promptVersion, variant, permuteSeed: o.permuteSeed ?? null, temperature: o.temperature ?? 0, seed: o.seed ?? null, grounding: o.grounding !== false }));
 }
 
+/** A cached verdict; undefined for a miss (no entry, or one that is not JSON: it is rewritten). A cache that cannot be read is CACHE_UNAVAILABLE. */
 async function readCache(dir: string, key: string): Promise<Record<string, Letter> | undefined> {
+  const file = path.join(dir, `${key}.json`);
+  let text: string;
   try {
-    const v = JSON.parse(await readFile(path.join(dir, `${key}.json`), 'utf8')) as { answers?: Record<string, Letter> };
-    return v.answers;
+    text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return undefined; // a corrupt cache entry is ignored and rewritten
+    if (isNotFound(e)) return undefined;
+    throw new OmnicapError('CACHE_UNAVAILABLE', `cannot read the judge cache entry ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return (JSON.parse(text) as { answers?: Record<string, Letter> }).answers;
+  } catch {
+    return undefined; // not an entry this cache wrote (its writes are atomic): judged again and rewritten
   }
 }
 

@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OmnicapError } from '../errors';
-import { LETTERS, isLetter, type ClozeBlank, type Letter } from './format';
+import { isRecord } from '../util/guards';
+import { LETTERS, isLetter, type ClozeBlank, type Letter } from './types';
 
 export const DEFAULT_PROMPT_VERSION = 'v2';
 
@@ -136,9 +137,8 @@ export function parseJudgeAnswers(text: string, blankIds: string[]): AnswerParse
   if (start >= 0 && end > start) {
     try {
       const v: unknown = JSON.parse(trimmed.slice(start, end + 1));
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        const o = v as Record<string, unknown>;
-        const map = typeof o.answers === 'object' && o.answers !== null && !Array.isArray(o.answers) ? (o.answers as Record<string, unknown>) : o;
+      if (isRecord(v)) {
+        const map = isRecord(v.answers) ? v.answers : v;
         for (const [k, val] of Object.entries(map)) raw[k.replace(/^\[?BLANK_/i, '').replace(/\]$/, '').trim()] = val;
         parsedJson = true;
       }

@@ -13,12 +13,10 @@
  * layout are texts; `answer_key` is the letter.
  */
 import { OmnicapError, quoteValue } from '../errors';
-import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type Letter, type Modality } from './format';
-import type { JudgedBlank } from './judge';
+import { isRecord } from '../util/guards';
+import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type JudgedBlank, type Letter, type Modality } from './types';
 
 const bad = (msg: string, details: Record<string, unknown> = {}): OmnicapError => new OmnicapError('INVALID_ARGUMENT', msg, { details });
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string' && v.trim() !== '') return v.trim();
@@ -40,16 +38,16 @@ export function answerLetter(v: unknown): Letter | undefined {
 
 /** True for a line in the released layout (a `cloze` object with the passage and blanks). */
 export function isReleasedLayout(o: Record<string, unknown>): boolean {
-  return isObject(o.cloze);
+  return isRecord(o.cloze);
 }
 
 /** `cloze` may also be a JSON string (the port's TSV round trip). */
 function clozeObject(v: unknown, where: string): Record<string, unknown> {
-  if (isObject(v)) return v;
+  if (isRecord(v)) return v;
   if (typeof v === 'string') {
     try {
       const parsed: unknown = JSON.parse(v);
-      if (isObject(parsed)) return parsed;
+      if (isRecord(parsed)) return parsed;
     } catch {
       // reported below
     }
@@ -58,13 +56,13 @@ function clozeObject(v: unknown, where: string): Record<string, unknown> {
 }
 
 function metadataOf(o: Record<string, unknown>): Record<string, unknown> {
-  if (isObject(o.metadata)) return o.metadata;
+  if (isRecord(o.metadata)) return o.metadata;
   if (typeof o.metadata === 'string') {
     try {
       const m: unknown = JSON.parse(o.metadata);
-      if (isObject(m)) return m;
+      if (isRecord(m)) return m;
     } catch {
-      return {};
+      return {}; // metadata is optional provenance: an unparsable string is treated as absent
     }
   }
   return {};
@@ -78,7 +76,7 @@ function clipIdOf(o: Record<string, unknown>): string | undefined {
 function releasedOptions(b: Record<string, unknown>, key: Letter, answer: string | undefined, where: string): Record<Letter, string> {
   const given: unknown = b.options ?? b.choices;
   let options: Partial<Record<Letter, string>> = {};
-  if (Array.isArray(given) || isObject(given)) {
+  if (Array.isArray(given) || isRecord(given)) {
     const entries: Array<[string, unknown]> = Array.isArray(given) ? given.map((v, i) => [LETTERS[i] ?? `#${i}`, v]) : Object.entries(given).map(([k, v]) => [k.trim().toUpperCase(), v]);
     for (const [k, v] of entries) {
       if (!isLetter(k)) throw bad(`${where}: unknown option letter ${JSON.stringify(k)}`);
@@ -102,7 +100,7 @@ function releasedOptions(b: Record<string, unknown>, key: Letter, answer: string
 
 function releasedBlank(raw: unknown, index: number, clipId: string): ClozeBlank {
   const where = `clip ${clipId} blank #${index + 1}`;
-  if (!isObject(raw)) throw bad(`${where}: must be an object`);
+  if (!isRecord(raw)) throw bad(`${where}: must be an object`);
   const key = typeof raw.answer_key === 'string' ? raw.answer_key.trim().toUpperCase() : undefined;
   if (!isLetter(key) || key === 'E') throw bad(`${where}: answer_key must be one of A-D but is ${quoteValue(raw.answer_key)}`, { answer_key: raw.answer_key });
   const answer = str(raw.answer);
@@ -175,10 +173,10 @@ export function parsePortJudgedRow(o: Record<string, unknown>): PortJudged {
   const cloze = clozeObject(o.cloze, `clip ${id}`);
   if (!Array.isArray(cloze.blanks) || cloze.blanks.length === 0) throw bad(`clip ${id}: "cloze.blanks" must be a non-empty array`);
   const pred = typeof o.cloze_prediction === 'string' ? clozeObject(o.cloze_prediction, `clip ${id} cloze_prediction`) : o.cloze_prediction;
-  if (!isObject(pred)) throw bad(`clip ${id}: "cloze_prediction" must be an object {"1": "A: ...", ...}`);
+  if (!isRecord(pred)) throw bad(`clip ${id}: "cloze_prediction" must be an object {"1": "A: ...", ...}`);
   const blanks: JudgedBlank[] = [];
   cloze.blanks.forEach((raw: unknown, i) => {
-    const b = isObject(raw) ? raw : {};
+    const b = isRecord(raw) ? raw : {};
     const rawPred = pred[String(i + 1)];
     if (rawPred === undefined || rawPred === null || rawPred === '') return;
     const predicted = answerLetter(rawPred);

@@ -1,4 +1,5 @@
 /** Self-contained HTML report (inline SVG bar charts with CI whiskers, no external assets). */
+import { escapeHtml } from '../util/html';
 import type { Agreement, BaselineCheck, Metrics, PermutationCheck, ScoreReport } from './score';
 
 /** Input lines `cloze score` could not read (reported, never silently dropped). */
@@ -15,7 +16,6 @@ export interface RobustnessSection {
   agreement?: Agreement;
 }
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 function barChart(title: string, groups: Record<string, Metrics>): string {
@@ -29,16 +29,16 @@ function barChart(title: string, groups: Record<string, Metrics>): string {
       const y = 20 + i * rowH;
       const w = m.accuracy * barW;
       const whisker = m.ci ? `<line x1="${labelW + m.ci.accuracy.low * barW}" x2="${labelW + m.ci.accuracy.high * barW}" y1="${y + 8}" y2="${y + 8}" stroke="#222" stroke-width="2"/>` : '';
-      return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end" font-size="12">${esc(k)}</text><rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="16" fill="#4a7bd0"/>${whisker}<text x="${labelW + barW + 6}" y="${y + 12}" font-size="12">${pct(m.accuracy)} (n=${m.blanks})</text>`;
+      return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end" font-size="12">${escapeHtml(k)}</text><rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="16" fill="#4a7bd0"/>${whisker}<text x="${labelW + barW + 6}" y="${y + 12}" font-size="12">${pct(m.accuracy)} (n=${m.blanks})</text>`;
     })
     .join('');
-  return `<h3>${esc(title)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 120}" height="${h}" role="img"><title>${esc(title)} accuracy with 95% CI</title>${rows}</svg>`;
+  return `<h3>${escapeHtml(title)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 120}" height="${h}" role="img"><title>${escapeHtml(title)} accuracy with 95% CI</title>${rows}</svg>`;
 }
 
 function table(groups: Record<string, Metrics>): string {
   const ci = (m: Metrics): string => (m.ci ? ` [${pct(m.ci.accuracy.low)}, ${pct(m.ci.accuracy.high)}]` : '');
   const rows = Object.entries(groups)
-    .map(([k, m]) => `<tr><td>${esc(k)}</td><td>${m.clips}</td><td>${m.blanks}</td><td>${pct(m.accuracy)}${ci(m)}</td><td>${pct(m.notGivenRate)}</td><td>${pct(m.wrongRate)}</td><td>${m.netScore.toFixed(3)}</td></tr>`)
+    .map(([k, m]) => `<tr><td>${escapeHtml(k)}</td><td>${m.clips}</td><td>${m.blanks}</td><td>${pct(m.accuracy)}${ci(m)}</td><td>${pct(m.notGivenRate)}</td><td>${pct(m.wrongRate)}</td><td>${m.netScore.toFixed(3)}</td></tr>`)
     .join('');
   return `<table><tr><th>group</th><th>clips</th><th>blanks</th><th>accuracy [95% CI]</th><th>not given</th><th>wrong</th><th>(correct-wrong)/total</th></tr>${rows}</table>`;
 }
@@ -63,8 +63,8 @@ ${report.clips === 0 ? `<p><strong>Nothing was scored</strong>${rejected.length 
 <h2>By domain</h2>${barChart('Accuracy by domain', report.byDomain)}${table(report.byDomain)}
 <h2>By sub-category</h2>${barChart('Accuracy by sub-category', report.byCategory)}${table(report.byCategory)}
 ${rob.length > 0 ? `<h2>Robustness</h2><ul>${rob.join('')}</ul>` : ''}
-${rejected.length > 0 ? `<h2>Rejected input lines (${rejected.length})</h2><ul>${rejected.slice(0, 200).map((r) => `<li>${esc(r.file)}:${r.line}: ${esc(r.code)}: ${esc(r.message)}</li>`).join('')}${rejected.length > 200 ? `<li>… and ${rejected.length - 200} more (all in the JSON report)</li>` : ''}</ul>` : ''}
-${report.failed.length > 0 ? `<h2>Failed clips</h2><ul>${report.failed.map((f) => `<li>${esc(f.id)}: ${esc(f.reason)}</li>`).join('')}</ul>` : ''}
+${rejected.length > 0 ? `<h2>Rejected input lines (${rejected.length})</h2><ul>${rejected.slice(0, 200).map((r) => `<li>${escapeHtml(r.file)}:${r.line}: ${escapeHtml(r.code)}: ${escapeHtml(r.message)}</li>`).join('')}${rejected.length > 200 ? `<li>… and ${rejected.length - 200} more (all in the JSON report)</li>` : ''}</ul>` : ''}
+${report.failed.length > 0 ? `<h2>Failed clips</h2><ul>${report.failed.map((f) => `<li>${escapeHtml(f.id)}: ${escapeHtml(f.reason)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;
 }

@@ -1,7 +1,7 @@
 /** Scoring of judged Omni-Cloze files: accuracy, omission, hallucination, net score, bootstrap CIs, robustness. */
 import { OmnicapError } from '../errors';
-import { isLetter, normalizeModality, type Letter } from './format';
-import type { JudgedBlank } from './judge';
+import { percentileOfSorted } from '../util/percentile';
+import { isLetter, normalizeModality, type JudgedBlank, type Letter } from './types';
 import { mulberry32 } from './prompt';
 import { isPortJudgedRow, parsePortJudgedRow } from './released';
 
@@ -103,11 +103,6 @@ const rates = (c: Counts) => {
 
 type Selector = (clip: OkClip) => JudgedBlank[];
 
-function percentile(sorted: number[], q: number): number {
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
-  return sorted[idx];
-}
-
 function metricsFor(clips: OkClip[], select: Selector, bootstrap: number, seed: number): Metrics {
   const per = clips.map(select).filter((b) => b.length > 0);
   const c = count(per.flat());
@@ -133,7 +128,7 @@ function metricsFor(clips: OkClip[], select: Selector, bootstrap: number, seed: 
     }
     const ci = (xs: number[]): Interval => {
       const s = [...xs].sort((a, b) => a - b);
-      return { low: percentile(s, 0.025), high: percentile(s, 0.975) };
+      return { low: percentileOfSorted(s, 2.5), high: percentileOfSorted(s, 97.5) };
     };
     m.ci = { accuracy: ci(samples.accuracy), notGivenRate: ci(samples.notGivenRate), wrongRate: ci(samples.wrongRate), netScore: ci(samples.netScore) };
   }

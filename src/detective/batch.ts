@@ -2,6 +2,7 @@
 import { toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
+import { countsSince } from '../util/failures';
 import { JsonlAppender, prepareResume, type ResumeState } from '../util/jsonl';
 import { runDetective } from './agent';
 import { clipKey } from './inputs';
@@ -49,6 +50,8 @@ export interface BatchSummary {
   degraded: number;
   seconds: number;
   observerCalls: Record<string, number>;
+  /** Infrastructure failures the run went on without (e.g. `observation_cache_read`), by kind; see the log for their detail. */
+  infraFailures: Record<string, number>;
 }
 
 export type ClipOutcome = { status: 'ok' | 'degraded' | 'error'; record: Record<string, unknown> };
@@ -153,8 +156,9 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     return errorsFile.then((f) => f.append(record));
   };
   const state: ProgressState = { done: 0, errors: 0, total: todo.length, rounds: 0, startedAt: started };
-  const summary: BatchSummary = { total: opts.clips.length, skipped: opts.clips.length - todo.length, ok: 0, errors: 0, degraded: 0, seconds: 0, observerCalls: {} };
+  const summary: BatchSummary = { total: opts.clips.length, skipped: opts.clips.length - todo.length, ok: 0, errors: 0, degraded: 0, seconds: 0, observerCalls: {}, infraFailures: {} };
   const before = opts.toolbox.calls();
+  const failuresBefore = opts.toolbox.failures();
   const progress = opts.progress !== undefined ? new ProgressReporter(opts.progress, { tty: opts.progressTty }) : undefined;
   const tick = (): void => progress?.update(state);
   tick();
@@ -180,7 +184,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     if (errorsFile !== undefined) await (await errorsFile).dispose();
     progress?.end(state);
   }
-  for (const [k, v] of Object.entries(opts.toolbox.calls())) if (v - (before[k] ?? 0) > 0) summary.observerCalls[k] = v - (before[k] ?? 0);
+  summary.observerCalls = countsSince(before, opts.toolbox.calls());
+  summary.infraFailures = countsSince(failuresBefore, opts.toolbox.failures());
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
 }

@@ -3,6 +3,7 @@
  * text that carries none of the observations, degenerate repetition, a caption that drops the
  * transcript. A failed check makes the clip `degraded` (with the reason), never `ok`.
  */
+import { SOUND_LABELS, soundStem, soundVocabulary } from './observers/sound-labels';
 import { normalizeWords } from './observers/wer';
 
 const STOP = new Set(
@@ -162,10 +163,44 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (layout !== undefined) reasons.push(`not prose: ${layout}`);
   const numbers = inventedNumbers(caption, `${input.factText ?? ''} ${input.observationText} ${input.transcript ?? ''} ${screen}`);
   if (numbers.length > 0) reasons.push(`states numbers no observation gave: ${numbers.slice(0, 5).join(', ')}`);
+  const sounds = ungroundedSounds(caption, `${input.factText ?? ''} ${input.observationText} ${input.transcript ?? ''} ${screen}`);
+  if (sounds.length > 0) reasons.push(`names sounds no observation gave: ${sounds.map((w) => `"${w}"`).join(', ')}`);
   const invented = inventedQuotes(caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''} ${input.observationText}`);
   if (invented.length > 0) reasons.push(`quotes words that no observation gave: ${invented.map((q) => `"${q.length > 60 ? `${q.slice(0, 57)}...` : q}"`).join(', ')}`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall, onScreenRecall, unreliableQuoted } };
 }
+
+/**
+ * Words outside quotes that name a sound (the sound-event vocabulary: "dog", "barking", "siren",
+ * "applause", "music") whose class `known` never names, by any of its words or a narrower class (a
+ * guitar named is music named). Such a sound is made up: no observer heard it.
+ */
+export function ungroundedSounds(caption: string, known: string): string[] {
+  const vocab = soundVocabulary();
+  const parents = new Map(SOUND_LABELS.map((l) => [l.id, l.parent]));
+  const named = new Set<string>();
+  for (const w of words(known)) {
+    for (const id of vocab.get(soundStem(w)) ?? []) {
+      named.add(id);
+      const p = parents.get(id);
+      if (p !== undefined) named.add(p);
+    }
+  }
+  const out: string[] = [];
+  // a section label ("Sound Events and Music: ...") names a topic, not a sound heard
+  const text = caption.replace(QUOTED, ' ').split(/\n+|(?<=[.!?"])\s+(?=[A-Z])/).map((part) => part.trim().replace(SECTION_LABEL, '')).join('. ');
+  for (const clause of text.split(/[.;:,!?]+/)) {
+    let negated = false; // "no music", "without a dog": a sound denied is not a sound named
+    for (const w of words(clause)) {
+      if (NEGATION.has(w)) negated = true;
+      const classes = vocab.get(soundStem(w));
+      if (!negated && classes !== undefined && ![...classes].some((id) => named.has(id)) && !out.includes(w)) out.push(w);
+    }
+  }
+  return out;
+}
+
+const NEGATION = new Set(['no', 'not', 'without', 'never', 'neither', 'nor', 'none', 'nothing']);
 
 /** A list item ("- ...", "1. ...") or a time-stamped entry ("0.3 s - 6.0 s: ..."). */
 const LIST_ITEM = /^\s*(?:[-*\u2022#]|\d{1,2}[.)]\s|\d+(?:\.\d+)?\s*s\b)/;

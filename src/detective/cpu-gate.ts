@@ -84,6 +84,7 @@ export function gateChatModel(llm: ChatModel, gate: CpuGate): ChatModel {
       return llm.contextTokens;
     },
     chat: (messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult> => gate.run(units, () => llm.chat(messages, options), options?.signal),
-    dispose: () => llm.dispose?.() ?? Promise.resolve(),
+    dispose: () => llm.dispose(),
+    [Symbol.asyncDispose]: () => llm.dispose(),
   };
 }

@@ -9,7 +9,7 @@ export { loadPrompt, loadDetectivePrompts, renderPrompt, promptRecords, PROMPT_V
 export { analyzeSignal, describeSignal, estimateTempo, type SignalReport } from './signal';
 export { integratedLoudness, truePeakDb, kWeightingFilters } from './loudness';
 export { createToolbox, type DetectiveToolbox, type ToolboxOptions, type PreparedClip } from './toolbox';
-export { ObservationCache, observationKey, hashFile, parseCacheEntry, type ObservationStore, type CacheEntry, type CachedObservation } from './cache';
+export { ObservationCache, observationKey, parseCacheEntry, type ObservationStore, type CacheEntry, type CachedObservation } from './cache';
 export { loadClips, clipKey, type LoadClipsOptions } from './inputs';
 export { referenceRecord, referenceTrajectory, pythonJson, type ReferenceMessage } from './reference-format';
 export { fetchRemoteClip, type RemoteOptions } from './remote';

@@ -5,11 +5,11 @@
  * optional `id` of any JSON type, as in the reference Omni-Detective's input.jsonl
  * (`{"id": 1, "url": "https://..."}`). Every field of the line is kept for the output.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OmnicapError } from '../errors';
+import { OmnicapError, isNotFound } from '../errors';
+import { sha256 } from '../util/hash';
 import { MAX_JSON_LINE_DEPTH, nestsDeeperThan } from '../util/jsonl';
 import type { DetectiveClip } from './types';
 
@@ -53,7 +53,7 @@ function clipFromLine(o: Record<string, unknown>, where: string, base: string, o
     throw new OmnicapError('INVALID_ARGUMENT', `${where}: not a valid ${scheme}:// URL`, { cause: e });
   }
   const ext = /\.([A-Za-z0-9]{1,8})$/.exec(pathname)?.[1]?.toLowerCase();
-  const name = `${createHash('sha256').update(url).digest('hex').slice(0, 32)}${ext !== undefined ? `.${ext}` : ''}`;
+  const name = `${sha256(url).slice(0, 32)}${ext !== undefined ? `.${ext}` : ''}`;
   return { id: clipKey(idValue), path: join(opts.downloadDir ?? join(base, '.omnicap-downloads'), name), remoteUrl: url, item: o };
 }
 
@@ -96,8 +96,9 @@ export function loadClips(input: string, opts: LoadClipsOptions = {}): Detective
   let st;
   try {
     st = statSync(input);
-  } catch {
-    throw new OmnicapError('NOT_FOUND', `--input not found: ${input}`);
+  } catch (e) {
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `--input not found: ${input}`);
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read --input ${input}: ${(e as Error).message}`, { cause: e });
   }
   const clips = st.isDirectory() ? fromDir(input) : fromJsonl(input, opts);
   const seen = new Set<string>();

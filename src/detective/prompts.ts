@@ -1,8 +1,8 @@
 /** Versioned prompt files (prompts/detective/<name>.<version>.md), loaded by version and hashed. */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OmnicapError } from '../errors';
+import { sha256 } from '../util/hash';
 import { packageRoot } from '../util/paths';
 import type { PromptRecord } from './types';
 
@@ -23,7 +23,7 @@ export function loadPrompt(name: DetectivePromptName, version: string = PROMPT_V
   } catch (e) {
     throw new OmnicapError('NOT_FOUND', `prompt file not found: ${file}`, { cause: e });
   }
-  return { name, version, sha256: createHash('sha256').update(text).digest('hex'), text };
+  return { name, version, sha256: sha256(text), text };
 }
 
 /** Replace every {{key}}; an unknown or missing key is an error (a template/code mismatch). */

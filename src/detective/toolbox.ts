@@ -3,12 +3,15 @@
  * 16 kHz samples, visual ones only the file path, and each gets one question, nothing else.
  */
 import { stat } from 'node:fs/promises';
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, disposedError, toOmnicapError } from '../errors';
 import { decodeAudio, probeMedia, type ProbeResult } from '../media';
 import type { Observer, ObserveResult, ObserverInfo, ObserverMedia } from '../observers';
 import { combineSignals, throwIfAborted } from '../util/abort';
+import { InfraFailures } from '../util/failures';
+import { sha256File } from '../util/hash';
+import { createLogger } from '../util/log';
 import type { CpuGate } from './cpu-gate';
-import { hashFile, observationKey, normalizeQuestion, ObservationCache, type ObservationStore } from './cache';
+import { observationKey, normalizeQuestion, ObservationCache, type CacheEntry, type CachedObservation, type ObservationStore } from './cache';
 import type { DetectiveClip, ObserverToolbox } from './types';
 
 export interface ToolboxOptions {
@@ -17,6 +20,11 @@ export interface ToolboxOptions {
   cacheDir?: string;
   /** Any other observation store (e.g. Redis for workers on many machines); wins over `cacheDir`. */
   cache?: ObservationStore;
+  /**
+   * Where cache failures are counted and logged (kinds `observation_cache_read`, `observation_cache_write`);
+   * the observation goes on without the cache. Default: counted here, logged as warnings on stderr.
+   */
+  failures?: InfraFailures;
   /** Per observation timeout (ms, default 300000). */
   observeTimeoutMs?: number;
   /** A core budget shared with the LLM: each observation holds its observer's `threads` cores while it runs. */
@@ -41,6 +49,8 @@ export interface DetectiveToolbox extends ObserverToolbox {
   prepare(clip: DetectiveClip, signal?: AbortSignal): Promise<PreparedClip>;
   /** Forget a clip's decoded media. */
   release(clip: DetectiveClip): void;
+  /** Infrastructure failures so far (cache reads and writes), by kind. */
+  failures(): Record<string, number>;
 }
 
 export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
@@ -50,8 +60,37 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
     byName.set(o.name, o);
   }
   const cache = options.cache ?? (options.cacheDir === undefined ? undefined : new ObservationCache(options.cacheDir));
+  const failures = options.failures ?? new InfraFailures(createLogger(process.stderr, 'warn'));
+  /** A cache that cannot be read is a miss and one that cannot be written a lost entry: counted and logged, never fatal to the observation. */
+  const cacheGet = async (key: string): Promise<CachedObservation | undefined> => {
+    try {
+      return await cache?.get(key);
+    } catch (e) {
+      failures.report('observation_cache_read', e);
+      return undefined;
+    }
+  };
+  const cachePut = async (entry: CacheEntry): Promise<void> => {
+    try {
+      await cache?.put(entry);
+    } catch (e) {
+      failures.report('observation_cache_write', e);
+    }
+  };
   const clips = new Map<string, ClipState>();
   const counts: Record<string, number> = {};
+  let disposing: Promise<void> | undefined;
+  const ensureOpen = (): void => {
+    if (disposing !== undefined) throw disposedError('the observer toolbox');
+  };
+  const dispose = (): Promise<void> =>
+    (disposing ??= (async () => {
+      clips.clear();
+      // every observer is disposed even when one fails; the first failure is reported
+      const results = await Promise.allSettled([...byName.values()].map(async (o) => o.dispose?.()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw toOmnicapError(failed.reason);
+    })());
 
   const state = (clip: DetectiveClip, signal?: AbortSignal): ClipState => {
     let s = clips.get(clip.id);
@@ -67,9 +106,9 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
         }
         const probe = await probeMedia(clip.path, { signal });
         if (!probe.hasAudio && !probe.hasVideo) throw new OmnicapError('MEDIA_CORRUPT', `no audio or video stream in ${clip.path}`);
-        return { hash: await hashFile(clip.path, signal), probe };
+        return { hash: await sha256File(clip.path, signal), probe };
       })();
-      prepared.catch(() => undefined);
+      prepared.catch(() => undefined); // awaited by prepare() and observe(), which report the failure; this only marks it handled
       s = { path: clip.path, prepared };
       clips.set(clip.id, s);
     }
@@ -89,16 +128,21 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
     list: (): ObserverInfo[] =>
       [...byName.values()].map(({ name, modality, description, answersQuestions }) => (answersQuestions === true ? { name, modality, description, answersQuestions } : { name, modality, description })),
     calls: () => ({ ...counts }),
-    prepare: (clip, signal) => state(clip, signal).prepared,
+    failures: () => failures.snapshot(),
+    prepare: async (clip, signal) => {
+      ensureOpen();
+      return state(clip, signal).prepared;
+    },
     release: (clip) => void clips.delete(clip.id),
     async observe(clip, tool, question, signal) {
+      ensureOpen();
       throwIfAborted(signal);
       const o = byName.get(tool);
       if (o === undefined) throw new OmnicapError('OBSERVER_NOT_FOUND', `unknown observer ${JSON.stringify(tool)}`);
       const s = state(clip, signal);
       const { hash } = await s.prepared;
       const key = observationKey(hash, tool, question);
-      const hit = await cache?.get(key);
+      const hit = await cacheGet(key);
       if (hit?.kind === 'answer') return { ...hit.result, cached: true };
       if (hit?.kind === 'error') throw new OmnicapError(hit.code, hit.message, { details: { cached: true } });
       const entry = { key, clipHash: hash, observer: tool, question: normalizeQuestion(question) };
@@ -112,16 +156,14 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
       } catch (e) {
         const err = toOmnicapError(e, 'UPSTREAM_ERROR');
         // media facts (no video, no audio, ...) are deterministic in the content: cache them too
-        if (err.code.startsWith('MEDIA_')) await cache?.put({ ...entry, error: { code: err.code, message: err.message } });
+        if (err.code.startsWith('MEDIA_')) await cachePut({ ...entry, error: { code: err.code, message: err.message } });
         throw err;
       }
       if (typeof result?.answer !== 'string') throw new OmnicapError('UPSTREAM_ERROR', `observer ${tool} returned no answer`);
-      await cache?.put({ ...entry, answer: result.answer, data: result.data });
+      await cachePut({ ...entry, answer: result.answer, data: result.data });
       return { ...result, cached: false };
     },
-    async dispose() {
-      clips.clear();
-      for (const o of byName.values()) await o.dispose?.();
-    },
+    dispose,
+    [Symbol.asyncDispose]: dispose,
   };
 }

@@ -85,13 +85,14 @@ export interface DetectiveResult {
   stages: DetectiveStages;
 }
 
-/** Observers bound to a clip's media, as the agent sees them. */
-export interface ObserverToolbox {
+/** Observers bound to a clip's media, as the agent sees them. Its owner disposes it (`await using`). */
+export interface ObserverToolbox extends AsyncDisposable {
   list(): ObserverInfo[];
   /** One observer, the clip's media and one question: no history, no other observers. */
   observe(clip: DetectiveClip, tool: string, question: string, signal?: AbortSignal): Promise<ObserveResult & { cached: boolean }>;
   /** Count of real (non-cached) observer invocations so far, by observer name. */
   calls(): Record<string, number>;
+  /** Disposes the observers (their processes end, their sessions are released); later calls reject with DISPOSED. Idempotent. */
   dispose(): Promise<void>;
 }
 

@@ -15,7 +15,7 @@
  *   - 'packed' (GroupQueryAttention builds): the kernel writes each row's new key at that row's length
  *     (seqlens_k from the mask), so a row's keys are always the prefix [0, len).
  */
-import { OmnicapError } from '../errors';
+import { OmnicapError, disposedError } from '../errors';
 import { BatchKv, packSingle, type PackedKv, type RowSource } from './batch-kv';
 import type { DecoderState } from './decoder';
 import type { ModelManifest } from './manifest';
@@ -93,6 +93,7 @@ export class DecodeBatcher {
   private dirty = false;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  private disposed = false;
   private readonly hidden: number;
   private readonly vocab: number;
   readonly stats: BatcherStats = { steps: 0, rowSteps: 0, rebuilds: 0, parked: 0, maxRows: 0 };
@@ -125,6 +126,7 @@ export class DecodeBatcher {
 
   /** Take a prefilled single-sequence decoder's cache (copied; dispose the decoder afterwards). */
   join(dec: DecoderState): BatchRow {
+    if (this.disposed) throw disposedError('the decode batcher');
     const row = new BatchRow(this, packSingle(dec.cache.pastTensors(), dec.length));
     this.outside.push(row);
     return row;
@@ -132,6 +134,7 @@ export class DecodeBatcher {
 
   /** @internal */
   submit(row: BatchRow, token: number): Promise<Float32Array> {
+    if (this.disposed) return Promise.reject(disposedError('the decode batcher'));
     if (row.state === 'left') return Promise.reject(new OmnicapError('INTERNAL', 'step() on a row that left the batch'));
     if (row.state === 'failed') return Promise.reject(row.failure);
     if (row.pending !== undefined) return Promise.reject(new OmnicapError('INTERNAL', 'step() called again before the previous step finished'));
@@ -160,9 +163,10 @@ export class DecodeBatcher {
 
   /** Free the batch cache; pending steps are rejected. */
   dispose(): void {
+    this.disposed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     for (const r of [...this.active, ...this.outside]) {
-      r.pending?.reject(new OmnicapError('NOT_READY', 'the batcher was disposed'));
+      r.pending?.reject(disposedError('the decode batcher'));
       r.pending = undefined;
       r.state = 'left';
     }

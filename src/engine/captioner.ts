@@ -5,19 +5,19 @@
 import { collectCaption } from './collect';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { OmnicapError, invalidParameterError } from '../errors';
+import { OmnicapError, disposedError, invalidParameterError } from '../errors';
 import { checkEngineOptions } from '../schema/generation';
 import { GENERATION_LIMITS, MAX_WINDOW_SECONDS } from '../schema/limits';
 import { throwIfAborted } from '../util/abort';
 import { DecodeBatcher, type BatchOptions, type BatcherStats, type BatchRow } from './batcher';
 import { DecoderState, createDecoder, embedTokens, type EngineDecoder } from './decoder';
-import { parseKvRequest, type KvCacheInfo, type KvRequest } from './kv-path';
+import { parseKvRequest, type KvCacheInfo } from './kv-path';
 import { audioWindows, logMel, type FeatureBackend, type LogMel } from './frontend';
 import { loadManifest, type ModelManifest } from './manifest';
 import { ort, type OrtTensor } from './ort';
 import { validatePcm } from './pcm';
 import { audioTokenCount, buildPrompt, spliceAudioEmbeds, type Prompt } from './prompt';
-import { parseProviderRequest, probeProviders, selectProvider, type ProviderRequest, type ResolvedProvider } from './provider';
+import { parseProviderRequest, probeProviders, selectProvider, type ResolvedProvider } from './provider';
 import { Sampler, type SamplerConfig } from './sampler';
 import { ResidentDecoderState } from './resident/decoder';
 import { createSessions, releaseSessions, type JsKvSessions, type ModelSessions } from './sessions';
@@ -25,39 +25,7 @@ import { Tokenizer } from './tokenizer';
 import type { CaptionChunk, CaptionOptions, CaptionResult, CaptionTimings, Captioner, Pcm16k } from './types';
 import { stitchWindows, type WindowCaption } from './stitch';
 import { WorkerCaptioner } from './worker-captioner';
-
-export interface LoadCaptionerOptions {
-  provider?: ProviderRequest;
-  /** intra-op threads per session (default: ORT's, one per physical core; docs/engine.md#threads). */
-  threads?: number;
-  /** Let idle ORT intra-op threads spin-wait for work (default false, measured: docs/engine.md#threads). */
-  spinning?: boolean;
-  /** Log-mel implementation (default 'auto'). */
-  featureBackend?: FeatureBackend;
-  /** Skip sha256 verification of model files (sizes are still checked). Default false. */
-  skipChecksums?: boolean;
-  /**
-   * Batch the decode steps of concurrent generations (continuous batching, see batcher.ts). Off by
-   * default: one generation's output is the same either way (checked in test/engine/batch.test.ts).
-   */
-  batch?: BatchOptions;
-  /**
-   * Where the ORT sessions run: 'main' (default) on the calling thread, whose event loop then waits
-   * for every prefill and decode step; 'worker' on a worker_thread (see worker-captioner.ts), the
-   * choice for servers. Outputs are identical (test/engine/worker.test.ts).
-   */
-  runtime?: EngineRuntime;
-  /**
-   * Where the decoder's KV cache lives between steps (kv-path.ts): 'resident' keeps it in
-   * ORT-owned memory through the native IO-binding addon (only logits reach JS), 'js' uses
-   * onnxruntime-node's tensors, 'auto' (default) takes 'resident' when the addon loads and batching
-   * is off. Outputs are identical (test/engine/resident.test.ts); the choice is reported as `kvCache`.
-   */
-  kv?: KvRequest;
-  signal?: AbortSignal;
-}
-
-export type EngineRuntime = 'main' | 'worker';
+import type { LoadCaptionerOptions } from './load-options';
 
 interface ResolvedOptions {
   sampler: SamplerConfig;
@@ -111,7 +79,16 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
     throwIfAborted(options.signal);
     if (options.spinning !== undefined && typeof options.spinning !== 'boolean') throw invalidParameterError('spinning', 'a boolean', options.spinning);
     const kv = parseKvRequest(options.kv);
-    const sessions = await createSessions(modelDir, manifest, { provider: resolved, threads: options.threads, spinning: options.spinning ?? false, kv, batching: options.batch !== undefined, signal: options.signal });
+    if (options.allowCpuFallback !== undefined && typeof options.allowCpuFallback !== 'boolean') throw invalidParameterError('allowCpuFallback', 'a boolean', options.allowCpuFallback);
+    const sessions = await createSessions(modelDir, manifest, {
+      provider: resolved,
+      threads: options.threads,
+      spinning: options.spinning ?? false,
+      kv,
+      batching: options.batch !== undefined,
+      allowCpuFallback: options.allowCpuFallback ?? false,
+      signal: options.signal,
+    });
     try {
       return new CaptionerEngine(modelDir, manifest, tokenizer, sessions, options.featureBackend ?? 'auto', options.batch);
     } catch (e) {
@@ -138,7 +115,7 @@ export class CaptionerEngine implements Captioner, AsyncDisposable {
   }
 
   private ensureOpen(): void {
-    if (this.disposed) throw new OmnicapError('NOT_READY', `captioner ${this.modelId} was disposed; load the model again with loadCaptioner()`);
+    if (this.disposed) throw disposedError(`captioner ${this.modelId}`, 'load the model again with loadCaptioner()');
   }
 
   private resolve(options: CaptionOptions): ResolvedOptions {

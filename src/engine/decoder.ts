@@ -1,7 +1,7 @@
 /**
  * One generation's decoder state: prefill over the prompt embeddings, then one-token steps.
  */
-import { OmnicapError } from '../errors';
+import { OmnicapError, disposedError } from '../errors';
 import { embedTokens, runFailed } from './embed';
 import { KvCache } from './kv-cache';
 import type { ModelManifest } from './manifest';
@@ -33,6 +33,7 @@ export class DecoderState implements EngineDecoder {
   private readonly positions = new BigInt64Array(1);
   private readonly hidden: number;
   private readonly vocab: number;
+  private disposed = false;
 
   constructor(
     private readonly sessions: JsKvSessions,
@@ -49,6 +50,7 @@ export class DecoderState implements EngineDecoder {
   }
 
   async forward(embeds: OrtTensor): Promise<Float32Array> {
+    if (this.disposed) throw disposedError('the decoder state');
     const seq = embeds.dims[1];
     if (embeds.dims.length !== 3 || embeds.dims[2] !== this.hidden) {
       throw new OmnicapError('MODEL_RUN_FAILED', `inputs_embeds has dims [${embeds.dims.join(', ')}], expected [1, seq, ${this.hidden}]`);
@@ -93,6 +95,8 @@ export class DecoderState implements EngineDecoder {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.cache.dispose();
   }
 }

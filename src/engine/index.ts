@@ -1,5 +1,6 @@
 export * from './types';
-export { CaptionerEngine, loadCaptioner, type LoadCaptionerOptions, type EngineRuntime } from './captioner';
+export { CaptionerEngine, loadCaptioner } from './captioner';
+export type { LoadCaptionerOptions, EngineRuntime } from './load-options';
 export { WorkerCaptioner } from './worker-captioner';
 export type { WorkerStatus } from './worker-protocol';
 export { loadManifest, parseManifest, type ModelManifest, type IoSpec, type SessionSpec } from './manifest';

@@ -1,13 +1,13 @@
 /**
  * manifest.json parsing and validation (docs/model-format.md). Pure structural checks live in
- * {@link parseManifest}; file checks (existence, size, sha256, opset) in {@link verifyModelDir}.
+ * {@link parseManifest}; file checks (existence, size, sha256, opset) in {@link loadManifest}.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OmnicapError, quoteValue } from '../errors';
 import { throwIfAborted } from '../util/abort';
+import { isRecord } from '../util/guards';
+import { sha256File } from '../util/hash';
 import { readOnnxOpsets } from './onnx-header';
 
 export const MANIFEST_FORMAT = 'omnicap-model';
@@ -68,10 +68,6 @@ export interface ModelManifest {
 
 function invalid(message: string, details?: Record<string, unknown>): OmnicapError {
   return new OmnicapError('MODEL_INVALID', message, details === undefined ? {} : { details });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function req<T>(obj: Record<string, unknown>, key: string, path: string, check: (v: unknown) => v is T, expected: string): T {
@@ -196,19 +192,6 @@ export function parseManifest(raw: unknown): ModelManifest {
     if (!Object.hasOwn(files, needed)) throw invalid(`manifest.json: ${needed} is used but not listed in "files" (so it cannot be checksummed) — re-run the exporter`);
   }
   return { format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, name, architecture, variant, target, opset, contribOps, source, config: parsedConfig, tokens, generation, tokenizer, sessions, files };
-}
-
-export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  const stream = createReadStream(path, { highWaterMark: 4 << 20 });
-  for await (const chunk of stream) {
-    hash.update(chunk as Buffer);
-    if (signal?.aborted) {
-      stream.destroy();
-      throwIfAborted(signal);
-    }
-  }
-  return hash.digest('hex');
 }
 
 export interface VerifyOptions {

@@ -5,11 +5,13 @@
 import { join } from 'node:path';
 import { OmnicapError } from '../errors';
 import { throwIfAborted } from '../util/abort';
-import type { IoSpec, ModelManifest, SessionName } from './manifest';
+import { SESSION_NAMES, type IoSpec, type ModelManifest, type SessionName } from './manifest';
 import { selectKvPath, type KvCacheInfo, type KvRequest } from './kv-path';
 import { ort, type OrtSession } from './ort';
-import { executionProviders, type ResolvedProvider } from './provider';
-import { ELEMENT_TYPE, type NativeSession, type NativeTensorInfo } from './resident/addon-types';
+import { enforceNoCpuFallback, type SessionPlacement } from './placement';
+import { probePlacement } from './placement-probe';
+import { assertCudaEpLoadable, checkBuildForProvider, cudaEpDependencies, cudaLoadFailure, executionProviders, probeProviders, type ResolvedProvider } from './provider';
+import { ELEMENT_TYPE, type NativeSession, type NativeTensorInfo } from '../native';
 import { loadResidentRuntime, type ResidentRuntime } from './resident/native';
 
 export interface DecoderPlan {
@@ -106,6 +108,8 @@ interface SessionsBase {
   audioEncoder: OrtSession;
   decoderPlan: DecoderPlan;
   provider: ResolvedProvider;
+  /** ORT's node placement per graph, when it was checked (provider cuda without allowCpuFallback). */
+  placement?: SessionPlacement[];
 }
 
 /** The decoder runs through onnxruntime-node; its KV cache crosses to JS after every step. */
@@ -134,18 +138,28 @@ export interface SessionCreateOptions {
   kv?: KvRequest;
   /** Batched decoding is on (it packs the JS cache, so 'auto' picks the JS path). */
   batching?: boolean;
+  /**
+   * Load even when some nodes would run on the CPU EP under provider cuda, or when the build was
+   * exported for the other provider (default false: both are refused, docs/gpu.md).
+   */
+  allowCpuFallback?: boolean;
   signal?: AbortSignal;
+}
+
+/** Session options of every onnxruntime-node session the engine creates (the placement probe uses the same). */
+function sessionOptions(opts: SessionCreateOptions): Record<string, unknown> {
+  return {
+    executionProviders: executionProviders(opts.provider),
+    graphOptimizationLevel: 'all',
+    ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    ...(opts.spinning !== undefined ? { extra: { 'session.intra_op.allow_spinning': opts.spinning ? '1' : '0', 'session.inter_op.allow_spinning': opts.spinning ? '1' : '0' } } : {}),
+  };
 }
 
 async function createOne(modelDir: string, manifest: ModelManifest, name: SessionName, opts: SessionCreateOptions): Promise<OrtSession> {
   const file = manifest.sessions[name].file;
   try {
-    return await ort().InferenceSession.create(join(modelDir, file), {
-      executionProviders: executionProviders(opts.provider),
-      graphOptimizationLevel: 'all',
-      ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-      ...(opts.spinning !== undefined ? { extra: { 'session.intra_op.allow_spinning': opts.spinning ? '1' : '0', 'session.inter_op.allow_spinning': opts.spinning ? '1' : '0' } } : {}),
-    });
+    return await ort().InferenceSession.create(join(modelDir, file), sessionOptions(opts));
   } catch (e) {
     throw loadError(file, name, opts.provider, e);
   }
@@ -153,8 +167,39 @@ async function createOne(modelDir: string, manifest: ModelManifest, name: Sessio
 
 function loadError(file: string, name: SessionName, provider: ResolvedProvider, e: unknown): OmnicapError {
   const msg = e instanceof Error ? e.message : String(e);
+  const missingLib = provider === 'cuda' ? cudaLoadFailure(msg) : undefined;
+  if (missingLib) return missingLib;
   const code = provider === 'cuda' && /cuda|provider/i.test(msg) ? 'PROVIDER_UNAVAILABLE' : 'MODEL_INVALID';
   return new OmnicapError(code, `onnxruntime could not load ${file} with provider ${provider}: ${msg}`, { cause: e, details: { session: name, file } });
+}
+
+/**
+ * Before any session of a model is created: the build must match the provider, the CUDA EP's
+ * libraries must be loadable, and under provider cuda no node of any graph may land on the CPU EP
+ * (ORT's own placement, placement.ts) — each unless allowCpuFallback.
+ */
+export async function checkPlacement(modelDir: string, manifest: ModelManifest, opts: SessionCreateOptions): Promise<SessionPlacement[] | undefined> {
+  const allow = opts.allowCpuFallback ?? false;
+  const probe = probeProviders();
+  checkBuildForProvider(manifest, opts.provider, allow, probe);
+  if (opts.provider !== 'cuda') return undefined;
+  assertCudaEpLoadable(cudaEpDependencies(probe.bindingDir));
+  if (allow) return undefined;
+  const placements: SessionPlacement[] = [];
+  for (const session of SESSION_NAMES) {
+    throwIfAborted(opts.signal);
+    const file = manifest.sessions[session].file;
+    try {
+      const { report } = await probePlacement(join(modelDir, file), sessionOptions(opts), opts.signal);
+      placements.push({ session, file, report });
+    } catch (e) {
+      // ORT's own load error (e.g. a CUDA library it cannot open) reads as it would from the real load
+      const ortMessage = e instanceof OmnicapError ? e.details?.ortMessage : undefined;
+      throw typeof ortMessage === 'string' ? loadError(file, session, opts.provider, new Error(ortMessage)) : e;
+    }
+  }
+  enforceNoCpuFallback(placements);
+  return placements;
 }
 
 const ELEMENT_TYPES: Record<number, string> = Object.fromEntries(Object.entries(ELEMENT_TYPE).map(([name, id]) => [id, name]));
@@ -177,6 +222,7 @@ async function createNativeDecoder(modelDir: string, manifest: ModelManifest, ru
 }
 
 export async function createSessions(modelDir: string, manifest: ModelManifest, opts: SessionCreateOptions): Promise<ModelSessions> {
+  const placement = await checkPlacement(modelDir, manifest, opts);
   const created: OrtSession[] = [];
   let native: NativeSession | undefined;
   try {
@@ -201,7 +247,7 @@ export async function createSessions(modelDir: string, manifest: ModelManifest, 
       gqa: manifest.contribOps.includes('GroupQueryAttention'),
       load: loadResidentRuntime,
     });
-    const base = { embed, audioEncoder, provider: opts.provider };
+    const base = { embed, audioEncoder, provider: opts.provider, ...(placement !== undefined ? { placement } : {}) };
     throwIfAborted(opts.signal);
     if (choice.path === 'resident') {
       native = await createNativeDecoder(modelDir, manifest, choice.runtime, opts);
@@ -217,7 +263,7 @@ export async function createSessions(modelDir: string, manifest: ModelManifest, 
     return { ...base, kv: 'js', decoder, decoderPlan, kvInfo: choice.info };
   } catch (e) {
     native?.release();
-    await Promise.all(created.map((s) => s.release().catch(() => undefined)));
+    await Promise.all(created.map((s) => s.release().catch(() => undefined))); // cleaning up a failed load: its own error is rethrown
     throw e;
   }
 }

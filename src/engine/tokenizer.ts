@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { OmnicapError } from '../errors';
+import { isRecord } from '../util/guards';
 
 function tokInvalid(message: string): OmnicapError {
   return new OmnicapError('TOKENIZER_INVALID', message);
@@ -79,10 +80,6 @@ interface AddedToken {
 }
 
 type PreStep = { kind: 'split'; re: RegExp } | { kind: 'bytelevel'; re: RegExp | null };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export class Tokenizer {
   readonly vocabSize: number;

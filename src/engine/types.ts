@@ -3,7 +3,9 @@
  * CLI all depend on these, never on engine internals.
  */
 import type { BatcherStats } from './batcher';
+import type { Pcm16k } from '../media/types';
 import type { KvCacheInfo } from './kv-path';
+
 export interface SamplingOptions {
   /** 0 means greedy. Default from the model manifest (0.6 for the Captioner). */
   temperature?: number;
@@ -46,11 +48,8 @@ export type CaptionChunk =
   | { type: 'window'; index: number; startSeconds: number; endSeconds: number }
   | { type: 'done'; result: CaptionResult };
 
-/** Audio in the engine's input format: 16 kHz mono float32 PCM. */
-export interface Pcm16k {
-  samples: Float32Array;
-  sampleRate: 16000;
-}
+/** Audio in the engine's input format (defined with the media front-end that produces it). */
+export type { Pcm16k };
 
 export interface Captioner {
   readonly modelId: string;

@@ -10,16 +10,16 @@
  * a generation only when asked, so slow consumers still get parked by the batcher), the signal is
  * checked between steps on both sides (no chunk is delivered after an abort; an abort or timeout
  * while a step runs rejects at once and the worker stops that generation at its next check),
- * dispose() stops generations in flight with NOT_READY and ends the worker thread.
+ * dispose() stops generations in flight with DISPOSED and ends the worker thread.
  */
 import { collectCaption } from './collect';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { OmnicapError } from '../errors';
+import { OmnicapError, disposedError } from '../errors';
 import { abortError, throwIfAborted } from '../util/abort';
 import type { BatcherStats } from './batcher';
-import type { LoadCaptionerOptions } from './captioner';
+import type { LoadCaptionerOptions } from './load-options';
 import type { ModelManifest } from './manifest';
 import { validatePcm } from './pcm';
 import type { ResolvedProvider } from './provider';
@@ -186,12 +186,12 @@ export class WorkerCaptioner implements Captioner, AsyncDisposable {
     this.disposed = true;
     this.disposing ??= (async () => {
       if (!this.exitedFlag && this.failure === undefined) {
-        const done = this.reply(DISPOSE_ID, undefined).catch(() => undefined);
+        const done = this.reply(DISPOSE_ID, undefined).catch(() => undefined); // a worker that dies meanwhile is terminated below either way
         this.post({ type: 'dispose' });
         await done;
       }
       await this.worker.terminate();
-      const gone = new OmnicapError('NOT_READY', `captioner ${this.modelId} was disposed; load the model again with loadCaptioner()`);
+      const gone = disposedError(`captioner ${this.modelId}`, 'load the model again with loadCaptioner()');
       for (const w of this.waiters.values()) w.reject(gone);
       this.waiters.clear();
     })();
@@ -203,7 +203,7 @@ export class WorkerCaptioner implements Captioner, AsyncDisposable {
   }
 
   private ensureOpen(): void {
-    if (this.disposed) throw new OmnicapError('NOT_READY', `captioner ${this.modelId} was disposed; load the model again with loadCaptioner()`);
+    if (this.disposed) throw disposedError(`captioner ${this.modelId}`, 'load the model again with loadCaptioner()');
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -4,7 +4,7 @@
  * caller's event loop. Driven by {@link WorkerCaptioner} through worker-protocol.ts messages.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { OmnicapError } from '../errors';
+import { OmnicapError, disposedError } from '../errors';
 import { CaptionerEngine } from './captioner';
 import type { CaptionChunk } from './types';
 import { deserializeError, serializeError, type FromWorker, type ToWorker, type WorkerLoadRequest } from './worker-protocol';
@@ -37,7 +37,7 @@ export async function runWorkerHost(port: MessagePort, request: WorkerLoadReques
     gens.delete(id);
     await g.busy;
     // runs the generation's `finally` blocks (leave the batch, free the KV cache)
-    await g.stream.return(undefined).catch(() => undefined);
+    await g.stream.return(undefined).catch(() => undefined); // the generation's own error already went to its caller; this only ends it
   };
 
   const advance = (id: number): void => {
@@ -90,8 +90,8 @@ export async function runWorkerHost(port: MessagePort, request: WorkerLoadReques
           break;
         case 'dispose':
           void (async () => {
-            // generations in flight stop with NOT_READY at their next step (CaptionerEngine contract)
-            for (const g of gens.values()) g.abort.abort(new OmnicapError('NOT_READY', `captioner ${engine.modelId} was disposed; load the model again with loadCaptioner()`));
+            // generations in flight stop with DISPOSED at their next step (CaptionerEngine contract)
+            for (const g of gens.values()) g.abort.abort(disposedError(`captioner ${engine.modelId}`, 'load the model again with loadCaptioner()'));
             await engine.dispose();
             await Promise.all([...gens.keys()].map(close));
             post({ type: 'disposed' });

@@ -6,7 +6,7 @@
  */
 import { ERROR_CODES, OmnicapError, type ErrorCode } from '../errors';
 import type { BatcherStats } from './batcher';
-import type { LoadCaptionerOptions } from './captioner';
+import type { LoadCaptionerOptions } from './load-options';
 import type { KvCacheInfo } from './kv-path';
 import type { ModelManifest } from './manifest';
 import type { ResolvedProvider } from './provider';

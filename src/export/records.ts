@@ -31,7 +31,7 @@ function referenceCaption(trajectory: unknown): string | undefined {
     const v: unknown = JSON.parse(last.content);
     return typeof v === 'string' ? v : undefined;
   } catch {
-    return undefined;
+    return undefined; // not the reference's JSON-encoded caption: the line is skipped with its reason
   }
 }
 

@@ -11,7 +11,9 @@ import { validateBackend, validateSamples } from './validate';
 
 export * from './constants';
 export { isNativeAvailable } from './native';
-export type { FeaturesAddon, AddonLogMelResult } from './addon-types';
+export { validateBackend, validateSamples } from './validate';
+export { tryLoadAddon } from './native';
+export type { FeaturesAddon, AddonLogMelResult } from '../native';
 export { melFilterBankDense } from './mel-filters';
 
 let tsImpl: TsLogMel | undefined;

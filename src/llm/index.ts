@@ -1,7 +1,21 @@
 /** Chat models behind one interface: OpenAI-compatible endpoints and an in-process local GGUF model. */
 export * from './types';
 export { OpenAIChatModel, isRetryableStatus, type OpenAIChatModelOptions } from './openai';
-export { LocalChatModel, DEFAULT_LOCAL_MODEL_ID, defaultLocalModelPath, DEFAULT_LOCAL_CONTEXT, type LocalChatModelOptions } from './local';
+export { LocalChatModel, DEFAULT_LOCAL_MODEL_ID, defaultLocalModelPath, DEFAULT_LOCAL_CONTEXT, LOCAL_LIMITS, type LocalChatModelOptions } from './local';
+export {
+  createLlm,
+  llmChoiceFromFlags,
+  resolveApiKey,
+  parseThreads,
+  checkEndpointUrl,
+  ggufModelId,
+  API_KEY_ENV,
+  type LlmChoice,
+  type LlmFlags,
+  type LlmFlagRules,
+  type LlmResources,
+  type LlmRole,
+} from './factory';
 export {
   withRetry,
   parseRetryAfter,

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { OmnicapError, invalidParameterError } from '../errors';
+import { OmnicapError, disposedError, invalidParameterError } from '../errors';
 import { abortError, throwIfAborted } from '../util/abort';
 import { packageRoot } from '../util/paths';
 import { assertTrustedFile } from '../util/trusted-file';
@@ -32,6 +32,9 @@ export function defaultLocalModelPath(): string {
 }
 
 export const DEFAULT_LOCAL_CONTEXT = 8192;
+
+/** Upper bounds of the local model's settings (each at least 1). */
+export const LOCAL_LIMITS = { contextSize: 131072, sequences: 64, threads: 256 } as const;
 
 export interface LocalChatModelOptions {
   modelPath?: string;
@@ -69,6 +72,7 @@ export class LocalChatModel implements ChatModel {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private dead: OmnicapError | undefined;
+  private disposing: Promise<void> | undefined;
 
   private constructor(options: LocalChatModelOptions, modelPath: string, workerFile: string) {
     this.id = options.id ?? DEFAULT_LOCAL_MODEL_ID;
@@ -115,9 +119,14 @@ export class LocalChatModel implements ChatModel {
           else p?.reject(new OmnicapError('MODEL_RUN_FAILED', `local LLM error: ${msg.message}`));
         }
       });
-      this.child.on('exit', (code) => fail(new OmnicapError('MODEL_RUN_FAILED', `local LLM process exited (${code}): ${stderr.trim().slice(-500)}`)));
+      this.child.on('exit', (code) => fail(this.disposing !== undefined ? this.disposedError() : new OmnicapError('MODEL_RUN_FAILED', `local LLM process exited (${code}): ${stderr.trim().slice(-500)}`)));
     });
-    this.ready.catch(() => undefined);
+    this.ready.catch(() => undefined); // awaited by load(); a later failure reaches the pending calls through fail()
+  }
+
+  /** Process id of the model's worker process (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Starts the worker and waits until the model is loaded. */
@@ -125,7 +134,7 @@ export class LocalChatModel implements ChatModel {
     const modelPath = options.modelPath ?? defaultLocalModelPath();
     if (!existsSync(modelPath)) throw new OmnicapError('MODEL_NOT_FOUND', `GGUF model not found at ${modelPath} (run scripts/setup-models.sh)`);
     if (!existsSync(join(packageRoot(), 'node_modules', 'node-llama-cpp'))) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'node-llama-cpp is not installed');
-    for (const [k, v, max] of [['contextSize', options.contextSize, 131072], ['sequences', options.sequences, 64], ['threads', options.threads, 256]] as const) {
+    for (const [k, v, max] of [['contextSize', options.contextSize, LOCAL_LIMITS.contextSize], ['sequences', options.sequences, LOCAL_LIMITS.sequences], ['threads', options.threads, LOCAL_LIMITS.threads]] as const) {
       if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw invalidParameterError(k, `an integer in [1, ${max}]`, v);
     }
     const m = new LocalChatModel(options, modelPath, localWorkerFile());
@@ -135,6 +144,7 @@ export class LocalChatModel implements ChatModel {
 
   async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
     throwIfAborted(options.signal);
+    if (this.disposing !== undefined) throw this.disposedError();
     if (this.dead !== undefined) throw this.dead;
     if (messages.length === 0 || messages[messages.length - 1].role !== 'user') {
       throw new OmnicapError('INVALID_ARGUMENT', 'the last message must be a user message');
@@ -155,12 +165,24 @@ export class LocalChatModel implements ChatModel {
     });
   }
 
-  async dispose(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-    this.child.stdin?.end();
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+  private disposedError(): OmnicapError {
+    return disposedError(`the local LLM ${this.id}`, 'load it again with LocalChatModel.load()');
+  }
+
+  /** Ends the model process (calls in flight reject with DISPOSED); idempotent. */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+      this.child.stdin?.end();
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    })();
+    return this.disposing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }

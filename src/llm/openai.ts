@@ -2,7 +2,7 @@
  * ChatModel over any OpenAI-compatible endpoint (POST {baseURL}/chat/completions), with the
  * bounded retry policy from ./retry.
  */
-import { OmnicapError, invalidParameterError } from '../errors';
+import { OmnicapError, disposedError, invalidParameterError } from '../errors';
 import { abortError, combineSignals, throwIfAborted } from '../util/abort';
 import { MAX_API_RESPONSE_BYTES, readTextBounded } from '../util/bounded-fetch';
 import { classifyRetryable, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
@@ -58,7 +58,7 @@ export class OpenAIChatModel implements ChatModel {
   }
 
   async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
-    if (this.disposed) throw new OmnicapError('NOT_READY', 'OpenAIChatModel has been disposed');
+    if (this.disposed) throw disposedError(`the LLM client for ${this.id}`);
     if (!Array.isArray(messages) || messages.length === 0) throw invalidParameterError('messages', 'a non-empty array', messages);
     throwIfAborted(options.signal);
     const body: Record<string, unknown> = { model: this.opts.model, messages };
@@ -136,5 +136,9 @@ export class OpenAIChatModel implements ChatModel {
 
   async dispose(): Promise<void> {
     this.disposed = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }

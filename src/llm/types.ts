@@ -53,7 +53,11 @@ export interface ChatResult {
   finishReason?: string;
 }
 
-export interface ChatModel {
+/**
+ * A text LLM. Its owner disposes it (`dispose()` or `await using`): a local model's process ends,
+ * and every later `chat()` rejects with `DISPOSED`. Disposing twice is a no-op.
+ */
+export interface ChatModel extends AsyncDisposable {
   /** Model identifier recorded in every output line. */
   readonly id: string;
   /** Context window in tokens, where the backend knows it (prompts are budgeted against it). */
@@ -61,5 +65,5 @@ export interface ChatModel {
   /** CPU threads a call keeps busy on this machine (a local model); undefined for a remote endpoint. */
   readonly threads?: number;
   chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
-  dispose?(): Promise<void>;
+  dispose(): Promise<void>;
 }

@@ -5,13 +5,15 @@ import type { BinaryOptions } from './types';
 export type BinaryName = 'ffmpeg' | 'ffprobe';
 
 function installerPath(name: BinaryName): string | undefined {
+  let mod: { path?: unknown };
   try {
     // Resolved lazily (never at import time); the installer packages only compute a path.
-    const mod = (name === 'ffmpeg' ? require('@ffmpeg-installer/ffmpeg') : require('@ffprobe-installer/ffprobe')) as { path?: unknown };
-    return typeof mod.path === 'string' ? mod.path : undefined;
-  } catch {
-    return undefined;
+    mod = (name === 'ffmpeg' ? require('@ffmpeg-installer/ffmpeg') : require('@ffprobe-installer/ffprobe')) as { path?: unknown };
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'MODULE_NOT_FOUND') return undefined; // not installed (e.g. no binary for this platform)
+    throw new OmnicapError('FFMPEG_NOT_FOUND', `the ${name} installer package failed to load: ${(e as Error).message}`, { cause: e, details: { binary: name } });
   }
+  return typeof mod.path === 'string' ? mod.path : undefined;
 }
 
 /**
@@ -41,14 +43,17 @@ export function resolveBinary(name: BinaryName, options: BinaryOptions = {}, env
     });
   }
   let ok = false;
+  let cause: unknown;
   try {
     ok = statSync(path).isFile();
     if (ok) accessSync(path, constants.X_OK);
-  } catch {
+  } catch (e) {
     ok = false;
+    cause = e; // ENOENT, EACCES, ...: kept as the cause, the message names the path
   }
   if (!ok) {
     throw new OmnicapError('FFMPEG_NOT_FOUND', `Expected an executable ${name} binary at ${JSON.stringify(path)} (from ${origin}) but it is missing or not executable`, {
+      cause,
       details: { binary: name, path, origin },
     });
   }

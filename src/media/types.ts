@@ -3,7 +3,6 @@
  * probing, windowing and video frame extraction.
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { Pcm16k } from '../engine/types';
 
 /** A file path, or the file's bytes. Buffers given to ffmpeg go through a temporary file that is always removed. */
 export type MediaInput = string | Uint8Array;
@@ -80,7 +79,13 @@ export interface SourceAudioInfo {
   channels?: number;
 }
 
-/** Decoded audio: the engine's {@link Pcm16k} plus where it came from. */
+/** Audio in the engine's input format: 16 kHz mono float32 PCM (what decoding produces). */
+export interface Pcm16k {
+  samples: Float32Array;
+  sampleRate: 16000;
+}
+
+/** Decoded audio: {@link Pcm16k} plus where it came from. */
 export interface DecodedAudio extends Pcm16k {
   durationSeconds: number;
   /** Which decoder produced the samples. */

@@ -7,6 +7,7 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { OmnicapError, invalidParameterError } from '../errors';
+import { isRecord } from '../util/guards';
 import { describeRange, parseDecimal } from './limits';
 
 /** Schema annotation: the parameter is not implemented; only its neutral values validate. */
@@ -21,20 +22,18 @@ function ajv(): Ajv2020 {
 
 type SchemaObject = Record<string, unknown>;
 
-const isObject = (v: unknown): v is SchemaObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** "a content part", "an error". */
 const a = (words: string): string => `${/^[aeiou]/i.test(words) ? 'an' : 'a'} ${words}`;
 
 /** What a value of this schema is, in words: "a number in (0, 1]", "one of wav, mp3", "a non-empty array of chat messages". */
 export function describeSchema(s: unknown): string {
-  if (!isObject(s)) return 'a valid value';
+  if (!isRecord(s)) return 'a valid value';
   const branches = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : undefined;
   if (branches !== undefined) {
     if (typeof s.discriminator === 'object' && s.discriminator !== null && typeof (s.discriminator as SchemaObject).propertyName === 'string') {
       return `${typeof s.title === 'string' ? a(s.title) : 'an object'} with ${(s.discriminator as SchemaObject).propertyName as string} ${tagValues(s).join(', ')}`;
     }
-    const words = [...new Set(branches.filter((b) => !(isObject(b) && b.type === 'null')).map(describeSchema))];
+    const words = [...new Set(branches.filter((b) => !(isRecord(b) && b.type === 'null')).map(describeSchema))];
     return words.length === 0 ? 'null' : words.join(' or ');
   }
   if ('const' in s) return JSON.stringify(s.const);
@@ -57,7 +56,7 @@ export function describeSchema(s: unknown): string {
       return 'null';
     case 'array': {
       if (s.maxItems === 0) return 'an empty array';
-      const of = isObject(s.items) && typeof s.items.title === 'string' ? ` of ${s.items.title}s` : isObject(s.items) && s.items.type === 'string' ? ' of strings' : '';
+      const of = isRecord(s.items) && typeof s.items.title === 'string' ? ` of ${s.items.title}s` : isRecord(s.items) && s.items.type === 'string' ? ' of strings' : '';
       return `${typeof s.minItems === 'number' && s.minItems > 0 ? 'a non-empty array' : 'an array'}${of}`;
     }
     case 'object':
@@ -73,8 +72,8 @@ function tagValues(s: SchemaObject): string[] {
   const tag = (s.discriminator as SchemaObject).propertyName as string;
   const branches = (Array.isArray(s.oneOf) ? s.oneOf : []) as unknown[];
   return branches.flatMap((b) => {
-    const p = isObject(b) && isObject(b.properties) ? b.properties[tag] : undefined;
-    if (!isObject(p)) return [];
+    const p = isRecord(b) && isRecord(b.properties) ? b.properties[tag] : undefined;
+    if (!isRecord(p)) return [];
     return Array.isArray(p.enum) ? p.enum.map(String) : 'const' in p ? [String(p.const)] : [];
   });
 }
@@ -90,7 +89,7 @@ function segmentsOf(pointer: string, root: unknown): Segment[] {
     const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     const index = Array.isArray(at) ? Number(key) : undefined;
     out.push(index !== undefined && Number.isInteger(index) ? index : key);
-    at = isObject(at) ? at[key] : Array.isArray(at) && index !== undefined ? at[index] : undefined;
+    at = isRecord(at) ? at[key] : Array.isArray(at) && index !== undefined ? at[index] : undefined;
   }
   return out;
 }
@@ -116,7 +115,7 @@ const isPrefix = (a: readonly Segment[], b: readonly Segment[]): boolean => a.le
 
 function valueAt(root: unknown, segments: readonly Segment[]): unknown {
   let at = root;
-  for (const seg of segments) at = Array.isArray(at) && typeof seg === 'number' ? at[seg] : isObject(at) ? at[String(seg)] : undefined;
+  for (const seg of segments) at = Array.isArray(at) && typeof seg === 'number' ? at[seg] : isRecord(at) ? at[String(seg)] : undefined;
   return at;
 }
 
@@ -174,7 +173,7 @@ export function checker<T extends TSchema>(schema: T, prefix = ''): Checker<T> {
 
 /** JSON Schema types a property accepts (through unions). */
 function acceptedTypes(s: unknown, out = new Set<string>()): Set<string> {
-  if (!isObject(s)) return out;
+  if (!isRecord(s)) return out;
   if (typeof s.type === 'string') out.add(s.type);
   for (const b of [...(Array.isArray(s.anyOf) ? s.anyOf : []), ...(Array.isArray(s.oneOf) ? s.oneOf : [])]) acceptedTypes(b, out);
   return out;

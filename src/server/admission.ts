@@ -17,7 +17,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { OmnicapError } from '../errors';
 import { abortError } from '../util/abort';
 import { closeIfBodyNotSent, contextOf, ctx, sendContinue, type RequestContext } from './context';
-import { errorBody } from './http-errors';
+import { replyError } from './http-errors';
 import type { ServerMetrics } from './metrics';
 import type { RefusalHold } from './refusal-hold';
 import type { Release, Scheduler } from './scheduler';
@@ -149,12 +149,7 @@ export class Admission {
   private guardBody(req: Request, res: Response, c: RequestContext): void {
     const cut = (err: OmnicapError): void => {
       if (req.complete || res.writableEnded) return;
-      c.errorCode = err.code;
-      this.metrics.errors.labels(err.code).inc();
-      if (!res.headersSent) {
-        res.setHeader('Connection', 'close');
-        res.status(err.status).json(errorBody(err, c.id));
-      }
+      replyError(res, err, { context: c, log: c.log, metrics: this.metrics }, { close: true });
       res.once('finish', () => req.socket.destroy());
       if (res.writableFinished) req.socket.destroy();
     };

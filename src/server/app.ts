@@ -5,7 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError, disposedError, errorDetail } from '../errors';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import { Admission, DecodeSlots } from './admission';
@@ -13,8 +13,10 @@ import { RefusalHold } from './refusal-hold';
 import { bearerAllows, bearerAuth, keyDigests } from './auth';
 import { multipartLimitBytes } from './body';
 import { boundUnreadBody, closeIfBodyNotSent, contextMiddleware, requestId } from './context';
-import { errorBody, errorHandler, notFoundHandler } from './http-errors';
-import { accessLog, jsonLogger, type Logger } from './logging';
+import { InfraFailures } from '../util/failures';
+import { createLogger, type Logger } from '../util/log';
+import { errorHandler, notFoundHandler, replyError } from './http-errors';
+import { accessLog } from './logging';
 import { MediaRoots } from './media/paths';
 import type { MediaDeps } from './media/source';
 import { ServerMetrics } from './metrics';
@@ -25,8 +27,9 @@ import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
 import { openapiRouter } from './routes/openapi';
 import { opsRouter } from './routes/ops';
-import { requireCaptioner, type ModelState, type ServerRuntime } from './runtime';
+import type { ServerRuntime } from './runtime';
 import { Scheduler, type SchedulerStats } from './scheduler';
+import { Loadable } from './loadable';
 import { TextLlm } from './text-llm';
 
 export interface ListenAddress {
@@ -76,16 +79,25 @@ function requestTimeoutMs(o: ResolvedServerOptions): number {
 
 export function createServer(input: ServerOptions): OmnicapServer {
   const options = resolveServerOptions(input);
-  const logger = jsonLogger(options.logStream);
+  const logger = createLogger(options.logStream, options.logLevel);
   const scheduler = new Scheduler(options.concurrency, options.maxQueue);
-  let model: ModelState = { state: 'loading' };
+  const model = new Loadable<Captioner>({
+    name: 'the model',
+    source: input.captioner,
+    release: options.disposeCaptioner ? (captioner) => captioner.dispose() : undefined,
+    onReady: (captioner, ms) => {
+      metrics.modelLoaded.set(1);
+      logger.info({ model: captioner.modelId, ms }, 'model loaded');
+    },
+    onFailed: (error) => logger.error({ code: error.code, error: errorDetail(error) }, 'model failed to load'),
+  });
   const metrics = new ServerMetrics(
     scheduler,
-    () => (model.state === 'ready' ? model.captioner.batchStats : undefined),
-    () => (model.state === 'ready' ? model.captioner.kvCache : undefined),
+    () => model.value?.batchStats,
+    () => model.value?.kvCache,
   );
+  const failures = new InfraFailures(logger, { onFailure: (kind) => metrics.infraFailures.labels(kind).inc() });
   const shutdown = new AbortController();
-  let loading: Promise<Captioner> | undefined;
   let closing: Promise<void> | undefined;
   let httpServer: Server | undefined;
   let inFlight = 0;
@@ -94,39 +106,15 @@ export function createServer(input: ServerOptions): OmnicapServer {
 
   const llm = input.llm === undefined ? undefined : new TextLlm({ model: input.llm, dispose: options.disposeLlm, maxQueue: options.maxQueue }, logger);
   const ready = async (): Promise<Captioner> => {
-    const [captioner] = await Promise.all([loadCaptioner(), llm?.load()]);
+    if (closing !== undefined) throw disposedError('the server', 'create a new one with createServer()');
+    const [captioner] = await Promise.all([model.load(), llm?.load()]);
     return captioner;
   };
-  const loadCaptioner = (): Promise<Captioner> => {
-    if (loading !== undefined) return loading;
-    const c = input.captioner;
-    const started = performance.now();
-    loading = (typeof c === 'function' ? c() : Promise.resolve(c)).then(
-      (captioner) => {
-        if (model.state === 'closed') {
-          if (options.disposeCaptioner) void captioner.dispose();
-          throw new OmnicapError('NOT_READY', 'the server was closed while the model was loading');
-        }
-        model = { state: 'ready', captioner };
-        metrics.modelLoaded.set(1);
-        logger.log('info', 'model loaded', { model: captioner.modelId, ms: Math.round(performance.now() - started) });
-        return captioner;
-      },
-      (e: unknown) => {
-        const error = toOmnicapError(e);
-        if (model.state !== 'closed') model = { state: 'failed', error };
-        logger.log('error', 'model failed to load', { code: error.code, error: error.message });
-        throw error;
-      },
-    );
-    loading.catch(() => undefined); // observed through /readyz and ready()
-    return loading;
-  };
-  if (typeof input.captioner !== 'function') void loadCaptioner();
-  if (llm !== undefined && typeof input.llm !== 'function') void llm.load();
+  // a given (already loaded) model is ready at once; loaders start on listen() or ready()
+  for (const r of [model, llm]) if (r !== undefined && !r.lazy) void r.load();
 
   const observers: ObserverRegistry = composeObserverRegistries(
-    staticObserverRegistry([captionerObserver(() => requireCaptioner(model))]),
+    staticObserverRegistry([captionerObserver(() => model.require())]),
     input.observers,
   );
   const media: MediaDeps = {
@@ -155,12 +143,13 @@ export function createServer(input: ServerOptions): OmnicapServer {
     admission,
     metrics,
     logger,
+    failures,
     media,
     observers,
     llm,
     startedAt: Math.floor(startedAt / 1000),
-    model: () => model,
-    captioner: () => requireCaptioner(model),
+    model,
+    captioner: () => model.require(),
   };
 
   const track = (delta: 1 | -1): void => {
@@ -178,11 +167,12 @@ export function createServer(input: ServerOptions): OmnicapServer {
   app.set('etag', false);
   app.use(
     contextMiddleware({
+      logger,
       timeoutMs: options.timeoutMs,
       discardBodyMs: options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs,
       shutdownSignal: shutdown.signal,
       track,
-      onCleanupError: (c, e) => logger.log('error', 'request cleanup failed', { request_id: c.id, error: e instanceof Error ? e.message : String(e) }),
+      onCleanupError: (c, e) => failures.report('request_cleanup', e, c.log),
     }),
   );
   app.use(accessLog(logger, metrics));
@@ -209,21 +199,18 @@ export function createServer(input: ServerOptions): OmnicapServer {
   const keys = keyDigests(options.apiKeys);
   const fastRoutes = new Set(['/v1/captions', '/v1/chat/completions']);
   const refuseFast = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state !== 'ready') return false;
+    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state.state !== 'ready') return false;
     const path = (req.url ?? '').split('?')[0];
     if (!fastRoutes.has(path) || !bearerAllows(keys, req.headers.authorization)) return false;
     const header = req.headers['x-request-id'];
     const id = requestId(typeof header === 'string' ? header : undefined);
-    const err = scheduler.full();
-    metrics.errors.labels(err.code).inc();
+    const log = logger.child({ request_id: id });
     metrics.requestDuration.labels(path, 'POST', '429').observe(0);
     closeIfBodyNotSent(req, res);
     boundUnreadBody(req, res, options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs);
     hold.after(req, res);
-    const body = Buffer.from(JSON.stringify(errorBody(err, id)));
-    res.writeHead(429, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Retry-After': String(err.details?.retry_after_seconds ?? 1), 'X-Request-Id': id });
-    res.end(body);
-    logger.log('warn', 'request', { request_id: id, method: 'POST', route: path, path, status: 429, ms: 0, code: err.code });
+    const err = replyError(res, scheduler.full(), { requestId: id, log, metrics });
+    log.warn({ method: 'POST', route: path, path, status: err.status, ms: 0, code: err.code }, 'request');
     return true;
   };
 
@@ -238,25 +225,23 @@ export function createServer(input: ServerOptions): OmnicapServer {
         new Promise<boolean>((r) => setTimeout(() => r(false), options.shutdownGraceMs).unref()),
       ]);
       if (!graceful) {
-        logger.log('warn', 'shutdown grace period over; aborting in-flight requests', { in_flight: inFlight });
+        logger.warn({ in_flight: inFlight }, 'shutdown grace period over; aborting in-flight requests');
         shutdown.abort(new OmnicapError('NOT_READY', 'the server is shutting down', { status: 503 }));
         await Promise.race([idle(), new Promise<void>((r) => setTimeout(r, ABORT_SETTLE_MS).unref())]);
       }
       server?.closeAllConnections();
       await serverClosed;
-      const previous = model;
-      model = { state: 'closed' };
       metrics.modelLoaded.set(0);
       metrics.dispose();
-      if (previous.state === 'ready' && options.disposeCaptioner) await previous.captioner.dispose();
-      await llm?.close();
-      logger.log('info', 'server closed', { graceful });
+      await model.dispose();
+      await llm?.dispose();
+      logger.info({ graceful }, 'server closed');
     })();
     return closing;
   };
 
   const listen = (port = 0, host = '127.0.0.1'): Promise<ListenAddress> => {
-    if (closing !== undefined) return Promise.reject(new OmnicapError('NOT_READY', 'the server was closed'));
+    if (closing !== undefined) return Promise.reject(disposedError('the server', 'create a new one with createServer()'));
     if (httpServer !== undefined) return Promise.reject(new OmnicapError('INVALID_ARGUMENT', 'listen() was already called'));
     // connectionsCheckingInterval: how often Node enforces headersTimeout / requestTimeout
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -270,13 +255,13 @@ export function createServer(input: ServerOptions): OmnicapServer {
     server.on('checkContinue', onRequest);
     server.maxConnections = options.maxConnections;
     httpServer = server;
-    void ready().catch(() => undefined);
+    void ready().catch(() => undefined); // a failed load is logged where it happens ('model failed to load') and shown by /readyz
     return new Promise<ListenAddress>((resolve, reject) => {
       server.once('error', (e) => reject(new OmnicapError('INVALID_ARGUMENT', `cannot listen on ${host}:${port}: ${e.message}`, { cause: e })));
       server.listen(port, host, () => {
         const a = server.address() as AddressInfo;
         const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-        logger.log('info', 'listening', { host: a.address, port: a.port });
+        logger.info({ host: a.address, port: a.port }, 'listening');
         resolve({ host: a.address, port: a.port, url: `http://${h}:${a.port}` });
       });
     });
@@ -290,7 +275,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
     stats: () => ({ ...scheduler.stats, decoding: media.decodeSlots.inUse, decodePeak: media.decodeSlots.peak, bufferedBytes: admission.bufferedBytes }),
     inFlightRequests: () => inFlight,
     ready,
-    textLlm: () => (llm?.state.state === 'ready' ? llm.state.model : undefined),
+    textLlm: () => llm?.value,
     listen,
     close,
     [Symbol.asyncDispose]: close,

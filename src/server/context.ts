@@ -6,10 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { OmnicapError } from '../errors';
+import type { Logger } from '../util/log';
 import type { Reservation } from './scheduler';
 
 export interface RequestContext {
   id: string;
+  /** The server's logger bound to this request (every line carries `request_id`). */
+  log: Logger;
   started: number;
   /** Aborted when the client goes away, the request times out or the server shuts down. */
   signal: AbortSignal;
@@ -107,6 +110,8 @@ export function closeIfBodyNotSent(req: IncomingMessage, res: ServerResponse): v
 }
 
 export interface ContextDeps {
+  /** The server's logger; each request gets a child bound to its id. */
+  logger: Logger;
   timeoutMs: number;
   /** A body still arriving after its response was sent (refused, never read) is discarded for at most this long, then the connection is closed. */
   discardBodyMs: number;
@@ -114,7 +119,7 @@ export interface ContextDeps {
   shutdownSignal: AbortSignal;
   /** Called when a request starts and when it ends (to track in-flight requests for shutdown). */
   track(delta: 1 | -1): void;
-  /** A cleanup failed (logged; the request is over either way). */
+  /** A cleanup failed (logged and counted; the request is over either way). */
   onCleanupError(context: RequestContext, error: unknown): void;
 }
 
@@ -131,7 +136,7 @@ export function contextMiddleware(deps: ContextDeps) {
       }, deps.timeoutMs);
       timer.unref();
     }
-    const context: RequestContext = { id, started: performance.now(), signal: AbortSignal.any(signals), cleanups: [] };
+    const context: RequestContext = { id, log: deps.logger.child({ request_id: id }), started: performance.now(), signal: AbortSignal.any(signals), cleanups: [] };
     contexts.set(req, context);
     bySignal.set(context.signal, context);
     deps.track(1);

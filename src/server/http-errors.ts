@@ -1,12 +1,14 @@
 /**
- * The ONE central HTTP error handler: every error becomes `{ error: { code, message, request_id } }`
- * with the code's status. No stacks, no internal messages of unknown errors.
+ * HTTP error replies: every error becomes `{ error: { code, message, request_id, type, param } }`
+ * with the code's status, through {@link replyError} alone. No stacks, no internal messages of
+ * unknown errors, no paths; the full detail goes to the log.
  */
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { MulterError } from 'multer';
-import { OmnicapError, isOmnicapError, toOmnicapError } from '../errors';
-import { maybeCtx } from './context';
-import type { Logger } from './logging';
+import { OmnicapError, errorDetail, isOmnicapError, toOmnicapError } from '../errors';
+import type { Logger } from '../util/log';
+import { maybeCtx, type RequestContext } from './context';
 import type { ServerMetrics } from './metrics';
 
 export interface ErrorBody {
@@ -92,18 +94,6 @@ function publicDetails(details: Record<string, unknown> | undefined): Record<str
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** Everything about an error for the server log (message, details incl. stderr, the cause chain). */
-export function errorDetail(err: OmnicapError): string {
-  const parts = [err.message];
-  if (err.details !== undefined) parts.push(`details ${JSON.stringify(err.details)}`);
-  let cause: unknown = err.cause;
-  for (let depth = 0; cause !== undefined && depth < 4; depth += 1) {
-    parts.push(`cause ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
-    cause = cause instanceof Error ? cause.cause : undefined;
-  }
-  return parts.join(' | ');
-}
-
 export function errorBody(err: OmnicapError, requestId: string | undefined): ErrorBody {
   const details = err.status >= 500 && !PUBLIC_5XX.has(err.code) ? undefined : publicDetails(err.details);
   return {
@@ -120,30 +110,82 @@ export function errorBody(err: OmnicapError, requestId: string | undefined): Err
 
 const QUIET_CODES = new Set(['QUEUE_FULL', 'SERVER_BUSY', 'UNAUTHORIZED', 'NOT_FOUND']);
 
-/** Log an error response with its full detail under the request id (clients get {@link errorBody}). */
-export function logError(logger: Logger, err: OmnicapError, requestId: string | undefined): void {
+/** Log an error response with its full detail (the cause chain included) on the request's logger; clients get {@link errorBody}. */
+export function logError(log: Logger, err: OmnicapError): void {
   if (QUIET_CODES.has(err.code)) return; // refusals stay cheap: the access log line carries their code
-  const level = err.status >= 500 ? 'error' : 'warn';
-  logger.log(level, 'request error', { request_id: requestId, code: err.code, status: err.status, error: errorDetail(err) });
+  const fields = { code: err.code, status: err.status, error: errorDetail(err) };
+  if (err.status >= 500) log.error(fields, 'request error');
+  else log.warn(fields, 'request error');
 }
 
+/** Seconds a refused client should wait (the error's own estimate; QUEUE_FULL at least 1), or undefined. */
+function retryAfterSeconds(err: OmnicapError): number | undefined {
+  const retry = err.details?.retry_after_seconds;
+  if (typeof retry === 'number') return retry;
+  return err.code === 'QUEUE_FULL' ? 1 : undefined;
+}
+
+/** Where an error reply belongs: the request (when it has a context), its logger and the server's metrics. */
+export interface ErrorReplyTarget {
+  /** The request's context (its id, and where the response's error code is recorded). */
+  context?: RequestContext;
+  /** The request id when there is no context (the raw-request refusal path). */
+  requestId?: string;
+  /** The request's logger (carries its id). */
+  log: Logger;
+  metrics: ServerMetrics;
+}
+
+export interface ErrorReplyOptions {
+  /** Close the connection after the answer (a request body that will not be read). */
+  close?: boolean;
+  /** More top-level fields of the JSON body (the `status` of /readyz). */
+  extra?: Record<string, unknown>;
+  /** A status probe (/readyz): the body carries the error but it is neither counted nor logged as one. */
+  probe?: boolean;
+}
+
+/**
+ * The one way the server answers with an error, for every path (Express routes, admission, the
+ * raw-request refusal, SSE streams, readiness): the body is {@link errorBody} (a JSON response, or an
+ * `event: error` when an event stream has started; a response already under way otherwise is cut),
+ * Retry-After and WWW-Authenticate are set here and only here, the error is counted on /metrics
+ * and logged with its full detail. Returns the typed error.
+ */
+export function replyError(res: ServerResponse, e: unknown, target: ErrorReplyTarget, options: ErrorReplyOptions = {}): OmnicapError {
+  const err = normalizeError(e);
+  const id = target.context?.id ?? target.requestId;
+  if (target.context !== undefined) target.context.errorCode = err.code;
+  if (options.probe !== true) {
+    target.metrics.errors.labels(err.code).inc();
+    logError(target.log, err);
+  }
+  if (res.headersSent) {
+    const stream = String(res.getHeader('content-type') ?? '').startsWith('text/event-stream');
+    if (stream && !res.writableEnded && !res.destroyed) {
+      if (!res.writableNeedDrain) res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', ...errorBody(err, id) })}\n\n`);
+      res.end();
+    } else if (!res.writableEnded) res.destroy();
+    return err;
+  }
+  const body = Buffer.from(JSON.stringify({ ...options.extra, ...errorBody(err, id) }));
+  const headers: Record<string, string | number> = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length };
+  const retry = retryAfterSeconds(err);
+  if (retry !== undefined) headers['Retry-After'] = String(retry);
+  if (err.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = 'Bearer';
+  if (options.close === true) headers.Connection = 'close';
+  if (id !== undefined && !res.hasHeader('x-request-id')) headers['X-Request-Id'] = id;
+  res.writeHead(err.status, headers);
+  res.end(body);
+  return err;
+}
+
+/** Express's error handler: every error a route throws or passes on is answered by {@link replyError}. */
 export function errorHandler(logger: Logger, metrics: ServerMetrics) {
   // Express recognizes error handlers by arity: keep all four parameters.
   return (e: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const err = normalizeError(e);
-    const c = maybeCtx(req);
-    if (c !== undefined) c.errorCode = err.code;
-    metrics.errors.labels(err.code).inc();
-    logError(logger, err, c?.id);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const retry = err.details?.retry_after_seconds;
-    if (typeof retry === 'number') res.setHeader('Retry-After', String(retry));
-    else if (err.code === 'QUEUE_FULL') res.setHeader('Retry-After', '1');
-    if (err.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', 'Bearer');
-    res.status(err.status).json(errorBody(err, c?.id));
+    const context = maybeCtx(req);
+    replyError(res, e, { context, log: context?.log ?? logger, metrics });
   };
 }
 

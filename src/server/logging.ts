@@ -1,24 +1,10 @@
-/** Structured JSON logs: one line per request (and a few lifecycle events) to a configurable stream. */
+/** The access log: one structured line per request, on the request's logger (src/util/log.ts), when its response ends. */
 import type { NextFunction, Request, Response } from 'express';
 import { maybeCtx } from './context';
 import type { ServerMetrics } from './metrics';
+import type { Logger } from '../util/log';
 
-export type LogFields = Record<string, string | number | boolean | undefined>;
-
-export interface Logger {
-  log(level: 'info' | 'warn' | 'error', msg: string, fields?: LogFields): void;
-}
-
-export function jsonLogger(stream: NodeJS.WritableStream | undefined): Logger {
-  return {
-    log(level, msg, fields = {}) {
-      if (stream === undefined) return;
-      stream.write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }) + '\n');
-    },
-  };
-}
-
-/** Logs one line and records the latency histogram when each response ends. */
+/** Logs `request` (method, route, path, status, ms, code) and records the latency histogram when each response ends. */
 export function accessLog(logger: Logger, metrics: ServerMetrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     res.on('close', () => {
@@ -27,15 +13,11 @@ export function accessLog(logger: Logger, metrics: ServerMetrics) {
       const route = c?.route ?? 'unmatched';
       const status = res.writableFinished ? res.statusCode : 499;
       metrics.requestDuration.labels(route, req.method, String(status)).observe(ms / 1000);
-      logger.log(status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', 'request', {
-        request_id: c?.id,
-        method: req.method,
-        route,
-        path: req.path,
-        status,
-        ms: Math.round(ms * 10) / 10,
-        code: c?.errorCode,
-      });
+      const fields = { method: req.method, route, path: req.path, status, ms: Math.round(ms * 10) / 10, code: c?.errorCode };
+      const log = c?.log ?? logger;
+      if (status >= 500) log.error(fields, 'request');
+      else if (status >= 400) log.warn(fields, 'request');
+      else log.info(fields, 'request');
     });
     next();
   };

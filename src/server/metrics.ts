@@ -11,6 +11,8 @@ export class ServerMetrics {
   readonly generatedTokens: Counter;
   readonly tokensPerSecond: Histogram;
   readonly errors: Counter<'code'>;
+  /** Failures of infrastructure the server went on without (src/util/failures.ts), by kind. */
+  readonly infraFailures: Counter<'kind'>;
   readonly modelLoaded: Gauge;
   /** Event-loop delay of the server's thread (1 ms resolution), reported and reset at each scrape. */
   private readonly loopDelay: IntervalHistogram;
@@ -77,6 +79,7 @@ export class ServerMetrics {
       registers,
     });
     this.errors = new Counter({ name: 'omnicap_errors_total', help: 'Error responses (and mid-stream errors) by code', labelNames: ['code'], registers });
+    this.infraFailures = new Counter({ name: 'omnicap_infra_failures_total', help: 'Failures of infrastructure the server went on without (e.g. request_cleanup: temp files or descriptors of a finished request not released), by kind; the log has their detail', labelNames: ['kind'], registers });
     this.modelLoaded = new Gauge({ name: 'omnicap_model_loaded', help: '1 when the captioner is loaded and the server is ready', registers });
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     this.loopDelay = loopDelay;

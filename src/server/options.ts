@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import { OmnicapError, invalidParameterError } from '../errors';
 import { MAX_TOKENS_LIMIT, checkRange, type NumberRange } from '../schema/limits';
+import { LOG_LEVELS, isLogLevel, type LogLevel } from '../util/log';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import type { ObserverRegistry } from '../observers';
@@ -57,8 +58,10 @@ export interface ServerOptions {
   refusalHoldMs?: number;
   /** A streaming (SSE) client that reads nothing for this long is disconnected (default 30000 ms). */
   sseStallMs?: number;
-  /** One JSON line per request is written here; absent = silent. */
+  /** JSON log lines (src/util/log.ts; one per request and per lifecycle event) are written here; absent = silent. */
   logStream?: NodeJS.WritableStream;
+  /** Least severe level written (default info). */
+  logLevel?: LogLevel;
   ffmpegPath?: string;
 }
 
@@ -84,6 +87,7 @@ export interface ResolvedServerOptions {
   refusalHoldMs: number;
   sseStallMs: number;
   logStream?: NodeJS.WritableStream;
+  logLevel: LogLevel;
   ffmpegPath?: string;
 }
 
@@ -162,6 +166,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   const roots = o.mediaRoots ?? [];
   for (const r of roots) if (typeof r !== 'string' || r.length === 0) throw invalidParameterError('options.mediaRoots[]', 'a non-empty directory path', r);
   for (const r of roots) checkRoot(r);
+  if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) throw invalidParameterError('options.logLevel', `one of ${LOG_LEVELS.join(', ')}`, o.logLevel);
   const maxUploadBytes = ranged('maxUploadBytes', o.maxUploadBytes, SERVER_DEFAULTS.maxUploadBytes);
   const minBuffered = jsonLimitBytes(maxUploadBytes);
   const maxBufferedBytes = ranged('maxBufferedBytes', o.maxBufferedBytes, Math.max(4 * maxUploadBytes, minBuffered));
@@ -190,6 +195,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     refusalHoldMs: ranged('refusalHoldMs', o.refusalHoldMs, SERVER_DEFAULTS.refusalHoldMs),
     sseStallMs: ranged('sseStallMs', o.sseStallMs, SERVER_DEFAULTS.sseStallMs),
     logStream: o.logStream,
+    logLevel: o.logLevel ?? 'info',
     ffmpegPath: o.ffmpegPath,
   };
 }

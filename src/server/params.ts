@@ -5,14 +5,14 @@
  */
 import type { TObject } from '@sinclair/typebox';
 import { OmnicapError } from '../errors';
+import { isRecord } from '../util/guards';
 import type { CaptionOptions } from '../engine/types';
 import { MAX_WINDOW_SECONDS, MAX_WINDOWS_PER_REQUEST, checkWindowStep, checker, fromFormFields, type Checker, type GenerationFieldValues } from '../schema';
 
 export type Params = Record<string, unknown>;
 
-export function isPlainObject(v: unknown): v is Params {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-}
+/** A JSON object parameter (the project's one {@link isRecord}). */
+export const isPlainObject: (v: unknown) => v is Params = isRecord;
 
 /** A body check for JSON and multipart requests of one schema (form fields converted first). */
 export function bodyChecker<T extends TObject>(schema: T): (body: unknown, fromForm: boolean) => ReturnType<Checker<T>> {

@@ -6,8 +6,10 @@
 import { OmnicapError } from '../errors';
 import type { CaptionChunk, CaptionResult, Captioner } from '../engine/types';
 import type { Admission } from './admission';
+import type { Loadable } from './loadable';
 import { contextOf } from './context';
-import type { Logger } from './logging';
+import type { InfraFailures } from '../util/failures';
+import type { Logger } from '../util/log';
 import type { MediaDeps } from './media/source';
 import type { ServerMetrics } from './metrics';
 import type { ObserverRegistry } from '../observers';
@@ -17,40 +19,24 @@ import type { Scheduler } from './scheduler';
 import type { TextLlm } from './text-llm';
 import type { CaptionResponseBody } from '../schema';
 
-export type ModelState =
-  | { state: 'loading' }
-  | { state: 'ready'; captioner: Captioner }
-  | { state: 'failed'; error: OmnicapError }
-  | { state: 'closed' };
-
 export interface ServerRuntime {
   readonly options: ResolvedServerOptions;
   readonly scheduler: Scheduler;
   readonly admission: Admission;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
+  /** Infrastructure failures the server goes on without: counted on /metrics, logged once per interval. */
+  readonly failures: InfraFailures;
   readonly media: MediaDeps;
   readonly observers: ObserverRegistry;
   /** The text LLM for text-only chat completions, when the server has one. */
   readonly llm?: TextLlm;
   /** Unix seconds the server started (the `created` of /v1/models entries). */
   readonly startedAt: number;
-  model(): ModelState;
+  /** The captioner model: loading, ready, failed or disposed. */
+  readonly model: Loadable<Captioner>;
   /** The loaded captioner, or NOT_READY (503). */
   captioner(): Captioner;
-}
-
-export function requireCaptioner(model: ModelState): Captioner {
-  switch (model.state) {
-    case 'ready':
-      return model.captioner;
-    case 'loading':
-      throw new OmnicapError('NOT_READY', 'the model is still loading; retry shortly (see /readyz)');
-    case 'failed':
-      throw new OmnicapError('NOT_READY', `the model failed to load (${model.error.code}); see the server log`);
-    case 'closed':
-      throw new OmnicapError('NOT_READY', 'the server is shutting down');
-  }
 }
 
 /**

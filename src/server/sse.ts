@@ -5,22 +5,19 @@
  * disconnected, which aborts the request (its generation stops and frees the model slot).
  */
 import type { Response } from 'express';
-import { OmnicapError, toOmnicapError } from '../errors';
+import { OmnicapError } from '../errors';
 import type { RequestContext } from './context';
-import { errorBody, logError, normalizeError } from './http-errors';
-import type { Logger } from './logging';
+import { replyError } from './http-errors';
 import type { ServerMetrics } from './metrics';
 
 export class SseWriter {
   private readonly stallMs: number;
-  private readonly logger: Logger;
 
   constructor(
     private readonly res: Response,
-    options: { stallMs: number; logger: Logger },
+    options: { stallMs: number },
   ) {
     this.stallMs = options.stallMs;
-    this.logger = options.logger;
   }
 
   start(): void {
@@ -63,16 +60,9 @@ export class SseWriter {
     });
   }
 
-  /** A mid-stream error: `event: error` + `data: {type:'error', error:{code,message,request_id}}`, then end. */
+  /** A mid-stream error: `event: error` + `data: {type:'error', error:{code,message,request_id}}`, then end (see replyError). */
   error(e: unknown, context: RequestContext, metrics: ServerMetrics): void {
-    const err = normalizeError(toOmnicapError(e));
-    context.errorCode = err.code;
-    metrics.errors.labels(err.code).inc();
-    logError(this.logger, err, context.id);
-    if (this.open && !this.res.writableNeedDrain) {
-      this.res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', ...errorBody(err, context.id) })}\n\n`);
-    }
-    this.end();
+    replyError(this.res, e, { context, log: context.log, metrics });
   }
 
   end(): void {

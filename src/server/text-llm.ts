@@ -3,16 +3,10 @@
  * the reference Omni-Detective, which send the agent and the audio observer to one base URL).
  * It has its own queue, so a long agent call never holds the captioner's slot and vice versa.
  */
-import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
-import type { Logger } from './logging';
+import type { Logger } from '../util/log';
+import { Loadable } from './loadable';
 import { Scheduler } from './scheduler';
-
-export type TextLlmState =
-  | { state: 'loading' }
-  | { state: 'ready'; model: ChatModel }
-  | { state: 'failed'; error: OmnicapError }
-  | { state: 'closed' };
 
 export interface TextLlmConfig {
   /** A loaded model (not disposed by the server unless `dispose`) or a loader the server owns. */
@@ -21,66 +15,17 @@ export interface TextLlmConfig {
   maxQueue: number;
 }
 
-export class TextLlm {
+export class TextLlm extends Loadable<ChatModel> {
   readonly scheduler: Scheduler;
-  private current: TextLlmState = { state: 'loading' };
-  private loading: Promise<ChatModel> | undefined;
 
-  constructor(
-    private readonly config: TextLlmConfig,
-    private readonly logger: Logger,
-  ) {
+  constructor(config: TextLlmConfig, logger: Logger) {
+    super({
+      name: 'the text LLM',
+      source: config.model,
+      release: config.dispose ? async (model) => model.dispose() : undefined,
+      onReady: (model, ms) => logger.info({ model: model.id, ms }, 'text llm loaded'),
+      onFailed: (error) => logger.error({ code: error.code, error: error.message }, 'text llm failed to load'),
+    });
     this.scheduler = new Scheduler(1, config.maxQueue);
-  }
-
-  get state(): TextLlmState {
-    return this.current;
-  }
-
-  /** Starts loading once; resolves with the model or rejects with the load error. */
-  load(): Promise<ChatModel> {
-    if (this.loading !== undefined) return this.loading;
-    const m = this.config.model;
-    const started = performance.now();
-    this.loading = (typeof m === 'function' ? m() : Promise.resolve(m)).then(
-      (model) => {
-        if (this.current.state === 'closed') {
-          if (this.config.dispose) void model.dispose?.();
-          throw new OmnicapError('NOT_READY', 'the server was closed while the text LLM was loading');
-        }
-        this.current = { state: 'ready', model };
-        this.logger.log('info', 'text llm loaded', { model: model.id, ms: Math.round(performance.now() - started) });
-        return model;
-      },
-      (e: unknown) => {
-        const error = toOmnicapError(e);
-        if (this.current.state !== 'closed') this.current = { state: 'failed', error };
-        this.logger.log('error', 'text llm failed to load', { code: error.code, error: error.message });
-        throw error;
-      },
-    );
-    this.loading.catch(() => undefined); // observed through /readyz and ready()
-    return this.loading;
-  }
-
-  /** The loaded model, or NOT_READY (503). */
-  require(): ChatModel {
-    const s = this.current;
-    switch (s.state) {
-      case 'ready':
-        return s.model;
-      case 'loading':
-        throw new OmnicapError('NOT_READY', 'the text LLM is still loading; retry shortly (see /readyz)');
-      case 'failed':
-        throw new OmnicapError('NOT_READY', `the text LLM failed to load (${s.error.code}); see the server log`);
-      case 'closed':
-        throw new OmnicapError('NOT_READY', 'the server is shutting down');
-    }
-  }
-
-  async close(): Promise<void> {
-    const previous = this.current;
-    this.current = { state: 'closed' };
-    if (previous.state === 'ready' && this.config.dispose) await previous.model.dispose?.();
   }
 }

@@ -51,7 +51,7 @@ async function readBody(body: ReadableStream<Uint8Array>, o: BoundedFetchOptions
       await sink(value);
     }
   } catch (e) {
-    await reader.cancel().catch(() => undefined);
+    await reader.cancel().catch(() => undefined); // releasing the body after a failure: the failure below is the one reported
     throwIfAborted(o.signal);
     throw e;
   } finally {

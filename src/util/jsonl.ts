@@ -74,7 +74,7 @@ export class JsonlAppender {
       await this.fh.write(buf, 0, buf.length);
       await this.fh.sync();
     });
-    this.chain = next.catch(() => undefined);
+    this.chain = next.catch(() => undefined); // the caller of this append gets its failure; the chain only orders the writes
     return next;
   }
 

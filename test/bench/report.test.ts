@@ -1,5 +1,6 @@
 import type { KvTransferResult } from '../../src/bench/kv-transfer';
-import { barChartSvg, escapeHtml, kvFitVerdict, lineChartSvg, niceTicks, renderHtml, renderText, type BenchReport } from '../../src/bench/report';
+import { barChartSvg, kvFitVerdict, lineChartSvg, niceTicks, renderHtml, renderText, type BenchReport } from '../../src/bench/report';
+import { escapeHtml } from '../../src/util/html';
 import { summarize } from '../../src/bench/stats';
 
 const s = summarize([1, 2, 3, 4]);

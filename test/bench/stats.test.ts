@@ -1,38 +1,5 @@
-import { linearFit, percentile, summarize } from '../../src/bench/stats';
+import { linearFit, summarize } from '../../src/bench/stats';
 import { OmnicapError } from '../../src/errors';
-
-describe('percentile (type 7, linear interpolation between closest ranks)', () => {
-  // sorted: 1 2 3 4 5 6 7 8 9 10 (given unsorted on purpose)
-  const ten = [7, 1, 10, 3, 5, 2, 9, 4, 8, 6];
-  it('matches hand-computed values', () => {
-    // h = 9 * 0.5 = 4.5 -> x[4] + 0.5 (x[5] - x[4]) = 5 + 0.5 = 5.5
-    expect(percentile(ten, 50)).toBeCloseTo(5.5, 12);
-    // h = 9 * 0.95 = 8.55 -> 9 + 0.55 * 1 = 9.55
-    expect(percentile(ten, 95)).toBeCloseTo(9.55, 12);
-    // h = 9 * 0.99 = 8.91 -> 9.91
-    expect(percentile(ten, 99)).toBeCloseTo(9.91, 12);
-    // h = 9 * 0.25 = 2.25 -> 3.25
-    expect(percentile(ten, 25)).toBeCloseTo(3.25, 12);
-    expect(percentile(ten, 0)).toBe(1);
-    expect(percentile(ten, 100)).toBe(10);
-  });
-  it('interpolates unequal gaps', () => {
-    // sorted 10 20 40 80: p50 h = 1.5 -> 20 + 0.5*20 = 30; p90 h = 2.7 -> 40 + 0.7*40 = 68
-    expect(percentile([80, 10, 40, 20], 50)).toBeCloseTo(30, 12);
-    expect(percentile([80, 10, 40, 20], 90)).toBeCloseTo(68, 12);
-  });
-  it('single sample is every percentile; does not mutate input', () => {
-    expect(percentile([42], 99)).toBe(42);
-    const input = [3, 1, 2];
-    percentile(input, 50);
-    expect(input).toEqual([3, 1, 2]);
-  });
-  it('rejects empty sets, bad p and non-finite samples with typed errors', () => {
-    expect(() => percentile([], 50)).toThrow(OmnicapError);
-    expect(() => percentile([1], 101)).toThrow(/percentile in \[0, 100\]/);
-    expect(() => percentile([1, Number.NaN], 50)).toThrow(OmnicapError);
-  });
-});
 
 describe('summarize', () => {
   it('mean, sample stdev, min/max and percentiles', () => {

@@ -1,3 +1,4 @@
+import { disposedError } from '../../src/errors';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from '../../src/llm/types';
 import { captionOf, fakeJudgeReply } from './fake-judge';
 
@@ -10,8 +11,10 @@ import { captionOf, fakeJudgeReply } from './fake-judge';
 export class ScriptedBuilder implements ChatModel {
   readonly id = 'scripted-builder';
   calls = 0;
+  private disposed = false;
   constructor(private readonly script: Record<string, { blanks: unknown; distractors: Record<string, string[]> }>) {}
   async chat(messages: ChatMessage[], _o?: ChatOptions): Promise<ChatResult> {
+    if (this.disposed) throw disposedError('the scripted builder');
     this.calls++;
     const p = messages[messages.length - 1].content;
     if (p.startsWith('You are making a cloze test')) {
@@ -27,5 +30,13 @@ export class ScriptedBuilder implements ChatModel {
     const caption = captionOf(messages[0].content);
     const sentence = /SENTENCE:\n(.*)/.exec(p)?.[1] ?? '';
     return { text: fakeJudgeReply(caption === '' ? sentence.replace(/____|\[\.\.\.\]/g, ' ') : caption, p), model: this.id };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }

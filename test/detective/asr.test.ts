@@ -138,7 +138,7 @@ real('ASR observer with real Whisper base', () => {
       await worker.dispose();
     }
     expect(worker.pid).toBeUndefined();
-    await expect(worker.transcribe(samples, [[0, 1]])).rejects.toMatchObject({ code: 'NOT_READY' });
+    await expect(worker.transcribe(samples, [[0, 1]])).rejects.toMatchObject({ code: 'DISPOSED' });
   });
 
   it('tiny.en, the light option: two sentences 2.5 s apart at 8 kHz come back as two segments at their clip times', async () => {

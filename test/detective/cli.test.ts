@@ -1,5 +1,5 @@
 /** `omnicap detect` through the command object, with the embedded local LLM and real observers. */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -20,6 +20,19 @@ describe('omnicap detect', () => {
     await expect(command.run(['--input', 'x'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(command.run(['--input', 'x', '--output', 'y', '--workers', '0'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(command.run(['--input', '/nonexistent/clips', '--output', 'y'], io())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('a --cache that cannot be written is CACHE_UNAVAILABLE before any clip or model work; a bad --log-level is INVALID_ARGUMENT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'det-cli-cache-'));
+    copyFileSync(SPEECH, join(dir, 'a-speech.wav'));
+    writeFileSync(join(dir, 'cache-is-a-file'), 'x');
+    const out = join(dir, 'out.jsonl');
+    await expect(command.run(['--input', dir, '--output', out, '--cache', join(dir, 'cache-is-a-file'), '--llm', 'local'], io())).rejects.toMatchObject({
+      code: 'CACHE_UNAVAILABLE',
+      message: expect.stringContaining(`the observation cache directory ${join(dir, 'cache-is-a-file')} cannot be written`),
+    });
+    expect(existsSync(out)).toBe(false); // nothing was run or written
+    await expect(command.run(['--input', dir, '--output', out, '--log-level', 'loud'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('--log-level') });
   });
 
   it('runs a directory with the local LLM, reports a bad clip, and resumes without redoing work', async () => {

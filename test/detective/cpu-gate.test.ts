@@ -64,10 +64,10 @@ describe('CpuGate', () => {
   it('a local LLM (threads known) holds its cores per call; a remote one is not gated', async () => {
     const gate = new CpuGate(2);
     let seen = -1;
-    const local: ChatModel = { id: 'local', threads: 2, chat: async () => ((seen = gate.busy), { text: 'x', model: 'local' }), dispose: async () => undefined };
+    const local: ChatModel = { id: 'local', threads: 2, chat: async () => ((seen = gate.busy), { text: 'x', model: 'local' }), dispose: async () => undefined, [Symbol.asyncDispose]: async () => undefined };
     await gateChatModel(local, gate).chat([{ role: 'user', content: 'hi' }]);
     expect(seen).toBe(2);
-    const remote: ChatModel = { id: 'remote', chat: async () => ({ text: 'y', model: 'remote' }), dispose: async () => undefined };
+    const remote: ChatModel = { id: 'remote', chat: async () => ({ text: 'y', model: 'remote' }), dispose: async () => undefined, [Symbol.asyncDispose]: async () => undefined };
     expect(gateChatModel(remote, gate)).toBe(remote);
   });
 
@@ -89,7 +89,7 @@ describe('CpuGate', () => {
       },
     });
     const tools = createToolbox({ observers: [heavy('one'), heavy('two')], cpu: gate });
-    const llm: ChatModel = { id: 'scripted', chat: async () => ({ text: 'A clip.', model: 'scripted' }), dispose: async () => undefined };
+    const llm: ChatModel = { id: 'scripted', chat: async () => ({ text: 'A clip.', model: 'scripted' }), dispose: async () => undefined, [Symbol.asyncDispose]: async () => undefined };
     const r = await runDetective({ id: 'x', path: SPEECH }, llm, tools, { observerConcurrency: 2, synthesis: 'template' });
     expect(r.rounds.map((x) => x.status)).toEqual(['ok', 'ok']);
     expect(peak).toBe(1);

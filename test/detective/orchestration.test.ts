@@ -146,6 +146,8 @@ describe('synthesis that cannot fail silently', () => {
         if (n === 2) return { text: script[1], model: 'dying' };
         throw new OmnicapError('UPSTREAM_ERROR', 'LLM endpoint returned HTTP 502');
       },
+      dispose: async () => undefined,
+      [Symbol.asyncDispose]: async () => undefined,
     };
     const seen: DetectiveRound[] = [];
     const t = createToolbox({ observers: [signalObserver(), fakeAsr, chatty] });

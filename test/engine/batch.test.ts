@@ -10,7 +10,7 @@ import { DecodeBatcher, kvLayoutOf } from '../../src/engine/batcher';
 import { DecoderState } from '../../src/engine/decoder';
 import { argmax } from '../../src/engine/sampler';
 import { EventEmitter } from 'node:events';
-import { FIXTURE_DIR, maxAbsDiff, readWav16k } from './helpers';
+import { FIXTURE_DIR, maxAbsDiff, readWav16k, rejection } from './helpers';
 import { until } from '../wait';
 
 const PS = '/usr/share/pocketsphinx/test/data';
@@ -80,6 +80,24 @@ describe.each([
     }
     return worst;
   }
+
+  it('a disposed decoder state, and a batcher disposed while a step waits, refuse with DISPOSED', async () => {
+    const b = newBatcher(4, 60_000);
+    const one = await prefill(engine, CLIPS[0]);
+    const two = await prefill(engine, CLIPS[1]);
+    const row = b.join(one.dec);
+    const other = b.join(two.dec);
+    one.dec.dispose();
+    two.dec.dispose();
+    expect(await rejection(one.dec.step(refs[0].tokens[0]))).toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/decoder state was disposed/) });
+    await Promise.all([row.step(refs[0].tokens[0]), other.step(refs[1].tokens[0])]);
+    // both rows are in the batch and the other has not submitted: this step waits for it (up to maxWaitMs)
+    const waiting = row.step(refs[0].tokens[1]);
+    b.dispose();
+    expect(await rejection(waiting)).toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/batcher was disposed/) });
+    expect(await rejection(row.step(refs[0].tokens[0]))).toMatchObject({ code: 'DISPOSED' });
+    expect(() => b.join(one.dec)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+  });
 
   it('picks the KV layout from the manifest', () => {
     expect(kvLayoutOf(engine.manifest)).toBe(layout);

@@ -137,19 +137,19 @@ describe('CaptionerEngine on the tiny fixture (real ORT sessions, real speech)',
 });
 
 describe('dispose', () => {
-  it('releases the sessions; a disposed engine throws NOT_READY', async () => {
+  it('releases the sessions; a disposed engine throws DISPOSED', async () => {
     const engine = await loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1 });
     const sessions = engine.ortSessions;
     await engine[Symbol.asyncDispose]();
     await engine.dispose(); // idempotent
     const e = await rejection(engine.caption(pcm));
-    expect(e.code).toBe('NOT_READY');
+    expect(e.code).toBe('DISPOSED');
     expect(e.message).toContain('disposed');
     const ids = new (ort().Tensor)('int64', BigInt64Array.of(1n), [1, 1]);
     await expect(sessions.embed.run({ input_ids: ids })).rejects.toThrow(/disposed/i);
   });
 
-  it('disposing during a generation stops it with NOT_READY at the next step', async () => {
+  it('disposing during a generation stops it with DISPOSED at the next step', async () => {
     const engine = await loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1 });
     let tokens = 0;
     const e = await rejection(
@@ -159,7 +159,7 @@ describe('dispose', () => {
         }
       })(),
     );
-    expect(e.code).toBe('NOT_READY');
+    expect(e.code).toBe('DISPOSED');
     expect(tokens).toBe(2);
   });
 });

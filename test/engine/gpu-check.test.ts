@@ -50,11 +50,13 @@ describe('scripts/gpu-check.sh without a GPU', () => {
       driver: 'failed',
       'cuda-ep': 'failed',
       'cuda-session': 'skipped',
-      'golden-cuda': 'skipped',
-      'kv-resident-cuda': 'skipped',
-      'bench-cpu-vs-cuda': 'skipped',
+      'golden-fp16': 'skipped',
+      'golden-fp32': 'skipped',
+      'kv-resident': 'skipped',
+      'decode-mid': 'skipped',
     });
-    expect(report.bench).toBeNull();
+    expect(report.steps.find((s) => s.name === 'golden-fp16')?.detail).toBe('skipped: the CUDA EP cannot load the CUDA fixture');
+    expect(report.bench).toEqual({ cpu: null, cuda: null });
   });
 
   (hasGcc ? it : it.skip)('names each CUDA library a staged EP cannot find, and a CUDA major-version mismatch', () => {
@@ -72,10 +74,29 @@ describe('scripts/gpu-check.sh without a GPU', () => {
     expect(status).toBe(2);
     const deps = report.missing.filter((m) => m.includes('needed by libonnxruntime_providers_cuda.so'));
     expect(deps).toEqual([
-      `libcudart.so.12 needed by libonnxruntime_providers_cuda.so not found on the loader path (found libcudart.so.13 instead: a CUDA/cuDNN major-version mismatch; the EP of onnxruntime-node ${ORT_VERSION} is built for CUDA 12 + cuDNN 9)`,
+      `libcudart.so.12 needed by libonnxruntime_providers_cuda.so not found on the loader path (found libcudart.so.13 instead: a CUDA/cuDNN major-version mismatch; the EP of onnxruntime-node ${ORT_VERSION} links against CUDA 12)`,
       'libcudnn.so.9 needed by libonnxruntime_providers_cuda.so not found on the loader path',
     ]);
     expect(report.missing.some((m) => m.startsWith('libonnxruntime_providers_'))).toBe(false); // both EP files are staged
-    expect(report.steps.find((s) => s.name === 'cuda-ep')?.detail).toMatch(/libcudart\.so\.12 => not found/);
+    expect(report.steps.find((s) => s.name === 'cuda-ep')?.detail).toMatch(/links against CUDA 12[^]*libcudart\.so\.12 => not found/);
+  });
+});
+
+describe('scripts/gpu-check.sh --dry-run', () => {
+  it('prints the plan within the 8-minute budget and exits 0 without a GPU', () => {
+    const r = spawnSync('bash', [SCRIPT, '--dry-run'], { env: { ...process.env, OMNICAP_NVIDIA_SMI: 'omnicap-no-nvidia-smi' }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('gpu-check plan (budget 470 s; each step bounded by timeout; one JSON report: gpu-check.json)');
+    const steps = lines.filter((l) => /^ {2}\S+ +(<=|skipped)/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+    expect(steps).toEqual(['driver', 'install-ep', 'cuda-ep', 'cuda-session', 'golden-fp16', 'golden-fp32', 'kv-resident', 'decode-mid']);
+    expect(r.stdout).toContain('install-ep    skipped (no --install)');
+    expect(r.stdout).toMatch(/cuda-session +<= +90 s +node: loadCaptioner\(models\/tiny-random-qmoe-int4-cuda, \{provider: 'cuda'\}\)/);
+    expect(r.stdout).toContain('OMNICAP_ENGINE_TEST_PROVIDER=cuda npx jest test/engine/cuda-fixture.test.ts');
+    const total = Number(/sum of step bounds: (\d+) s/.exec(r.stdout)?.[1]);
+    expect(total).toBeLessThanOrEqual(480);
+    expect(r.stdout).toMatch(/present +models\/tiny-random-qmoe-int4-cuda\/manifest\.json/);
+    // nothing was run: no report written, no GPU touched
+    expect(r.stderr).toBe('');
   });
 });

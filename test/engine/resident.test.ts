@@ -166,6 +166,7 @@ describe('resident KV: selection, refusals, abort and dispose', () => {
       dec.dispose();
       dec.dispose();
       expect(dec.length).toBe(0);
+      expect(await rejection(dec.step(1))).toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/resident KV decoder state was disposed/) });
       // the engine still serves after all of that, and every generation's native state is gone
       const ok = await engine.caption(pcm, { temperature: 0, maxNewTokens: 5 });
       expect(ok.completionTokens).toBeGreaterThan(0);
@@ -176,7 +177,7 @@ describe('resident KV: selection, refusals, abort and dispose', () => {
     expect(live()).toEqual(before);
   });
 
-  it('dispose of the engine during a generation: NOT_READY at the next step, no crash, no native session or state left', async () => {
+  it('dispose of the engine during a generation: DISPOSED at the next step, no crash, no native session or state left', async () => {
     const before = live();
     const engine = await loadCaptioner(FIXTURE_DIR, { provider: 'cpu', threads: 1, kv: 'resident' });
     let seen = 0;
@@ -187,7 +188,7 @@ describe('resident KV: selection, refusals, abort and dispose', () => {
         }
       })(),
     );
-    expect(err).toMatchObject({ code: 'NOT_READY' });
+    expect(err).toMatchObject({ code: 'DISPOSED' });
     expect(live()).toEqual(before);
   });
 });

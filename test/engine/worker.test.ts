@@ -90,7 +90,7 @@ describe('worker runtime: abort, dispose', () => {
     expect((await worker.caption(pcm, { temperature: 0, maxNewTokens: 4 })).completionTokens).toBeGreaterThan(0);
   });
 
-  it('dispose mid-generation: NOT_READY at the next step and the worker thread ends', async () => {
+  it('dispose mid-generation: DISPOSED at the next step and the worker thread ends', async () => {
     const w = await loadCaptioner(FIXTURE_DIR, { runtime: 'worker', threads: 1 });
     let tokens = 0;
     const e = await rejection(
@@ -100,11 +100,11 @@ describe('worker runtime: abort, dispose', () => {
         }
       })(),
     );
-    expect(e.code).toBe('NOT_READY');
+    expect(e.code).toBe('DISPOSED');
     expect(tokens).toBe(2);
     await w.exited; // resolves only when the thread has exited
     await w.dispose(); // idempotent
-    expect((await rejection(w.caption(pcm))).code).toBe('NOT_READY');
+    expect((await rejection(w.caption(pcm))).code).toBe('DISPOSED');
   });
 
   it('a model that fails to load rejects with its code and leaves no worker', async () => {

@@ -1,5 +1,6 @@
 import { computeLogMel, computeLogMelSync, frameCount } from '../../src/features';
-import { defaultAddonPaths, tryLoadAddon } from '../../src/features/native';
+import { tryLoadAddon } from '../../src/features/native';
+import { ADDONS, defaultAddonPaths } from '../../src/native';
 import { OmnicapError } from '../../src/errors';
 import { readWav16 } from './golden';
 import { aborted } from '../wait';
@@ -119,7 +120,7 @@ describe('native addon loader', () => {
   });
 
   test('the default paths find the built addon', () => {
-    const r = tryLoadAddon(defaultAddonPaths());
+    const r = tryLoadAddon(defaultAddonPaths(ADDONS.features));
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.file).toMatch(/native\/build\/Release\/omnicap_features\.node$/);
   });

@@ -220,6 +220,23 @@ describe('OpenAIChatModel against a real loopback server', () => {
     }
   });
 
+  test('after dispose (or the end of an `await using` block) chat() rejects with DISPOSED and sends nothing', async () => {
+    const srv = await startServer((_req, res) => res.json(ok('hello')));
+    try {
+      let outside: OpenAIChatModel | undefined;
+      {
+        await using model = new OpenAIChatModel({ baseURL: srv.url, model: 'm' });
+        outside = model;
+        expect((await model.chat([{ role: 'user', content: 'x' }])).text).toBe('hello');
+      }
+      await expect(outside.chat([{ role: 'user', content: 'x' }])).rejects.toMatchObject({ code: 'DISPOSED', message: 'the LLM client for m was disposed' });
+      await outside.dispose(); // idempotent
+      expect(srv.hits()).toBe(1);
+    } finally {
+      await srv.close();
+    }
+  });
+
   test('constructor validates options', () => {
     expect(() => new OpenAIChatModel({ baseURL: 'ftp://x', model: 'm' })).toThrow(OmnicapError);
     expect(() => new OpenAIChatModel({ baseURL: 'http://x', model: '' })).toThrow(OmnicapError);

@@ -10,7 +10,8 @@
  * - round trip: a released line built from a clip parses back to that clip.
  */
 import fc from 'fast-check';
-import { LETTERS, parseClip, parseJsonlLines, passageBlankIds, type ClozeClip, type Modality } from '../../src/cloze/format';
+import { parseClip, parseJsonlLines } from '../../src/cloze/format';
+import { LETTERS, passageBlankIds, type ClozeClip, type Modality } from '../../src/cloze/types';
 import { parsePortJudgedRow, parseReleasedClip } from '../../src/cloze/released';
 import { parseJudgedLine } from '../../src/cloze/score';
 import { nestsDeeperThan } from '../../src/util/jsonl';

@@ -32,6 +32,10 @@ class CountingLlm implements ChatModel {
     if (messages.length === 0 || messages[messages.length - 1].role !== 'user') throw new Error('the last turn is not the user');
     return { text: `${messages.length} turns`, model: this.id, usage: { promptTokens: messages.length, completionTokens: 2 } };
   }
+  async dispose(): Promise<void> {}
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
 }
 
 const MAX_UPLOAD = 256 * 1024;

@@ -10,6 +10,8 @@ import { packageRoot } from '../../src/util/paths';
 import { clip } from '../media/helpers';
 import { until } from '../wait';
 
+export { collectingLogger } from '../util/log-lines';
+
 export const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
 /** Short real clips from the test media cache (ALSA voice prompts, CMU cards digits). */
@@ -102,4 +104,17 @@ export function captureIo(): Parameters<typeof main>[1] & { out: () => string; e
   stdout.on('data', (d: Buffer) => (o += d.toString()));
   stderr.on('data', (d: Buffer) => (e += d.toString()));
   return { stdout, stderr, signal: new AbortController().signal, out: () => o, err: () => e };
+}
+
+
+/**
+ * Waits for a condition that has no event to wait on (another process's state, such as a Redis
+ * server's client list), checking it every 50 ms; fails after `ms` as a guard.
+ */
+export async function pollUntil(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

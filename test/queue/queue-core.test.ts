@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { main } from '../../src/cli/main';
-import { checkRedis, jobIdFor, parseQueueUrl, queueStatus, redisOptions, runQueuedDetect, runQueueWorker, type QueueWorkerSummary } from '../../src/detective/queue';
+import { checkRedis, jobIdFor, parseQueueUrl, queueStatus, redisOptions, runQueuedDetect, startQueueWorker, type QueueWorkerSummary } from '../../src/detective/queue';
 import { FakeLlm } from './fake-llm';
-import { captureIo, expectOneLinePerClip, load, manifestFor, readLines, writeInput } from './helpers';
+import { captureIo, collectingLogger, expectOneLinePerClip, load, manifestFor, readLines, writeInput } from './helpers';
 import { freePort, RedisServer } from './redis';
 
 let redis: RedisServer;
@@ -29,11 +29,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function startWorker(queueName: string, concurrency = 2): { stop: () => Promise<QueueWorkerSummary>; logs: string[] } {
-  const ac = new AbortController();
-  const logs: string[] = [];
-  const done = runQueueWorker({ location: parseQueueUrl(redis.url()), queueName, concurrency, cache: 'redis', lockMs: 5000, stalledIntervalMs: 1000, signal: ac.signal, log: (l) => logs.push(l) });
-  return { logs, stop: async () => (ac.abort(), done) };
+function startWorker(queueName: string, concurrency = 2): { stop: () => Promise<QueueWorkerSummary>; logs: () => string } {
+  const { logger, text } = collectingLogger();
+  const worker = startQueueWorker({ location: parseQueueUrl(redis.url()), queueName, concurrency, cache: 'redis', lockMs: 5000, stalledIntervalMs: 1000, logger });
+  return { logs: text, stop: () => worker.stop() };
 }
 
 describe('queue core (real Redis, in-process worker)', () => {

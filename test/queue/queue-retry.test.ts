@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
-import { cancelClips, jobIdFor, parseQueueUrl, redisOptions, runQueuedDetect, runQueueWorker, type RunPolicy } from '../../src/detective/queue';
+import { cancelClips, jobIdFor, parseQueueUrl, redisOptions, runQueuedDetect, runQueueWorker, startQueueWorker, type RunPolicy } from '../../src/detective/queue';
 import { FakeLlm } from './fake-llm';
-import { expectOneLinePerClip, load, manifestFor, writeInput } from './helpers';
+import { collectingLogger, expectOneLinePerClip, load, manifestFor, writeInput } from './helpers';
 import { guarded } from '../wait';
 import { RedisServer } from './redis';
 
@@ -29,14 +29,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(name: string, n: number, policy: Partial<RunPolicy>, during?: (queue: Queue) => Promise<void>, lockMs = 5000): Promise<{ out: string; ids: string[]; logs: string[] }> {
+async function run(name: string, n: number, policy: Partial<RunPolicy>, during?: (queue: Queue) => Promise<void>, lockMs = 5000): Promise<{ out: string; ids: string[]; logs: () => string }> {
   const { input, ids } = writeInput(join(dir, name), n);
   const clips = load(input);
   const out = join(dir, name, 'out.jsonl');
   const loc = parseQueueUrl(redis.url());
-  const ac = new AbortController();
-  const logs: string[] = [];
-  const worker = runQueueWorker({ location: loc, queueName: name, concurrency: 2, cache: 'none', lockMs, stalledIntervalMs: 1000, signal: ac.signal, log: (l) => logs.push(l) });
+  const { logger, text } = collectingLogger();
+  // stopped (its clips back in the queue, its connections closed) when this function returns or throws
+  await using worker = startQueueWorker({ location: loc, queueName: name, concurrency: 2, cache: 'none', lockMs, stalledIntervalMs: 1000, logger });
+  void worker;
   const queue = new Queue(name, { connection: redisOptions(loc) });
   queue.on('error', () => undefined);
   try {
@@ -45,11 +46,9 @@ async function run(name: string, n: number, policy: Partial<RunPolicy>, during?:
     const s = await sink;
     expect(s.missing).toBe(0);
   } finally {
-    ac.abort();
-    await worker;
     await queue.close();
   }
-  return { out, ids, logs };
+  return { out, ids, logs: text };
 }
 
 describe('queue retries and aborts', () => {
@@ -128,7 +127,7 @@ describe('queue retries and aborts', () => {
     );
     const [line] = expectOneLinePerClip(out, ids);
     expect(line.status).not.toBe('error');
-    expect(logs.join('\n')).toMatch(/stalled|lost the lock/);
+    expect(logs()).toMatch(/stalled|lost the lock/);
   });
 
   it('stopping a worker (SIGTERM) mid-clip puts the clip back in the queue without using an attempt', async () => {

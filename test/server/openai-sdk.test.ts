@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.server.close();
   await captioner?.dispose();
-  await llm?.dispose?.();
+  await llm?.dispose();
 });
 
 const audioMessage = (file = SPEECH_3S, text = 'Describe the audio.'): OpenAI.Chat.ChatCompletionMessageParam => ({

@@ -3,7 +3,9 @@ import { PassThrough } from 'node:stream';
 import { command as serve } from '../../src/cli/commands/serve';
 import { OmnicapError } from '../../src/errors';
 import type { Captioner } from '../../src/engine/types';
-import { createServer } from '../../src/server';
+import { staticObserverRegistry, type Observer } from '../../src/observers';
+import { createServer, type OmnicapServer } from '../../src/server';
+import { onRequestEnd } from '../../src/server/context';
 import { loadCaptioner } from '../../src/engine';
 import { ALSA_FRONT, expectError, expectGoodCaption, loadTiny, postJson, start, wavBase64, type Started } from './helpers';
 import { until } from '../wait';
@@ -67,12 +69,87 @@ describe('health, readiness, metrics, logs', () => {
     expect(res.headers.get('x-request-id')).toBe('log-check-1');
     await until(() => lines.some((l) => l.includes('log-check-1')), [[log, 'data']], 'log line');
     const entry = JSON.parse(lines.find((l) => l.includes('log-check-1')) as string) as Record<string, unknown>;
-    expect(entry).toEqual(expect.objectContaining({ msg: 'request', request_id: 'log-check-1', route: '/healthz', status: 200, method: 'GET' }));
+    expect(entry).toEqual(expect.objectContaining({ level: 'info', pid: process.pid, msg: 'request', request_id: 'log-check-1', route: '/healthz', status: 200, method: 'GET' }));
+    expect(entry.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(typeof entry.ms).toBe('number');
     // an invalid incoming id is replaced by a generated one
     const bad = await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'has spaces and \u00e9' } });
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
+});
+
+describe('log levels and request-scoped error lines', () => {
+  test('a 400: the request error and the access line carry the request id at warn; logLevel warn drops info lines', async () => {
+    const lines: string[] = [];
+    const log = new PassThrough();
+    log.on('data', (b: Buffer) => lines.push(...b.toString('utf8').split('\n').filter(Boolean)));
+    const s = await start({ captioner, logStream: log, logLevel: 'warn' });
+    try {
+      await fetch(`${s.url}/healthz`, { headers: { 'x-request-id': 'quiet-ok' } });
+      const bad = await postJson(`${s.url}/v1/captions`, { data: '!!' }, { 'x-request-id': 'loud-400' });
+      await expectError(bad, 400, 'INVALID_ARGUMENT');
+      await until(() => lines.filter((l) => l.includes('loud-400')).length === 2, [[log, 'data']], 'two log lines of the bad request');
+      const mine = lines.filter((l) => l.includes('loud-400')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(mine.map((m) => [m.level, m.msg, m.request_id, m.code])).toEqual([
+        ['warn', 'request error', 'loud-400', 'INVALID_ARGUMENT'],
+        ['warn', 'request', 'loud-400', 'INVALID_ARGUMENT'],
+      ]);
+      expect(mine[0].error).toMatch(/base64/i);
+      expect(lines.some((l) => l.includes('quiet-ok'))).toBe(false); // info: below the level
+      expect(lines.every((l) => (JSON.parse(l) as { level: string }).level !== 'info')).toBe(true);
+    } finally {
+      await s.server.close();
+    }
+  });
+
+  test('an unknown level is INVALID_ARGUMENT (option, flag and OMNICAP_LOG_LEVEL)', async () => {
+    expect(() => createServer({ captioner, logLevel: 'loud' as 'info' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('options.logLevel') }));
+    const io = { stdout: new PassThrough(), stderr: new PassThrough(), signal: new AbortController().signal };
+    await expect(serve.run(['--log-level', 'chatty'], io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('--log-level') });
+    const saved = process.env.OMNICAP_LOG_LEVEL;
+    process.env.OMNICAP_LOG_LEVEL = 'verbose';
+    try {
+      await expect(serve.run([], io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('OMNICAP_LOG_LEVEL') });
+    } finally {
+      if (saved === undefined) delete process.env.OMNICAP_LOG_LEVEL;
+      else process.env.OMNICAP_LOG_LEVEL = saved;
+    }
+  });
+});
+
+test('a request cleanup that fails is counted on /metrics and logged once per interval with the request id, never swallowed', async () => {
+  const lines: string[] = [];
+  const log = new PassThrough();
+  log.on('data', (b: Buffer) => lines.push(...b.toString('utf8').split('\n').filter(Boolean)));
+  // a text observer whose per-request cleanup (e.g. removing a temp file) fails
+  const leaky: Observer = {
+    name: 'leaky',
+    modality: 'text',
+    description: 'registers a cleanup that fails',
+    async observe({ question, signal }) {
+      onRequestEnd(signal, async () => {
+        throw new Error('EACCES: permission denied, rmdir /tmp/omnicap-serve-x');
+      });
+      return { answer: question.toUpperCase() };
+    },
+  };
+  const s = await start({ captioner, observers: staticObserverRegistry([leaky]), logStream: log });
+  try {
+    for (const id of ['cleanup-1', 'cleanup-2']) {
+      const res = await postJson(`${s.url}/v1/observers/leaky`, { question: 'hi' }, { 'x-request-id': id });
+      expect(((await res.json()) as { answer: string }).answer).toBe('HI');
+    }
+    const counted = async (): Promise<string> => (await (await fetch(`${s.url}/metrics`)).text());
+    let text = await counted();
+    const deadline = Date.now() + 5000;
+    while (!/omnicap_infra_failures_total\{kind="request_cleanup"\} 2/.test(text) && Date.now() < deadline) text = await counted();
+    expect(text).toMatch(/omnicap_infra_failures_total\{kind="request_cleanup"\} 2/);
+    const failures = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'infrastructure failure');
+    expect(failures).toHaveLength(1); // the second one within the interval is counted, not logged
+    expect(failures[0]).toMatchObject({ level: 'warn', kind: 'request_cleanup', request_id: 'cleanup-1', failures: 1, error: expect.stringContaining('EACCES') });
+  } finally {
+    await s.server.close();
+  }
 });
 
 describe('readiness while loading and after a failed load', () => {
@@ -150,7 +227,23 @@ test('close() is idempotent and stops accepting', async () => {
   await server.close();
   await server[Symbol.asyncDispose]();
   await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-  await expect(server.listen(0)).rejects.toBeInstanceOf(OmnicapError);
+  await expect(server.listen(0)).rejects.toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/^the server was disposed/) });
+  await expect(server.ready()).rejects.toMatchObject({ code: 'DISPOSED' });
+});
+
+test('await using: the port is closed and the server disposed when the block is left', async () => {
+  let url = '';
+  let kept: OmnicapServer | undefined;
+  {
+    await using server = createServer({ captioner });
+    kept = server;
+    url = (await server.listen(0)).url;
+    await expectGoodCaption(url);
+  }
+  await expect(fetch(`${url}/healthz`)).rejects.toThrow(); // nothing listens on the port any more
+  await expect(kept.listen(0)).rejects.toMatchObject({ code: 'DISPOSED' });
+  // the captioner was passed in loaded, so it stays the caller's and still works
+  expect((await captioner.caption({ samples: new Float32Array(16000), sampleRate: 16000 }, { maxNewTokens: 2 })).model).toBe(captioner.modelId);
 });
 
 describe('omnicap serve (CLI command, in-process)', () => {

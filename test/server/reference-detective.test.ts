@@ -160,7 +160,7 @@ maybe('the reference Omni-Detective client against one omnicap server', () => {
   afterAll(async () => {
     await s?.server.close();
     await captioner?.dispose();
-    await llm?.dispose?.();
+    await llm?.dispose();
     await new Promise<void>((r) => (media ? media.close(() => r()) : r()));
   });
 

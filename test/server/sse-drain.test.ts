@@ -17,7 +17,7 @@ test('a client that never reads: writes stop at the socket buffer, then the stre
   const loop = new EventEmitter();
   const app = express();
   app.get('/stream', async (_req, res) => {
-    const sse = new SseWriter(res, { stallMs: 300, logger: { log: () => undefined } });
+    const sse = new SseWriter(res, { stallMs: 300 });
     sse.start();
     const payload = { type: 'token', text: 'x'.repeat(1024) };
     try {

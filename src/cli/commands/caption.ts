@@ -33,6 +33,8 @@ Options:
   --overlap S          overlap between windows in seconds (default 0); windows advance by
                        at least ${MIN_WINDOW_STEP_SECONDS} s (overlap <= window - ${MIN_WINDOW_STEP_SECONDS})
   --provider P         cpu | cuda | auto (default auto)
+  --allow-cpu-fallback load even if, under cuda, ONNX Runtime would run some nodes on the CPU,
+                       or the model was exported for the other provider (default: refuse)
   --threads N          ORT intra-op threads per session
   --kv auto|resident|js where the decoder's KV cache lives (default auto: resident in ONNX
                        Runtime memory when the native addon loads)
@@ -51,6 +53,7 @@ const options = {
   window: { type: 'string' },
   overlap: { type: 'string' },
   provider: { type: 'string' },
+  'allow-cpu-fallback': { type: 'boolean' },
   threads: { type: 'string' },
   kv: { type: 'string' },
   stream: { type: 'boolean' },
@@ -99,7 +102,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     out.write(JSON.stringify(line) + '\n');
   };
   let failures = 0;
-  const engine = await loadCaptioner(modelDir, { provider, threads, kv: parseKvRequest(values.kv), signal: io.signal });
+  await using engine = await loadCaptioner(modelDir, { provider, threads, kv: parseKvRequest(values.kv), allowCpuFallback: values['allow-cpu-fallback'] === true, signal: io.signal });
   try {
     for (let i = 0; i < positionals.length; i++) {
       throwIfAborted(io.signal);
@@ -124,7 +127,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       }
     }
   } finally {
-    await engine.dispose();
     if (out !== io.stdout) await new Promise<void>((res) => (out as NodeJS.WritableStream).end(res));
   }
   return failures === 0 ? 0 : 1;

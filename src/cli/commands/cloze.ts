@@ -1,12 +1,22 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { OmnicapError } from '../../errors';
-import { OpenAIChatModel } from '../../llm/openai';
-import type { ChatModel } from '../../llm/types';
-import { runClozeBuild } from '../../cloze/build';
-import { runClozeEval } from '../../cloze/eval';
-import { parseJsonlLines } from '../../cloze/format';
-import { renderHtmlReport, type RejectedLine, type RobustnessSection } from '../../cloze/report';
-import { baselineCheck, judgeAgreement, latestRecords, parseJudgedLine, permutationCheck, scoreJudged, type OkClip, type ParsedJudged } from '../../cloze/score';
+import { OmnicapError, isNotFound } from '../../errors';
+import { createLlm, llmChoiceFromFlags, resolveApiKey, type ChatModel, type LlmChoice } from '../../llm';
+import {
+  baselineCheck,
+  judgeAgreement,
+  latestRecords,
+  parseJsonlLines,
+  parseJudgedLine,
+  permutationCheck,
+  renderHtmlReport,
+  runClozeBuild,
+  runClozeEval,
+  scoreJudged,
+  type OkClip,
+  type ParsedJudged,
+  type RejectedLine,
+  type RobustnessSection,
+} from '../../cloze';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 
@@ -38,10 +48,14 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
     (another judge's run) add robustness checks to the JSON and HTML reports. Unreadable lines are
     counted and listed in both reports (rejectedLines); the exit code is then 1.
 
-  omnicap cloze build --input refs.jsonl --output bench.jsonl (--llm-url URL --llm-model M [--llm-key K] | --llm local)
+  omnicap cloze build --input refs.jsonl --output bench.jsonl (--llm-url URL --llm-model M [--llm-api-key K] | --llm local)
       [--judge-url URL --judge-model M [--judge-key K] | --judge local] [--max-blanks 8] [--seed S]
     Make a benchmark from reference captions ({id, caption, domain?, category?} per line): the LLM
     proposes blanks and distractors; code gates drop bad blanks; prints per-gate drop counts.
+
+  API keys: --llm-api-key, else $OMNICAP_LLM_API_KEY (the builder LLM); --judge-key, else
+  $OMNICAP_JUDGE_KEY (the judge). A local model (--llm local, --judge local) takes no key.
+  A --judge-gguf model is recorded under its file name without .gguf.
 `;
 
 const evalOptions = {
@@ -69,41 +83,45 @@ interface JudgeFlags {
   'timeout-ms'?: string;
 }
 
-/** --judge local (in-process GGUF) or --judge-url/--judge-model (OpenAI-compatible). */
-async function makeJudge(v: JudgeFlags): Promise<ChatModel> {
-  if (v.judge !== undefined) {
-    if (v.judge !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--judge accepts only "local" but received ${JSON.stringify(v.judge)}; use --judge-url for an endpoint`);
-    if (v['judge-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge local and --judge-url are exclusive');
-    const { LocalChatModel } = await import('../../llm/local');
-    return LocalChatModel.load(v['judge-gguf'] !== undefined ? { modelPath: v['judge-gguf'], id: v['judge-gguf'] } : {});
-  }
-  if (v['judge-gguf'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge-gguf needs --judge local');
-  return new OpenAIChatModel({ baseURL: need(v['judge-url'], 'judge-url'), model: need(v['judge-model'], 'judge-model'), apiKey: v['judge-key'] ?? process.env.OMNICAP_JUDGE_KEY, timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
+const JUDGE_NAMES = { llm: '--judge', url: '--judge-url', model: '--judge-model', apiKey: '--judge-key' };
+
+/** --judge local [--judge-gguf F] (in-process GGUF) or --judge-url/--judge-model (OpenAI-compatible); undefined when none is given. */
+function judgeChoice(v: JudgeFlags): LlmChoice | undefined {
+  const gguf = v['judge-gguf'];
+  if (gguf !== undefined && v.judge !== 'local') throw new OmnicapError('INVALID_ARGUMENT', '--judge-gguf needs --judge local');
+  return llmChoiceFromFlags(
+    { llm: gguf ?? v.judge, url: v['judge-url'], model: v['judge-model'], apiKey: v['judge-key'] },
+    { names: gguf !== undefined ? { ...JUDGE_NAMES, llm: '--judge-gguf' } : JUDGE_NAMES, ggufFiles: gguf !== undefined, defaultLocal: false },
+  );
+}
+
+function makeJudge(choice: LlmChoice, v: JudgeFlags): Promise<ChatModel> {
+  return createLlm(choice, { apiKey: resolveApiKey(v['judge-key'], 'judge'), timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
 }
 
 async function runEval(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, evalOptions);
   if (v.baseline === true && v['permute-seed'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--baseline and --permute-seed are exclusive');
-  const judge = await makeJudge(v);
-  try {
-    const s = await runClozeEval({
-      input: need(v.input, 'input'), output: need(v.output, 'output'), judge,
-      captionField: v['caption-field'], concurrency: numberFlag('concurrency', v.concurrency, 4, { integer: true, min: 1, max: 256 }),
-      cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true, invalidAsE: v['invalid-as-e'] === true,
-      variant: v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption',
-      permuteSeed: v['permute-seed'] !== undefined ? numberFlag('permute-seed', v['permute-seed'], 0, { integer: true }) : undefined,
-      maxReasks: numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 }),
-      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
-      temperature: numberFlag('temperature', v.temperature, 0, { min: 0, max: 2 }),
-      grounding: v['no-grounding'] !== true,
-      signal: io.signal,
-    });
-    for (const e of s.inputErrors) io.stderr.write(`${e.code}: ${e.message}\n`);
-    io.stdout.write(`${JSON.stringify({ total: s.total, judged: s.judged, skipped: s.skipped, failed: s.failed, inputErrors: s.inputErrors.length, droppedPartialLine: s.droppedPartialLine })}\n`);
-    return s.inputErrors.length > 0 ? 1 : 0;
-  } finally {
-    await judge.dispose?.();
-  }
+  const choice = judgeChoice(v);
+  if (choice === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--judge-url and --judge-model (or --judge local) are required; see omnicap cloze --help');
+  const input = need(v.input, 'input');
+  const output = need(v.output, 'output');
+  await using judge = await makeJudge(choice, v);
+  const s = await runClozeEval({
+    input, output, judge,
+    captionField: v['caption-field'], concurrency: numberFlag('concurrency', v.concurrency, 4, { integer: true, min: 1, max: 256 }),
+    cacheDir: v['cache-dir'], promptVersion: v['prompt-version'], retryFailed: v['retry-failed'] === true, invalidAsE: v['invalid-as-e'] === true,
+    variant: v.baseline === true ? 'baseline' : v['permute-seed'] !== undefined ? 'permuted' : 'caption',
+    permuteSeed: v['permute-seed'] !== undefined ? numberFlag('permute-seed', v['permute-seed'], 0, { integer: true }) : undefined,
+    maxReasks: numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 }),
+    seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
+    temperature: numberFlag('temperature', v.temperature, 0, { min: 0, max: 2 }),
+    grounding: v['no-grounding'] !== true,
+    signal: io.signal,
+  });
+  for (const e of s.inputErrors) io.stderr.write(`${e.code}: ${e.message}\n`);
+  io.stdout.write(`${JSON.stringify({ total: s.total, judged: s.judged, skipped: s.skipped, failed: s.failed, inputErrors: s.inputErrors.length, droppedPartialLine: s.droppedPartialLine })}\n`);
+  return s.inputErrors.length > 0 ? 1 : 0;
 }
 
 async function loadJudged(file: string, io: CliIo, rejected: RejectedLine[]): Promise<ParsedJudged[]> {
@@ -111,7 +129,8 @@ async function loadJudged(file: string, io: CliIo, rejected: RejectedLine[]): Pr
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new OmnicapError('NOT_FOUND', `cannot read judged file ${file}`, { cause: e });
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `judged file ${file} not found`, { cause: e });
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read judged file ${file}: ${(e as Error).message}`, { cause: e });
   }
   const recs: ParsedJudged[] = [];
   for (const r of parseJsonlLines(text, parseJudgedLine)) {
@@ -143,42 +162,28 @@ async function runScore(argv: string[], io: CliIo): Promise<number> {
 }
 
 const buildOptions = {
-  input: { type: 'string' }, output: { type: 'string' }, llm: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-key': { type: 'string' },
+  input: { type: 'string' }, output: { type: 'string' }, llm: { type: 'string' }, 'llm-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'llm-api-key': { type: 'string' },
   judge: { type: 'string' }, 'judge-gguf': { type: 'string' }, 'judge-url': { type: 'string' }, 'judge-model': { type: 'string' }, 'judge-key': { type: 'string' }, 'max-blanks': { type: 'string' }, seed: { type: 'string' },
 } as const;
 
 async function runBuild(argv: string[], io: CliIo): Promise<number> {
   const { values: v } = parseCommandArgs(argv, buildOptions);
-  let llm: ChatModel;
-  if (v.llm !== undefined) {
-    if (v.llm !== 'local') throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts only "local" but received ${JSON.stringify(v.llm)}; use --llm-url for an endpoint`);
-    if (v['llm-url'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm local and --llm-url are exclusive');
-    const { LocalChatModel } = await import('../../llm/local');
-    llm = await LocalChatModel.load();
-  } else {
-    llm = new OpenAIChatModel({ baseURL: need(v['llm-url'], 'llm-url'), model: need(v['llm-model'], 'llm-model'), apiKey: v['llm-key'] });
-  }
-  let judge: ChatModel | undefined;
-  try {
-    judge = v.judge !== undefined || v['judge-url'] !== undefined ? await makeJudge(v) : undefined;
-  } catch (e) {
-    await llm.dispose?.();
-    throw e;
-  }
-  try {
-    const s = await runClozeBuild({
-      input: need(v.input, 'input'), output: need(v.output, 'output'), llm, judge,
-      maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
-      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
-      signal: io.signal,
-    });
-    for (const e of s.inputErrors) io.stderr.write(`INVALID_ARGUMENT: ${e.message}\n`);
-    io.stdout.write(`${JSON.stringify(s)}\n`);
-    return s.inputErrors.length > 0 ? 1 : 0;
-  } finally {
-    await llm.dispose?.();
-    await judge?.dispose?.();
-  }
+  const llmChoice = llmChoiceFromFlags({ llm: v.llm, url: v['llm-url'], model: v['llm-model'], apiKey: v['llm-api-key'] }, { defaultLocal: false });
+  if (llmChoice === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-url and --llm-model (or --llm local) are required; see omnicap cloze --help');
+  const judgeWanted = judgeChoice(v);
+  const input = need(v.input, 'input');
+  const output = need(v.output, 'output');
+  await using llm = await createLlm(llmChoice, { apiKey: resolveApiKey(v['llm-api-key'], 'llm') });
+  await using judge = judgeWanted !== undefined ? await makeJudge(judgeWanted, v) : undefined;
+  const s = await runClozeBuild({
+    input, output, llm, judge,
+    maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
+    seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
+    signal: io.signal,
+  });
+  for (const e of s.inputErrors) io.stderr.write(`INVALID_ARGUMENT: ${e.message}\n`);
+  io.stdout.write(`${JSON.stringify(s)}\n`);
+  return s.inputErrors.length > 0 ? 1 : 0;
 }
 
 export const command: CliCommand = {

@@ -1,16 +1,19 @@
 import { availableParallelism } from 'node:os';
-import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, PROMPT_VERSION, runBatch } from '../../detective';
+import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, ObservationCache, PROMPT_VERSION, runBatch } from '../../detective';
 import { OmnicapError } from '../../errors';
-import type { ChatModel } from '../../llm/types';
+import { createLlm, parseThreads, resolveApiKey, type ChatModel } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
-import { llmSpecFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
+import { DETECT_OPTIONS, llmChoiceFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
 import type { CliCommand, CliIo } from '../types';
+import { InfraFailures } from '../../util/failures';
+import { createLogger, resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
 
 Omni-Detective: a detective LLM (which cannot hear or see the clip) questions independent
-observers (signal analysis, Silero VAD, Whisper ASR (PocketSphinx when Whisper is not installed),
-Tesseract OCR across the whole video, and optionally the captioner and an audio-language model),
+observers (signal analysis, Silero VAD, zero-shot sound events from Whisper, Whisper ASR
+(PocketSphinx when Whisper is not installed), Tesseract OCR across the whole video, and optionally
+the captioner and an audio-language model),
 one tool and one question per round (only observers that can perceive the clip are offered), then
 writes a detailed caption that is checked for prompt echo, grounding in the observations,
 repetition and the transcript. One JSON line per clip: status "ok", or "degraded" with
@@ -44,10 +47,12 @@ Options:
   --output PATH         output JSONL (appended)
   --workers N           clips processed concurrently (default 1)
   --rounds N            decision rounds per clip, spent on observers that answer questions (e.g.
-                        audio_lm; default 10); fixed-report observers (signal, vad, asr, ocr,
-                        captioner) are gathered up front, concurrently, without a round
+                        audio_lm; default 10); fixed-report observers (signal, vad, sound_events,
+                        asr, ocr, captioner) are gathered up front, concurrently, without a round
   --seed N              seed for every LLM call (default 0)
-  --llm local           the embedded local GGUF model via node-llama-cpp (default)
+  --llm local|FILE.gguf the embedded local GGUF model via node-llama-cpp (default), or any local
+                        GGUF instruct model, run with the chat template in its metadata (with
+                        --queue every worker passes the same file name with worker --llm)
   --llm-threads N       CPU threads of the local model (default: every core; observers and the
                         model share the cores through one gate, never oversubscribing them)
   --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
@@ -59,11 +64,15 @@ Options:
   --max-caption-tokens N  token limit of the final caption call (default 512)
   --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
                         or template (deterministic caption from the observations, no LLM call)
-  --cache DIR           observer-answer cache (default <output>.cache)
+  --cache DIR           observer-answer cache (default <output>.cache); one that cannot be written
+                        is an error at start (CACHE_UNAVAILABLE), one that fails later is skipped,
+                        logged and counted in the summary
   --prompt-version V    prompt files version (default v4; v2 has no revision step)
-  --observers LIST      observers to offer, comma-separated (default signal,vad,asr,ocr + captioner,
+  --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr + captioner,
                         audio_lm when configured)
   --no-progress         no progress bar on stderr
+  --log-level LEVEL     least severe log line written on stderr (JSON lines; e.g. cache failures):
+                        fatal, error, warn, info (default), debug, trace or silent (also OMNICAP_LOG_LEVEL)
 
 Queue mode (docs/scaling.md):
   --queue URL           redis://[user:password@]host:port/db: enqueue, then sink the results
@@ -76,59 +85,12 @@ Queue mode (docs/scaling.md):
   --progress MODE       text (default) or json (one JSON object per line on stderr) or none
 `;
 
-const options = {
-  input: { type: 'string' },
-  output: { type: 'string' },
-  workers: { type: 'string' },
-  rounds: { type: 'string' },
-  seed: { type: 'string' },
-  llm: { type: 'string' },
-  'llm-threads': { type: 'string' },
-  'llm-url': { type: 'string' },
-  'llm-model': { type: 'string' },
-  'llm-api-key': { type: 'string' },
-  'audio-lm-url': { type: 'string' },
-  'audio-lm-model': { type: 'string' },
-  captioner: { type: 'string' },
-  cache: { type: 'string' },
-  'max-caption-tokens': { type: 'string' },
-  synthesis: { type: 'string' },
-  'prompt-version': { type: 'string' },
-  'no-progress': { type: 'boolean' },
-  format: { type: 'string' },
-  'allow-remote-urls': { type: 'boolean' },
-  observers: { type: 'string' },
-  queue: { type: 'string' },
-  'queue-name': { type: 'string' },
-  'enqueue-only': { type: 'boolean' },
-  'retry-failed': { type: 'boolean' },
-  attempts: { type: 'string' },
-  'backoff-ms': { type: 'string' },
-  'job-timeout': { type: 'string' },
-  progress: { type: 'string' },
-} as const;
-
-export type DetectFlags = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
-
-async function makeLlm(v: DetectFlags, workers: number): Promise<ChatModel> {
-  const spec = llmSpecFrom(v);
-  if (spec.kind === 'openai') {
-    const { OpenAIChatModel } = await import('../../llm/openai');
-    return new OpenAIChatModel({ baseURL: spec.url, model: spec.model, apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY });
-  }
-  const { LocalChatModel } = await import('../../llm/local');
-  const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
-  // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns;
-  // every core: the CPU gate keeps the observers off them while a call runs
-  return LocalChatModel.load({ threads: threads ?? availableParallelism(), sequences: Math.min(workers, 8) });
-}
-
 export const command: CliCommand = {
   name: 'detect',
   summary: 'Omni-Detective: agentic detailed captions of a batch of clips (resumable JSONL)',
   usage,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const { values: v, positionals } = parseCommandArgs(argv, options);
+    const { values: v, positionals } = parseCommandArgs(argv, DETECT_OPTIONS);
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `unexpected argument ${JSON.stringify(positionals[0])}`);
     if (v.queue !== undefined) return (await import('../queue-detect')).detectOnQueue(v, io);
     for (const f of ['queue-name', 'enqueue-only', 'retry-failed', 'attempts', 'backoff-ms', 'job-timeout', 'progress'] as const) {
@@ -136,8 +98,17 @@ export const command: CliCommand = {
     }
     if (v.input === undefined || v.output === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--input and --output are required');
     const workers = numberFlag('workers', v.workers, 1, { min: 1, max: 64, integer: true });
+    const logger = createLogger(io.stderr, resolveLogLevel(v['log-level']));
     const { rounds, seed, synthesis, format, maxCaptionTokens } = runOptionsFrom(v, PROMPT_VERSION);
     const spec = observerSpecFrom(v);
+    const llmChoice = llmChoiceFrom(v);
+    const llmResources = {
+      apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
+      // a local model gets every core: the CPU gate keeps the observers off them while a call runs
+      threads: parseThreads(v['llm-threads']) ?? availableParallelism(),
+      // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
+      sequences: Math.min(workers, 8),
+    };
     const clips = loadClips(v.input, { downloadDir: `${v.output}.media` });
     const observers = defaultObservers({
       captionerModelDir: spec.captioner,
@@ -145,32 +116,28 @@ export const command: CliCommand = {
     }).filter((o) => spec.names.includes(o.name));
     // one core budget for the observers and a local LLM: concurrent clips overlap only on idle cores
     const cpu = new CpuGate(availableParallelism());
-    const toolbox = createToolbox({ observers, cacheDir: v.cache ?? `${v.output}.cache`, cpu });
-    let llm: ChatModel | undefined;
-    try {
-      llm = await makeLlm(v, workers);
-      const s = await runBatch({
-        clips,
-        output: v.output,
-        llm: gateChatModel(llm, cpu),
-        toolbox,
-        workers,
-        rounds,
-        seed,
-        promptVersion: v['prompt-version'],
-        maxCaptionTokens,
-        synthesis,
-        format,
-        allowRemoteUrls: v['allow-remote-urls'] === true,
-        signal: io.signal,
-        progress: v['no-progress'] === true ? undefined : io.stderr,
-      });
-      io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}\n`);
-      return s.errors > 0 ? 1 : 0;
-    } finally {
-      await toolbox.dispose();
-      await llm?.dispose?.();
-    }
+    const cache = await ObservationCache.open(v.cache ?? `${v.output}.cache`);
+    await using toolbox = createToolbox({ observers, cache, cpu, failures: new InfraFailures(logger) });
+    await using llm = await createLlm(llmChoice, llmResources);
+    const s = await runBatch({
+      clips,
+      output: v.output,
+      llm: gateChatModel(llm, cpu),
+      toolbox,
+      workers,
+      rounds,
+      seed,
+      promptVersion: v['prompt-version'],
+      maxCaptionTokens,
+      synthesis,
+      format,
+      allowRemoteUrls: v['allow-remote-urls'] === true,
+      signal: io.signal,
+      progress: v['no-progress'] === true ? undefined : io.stderr,
+    });
+    const failures = Object.entries(s.infraFailures).map(([k, n]) => `${n} ${k}`).join(', ');
+    io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}${failures !== '' ? `; infrastructure failures: ${failures} (see the log)` : ''}\n`);
+    return s.errors > 0 ? 1 : 0;
   },
 };
 

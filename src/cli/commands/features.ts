@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { OmnicapError } from '../../errors';
-import { computeLogMel } from '../../features';
-import { validateBackend } from '../../features/validate';
+import { computeLogMel, validateBackend } from '../../features';
 import { decodeAudio } from '../../media';
 import { throwIfAborted } from '../../util/abort';
 import { parseCommandArgs } from '../args';

@@ -1,10 +1,9 @@
-import { basename } from 'node:path';
 import { OmnicapError } from '../../errors';
-import { parseKvRequest } from '../../engine/kv-path';
+import { createLlm, llmChoiceFromFlags, parseThreads } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { defaultModelDir } from '../../util/paths';
-import { OPTION_RANGES, SERVER_DEFAULTS } from '../../server/options';
+import { resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap serve [options]
 
@@ -48,13 +47,18 @@ Options:
   --llm-threads N          CPU threads of the text LLM (default: half the cores)
   --llm-max-tokens N       completion limit of the text LLM when a request sets none (default 1024)
   --provider cpu|cuda|auto execution provider (default auto)
+  --allow-cpu-fallback     load even if, under cuda, ONNX Runtime would run some nodes on the CPU,
+                           or the model was exported for the other provider (default: refuse)
   --threads N              intra-op threads per ONNX session
   --runtime worker|main    where the ONNX sessions run (default worker: a worker thread, so model
                            steps never block HTTP, SSE, timeouts or /metrics; main: this thread)
   --kv auto|resident|js    where the decoder's KV cache lives between steps (default auto:
                            resident in ONNX Runtime memory via the native addon unless --batch;
                            js: onnxruntime-node tensors copied to JS every step); /readyz says which
-  --quiet                  no JSON request logs on stderr
+  --log-level LEVEL        least severe log line written: fatal, error, warn, info (default),
+                           debug, trace or silent (also OMNICAP_LOG_LEVEL); logs are JSON lines on
+                           stderr, one per request (with its request_id) and per lifecycle event
+  --quiet                  no logs at all (--log-level silent)
 `;
 
 export const command: CliCommand = {
@@ -85,12 +89,14 @@ export const command: CliCommand = {
       'shutdown-grace-ms': { type: 'string' },
       'allow-remote-urls': { type: 'boolean' },
       provider: { type: 'string' },
+      'allow-cpu-fallback': { type: 'boolean' },
       threads: { type: 'string' },
       runtime: { type: 'string' },
       kv: { type: 'string' },
       llm: { type: 'string' },
       'llm-threads': { type: 'string' },
       'llm-max-tokens': { type: 'string' },
+      'log-level': { type: 'string' },
       quiet: { type: 'boolean' },
     });
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `serve takes no positional arguments; got ${positionals.join(' ')}`);
@@ -100,28 +106,21 @@ export const command: CliCommand = {
     }
     const runtime = values.runtime ?? 'worker';
     if (runtime !== 'worker' && runtime !== 'main') throw new OmnicapError('INVALID_ARGUMENT', `--runtime expects worker or main but received ${JSON.stringify(runtime)}`);
+    const logLevel = values.quiet === true ? 'silent' : resolveLogLevel(values['log-level']);
     const threads = values.threads === undefined ? undefined : numberFlag('threads', values.threads, 1, { integer: true, min: 1 });
+    // loaded on use: the engine pulls in onnxruntime, the server express, multer and prom-client
+    const { loadCaptioner, parseKvRequest } = await import('../../engine');
+    const { createServer, OPTION_RANGES, SERVER_DEFAULTS } = await import('../../server');
     const kv = parseKvRequest(values.kv);
     const envKeys = (process.env.OMNICAP_API_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
     const modelDir = values.model ?? defaultModelDir();
     const batch = values.batch === undefined ? undefined : { maxBatch: numberFlag('batch', values.batch, 1, { integer: true, min: 1, max: 64 }) };
     const port = numberFlag('port', values.port, 8080, { integer: true, min: 0, max: 65535 });
     const host = values.host ?? '127.0.0.1';
-    const llmThreads = values['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', values['llm-threads'], 1, { integer: true, min: 1, max: 256 });
-    const llmSpec = values.llm;
-    if (llmSpec !== undefined && llmSpec !== 'local' && !/\.gguf$/i.test(llmSpec)) {
-      throw new OmnicapError('INVALID_ARGUMENT', `--llm expects "local" or a .gguf file but received ${JSON.stringify(llmSpec)}`);
-    }
-    if (llmSpec === undefined && (values['llm-threads'] !== undefined || values['llm-max-tokens'] !== undefined)) {
-      throw new OmnicapError('INVALID_ARGUMENT', '--llm-threads and --llm-max-tokens need --llm');
-    }
-    const llm =
-      llmSpec === undefined
-        ? undefined
-        : async () => {
-            const { LocalChatModel } = await import('../../llm/local');
-            return LocalChatModel.load(llmSpec === 'local' ? { threads: llmThreads } : { modelPath: llmSpec, id: basename(llmSpec).replace(/\.gguf$/i, ''), threads: llmThreads });
-          };
+    const llmChoice = llmChoiceFromFlags({ llm: values.llm, threads: values['llm-threads'] }, { ggufFiles: true, defaultLocal: false });
+    if (llmChoice === undefined && values['llm-max-tokens'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-max-tokens needs --llm');
+    const llmThreads = parseThreads(values['llm-threads']);
+    const llm = llmChoice === undefined ? undefined : () => createLlm(llmChoice, { threads: llmThreads });
     const R = OPTION_RANGES;
     const int = (flag: string, key: keyof typeof OPTION_RANGES, value: string | undefined, fallback: number): number => numberFlag(flag, value, fallback, R[key]);
     const mib = 1024 * 1024;
@@ -143,11 +142,8 @@ export const command: CliCommand = {
       sseStallMs: int('sse-stall-ms', 'sseStallMs', values['sse-stall-ms'], SERVER_DEFAULTS.sseStallMs),
       shutdownGraceMs: int('shutdown-grace-ms', 'shutdownGraceMs', values['shutdown-grace-ms'], SERVER_DEFAULTS.shutdownGraceMs),
     };
-    // Loaded lazily: the server module pulls in express, multer and prom-client.
-    const { createServer } = await import('../../server');
-    const { loadCaptioner } = await import('../../engine');
-    const server = createServer({
-      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, signal: io.signal }),
+    await using server = createServer({
+      captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, allowCpuFallback: values['allow-cpu-fallback'] === true, signal: io.signal }),
       llm,
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : int('default-max-tokens', 'defaultMaxTokens', values['default-max-tokens'], 1),
       llmMaxTokens: int('llm-max-tokens', 'llmMaxTokens', values['llm-max-tokens'], SERVER_DEFAULTS.llmMaxTokens),
@@ -155,26 +151,23 @@ export const command: CliCommand = {
       mediaRoots: values['media-root'] ?? [],
       ...settings,
       allowRemoteUrls: values['allow-remote-urls'] ?? false,
-      logStream: values.quiet === true ? undefined : io.stderr,
+      logStream: io.stderr,
+      logLevel,
     });
+    const address = await server.listen(port, host);
+    io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
+    let captioner;
     try {
-      const address = await server.listen(port, host);
-      io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
-      let captioner;
-      try {
-        captioner = await server.ready();
-      } catch (e) {
-        if (io.signal.aborted) return 0; // stopped while loading
-        throw e;
-      }
-      const textLlm = server.textLlm();
-      io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
-      // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
-      if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
-      io.stdout.write('omnicap serve: shutting down\n');
-      return 0;
-    } finally {
-      await server.close();
+      captioner = await server.ready();
+    } catch (e) {
+      if (io.signal.aborted) return 0; // stopped while loading
+      throw e;
     }
+    const textLlm = server.textLlm();
+    io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
+    // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
+    if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
+    io.stdout.write('omnicap serve: shutting down\n');
+    return 0;
   },
 };

@@ -1,6 +1,8 @@
 import { OmnicapError } from '../../errors';
+import { checkEndpointUrl, parseThreads, resolveApiKey } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
+import { createLogger, resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap worker --queue redis://HOST:PORT/DB [options]
 
@@ -21,6 +23,8 @@ Options:
                           redis://host:port/db, none, or a directory (e.g. on shared storage)
   --media-dir DIR         where http(s) clips are downloaded (default: a private
                           temporary directory, removed when the worker stops)
+  --llm FILE.gguf         this machine's copy of the run's local GGUF model (detect --llm FILE.gguf;
+                          the file name must match)
   --llm-url URL           another URL for the run's OpenAI-compatible model (same model name)
   --llm-api-key KEY       bearer token (default $OMNICAP_LLM_API_KEY); never stored in Redis
   --llm-threads N         CPU threads of the embedded local model (default: every core; the
@@ -29,7 +33,12 @@ Options:
   --stalled-interval-ms MS  how often this worker looks for dead workers' jobs (default 30000)
   --max-stalled N         times a clip may lose its worker before it fails (default 2)
   --wait-for-run S        give up after S seconds when the queue has no run yet (default: wait)
-  --quiet                 no per-job log lines on stderr
+  --log-level LEVEL       least severe log line written: fatal, error, warn, info (default), debug,
+                          trace or silent (also OMNICAP_LOG_LEVEL); logs are JSON lines on stderr
+                          (job done / retried / failed, Redis down and back, cache failures)
+  --quiet                 no log lines (--log-level silent)
+A --cache that cannot be used at start (Redis unreachable, directory not writable) is an error
+(CACHE_UNAVAILABLE); one that fails later is skipped, logged and counted in the final summary.
 `;
 
 const options = {
@@ -38,6 +47,7 @@ const options = {
   concurrency: { type: 'string' },
   cache: { type: 'string' },
   'media-dir': { type: 'string' },
+  llm: { type: 'string' },
   'llm-url': { type: 'string' },
   'llm-api-key': { type: 'string' },
   'llm-threads': { type: 'string' },
@@ -45,8 +55,16 @@ const options = {
   'stalled-interval-ms': { type: 'string' },
   'max-stalled': { type: 'string' },
   'wait-for-run': { type: 'string' },
+  'log-level': { type: 'string' },
   quiet: { type: 'boolean' },
 } as const;
+
+/** `--llm FILE.gguf`: this machine's copy of the run's local model (`local`, the default, is the embedded one). */
+function localModelPath(llm: string | undefined): string | undefined {
+  if (llm === undefined || llm === 'local') return undefined;
+  if (!/\.gguf$/i.test(llm)) throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts "local" or a .gguf file but received ${JSON.stringify(llm)}`);
+  return llm;
+}
 
 export const command: CliCommand = {
   name: 'worker',
@@ -56,26 +74,33 @@ export const command: CliCommand = {
     const { values: v, positionals } = parseCommandArgs(argv, options);
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `unexpected argument ${JSON.stringify(positionals[0])}`);
     if (v.queue === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--queue is required');
-    const { parseQueueUrl, runQueueWorker } = await import('../../detective/queue');
+    const level = v.quiet === true ? 'silent' : resolveLogLevel(v['log-level']);
+    const { parseQueueUrl, startQueueWorker } = await import('../../detective/queue');
     const location = parseQueueUrl(v.queue);
-    if (v['llm-url'] !== undefined && !/^https?:\/\//.test(v['llm-url'])) throw new OmnicapError('INVALID_ARGUMENT', `--llm-url must be an http(s) URL but received ${JSON.stringify(v['llm-url'])}`);
-    const threads = v['llm-threads'] === undefined ? undefined : numberFlag('llm-threads', v['llm-threads'], 1, { integer: true, min: 1, max: 256 });
+    const llm = {
+      url: v['llm-url'] === undefined ? undefined : checkEndpointUrl(v['llm-url']),
+      apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
+      threads: parseThreads(v['llm-threads']),
+      modelPath: localModelPath(v.llm),
+    };
     const waitS = v['wait-for-run'] === undefined ? undefined : numberFlag('wait-for-run', v['wait-for-run'], 0, { min: 0 });
-    const s = await runQueueWorker({
+    await using worker = startQueueWorker({
       location,
       queueName: v['queue-name'] ?? 'omnicap',
       concurrency: numberFlag('concurrency', v.concurrency, 1, { min: 1, max: 64, integer: true }),
       cache: v.cache,
       mediaDir: v['media-dir'],
-      llm: { url: v['llm-url'], apiKey: v['llm-api-key'] ?? process.env.OMNICAP_LLM_API_KEY, threads },
+      llm,
       lockMs: numberFlag('lock-ms', v['lock-ms'], 30_000, { min: 1000, integer: true }),
       stalledIntervalMs: numberFlag('stalled-interval-ms', v['stalled-interval-ms'], 30_000, { min: 500, integer: true }),
       maxStalledCount: numberFlag('max-stalled', v['max-stalled'], 2, { min: 0, max: 100, integer: true }),
       waitForRunMs: waitS === undefined ? undefined : waitS * 1000,
       signal: io.signal,
-      log: v.quiet === true ? undefined : (line) => io.stderr.write(`${line}\n`),
+      logger: createLogger(io.stderr, level),
     });
-    io.stderr.write(`worker: stopped; ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.cancelled} cancelled, ${s.retried} attempts left to retry\n`);
+    const s = await worker.done;
+    const failures = Object.entries(s.infraFailures).map(([k, n]) => `${n} ${k}`).join(', ');
+    io.stderr.write(`worker: stopped; ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.cancelled} cancelled, ${s.retried} attempts left to retry${failures !== '' ? `; infrastructure failures: ${failures} (see the log)` : ''}\n`);
     return 0;
   },
 };

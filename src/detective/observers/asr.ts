@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { ort } from '../../engine/ort';
 import { OmnicapError } from '../../errors';
-import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples, runTool, withTempDir, writeTempWav } from './proc';
 import { defaultSileroPath, sileroSpeechProbs } from './vad';
 import { defaultWhisperModelDir, defaultWhisperPython, whisperAvailable, WhisperWorker, type WhisperModelName, type WhisperSegment } from './whisper';
@@ -65,11 +65,13 @@ export interface AsrData {
   /** Speech stretches (seconds) given to Whisper; from Silero VAD. */
   speech: Array<{ start: number; end: number }>;
   language?: string | null;
+  /** Whisper's probability for that language (null when it was given, not detected). */
+  languageProbability?: number | null;
   /** Seconds Whisper spent decoding. */
   decodeSeconds?: number;
 }
 
-export type AsrObserver = Observer & { readonly engine: AsrEngine; dispose(): Promise<void> };
+export type AsrObserver = DisposableObserver & { readonly engine: AsrEngine };
 
 const VAD_HOP = 512 / 16000;
 
@@ -122,10 +124,11 @@ export function formatAsrAnswer(d: AsrData): string {
 function pocketsphinxObserver(opts: PocketsphinxOptions, fallback: boolean): AsrObserver {
   const bin = opts.bin ?? 'pocketsphinx_continuous';
   const dir = opts.modelDir ?? DEFAULT_POCKETSPHINX_MODEL;
-  return {
+  const engine: AsrEngine = 'pocketsphinx-en-us';
+  return disposableObserver({
     name: 'asr',
     modality: 'audio',
-    engine: 'pocketsphinx-en-us',
+    engine,
     description: `Speech recognition (English, PocketSphinx${fallback ? ' fallback: Whisper is not installed' : ''}): returns the words spoken in the clip, without times. The question is ignored.`,
     async observe({ media, signal }) {
       const samples = needSamples('asr', media.samples);
@@ -143,8 +146,7 @@ function pocketsphinxObserver(opts: PocketsphinxOptions, fallback: boolean): Asr
       const answer = transcript === '' ? formatAsrAnswer(data) : `Transcript (engine pocketsphinx-en-us, no timestamps or confidence): "${transcript}"`;
       return { answer, data };
     },
-    async dispose() {},
-  };
+  });
 }
 
 function whisperObserver(opts: AsrOptions): AsrObserver {
@@ -154,7 +156,13 @@ function whisperObserver(opts: AsrOptions): AsrObserver {
   const vadPath = opts.vadModelPath ?? defaultSileroPath();
   const language = opts.language ?? (model === 'tiny.en' ? 'en' : undefined);
   let vad: Promise<Ort.InferenceSession> | undefined;
-  return {
+  const release = async (): Promise<void> => {
+    const v = vad;
+    vad = undefined;
+    await worker.dispose();
+    if (v !== undefined) await (await v).release();
+  };
+  return disposableObserver({
     name: 'asr',
     modality: 'audio',
     engine,
@@ -181,17 +189,12 @@ function whisperObserver(opts: AsrOptions): AsrObserver {
         segments,
         speech: chunks.map(([start, end]) => ({ start, end })),
         language: res.language,
+        languageProbability: res.languageProbability === null ? null : Number(res.languageProbability.toFixed(3)),
         decodeSeconds: res.seconds,
       };
       return { answer: formatAsrAnswer(data), data };
     },
-    async dispose() {
-      const v = vad;
-      vad = undefined;
-      await worker.dispose();
-      if (v !== undefined) await (await v).release();
-    },
-  };
+  }, release);
 }
 
 /**

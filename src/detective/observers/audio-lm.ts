@@ -4,9 +4,9 @@
  */
 import { OmnicapError, invalidParameterError } from '../../errors';
 import { parseRetryAfter, withRetry } from '../../llm/retry';
-import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { MAX_API_RESPONSE_BYTES, readTextBounded } from '../../util/bounded-fetch';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { encodeWav16, needSamples } from './proc';
 
 export interface AudioLmOptions {
@@ -24,10 +24,10 @@ interface CompletionBody {
   usage?: unknown;
 }
 
-export function audioLmObserver(opts: AudioLmOptions): Observer {
+export function audioLmObserver(opts: AudioLmOptions): DisposableObserver {
   if (!/^https?:\/\//.test(opts.baseURL)) throw invalidParameterError('baseURL', 'an http(s) URL', opts.baseURL);
   const url = `${opts.baseURL.replace(/\/+$/, '')}/chat/completions`;
-  return {
+  return disposableObserver({
     name: opts.name ?? 'audio_lm',
     answersQuestions: true,
     modality: 'audio',
@@ -71,5 +71,5 @@ export function audioLmObserver(opts: AudioLmOptions): Observer {
       if (typeof content !== 'string') throw new OmnicapError('UPSTREAM_ERROR', 'audio LM response has no choices[0].message.content');
       return { answer: content.trim(), data: { model: opts.model, usage: json.usage } };
     },
-  };
+  });
 }

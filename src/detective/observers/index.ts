@@ -1,11 +1,13 @@
 /** The default observer set of the Detective pipeline. */
 import { loadCaptioner } from '../../engine';
 import type { Captioner } from '../../engine/types';
-import { captionerObserver, type Observer } from '../../observers';
+import { captionerObserver } from '../../observers';
 import { asrObserver, type AsrOptions } from './asr';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { audioLmObserver, type AudioLmOptions } from './audio-lm';
 import { ocrObserver } from './ocr';
 import { signalObserver } from './signal';
+import { soundEventObserver, type SoundEventOptions } from './sound-events';
 import { vadObserver } from './vad';
 
 export { asrObserver, pocketsphinxAvailable, speechChunks, formatAsrAnswer, DEFAULT_POCKETSPHINX_MODEL, type AsrOptions, type AsrObserver, type AsrEngine, type AsrSegment, type AsrData } from './asr';
@@ -15,6 +17,8 @@ export { audioLmObserver, type AudioLmOptions } from './audio-lm';
 export { ocrObserver, formatOcrAnswer, type OcrOptions, type OcrData } from './ocr';
 export { parseTesseractTsv, confidentLines, isWordLike, mergeAcrossFrames, type OcrLine, type OcrWord, type OnScreenText } from './ocr-text';
 export { signalObserver } from './signal';
+export { soundEventObserver, formatSoundEventAnswer, soundWindows, classScores, decideSoundEvents, SOUND_DECISION_DEFAULTS, type SoundEventOptions, type SoundEventData, type SoundEvent } from './sound-events';
+export { SOUND_LABELS, soundVocabulary, type SoundLabel } from './sound-labels';
 export { vadObserver, sileroSpeechProbs, segmentLabels, defaultSileroPath, type VadSegment, type VadLabel } from './vad';
 
 export interface DefaultObserverOptions {
@@ -23,15 +27,18 @@ export interface DefaultObserverOptions {
   audioLm?: AudioLmOptions;
   /** ASR engine options (default: Whisper base when installed, else PocketSphinx). */
   asr?: AsrOptions;
+  /** Sound-event observer options (Whisper base, the model its calibration priors were measured with). */
+  soundEvents?: SoundEventOptions;
   /** Observer names to leave out. */
   exclude?: string[];
 }
 
-export type DisposableObserver = Observer & { dispose?: () => Promise<void> };
+export { disposableObserver, type DisposableObserver } from './disposable';
 
-/** signal, vad, asr, ocr, + captioner and audio_lm when configured. Nothing loads until first use. */
+/** signal, vad, sound_events, asr, ocr, + captioner and audio_lm when configured. Nothing loads until first use. */
 export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableObserver[] {
-  const list: DisposableObserver[] = [signalObserver(), vadObserver(), asrObserver(opts.asr), ocrObserver()];
+  const sound = soundEventObserver({ python: opts.asr?.python, threads: opts.asr?.threads, ...opts.soundEvents });
+  const list: DisposableObserver[] = [signalObserver(), vadObserver(), sound, asrObserver(opts.asr), ocrObserver()];
   if (opts.captionerModelDir !== undefined) {
     const dir = opts.captionerModelDir;
     let captioner: Captioner | undefined;
@@ -40,17 +47,21 @@ export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableO
       if (captioner === undefined) throw new Error('captioner not loaded');
       return captioner;
     });
-    list.push({
-      ...base,
-      async observe(req) {
-        loading ??= loadCaptioner(dir).then((c) => (captioner = c));
-        await loading;
-        return base.observe(req);
-      },
-      async dispose() {
-        if (loading !== undefined) await (await loading).dispose();
-      },
-    });
+    list.push(
+      disposableObserver(
+        {
+          ...base,
+          async observe(req) {
+            loading ??= loadCaptioner(dir).then((c) => (captioner = c));
+            await loading;
+            return base.observe(req);
+          },
+        },
+        async () => {
+          if (loading !== undefined) await (await loading).dispose();
+        },
+      ),
+    );
   }
   if (opts.audioLm !== undefined) list.push(audioLmObserver(opts.audioLm));
   return list.filter((o) => !(opts.exclude ?? []).includes(o.name));

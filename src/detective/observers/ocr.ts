@@ -9,8 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OmnicapError } from '../../errors';
 import { extractFrames, probeMedia } from '../../media';
-import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { confidentLines, mergeAcrossFrames, parseTesseractTsv, type OcrLine, type OnScreenText } from './ocr-text';
 import { runTool, withTempDir } from './proc';
 
@@ -60,10 +60,10 @@ export function formatOcrAnswer(d: OcrData): string {
   return `On-screen text (Tesseract, ${where}; times are the first and last sampled frame showing it): ${lines.join('; ')}`;
 }
 
-export function ocrObserver(opts: OcrOptions = {}): Observer {
+export function ocrObserver(opts: OcrOptions = {}): DisposableObserver {
   const bin = opts.bin ?? 'tesseract';
   const maxFrames = opts.maxFrames ?? 24;
-  return {
+  return disposableObserver({
     name: 'ocr',
     modality: 'visual',
     description: `Reads on-screen text across the whole video (Tesseract OCR on up to ${maxFrames} frames spread over the clip): each text with the time span it is on screen. The question is ignored.`,
@@ -100,5 +100,5 @@ export function ocrObserver(opts: OcrOptions = {}): Observer {
       const data: OcrData = { frames: frames.frames.length, stepSeconds: Number((1 / fps).toFixed(2)), durationSeconds: Number(duration.toFixed(2)), texts: mergeAcrossFrames(read) };
       return { answer: formatOcrAnswer(data), data };
     },
-  };
+  });
 }

@@ -1,10 +1,10 @@
 /** The signal-analysis observer (pure TypeScript measurements, no model). */
-import type { Observer } from '../../observers';
 import { analyzeSignal, describeSignal } from '../signal';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples } from './proc';
 
-export function signalObserver(): Observer {
-  return {
+export function signalObserver(): DisposableObserver {
+  return disposableObserver({
     name: 'signal',
     modality: 'audio',
     description:
@@ -13,5 +13,5 @@ export function signalObserver(): Observer {
       const report = analyzeSignal(needSamples('signal', media.samples), 16000);
       return { answer: describeSignal(report), data: report };
     },
-  };
+  });
 }

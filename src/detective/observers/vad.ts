@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { ort } from '../../engine/ort';
 import { OmnicapError } from '../../errors';
-import type { Observer } from '../../observers';
 import { throwIfAborted } from '../../util/abort';
 import { packageRoot } from '../../util/paths';
 import { classifySound, soundFeatures } from '../sound-class';
+import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples } from './proc';
 
 export type VadLabel = 'speech' | 'music' | 'noise' | 'sound' | 'silence';
@@ -74,9 +74,7 @@ export interface VadObserverOptions {
   silenceDbfs?: number;
 }
 
-export interface VadObserver extends Observer {
-  dispose(): Promise<void>;
-}
+export type VadObserver = DisposableObserver;
 
 export function vadObserver(opts: VadObserverOptions = {}): VadObserver {
   const modelPath = opts.modelPath ?? defaultSileroPath();
@@ -86,7 +84,12 @@ export function vadObserver(opts: VadObserverOptions = {}): VadObserver {
     session ??= ort().InferenceSession.create(modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
     return session;
   };
-  return {
+  const release = async (): Promise<void> => {
+    const s = session;
+    session = undefined;
+    if (s !== undefined) await (await s).release();
+  };
+  return disposableObserver({
     name: 'vad',
     modality: 'audio',
     description: 'Speech/music/noise/silence segmentation (Silero VAD + energy gate + spectral music/noise classifier): time segments of each (sung vocals count as speech). The question is ignored.',
@@ -116,10 +119,5 @@ export function vadObserver(opts: VadObserverOptions = {}): VadObserver {
         segments.slice(0, 30).map((s) => `${s.label} ${s.start.toFixed(1)}-${s.end.toFixed(1)} s`).join(', ');
       return { answer, data: { segments, totals: total } };
     },
-    async dispose() {
-      const s = session;
-      session = undefined;
-      if (s !== undefined) await (await s).release();
-    },
-  };
+  }, release);
 }

@@ -17,11 +17,11 @@ async function withQueue<T>(loc: QueueLocation, name: string, fn: (q: Queue<Clip
   await checkRedis(loc);
   const store = new QueueStore(loc, name);
   const queue = new Queue<ClipJobData>(name, { connection: redisOptions(loc) });
-  queue.on('error', () => undefined);
+  queue.on('error', () => undefined); // a short command after checkRedis(): its own calls fail with the error
   try {
     return await fn(queue, store);
   } finally {
-    await queue.close().catch(() => undefined);
+    await queue.close().catch(() => undefined); // closing after the answer (or the command's failure, which is the one reported)
     await store.close();
   }
 }

@@ -56,17 +56,20 @@ export function redisOptions(loc: QueueLocation): RedisOptions {
   return o;
 }
 
-function hint(message: string, loc: QueueLocation): string {
-  if (/ECONNREFUSED/.test(message)) return `nothing listens on ${loc.host}:${loc.port}; start Redis (bash scripts/start-redis.sh ${loc.port}) or fix --queue`;
-  if (/ENOTFOUND|EAI_AGAIN/.test(message)) return `the host ${JSON.stringify(loc.host)} does not resolve; fix --queue`;
-  if (/Protocol error|unknown command|wrong number/i.test(message)) return `${loc.host}:${loc.port} does not speak the Redis protocol; is --queue pointing at another service?`;
+function hint(message: string, loc: QueueLocation, flag: string): string {
+  if (/ECONNREFUSED/.test(message)) return `nothing listens on ${loc.host}:${loc.port}; start Redis (bash scripts/start-redis.sh ${loc.port}) or fix ${flag}`;
+  if (/ENOTFOUND|EAI_AGAIN/.test(message)) return `the host ${JSON.stringify(loc.host)} does not resolve; fix ${flag}`;
+  if (/Protocol error|unknown command|wrong number/i.test(message)) return `${loc.host}:${loc.port} does not speak the Redis protocol; is ${flag} pointing at another service?`;
   if (/NOAUTH|WRONGPASS|invalid password|AUTH/i.test(message)) return 'authentication failed; put user:password in the URL';
   if (/DB index is out of range/i.test(message)) return 'that database number does not exist on this server';
-  return 'check that Redis runs and --queue is right';
+  return `check that Redis runs and ${flag} is right`;
 }
 
-/** One bounded connection attempt + PING + version check; throws QueueUnreachableError with a hint. */
-export async function checkRedis(loc: QueueLocation, timeoutMs = 5000): Promise<{ version: string }> {
+/**
+ * One bounded connection attempt + PING + version check; throws QueueUnreachableError with a hint
+ * that names the flag the URL came from (`--queue`, `--cache`).
+ */
+export async function checkRedis(loc: QueueLocation, timeoutMs = 5000, flag = '--queue'): Promise<{ version: string }> {
   const client = new IORedis({ ...redisOptions(loc), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false, disconnectTimeout: 50 });
   let lastError: unknown;
   client.on('error', (e: unknown) => (lastError = e));
@@ -89,7 +92,7 @@ export async function checkRedis(loc: QueueLocation, timeoutMs = 5000): Promise<
     await new Promise((r) => setTimeout(r, 20)); // the socket's own error event may come after the rejection
     const text = (x: unknown): string | undefined => (typeof x === 'object' && x !== null && typeof (x as { message?: unknown }).message === 'string' ? (x as { message: string }).message : undefined);
     const detail = text(lastError) ?? text(e) ?? String(e);
-    throw new QueueUnreachableError(`cannot reach Redis at ${loc.display}: ${detail}; ${hint(detail, loc)}`, { cause: e, details: { url: loc.display } });
+    throw new QueueUnreachableError(`cannot reach Redis at ${loc.display}: ${detail}; ${hint(detail, loc, flag)}`, { cause: e, details: { url: loc.display } });
   } finally {
     client.disconnect();
   }

@@ -7,7 +7,7 @@ export { bindRun, enqueueClips, type EnqueueSummary } from './producer';
 export { ResultSink, failedLine, type SinkCounts } from './sink';
 export { RateWindow, formatQueueProgress, progressOf, queueCounts, metricsRate, QueueProgressReporter, type QueueProgress, type QueueCounts, type ProgressMode } from './progress';
 export { runQueuedDetect, type QueuedDetectOptions, type QueuedDetectSummary } from './run';
-export { runQueueWorker, type QueueWorkerOptions, type QueueWorkerSummary } from './worker';
+export { runQueueWorker, startQueueWorker, type QueueWorker, type QueueWorkerOptions, type QueueWorkerSummary } from './worker';
 export { queueStatus, cancelClips, obliterateRun, type QueueStatus } from './admin';
 export { RedisObservationCache, OBSERVATION_PREFIX } from './redis-cache';
 export { QueueStore } from './store';

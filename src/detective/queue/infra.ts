@@ -25,16 +25,18 @@ export class InfraWatch {
         throw e;
       }
     };
-    return { id: base.id, contextTokens: base.contextTokens, chat };
+    return { id: base.id, contextTokens: base.contextTokens, chat, dispose: () => base.dispose(), [Symbol.asyncDispose]: () => base.dispose() };
   }
 
   toolbox(base: DetectiveToolbox): DetectiveToolbox {
     return {
       list: () => base.list(),
       calls: () => base.calls(),
+      failures: () => base.failures(),
       prepare: (clip, signal) => base.prepare(clip, signal),
       release: (clip) => base.release(clip),
       dispose: () => base.dispose(),
+      [Symbol.asyncDispose]: () => base.dispose(),
       observe: async (clip, tool, question, signal) => {
         try {
           return await base.observe(clip, tool, question, signal);

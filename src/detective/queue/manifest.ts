@@ -4,9 +4,9 @@
  * signature is refused (QUEUE_RUN_MISMATCH) instead of mixing two runs in one output, and workers
  * build their LLM and toolbox from it, so every machine runs the same pipeline.
  */
-import { createHash } from 'node:crypto';
 import type { OutputFormat } from '../batch';
 import type { DetectiveClip, PromptRecord, SynthesisMode } from '../types';
+import { sha256 } from '../../util/hash';
 import { QueueRunMismatchError } from './errors';
 
 /** Per-clip options of `detectClip` that change the output. */
@@ -52,11 +52,9 @@ export interface RunManifest {
   createdAt: string;
 }
 
-const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
-
 /** Digest of the clip list as read: ids, input lines and URLs, not where the files are mounted. */
 export function inputDigest(clips: readonly DetectiveClip[]): string {
-  return sha(JSON.stringify(clips.map((c) => [c.id, c.item ?? null, c.remoteUrl ?? null])));
+  return sha256(JSON.stringify(clips.map((c) => [c.id, c.item ?? null, c.remoteUrl ?? null])));
 }
 
 type SignedParts = Pick<RunManifest, 'input' | 'prompts' | 'llm' | 'observers' | 'options'>;
@@ -69,7 +67,7 @@ function signedFields(m: SignedParts): Record<string, unknown> {
 }
 
 export function makeManifest(parts: SignedParts & { policy: RunPolicy }, now = new Date()): RunManifest {
-  return { version: 1, signature: sha(JSON.stringify(signedFields(parts))), ...parts, createdAt: now.toISOString() };
+  return { version: 1, signature: sha256(JSON.stringify(signedFields(parts))), ...parts, createdAt: now.toISOString() };
 }
 
 /** Which parts of two manifests differ (input, prompts, models, options). */
@@ -102,6 +100,7 @@ export function mismatchError(queue: string, stored: RunManifest, wanted: RunMan
   );
 }
 
+/** The manifest in `text`; undefined when it is not JSON or not a version-1 manifest (the caller decides what that means). */
 export function parseManifest(text: string): RunManifest | undefined {
   try {
     const m = JSON.parse(text) as RunManifest;

@@ -1,10 +1,11 @@
 /**
  * What a worker builds from the run manifest: the detective LLM and the observer toolbox, so every
- * machine runs the pipeline the producer asked for. Heavy modules load only here, on use.
+ * machine runs the pipeline the producer asked for. Models load here, when the worker starts.
  */
 import { availableParallelism } from 'node:os';
 import { OmnicapError } from '../../errors';
-import type { ChatModel } from '../../llm/types';
+import { createLlm, DEFAULT_LOCAL_MODEL_ID, ggufModelId, type ChatModel, type LlmChoice } from '../../llm';
+import type { InfraFailures } from '../../util/failures';
 import type { ObservationStore } from '../cache';
 import type { CpuGate } from '../cpu-gate';
 import { defaultObservers } from '../observers';
@@ -18,26 +19,24 @@ export interface LlmOverrides {
   apiKey?: string;
   /** CPU threads of the local model. */
   threads?: number;
+  /** This machine's copy of the run's local GGUF model (its file name must be the run's model id). */
+  modelPath?: string;
 }
 
-export const OBSERVER_NAMES = ['signal', 'vad', 'asr', 'ocr', 'captioner', 'audio_lm'] as const;
+export const OBSERVER_NAMES = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'captioner', 'audio_lm'] as const;
 
 export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: number): Promise<ChatModel> {
-  if (spec.kind === 'openai') {
-    const { OpenAIChatModel } = await import('../../llm/openai');
-    return new OpenAIChatModel({ baseURL: o.url ?? spec.url, model: spec.model, apiKey: o.apiKey });
-  }
-  if (o.url !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `the run uses the embedded local model ${spec.model}; --llm-url cannot replace it`);
-  const { LocalChatModel } = await import('../../llm/local');
-  const llm = await LocalChatModel.load({ threads: o.threads ?? availableParallelism(), sequences: Math.min(concurrency, 8) });
-  if (llm.id !== spec.model) {
-    await llm.dispose();
-    throw new OmnicapError('MODEL_INVALID', `the run needs the local model ${spec.model} but this machine has ${llm.id}`);
-  }
-  return llm;
+  if (spec.kind === 'local') {
+    if (o.url !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `the run uses the embedded local model ${spec.model}; --llm-url cannot replace it`);
+    const here = o.modelPath !== undefined ? ggufModelId(o.modelPath) : DEFAULT_LOCAL_MODEL_ID;
+    if (spec.model !== here) throw new OmnicapError('MODEL_INVALID', `the run needs the local model ${spec.model} but this worker has ${here}${o.modelPath === undefined ? ' (give the model file with --llm FILE.gguf)' : ''}`);
+  } else if (o.modelPath !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `the run uses the endpoint model ${spec.model}; --llm FILE.gguf cannot replace it`);
+  const choice: LlmChoice = spec.kind === 'openai' ? { ...spec, url: o.url ?? spec.url } : { ...spec, ...(o.modelPath !== undefined ? { modelPath: o.modelPath } : {}) };
+  // a local model gets every core unless told otherwise: the CPU gate keeps the observers off them while a call runs
+  return createLlm(choice, { apiKey: o.apiKey, threads: o.threads ?? availableParallelism(), sequences: Math.min(concurrency, 8) });
 }
 
-export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, cpu?: CpuGate): DetectiveToolbox {
+export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, cpu?: CpuGate, failures?: InfraFailures): DetectiveToolbox {
   const all = defaultObservers({
     captionerModelDir: spec.captioner,
     audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
@@ -45,5 +44,5 @@ export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | u
   const chosen = all.filter((o) => spec.names.includes(o.name));
   const missing = spec.names.filter((n) => !chosen.some((o) => o.name === n));
   if (missing.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `the run asks for observers this worker cannot build: ${missing.join(', ')}`);
-  return createToolbox({ observers: chosen, cache, cpu });
+  return createToolbox({ observers: chosen, cache, cpu, failures });
 }

@@ -1,9 +1,10 @@
 /**
  * Progress of a queued run, from the queue itself: done (completed) / failed / active / waiting
- * (+ delayed retries), clips per minute over a sliding window, ETA; as a text line (redrawn on a
- * terminal, plain lines every `intervalMs` otherwise) or as one JSON object per line.
+ * (+ delayed retries), clips per minute over a sliding window, ETA; as a text line or as one JSON
+ * object per line (src/util/progress.ts).
  */
 import type { Queue } from 'bullmq';
+import { formatDuration, ProgressWriter, type ProgressMode } from '../../util/progress';
 import type { ClipJobData } from './job';
 
 export interface QueueCounts {
@@ -65,39 +66,16 @@ export function progressOf(queue: string, total: number, counts: QueueCounts, ra
   return p;
 }
 
-function duration(s: number | null): string {
-  if (s === null || !Number.isFinite(s)) return '--';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${Math.round(s % 60).toString().padStart(2, '0')}s` : `${Math.round(s)}s`;
-}
-
 export function formatQueueProgress(p: QueueProgress): string {
   const written = p.written !== undefined ? `, ${p.written}/${p.total} written` : '';
-  return `queue ${p.queue}: ${p.completed} done, ${p.failed} failed, ${p.active} active, ${p.waiting} waiting, ${p.delayed} retrying${written}, ${p.clipsPerMinute.toFixed(1)} clips/min, elapsed ${duration(p.elapsedSeconds)}, ETA ${duration(p.etaSeconds)}`;
+  return `queue ${p.queue}: ${p.completed} done, ${p.failed} failed, ${p.active} active, ${p.waiting} waiting, ${p.delayed} retrying${written}, ${p.clipsPerMinute.toFixed(1)} clips/min, elapsed ${formatDuration(p.elapsedSeconds)}, ETA ${formatDuration(p.etaSeconds)}`;
 }
 
-export type ProgressMode = 'text' | 'json' | 'none';
+export type { ProgressMode };
 
-export class QueueProgressReporter {
-  private lastPlain = -Infinity;
-  constructor(
-    private readonly stream: NodeJS.WritableStream,
-    private readonly mode: ProgressMode,
-    private readonly tty = (stream as { isTTY?: boolean }).isTTY === true,
-    private readonly intervalMs = 10_000,
-  ) {}
-
-  update(p: QueueProgress, now = Date.now()): void {
-    if (this.mode === 'none') return;
-    if (this.mode === 'text' && this.tty) return void this.stream.write(`\r\x1b[2K${formatQueueProgress(p)}`);
-    if (now - this.lastPlain < this.intervalMs) return;
-    this.lastPlain = now;
-    this.stream.write(this.mode === 'json' ? `${JSON.stringify(p)}\n` : `detect: ${formatQueueProgress(p)}\n`);
-  }
-
-  end(p: QueueProgress): void {
-    if (this.mode === 'none') return;
-    if (this.mode === 'json') this.stream.write(`${JSON.stringify(p)}\n`);
-    else this.stream.write(this.tty ? `\r\x1b[2K${formatQueueProgress(p)}\n` : `detect: ${formatQueueProgress(p)}\n`);
+/** The queue's progress line (plain lines prefixed "detect: "), or the QueueProgress as JSON. */
+export class QueueProgressReporter extends ProgressWriter<QueueProgress> {
+  constructor(stream: NodeJS.WritableStream, mode: ProgressMode, tty?: boolean, intervalMs?: number) {
+    super(stream, formatQueueProgress, { mode, tty, intervalMs, prefix: 'detect: ' });
   }
 }

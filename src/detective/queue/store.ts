@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import IORedis from 'ioredis';
 import { redisOptions, type QueueLocation } from './connection';
-import { QueueSinkBusyError } from './errors';
+import { QueueRunMismatchError, QueueSinkBusyError } from './errors';
 import { parseManifest, type RunManifest } from './manifest';
 
 export interface SinkHolder {
@@ -52,9 +52,18 @@ export class QueueStore {
     return `omnicap:{${this.queueName}}:${name}`;
   }
 
+  /** The stored run manifest, undefined when there is none; a record that is not one this omnicap can read is a QueueRunMismatchError (never taken for "no run"). */
   async getManifest(): Promise<RunManifest | undefined> {
     const text = await this.client.get(this.key('run'));
-    return text === null ? undefined : parseManifest(text);
+    if (text === null) return undefined;
+    const m = parseManifest(text);
+    if (m === undefined) {
+      throw new QueueRunMismatchError(
+        `queue ${JSON.stringify(this.queueName)} holds a run record (${this.key('run')}) that this omnicap cannot read (another version, or not omnicap's); nothing was done. Use another --queue-name, or remove it with 'omnicap queue obliterate'.`,
+        { details: { queue: this.queueName } },
+      );
+    }
+    return m;
   }
 
   /** Stores the manifest unless one is there; returns the one that is stored afterwards. */
@@ -112,7 +121,7 @@ export class QueueStore {
   /** Calls `on` for every cancel message; the subscription survives reconnects. */
   async onCancel(on: (m: CancelMessage) => void): Promise<void> {
     this.subscriber ??= this.client.duplicate();
-    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('error', () => undefined); // reconnects by itself, resubscribing; BullMQ's connections report the outage
     this.subscriber.on('message', (_channel: string, text: string) => {
       try {
         const m = JSON.parse(text) as CancelMessage;

@@ -9,20 +9,24 @@
  * - A worker that dies (kill -9) stops renewing its locks; another worker's stalled-job check puts
  *   its jobs back in the queue.
  * - Cancellation (`omnicap queue cancel`), lock loss and the per-job timeout abort the clip's
- *   AbortSignal; stopping the worker (SIGTERM) puts its active jobs back without using an attempt.
+ *   AbortSignal; stopping the worker (SIGTERM, stop(), the end of an `await using` block) puts its
+ *   active jobs back without using an attempt.
+ * - An observation cache that cannot be reached at start is a CACHE_UNAVAILABLE error then; one
+ *   that fails later is counted (summary `infraFailures`), logged once per interval, and skipped.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import { OmnicapError, toOmnicapError } from '../../errors';
+import { OmnicapError, errorDetail, toOmnicapError } from '../../errors';
 import type { ChatModel } from '../../llm/types';
 import { combineSignals } from '../../util/abort';
+import { InfraFailures, countsSince } from '../../util/failures';
+import { createLogger, type Logger } from '../../util/log';
 import { detectClip } from '../batch';
 import { ObservationCache, type ObservationStore } from '../cache';
 import { CpuGate, gateChatModel } from '../cpu-gate';
 import type { DetectiveToolbox } from '../toolbox';
-import IORedis from 'ioredis';
 import { checkRedis, parseQueueUrl, redisOptions, type QueueLocation } from './connection';
 import { InfrastructureError, isInfrastructureFailure } from './errors';
 import { InfraWatch } from './infra';
@@ -55,8 +59,8 @@ export interface QueueWorkerOptions {
   waitForRunMs?: number;
   /** Stops the worker: active clips are aborted and go back to the queue. */
   signal?: AbortSignal;
-  /** One line per event (job done, retried, failed, Redis down/up). */
-  log?: (line: string) => void;
+  /** Structured log (job done, retried, failed, Redis down/up, cache failures); default: nothing. */
+  logger?: Logger;
   /** Test seam: build the LLM another way (default: from the manifest). */
   makeLlm?: (m: RunManifest) => Promise<ChatModel>;
 }
@@ -68,42 +72,75 @@ export interface QueueWorkerSummary {
   /** Attempts that failed for infrastructure and were left to retry. */
   retried: number;
   cancelled: number;
+  /** Infrastructure failures this worker went on without (e.g. `observation_cache_read`), by kind; see the log for their detail. */
+  infraFailures: Record<string, number>;
+}
+
+/** A running worker; `await using` (or dispose()) stops it and waits until it has stopped. */
+export interface QueueWorker extends AsyncDisposable {
+  /** Settles when the worker has stopped: its summary, or why it could not run (e.g. QUEUE_UNREACHABLE). */
+  readonly done: Promise<QueueWorkerSummary>;
+  /** Stops taking jobs; running clips are aborted and go back to the queue. Resolves with the summary. */
+  stop(): Promise<QueueWorkerSummary>;
+  /**
+   * Stops the worker and waits until its connections are closed, its LLM and observers disposed and
+   * its download directory removed. It never rejects: a failure of the run itself is `done`'s.
+   */
+  dispose(): Promise<void>;
 }
 
 function isAbortOf(signal: AbortSignal | undefined, what: (reason: unknown) => boolean): boolean {
   return signal?.aborted === true && what(signal.reason);
 }
 
-async function waitForManifest(store: QueueStore, o: QueueWorkerOptions): Promise<RunManifest> {
+/** The queue's run manifest; undefined when the worker is stopped while it waits for one. */
+async function waitForManifest(store: QueueStore, o: QueueWorkerOptions, log: Logger): Promise<RunManifest | undefined> {
   const deadline = o.waitForRunMs === undefined ? Infinity : Date.now() + o.waitForRunMs;
   let said = false;
   for (;;) {
     const m = await store.getManifest();
     if (m !== undefined) return m;
-    if (o.signal?.aborted === true || Date.now() > deadline) throw new OmnicapError('NOT_READY', `queue ${JSON.stringify(o.queueName)} at ${o.location.display} has no run yet (start the producer: omnicap detect --queue ...)`);
-    if (!said) o.log?.(`worker: waiting for a run on queue ${JSON.stringify(o.queueName)}`);
+    if (o.signal?.aborted === true) return undefined;
+    if (Date.now() > deadline) throw new OmnicapError('NOT_READY', `queue ${JSON.stringify(o.queueName)} at ${o.location.display} has no run yet (start the producer: omnicap detect --queue ...)`);
+    if (!said) log.info({ queue: o.queueName }, 'waiting for a run on the queue');
     said = true;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
-function observationStore(o: QueueWorkerOptions, store: QueueStore, extra: IORedis[]): ObservationStore | undefined {
+/** The cache `--cache` names, checked now: `redis` (the queue's Redis), another redis:// URL (a Redis of its own, sized for observations), `none`, or a directory. */
+async function openObservationStore(o: QueueWorkerOptions, failures: InfraFailures): Promise<(ObservationStore & Partial<AsyncDisposable>) | undefined> {
   const c = o.cache ?? 'redis';
   if (c === 'none') return undefined;
-  if (c === 'redis') return new RedisObservationCache(store.client);
-  if (/^rediss?:\/\//.test(c)) {
-    // a Redis of its own for the cache (sized for observations, not for the queue)
-    const client = new IORedis(redisOptions(parseQueueUrl(c)));
-    client.on('error', () => undefined);
-    extra.push(client);
-    return new RedisObservationCache(client);
-  }
-  return new ObservationCache(c);
+  if (c === 'redis') return RedisObservationCache.connect(o.location, { failures });
+  if (/^rediss?:\/\//.test(c)) return RedisObservationCache.connect(parseQueueUrl(c), { failures });
+  return ObservationCache.open(c);
 }
 
-/** Runs until `signal` aborts; resolves with what this worker did. */
-export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorkerSummary> {
-  const log = o.log ?? (() => undefined);
+/** Starts a worker; it runs until stop(), `o.signal` or the end of an `await using` block. */
+export function startQueueWorker(o: QueueWorkerOptions): QueueWorker {
+  const stopper = new AbortController();
+  const signal = o.signal === undefined ? stopper.signal : AbortSignal.any([o.signal, stopper.signal]);
+  const done = runWorker({ ...o, signal });
+  const stop = (): Promise<QueueWorkerSummary> => {
+    stopper.abort('stop');
+    return done;
+  };
+  const dispose = async (): Promise<void> => {
+    stopper.abort('stop');
+    await Promise.allSettled([done]); // waits for the clean-up; the run's own failure is reported by `done`
+  };
+  return { done, stop, dispose, [Symbol.asyncDispose]: dispose };
+}
+
+/** Runs until `signal` aborts; resolves with what this worker did (startQueueWorker(o).done). */
+export function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorkerSummary> {
+  return startQueueWorker(o).done;
+}
+
+async function runWorker(o: QueueWorkerOptions): Promise<QueueWorkerSummary> {
+  const log = o.logger ?? createLogger(undefined);
+  const failures = new InfraFailures(log);
   const concurrency = o.concurrency ?? 1;
   await checkRedis(o.location);
   // a shared, predictable default would let another user plant a 'downloaded' clip under the expected name
@@ -113,14 +150,16 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
   let llm: ChatModel | undefined;
   let toolbox: DetectiveToolbox | undefined;
   let worker: Worker<ClipJobData, Record<string, unknown>> | undefined;
-  const summary: QueueWorkerSummary = { ok: 0, degraded: 0, errors: 0, retried: 0, cancelled: 0 };
-  const cacheClients: IORedis[] = [];
+  let cache: (ObservationStore & Partial<AsyncDisposable>) | undefined;
+  const summary: QueueWorkerSummary = { ok: 0, degraded: 0, errors: 0, retried: 0, cancelled: 0, infraFailures: {} };
   try {
-    const manifest = await waitForManifest(store, o);
+    cache = await openObservationStore(o, failures);
+    const manifest = await waitForManifest(store, o, log);
+    if (manifest === undefined) return summary;
     llm = o.makeLlm !== undefined ? await o.makeLlm(manifest) : await createRunLlm(manifest.llm, o.llm ?? {}, concurrency);
     // one core budget for this worker's observers and a local LLM (never oversubscribed)
     const cpu = new CpuGate(availableParallelism());
-    toolbox = createRunToolbox(manifest.observers, observationStore(o, store, cacheClients), cpu);
+    toolbox = createRunToolbox(manifest.observers, cache, cpu, failures);
     const runLlm = gateChatModel(llm, cpu);
     const runTools = toolbox;
     const stopping = new AbortController();
@@ -206,17 +245,20 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
     const w = worker;
     let redisDown = false;
     w.on('error', (e: Error) => {
-      if (!redisDown) log(`worker: Redis error (${e.message}); reconnecting`);
+      if (!redisDown) log.error({ error: e.message }, 'queue Redis error; reconnecting');
       redisDown = true;
     });
     w.on('ready', () => {
-      if (redisDown) log('worker: Redis connection back');
+      if (redisDown) log.info('queue Redis connection back');
       redisDown = false;
     });
     w.on('lockRenewalFailed', (ids: string[]) => ids.forEach((id) => w.cancelJob(id, LOCK_LOST)));
-    w.on('stalled', (id: string) => log(`worker: job ${id} had stalled (its worker died); back in the queue`));
-    w.on('completed', (job) => log(`worker: ${job.id} done (${String(job.returnvalue?.status)})`));
-    w.on('failed', (job, err) => log(`worker: ${job?.id ?? '?'} ${err instanceof UnrecoverableError ? 'failed' : 'attempt failed, will retry'}: ${err.message}`));
+    w.on('stalled', (id: string) => log.warn({ job: id }, 'job had stalled (its worker died); back in the queue'));
+    w.on('completed', (job) => log.info({ job: job.id, status: String(job.returnvalue?.status) }, 'job done'));
+    w.on('failed', (job, err) => {
+      if (err instanceof UnrecoverableError) log.warn({ job: job?.id, error: err.message }, 'job failed');
+      else log.warn({ job: job?.id, error: err.message }, 'job attempt failed, will retry');
+    });
     await store.onCancel((m) => {
       if (m.jobId === '*') w.cancelAllJobs(CANCEL_PREFIX + m.reason);
       else w.cancelJob(m.jobId, CANCEL_PREFIX + m.reason);
@@ -224,17 +266,19 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
     const stop = (): void => stopping.abort('stop');
     o.signal?.addEventListener('abort', stop, { once: true });
     if (o.signal?.aborted === true) stop();
-    log(`worker: ${concurrency} at a time on queue ${JSON.stringify(o.queueName)} at ${o.location.display}, LLM ${runLlm.id}, observers ${manifest.observers.names.join(',')}`);
+    log.info({ queue: o.queueName, at: o.location.display, concurrency, llm: runLlm.id, observers: manifest.observers.names }, 'worker started');
     const running = w.run();
     await new Promise<void>((resolve) => (stopping.signal.aborted ? resolve() : stopping.signal.addEventListener('abort', () => resolve(), { once: true })));
     await w.close();
-    await running.catch((e: unknown) => log(`worker: the run loop ended with an error after close: ${e instanceof Error ? e.message : String(e)}`));
+    await running.catch((e: unknown) => log.warn({ error: errorDetail(toOmnicapError(e)) }, 'the run loop ended with an error after close'));
+    summary.infraFailures = countsSince({}, failures.snapshot());
     return summary;
   } finally {
-    await worker?.close().catch(() => undefined);
+    // after a failure in the try block, that failure is the one reported; a close failing as well is logged
+    await worker?.close().catch((e: unknown) => log.warn({ error: errorDetail(toOmnicapError(e)) }, 'closing the BullMQ worker failed'));
     await toolbox?.dispose();
-    await llm?.dispose?.();
-    for (const c of cacheClients) c.disconnect();
+    await llm?.dispose();
+    await cache?.[Symbol.asyncDispose]?.();
     await store.close();
     if (ownMediaDir !== undefined) await rm(ownMediaDir, { recursive: true, force: true });
   }

@@ -2,11 +2,12 @@
  * One generation's decoder on the resident-KV addon: the KV cache is a native state that stays in
  * ORT-owned memory between steps (kv-path.ts); JS passes embeddings in and gets logits back.
  */
+import { disposedError } from '../../errors';
 import { embedTokens, runFailed } from '../embed';
 import type { ModelManifest } from '../manifest';
 import type { OrtTensor } from '../ort';
 import type { ResidentKvSessions } from '../sessions';
-import { ELEMENT_TYPE, type NativeKvState } from './addon-types';
+import { ELEMENT_TYPE, type NativeKvState } from '../../native';
 
 export class ResidentDecoderState {
   private readonly state: NativeKvState;
@@ -55,6 +56,7 @@ export class ResidentDecoderState {
   }
 
   async forward(embeds: OrtTensor): Promise<Float32Array> {
+    if (this.disposed) throw disposedError('the resident KV decoder state');
     const seq = embeds.dims[1];
     const data: unknown = embeds.data;
     if (embeds.dims.length !== 3 || embeds.dims[0] !== 1 || embeds.dims[2] !== this.hidden || embeds.type !== 'float32' || !ArrayBuffer.isView(data)) {

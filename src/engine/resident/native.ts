@@ -1,12 +1,13 @@
 /**
- * Lazy, once-per-thread loader of the resident-KV addon (no work at import time). The addon talks
- * to the same libonnxruntime that onnxruntime-node ships, so both share one runtime in a process.
+ * Lazy, once-per-thread loader of the resident-KV addon (src/native; no work at import time). The
+ * addon talks to the same libonnxruntime that onnxruntime-node ships, so both share one runtime in
+ * a process. The probe process loads the addon and initialises it against that library too.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { OmnicapError } from '../../errors';
+import { ADDONS, ELEMENT_TYPE, loadAddon, type ResidentAddon } from '../../native';
 import { probeProviders } from '../provider';
-import { ELEMENT_TYPE, isResidentAddon, type ResidentAddon } from './addon-types';
 
 export interface ResidentRuntime {
   addon: ResidentAddon;
@@ -19,13 +20,6 @@ export type ResidentLoadResult = { ok: true; runtime: ResidentRuntime } | { ok: 
 
 let state: ResidentLoadResult | undefined;
 
-/** Candidate locations of the built addon, relative to this file in src/ and in dist/src/. */
-export function defaultResidentAddonPaths(): string[] {
-  const rel = ['Release', 'Debug'].map((b) => path.join('native', 'build', b, 'omnicap_ort.node'));
-  const roots = [path.resolve(__dirname, '..', '..', '..'), path.resolve(__dirname, '..', '..', '..', '..')];
-  return roots.flatMap((r) => rel.map((p) => path.join(r, p)));
-}
-
 /** The onnxruntime shared library inside the installed onnxruntime-node. */
 export function onnxruntimeLibraryPath(): string {
   const names: Partial<Record<NodeJS.Platform, string>> = { linux: 'libonnxruntime.so.1' };
@@ -34,12 +28,12 @@ export function onnxruntimeLibraryPath(): string {
   return path.join(probeProviders().bindingDir, name);
 }
 
-function unavailable(message: string, cause?: unknown, details?: Record<string, unknown>): ResidentLoadResult {
-  return { ok: false, error: new OmnicapError('NATIVE_ADDON_UNAVAILABLE', message, { ...(cause !== undefined ? { cause } : {}), ...(details !== undefined ? { details } : {}) }) };
+function unavailable(message: string, cause?: unknown): ResidentLoadResult {
+  return { ok: false, error: new OmnicapError('NATIVE_ADDON_UNAVAILABLE', message, cause !== undefined ? { cause } : {}) };
 }
 
 /** Try to load the addon and initialise it against onnxruntime (no caching; see {@link loadResidentRuntime}). */
-export function tryLoadResident(files: readonly string[] = defaultResidentAddonPaths()): ResidentLoadResult {
+export function tryLoadResident(files?: readonly string[]): ResidentLoadResult {
   let lib: string;
   try {
     lib = onnxruntimeLibraryPath();
@@ -47,25 +41,15 @@ export function tryLoadResident(files: readonly string[] = defaultResidentAddonP
     return e instanceof OmnicapError ? { ok: false, error: e } : unavailable(String(e), e);
   }
   if (!existsSync(lib)) return unavailable(`onnxruntime-node has no ${path.basename(lib)} (looked in ${path.dirname(lib)}); reinstall onnxruntime-node`);
-  const file = files.find((f) => existsSync(f));
-  if (file === undefined) {
-    return unavailable('the resident-KV addon is not built; build it with `npm run build:native` (needs a C++17 compiler, python3 and make)', undefined, { tried: [...files] });
-  }
-  let mod: unknown;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(file) as unknown;
-  } catch (e) {
-    return unavailable(`the resident-KV addon at ${file} failed to load (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); rebuild it with \`npm run build:native\``, e);
-  }
-  if (!isResidentAddon(mod)) return unavailable(`the resident-KV addon at ${file} does not match the expected interface (abiVersion 1); rebuild it with \`npm run build:native\``);
-  const types = mod.elementTypes;
+  const r = loadAddon(ADDONS.resident, { files, probeCall: { method: 'init', arg: lib } });
+  if (!r.ok) return r;
+  const types = r.addon.elementTypes;
   if (types.float32 !== ELEMENT_TYPE.float32 || types.int64 !== ELEMENT_TYPE.int64 || types.float16 !== ELEMENT_TYPE.float16) {
-    return unavailable(`the resident-KV addon at ${file} reports other element types (${JSON.stringify(types)}); rebuild it with \`npm run build:native\``);
+    return unavailable(`the resident-KV addon at ${r.file} reports other element types (${JSON.stringify(types)}); rebuild it with \`npm run build:native\``);
   }
   try {
-    const info = mod.init(lib);
-    return { ok: true, runtime: { addon: mod, ortVersion: info.version, file } };
+    const info = r.addon.init(lib);
+    return { ok: true, runtime: { addon: r.addon, ortVersion: info.version, file: r.file } };
   } catch (e) {
     return unavailable(`onnxruntime's C API could not be used from ${lib}: ${e instanceof Error ? e.message : String(e)}`, e);
   }

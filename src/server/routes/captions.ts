@@ -34,7 +34,7 @@ export function captionsRouter(rt: ServerRuntime): Router {
     const chunks = captionChunks(rt, pcm.samples, gen, c.signal);
     // Pull the first chunk before committing to SSE so queue/validation errors are plain JSON errors.
     const first = await chunks.next();
-    const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs, logger: rt.logger });
+    const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs });
     sse.start();
     try {
       let item = first;

@@ -120,7 +120,7 @@ async function captionerCompletion(rt: ServerRuntime, body: ChatCompletionReques
   const multiWindow = pcm.samples.length / 16000 > (gen.windowSeconds ?? MAX_WINDOW_SECONDS);
   const chunks = captionChunks(rt, pcm.samples, gen, c.signal);
   const first = await chunks.next(); // queue / validation errors stay plain JSON errors
-  const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs, logger: rt.logger });
+  const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs });
   sse.start();
   const out = new ChunkWriter(sse, meta);
   try {
@@ -176,7 +176,7 @@ async function llmCompletion(rt: ServerRuntime, body: ChatCompletionRequestBody,
     return;
   }
   // The local model returns whole replies: one content delta, so deltas add up to the content.
-  const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs, logger: rt.logger });
+  const sse = new SseWriter(res, { stallMs: rt.options.sseStallMs });
   sse.start();
   const out = new ChunkWriter(sse, meta);
   try {

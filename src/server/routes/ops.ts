@@ -1,10 +1,11 @@
 /** /healthz (process up), /readyz (models loaded), /metrics (Prometheus), GET /v1/models[/{id}]. */
 import { Router, type Request, type Response } from 'express';
-import { OmnicapError, toOmnicapError } from '../../errors';
+import { OmnicapError } from '../../errors';
 import { ctx, routeLabel } from '../context';
-import { errorBody } from '../http-errors';
+import { replyError } from '../http-errors';
 import type { ModelBody } from '../../schema';
-import { type ServerRuntime, requireCaptioner } from '../runtime';
+import { readinessOf } from '../loadable';
+import type { ServerRuntime } from '../runtime';
 
 /** The loaded models (the captioner, then the text LLM when configured); 503 until the captioner is loaded. */
 function modelEntries(rt: ServerRuntime): ModelBody[] {
@@ -20,26 +21,18 @@ export function opsRouter(rt: ServerRuntime, startedAt: number): Router {
     res.json({ status: 'ok', uptime_seconds: (Date.now() - startedAt) / 1000 });
   });
   router.get('/readyz', routeLabel('/readyz'), (req: Request, res: Response) => {
-    const m = rt.model();
-    const llm = rt.llm?.state;
-    if (m.state === 'ready' && (llm === undefined || llm.state === 'ready')) {
-      res.json({ status: 'ready', model: m.captioner.modelId, ...(m.captioner.kvCache !== undefined ? { kv_cache: { path: m.captioner.kvCache.path, ...(m.captioner.kvCache.layout !== undefined ? { layout: m.captioner.kvCache.layout } : {}) } } : {}), ...(llm?.state === 'ready' ? { llm: llm.model.id } : {}), queue: rt.scheduler.stats });
+    const r = readinessOf([rt.model, rt.llm]);
+    const captioner = rt.model.value;
+    if (r.state === 'ready' && captioner !== undefined) {
+      const kv = captioner.kvCache;
+      res.json({ status: 'ready', model: captioner.modelId, ...(kv !== undefined ? { kv_cache: { path: kv.path, ...(kv.layout !== undefined ? { layout: kv.layout } : {}) } } : {}), ...(rt.llm?.value !== undefined ? { llm: rt.llm.value.id } : {}), queue: rt.scheduler.stats });
       return;
     }
-    let err: OmnicapError | undefined;
-    try {
-      requireCaptioner(m);
-      rt.llm?.require();
-    } catch (e) {
-      err = toOmnicapError(e);
-    }
     const c = ctx(req);
-    c.errorCode = err?.code;
-    const status = m.state !== 'ready' ? m.state : (llm?.state ?? 'loading');
-    res.status(503).json({ status, ...(err !== undefined ? errorBody(err, c.id) : {}) });
+    replyError(res, r.error ?? new OmnicapError('NOT_READY', 'the models are not ready'), { context: c, log: c.log, metrics: rt.metrics }, { extra: { status: r.state }, probe: true });
   });
   router.get('/metrics', routeLabel('/metrics'), async (_req: Request, res: Response) => {
-    rt.metrics.modelLoaded.set(rt.model().state === 'ready' ? 1 : 0);
+    rt.metrics.modelLoaded.set(rt.model.state.state === 'ready' ? 1 : 0);
     const body = await rt.metrics.registry.metrics();
     res.setHeader('Content-Type', rt.metrics.registry.contentType);
     res.send(body);

@@ -1,0 +1,34 @@
+/**
+ * Disposal of the embedded local LLM (a child Node process running node-llama-cpp): leaving an
+ * `await using` block ends the process, and the model then refuses calls with DISPOSED.
+ */
+import { existsSync } from 'node:fs';
+import { defaultLocalModelPath, LocalChatModel } from '../../src/llm/local';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}
+
+test('await using: the model process is gone at the end of the block; chat() then rejects with DISPOSED', async () => {
+  expect(existsSync(defaultLocalModelPath())).toBe(true); // scripts/setup-models.sh
+  let model: LocalChatModel | undefined;
+  let pid: number | undefined;
+  {
+    await using llm = await LocalChatModel.load({ contextSize: 512, threads: 1 });
+    model = llm;
+    pid = llm.pid;
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid!)).toBe(true);
+    const r = await llm.chat([{ role: 'user', content: 'Reply with the single word: yes' }], { maxTokens: 4, temperature: 0 });
+    expect(r.text.toLowerCase()).toContain('yes');
+  }
+  expect(alive(pid!)).toBe(false);
+  await expect(model.chat([{ role: 'user', content: 'again' }])).rejects.toMatchObject({ code: 'DISPOSED', message: expect.stringMatching(/local LLM .* was disposed/) });
+  await model.dispose(); // idempotent
+}, 300_000);
