@@ -30,6 +30,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['llm'],
   ['observers'],
   ['detective', 'cloze', 'export', 'bench'],
+  ['cascade'],
   ['server'],
   ['cli', 'index'],
 ];

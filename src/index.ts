@@ -18,5 +18,6 @@ export * as server from './server';
 export * as detective from './detective';
 export * as queue from './detective/queue';
 export * as cloze from './cloze';
+export * as cascade from './cascade';
 export * as exporter from './export';
 export * as bench from './bench';

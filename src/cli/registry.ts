@@ -11,5 +11,6 @@ export const commandLoaders: Record<string, () => Promise<CliCommand>> = {
   queue: async () => (await import('./commands/queue')).command,
   export: async () => (await import('./commands/export')).command,
   cloze: async () => (await import('./commands/cloze')).command,
+  cascade: async () => (await import('./commands/cascade')).command,
   bench: async () => (await import('./commands/bench')).command,
 };

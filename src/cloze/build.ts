@@ -9,6 +9,7 @@ import { isRecord } from '../util/guards';
 import { sha256 } from '../util/hash';
 import { JsonlAppender, prepareResume } from '../util/jsonl';
 import { DEFAULT_PROMPT_VERSION, blankSentence, loadClozePrompt, loadJudgePrompt, mulberry32, type JudgeTemplates } from './prompt';
+import { normalizeText } from './support';
 
 export const BUILD_GATES = ['bad_llm_output', 'answer_not_in_caption', 'overlapping_span', 'duplicate_options', 'not_four_distinct', 'answerable_without_caption', 'passage_unreadable', 'baseline_judge_failed', 'no_blanks_left'] as const;
 export type BuildGate = (typeof BUILD_GATES)[number];
@@ -38,7 +39,6 @@ export interface ClozeBuildSummary {
 }
 
 /** Lowercase, strip punctuation and collapse spaces: the normalised form used by the gates. */
-export const normalizeText = (s: string): string => s.toLowerCase().normalize('NFKC').replace(/[^\p{L}\p{N}\s]/gu, ' ').replace(/\s+/g, ' ').trim();
 
 function jsonObject(text: string): Record<string, unknown> | undefined {
   const a = text.indexOf('{');

@@ -5,6 +5,7 @@ import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
 import { parseClip, parseJsonlLines } from './format';
 import type { ClozeClip } from './types';
+import { parseJudgedLine, scoreJudged, type ParsedJudged, type ScoreReport } from './score';
 import { judgeClip, type ClozeVariant, type JudgedClip } from './judge';
 import { JsonlAppender, prepareResume } from '../util/jsonl';
 import { DEFAULT_PROMPT_VERSION, loadJudgePrompt } from './prompt';
@@ -25,6 +26,8 @@ export interface ClozeEvalOptions {
   cacheDir?: string;
   /** Evidence grounding of the judge's answers (default true; see JudgeClipOptions.grounding). */
   grounding?: boolean;
+  /** Ask a blank once more when its quote does not back its letter (default true; see JudgeClipOptions.groundingReask). */
+  groundingReask?: boolean;
   /**
    * The VLMEvalKit port's convention for a judge reply that stays invalid: every blank "E" (not
    * given) instead of a `failed` clip. The record is `ok` with `invalidJudgeOutput: true`.
@@ -34,6 +37,10 @@ export interface ClozeEvalOptions {
   /** On resume, judge again clips whose earlier record is `failed` (the newer line wins when scoring). */
   retryFailed?: boolean;
   signal?: AbortSignal;
+  /** Called once the work is known: clips and blanks to judge (after resume), clips skipped. */
+  onStart?: (info: { clips: number; blanks: number; skipped: number }) => void;
+  /** Called after each judged blank. */
+  onBlank?: (info: { clipId: string; blankId: string; index: number; count: number }) => void;
   onClip?: (r: JudgedClip) => void;
 }
 
@@ -104,6 +111,7 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
     else done.add(rec.id);
   }
   const todo = clips.filter((c) => !done.has(c.id));
+  o.onStart?.({ clips: todo.length, blanks: todo.reduce((n, c) => n + c.blanks.length, 0), skipped: clips.length - todo.length });
   const out = await JsonlAppender.open(o.output);
   let judged = 0;
   let failed = 0;
@@ -113,7 +121,7 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
       while (next < todo.length) {
         throwIfAborted(o.signal);
         const clip = todo[next++];
-        const verdict = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, grounding: o.grounding, signal: o.signal });
+        const verdict = await judgeClip(clip, { judge: o.judge, template, promptVersion, variant, permuteSeed: o.permuteSeed, temperature: o.temperature, seed: o.seed, maxReasks: o.maxReasks, cacheDir: o.cacheDir, grounding: o.grounding, groundingReask: o.groundingReask, signal: o.signal, onBlank: o.onBlank });
         const r = o.invalidAsE === true ? invalidAsAllE(clip, verdict) : verdict;
         await out.append(r);
         judged++;
@@ -129,4 +137,16 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
     await out.dispose();
   }
   return { total: clips.length, judged, skipped: clips.length - todo.length, failed, inputErrors, droppedPartialLine: resume.droppedPartial };
+}
+
+/**
+ * Score the records of one variant in a judged output (no bootstrap): what `cloze eval` prints at
+ * the end. Lines of other variants and unreadable lines are left out (`cloze score` reports those).
+ */
+export async function scoreEvalOutput(output: string, variant: ClozeVariant): Promise<ScoreReport> {
+  const recs: ParsedJudged[] = [];
+  for (const r of parseJsonlLines(await readFile(output, 'utf8'), parseJudgedLine)) {
+    if (r.ok && (r.value.status === 'ok' ? r.value.clip.variant : r.value.variant) === variant) recs.push(r.value);
+  }
+  return scoreJudged(recs, { bootstrap: 0 });
 }

@@ -7,3 +7,6 @@ export * from './score';
 export * from './report';
 export * from './build';
 export { answerLetter, isReleasedLayout, parseReleasedClip, isPortJudgedRow, parsePortJudgedRow, type PortJudged } from './released';
+export * from './support';
+export * from './bootstrap';
+export * from './progress';

@@ -27,14 +27,18 @@ export function loadClozePrompt(name: string, version: string = DEFAULT_PROMPT_V
   return readFileSync(file, 'utf8');
 }
 
-/** The judge's two templates: the system part (instructions + caption) and one blank's question. */
+/**
+ * The judge's templates: the system part (instructions + caption), one blank's question (the quote
+ * first, then the letter), and the grounding re-ask (the same question asking for the letter first).
+ */
 export interface JudgeTemplates {
   system: string;
   blank: string;
+  reask: string;
 }
 
 export function loadJudgePrompt(version: string = DEFAULT_PROMPT_VERSION, promptsDir?: string): JudgeTemplates {
-  return { system: loadClozePrompt('judge', version, promptsDir), blank: loadClozePrompt('judge-blank', version, promptsDir) };
+  return { system: loadClozePrompt('judge', version, promptsDir), blank: loadClozePrompt('judge-blank', version, promptsDir), reask: loadClozePrompt('judge-reask', version, promptsDir) };
 }
 
 export interface PromptBlank {
@@ -69,10 +73,10 @@ export function blankSentence(passage: string, id: string): string {
   return passage.slice(start, end).trim().replace(marker, '____').replace(/\[BLANK_[A-Za-z0-9-]+\]/g, '[...]');
 }
 
-/** One blank's question: its sentence and the five options. */
-export function renderBlankQuestion(t: JudgeTemplates, passage: string, blank: PromptBlank): string {
+/** One blank's question (`template`: the blank or the re-ask template): its sentence and the five options. */
+export function renderBlankQuestion(template: string, passage: string, blank: PromptBlank): string {
   const options = LETTERS.map((l) => `${l}) ${blank.options[l]}`).join('\n');
-  return t.blank.replace('{{sentence}}', () => blankSentence(passage, blank.id)).replace('{{options}}', () => options).trimEnd();
+  return template.replace('{{sentence}}', () => blankSentence(passage, blank.id)).replace('{{options}}', () => options).trimEnd();
 }
 
 /** JSON schema of one blank's reply: the caption words that give the answer, then one letter A-E. */
@@ -82,6 +86,19 @@ export const LETTER_SCHEMA = {
   required: ['evidence', 'answer'],
   additionalProperties: false,
 } as const;
+
+/** The same reply with the letter first (the order a grammar makes the model write them in). */
+export const LETTER_FIRST_SCHEMA = {
+  ...LETTER_SCHEMA,
+  properties: { answer: LETTER_SCHEMA.properties.answer, evidence: LETTER_SCHEMA.properties.evidence },
+} as const;
+
+/** The reply schema a question template asks for: the letter first when its reply format shows "answer" before "evidence". */
+export function replySchema(template: string): object {
+  const a = template.indexOf('"answer"');
+  const e = template.indexOf('"evidence"');
+  return a >= 0 && e >= 0 && a < e ? LETTER_FIRST_SCHEMA : LETTER_SCHEMA;
+}
 
 export type LetterParse = { ok: true; letter: Letter; evidence?: string } | { ok: false; reason: string };
 
@@ -104,22 +121,6 @@ export function parseLetter(text: string): LetterParse {
   const r: LetterParse = { ok: true, letter: m[1].toUpperCase() as Letter };
   if (evidence !== undefined) r.evidence = evidence;
   return r;
-}
-
-const NO_EVIDENCE = /^(?:none|n\/?a|nothing|not given|not mentioned|no evidence|-)?[.!]?$/i;
-
-/**
- * Whether the judge's evidence is really in the caption: at least half of its words (3+ letters)
- * occur in the caption. "none" or an empty quote is no evidence.
- */
-export function evidenceInCaption(evidence: string, caption: string): boolean {
-  const e = evidence.trim();
-  if (NO_EVIDENCE.test(e)) return false;
-  const norm = (s: string): string[] => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const capWords = new Set(norm(caption));
-  const ev = norm(e).filter((w) => w.length >= 3);
-  if (ev.length === 0) return norm(e).some((w) => capWords.has(w));
-  return ev.filter((w) => capWords.has(w)).length / ev.length >= 0.5;
 }
 
 export type AnswerParse = { ok: true; answers: Record<string, Letter> } | { ok: false; reason: string };
@@ -183,7 +184,8 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-function hashString(s: string): number {
+/** FNV-1a hash of a string (seeds per item). */
+export function hashString(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;

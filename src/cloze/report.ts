@@ -16,23 +16,53 @@ export interface RobustnessSection {
   agreement?: Agreement;
 }
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+/** One bar of a chart: a share in [0, 1] with an optional interval (whisker). */
+export interface Bar {
+  value: number;
+  ci?: { low: number; high: number };
+  colour: string;
+  /** Shown after the bars of the row, e.g. "61.0% (n=40)". */
+  text: string;
+}
+export interface BarRow {
+  label: string;
+  bars: Bar[];
+  /** A thin vertical mark across the row (e.g. the chance level). */
+  marker?: number;
+}
+
+/** An inline SVG bar chart (no scripts, no external assets): rows of one or more horizontal bars. */
+export function barChartSvg(title: string, rows: readonly BarRow[]): string {
+  const barH = 16;
+  const gap = 6;
+  const labelW = 200;
+  const barW = 360;
+  const textW = 260;
+  let y = 20;
+  const parts: string[] = [];
+  for (const row of rows) {
+    const h = row.bars.length * barH;
+    parts.push(`<text x="${labelW - 6}" y="${y + h / 2 + 4}" text-anchor="end" font-size="12">${escapeHtml(row.label)}</text>`);
+    row.bars.forEach((b, i) => {
+      const by = y + i * barH;
+      parts.push(`<rect x="${labelW}" y="${by}" width="${(b.value * barW).toFixed(1)}" height="${barH - 2}" fill="${b.colour}"/>`);
+      if (b.ci !== undefined) parts.push(`<line x1="${(labelW + b.ci.low * barW).toFixed(1)}" x2="${(labelW + b.ci.high * barW).toFixed(1)}" y1="${by + barH / 2 - 1}" y2="${by + barH / 2 - 1}" stroke="#222" stroke-width="2"/>`);
+      parts.push(`<text x="${labelW + barW + 6}" y="${by + 12}" font-size="12">${escapeHtml(b.text)}</text>`);
+    });
+    if (row.marker !== undefined) {
+      const x = (labelW + row.marker * barW).toFixed(1);
+      parts.push(`<line x1="${x}" x2="${x}" y1="${y - 2}" y2="${y + h}" stroke="#c00" stroke-width="1" stroke-dasharray="3,2"/>`);
+    }
+    y += h + gap;
+  }
+  return `<h3>${escapeHtml(title)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + textW}" height="${y + 10}" role="img"><title>${escapeHtml(title)}</title>${parts.join('')}</svg>`;
+}
 
 function barChart(title: string, groups: Record<string, Metrics>): string {
-  const entries = Object.entries(groups);
-  const rowH = 22;
-  const labelW = 180;
-  const barW = 360;
-  const h = entries.length * rowH + 30;
-  const rows = entries
-    .map(([k, m], i) => {
-      const y = 20 + i * rowH;
-      const w = m.accuracy * barW;
-      const whisker = m.ci ? `<line x1="${labelW + m.ci.accuracy.low * barW}" x2="${labelW + m.ci.accuracy.high * barW}" y1="${y + 8}" y2="${y + 8}" stroke="#222" stroke-width="2"/>` : '';
-      return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end" font-size="12">${escapeHtml(k)}</text><rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="16" fill="#4a7bd0"/>${whisker}<text x="${labelW + barW + 6}" y="${y + 12}" font-size="12">${pct(m.accuracy)} (n=${m.blanks})</text>`;
-    })
-    .join('');
-  return `<h3>${escapeHtml(title)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 120}" height="${h}" role="img"><title>${escapeHtml(title)} accuracy with 95% CI</title>${rows}</svg>`;
+  const rows = Object.entries(groups).map(([k, m]) => ({ label: k, bars: [{ value: m.accuracy, ...(m.ci ? { ci: m.ci.accuracy } : {}), colour: '#4a7bd0', text: `${pct(m.accuracy)} (n=${m.blanks})` }] }));
+  return barChartSvg(`${title} (95% CI)`, rows);
 }
 
 function table(groups: Record<string, Metrics>): string {
@@ -45,7 +75,7 @@ function table(groups: Record<string, Metrics>): string {
 
 export function renderHtmlReport(report: ScoreReport, robustness: RobustnessSection = {}, rejected: readonly RejectedLine[] = []): string {
   const rob: string[] = [];
-  if (robustness.baseline) rob.push(`<li>No-caption baseline: accuracy ${pct(robustness.baseline.accuracy)}, not given ${pct(robustness.baseline.notGivenRate)} over ${robustness.baseline.blanks} blanks</li>`);
+  if (robustness.baseline) rob.push(`<li>No-caption baseline (the judge's prior: empty caption, no grounding): accuracy ${pct(robustness.baseline.accuracy)}, not given ${pct(robustness.baseline.notGivenRate)} over ${robustness.baseline.blanks} blanks</li>`);
   if (robustness.permutation) {
     const p = robustness.permutation;
     rob.push(`<li>Option permutation: accuracy ${pct(p.originalAccuracy)} → ${pct(p.permutedAccuracy)} (Δ ${(p.accuracyDelta * 100).toFixed(1)} pts), consistency ${pct(p.consistency)} over ${p.pairedBlanks} blanks</li>`);

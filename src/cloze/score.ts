@@ -1,9 +1,10 @@
 /** Scoring of judged Omni-Cloze files: accuracy, omission, hallucination, net score, bootstrap CIs, robustness. */
 import { OmnicapError } from '../errors';
-import { percentileOfSorted } from '../util/percentile';
 import { isLetter, normalizeModality, type JudgedBlank, type Letter } from './types';
-import { mulberry32 } from './prompt';
+import { bootstrapIntervals, type Interval } from './bootstrap';
 import { isPortJudgedRow, parsePortJudgedRow } from './released';
+
+export type { Interval };
 
 export interface OkClip {
   id: string;
@@ -67,10 +68,14 @@ export interface Counts {
   notGiven: number;
   /** Chose a wrong option (hallucination). */
   wrong: number;
-}
-export interface Interval {
-  low: number;
-  high: number;
+  /** Answered A-D (committed to a detail). */
+  committed: number;
+  /** Of those, the right option. */
+  committedCorrect: number;
+  /** Blanks whose answer is E (the caption under test lacks the detail). */
+  absent: number;
+  /** Of those, answered E. */
+  absentE: number;
 }
 export interface Metrics extends Counts {
   clips: number;
@@ -79,6 +84,10 @@ export interface Metrics extends Counts {
   wrongRate: number;
   /** (correct - wrong) / total. */
   netScore: number;
+  /** Share of A-D answers that are right (null without any). */
+  precision: number | null;
+  /** Share of blanks whose answer is E that were answered E (null without any). */
+  absentERate: number | null;
   ci?: { accuracy: Interval; notGivenRate: Interval; wrongRate: Interval; netScore: Interval };
 }
 
@@ -88,17 +97,37 @@ export function outcome(b: Pick<JudgedBlank, 'answer' | 'predicted'>): 'correct'
   return 'wrong';
 }
 
+const emptyCounts = (): Counts => ({ blanks: 0, correct: 0, notGiven: 0, wrong: 0, committed: 0, committedCorrect: 0, absent: 0, absentE: 0 });
+
 function count(blanks: Array<Pick<JudgedBlank, 'answer' | 'predicted'>>): Counts {
-  const c: Counts = { blanks: 0, correct: 0, notGiven: 0, wrong: 0 };
+  const c = emptyCounts();
   for (const b of blanks) {
     c.blanks++;
     c[outcome(b)]++;
+    if (b.predicted !== 'E') {
+      c.committed++;
+      if (b.predicted === b.answer) c.committedCorrect++;
+    }
+    if (b.answer === 'E') {
+      c.absent++;
+      if (b.predicted === 'E') c.absentE++;
+    }
   }
   return c;
 }
+function addCounts(into: Counts, c: Counts): void {
+  for (const k of Object.keys(into) as Array<keyof Counts>) into[k] += c[k];
+}
 const rates = (c: Counts) => {
   const t = c.blanks || 1;
-  return { accuracy: c.correct / t, notGivenRate: c.notGiven / t, wrongRate: c.wrong / t, netScore: (c.correct - c.wrong) / t };
+  return {
+    accuracy: c.correct / t,
+    notGivenRate: c.notGiven / t,
+    wrongRate: c.wrong / t,
+    netScore: (c.correct - c.wrong) / t,
+    precision: c.committed === 0 ? null : c.committedCorrect / c.committed,
+    absentERate: c.absent === 0 ? null : c.absentE / c.absent,
+  };
 };
 
 type Selector = (clip: OkClip) => JudgedBlank[];
@@ -107,31 +136,13 @@ function metricsFor(clips: OkClip[], select: Selector, bootstrap: number, seed: 
   const per = clips.map(select).filter((b) => b.length > 0);
   const c = count(per.flat());
   const m: Metrics = { ...c, clips: per.length, ...rates(c) };
-  if (bootstrap > 0 && per.length > 0) {
-    const rnd = mulberry32(seed);
-    const perCounts = per.map(count);
-    const samples = { accuracy: [] as number[], notGivenRate: [] as number[], wrongRate: [] as number[], netScore: [] as number[] };
-    for (let i = 0; i < bootstrap; i++) {
-      const s: Counts = { blanks: 0, correct: 0, notGiven: 0, wrong: 0 };
-      for (let j = 0; j < perCounts.length; j++) {
-        const p = perCounts[Math.floor(rnd() * perCounts.length)];
-        s.blanks += p.blanks;
-        s.correct += p.correct;
-        s.notGiven += p.notGiven;
-        s.wrong += p.wrong;
-      }
-      const r = rates(s);
-      samples.accuracy.push(r.accuracy);
-      samples.notGivenRate.push(r.notGivenRate);
-      samples.wrongRate.push(r.wrongRate);
-      samples.netScore.push(r.netScore);
-    }
-    const ci = (xs: number[]): Interval => {
-      const s = [...xs].sort((a, b) => a - b);
-      return { low: percentileOfSorted(s, 2.5), high: percentileOfSorted(s, 97.5) };
-    };
-    m.ci = { accuracy: ci(samples.accuracy), notGivenRate: ci(samples.notGivenRate), wrongRate: ci(samples.wrongRate), netScore: ci(samples.netScore) };
-  }
+  const ci = bootstrapIntervals(per.map(count), emptyCounts, addCounts, {
+    accuracy: (p: Counts) => rates(p).accuracy,
+    notGivenRate: (p: Counts) => rates(p).notGivenRate,
+    wrongRate: (p: Counts) => rates(p).wrongRate,
+    netScore: (p: Counts) => rates(p).netScore,
+  }, bootstrap, seed);
+  if (ci !== undefined) m.ci = ci;
   return m;
 }
 
@@ -229,4 +240,15 @@ export function baselineCheck(baseline: OkClip[]): BaselineCheck {
   const c = count(baseline.flatMap((x) => x.blanks));
   const r = rates(c);
   return { blanks: c.blanks, accuracy: r.accuracy, notGivenRate: r.notGivenRate };
+}
+
+const pct2 = (x: number): string => `${(x * 100).toFixed(2)}%`;
+
+/** The one-line summary of a score: accuracy, omission, hallucination, net, and (when defined) precision and E on absent details. */
+export function formatScoreLine(m: Metrics): string {
+  const extra = [
+    m.precision !== null ? `precision of A-D answers ${pct2(m.precision)} (${m.committedCorrect}/${m.committed})` : '',
+    m.absentERate !== null ? `E on absent details ${pct2(m.absentERate)} (${m.absentE}/${m.absent})` : '',
+  ].filter((x) => x !== '');
+  return `blanks ${m.blanks}: accuracy ${pct2(m.accuracy)}, not-given ${pct2(m.notGivenRate)}, wrong ${pct2(m.wrongRate)}, net ${m.netScore.toFixed(4)}${extra.length > 0 ? `, ${extra.join(', ')}` : ''}`;
 }

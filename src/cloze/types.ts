@@ -51,6 +51,10 @@ export interface JudgedBlank {
   category?: string;
   /** The caption words the judge quoted for its choice. */
   evidence?: string;
-  /** The judge's letter, when its evidence was not in the caption and the blank counted as E. */
+  /** The judge's own letter (original lettering), when grounding refused it and the blank counted as E. */
   ungroundedChoice?: Letter;
+  /** Why grounding refused the judge's letter (quote not in the caption, supports another option, ...). */
+  groundingReason?: string;
+  /** The judge's first reply when its quote did not back its letter and it was asked once more. */
+  firstReply?: { letter: Letter; evidence?: string; reason: string };
 }

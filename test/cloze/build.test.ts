@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runClozeBuild, passageReads, normalizeText } from '../../src/cloze/build';
+import { runClozeBuild, passageReads } from '../../src/cloze/build';
+import { normalizeText } from '../../src/cloze/support';
 import { parseClip } from '../../src/cloze/format';
 import { ScriptedBuilder } from './scripted-builder';
 

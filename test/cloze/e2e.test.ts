@@ -37,8 +37,12 @@ describe('cloze end to end through OpenAIChatModel and a loopback judge server',
     const j = (n: string) => path.join(dir, n);
     const base = ['--input', FIX, '--judge-url', url, '--judge-model', 'loopback-judge', '--concurrency', '2'];
     const r1 = await cli(['eval', ...base, '--output', j('judged.jsonl'), '--cache-dir', j('cache')]);
-    expect(r1).toMatchObject({ code: 0, err: '' });
-    expect(JSON.parse(r1.out)).toMatchObject({ total: 4, judged: 4, failed: 0 });
+    expect(r1.code).toBe(0);
+    // progress per clip and blank with an ETA, then the score line (8 of the 12 answers are in the captions)
+    expect(r1.err).toMatch(/^cloze eval: 4\/4 clips, 12\/12 blanks, [\d.]+ s per blank, elapsed \d+s, ETA 0s$/m);
+    expect(r1.err).toMatch(/^cloze eval: 0\/4 clips, 1\/12 blanks \(clip clip-00\d, blank 1\/3\), [\d.]+ s per blank, elapsed \d+s, ETA \d+s$/m);
+    expect(r1.err).toContain('cloze eval: score of caption: clips 4 (failed 0), blanks 12: accuracy 66.67%, not-given 16.67%, wrong 16.67%, net 0.5000, precision of A-D answers 80.00% (8/10)');
+    expect(JSON.parse(r1.out)).toMatchObject({ total: 4, judged: 4, failed: 0, score: { variant: 'caption', clips: 4, blanks: 12, precision: 0.8 } });
     expect((await cli(['eval', ...base, '--output', j('baseline.jsonl'), '--baseline'])).code).toBe(0);
     expect((await cli(['eval', ...base, '--output', j('perm.jsonl'), '--permute-seed', '11'])).code).toBe(0);
     const s = await cli(['score', '--input', j('judged.jsonl'), '--json', j('r.json'), '--html', j('r.html'), '--bootstrap', '300', '--seed', '5', '--baseline-input', j('baseline.jsonl'), '--permuted-input', j('perm.jsonl'), '--second-judge', j('perm.jsonl')]);

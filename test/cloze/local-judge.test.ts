@@ -58,17 +58,22 @@ describe('cloze judged by the embedded local instruct model', () => {
     expect(read(path.join(dir, 'again.jsonl')).every((l) => l.cached && l.calls === 0)).toBe(true);
   }, 900_000);
 
-  it('with an empty caption it answers "not given"', async () => {
+  it('the baseline is its ungrounded prior: with an empty caption it still guesses some letters', async () => {
     const out = path.join(dir, 'baseline.jsonl');
     await runClozeEval({ input, output: out, judge, variant: 'baseline', concurrency: 1 });
-    const blanks = read(out).flatMap((l) => l.blanks);
-    expect(blanks.filter((b) => b.predicted === 'E').length).toBeGreaterThanOrEqual(11);
+    const lines = read(out);
+    for (const l of lines) expect(l).toMatchObject({ status: 'ok', judge: { grounding: false } });
+    const blanks = lines.flatMap((l) => l.blanks);
+    expect(blanks).toHaveLength(12);
+    // measured: its own letter is E for about a fifth of the blanks (docs/cloze.md); grounding would make every one E
+    expect(blanks.filter((b) => b.predicted !== 'E').length).toBeGreaterThanOrEqual(4);
   }, 900_000);
 
   it('CLI: omnicap cloze eval --judge local, then score', async () => {
     const out = path.join(dir, 'judged.jsonl');
-    const r = await cli(['eval', '--input', FIX, '--output', out, '--judge', 'local']);
-    expect(r).toMatchObject({ code: 0, err: '' });
+    const r = await cli(['eval', '--input', FIX, '--output', out, '--judge', 'local', '--no-progress']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^cloze eval: score of caption: clips 4 \(failed 0\), blanks 12: accuracy/);
     expect(JSON.parse(r.out)).toMatchObject({ total: 4, judged: 4, failed: 0 });
     const s = await cli(['score', '--input', out, '--json', path.join(dir, 'r.json')]);
     expect(s.code).toBe(0);

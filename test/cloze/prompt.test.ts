@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseClip } from '../../src/cloze/format';
-import { blankSentence, evidenceInCaption, loadJudgePrompt, parseJudgeAnswers, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem } from '../../src/cloze/prompt';
+import { LETTER_FIRST_SCHEMA, LETTER_SCHEMA, blankSentence, loadJudgePrompt, replySchema, parseJudgeAnswers, parseLetter, permuteBlank, renderBlankQuestion, renderJudgeSystem } from '../../src/cloze/prompt';
 import { fakeJudgeReply } from './fake-judge';
 
 const clip = parseClip(JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'cloze', 'bench.jsonl'), 'utf8').split('\n')[0]));
@@ -11,7 +11,7 @@ describe('judge prompt', () => {
     const t = loadJudgePrompt('v2');
     const system = renderJudgeSystem(t, clip.caption ?? '');
     expect(system).toContain(clip.caption);
-    const q = renderBlankQuestion(t, clip.passage, clip.blanks[1]);
+    const q = renderBlankQuestion(t.blank, clip.passage, clip.blanks[1]);
     expect(q).toContain('A [...] bounces on the court while a ____ blows and the crowd [...].');
     for (const l of ['A', 'B', 'C', 'D', 'E']) expect(q).toContain(`${l}) ${clip.blanks[1].options[l as 'A']}`);
     // no example answer letter a small model could copy: only a placeholder
@@ -24,17 +24,22 @@ describe('judge prompt', () => {
     expect(blankSentence(p, '3')).toBe('Then a [...] and a ____ appear!');
     expect(blankSentence(p, '9')).toBe(p);
   });
-  test('one-letter replies and evidence grounding', () => {
+  test('one-letter replies with and without evidence', () => {
     expect(parseLetter('{"evidence": "a whistle blows", "answer": "B"}')).toEqual({ ok: true, letter: 'B', evidence: 'a whistle blows' });
     expect(parseLetter('C')).toEqual({ ok: true, letter: 'C' });
     expect(parseLetter('A: female')).toEqual({ ok: true, letter: 'A' });
     expect(parseLetter('(d)')).toEqual({ ok: true, letter: 'D' });
     expect(parseLetter('Because it is')).toMatchObject({ ok: false });
     expect(parseLetter('{"answer": "F"}')).toMatchObject({ ok: false });
-    expect(evidenceInCaption('a whistle blows', 'A basketball bounces as a whistle blows.')).toBe(true);
-    expect(evidenceInCaption('none', 'A basketball bounces as a whistle blows.')).toBe(false);
-    expect(evidenceInCaption('the referee waves a red flag', 'A basketball bounces as a whistle blows.')).toBe(false);
-    expect(evidenceInCaption('anything', '')).toBe(false);
+  });
+  test('the reply schema follows the order a template shows: the question the quote first, the re-ask the letter first', () => {
+    const t = loadJudgePrompt('v2');
+    expect(replySchema(t.blank)).toBe(LETTER_SCHEMA);
+    expect(Object.keys(LETTER_SCHEMA.properties)).toEqual(['evidence', 'answer']);
+    expect(replySchema(t.reask)).toBe(LETTER_FIRST_SCHEMA);
+    expect(Object.keys(LETTER_FIRST_SCHEMA.properties)).toEqual(['answer', 'evidence']);
+    expect(renderBlankQuestion(t.reask, clip.passage, clip.blanks[1])).toContain('A [...] bounces on the court while a ____ blows and the crowd [...].');
+    expect(t.reask).toContain('{"answer": "<one letter>", "evidence": "<words copied from the caption, or none>"}');
   });
   test('unknown or malformed versions are typed errors', () => {
     expect(() => loadJudgePrompt('v999')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
@@ -74,7 +79,7 @@ describe('option permutation', () => {
   test('the fake judge follows content, not letters, under permutation', () => {
     const t = loadJudgePrompt('v2');
     const perm = clip.blanks.map((b) => ({ id: b.id, ...permuteBlank(b, 7, clip.id) }));
-    const ans = perm.map((p) => (JSON.parse(fakeJudgeReply(clip.caption ?? '', renderBlankQuestion(t, clip.passage, p))) as { answer: 'A' }).answer);
+    const ans = perm.map((p) => (JSON.parse(fakeJudgeReply(clip.caption ?? '', renderBlankQuestion(t.blank, clip.passage, p))) as { answer: 'A' }).answer);
     expect(perm.map((p, i) => p.toOriginal[ans[i]])).toEqual(['A', 'B', 'B']);
   });
 });

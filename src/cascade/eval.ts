@@ -1,0 +1,270 @@
+/**
+ * `cascade eval`: a captioner's captions answer a benchmark's multiple-choice questions through a
+ * text-only LLM (the paper's cascade protocol). One JSONL line per (question, variant, shown order):
+ * the question's own fields as read, the layout's prediction field (`answer_prediction` for MMAR,
+ * `model_prediction` for MMAU, `prediction` otherwise) and everything about the call under
+ * `cascade`. Append-only and fsynced per line; a rerun skips the questions already answered.
+ */
+import { sha256 } from '../util/hash';
+import { OmnicapError, toOmnicapError } from '../errors';
+import type { ChatModel } from '../llm/types';
+import { throwIfAborted } from '../util/abort';
+import { JsonlAppender, prepareResume } from '../util/jsonl';
+import { answerQuestion, choiceOrder } from './answer';
+import { CaptionIndex, canonicalPath, type CaptionEntry } from './captions';
+import { readQaFile, type QaItem, type QaLayout, type QaLineError } from './layout';
+import { CASCADE_PROMPT_VERSION, letterOf, promptSha256 } from './prompt';
+
+export type CascadeVariant = 'caption' | 'baseline';
+
+/** Makes a caption for a clip that has none (the captioner engine or the Omni-Detective). */
+export interface CaptionProducer {
+  readonly name: string;
+  produce(media: string, signal?: AbortSignal): Promise<{ caption: string; status?: string; model?: string }>;
+  dispose(): Promise<void>;
+}
+
+export interface CascadeInfo {
+  id: string;
+  variant: CascadeVariant;
+  /** 0: the choices in the file's order; k > 0: the k-th seeded shuffle. */
+  perm: number;
+  status: 'ok' | 'error';
+  layout: QaLayout;
+  qa: { file: string; line: number };
+  media: string;
+  question: string;
+  choices: string[];
+  answer: string;
+  answerIndex: number;
+  modality: string;
+  category: string;
+  subCategory: string;
+  /** order[shown position] = index in `choices`. */
+  order: number[];
+  predictedIndex?: number;
+  prediction?: string;
+  predictedLetter?: string;
+  raw?: string;
+  error?: { code: string; message: string };
+  model: string;
+  seed: number;
+  temperature: number;
+  attempts: number;
+  prompt: { version: string; sha256: string; messages: Array<{ role: string; content: string }> };
+  caption?: { source: string; sha256: string; chars: number; status?: string; model?: string; truncated?: boolean };
+  startedAt: string;
+  seconds: number;
+}
+
+export type CascadeRecord = Record<string, unknown> & { cascade: CascadeInfo };
+
+export const PREDICTION_FIELD: Record<QaLayout, string> = { mmar: 'answer_prediction', mmau: 'model_prediction', omnicap: 'prediction' };
+
+export interface CascadeEvalOptions {
+  input: string;
+  output: string;
+  answerer: ChatModel;
+  /** Caption files (detect output or any JSONL with caption + path/id); none needed for the baseline. */
+  captions?: string[];
+  layout?: QaLayout | 'auto';
+  variant?: CascadeVariant;
+  /** Extra shuffled orders per question (default 0). */
+  permute?: number;
+  seed?: number;
+  workers?: number;
+  maxReasks?: number;
+  /** Makes missing captions; they are cached in `<output>.captions.jsonl` and reused by later runs. */
+  producer?: CaptionProducer;
+  signal?: AbortSignal;
+  onStart?: (info: { questions: number; calls: number; skipped: number; missing: number }) => void;
+  onRecord?: (r: CascadeRecord) => void;
+  onCaption?: (info: { media: string; ok: boolean; message?: string }) => void;
+}
+
+export interface CascadeEvalSummary {
+  layout: QaLayout;
+  questions: number;
+  answered: number;
+  errors: number;
+  skipped: number;
+  /** Questions excluded for want of a caption (never scored). */
+  missingCaptions: Array<{ id: string; media: string; reason: string }>;
+  inputErrors: QaLineError[];
+  captionNotes: Array<{ file: string; line: number; message: string }>;
+  producedCaptions: number;
+  droppedPartialLine: boolean;
+}
+
+const keyOf = (variant: string, perm: number, id: string): string => `${variant}\u0000${perm}\u0000${id}`;
+
+/** Keys of the (question, variant, order) triples an output already answers (`ok` lines; errors are retried). */
+function finishedKeys(lines: unknown[]): Set<string> {
+  const done = new Set<string>();
+  for (const l of lines) {
+    const c = (l as { cascade?: Partial<CascadeInfo> } | null)?.cascade;
+    if (c === undefined || typeof c.id !== 'string' || typeof c.perm !== 'number' || typeof c.variant !== 'string') continue;
+    if (c.status === 'ok') done.add(keyOf(c.variant, c.perm, c.id));
+  }
+  return done;
+}
+
+interface Work {
+  item: QaItem;
+  perm: number;
+}
+
+/** Captions made on the fly, once per clip, appended to the cache file and added to the index. */
+class CaptionMaker {
+  private readonly pending = new Map<string, Promise<CaptionEntry | { error: string }>>();
+  made = 0;
+  constructor(
+    private readonly producer: CaptionProducer,
+    private readonly index: CaptionIndex,
+    private readonly cache: JsonlAppender,
+    private readonly cacheFile: string,
+    private readonly o: CascadeEvalOptions,
+  ) {}
+
+  get(media: string): Promise<CaptionEntry | { error: string }> {
+    const key = canonicalPath(media);
+    let p = this.pending.get(key);
+    if (p === undefined) {
+      p = this.make(key);
+      this.pending.set(key, p);
+    }
+    return p;
+  }
+
+  private async make(media: string): Promise<CaptionEntry | { error: string }> {
+    try {
+      const r = await this.producer.produce(media, this.o.signal);
+      await this.cache.append({ path: media, caption: r.caption, producer: this.producer.name, ...(r.model !== undefined ? { model: r.model } : {}), ...(r.status !== undefined ? { status: r.status } : {}) });
+      const entry: CaptionEntry = { caption: r.caption, source: `${this.cacheFile} (${this.producer.name})` };
+      if (r.status !== undefined) entry.status = r.status;
+      if (r.model !== undefined) entry.model = r.model;
+      this.index.add(entry, media, undefined);
+      this.made++;
+      this.o.onCaption?.({ media, ok: true });
+      return entry;
+    } catch (e) {
+      const err = toOmnicapError(e);
+      if (err.code === 'ABORTED' || this.o.signal?.aborted === true) throw err;
+      this.o.onCaption?.({ media, ok: false, message: `${err.code}: ${err.message}` });
+      return { error: `${this.producer.name} failed: ${err.code}: ${err.message}` };
+    }
+  }
+}
+
+function record(w: Work, variant: CascadeVariant, layout: QaLayout, qaFile: string, info: Omit<CascadeInfo, 'id' | 'variant' | 'perm' | 'layout' | 'qa' | 'media' | 'question' | 'choices' | 'answer' | 'answerIndex' | 'modality' | 'category' | 'subCategory'>): CascadeRecord {
+  const { item } = w;
+  const cascade: CascadeInfo = {
+    id: item.id, variant, perm: w.perm, layout, qa: { file: qaFile, line: item.line }, media: item.media,
+    question: item.question, choices: item.choices, answer: item.answer, answerIndex: item.answerIndex,
+    modality: item.modality, category: item.category, subCategory: item.subCategory, ...info,
+  };
+  const out: CascadeRecord = { ...item.item, cascade };
+  if (info.prediction !== undefined) out[PREDICTION_FIELD[layout]] = info.prediction;
+  return out;
+}
+
+export async function runCascadeEval(o: CascadeEvalOptions): Promise<CascadeEvalSummary> {
+  const variant = o.variant ?? 'caption';
+  const permute = o.permute ?? 0;
+  const seed = o.seed ?? 0;
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(permute) || permute < 0 || permute > 20) throw new OmnicapError('INVALID_ARGUMENT', `permute must be an integer 0..20 but is ${permute}`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new OmnicapError('INVALID_ARGUMENT', `workers must be an integer 1..64 but is ${workers}`);
+  if (variant === 'caption' && (o.captions ?? []).length === 0 && o.producer === undefined) throw new OmnicapError('INVALID_ARGUMENT', 'captions are needed: give a captions file, a caption producer, or run the baseline');
+  const qa = await readQaFile(o.input, o.layout ?? 'auto');
+  const index = new CaptionIndex();
+  const cacheFile = `${o.output}.captions.jsonl`;
+  if (variant === 'caption') {
+    for (const f of o.captions ?? []) await index.load(f);
+    if (o.producer !== undefined) {
+      const cached = await prepareResume(cacheFile);
+      if (cached.lines.length > 0) await index.load(cacheFile);
+    }
+  }
+  const resume = await prepareResume(o.output);
+  const done = finishedKeys(resume.lines);
+  const missing: CascadeEvalSummary['missingCaptions'] = [];
+  const work: Work[] = [];
+  let skipped = 0;
+  for (const item of qa.items) {
+    if (variant === 'caption' && o.producer === undefined && index.lookup(item) === undefined) {
+      missing.push({ id: item.id, media: item.media, reason: 'no caption for this clip' });
+      continue;
+    }
+    for (let perm = 0; perm <= permute; perm++) {
+      if (done.has(keyOf(variant, perm, item.id))) skipped++;
+      else work.push({ item, perm });
+    }
+  }
+  o.onStart?.({ questions: qa.items.length, calls: work.length, skipped, missing: missing.length });
+  const out = await JsonlAppender.open(o.output);
+  const captionCache = o.producer !== undefined && variant === 'caption' ? await JsonlAppender.open(cacheFile) : undefined;
+  const maker = o.producer !== undefined && captionCache !== undefined ? new CaptionMaker(o.producer, index, captionCache, cacheFile, o) : undefined;
+  const summary: CascadeEvalSummary = {
+    layout: qa.layout, questions: qa.items.length, answered: 0, errors: 0, skipped, missingCaptions: missing,
+    inputErrors: qa.errors, captionNotes: index.notes, producedCaptions: 0, droppedPartialLine: resume.droppedPartial,
+  };
+  const missingIds = new Set<string>();
+  let next = 0;
+  const one = async (w: Work): Promise<void> => {
+    const startedAt = new Date();
+    let caption: CaptionEntry | undefined;
+    if (variant === 'caption') {
+      caption = index.lookup(w.item);
+      if (caption === undefined && maker !== undefined) {
+        const made = await maker.get(w.item.media);
+        if ('error' in made) {
+          if (!missingIds.has(w.item.id)) missing.push({ id: w.item.id, media: w.item.media, reason: made.error });
+          missingIds.add(w.item.id);
+          return;
+        }
+        caption = made;
+      }
+      if (caption === undefined) return;
+    }
+    const order = choiceOrder(w.item.choices.length, seed, w.item.id, w.perm);
+    const shown = order.map((i) => w.item.choices[i]);
+    const r = await answerQuestion(w.item.question, shown, caption?.caption, { answerer: o.answerer, seed, maxReasks: o.maxReasks, signal: o.signal });
+    const base = {
+      status: r.ok ? ('ok' as const) : ('error' as const),
+      order, model: r.ok ? r.model : o.answerer.id, seed, temperature: 0, attempts: r.attempts,
+      prompt: { version: CASCADE_PROMPT_VERSION, sha256: promptSha256(r.messages), messages: r.messages },
+      startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000,
+    };
+    const captionInfo = caption === undefined ? {} : {
+      caption: {
+        source: caption.source, sha256: sha256(caption.caption), chars: caption.caption.length,
+        ...(caption.status !== undefined ? { status: caption.status } : {}), ...(caption.model !== undefined ? { model: caption.model } : {}),
+        ...(r.captionTruncated ? { truncated: true } : {}),
+      },
+    };
+    const rec = r.ok
+      ? record(w, variant, qa.layout, o.input, { ...base, ...captionInfo, predictedIndex: order[r.shownIndex], prediction: w.item.choices[order[r.shownIndex]], predictedLetter: letterOf(r.shownIndex), raw: r.raw })
+      : record(w, variant, qa.layout, o.input, { ...base, ...captionInfo, error: r.error, ...(r.raw !== undefined ? { raw: r.raw } : {}) });
+    await out.append(rec);
+    if (r.ok) summary.answered++;
+    else summary.errors++;
+    o.onRecord?.(rec);
+  };
+  try {
+    const worker = async (): Promise<void> => {
+      while (next < work.length) {
+        throwIfAborted(o.signal);
+        await one(work[next++]);
+      }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(workers, work.length)) }, worker));
+    const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (rejected !== undefined) throw rejected.reason;
+  } finally {
+    await out.dispose();
+    await captionCache?.dispose();
+  }
+  summary.producedCaptions = maker?.made ?? 0;
+  return summary;
+}
