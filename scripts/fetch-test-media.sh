@@ -10,6 +10,10 @@
 #   - fonts-dejavu-core:     font for ffmpeg drawtext (on-screen text in the test videos)
 #   - sound-theme-freedesktop: real sound effects (.oga: chimes, alarms, camera shutter, trash)
 #   - debconf:               /usr/share/pixmaps/debian-logo.png (a real image overlaid on the video)
+#   - scratch:               Scratch 1.4's sound library, named sound effects (Media/Sounds/Animal/Dog1.wav,
+#                            Effects/DoorCreak.wav, Percussion/Gong.wav, ...): the labelled sound-event set
+#                            test/fixtures/sound-events.json (the package pulls in squeak-vm; only its sounds are used)
+#   - sound-icons:           short instrument and bird sounds (guitar, piano, trumpet, canary), same set
 #   - npm audio-lena@3.0.1:  a 12 s music recording in wav/mp3/ogg/flac/m4a/opus/webm (npm pack into
 #                            the cache; it is NOT a project dependency)
 # Derived with the project's static ffmpeg (@ffmpeg-installer/ffmpeg): lossy/lossless encodes of a real
@@ -23,7 +27,7 @@ ROOT="$(pwd)"
 CACHE="$ROOT/test/media/cache"
 mkdir -p "$CACHE"
 
-APT_PACKAGES=(pocketsphinx-testdata alsa-utils fonts-dejavu-core debconf sound-theme-freedesktop)
+APT_PACKAGES=(pocketsphinx-testdata alsa-utils fonts-dejavu-core debconf sound-theme-freedesktop scratch sound-icons)
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 missing=()

@@ -63,7 +63,7 @@ export const DETECT_OPTIONS = {
 
 export type DetectFlags = ParsedCommandArgs<typeof DETECT_OPTIONS>['values'];
 
-export const BASE_OBSERVERS = ['signal', 'vad', 'asr', 'ocr'] as const;
+export const BASE_OBSERVERS = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'video'] as const;
 
 export function runOptionsFrom(v: RunFlags, promptVersion: string): RunOptions {
   const rounds = numberFlag('rounds', v.rounds, 10, { min: 0, max: 100, integer: true });
@@ -95,7 +95,7 @@ export function llmSpecFrom(v: RunFlags): LlmSpec {
   return choice.kind === 'openai' ? choice : { kind: 'local', model: choice.model };
 }
 
-/** The observer set: --observers (a comma list) or signal, vad, asr, ocr; + captioner / audio_lm when configured. */
+/** The observer set: --observers (a comma list) or signal, vad, sound_events, asr, ocr, video; + captioner / audio_lm when configured. */
 export function observerSpecFrom(v: RunFlags): ObserverSpec {
   if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
   const configured: string[] = [...BASE_OBSERVERS];

@@ -188,6 +188,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
         ...(opts.prose === true ? { format: 'prose' as const } : {}),
         seed,
         temperature: options.temperature ?? 0,
+        tag: clip.id,
         maxTokens: opts.maxTokens,
         conversation: key,
         signal,
@@ -332,6 +333,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
         transcript: sheet.transcript,
         unreliableSpeech: sheet.unreliableSpeech,
         onScreenText: sheet.onScreenText,
+        screenFragments: sheet.screenFragments,
         factText: shown,
         hasVideo: facts.hasVideo,
       });

@@ -1,8 +1,9 @@
 /**
  * Checks of a final caption that catch the ways a small LLM fails silently: an echo of its prompt,
  * text that carries none of the observations, degenerate repetition, a caption that drops the
- * transcript. A failed check makes the clip `degraded` (with the reason), never `ok`.
+ * transcript or the salient on-screen text, or quotes a partial reading of it. A failed check makes the clip `degraded` (with the reason), never `ok`.
  */
+import { SOUND_LABELS, soundStem, soundVocabulary } from './observers/sound-labels';
 import { normalizeWords } from './observers/wer';
 
 const STOP = new Set(
@@ -75,8 +76,10 @@ export interface CaptionCheckInput {
   transcript?: string;
   /** Speech the recognizer could not transcribe reliably: the caption must not quote it. */
   unreliableSpeech?: string;
-  /** Text read on screen: the caption must carry it. */
+  /** The salient text read on screen: the caption must carry it. */
   onScreenText?: readonly string[];
+  /** Partial readings of on-screen text (cut off, half covered): the caption must not quote them. */
+  screenFragments?: readonly string[];
   /** The fact sheet the caption was written from (its words may be in the caption whatever else holds them). */
   factText?: string;
   /** The caption as the LLM wrote it, before its layout was normalised (judged for headings and lists). */
@@ -146,6 +149,8 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   const screen = (input.onScreenText ?? []).join(' ');
   const onScreenRecall = words(screen).length > 0 ? wordRecall(screen, caption) : null;
   if (onScreenRecall !== null && onScreenRecall < CHECK_LIMITS.minOnScreenRecall) reasons.push(`on-screen text missing: ${(onScreenRecall * 100).toFixed(0)} % of the words read on screen are in the caption`);
+  const fragments = quotedFragments(caption, input.screenFragments ?? [], input.onScreenText ?? []);
+  if (fragments.length > 0) reasons.push(`quotes partial on-screen readings: ${fragments.map((q) => `"${q}"`).join(', ')}`);
   const unreliableQuoted = quotedShare(input.unreliableSpeech, caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''}`);
   if (unreliableQuoted !== null && unreliableQuoted > CHECK_LIMITS.maxUnreliableQuoted) reasons.push(`quotes unreliable speech: ${(unreliableQuoted * 100).toFixed(0)} % of the words the recognizer was not confident about are in the caption`);
   const repeated = repeatedSentences(caption);
@@ -162,10 +167,44 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (layout !== undefined) reasons.push(`not prose: ${layout}`);
   const numbers = inventedNumbers(caption, `${input.factText ?? ''} ${input.observationText} ${input.transcript ?? ''} ${screen}`);
   if (numbers.length > 0) reasons.push(`states numbers no observation gave: ${numbers.slice(0, 5).join(', ')}`);
+  const sounds = ungroundedSounds(caption, `${input.factText ?? ''} ${input.observationText} ${input.transcript ?? ''} ${screen}`);
+  if (sounds.length > 0) reasons.push(`names sounds no observation gave: ${sounds.map((w) => `"${w}"`).join(', ')}`);
   const invented = inventedQuotes(caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''} ${input.observationText}`);
   if (invented.length > 0) reasons.push(`quotes words that no observation gave: ${invented.map((q) => `"${q.length > 60 ? `${q.slice(0, 57)}...` : q}"`).join(', ')}`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall, onScreenRecall, unreliableQuoted } };
 }
+
+/**
+ * Words outside quotes that name a sound (the sound-event vocabulary: "dog", "barking", "siren",
+ * "applause", "music") whose class `known` never names, by any of its words or a narrower class (a
+ * guitar named is music named). Such a sound is made up: no observer heard it.
+ */
+export function ungroundedSounds(caption: string, known: string): string[] {
+  const vocab = soundVocabulary();
+  const parents = new Map(SOUND_LABELS.map((l) => [l.id, l.parent]));
+  const named = new Set<string>();
+  for (const w of words(known)) {
+    for (const id of vocab.get(soundStem(w)) ?? []) {
+      named.add(id);
+      const p = parents.get(id);
+      if (p !== undefined) named.add(p);
+    }
+  }
+  const out: string[] = [];
+  // a section label ("Sound Events and Music: ...") names a topic, not a sound heard
+  const text = caption.replace(QUOTED, ' ').split(/\n+|(?<=[.!?"])\s+(?=[A-Z])/).map((part) => part.trim().replace(SECTION_LABEL, '')).join('. ');
+  for (const clause of text.split(/[.;:,!?]+/)) {
+    let negated = false; // "no music", "without a dog": a sound denied is not a sound named
+    for (const w of words(clause)) {
+      if (NEGATION.has(w)) negated = true;
+      const classes = vocab.get(soundStem(w));
+      if (!negated && classes !== undefined && ![...classes].some((id) => named.has(id)) && !out.includes(w)) out.push(w);
+    }
+  }
+  return out;
+}
+
+const NEGATION = new Set(['no', 'not', 'without', 'never', 'neither', 'nor', 'none', 'nothing']);
 
 /** A list item ("- ...", "1. ...") or a time-stamped entry ("0.3 s - 6.0 s: ..."). */
 const LIST_ITEM = /^\s*(?:[-*\u2022#]|\d{1,2}[.)]\s|\d+(?:\.\d+)?\s*s\b)/;
@@ -218,6 +257,26 @@ function inventedQuotes(caption: string, known: string): string[] {
     if (ws.filter((w) => have.has(w)).length / ws.length < 0.7) out.push(q);
   }
   return out;
+}
+
+/**
+ * Quoted spans of the caption that are partial readings of on-screen text: the reading itself, or
+ * a span holding a word that only the partial readings have ("ETTINGS", "Setti").
+ */
+function quotedFragments(caption: string, fragments: readonly string[], whole: readonly string[]): string[] {
+  if (fragments.length === 0) return [];
+  const wholeWords = new Set(words(whole.join(' ')));
+  const out: string[] = [];
+  for (const m of caption.matchAll(/"([^"]+)"|\u201c([^\u201d]+)\u201d/g)) {
+    const q = (m[1] ?? m[2] ?? '').trim();
+    const wq = words(q);
+    const isFragment = fragments.some((f) => {
+      const wf = words(f);
+      return wf.length > 0 && (wf.join(' ') === wq.join(' ') || wf.some((w) => !wholeWords.has(w) && wq.includes(w)));
+    });
+    if (isFragment) out.push(q);
+  }
+  return [...new Set(out)];
 }
 
 /** Words of `text` left after taking out, once each, the words of `speech` (a transcript quoted without quotes is still the transcript). */

@@ -10,12 +10,15 @@
  * - sound classes with no time are left out, and a tempo is reported only when it is confident;
  * - signal numbers come with the plain words a caption uses (quiet, clean, clipping).
  *
- * It also returns what the caption checks need: the quoted transcript, the on-screen text, and the
- * words of speech that must not be quoted.
+ * It also returns what the caption checks need: the quoted transcript, the salient on-screen text
+ * and its partial readings, and the words of speech that must not be quoted.
  */
 import type { AsrData, AsrSegment } from './observers/asr';
-import type { OcrData } from './observers/ocr';
-import type { SignalReport } from './signal';
+import { isVideoData, pictureFacts } from './facts-picture';
+import { isOcrData, screenFacts } from './facts-screen';
+import type { SoundEventData } from './observers/sound-events';
+import { SOUND_LABELS } from './observers/sound-labels';
+import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
 
@@ -26,29 +29,45 @@ export interface ClipFacts {
 }
 
 export interface FactSheet {
-  /** One fact per line, in caption order: clip, sound over time, speech, models, screen text, signal. */
+  /** One fact per line, in caption order: clip, sound over time, speech, models, picture, screen text, signal. */
   lines: string[];
   /** The speech transcript a caption must quote (confident segments only). */
   transcript?: string;
   /** Words of speech too uncertain to quote (a caption must not carry them). */
   unreliableSpeech?: string;
-  /** Text read on screen (a caption must carry it). */
+  /** The salient text read on screen (a caption must carry it). */
   onScreenText: string[];
+  /** Partial readings of on-screen text (a caption must not quote them). */
+  screenFragments: string[];
 }
 
 /** Whisper's own floor: a decode whose mean token log-probability is under -1 is not trusted. */
 export const MIN_TRANSCRIPT_CONFIDENCE = Math.exp(-1);
-/** A noise floor below this is digital silence (no recorded noise at all), not a measurable floor. */
-const DIGITAL_SILENCE_DBFS = -90;
 /** A tempo estimate under this confidence is not reported. */
 export const MIN_TEMPO_CONFIDENCE = 0.5;
 
 type OkRound = Extract<DetectiveRound, { status: 'ok' }>;
 
-const LANGUAGES: Record<string, string> = {
-  en: 'English', de: 'German', fr: 'French', es: 'Spanish', it: 'Italian', pt: 'Portuguese', nl: 'Dutch', ru: 'Russian',
-  zh: 'Chinese', ja: 'Japanese', ko: 'Korean', ar: 'Arabic', hi: 'Hindi', tr: 'Turkish', pl: 'Polish', sv: 'Swedish',
-};
+/** Whisper reports the language as an ISO 639-1 code (or a few longer ones, e.g. "haw"); its English name, or the code when unknown. */
+export function languageName(code: string): string {
+  try {
+    const name = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' }).of(code);
+    return name ?? code;
+  } catch (e) {
+    if (e instanceof RangeError) return code; // not a well-formed language tag
+    throw e;
+  }
+}
+
+/** Below this detection probability the language is stated as "probably". */
+export const SURE_LANGUAGE_PROBABILITY = 0.5;
+
+/** " in English", " probably in German", or "" when no language is known. */
+export function languageWords(d: Pick<AsrData, 'language' | 'languageProbability'>): string {
+  if (d.language === undefined || d.language === null || d.language === '') return '';
+  const sure = d.languageProbability === undefined || d.languageProbability === null || d.languageProbability >= SURE_LANGUAGE_PROBABILITY;
+  return ` ${sure ? '' : 'probably '}in ${languageName(d.language)}`;
+}
 
 const CLASS_WORDS: Record<VadLabel, string> = {
   speech: 'speech',
@@ -81,14 +100,39 @@ function isVadData(d: unknown): d is VadData {
   return Array.isArray(v?.segments) && typeof v?.totals === 'object' && v.totals !== null;
 }
 
-function vadFact(d: VadData): string {
-  const spans = d.segments.slice(0, 30).map((s) => `${CLASS_WORDS[s.label] ?? s.label} from ${s1(s.start)} to ${s1(s.end)} s`);
-  const totals = (Object.keys(CLASS_WORDS) as VadLabel[]).filter((k) => (d.totals[k] ?? 0) >= 0.05).map((k) => `${CLASS_WORDS[k]} ${s1(d.totals[k])} s`);
+/** Sound-event classes that are music (a music segment overlapping one of them stays "music"). */
+const MUSICAL = new Set(['music', 'singing', 'whistling', ...SOUND_LABELS.filter((l) => l.parent === 'music').map((l) => l.id)]);
+
+/**
+ * The VAD's segments over time. A "music" segment that overlaps a sound event of a non-musical class
+ * (a bark, a phone ring) is called a tonal sound, not music.
+ */
+function vadFact(d: VadData, events: readonly SoundEventData['events'][number][] = []): string {
+  const word = (s: VadData['segments'][number]): string =>
+    s.label === 'music' && events.some((e) => !MUSICAL.has(e.label) && e.start < s.end && e.end > s.start) ? 'tonal sound' : CLASS_WORDS[s.label] ?? s.label;
+  const spans = d.segments.slice(0, 30).map((s) => `${word(s)} from ${s1(s.start)} to ${s1(s.end)} s`);
+  const sums = new Map<string, number>();
+  for (const s of d.segments) sums.set(word(s), (sums.get(word(s)) ?? 0) + (s.end - s.start));
+  const order = [...Object.values(CLASS_WORDS).slice(0, 2), 'tonal sound', ...Object.values(CLASS_WORDS).slice(2)];
+  const totals = order.filter((w) => (sums.get(w) ?? 0) >= 0.05).map((w) => `${w} ${s1(sums.get(w) ?? 0)} s`);
   if (spans.length === 0) return 'No sound segments were found.';
   const more = d.segments.length > 30 ? `, and ${d.segments.length - 30} more segments` : '';
   const first = spans[0].charAt(0).toUpperCase() + spans[0].slice(1);
   const inAll = spans.length > 1 ? ` (${totals.join(' and ')} in all)` : '';
   return `${[first, ...spans.slice(1)].join(', then ')}${more}${inAll}.`;
+}
+
+function isSoundEventData(d: unknown): d is SoundEventData {
+  const e = d as Partial<SoundEventData> | undefined;
+  return Array.isArray(e?.events) && Array.isArray(e?.windows);
+}
+
+/** Sound events in hedged words, with their spans: "a sound like a dog barking from 0.2 to 1.8 s". */
+export function soundEventFact(d: Pick<SoundEventData, 'events'>): string {
+  if (d.events.length === 0) return 'No particular sound event could be named.';
+  const when = (e: SoundEventData['events'][number]): string => (e.end - e.start < 0.15 ? `at ${s1(e.start)} s` : `from ${s1(e.start)} to ${s1(e.end)} s`);
+  const [first, ...rest] = d.events;
+  return `A sound like ${first.words} is heard ${when(first)}${rest.map((e) => `, then a sound like ${e.words} ${when(e)}`).join('')}.`;
 }
 
 function isAsrData(d: unknown): d is AsrData {
@@ -103,14 +147,14 @@ export function splitSegments(d: AsrData): { reliable: AsrSegment[]; unreliable:
   return { reliable: inside.filter(ok), unreliable: inside.filter((s) => !ok(s)) };
 }
 
-function asrFacts(d: AsrData, cap: (t: string) => string): { lines: string[]; transcript?: string; unreliable?: string } {
+/** `telephone`: the signal observer measured a narrow band (the voice is then called telephone-quality). */
+function asrFacts(d: AsrData, cap: (t: string) => string, telephone: boolean): { lines: string[]; transcript?: string; unreliable?: string } {
   const { reliable, unreliable } = splitSegments(d);
   const lines: string[] = [];
   const transcript = reliable.map((s) => s.text.trim()).join(' ').trim();
-  const language = d.language !== undefined && d.language !== null && d.language !== 'en' ? LANGUAGES[d.language] ?? d.language : undefined;
   if (transcript !== '') {
     const span = `${s1(reliable[0].start)} to ${s1(reliable[reliable.length - 1].end)} s`;
-    lines.push(`From ${span} a voice says${language !== undefined ? ` in ${language}` : ''}: "${cap(transcript)}"`);
+    lines.push(`From ${span} a ${telephone ? 'telephone-quality ' : ''}voice says${languageWords(d)}: "${cap(transcript)}"`);
   }
   if (unreliable.length > 0) {
     const seconds = unreliable.reduce((a, s) => a + (s.end - s.start), 0);
@@ -131,36 +175,49 @@ function plainTranscript(d: unknown): string | undefined {
   return undefined;
 }
 
-function isOcrData(d: unknown): d is OcrData {
-  return Array.isArray((d as Partial<OcrData> | undefined)?.texts);
-}
-
-function ocrFact(d: OcrData, cap: (t: string) => string): string {
-  if (d.texts.length === 0) return 'No text is shown on screen.';
-  const items = d.texts.map((t) => `"${cap(t.text)}" ${t.first === t.last ? `at ${s1(t.first)} s` : `from ${s1(t.first)} to ${s1(t.last)} s`}`);
-  const list = items.length === 1 ? items[0] : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-  return `On screen (seen in the picture, not heard) the text ${list} is shown.`;
-}
-
 function isSignalReport(d: unknown): d is SignalReport {
   return typeof (d as Partial<SignalReport> | undefined)?.durationSeconds === 'number' && 'integratedLufs' in (d as object);
 }
 
-function loudnessWord(lufs: number): string {
+/** Integrated loudness in words: under -35 LUFS very quiet, under -25 quiet, under -14 moderately loud, else loud. */
+export function loudnessWord(lufs: number): string {
   if (lufs < -35) return 'very quiet';
   if (lufs < -25) return 'quiet';
   if (lufs < -14) return 'moderately loud';
   return 'loud';
 }
 
-function noiseWord(snr: number): string {
+/**
+ * The SNR estimate (loud frames over the quietest) in words. Under 8 dB the level hardly moves, which
+ * a continuous sound (crickets, an engine) gives as well as strong noise: the words say only that.
+ */
+export function noiseWord(snr: number): string {
   if (snr >= 30) return 'clean, with no audible background noise';
   if (snr >= 18) return 'fairly clean, with little background noise';
   if (snr >= 8) return 'has noticeable background noise';
-  return 'noisy throughout, its quietest parts almost as loud as its loudest';
+  return 'even in level throughout, its quietest parts almost as loud as its loudest (a continuous sound or strong background noise)';
 }
 
-function signalFact(r: SignalReport): string {
+const signed = (x: number): string => `${x > 0 ? '+' : ''}${x.toFixed(1)}`;
+
+/** Clipping in words: any clipped sample, or a true peak over 0 dBTP, is stated; "no clipping" only when neither was measured. */
+export function clippingWords(r: Pick<SignalReport, 'clippingRatio' | 'truePeakDbtp'>): { word?: string; number?: string } {
+  if (r.clippingRatio >= 0.001) return { word: `clipped in ${percentOf(r.clippingRatio)} of samples (audible distortion)` };
+  if (r.clippingRatio > 0) return { word: `with some clipped peaks (${percentOf(r.clippingRatio)} of samples at full scale)` };
+  if (r.truePeakDbtp !== null && r.truePeakDbtp > 0) return { word: `with peaks over full scale between samples (true peak ${signed(r.truePeakDbtp)} dBTP), which can clip on playback` };
+  return { number: 'no clipping' };
+}
+
+/** A band edge (Hz) in kHz words, e.g. "3.9 kHz". */
+const kHz = (hz: number): string => `${(hz / 1000).toFixed(1)} kHz`;
+
+/** True when the clip has nothing above NARROW_BAND_MAX_HZ: a telephone line or an 8 kHz recording. */
+export function isNarrowBand(r: Pick<SignalReport, 'bandEdgeHz'>): boolean {
+  return r.bandEdgeHz !== null && r.bandEdgeHz <= NARROW_BAND_MAX_HZ;
+}
+
+/** The signal line. `speech`: whether a voice was heard (narrow-band speech is called telephone-quality). */
+export function signalFact(r: SignalReport, speech = false): string {
   const words: string[] = [];
   const numbers: string[] = [];
   if (r.integratedLufs === null) return 'The audio is digital silence.';
@@ -169,6 +226,11 @@ function signalFact(r: SignalReport): string {
   if (r.noiseFloorDbfs !== null && r.noiseFloorDbfs < DIGITAL_SILENCE_DBFS) {
     // a noise floor of digital zeros: the SNR (peak over floor) would read 200+ dB and means nothing
     words.push('clean, with digital silence in its pauses');
+  } else if (quietPartsFade(r) && r.quietFrames !== null) {
+    // the quietest frames are a tail dying away: the SNR estimate measures the decay, not noise
+    const rate = Math.abs(r.quietFrames.slopeDbPerSecond);
+    words.push(`with a fading tail (its quietest parts are the sound dying away at about ${rate.toFixed(0)} dB per second, not background noise)`);
+    numbers.push(`decay about ${rate.toFixed(0)} dB/s`);
   } else {
     if (r.snrDb !== null) {
       words.push(noiseWord(r.snrDb));
@@ -176,46 +238,69 @@ function signalFact(r: SignalReport): string {
     }
     if (r.noiseFloorDbfs !== null) numbers.push(`noise floor ${r.noiseFloorDbfs.toFixed(1)} dBFS`);
   }
-  if (r.truePeakDbtp !== null) numbers.push(`true peak ${r.truePeakDbtp.toFixed(1)} dBTP`);
-  if (r.clippingRatio >= 0.001) words.push(`clipped in ${(r.clippingRatio * 100).toFixed(1)} % of samples (audible distortion)`);
-  else numbers.push('no clipping');
+  if (r.truePeakDbtp !== null) numbers.push(`true peak ${signed(r.truePeakDbtp)} dBTP`);
+  const clip = clippingWords(r);
+  if (clip.word !== undefined) words.push(clip.word);
+  if (clip.number !== undefined) numbers.push(clip.number);
+  if (isNarrowBand(r) && r.bandEdgeHz !== null) {
+    words.push(speech ? `telephone-quality (narrow-band, nothing above about ${kHz(r.bandEdgeHz)})` : `narrow-band (nothing above about ${kHz(r.bandEdgeHz)})`);
+    numbers.push(`band edge ${kHz(r.bandEdgeHz)}`);
+  }
   if (r.tempoBpm !== null && r.tempoConfidence >= MIN_TEMPO_CONFIDENCE) words.push(`with a steady beat at about ${r.tempoBpm.toFixed(0)} BPM`);
   const said = words.length === 1 ? words[0] : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
   return `The sound is ${said} (${numbers.join(', ')}).`;
 }
 
-const ORDER = ['vad', 'asr', 'captioner', 'audio_lm', 'ocr', 'signal'];
+const ORDER = ['vad', 'sound_events', 'asr', 'captioner', 'audio_lm', 'video', 'ocr', 'signal'];
 const LABEL: Record<string, string> = {
   vad: 'Sound segments',
+  sound_events: 'Sound events',
   asr: 'Speech',
   captioner: 'Audio description (captioner model)',
   audio_lm: 'Audio-language model',
+  video: 'Picture',
   ocr: 'On-screen text (seen in the picture, not heard)',
   signal: 'Signal measurements',
 };
 
+/** Whether a voice was heard: the recognizer returned segments or the VAD found half a second of speech. */
+function voiceHeard(ok: readonly OkRound[]): boolean {
+  return ok.some(
+    (r) =>
+      (r.tool === 'asr' && ((isAsrData(r.data) && r.data.segments.length > 0) || (!isAsrData(r.data) && plainTranscript(r.data) !== undefined))) ||
+      (r.tool === 'vad' && isVadData(r.data) && (r.data.totals.speech ?? 0) >= 0.5),
+  );
+}
+
 /** `cap` shortens long texts (the LLM's copy of the facts stays within its context). */
 export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, cap: (text: string) => string = (t) => t): FactSheet {
   const ok = rounds.filter((r): r is OkRound => r.status === 'ok');
-  const sheet: FactSheet = { lines: [describeClip(facts)], onScreenText: [] };
+  const sheet: FactSheet = { lines: [describeClip(facts)], onScreenText: [], screenFragments: [] };
   const seen = new Set<string>();
   const rank = (tool: string): number => (ORDER.includes(tool) ? ORDER.indexOf(tool) : ORDER.length);
+  const signalReport = ok.find((r) => r.tool === 'signal' && isSignalReport(r.data))?.data as SignalReport | undefined;
+  const speech = voiceHeard(ok);
+  const soundEvents = ok.flatMap((r) => (r.tool === 'sound_events' && isSoundEventData(r.data) ? r.data.events : []));
   for (const r of [...ok].sort((a, b) => rank(a.tool) - rank(b.tool) || a.round - b.round)) {
     const key = `${r.tool}\u0000${r.answer}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (r.tool === 'vad' && isVadData(r.data)) sheet.lines.push(vadFact(r.data));
+    if (r.tool === 'vad' && isVadData(r.data)) sheet.lines.push(vadFact(r.data, soundEvents));
+    else if (r.tool === 'sound_events' && isSoundEventData(r.data)) sheet.lines.push(soundEventFact(r.data));
     else if (r.tool === 'asr' && (isAsrData(r.data) || plainTranscript(r.data) !== undefined)) {
       if (sheet.transcript !== undefined || sheet.unreliableSpeech !== undefined) continue; // the first ASR answer is the transcript
       const plain = isAsrData(r.data) ? undefined : plainTranscript(r.data);
-      const a = plain !== undefined ? { lines: [`A voice says: "${cap(plain)}"`], transcript: plain } : asrFacts(r.data as AsrData, cap);
+      const a = plain !== undefined ? { lines: [`A voice says: "${cap(plain)}"`], transcript: plain } : asrFacts(r.data as AsrData, cap, signalReport !== undefined && isNarrowBand(signalReport));
       sheet.lines.push(...a.lines);
       if (a.transcript !== undefined) sheet.transcript = a.transcript;
       if ('unreliable' in a && a.unreliable !== undefined) sheet.unreliableSpeech = a.unreliable;
     } else if (r.tool === 'ocr' && isOcrData(r.data)) {
-      sheet.lines.push(ocrFact(r.data, cap));
-      sheet.onScreenText.push(...r.data.texts.map((t) => t.text));
-    } else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data));
+      const screen = screenFacts(r.data, cap);
+      sheet.lines.push(screen.line);
+      sheet.onScreenText.push(...screen.carry);
+      sheet.screenFragments.push(...screen.fragments);
+    } else if (r.tool === 'video' && isVideoData(r.data)) sheet.lines.push(...pictureFacts(r.data));
+    else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data, speech));
     else sheet.lines.push(`${LABEL[r.tool] ?? r.tool}: ${sentence(cap(r.answer))}`);
   }
   if (ok.length === 0) sheet.lines.push('No observer returned information about it.');

@@ -66,6 +66,7 @@ export class OpenAIChatModel implements ChatModel {
     if (options.topP !== undefined) body.top_p = options.topP;
     if (options.maxTokens !== undefined) body.max_tokens = options.maxTokens;
     if (options.seed !== undefined) body.seed = options.seed;
+    if (options.tag !== undefined) body.user = options.tag;
     if (options.jsonSchema !== undefined) body.response_format = { type: 'json_schema', json_schema: { name: 'reply', schema: options.jsonSchema, strict: true } };
     else if (options.json === true) body.response_format = { type: 'json_object' };
     const payload = JSON.stringify(body);

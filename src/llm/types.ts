@@ -31,6 +31,11 @@ export interface ChatOptions {
    * The local model enforces it with a grammar; other backends get only the prompt's instructions.
    */
   format?: 'prose';
+  /**
+   * An opaque label of the work the call belongs to (the Detective passes the clip's id). Sent to
+   * OpenAI-compatible endpoints as `user`, so an endpoint's logs can be joined with the output lines.
+   */
+  tag?: string;
   /** Repetition penalty (local backend only; default off). */
   repeatPenalty?: number;
   signal?: AbortSignal;

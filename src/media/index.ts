@@ -3,7 +3,7 @@ export { decodeAudio, parseInputBanner } from './decode';
 export { probeMedia } from './probe';
 export { splitWindows } from './windows';
 export { MAX_WINDOW_SECONDS } from '../schema/limits';
-export { extractFrames, frameToTensor, targetSize, DEFAULT_MAX_FRAMES, MAX_FRAME_SIDE } from './frames';
+export { extractFrames, scanFrames, frameToTensor, targetSize, DEFAULT_MAX_FRAMES, MAX_FRAME_SIDE } from './frames';
 export { resample, canResample, resampledLength, MAX_PHASES, type ResampleOptions } from './resample';
 export { resolveBinary, type BinaryName } from './binaries';
 export { audioStats, type AudioStats } from './stats';
@@ -31,6 +31,9 @@ export {
   type FrameOptions,
   type VideoFrame,
   type FrameSet,
+  type FrameScanOptions,
+  type FrameScan,
+  type ScannedFrame,
   type TensorOptions,
   type ImageTensor,
 } from './types';

@@ -164,12 +164,14 @@ export interface FrameOptions extends MediaLimits, BinaryOptions {
   maxFrames?: number;
   /** 'raw': RGB uint8 HWC pixels; 'png': PNG buffers (e.g. for OCR). */
   format: 'raw' | 'png';
+  /** Start this many seconds into the stream (the first frame is the one shown then). Default 0. */
+  startSeconds?: number;
   signal?: AbortSignal;
 }
 
 interface FrameBase {
   index: number;
-  /** Presentation time of the sample point, index / fps. */
+  /** Presentation time of the sample point, startSeconds + index / fps. */
   timeSeconds: number;
   width: number;
   height: number;
@@ -185,6 +187,41 @@ export interface FrameSet {
   sourceWidth: number;
   sourceHeight: number;
   frames: VideoFrame[];
+}
+
+export interface FrameScanOptions extends MediaLimits, BinaryOptions {
+  /** Frames per second to sample (0 < fps <= 60). */
+  fps: number;
+  /** Size of the scaled frames; one given keeps the aspect ratio (at least one is required). */
+  width?: number;
+  height?: number;
+  /** Stop after this many frames. Default 100000. */
+  maxFrames?: number;
+  /** Decoder threads of ffmpeg (default: ffmpeg's choice, one per core). */
+  threads?: number;
+  signal?: AbortSignal;
+}
+
+/** One scanned frame: RGB24 HWC pixels, valid only during the callback. */
+export interface ScannedFrame {
+  index: number;
+  /** index / fps. */
+  timeSeconds: number;
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface FrameScan {
+  fps: number;
+  /** Size of the scanned frames. */
+  width: number;
+  height: number;
+  sourceWidth: number;
+  sourceHeight: number;
+  /** Frames delivered. */
+  frames: number;
+  probe: ProbeResult;
 }
 
 export interface TensorOptions {

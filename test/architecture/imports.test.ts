@@ -132,6 +132,13 @@ describe('one definition per concept', () => {
   });
 
   it('chat models are built only by the LLM factory', () => {
-    expect([...new Set(where(/new OpenAIChatModel\(|LocalChatModel\.load\(/g))]).toEqual(['src/llm/factory.ts']);
+    // calls in code, not the words in a message string ("load it again with LocalChatModel.load()")
+    const inCode = (text: string, at: number): boolean => {
+      const before = text.slice(text.lastIndexOf('\n', at) + 1, at);
+      return [...before].filter((ch) => ch === "'" || ch === '`').length % 2 === 0;
+    };
+    const calls = sources.flatMap(({ file, text }) => [...text.matchAll(/new OpenAIChatModel\(|LocalChatModel\.load\(/g)].filter((m) => inCode(text, m.index ?? 0)).map(() => file));
+    expect(inCode("  throw x('again with LocalChatModel.load()');", 24)).toBe(false);
+    expect([...new Set(calls)]).toEqual(['src/llm/factory.ts']);
   });
 });

@@ -31,7 +31,7 @@ const signal = (): AbortSignal => new AbortController().signal;
 describe('observers after dispose', () => {
   it('each default observer rejects observe() with DISPOSED once disposed (dispose is idempotent)', async () => {
     const observers = defaultObservers({ captionerModelDir: 'models/tiny-random', audioLm: { baseURL: 'http://127.0.0.1:9/v1', model: 'm' } });
-    expect(observers.map((o) => o.name).sort()).toEqual(['asr', 'audio_lm', 'captioner', 'ocr', 'signal', 'vad']);
+    expect(observers.map((o) => o.name).sort()).toEqual(['asr', 'audio_lm', 'captioner', 'ocr', 'signal', 'sound_events', 'vad', 'video']);
     for (const o of observers) {
       await o.dispose();
       await o[Symbol.asyncDispose]();

@@ -12,7 +12,7 @@ import { ScriptedChatModel } from './scripted-llm';
 
 const signal: SignalReport = {
   durationSeconds: 12.27, sampleRate: 16000, integratedLufs: -17.1, truePeakDbtp: -4, samplePeakDbfs: -4.2, clippingRatio: 0,
-  noiseFloorDbfs: -38.7, snrDb: 25.9, bandwidthHz: 2199, silenceRatio: 0.002, tempoBpm: 70.4, tempoConfidence: 0.11,
+  noiseFloorDbfs: -38.7, snrDb: 25.9, quietFrames: { decayingShare: 0.38, slopeDbPerSecond: 2.3 }, bandwidthHz: 2199, bandEdgeHz: 7969, silenceRatio: 0.002, tempoBpm: 70.4, tempoConfidence: 0.11,
 };
 const asr = (segments: AsrData['segments']): AsrData => ({ engine: 'whisper-base', transcript: segments.map((s) => s.text).join(' '), segments, speech: [{ start: 0, end: 12.3 }], language: 'en' });
 const round = (n: number, tool: string, data: unknown, answer = `${tool} answer`): DetectiveRound => ({ round: n, status: 'ok', tool, question: 'q', answer, data, cached: false, ms: 1 });
@@ -51,7 +51,7 @@ describe('factSheet', () => {
       { hasAudio: true, hasVideo: false },
     );
     expect(sheet.transcript).toBe('He was not an ill-disposed young man.');
-    expect(sheet.lines).toContain('From 0.1 to 3.0 s a voice says: "He was not an ill-disposed young man."');
+    expect(sheet.lines).toContain('From 0.1 to 3.0 s a voice says in English: "He was not an ill-disposed young man."');
     expect(sheet.lines.join(' ')).toMatch(/From 3\.2 to 4\.0 s, a further 0\.8 s of voice-like sound cannot be made out/);
     expect(sheet.lines.join(' ')).toMatch(/clipped in 0\.4 % of samples \(audible distortion\) and with a steady beat at about 120 BPM/);
   });
@@ -143,7 +143,7 @@ describe('one revision of a caption that fails its checks', () => {
     expect(r.caption).toContain('"OMNICAP"');
     const revisePrompt = llm.calls.at(-1)!.messages.at(-1)!.content;
     expect(revisePrompt).toContain('- on-screen text missing: 0 % of the words read on screen are in the caption');
-    expect(revisePrompt).toContain('Quote all text shown on screen exactly');
+    expect(revisePrompt).toMatch(/quote all text shown on screen exactly/i);
     expect(r.prompts.map((p) => p.name)).toContain('revise');
   });
 

@@ -1,7 +1,15 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { analyzeSignal, estimateTempo, integratedLoudness, truePeakDb } from '../../src/detective';
+import { signalFact } from '../../src/detective/facts';
+import { NARROW_BAND_MAX_HZ, quietPartsFade } from '../../src/detective/signal';
 import { decodeAudio } from '../../src/media';
 import { ffmpegPath, NOISE, SPEECH } from './media';
+
+const GONG = '/usr/share/scratch/Media/Sounds/Percussion/Gong.wav'; // Debian scratch
+const GUITAR = '/usr/share/scratch/Media/Sounds/Instruments/GuitarStrum.wav';
 
 function sine(freq: number, amp: number, seconds: number, fs: number, phase = 0): Float32Array {
   const x = new Float32Array(Math.round(seconds * fs));
@@ -91,6 +99,84 @@ describe('analyzeSignal', () => {
   });
   it('rejects bad input with a typed error', () => {
     expect(() => analyzeSignal([1, 2] as unknown as Float32Array, 16000)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('quiet frames: fading tail or steady floor', () => {
+  it('an exponentially decaying tone (10 dB/s) fades; 1 s tone bursts over steady noise do not', () => {
+    const fs = 16000;
+    const tone = sine(440, 0.8, 6, fs);
+    for (let i = 0; i < tone.length; i++) tone[i] *= 10 ** ((-10 * (i / fs)) / 20);
+    const decaying = analyzeSignal(tone, fs);
+    expect(decaying.quietFrames!.decayingShare).toBeGreaterThan(0.95);
+    expect(decaying.quietFrames!.slopeDbPerSecond).toBeCloseTo(-10, 0);
+    expect(quietPartsFade(decaying)).toBe(true);
+    const bursts = noise(6 * fs, 0.003, 7);
+    const t = sine(440, 0.5, 6, fs);
+    for (let i = 0; i < bursts.length; i++) if (Math.floor(i / fs) % 2 === 0) bursts[i] += t[i];
+    const steady = analyzeSignal(bursts, fs);
+    // only the quiet frames just after a burst ends fall (the +-250 ms slope spans the edge)
+    expect(steady.quietFrames!.decayingShare).toBeLessThan(0.5);
+    expect(quietPartsFade(steady)).toBe(false);
+  });
+});
+
+describe('band edge', () => {
+  it('white noise reaches Nyquist; a 1 kHz tone ends near 1 kHz', () => {
+    expect(analyzeSignal(noise(16000, 0.3), 16000).bandEdgeHz!).toBeGreaterThan(7800);
+    const tone = analyzeSignal(sine(1000, 0.5, 1, 16000), 16000).bandEdgeHz!;
+    expect(tone).toBeGreaterThan(950);
+    expect(tone).toBeLessThan(1300);
+  });
+});
+
+describe('real clips: decays, narrow band, clipping', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'omnicap-signal-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const derive = (name: string, input: string, args: string[]): string => {
+    const out = join(dir, name);
+    execFileSync(ffmpegPath(), ['-y', '-loglevel', 'error', '-i', input, ...args, out]);
+    return out;
+  };
+
+  it('a gong and a guitar strum die away: their quiet parts are a fading tail, not noise', async () => {
+    for (const clip of [GONG, GUITAR]) {
+      const r = analyzeSignal((await decodeAudio(clip)).samples, 16000);
+      expect(quietPartsFade(r)).toBe(true);
+      const line = signalFact(r);
+      expect(line).toMatch(/with a fading tail \(its quietest parts are the sound dying away at about \d+ dB per second, not background noise\)/);
+      expect(line).not.toMatch(/background noise \(|noticeable|SNR/);
+    }
+  });
+
+  it('read speech with pauses keeps its noise estimate; Noise.wav is steady', async () => {
+    const speech = analyzeSignal((await decodeAudio(SPEECH)).samples, 16000);
+    expect(quietPartsFade(speech)).toBe(false);
+    expect(signalFact(speech, true)).toMatch(/SNR about \d+ dB/);
+    expect(quietPartsFade(analyzeSignal((await decodeAudio(NOISE)).samples, 16000))).toBe(false);
+  });
+
+  it('speech through an 8 kHz or telephone-band channel is narrow-band; the wideband original is not', async () => {
+    const wide = analyzeSignal((await decodeAudio(SPEECH)).samples, 16000);
+    expect(wide.bandEdgeHz!).toBeGreaterThan(6000);
+    expect(signalFact(wide, true)).not.toContain('telephone');
+    for (const [name, af] of [['8k.wav', 'aresample=8000'], ['phone.wav', 'aresample=8000,highpass=f=300,lowpass=f=3400']]) {
+      const r = analyzeSignal((await decodeAudio(derive(name, SPEECH, ['-af', af, '-ar', '8000']))).samples, 16000);
+      expect(r.bandEdgeHz!).toBeLessThanOrEqual(NARROW_BAND_MAX_HZ);
+      expect(r.bandEdgeHz!).toBeGreaterThan(3000);
+      expect(signalFact(r, true)).toMatch(/telephone-quality \(narrow-band, nothing above about [34]\.\d kHz\)/);
+    }
+  });
+
+  it('speech driven 20 dB into 16-bit full scale is stated as clipped, never "no clipping"', async () => {
+    const r = analyzeSignal((await decodeAudio(derive('hot.wav', SPEECH, ['-af', 'volume=20dB', '-c:a', 'pcm_s16le']))).samples, 16000);
+    expect(r.clippingRatio).toBeGreaterThan(0);
+    const line = signalFact(r, true);
+    expect(line).toMatch(/clipped in \d+\.\d % of samples \(audible distortion\)|with some clipped peaks/);
+    expect(line).not.toContain('no clipping');
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { extractFrames, frameToTensor, targetSize, type VideoFrame } from '../../src/media';
+import { extractFrames, frameToTensor, scanFrames, targetSize, type VideoFrame } from '../../src/media';
 import { clip } from './helpers';
 
 type RawFrame = Extract<VideoFrame, { format: 'raw' }>;
@@ -79,6 +79,19 @@ describe('extractFrames on a real test video (red/green/blue 2 s segments, logo,
     expect(white).toBeGreaterThan(300);
   });
 
+  test('startSeconds: each frame is the one on screen at its time (segments change at 2.0 and 4.0 s)', async () => {
+    const at = async (startSeconds: number, fps = 1, maxFrames = 1): Promise<Array<[number, string]>> =>
+      raw((await extractFrames(clip('video-noaudio-mp4').path, { fps, format: 'raw', width: 32, maxFrames, startSeconds })).frames).map((f) => [Number(f.timeSeconds.toFixed(2)), dominant(f)]);
+    expect(await at(1.98)).toEqual([[1.98, 'red']]);
+    expect(await at(2.0)).toEqual([[2, 'green']]);
+    expect(await at(3.99)).toEqual([[3.99, 'green']]);
+    expect(await at(1.5, 2, 3)).toEqual([[1.5, 'red'], [2, 'green'], [2.5, 'green']]);
+    // without a start: frame k at k / fps is the one shown then, not one up to half a step later
+    // (rounding to the nearest tick, ffmpeg's default, gives red, green, blue at 0, 1.8 and 3.6 s)
+    expect(await at(0, 1 / 1.8, 4)).toEqual([[0, 'red'], [1.8, 'red'], [3.6, 'green'], [5.4, 'blue']]);
+    await expect(at(-1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'startSeconds' } });
+  });
+
   test('errors: audio-only input, bad options, missing file, abort', async () => {
     await expect(extractFrames(clip('librivox-0870').path, { fps: 1, format: 'raw' })).rejects.toMatchObject({ code: 'MEDIA_NO_VIDEO' });
     await expect(extractFrames(clip('lena-mp3').path, { fps: 1, format: 'raw' })).rejects.toMatchObject({ code: 'MEDIA_NO_VIDEO' });
@@ -91,6 +104,39 @@ describe('extractFrames on a real test video (red/green/blue 2 s segments, logo,
     const ac = new AbortController();
     ac.abort();
     await expect(extractFrames(clip('video-av-mp4').path, { fps: 1, format: 'raw', signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+});
+
+describe('scanFrames (every frame scaled by ffmpeg, handed over one at a time)', () => {
+  test('25 fps at 40 px wide: every frame, in order, each colour segment in its frames; maxFrames stops early', async () => {
+    const seen: Array<{ index: number; time: number; colour: string; bytes: number }> = [];
+    const scan = await scanFrames(clip('video-noaudio-mp4').path, { fps: 25, width: 40, threads: 1 }, (f) => {
+      const [r, g, b] = meanRgb({ ...f, format: 'raw', channels: 3 });
+      seen.push({ index: f.index, time: f.timeSeconds, colour: r > g && r > b ? 'red' : g > b ? 'green' : 'blue', bytes: f.data.byteLength });
+    });
+    expect(scan).toMatchObject({ fps: 25, width: 40, height: 30, sourceWidth: 320, sourceHeight: 240, frames: 150 });
+    expect(scan.probe.durationSeconds).toBeCloseTo(6, 1);
+    expect(seen.map((s) => s.index)).toEqual([...Array(150).keys()]);
+    expect(seen[50].time).toBeCloseTo(2, 6);
+    expect(seen.every((s) => s.bytes === 40 * 30 * 3)).toBe(true);
+    // segments change exactly at frames 50 and 100 (2 s and 4 s)
+    expect([seen[0], seen[49], seen[50], seen[99], seen[100], seen[149]].map((s) => s.colour)).toEqual(['red', 'red', 'green', 'green', 'blue', 'blue']);
+    let n = 0;
+    const few = await scanFrames(clip('video-av-mkv').path, { fps: 2, height: 24, maxFrames: 5 }, () => void n++);
+    expect([few.frames, n, few.width, few.height]).toEqual([5, 5, 32, 24]);
+  });
+
+  test('errors: audio only, no size, a throwing callback stops the scan', async () => {
+    await expect(scanFrames(clip('librivox-0870').path, { fps: 1, width: 32 }, () => undefined)).rejects.toMatchObject({ code: 'MEDIA_NO_VIDEO' });
+    await expect(scanFrames(clip('video-av-mp4').path, { fps: 1 }, () => undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'width' } });
+    await expect(scanFrames(clip('video-av-mp4').path, { fps: 1, width: 32, threads: 0 }, () => undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'threads' } });
+    let calls = 0;
+    await expect(
+      scanFrames(clip('video-av-mp4').path, { fps: 25, width: 32 }, () => {
+        if (++calls === 3) throw new Error('enough');
+      }),
+    ).rejects.toThrow('enough');
+    expect(calls).toBe(3);
   });
 });
 

@@ -14,6 +14,7 @@ import { until } from '../wait';
 interface Body {
   messages: Array<{ role: string; content: string }>;
   response_format?: unknown;
+  user?: string;
 }
 
 export interface FakeLlmOptions {
@@ -22,7 +23,7 @@ export interface FakeLlmOptions {
 }
 
 export class FakeLlm {
-  /** Requests by clip id (from the first round's "Clip \"id\"." line). */
+  /** Requests by clip id (the `user` field the Detective sets to the clip's id). */
   readonly byClip = new Map<string, number>();
   calls = 0;
   served503 = 0;
@@ -54,7 +55,8 @@ export class FakeLlm {
       this.calls++;
       const body = req.body as Body;
       const all = body.messages.map((m) => m.content).join('\n');
-      const clip = /Clip "((?:[^"\\]|\\.)*)"\./.exec(all)?.[1];
+      // the Detective tags each call with its clip's id (sent as `user`)
+      const clip = body.user;
       if (clip !== undefined) this.byClip.set(clip, (this.byClip.get(clip) ?? 0) + 1);
       this.changes.emit('change');
       if (this.fail503 > 0) {
@@ -73,7 +75,7 @@ export class FakeLlm {
       }
       let content: string;
       if (body.response_format === undefined) {
-        const facts = /FACTS:\n([\s\S]*?)\n\nWrite the caption/.exec(all)?.[1] ?? '';
+        const facts = /FACTS:\n([\s\S]*?)\n\n(?:Write the caption|Reply with the caption|An earlier caption)/.exec(all)?.[1] ?? '';
         content = `In this clip: ${facts.split('\n').join(' ')}`;
       } else {
         const asked = body.messages.filter((m) => m.role === 'assistant').length;

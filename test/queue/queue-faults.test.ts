@@ -24,7 +24,8 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   expect(existsSync(CLI)).toBe(true); // built by scripts/setup.sh
-  llm = await new FakeLlm({ tools: ['signal'], delayMs: 250 }).start();
+  // one LLM call per clip (the signal report is gathered up front): 1 s keeps clips in flight while the faults land
+  llm = await new FakeLlm({ tools: ['signal'], delayMs: 1000 }).start();
   root = mkdtempSync(join(tmpdir(), 'omnicap-queue-faults-'));
 });
 afterAll(async () => {

@@ -72,7 +72,7 @@ describe('queue retries and aborts', () => {
       const { out, ids } = await run('stays-down', 1, { attempts: 2, backoffMs: 100 });
       const [line] = expectOneLinePerClip(out, ids) as Array<{ status: string; degraded_reasons?: string[]; caption?: string }>;
       expect(line.status).toBe('degraded');
-      expect(line.degraded_reasons?.join(' ')).toMatch(/detective LLM failed during the rounds \(UPSTREAM_ERROR: LLM endpoint returned HTTP 503/);
+      expect(line.degraded_reasons?.join(' ')).toMatch(/the synthesis call failed \(UPSTREAM_ERROR: LLM endpoint returned HTTP 503/);
     } finally {
       llm.fail503 = 0;
     }

@@ -65,7 +65,7 @@ describe('Loadable', () => {
     const loading = late.load();
     await late.dispose();
     gate.resolve({ id: 'late' });
-    await expect(loading).rejects.toMatchObject({ code: 'NOT_READY', message: 'the server was closed while the model was loading' });
+    await expect(loading).rejects.toMatchObject({ code: 'DISPOSED', message: 'the server was disposed; it was closed while the model was loading' });
     expect(released).toEqual(['given', 'late']);
     expect(late.state).toEqual({ state: 'disposed' });
 

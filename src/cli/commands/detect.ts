@@ -11,8 +11,9 @@ import { createLogger, resolveLogLevel } from '../../util/log';
 const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
 
 Omni-Detective: a detective LLM (which cannot hear or see the clip) questions independent
-observers (signal analysis, Silero VAD, Whisper ASR (PocketSphinx when Whisper is not installed),
-Tesseract OCR across the whole video, and optionally the captioner and an audio-language model),
+observers (signal analysis, Silero VAD, zero-shot sound events from Whisper, Whisper ASR
+(PocketSphinx when Whisper is not installed), Tesseract OCR across the whole video, and optionally
+the captioner and an audio-language model),
 one tool and one question per round (only observers that can perceive the clip are offered), then
 writes a detailed caption that is checked for prompt echo, grounding in the observations,
 repetition and the transcript. One JSON line per clip: status "ok", or "degraded" with
@@ -46,8 +47,8 @@ Options:
   --output PATH         output JSONL (appended)
   --workers N           clips processed concurrently (default 1)
   --rounds N            decision rounds per clip, spent on observers that answer questions (e.g.
-                        audio_lm; default 10); fixed-report observers (signal, vad, asr, ocr,
-                        captioner) are gathered up front, concurrently, without a round
+                        audio_lm; default 10); fixed-report observers (signal, vad, sound_events,
+                        asr, ocr, captioner) are gathered up front, concurrently, without a round
   --seed N              seed for every LLM call (default 0)
   --llm local|FILE.gguf the embedded local GGUF model via node-llama-cpp (default), or any local
                         GGUF instruct model, run with the chat template in its metadata (with
@@ -67,8 +68,8 @@ Options:
                         is an error at start (CACHE_UNAVAILABLE), one that fails later is skipped,
                         logged and counted in the summary
   --prompt-version V    prompt files version (default v4; v2 has no revision step)
-  --observers LIST      observers to offer, comma-separated (default signal,vad,asr,ocr + captioner,
-                        audio_lm when configured)
+  --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr,
+                        video + captioner, audio_lm when configured)
   --no-progress         no progress bar on stderr
   --log-level LEVEL     least severe log line written on stderr (JSON lines; e.g. cache failures):
                         fatal, error, warn, info (default), debug, trace or silent (also OMNICAP_LOG_LEVEL)

@@ -1,5 +1,5 @@
 import { OmnicapError } from '../../errors';
-import { checkEndpointUrl, parseThreads, resolveApiKey } from '../../llm';
+import { checkEndpointUrl, llmChoiceFromFlags, parseThreads, resolveApiKey } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 import { createLogger, resolveLogLevel } from '../../util/log';
@@ -59,13 +59,6 @@ const options = {
   quiet: { type: 'boolean' },
 } as const;
 
-/** `--llm FILE.gguf`: this machine's copy of the run's local model (`local`, the default, is the embedded one). */
-function localModelPath(llm: string | undefined): string | undefined {
-  if (llm === undefined || llm === 'local') return undefined;
-  if (!/\.gguf$/i.test(llm)) throw new OmnicapError('INVALID_ARGUMENT', `--llm accepts "local" or a .gguf file but received ${JSON.stringify(llm)}`);
-  return llm;
-}
-
 export const command: CliCommand = {
   name: 'worker',
   summary: 'run queued Omni-Detective clips (BullMQ on Redis; see detect --queue)',
@@ -77,11 +70,13 @@ export const command: CliCommand = {
     const level = v.quiet === true ? 'silent' : resolveLogLevel(v['log-level']);
     const { parseQueueUrl, startQueueWorker } = await import('../../detective/queue');
     const location = parseQueueUrl(v.queue);
+    // --llm FILE.gguf: this machine's copy of the run's local model (`local`, the default, is the embedded one)
+    const localModel = v.llm === undefined ? undefined : llmChoiceFromFlags({ llm: v.llm }, { ggufFiles: true });
     const llm = {
       url: v['llm-url'] === undefined ? undefined : checkEndpointUrl(v['llm-url']),
       apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
       threads: parseThreads(v['llm-threads']),
-      modelPath: localModelPath(v.llm),
+      modelPath: localModel?.kind === 'local' ? localModel.modelPath : undefined,
     };
     const waitS = v['wait-for-run'] === undefined ? undefined : numberFlag('wait-for-run', v['wait-for-run'], 0, { min: 0 });
     await using worker = startQueueWorker({

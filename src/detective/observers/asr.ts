@@ -65,6 +65,8 @@ export interface AsrData {
   /** Speech stretches (seconds) given to Whisper; from Silero VAD. */
   speech: Array<{ start: number; end: number }>;
   language?: string | null;
+  /** Whisper's probability for that language (null when it was given, not detected). */
+  languageProbability?: number | null;
   /** Seconds Whisper spent decoding. */
   decodeSeconds?: number;
 }
@@ -187,6 +189,7 @@ function whisperObserver(opts: AsrOptions): AsrObserver {
         segments,
         speech: chunks.map(([start, end]) => ({ start, end })),
         language: res.language,
+        languageProbability: res.languageProbability === null ? null : Number(res.languageProbability.toFixed(3)),
         decodeSeconds: res.seconds,
       };
       return { answer: formatAsrAnswer(data), data };

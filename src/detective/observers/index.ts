@@ -7,7 +7,9 @@ import { disposableObserver, type DisposableObserver } from './disposable';
 import { audioLmObserver, type AudioLmOptions } from './audio-lm';
 import { ocrObserver } from './ocr';
 import { signalObserver } from './signal';
+import { soundEventObserver, type SoundEventOptions } from './sound-events';
 import { vadObserver } from './vad';
+import { videoObserver } from './video';
 
 export { asrObserver, pocketsphinxAvailable, speechChunks, formatAsrAnswer, DEFAULT_POCKETSPHINX_MODEL, type AsrOptions, type AsrObserver, type AsrEngine, type AsrSegment, type AsrData } from './asr';
 export { WhisperWorker, whisperAvailable, defaultWhisperModelDir, defaultWhisperPython, type WhisperModelName, type WhisperResult, type WhisperSegment, type WhisperWorkerOptions } from './whisper';
@@ -16,6 +18,9 @@ export { audioLmObserver, type AudioLmOptions } from './audio-lm';
 export { ocrObserver, formatOcrAnswer, type OcrOptions, type OcrData } from './ocr';
 export { parseTesseractTsv, confidentLines, isWordLike, mergeAcrossFrames, type OcrLine, type OcrWord, type OnScreenText } from './ocr-text';
 export { signalObserver } from './signal';
+export { videoObserver, formatVideoAnswer, type VideoData, type VideoOptions } from './video';
+export { soundEventObserver, formatSoundEventAnswer, soundWindows, classScores, decideSoundEvents, SOUND_DECISION_DEFAULTS, type SoundEventOptions, type SoundEventData, type SoundEvent } from './sound-events';
+export { SOUND_LABELS, soundVocabulary, type SoundLabel } from './sound-labels';
 export { vadObserver, sileroSpeechProbs, segmentLabels, defaultSileroPath, type VadSegment, type VadLabel } from './vad';
 
 export interface DefaultObserverOptions {
@@ -24,15 +29,18 @@ export interface DefaultObserverOptions {
   audioLm?: AudioLmOptions;
   /** ASR engine options (default: Whisper base when installed, else PocketSphinx). */
   asr?: AsrOptions;
+  /** Sound-event observer options (Whisper base, the model its calibration priors were measured with). */
+  soundEvents?: SoundEventOptions;
   /** Observer names to leave out. */
   exclude?: string[];
 }
 
 export { disposableObserver, type DisposableObserver } from './disposable';
 
-/** signal, vad, asr, ocr, + captioner and audio_lm when configured. Nothing loads until first use. */
+/** signal, vad, sound_events, asr, ocr, video, + captioner and audio_lm when configured. Nothing loads until first use. */
 export function defaultObservers(opts: DefaultObserverOptions = {}): DisposableObserver[] {
-  const list: DisposableObserver[] = [signalObserver(), vadObserver(), asrObserver(opts.asr), ocrObserver()];
+  const sound = soundEventObserver({ python: opts.asr?.python, threads: opts.asr?.threads, ...opts.soundEvents });
+  const list: DisposableObserver[] = [signalObserver(), vadObserver(), sound, asrObserver(opts.asr), ocrObserver(), videoObserver()];
   if (opts.captionerModelDir !== undefined) {
     const dir = opts.captionerModelDir;
     let captioner: Captioner | undefined;

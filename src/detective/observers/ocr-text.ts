@@ -57,13 +57,17 @@ export function isWordLike(raw: string): boolean {
 
 /**
  * Lines worth reporting: words below the confidence floor or not word-like are dropped; a line
- * stays when at least half its tokens survive and one of them has 3+ letters or 2+ digits.
+ * stays when at least half its tokens survive and one of them has 3+ letters or 2+ digits. An "x"
+ * between two numbers stays.
  */
 export function confidentLines(words: OcrWord[][], opts: OcrFilterOptions = {}): OcrLine[] {
   const floor = opts.minWordConfidence ?? 70;
   const out: OcrLine[] = [];
   for (const line of words) {
-    const kept = line.filter((w) => w.conf >= floor && isWordLike(w.text));
+    const isNumber = (w: OcrWord | undefined): boolean => w !== undefined && /^\d[\d.,:/%-]*$/.test(w.text);
+    // "x" between two numbers is a dimension ("1024 x 768"), not a stray letter
+    const times = (w: OcrWord, i: number): boolean => /^[x\u00d7]$/i.test(w.text) && isNumber(line[i - 1]) && isNumber(line[i + 1]);
+    const kept = line.filter((w, i) => w.conf >= floor && (isWordLike(w.text) || times(w, i)));
     if (kept.length === 0 || kept.length * 2 < line.length) continue;
     if (!kept.some((w) => /\p{L}{3}|\d{2}/u.test(w.text.replace(EDGE_PUNCT, '')))) continue;
     out.push({ text: kept.map((w) => w.text).join(' '), conf: kept.reduce((a, w) => a + w.conf, 0) / kept.length });
@@ -81,11 +85,13 @@ export interface OnScreenText {
   conf: number;
 }
 
-function key(text: string): string {
+/** A text for comparison: lower case, runs of anything but letters and digits as one space. */
+export function textKey(text: string): string {
   return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 }
 
-function similar(a: string, b: string): boolean {
+/** Equal, or within 15 % edit distance (keys of {@link textKey}). */
+export function similarKeys(a: string, b: string): boolean {
   if (a === b) return true;
   const n = Math.max(a.length, b.length);
   if (n === 0 || Math.abs(a.length - b.length) > n * 0.2) return false;
@@ -107,8 +113,8 @@ export function mergeAcrossFrames(frames: Array<{ time: number; lines: OcrLine[]
   const spans: Array<OnScreenText & { key: string; lastIndex: number; best: number }> = [];
   frames.forEach((f, i) => {
     for (const line of f.lines) {
-      const k = key(line.text);
-      const open = spans.find((s) => s.lastIndex >= i - gapFrames && s.lastIndex < i && similar(s.key, k));
+      const k = textKey(line.text);
+      const open = spans.find((s) => s.lastIndex >= i - gapFrames && s.lastIndex < i && similarKeys(s.key, k));
       if (open !== undefined) {
         open.last = f.time;
         open.lastIndex = i;
@@ -119,7 +125,7 @@ export function mergeAcrossFrames(frames: Array<{ time: number; lines: OcrLine[]
           open.text = line.text;
           open.key = k;
         }
-      } else if (!spans.some((s) => s.lastIndex === i && similar(s.key, k))) {
+      } else if (!spans.some((s) => s.lastIndex === i && similarKeys(s.key, k))) {
         spans.push({ text: line.text, key: k, first: f.time, last: f.time, frames: 1, conf: line.conf, best: line.conf, lastIndex: i });
       }
     }

@@ -83,10 +83,37 @@ interface WireSegment {
   compression_ratio: number;
 }
 
-type WireReply =
-  | { ready: true }
-  | { id: number; ok: true; segments: WireSegment[]; language: string | null; language_probability: number | null; seconds: number }
-  | { id: number; ok: false; error: string };
+interface WireTranscript {
+  segments: WireSegment[];
+  language: string | null;
+  language_probability: number | null;
+}
+
+interface WireLabelScores {
+  scores: number[][];
+  token_counts: number[];
+  null_scores?: Record<string, number[]>;
+}
+
+type WireReply = { ready: true } | ({ id: number; ok: true; seconds: number } & Partial<WireTranscript> & Partial<WireLabelScores>) | { id: number; ok: false; error: string };
+
+export interface ScoreLabelsOptions {
+  /** Seconds of audio context each window is padded to before encoding (1-30). */
+  contextSeconds: number;
+  /** Also score the labels on non-informative inputs (silence, white and pink noise) of that length. */
+  nulls?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface LabelScores {
+  /** Per window, per label: mean log-probability of the label's tokens. */
+  scores: number[][];
+  /** Tokens of each label. */
+  tokenCounts: number[];
+  /** Per non-informative input (silence, white, pink), per label, when asked for. */
+  nullScores?: Record<string, number[]>;
+  seconds: number;
+}
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
@@ -118,18 +145,36 @@ export class WhisperWorker implements AsyncDisposable {
   }
 
   /** Transcribe `chunks` ([start, end] seconds) of 16 kHz mono `samples`. Requests run one at a time. */
-  transcribe(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions = {}): Promise<WhisperResult> {
-    const run = (): Promise<WhisperResult> => this.run(samples, chunks, opts);
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined); // the caller gets p's failure; the queue only orders the requests
-    return p;
+  async transcribe(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions = {}): Promise<WhisperResult> {
+    if (this.disposed) throw disposedError('the Whisper worker');
+    if (chunks.length === 0) return { segments: [], language: opts.language ?? null, languageProbability: null, seconds: 0 };
+    const res = await this.enqueue(samples, { chunks: chunks.map(([s, e]) => [s, e]), language: opts.language ?? null, beam_size: opts.beamSize ?? 5 }, opts.signal);
+    if (!Array.isArray(res.segments)) throw new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker sent no segments');
+    return {
+      segments: res.segments.map((s) => ({ start: s.start, end: s.end, text: s.text, avgLogprob: s.avg_logprob, noSpeechProb: s.no_speech_prob, compressionRatio: s.compression_ratio })),
+      language: res.language ?? null,
+      languageProbability: res.language_probability ?? null,
+      seconds: res.seconds,
+    };
+  }
+
+  /**
+   * Score text `labels` against `windows` ([start, end] seconds) of 16 kHz mono `samples` by the
+   * decoder's log-probability of each label's tokens (the sound-event observer).
+   */
+  async scoreLabels(samples: Float32Array, windows: ReadonlyArray<readonly [number, number]>, labels: readonly string[], opts: ScoreLabelsOptions): Promise<LabelScores> {
+    const res = await this.enqueue(samples, { op: 'score_labels', windows: windows.map(([s, e]) => [s, e]), labels, context_seconds: opts.contextSeconds, nulls: opts.nulls === true }, opts.signal);
+    if (!Array.isArray(res.scores) || !Array.isArray(res.token_counts) || res.scores.length !== windows.length || res.scores.some((w) => w.length !== labels.length)) {
+      throw new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker sent label scores of the wrong shape');
+    }
+    return { scores: res.scores, tokenCounts: res.token_counts, ...(res.null_scores !== undefined ? { nullScores: res.null_scores } : {}), seconds: res.seconds };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
 
-  /** Ends the worker process (a transcription in flight rejects with DISPOSED); later calls reject with DISPOSED. */
+  /** Ends the worker process (a request in flight rejects with DISPOSED); later calls reject with DISPOSED. */
   async dispose(): Promise<void> {
     this.disposed = true;
     const r = this.running;
@@ -142,11 +187,17 @@ export class WhisperWorker implements AsyncDisposable {
     clearTimeout(timer);
   }
 
-  private async run(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions): Promise<WhisperResult> {
+  /** Requests run one at a time, in order. */
+  private enqueue(samples: Float32Array, body: Record<string, unknown>, signal: AbortSignal | undefined): Promise<Extract<WireReply, { ok: true }>> {
+    const run = (): Promise<Extract<WireReply, { ok: true }>> => this.run(samples, body, signal);
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined); // the caller gets p's failure; the queue only orders the requests
+    return p;
+  }
+
+  private async run(samples: Float32Array, body: Record<string, unknown>, signal: AbortSignal | undefined): Promise<Extract<WireReply, { ok: true }>> {
     if (this.disposed) throw disposedError('the Whisper worker');
-    const { signal } = opts;
     throwIfAborted(signal);
-    if (chunks.length === 0) return { segments: [], language: opts.language ?? null, languageProbability: null, seconds: 0 };
     return withTempDir(async (tmp) => {
       const pcm = join(tmp, 'audio.f32');
       await writeFile(pcm, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
@@ -168,17 +219,11 @@ export class WhisperWorker implements AsyncDisposable {
         const id = this.nextId++;
         const reply = new Promise<WireReply>((resolve, reject) => (r.waiter = { id, resolve, reject }));
         if (r.exited !== undefined) throw r.exited;
-        const req = { id, pcm, chunks: chunks.map(([s, e]) => [s, e]), language: opts.language ?? null, beam_size: opts.beamSize ?? 5 };
-        r.child.stdin.write(JSON.stringify(req) + '\n');
+        r.child.stdin.write(JSON.stringify({ id, pcm, ...body }) + '\n');
         const res = await reply;
         if ('ready' in res) throw new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker sent an unexpected reply');
         if (!res.ok) throw new OmnicapError('MODEL_RUN_FAILED', `Whisper failed on the clip: ${res.error.slice(0, 300)}`);
-        return {
-          segments: res.segments.map((s) => ({ start: s.start, end: s.end, text: s.text, avgLogprob: s.avg_logprob, noSpeechProb: s.no_speech_prob, compressionRatio: s.compression_ratio })),
-          language: res.language,
-          languageProbability: res.language_probability,
-          seconds: res.seconds,
-        };
+        return res;
       } finally {
         signal?.removeEventListener('abort', onAbort);
         r.waiter = undefined;

@@ -7,6 +7,16 @@ names a file of little-endian float32 mono samples at 16 kHz; the worker transcr
 (time range of that audio) and answers {"id": n, "ok": true, "segments": [...], "language": ...}
 or {"id": n, "ok": false, "error": "..."}. Segment times are in seconds from the start of the file.
 Without a language, the first chunk detects it and, when sure (p >= 0.5), the later chunks reuse it.
+
+A request with "op": "score_labels" scores text labels against windows of the audio instead (the
+sound-event observer): {"id": n, "op": "score_labels", "pcm": path, "windows": [[start_s, end_s], ...],
+"labels": [" (dog barking)", ...], "context_seconds": 5, "nulls": false}. Each window's audio is put at
+the start of `context_seconds` of zeros, encoded once, and every label is force-decoded after the
+start-of-transcript tokens (English, transcribe, no timestamps) with CTranslate2's Whisper.align; the
+answer gives, per window and label, the mean log-probability of the label's tokens:
+{"id": n, "ok": true, "scores": [[...], ...], "token_counts": [...], "null_scores": {...}}. With
+"nulls": true it also scores the same labels on non-informative inputs of that length (digital
+silence, white noise, pink noise), cached per label list.
 End of stdin ends the worker.
 """
 import argparse
@@ -15,8 +25,10 @@ import math
 import sys
 import time
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
 
 SAMPLE_RATE = 16000
 
@@ -65,6 +77,71 @@ def transcribe(model, req):
     return {"segments": out, "language": detected, "language_probability": detected_p}
 
 
+ALIGN_BATCH = 8  # sequences per align call: larger batches were slower per sequence on 2 cores
+
+
+def label_scores(model, tokens, window, context_seconds):
+    """Mean log-probability of each label's tokens, decoded against `window` padded to `context_seconds`."""
+    n = int(round(context_seconds * SAMPLE_RATE))
+    padded = np.zeros(n, dtype=np.float32)
+    padded[: min(n, len(window))] = window[:n]
+    frames = int(round(context_seconds * 100))
+    features = model.feature_extractor(padded)[:, :frames]
+    encoded = model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])), to_cpu=True)
+    enc = np.array(encoded)
+    tok = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+    start = tok.sot_sequence + [tok.no_timestamps]
+    out = []
+    for i in range(0, len(tokens), ALIGN_BATCH):
+        batch = tokens[i : i + ALIGN_BATCH]
+        x = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc, len(batch), axis=0)))
+        for r in model.model.align(x, start, batch, [frames] * len(batch)):
+            p = np.maximum(np.asarray(r.text_token_probs, dtype=np.float64), 1e-30)
+            out.append(round(float(np.mean(np.log(p))), 4))
+    return out
+
+
+def null_inputs(context_seconds):
+    """Non-informative audio of the context's length: digital silence, white noise, pink noise (fixed seed)."""
+    n = int(round(context_seconds * SAMPLE_RATE))
+    rng = np.random.default_rng(0)
+    white = rng.standard_normal(n)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    spectrum /= np.sqrt(np.maximum(1, np.arange(len(spectrum))))
+    pink = np.fft.irfft(spectrum, n)
+    return {
+        "silence": np.zeros(n, dtype=np.float32),
+        "white": (0.01 * white).astype(np.float32),
+        "pink": (0.1 * pink / np.abs(pink).max()).astype(np.float32),
+    }
+
+
+_null_cache = {}
+
+
+def score_labels(model, req):
+    audio = np.fromfile(req["pcm"], dtype="<f4")
+    context = float(req.get("context_seconds", 5))
+    if not 1 <= context <= 30:
+        raise ValueError("context_seconds must be within 1..30")
+    labels = [str(l) for l in req["labels"]]
+    tokens = [model.hf_tokenizer.encode(l, add_special_tokens=False).ids for l in labels]
+    if any(len(t) == 0 for t in tokens):
+        raise ValueError("a label has no tokens")
+    scores = []
+    for start, end in req["windows"]:
+        a = int(max(0.0, start) * SAMPLE_RATE)
+        b = int(min(len(audio), math.ceil(end * SAMPLE_RATE)))
+        scores.append(label_scores(model, tokens, audio[a:b], context))
+    res = {"scores": scores, "token_counts": [len(t) for t in tokens]}
+    if req.get("nulls"):
+        key = (context, tuple(labels))
+        if key not in _null_cache:
+            _null_cache[key] = {name: label_scores(model, tokens, x, context) for name, x in null_inputs(context).items()}
+        res["null_scores"] = _null_cache[key]
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -83,7 +160,7 @@ def main():
             req = json.loads(line)
             rid = req.get("id")
             t = time.time()
-            res = transcribe(model, req)
+            res = score_labels(model, req) if req.get("op") == "score_labels" else transcribe(model, req)
             send({"id": rid, "ok": True, "seconds": round(time.time() - t, 3), **res})
         except Exception as e:  # reported to the caller as a typed error, the worker stays up
             send({"id": rid, "ok": False, "error": f"{type(e).__name__}: {e}"})

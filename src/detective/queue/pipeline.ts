@@ -23,7 +23,7 @@ export interface LlmOverrides {
   modelPath?: string;
 }
 
-export const OBSERVER_NAMES = ['signal', 'vad', 'asr', 'ocr', 'captioner', 'audio_lm'] as const;
+export const OBSERVER_NAMES = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'video', 'captioner', 'audio_lm'] as const;
 
 export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: number): Promise<ChatModel> {
   if (spec.kind === 'local') {

@@ -1,0 +1,304 @@
+/**
+ * Sound-event observer: Whisper (the ASR model the project ships) as a zero-shot sound-event tagger.
+ * Whisper learned from subtitles that describe sounds ("(dog barking)", "[door creaks]"), so the
+ * log-probability its decoder gives such a label, force-decoded against a window of audio, says how
+ * well the label fits the window (Ma et al., NAACL 2024). Raw scores mostly measure how likely a label
+ * is as text, so each phrasing's score is calibrated by subtracting its prior: its mean score over a
+ * reference set of everyday sounds (./sound-priors.ts; the silence/noise prior of the paper measured
+ * worse here, see docs/benchmarks.md). A window states an event only when every phrasing slot of the
+ * vocabulary picks the same class and the class clears a calibrated margin; otherwise it abstains.
+ * Windows where Silero VAD hears speech need a larger margin, and speech-like labels never become
+ * events (speech is the ASR observer's), so a telephone prompt does not turn into a dog.
+ */
+import { existsSync } from 'node:fs';
+import type * as Ort from 'onnxruntime-node';
+import { ort } from '../../engine/ort';
+import { OmnicapError } from '../../errors';
+import { throwIfAborted } from '../../util/abort';
+import { disposableObserver, type DisposableObserver } from './disposable';
+import { needSamples } from './proc';
+import { SOUND_FAMILY_WORDS, SOUND_LABELS, type SoundLabel } from './sound-labels';
+import { SOUND_PRIORS } from './sound-priors';
+import { defaultSileroPath, sileroSpeechProbs } from './vad';
+import { defaultWhisperModelDir, WhisperWorker, type WhisperModelName } from './whisper';
+
+const FS = 16000;
+const FRAME = 0.02;
+
+export interface SoundWindow {
+  /** Seconds: the stretch of sound the window covers (its audio is scored from `start`). */
+  start: number;
+  end: number;
+}
+
+/** Settings of the window decision; the defaults were chosen on the tune split of the labelled set. */
+export interface SoundDecisionOptions {
+  /** A class's calibrated score (mean over its phrasings, log-probability units) must reach this. */
+  minScore?: number;
+  /** The same in windows that are mostly speech. */
+  minSpeechScore?: number;
+  /** Share of a window's VAD chunks heard as speech from which the window counts as speech. */
+  speechShare?: number;
+  /**
+   * When no class is stated but the two best classes are of one family (two animals, two
+   * instruments), the family is stated if the best class reaches this (minSpeechScore in speech windows).
+   */
+  minFamilyScore?: number;
+}
+
+export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5, minFamilyScore: 1.0 };
+
+export interface SoundEventOptions extends SoundDecisionOptions {
+  /** Whisper model (default 'base'); its calibration priors must be in ./sound-priors.ts (only base's are measured). */
+  whisperModel?: WhisperModelName;
+  whisperModelDir?: string;
+  python?: string;
+  threads?: number;
+  /** Silero VAD model path (default models/cache/silero-vad/silero_vad.onnx). */
+  vadModelPath?: string;
+  /** Windows scored per clip at most (default 24): the loudest are kept. */
+  maxWindows?: number;
+}
+
+/** Seconds of audio context each window is encoded with (the priors were measured with it). */
+export const SOUND_CONTEXT_SECONDS = 5;
+
+export interface ClassScore {
+  id: string;
+  words: string;
+  score: number;
+}
+
+export interface SoundEvent {
+  /** A class (id of ./sound-labels.ts) or, when only the family is sure, a family. */
+  kind: 'class' | 'family';
+  /** Class id or family name. */
+  label: string;
+  /** Plain words: "a dog barking", "an animal call". */
+  words: string;
+  start: number;
+  end: number;
+  /** Calibrated score of the class (log-probability over its prior; higher is surer). */
+  score: number;
+  /** The next best classes of the strongest window (for a family event, its best classes). */
+  alternatives: ClassScore[];
+}
+
+export interface WindowDecision extends SoundWindow {
+  /** Share of the window's VAD chunks heard as speech. */
+  speech: number;
+  /** Best three classes. */
+  top: ClassScore[];
+  /** Whether every phrasing slot ranked the top class first. */
+  agreed: boolean;
+  /** The class or family stated, or why none was. */
+  stated?: { kind: 'class' | 'family'; label: string };
+  abstained?: 'speech' | 'phrasings disagree' | 'below margin';
+}
+
+export interface SoundEventData {
+  engine: string;
+  events: SoundEvent[];
+  windows: WindowDecision[];
+  /** Windows of sound left unscored because the clip had more than maxWindows. */
+  skippedWindows: number;
+  settings: Required<SoundDecisionOptions> & { contextSeconds: number; calibration: string };
+  /** Seconds Whisper spent scoring. */
+  scoreSeconds: number;
+}
+
+/** Frame RMS levels (dBFS) of 20 ms frames. */
+function frameLevels(samples: Float32Array): number[] {
+  const n = Math.round(FRAME * FS);
+  const out: number[] = [];
+  for (let s = 0; s + n <= samples.length; s += n) {
+    let e = 0;
+    for (let i = s; i < s + n; i++) e += samples[i] * samples[i];
+    out.push(10 * Math.log10(e / n + 1e-24));
+  }
+  return out;
+}
+
+/**
+ * Stretches of sound to score: 20 ms frames within 35 dB of the clip's loudest frame (and above -50
+ * dBFS), gaps under 0.3 s closed, stretches under 40 ms dropped, long ones cut into pieces of the
+ * context length. At most `maxWindows`, the loudest kept (the rest counted in `skipped`).
+ */
+export function soundWindows(samples: Float32Array, contextSeconds = SOUND_CONTEXT_SECONDS, maxWindows = 24): { windows: SoundWindow[]; skipped: number } {
+  const levels = frameLevels(samples);
+  if (levels.length === 0) return { windows: [], skipped: 0 };
+  const peak = Math.max(...levels);
+  const gate = Math.max(-50, peak - 35);
+  const runs: Array<[number, number]> = [];
+  let start = -1;
+  for (let i = 0; i <= levels.length; i++) {
+    const on = i < levels.length && levels[i] >= gate;
+    if (on && start < 0) start = i;
+    if (!on && start >= 0) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && (start - last[1]) * FRAME < 0.3) last[1] = i;
+      else runs.push([start, i]);
+      start = -1;
+    }
+  }
+  const windows: Array<SoundWindow & { level: number }> = [];
+  const duration = samples.length / FS;
+  for (const [a, b] of runs) {
+    if ((b - a) * FRAME < 0.04) continue;
+    for (let s = Math.max(0, a * FRAME - 0.05); s < b * FRAME; s += contextSeconds) {
+      const e = Math.min(duration, b * FRAME + 0.05, s + contextSeconds);
+      const f0 = Math.floor(s / FRAME), f1 = Math.ceil(e / FRAME);
+      windows.push({ start: round2(s), end: round2(e), level: Math.max(...levels.slice(f0, Math.max(f0 + 1, f1))) });
+    }
+  }
+  const kept = [...windows].sort((x, y) => y.level - x.level).slice(0, maxWindows);
+  return { windows: kept.sort((x, y) => x.start - y.start).map(({ start, end }) => ({ start, end })), skipped: windows.length - kept.length };
+}
+
+const round2 = (x: number): number => Number(x.toFixed(2));
+
+/** Phrasings in scoring order, with their class and slot (0, 1, 2: the first, second, third phrasing of each class). */
+export function soundPhrasings(labels: readonly SoundLabel[] = SOUND_LABELS): Array<{ text: string; label: SoundLabel; slot: number }> {
+  return labels.flatMap((label) => label.phrasings.map((p, slot) => ({ text: ` ${p}`, label, slot })));
+}
+
+/**
+ * Class scores of one window from its phrasing scores minus their priors: a class scores the mean of
+ * its phrasings; `agreed` when each phrasing slot, on its own, ranks the top class first.
+ */
+export function classScores(raw: readonly number[], prior: readonly number[], labels: readonly SoundLabel[] = SOUND_LABELS): { ranked: ClassScore[]; agreed: boolean } {
+  const phrasings = soundPhrasings(labels);
+  if (raw.length !== phrasings.length || prior.length !== phrasings.length) throw new OmnicapError('INVALID_ARGUMENT', `expected ${phrasings.length} phrasing scores`);
+  const sum = new Map<string, { n: number; s: number }>();
+  const bestBySlot = new Map<number, { id: string; v: number }>();
+  phrasings.forEach((p, i) => {
+    const v = raw[i] - prior[i];
+    const acc = sum.get(p.label.id) ?? { n: 0, s: 0 };
+    sum.set(p.label.id, { n: acc.n + 1, s: acc.s + v });
+    const b = bestBySlot.get(p.slot);
+    if (b === undefined || v > b.v) bestBySlot.set(p.slot, { id: p.label.id, v });
+  });
+  const ranked = labels.map((l) => ({ id: l.id, words: l.words, score: Number(((sum.get(l.id)?.s ?? 0) / (sum.get(l.id)?.n ?? 1)).toFixed(3)) })).sort((a, b) => b.score - a.score);
+  const agreed = [...bestBySlot.values()].every((b) => b.id === ranked[0].id);
+  return { ranked, agreed };
+}
+
+/**
+ * The decision of each window, and the events (consecutive windows of one class or family merged).
+ * A class is stated when every phrasing slot ranks it first and it clears the margin (the larger one
+ * in speech windows); otherwise its family, when the two best classes share it and the best clears
+ * the family margin. Speech labels are never stated, nor the family of sounds people make: it holds
+ * speech, and on the tune split half of its family statements were animal calls.
+ */
+export function decideSoundEvents(
+  windows: readonly SoundWindow[],
+  scores: readonly (readonly number[])[],
+  speech: readonly number[],
+  prior: readonly number[],
+  opts: SoundDecisionOptions = {},
+  labels: readonly SoundLabel[] = SOUND_LABELS,
+): { events: SoundEvent[]; decisions: WindowDecision[] } {
+  const o = { ...SOUND_DECISION_DEFAULTS, ...opts };
+  const byId = new Map(labels.map((l) => [l.id, l]));
+  const decisions: WindowDecision[] = [];
+  const events: SoundEvent[] = [];
+  windows.forEach((w, i) => {
+    const { ranked, agreed } = classScores(scores[i], prior, labels);
+    const [top, second] = ranked;
+    const speechy = speech[i] >= o.speechShare;
+    const d: WindowDecision = { ...w, speech: round2(speech[i]), top: ranked.slice(0, 3), agreed };
+    const a = byId.get(top.id), b = byId.get(second.id);
+    const familyOk = a !== undefined && b !== undefined && a.family === b.family && a.family !== 'human' && top.score >= (speechy ? o.minSpeechScore : o.minFamilyScore);
+    if (a?.speech === true) d.abstained = 'speech';
+    else if (agreed && top.score >= (speechy ? o.minSpeechScore : o.minScore)) d.stated = { kind: 'class', label: top.id };
+    else if (familyOk && a !== undefined) d.stated = { kind: 'family', label: a.family };
+    else d.abstained = speechy ? 'speech' : agreed ? 'below margin' : 'phrasings disagree';
+    decisions.push(d);
+    const stated = d.stated;
+    if (stated === undefined) return;
+    const words = stated.kind === 'class' ? top.words : SOUND_FAMILY_WORDS[a?.family ?? 'animal'];
+    const last = events[events.length - 1];
+    if (last !== undefined && last.kind === stated.kind && last.label === stated.label && w.start - last.end < 0.5) {
+      last.end = w.end;
+      if (top.score > last.score) Object.assign(last, { score: top.score, alternatives: alternatives(stated.kind, ranked) });
+    } else events.push({ kind: stated.kind, label: stated.label, words, start: w.start, end: w.end, score: top.score, alternatives: alternatives(stated.kind, ranked) });
+  });
+  return { events, decisions };
+}
+
+/** What else the window could be: the next three classes of a class event, the best three of a family event. */
+const alternatives = (kind: SoundEvent['kind'], ranked: readonly ClassScore[]): ClassScore[] => (kind === 'class' ? ranked.slice(1, 4) : ranked.slice(0, 3));
+
+/** Share of the 32 ms Silero chunks of each window with speech probability >= 0.5. */
+export function speechShares(probs: Float32Array, windows: readonly SoundWindow[]): number[] {
+  const hop = 512 / FS;
+  return windows.map((w) => {
+    const a = Math.floor(w.start / hop), b = Math.max(a + 1, Math.ceil(w.end / hop));
+    let n = 0, s = 0;
+    for (let i = a; i < Math.min(b, probs.length); i++, n++) if (probs[i] >= 0.5) s++;
+    return n === 0 ? 0 : s / n;
+  });
+}
+
+const t1 = (x: number): string => x.toFixed(1);
+
+/** The answer text: stated events only (guesses below the margin stay in `data`, so no caption repeats them). */
+export function formatSoundEventAnswer(d: SoundEventData): string {
+  const scored = `${d.windows.length} window${d.windows.length === 1 ? '' : 's'} of sound scored${d.skippedWindows > 0 ? `, ${d.skippedWindows} quieter ones not` : ''}`;
+  if (d.events.length === 0) return `No sound event could be named with confidence (${scored}; engine ${d.engine}, zero-shot).`;
+  const items = d.events.map((e) => `[${t1(e.start)}-${t1(e.end)} s] a sound like ${e.words} (score ${e.score.toFixed(2)})`);
+  return `Sound events (zero-shot tagger, engine ${d.engine}; names can be wrong; ${scored}): ${items.join('; ')}.`;
+}
+
+export type SoundEventObserver = DisposableObserver;
+
+/** The observer "sound_events". Needs the Whisper venv and model (scripts/setup-asr.sh) and Silero VAD. */
+export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObserver {
+  const model = opts.whisperModel ?? 'base';
+  const engine = model === 'base' ? 'whisper-base' : 'whisper-tiny.en';
+  const worker = new WhisperWorker({ python: opts.python, modelDir: opts.whisperModelDir ?? defaultWhisperModelDir(model), threads: opts.threads });
+  const vadPath = opts.vadModelPath ?? defaultSileroPath();
+  const phrasings = soundPhrasings();
+  const priors = SOUND_PRIORS[model];
+  let vad: Promise<Ort.InferenceSession> | undefined;
+  const release = async (): Promise<void> => {
+    const v = vad;
+    vad = undefined;
+    await worker.dispose();
+    if (v !== undefined) await (await v).release();
+  };
+  return disposableObserver({
+    name: 'sound_events',
+    modality: 'audio',
+    threads: opts.threads ?? 2,
+    description:
+      'Sound events (zero-shot, Whisper scoring about 90 subtitle-style sound labels such as "(dog barking)", "[door creaks]", "(applause)"): returns the events it can name with their times [start-end s] and a score, or says that none could be named. It abstains rather than guess; speech is left to the asr observer. The question is ignored.',
+    async observe({ media, signal }) {
+      const samples = needSamples('sound_events', media.samples);
+      const prior = phrasings.map((p) => priors[p.text]);
+      if (prior.some((v) => v === undefined)) throw new OmnicapError('MODEL_NOT_FOUND', `no sound-label calibration for Whisper ${model} (run scripts/bench-sound.ts --write-priors)`);
+      if (!existsSync(vadPath)) throw new OmnicapError('MODEL_NOT_FOUND', 'the Silero VAD model of the sound-event observer is not installed (run scripts/setup-models.sh)');
+      const { windows, skipped } = soundWindows(samples, SOUND_CONTEXT_SECONDS, opts.maxWindows ?? 24);
+      vad ??= ort().InferenceSession.create(vadPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+      const probs = await sileroSpeechProbs(await vad, samples, signal);
+      throwIfAborted(signal);
+      const scored = windows.length === 0 ? { scores: [], seconds: 0 } : await worker.scoreLabels(samples, windows.map((w) => [w.start, w.end] as const), phrasings.map((p) => p.text), { contextSeconds: SOUND_CONTEXT_SECONDS, signal });
+      const decision: Required<SoundDecisionOptions> = {
+        minScore: opts.minScore ?? SOUND_DECISION_DEFAULTS.minScore,
+        minSpeechScore: opts.minSpeechScore ?? SOUND_DECISION_DEFAULTS.minSpeechScore,
+        speechShare: opts.speechShare ?? SOUND_DECISION_DEFAULTS.speechShare,
+        minFamilyScore: opts.minFamilyScore ?? SOUND_DECISION_DEFAULTS.minFamilyScore,
+      };
+      const { events, decisions } = decideSoundEvents(windows, scored.scores, speechShares(probs, windows), prior as number[], decision);
+      const data: SoundEventData = {
+        engine,
+        events,
+        windows: decisions,
+        skippedWindows: skipped,
+        settings: { ...decision, contextSeconds: SOUND_CONTEXT_SECONDS, calibration: 'mean score over a reference set of everyday sounds' },
+        scoreSeconds: scored.seconds,
+      };
+      return { answer: formatSoundEventAnswer(data), data };
+    },
+  }, release);
+}

@@ -1,0 +1,174 @@
+/**
+ * The sound-event observer: which stretches of a clip it scores, how phrasing scores become a
+ * stated event or an abstention (every phrasing slot must agree, speech windows need a larger
+ * margin, speech labels are never events), the hedged fact-sheet line, and the caption check that a
+ * named sound needs sound evidence. The real-model tests are in sound-events-model.test.ts.
+ */
+import { checkCaption, factSheet, type DetectiveRound } from '../../src/detective';
+import { soundEventFact } from '../../src/detective/facts';
+import { ungroundedSounds } from '../../src/detective/checks';
+import { classScores, decideSoundEvents, formatSoundEventAnswer, SOUND_DECISION_DEFAULTS, soundPhrasings, soundWindows, speechShares, type SoundEventData } from '../../src/detective/observers/sound-events';
+import { SOUND_LABELS, soundStem, soundVocabulary } from '../../src/detective/observers/sound-labels';
+
+const FS = 16000;
+const phrasings = soundPhrasings();
+const prior = phrasings.map(() => -3);
+
+/** Raw scores: every phrasing at the prior, the given classes' phrasings raised by `lift` (per slot when an array). */
+function raw(lifts: Record<string, number | number[]>): number[] {
+  return phrasings.map((p) => {
+    const l = lifts[p.label.id];
+    if (l === undefined) return -3;
+    return -3 + (Array.isArray(l) ? l[p.slot] : l);
+  });
+}
+
+function burst(samples: Float32Array, start: number, seconds: number, amp: number): void {
+  for (let i = Math.round(start * FS); i < Math.min(samples.length, Math.round((start + seconds) * FS)); i++) samples[i] = amp * Math.sin((2 * Math.PI * 600 * i) / FS);
+}
+
+describe('the vocabulary', () => {
+  it('holds the 50 ESC-50 classes and common AudioSet ones, three subtitle-style phrasings each', () => {
+    expect(SOUND_LABELS.length).toBeGreaterThanOrEqual(85);
+    for (const id of ['dog', 'rooster', 'rain', 'crying_baby', 'door_wood_creaks', 'church_bells', 'hand_saw', 'applause', 'telephone_ringing', 'gunshot']) expect(SOUND_LABELS.some((l) => l.id === id)).toBe(true);
+    for (const l of SOUND_LABELS) {
+      expect(l.phrasings).toHaveLength(3);
+      for (const p of l.phrasings) expect(p).toMatch(/^[([].+[)\]]$/);
+    }
+    expect(new Set(SOUND_LABELS.map((l) => l.id)).size).toBe(SOUND_LABELS.length);
+    expect(phrasings[0]).toMatchObject({ text: ' (dog barking)', slot: 0 });
+  });
+  it('stems match word forms; the sound words map to their classes, speech words are left out', () => {
+    expect(['barking', 'barks', 'barked', 'bark'].map(soundStem)).toEqual(['bark', 'bark', 'bark', 'bark']);
+    expect(soundStem('cries')).toBe(soundStem('cry'));
+    expect(soundStem('clapping')).toBe(soundStem('claps'));
+    const vocab = soundVocabulary();
+    expect([...(vocab.get('dog') ?? [])]).toEqual(expect.arrayContaining(['dog', 'howl']));
+    expect(vocab.get(soundStem('siren'))).toEqual(new Set(['siren']));
+    expect(vocab.has('talk')).toBe(false);
+    expect(vocab.has('speak')).toBe(false);
+  });
+});
+
+describe('windows of sound', () => {
+  it('digital silence has none', () => {
+    expect(soundWindows(new Float32Array(3 * FS))).toEqual({ windows: [], skipped: 0 });
+  });
+  it('a 0.2 s burst at 1.0 s gives one window around it; 12 s of sound gives context-long pieces', () => {
+    const x = new Float32Array(3 * FS);
+    burst(x, 1, 0.2, 0.5);
+    const { windows } = soundWindows(x);
+    expect(windows).toHaveLength(1);
+    expect(windows[0].start).toBeCloseTo(0.95, 1);
+    expect(windows[0].end).toBeCloseTo(1.25, 1);
+    const long = new Float32Array(12 * FS);
+    burst(long, 0, 12, 0.3);
+    expect(soundWindows(long).windows.map((w) => [w.start, w.end])).toEqual([[0, 5], [5, 10], [10, 12]]);
+  });
+  it('over the cap, the loudest windows are kept and the rest counted', () => {
+    const x = new Float32Array(10 * FS);
+    for (let k = 0; k < 5; k++) burst(x, 0.5 + 2 * k, 0.3, k === 3 ? 0.9 : 0.2);
+    const r = soundWindows(x, 5, 2);
+    expect(r.skipped).toBe(3);
+    expect(r.windows.some((w) => w.start < 6.5 && w.end > 6.5)).toBe(true);
+  });
+  it('speech share of a window from Silero chunk probabilities', () => {
+    const probs = new Float32Array(100).fill(0.1);
+    probs.fill(0.9, 0, 50); // the first 1.6 s
+    expect(speechShares(probs, [{ start: 0, end: 1.6 }, { start: 1.6, end: 3.2 }])).toEqual([1, 0]);
+  });
+});
+
+describe('deciding events', () => {
+  it('class scores are phrasing means over the prior; agreement needs every slot to rank the class first', () => {
+    const { ranked, agreed } = classScores(raw({ dog: [2, 1.5, 1], cat: 0.5 }), prior);
+    expect(ranked[0]).toEqual({ id: 'dog', words: 'a dog barking', score: 1.5 });
+    expect(ranked[1].id).toBe('cat');
+    expect(agreed).toBe(true);
+    expect(classScores(raw({ dog: [2, 2, 0], cat: [0, 0, 1.5] }), prior).agreed).toBe(false);
+  });
+  it('states an agreed class over the margin, abstains below it or when the slots disagree', () => {
+    const windows = [{ start: 0, end: 0.4 }, { start: 1, end: 2 }, { start: 3, end: 4 }];
+    const { events, decisions } = decideSoundEvents(windows, [raw({ dog: 1.6, cat: 0.4 }), raw({ cat: [1.5, 1.5, 0], trumpet: [0, 0, 1.8] }), raw({ bell: 0.6 })], [0, 0, 0], prior);
+    expect(events).toEqual([{ kind: 'class', label: 'dog', words: 'a dog barking', start: 0, end: 0.4, score: 1.6, alternatives: expect.arrayContaining([expect.objectContaining({ id: 'cat', score: 0.4 })]) }]);
+    expect(decisions.map((d) => d.stated?.label ?? d.abstained)).toEqual(['dog', 'phrasings disagree', 'below margin']);
+    expect(decisions[0].stated).toEqual({ kind: 'class', label: 'dog' });
+  });
+  it('when no class is sure but the two best share a family, the family is stated', () => {
+    const w = [{ start: 0, end: 1 }];
+    // cat and owl (both animals) split the phrasing slots: no class, but an animal call
+    const split = decideSoundEvents(w, [raw({ cat: [1.6, 1.6, 0.4], owl: [0.4, 0.4, 1.7] })], [0], prior);
+    expect(split.events).toEqual([expect.objectContaining({ kind: 'family', label: 'animal', words: 'an animal call', score: 1.2 })]);
+    expect(split.events[0].alternatives.map((a) => a.id)).toEqual(['cat', 'owl', expect.any(String)]);
+    // a cat and a trumpet disagreeing: no family either
+    expect(decideSoundEvents(w, [raw({ cat: [1.6, 1.6, 0.4], trumpet: [0.4, 0.4, 1.7] })], [0], prior).decisions[0].abstained).toBe('phrasings disagree');
+    // a family needs its margin too
+    expect(decideSoundEvents(w, [raw({ cat: [0.9, 0.9, 0.3], owl: [0.3, 0.3, 1] })], [0], prior).events).toEqual([]);
+  });
+  it('speech windows need the larger margin; a speech label is never an event', () => {
+    const w = [{ start: 0, end: 2 }];
+    const mid = (SOUND_DECISION_DEFAULTS.minScore + SOUND_DECISION_DEFAULTS.minSpeechScore) / 2;
+    expect(decideSoundEvents(w, [raw({ dog: mid })], [0.9], prior).decisions[0].abstained).toBe('speech');
+    expect(decideSoundEvents(w, [raw({ dog: mid })], [0.1], prior).events[0].label).toBe('dog');
+    expect(decideSoundEvents(w, [raw({ dog: SOUND_DECISION_DEFAULTS.minSpeechScore + 0.1 })], [0.9], prior).events[0].label).toBe('dog');
+    expect(decideSoundEvents(w, [raw({ speech: 5 })], [0], prior).decisions[0].abstained).toBe('speech');
+  });
+  it('consecutive windows of one class merge into one event with the stronger score', () => {
+    const { events } = decideSoundEvents([{ start: 0, end: 5 }, { start: 5, end: 8 }, { start: 9, end: 9.5 }], [raw({ rain: 1.2 }), raw({ rain: 1.9 }), raw({ rain: 1.4 })], [0, 0, 0], prior);
+    expect(events.map((e) => [e.label, e.start, e.end, e.score])).toEqual([['rain', 0, 8, 1.9], ['rain', 9, 9.5, 1.4]]);
+  });
+});
+
+describe('what the caption is told', () => {
+  const data = (events: SoundEventData['events']): SoundEventData => ({
+    engine: 'whisper-base', events, windows: [], skippedWindows: 0, scoreSeconds: 1, settings: { ...SOUND_DECISION_DEFAULTS, contextSeconds: 5, calibration: 'x' },
+  });
+  const dog = { kind: 'class' as const, label: 'dog', words: 'a dog barking', start: 0.2, end: 1.8, score: 1.7, alternatives: [{ id: 'cat', words: 'a cat meowing', score: 0.9 }] };
+  const door = { kind: 'class' as const, label: 'door_wood_creaks', words: 'a door creaking', start: 3, end: 3.1, score: 1.2, alternatives: [] };
+  it('events in hedged words with their spans; none named says so', () => {
+    expect(soundEventFact(data([dog]))).toBe('A sound like a dog barking is heard from 0.2 to 1.8 s.');
+    expect(soundEventFact(data([dog, door]))).toBe('A sound like a dog barking is heard from 0.2 to 1.8 s, then a sound like a door creaking at 3.0 s.');
+    expect(soundEventFact(data([]))).toBe('No particular sound event could be named.');
+  });
+  it('a VAD "music" segment under a bark is called a tonal sound; under a guitar it stays music', () => {
+    const vad = { segments: [{ label: 'music', start: 0, end: 0.3 }, { label: 'silence', start: 0.3, end: 2 }], totals: { speech: 0, music: 0.3, noise: 0, sound: 0, silence: 1.7 } };
+    const rounds = (events: SoundEventData['events']): DetectiveRound[] => [
+      { round: 1, status: 'ok', tool: 'vad', question: 'q', answer: 'a', data: vad, cached: false, ms: 1 },
+      { round: 2, status: 'ok', tool: 'sound_events', question: 'q', answer: 'b', data: data(events), cached: false, ms: 1 },
+    ];
+    const bark = factSheet(rounds([{ ...dog, start: 0, end: 0.2 }]), { hasAudio: true, hasVideo: false }).lines;
+    expect(bark[1]).toBe('Tonal sound from 0.0 to 0.3 s, then silence from 0.3 to 2.0 s (tonal sound 0.3 s and silence 1.7 s in all).');
+    expect(bark[2]).toBe('A sound like a dog barking is heard from 0.0 to 0.2 s.');
+    const guitar = factSheet(rounds([{ ...dog, label: 'guitar', words: 'a guitar', start: 0, end: 0.3 }]), { hasAudio: true, hasVideo: false }).lines;
+    expect(guitar[1]).toMatch(/^Music or tonal sound from 0\.0 to 0\.3 s/);
+  });
+  it('the answer carries stated events only, never the alternatives below the margin', () => {
+    const a = formatSoundEventAnswer(data([dog]));
+    expect(a).toContain('[0.2-1.8 s] a sound like a dog barking (score 1.70)');
+    expect(a).not.toContain('cat');
+  });
+});
+
+describe('a named sound needs sound evidence', () => {
+  const facts = 'The clip is an audio recording lasting 2.0 seconds. A sound like a dog barking is heard from 0.2 to 1.8 s.';
+  it('sound words are grounded by any word of their class, or of a narrower class', () => {
+    expect(ungroundedSounds('A dog barks twice, then barking again.', facts)).toEqual([]);
+    expect(ungroundedSounds('People are laughing.', 'A sound like laughter is heard from 0.0 to 1.0 s.')).toEqual([]);
+    expect(ungroundedSounds('Gentle music plays.', 'A sound like a guitar is heard from 0.0 to 2.0 s.')).toEqual([]);
+    expect(ungroundedSounds('A cat meows while a siren wails.', facts)).toEqual(['cat', 'meows', 'siren', 'wails']);
+  });
+  it('a sound denied in its clause is not a sound named', () => {
+    expect(ungroundedSounds('The clip contains no sound events or music, and no dog barks; a clean recording.', facts.replace('dog barking', 'bell ringing'))).toEqual([]);
+    expect(ungroundedSounds('There is no speech, but a siren wails.', facts)).toEqual(['siren', 'wails']);
+  });
+  it('quoted speech and words a transcript gave are not sounds heard', () => {
+    expect(ungroundedSounds('A voice says "the dog barked at the rain".', 'From 0.1 to 2.0 s a voice says: "the dog barked at the rain"')).toEqual([]);
+  });
+  it('checkCaption names the invented sound', () => {
+    const base = { promptText: '', observationText: 'Noise from 0.0 to 2.0 s. quiet recording integrated loudness -30 LUFS', factText: 'Noise from 0.0 to 2.0 s. The sound is quiet.' };
+    const bad = checkCaption({ ...base, caption: 'A quiet recording of noise from 0.0 to 2.0 s in which a dog barks at a passing car, then silence follows.' });
+    expect(bad.reasons).toContain('names sounds no observation gave: "dog", "barks", "car"');
+    const ok = checkCaption({ ...base, caption: 'A quiet recording of noise from 0.0 to 2.0 s, at about -30 LUFS; no particular sound can be made out in it.' });
+    expect(ok.reasons.join(' ')).not.toContain('names sounds');
+  });
+});
