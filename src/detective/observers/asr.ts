@@ -8,13 +8,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as Ort from 'onnxruntime-node';
-import { ort } from '../../engine/ort';
 import { OmnicapError } from '../../errors';
 import { throwIfAborted } from '../../util/abort';
 import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples, runTool, withTempDir, writeTempWav } from './proc';
-import { defaultSileroPath, sileroSpeechProbs } from './vad';
+import { defaultSileroPath, lazySilero } from './vad';
 import { defaultWhisperModelDir, defaultWhisperPython, whisperAvailable, WhisperWorker, type WhisperModelName, type WhisperSegment } from './whisper';
 
 export interface PocketsphinxOptions {
@@ -155,12 +153,10 @@ function whisperObserver(opts: AsrOptions): AsrObserver {
   const worker = new WhisperWorker({ python: opts.python, modelDir: opts.whisperModelDir ?? defaultWhisperModelDir(model), threads: opts.threads });
   const vadPath = opts.vadModelPath ?? defaultSileroPath();
   const language = opts.language ?? (model === 'tiny.en' ? 'en' : undefined);
-  let vad: Promise<Ort.InferenceSession> | undefined;
+  const vad = lazySilero(vadPath, 'the ASR observer');
   const release = async (): Promise<void> => {
-    const v = vad;
-    vad = undefined;
     await worker.dispose();
-    if (v !== undefined) await (await v).release();
+    await vad.release();
   };
   return disposableObserver({
     name: 'asr',
@@ -170,9 +166,7 @@ function whisperObserver(opts: AsrOptions): AsrObserver {
     description: `Speech recognition (Whisper ${model}${model === 'base' ? ', multilingual' : ', English'}, on the speech that Silero VAD finds): returns the words spoken with segment times [start-end s] and a confidence per segment. The question is ignored.`,
     async observe({ media, signal }) {
       const samples = needSamples('asr', media.samples);
-      if (!existsSync(vadPath)) throw new OmnicapError('MODEL_NOT_FOUND', 'the Silero VAD model of the ASR observer is not installed (run scripts/setup-models.sh)');
-      vad ??= ort().InferenceSession.create(vadPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-      const probs = await sileroSpeechProbs(await vad, samples, signal);
+      const probs = await vad.speechProbs(samples, signal);
       throwIfAborted(signal);
       const chunks = speechChunks(probs, samples.length / 16000);
       const res = await worker.transcribe(samples, chunks, { language, beamSize: opts.beamSize, signal });

@@ -10,16 +10,13 @@
  * Windows where Silero VAD hears speech need a larger margin, and speech-like labels never become
  * events (speech is the ASR observer's), so a telephone prompt does not turn into a dog.
  */
-import { existsSync } from 'node:fs';
-import type * as Ort from 'onnxruntime-node';
-import { ort } from '../../engine/ort';
 import { OmnicapError } from '../../errors';
 import { throwIfAborted } from '../../util/abort';
 import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples } from './proc';
 import { SOUND_FAMILY_WORDS, SOUND_LABELS, type SoundLabel } from './sound-labels';
 import { SOUND_PRIORS } from './sound-priors';
-import { defaultSileroPath, sileroSpeechProbs } from './vad';
+import { defaultSileroPath, lazySilero } from './vad';
 import { defaultWhisperModelDir, WhisperWorker, type WhisperModelName } from './whisper';
 
 const FS = 16000;
@@ -260,12 +257,10 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
   const vadPath = opts.vadModelPath ?? defaultSileroPath();
   const phrasings = soundPhrasings();
   const priors = SOUND_PRIORS[model];
-  let vad: Promise<Ort.InferenceSession> | undefined;
+  const vad = lazySilero(vadPath, 'the sound-event observer');
   const release = async (): Promise<void> => {
-    const v = vad;
-    vad = undefined;
     await worker.dispose();
-    if (v !== undefined) await (await v).release();
+    await vad.release();
   };
   return disposableObserver({
     name: 'sound_events',
@@ -277,10 +272,8 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
       const samples = needSamples('sound_events', media.samples);
       const prior = phrasings.map((p) => priors[p.text]);
       if (prior.some((v) => v === undefined)) throw new OmnicapError('MODEL_NOT_FOUND', `no sound-label calibration for Whisper ${model} (run scripts/bench-sound.ts --write-priors)`);
-      if (!existsSync(vadPath)) throw new OmnicapError('MODEL_NOT_FOUND', 'the Silero VAD model of the sound-event observer is not installed (run scripts/setup-models.sh)');
       const { windows, skipped } = soundWindows(samples, SOUND_CONTEXT_SECONDS, opts.maxWindows ?? 24);
-      vad ??= ort().InferenceSession.create(vadPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-      const probs = await sileroSpeechProbs(await vad, samples, signal);
+      const probs = await vad.speechProbs(samples, signal);
       throwIfAborted(signal);
       const scored = windows.length === 0 ? { scores: [], seconds: 0 } : await worker.scoreLabels(samples, windows.map((w) => [w.start, w.end] as const), phrasings.map((p) => p.text), { contextSeconds: SOUND_CONTEXT_SECONDS, signal });
       const decision: Required<SoundDecisionOptions> = {

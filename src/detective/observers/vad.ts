@@ -52,6 +52,23 @@ export async function sileroSpeechProbs(session: Ort.InferenceSession, samples: 
 }
 
 /** Merge per-chunk labels into segments; runs shorter than `minSeconds` join their neighbour. */
+/** A Silero VAD session opened on first use (MODEL_NOT_FOUND naming `owner` when the model is not installed) and released with its owner. */
+export function lazySilero(path: string, owner: string): { speechProbs(samples: Float32Array, signal?: AbortSignal): Promise<Float32Array>; release(): Promise<void> } {
+  let session: Promise<Ort.InferenceSession> | undefined;
+  return {
+    async speechProbs(samples, signal) {
+      if (!existsSync(path)) throw new OmnicapError('MODEL_NOT_FOUND', `the Silero VAD model of ${owner} is not installed (run scripts/setup-models.sh)`);
+      session ??= ort().InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+      return sileroSpeechProbs(await session, samples, signal);
+    },
+    async release() {
+      const s = session;
+      session = undefined;
+      if (s !== undefined) await (await s).release();
+    },
+  };
+}
+
 export function segmentLabels(labels: VadLabel[], hopSeconds: number, minSeconds = 0.25): VadSegment[] {
   const segs: VadSegment[] = [];
   labels.forEach((label, i) => {
