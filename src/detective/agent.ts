@@ -83,6 +83,22 @@ export function defaultObserverConcurrency(): number {
 }
 
 /**
+ * One observation as a round: `ok` with the answer (and data), or `observer_error`; an abort or a
+ * timeout of the run propagates.
+ */
+async function observeRound(clip: DetectiveClip, tools: ObserverToolbox, q: { round: number; tool: string; question: string; t0: number }, signal?: AbortSignal): Promise<Extract<DetectiveRound, { status: 'ok' | 'observer_error' }>> {
+  const { round, tool, question, t0 } = q;
+  try {
+    const r = await tools.observe(clip, tool, question, signal);
+    return { round, status: 'ok', tool, question, answer: r.answer, cached: r.cached, ms: Date.now() - t0, ...(r.data !== undefined ? { data: r.data } : {}) };
+  } catch (e) {
+    const err = toOmnicapError(e, 'UPSTREAM_ERROR');
+    if (err.code === 'ABORTED' || err.code === 'TIMEOUT' || signal?.aborted === true) throw err;
+    return { round, status: 'observer_error', tool, question, error: { code: err.code, message: err.message }, ms: Date.now() - t0 };
+  }
+}
+
+/**
  * Asks each fixed-report observer once, `concurrency` at a time; the rounds come back in the order of
  * `observers` (numbered from `firstRound`), whatever order they finished in. An abort or timeout
  * propagates; any other observer failure is an `observer_error` round.
@@ -97,16 +113,7 @@ export async function gatherFixedReports(clip: DetectiveClip, tools: ObserverToo
       const round = o.firstRound + i;
       const t0 = Date.now();
       throwIfAborted(o.signal);
-      try {
-        const r = await tools.observe(clip, tool, FIXED_REPORT_QUESTION, o.signal);
-        const rec: DetectiveRound = { round, status: 'ok', tool, question: FIXED_REPORT_QUESTION, answer: r.answer, cached: r.cached, ms: Date.now() - t0, upfront: true };
-        if (r.data !== undefined) rec.data = r.data;
-        rounds[i] = rec;
-      } catch (e) {
-        const err = toOmnicapError(e, 'UPSTREAM_ERROR');
-        if (err.code === 'ABORTED' || err.code === 'TIMEOUT' || o.signal?.aborted === true) throw err;
-        rounds[i] = { round, status: 'observer_error', tool, question: FIXED_REPORT_QUESTION, error: { code: err.code, message: err.message }, ms: Date.now() - t0, upfront: true };
-      }
+      rounds[i] = { ...(await observeRound(clip, tools, { round, tool, question: FIXED_REPORT_QUESTION, t0 }, o.signal)), upfront: true };
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, observers.length)) }, lane));
@@ -281,16 +288,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
       }
       questions.add(key);
       asked.add(action.tool);
-      let rec: DetectiveRound;
-      try {
-        const r = await tools.observe(clip, action.tool, action.question, signal);
-        rec = { round: number, status: 'ok', tool: action.tool, question: action.question, answer: r.answer, cached: r.cached, ms: Date.now() - t0 };
-        if (r.data !== undefined) rec.data = r.data;
-      } catch (e) {
-        const err = toOmnicapError(e, 'UPSTREAM_ERROR');
-        if (err.code === 'ABORTED' || err.code === 'TIMEOUT' || signal?.aborted === true) throw err;
-        rec = { round: number, status: 'observer_error', tool: action.tool, question: action.question, error: { code: err.code, message: err.message }, ms: Date.now() - t0 };
-      }
+      const rec = await observeRound(clip, tools, { round: number, tool: action.tool, question: action.question, t0 }, signal);
       record(rec);
       observation = observationOf(rec);
     }
