@@ -54,13 +54,15 @@ describe('Detective with the embedded instruct LLM on a real clip', () => {
     const opts = { seed: 3, maxTokens: 48, format: 'prose' as const };
     const a = await llm.chat([{ role: 'user', content: first }], { ...opts, conversation: 'warm' });
     const warm = await llm.chat([{ role: 'user', content: second }], { ...opts, conversation: 'warm' });
-    // a conversation on a sequence that holds nothing evaluates the whole prompt
+    // the other sequence may still hold the previous test's synthesis prompt (same instructions):
+    // an unrelated prompt on it first, so the cold run shares no more than the chat template with it
+    await llm.chat([{ role: 'user', content: 'Name one colour.' }], { seed: 3, maxTokens: 4, conversation: 'cold' });
     const cold = await llm.chat([{ role: 'user', content: second }], { ...opts, conversation: 'cold' });
     expect(a.text.length).toBeGreaterThan(0);
     // llama.cpp takes other kernels for other batch sizes, so a warm and a cold run may round
     // differently and word the caption differently; both must carry the facts
     for (const r of [warm, cold]) expect(r.text.toLowerCase()).toContain('good morning everyone');
-    expect(cold.usage!.evaluatedTokens!).toBeGreaterThanOrEqual(cold.usage!.promptTokens - 1);
+    expect(cold.usage!.evaluatedTokens!).toBeGreaterThan(cold.usage!.promptTokens * 0.8);
     // only what follows the shared instructions was evaluated again
     expect(warm.usage!.evaluatedTokens!).toBeLessThan(cold.usage!.evaluatedTokens! / 3);
     expect(warm.text).not.toMatch(/^\s*[-*#]|\n[-*#]|\*\*/);
