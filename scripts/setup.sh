@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential python3 python3-venv python3-pip pocketsphinx-testdata alsa-utils fonts-dejavu-core debconf sound-theme-freedesktop scratch sound-icons
-  pocketsphinx pocketsphinx-en-us tesseract-ocr tesseract-ocr-eng redis-server)
+  pocketsphinx pocketsphinx-en-us tesseract-ocr tesseract-ocr-eng redis-server chromium)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
