@@ -9,14 +9,17 @@
  * 7 s LibriVox clip alone, model load included) for both, interleaved.
  *
  *   npm run bench:throughput -- --baseline /path/to/other/omnicap [--passes 2] [--workers 1]
- *                               [--clips id,id] [--json out.json]
+ *                               [--clips id,id] [--json out.json] [--summarize DIR]
+ *
+ * --summarize DIR reports what an earlier (possibly interrupted) run left in its temporary folder
+ * DIR (the finished outputs and their GNU time figures) instead of running anything.
  *
  * The baseline is another built checkout of omnicap (node_modules, models/cache and dist present),
  * e.g. `git worktree add ../base eb363b5`, then link node_modules and models/cache into it and run
  * `npm run build:ts` there.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +28,13 @@ import type { DetectiveRound } from '../src/detective';
 import { percentile } from '../src/util/percentile';
 import { packageRoot } from '../src/util/paths';
 import { assemble, type Clip } from './bench-set';
+
+interface QuickRun {
+  program: string;
+  wallSeconds: number;
+  peakRssMb: number;
+  status: unknown;
+}
 
 interface Run {
   program: string;
@@ -39,8 +49,28 @@ function detect(checkout: string, input: string, output: string, workers: number
   rmSync(output, { force: true });
   const timing = `${output}.time`;
   execFileSync('/usr/bin/time', ['-f', '%e %M', '-o', timing, process.execPath, join(checkout, 'dist', 'src', 'cli', 'main.js'), 'detect', '--input', input, '--output', output, '--workers', String(workers)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const [wall, rssKb] = readFileSync(timing, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return readTiming(output);
+}
+
+/** GNU time's figures written next to an output: wall seconds and peak RSS. */
+function readTiming(output: string): { wallSeconds: number; peakRssMb: number } {
+  const [wall, rssKb] = readFileSync(`${output}.time`, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   return { wallSeconds: wall, peakRssMb: rssKb / 1024 };
+}
+
+/** The runs an earlier, possibly interrupted, run left in `dir` (finished outputs with their timing). */
+function finishedRuns(dir: string, programs: string[], passes: number): { runs: Run[]; quickRuns: QuickRun[] } {
+  const runs: Run[] = [];
+  const quickRuns: QuickRun[] = [];
+  for (let pass = 0; pass < passes; pass++) {
+    for (const program of programs) {
+      const output = join(dir, `out-${program}-${pass}.jsonl`);
+      if (existsSync(`${output}.time`)) runs.push({ program, pass, ...readTiming(output), lines: readLines(output) });
+      const quick = join(dir, `quick-${program}-${pass}.jsonl`);
+      if (existsSync(`${quick}.time`)) quickRuns.push({ program, ...readTiming(quick), status: readLines(quick)[0].status });
+    }
+  }
+  return { runs, quickRuns };
 }
 
 const readLines = (file: string): Array<Record<string, unknown>> => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -97,7 +127,7 @@ function summarize(runs: Run[], clips: Clip[], promptText: string): Record<strin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { baseline: { type: 'string' }, passes: { type: 'string' }, workers: { type: 'string' }, clips: { type: 'string' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { baseline: { type: 'string' }, passes: { type: 'string' }, workers: { type: 'string' }, clips: { type: 'string' }, json: { type: 'string' }, summarize: { type: 'string' } } });
   const passes = Number(values.passes ?? 1);
   const workers = Number(values.workers ?? 1);
   const dir = mkdtempSync(join(tmpdir(), 'bench-throughput-'));
@@ -111,9 +141,11 @@ async function main(): Promise<void> {
 
   const programs: Array<[string, string]> = [['this', packageRoot()]];
   if (values.baseline !== undefined) programs.push(['baseline', resolve(values.baseline)]);
-  const runs: Run[] = [];
-  const quickRuns: Array<{ program: string; wallSeconds: number; peakRssMb: number; status: unknown }> = [];
-  for (let pass = 0; pass < passes; pass++) {
+  const reused = values.summarize === undefined ? undefined : finishedRuns(resolve(values.summarize), programs.map(([p]) => p), passes);
+  const runs: Run[] = reused?.runs ?? [];
+  const quickRuns: QuickRun[] = reused?.quickRuns ?? [];
+  const passesRun = reused === undefined ? passes : Math.max(0, ...runs.map((r) => r.pass + 1));
+  for (let pass = 0; reused === undefined && pass < passes; pass++) {
     const order = pass % 2 === 0 ? programs : [...programs].reverse();
     for (const [program, checkout] of order) {
       const output = join(dir, `out-${program}-${pass}.jsonl`);
@@ -138,11 +170,12 @@ async function main(): Promise<void> {
   }
   if (values.baseline !== undefined) {
     // ratio per pass: clips per hour of this checkout over the baseline's in the same pass
-    result.ratioClipsPerHour = Array.from({ length: passes }, (_, p) => {
-      const a = runs.find((r) => r.program === 'this' && r.pass === p)!;
-      const b = runs.find((r) => r.program === 'baseline' && r.pass === p)!;
-      return b.wallSeconds / a.wallSeconds;
-    });
+    // (a pass an interrupted run left with one program only has no ratio)
+    result.ratioClipsPerHour = Array.from({ length: passesRun }, (_, p) => {
+      const a = runs.find((r) => r.program === 'this' && r.pass === p);
+      const b = runs.find((r) => r.program === 'baseline' && r.pass === p);
+      return a === undefined || b === undefined ? [] : [b.wallSeconds / a.wallSeconds];
+    }).flat();
   }
   if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2));
   console.log('| program | clips/h (median) | wall s (median) | peak RSS MB | LLM calls/clip | prompt tokens/clip | evaluated tokens/clip | completion tokens/clip | ok first time | revised | degraded | echo | min transcript carried | min screen words carried | quickstart s (median) |');

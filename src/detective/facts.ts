@@ -13,6 +13,7 @@
  * It also returns what the caption checks need: the quoted transcript, the salient on-screen text
  * and its partial readings, and the words of speech that must not be quoted.
  */
+import { isRecord } from '../util/guards';
 import type { AsrData, AsrSegment } from './observers/asr';
 import { isVideoData, pictureFacts } from './facts-picture';
 import { isOcrData, screenFacts } from './facts-screen';
@@ -175,8 +176,10 @@ function plainTranscript(d: unknown): string | undefined {
   return undefined;
 }
 
+// every field the signal facts read (a report written by an older version lacks some: its answer text is used)
+const SIGNAL_FIELDS = ['integratedLufs', 'truePeakDbtp', 'clippingRatio', 'snrDb', 'quietFrames', 'bandEdgeHz', 'silenceRatio', 'tempoBpm'] as const;
 function isSignalReport(d: unknown): d is SignalReport {
-  return typeof (d as Partial<SignalReport> | undefined)?.durationSeconds === 'number' && 'integratedLufs' in (d as object);
+  return isRecord(d) && typeof d.durationSeconds === 'number' && SIGNAL_FIELDS.every((k) => k in d);
 }
 
 /** Integrated loudness in words: under -35 LUFS very quiet, under -25 quiet, under -14 moderately loud, else loud. */

@@ -61,6 +61,13 @@ describe('factSheet', () => {
     expect(sheet.lines[1]).toBe('The sound is moderately loud and clean, with digital silence in its pauses (integrated loudness -17.1 LUFS, true peak -4.0 dBTP, no clipping).');
   });
 
+  it('a signal report written by an older version (no quietFrames) is stated by its answer text, not read field by field', () => {
+    const { quietFrames: _dropped, ...older } = signal;
+    const sheet = factSheet([round(1, 'signal', older, 'Integrated loudness -17.1 LUFS.')], { hasAudio: true, hasVideo: false });
+    expect(sheet.lines.join(' ')).toContain('Integrated loudness -17.1 LUFS.');
+    expect(sheet.lines.join(' ')).not.toMatch(/digital silence|clean/);
+  });
+
   it('on-screen text with its times; a non-English transcript names its language', () => {
     const ocr: OcrData = { frames: 6, stepSeconds: 1, durationSeconds: 6, texts: [{ text: 'OMNICAP', first: 0, last: 5, frames: 6, conf: 91 }, { text: 'Chapter 1', first: 3, last: 3, frames: 1, conf: 88 }] };
     const sheet = factSheet([round(1, 'ocr', ocr), round(2, 'asr', { ...asr([{ start: 0, end: 2, text: 'Guten Tag', confidence: 0.7, noSpeechProb: 0 }]), language: 'de' })], { hasAudio: true, hasVideo: true, durationSeconds: 6 });
