@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCaption, factSheet, ocrObserver, type DetectiveRound, type OcrData } from '../../src/detective';
 import { approximateSubstring, changeTime, fieldChange, isFragmentOf, MAX_SALIENT, onScreenStory, refineChange, salientTexts } from '../../src/detective/observers/ocr-story';
-import type { OnScreenText } from '../../src/detective/observers/ocr-text';
+import { mergeAcrossFrames, similarKeys, type OnScreenText } from '../../src/detective/observers/ocr-text';
 import { makeScreencastVideo } from './ocr-media';
 
 const dir = mkdtempSync(join(tmpdir(), 'ocr-story-'));
@@ -43,6 +43,17 @@ describe('partial readings and changes (unit)', () => {
     expect(fieldChange(span('Resolution 1024 x 768', 0, 7), span('Resolution 1280 x 1024', 3, 11), 1)).toBeUndefined(); // both shown at once
     expect(fieldChange(span('Resolution 1024 x 768', 0, 2), span('Resolution 1280 x 1024', 8, 11), 1)).toBeUndefined(); // far apart
     expect(fieldChange(span('Volume 40 %', 0, 3), span('Brightness 40 %', 4, 6), 1)).toBeUndefined(); // another field
+  });
+
+  it('a counter that moves on is a new reading and a change, not one string shown throughout; a digit misread as a letter is still the same string', () => {
+    expect(similarKeys('slide 1 of 4', 'slide 2 of 4')).toBe(false);
+    expect(similarKeys('slide 1 of 4', 'slide l of 4')).toBe(true);
+    expect(similarKeys('recent items', 'recent itens')).toBe(true);
+    const line = (text: string) => ({ text, conf: 95 });
+    const frames = [0, 1.5, 3, 4.5].map((time, i) => ({ time, lines: [line(i < 2 ? 'Slide 1 of 4' : 'Slide 2 of 4')] }));
+    const spans = mergeAcrossFrames(frames);
+    expect(spans.map((t) => [t.text, t.first, t.last])).toEqual([['Slide 1 of 4', 0, 1.5], ['Slide 2 of 4', 3, 4.5]]);
+    expect(onScreenStory(spans, 1.5).changes).toEqual([{ label: 'Slide', from: '1 of 4', to: '2 of 4', before: 1.5, after: 3 }]);
   });
 
   it('a change narrowed down by reading frames between the sampled ones, and said in words', async () => {

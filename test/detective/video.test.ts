@@ -15,7 +15,7 @@ import { brightnessWord, colourName, contrastWord, saturationWord } from '../../
 import { cameraDirection } from '../../src/detective/observers/video-summary';
 import { resolveBinary } from '../../src/media';
 import { clip } from '../media/helpers';
-import { makeScreencastVideo } from './ocr-media';
+import { makeScreencastVideo, makeTimedTextVideo } from './ocr-media';
 import { ScriptedChatModel } from './scripted-llm';
 import { makeBlackFrozenVideo, makeColoursVideo, makeCutOffVideo, makeCutsVideo, makeFastVideo, makeMovingVideo, makeSingleFrameVideo, SOLID_COLOURS } from './video-media';
 
@@ -145,11 +145,23 @@ describe('colours, brightness, black and frozen', () => {
     ]);
   });
 
+  it('title cards replaced on a plain dark background: steps at 10, 20 and 22 s, told as changes, not as movement or a frozen picture', async () => {
+    const { data, answer } = await observe(makeTimedTextVideo(dir));
+    expect(data.cuts).toEqual([]);
+    expect(data.pictureChanges).toEqual([10, 20, 22].map((t) => ({ start: t, end: t })));
+    expect(data.motion.some((m) => m.movingContent === true || m.kind !== 'static')).toBe(false);
+    expect(data.frozen).toEqual([]);
+    expect(data.scenes[0].keyframe.colours[0].name).toBe('dark blue');
+    expect(answer).toContain('Small changes in an unmoving picture at: 10.0 s, 20.0 s, 22.0 s.');
+  });
+
   it('colour words and their boundaries', () => {
     const hex = (h: number): string => colourName(h >> 16, (h >> 8) & 255, h & 255);
     expect([0xff0000, 0x00ff00, 0x0000ff, 0xffffff, 0x000000, 0x808080, 0xffa500, 0x8b4513, 0xffc0cb, 0x87ceeb, 0x008080, 0xf0e68c].map(hex)).toEqual([
       'red', 'bright green', 'blue', 'white', 'black', 'grey', 'orange', 'brown', 'pink', 'light blue', 'teal', 'beige',
     ]);
+    // near-greys are greys (a #1e1e1e slide background was called dark brown); real dark browns stay brown
+    expect([0x1e1e1e, 0x1f1d1e, 0x333333, 0x472712].map(hex)).toEqual(['dark grey', 'dark grey', 'dark grey', 'dark brown']);
     expect([0.24, 0.25, 0.449, 0.45, 0.699, 0.7, 0.849, 0.85].map(brightnessWord)).toEqual(['very dark', 'dark', 'dark', 'medium-bright', 'medium-bright', 'bright', 'bright', 'very bright']);
     expect([0.019, 0.02, 0.079, 0.08, 0.179, 0.18].map(contrastWord)).toEqual(['flat (no contrast)', 'low-contrast', 'low-contrast', 'moderate-contrast', 'moderate-contrast', 'high-contrast']);
     expect([0.049, 0.05, 0.149, 0.15, 0.349, 0.35].map(saturationWord)).toEqual([

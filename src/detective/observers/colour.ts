@@ -65,11 +65,21 @@ function tableLab(): Array<[number, number, number]> {
   return COLOUR_NAMES.map(([, hex]) => oklab((hex >> 16) & 255, (hex >> 8) & 255, hex & 255));
 }
 
+/**
+ * OKLab chroma under which a pixel is named by a grey only: near-greys (a #1e1e1e background after
+ * video coding is about 0.005) must not take the name of the nearest dark colour (dark brown's
+ * chroma is 0.07, a muted brown's about 0.05).
+ */
+const ACHROMATIC_CHROMA = 0.03;
+const chroma = (p: readonly [number, number, number]): number => Math.hypot(p[1], p[2]);
+
 function nearestIn(table: ReadonlyArray<readonly [number, number, number]>, p: readonly [number, number, number]): number {
+  const greyOnly = chroma(p) < ACHROMATIC_CHROMA;
   let best = 0;
   let bestD = Infinity;
   for (let i = 0; i < table.length; i++) {
     const q = table[i];
+    if (greyOnly && chroma(q) >= ACHROMATIC_CHROMA) continue;
     const dl = p[0] - q[0];
     const da = p[1] - q[1];
     const db = p[2] - q[2];

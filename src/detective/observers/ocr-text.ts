@@ -90,9 +90,19 @@ export function textKey(text: string): string {
   return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 }
 
-/** Equal, or within 15 % edit distance (keys of {@link textKey}). */
+const numbers = (k: string): string[] => k.match(/\p{N}+/gu) ?? [];
+
+/**
+ * Equal, or within 15 % edit distance (keys of {@link textKey}), and not holding other numbers in
+ * the same places: "slide 1 of 4" and "slide 2 of 4" are two readings, not one (a counter or a
+ * value changed); a digit misread as a letter ("slide l of 4") changes how many numbers there are
+ * and is judged by the edit distance alone.
+ */
 export function similarKeys(a: string, b: string): boolean {
   if (a === b) return true;
+  const na = numbers(a);
+  const nb = numbers(b);
+  if (na.length === nb.length && na.some((x, i) => x !== nb[i])) return false;
   const n = Math.max(a.length, b.length);
   if (n === 0 || Math.abs(a.length - b.length) > n * 0.2) return false;
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -169,13 +169,25 @@ export function cameraDirection(dx: number, dy: number): string {
   return `moves ${v} and ${h}`;
 }
 
-function judgeWindow(ws: readonly FrameStats[], fps: number, width: number): Omit<MotionSpan, 'start' | 'end'> {
+/**
+ * Frames whose picture changed from the one before while the frames on either side of them are
+ * still: a step (text or an image replaced on an unmoving screen), not movement, which spans frames.
+ */
+export function stepChanges(frames: readonly FrameStats[]): Set<FrameStats> {
+  const still = (i: number): boolean => i <= 0 || i >= frames.length || frames[i].difference < VIDEO_LIMITS.frozenDifference;
+  return new Set(frames.filter((f, i) => i > 0 && !still(i) && f.changedShare >= VIDEO_LIMITS.smallChangeShare && still(i - 1) && still(i + 1)));
+}
+
+function judgeWindow(all: readonly FrameStats[], fps: number, width: number, steps: ReadonlySet<FrameStats>): Omit<MotionSpan, 'start' | 'end'> {
   const L = VIDEO_LIMITS;
+  // a step is a change of what is shown, told as a small change, not counted as movement
+  const ws = all.some((f) => !steps.has(f)) ? all.filter((f) => !steps.has(f)) : all;
+  const stepped = ws.length < all.length ? { smallChanges: true } : {};
   const activity = ws.reduce((a, f) => a + f.residual, 0) / ws.length;
   const textured = ws.filter((f) => f.textured);
   if (textured.length < ws.length / 2) {
     const kind: MotionKind = activity >= L.fastActivity ? 'fast' : 'static';
-    return { kind, speed: 0, jitter: 0, activity: round3(activity), measurable: false, ...(kind === 'static' && activity >= L.someActivity ? { movingContent: true } : {}) };
+    return { kind, speed: 0, jitter: 0, activity: round3(activity), measurable: false, ...(kind === 'static' ? (activity >= L.someActivity ? { movingContent: true } : stepped) : {}) };
   }
   const mx = textured.reduce((a, f) => a + f.shiftX, 0) / textured.length;
   const my = textured.reduce((a, f) => a + f.shiftY, 0) / textured.length;
@@ -187,7 +199,7 @@ function judgeWindow(ws: readonly FrameStats[], fps: number, width: number): Omi
   if (jitter >= L.shakeJitter) return { kind: 'shaking', ...base };
   if (speed >= L.panSpeed) return { kind: 'pan', direction: cameraDirection(mx, my), ...base };
   if (activity >= L.someActivity) return { kind: 'static', ...base, movingContent: true };
-  return { kind: 'static', ...base, ...(ws.some((f) => f.changedShare >= L.smallChangeShare) ? { smallChanges: true } : {}) };
+  return { kind: 'static', ...base, ...(ws.some((f) => f.changedShare >= L.smallChangeShare) ? { smallChanges: true } : stepped) };
 }
 
 /**
@@ -197,6 +209,7 @@ function judgeWindow(ws: readonly FrameStats[], fps: number, width: number): Omi
 export function motion(frames: readonly FrameStats[], cuts: readonly SceneCut[], fps: number, width: number, duration: number): MotionSpan[] {
   const per = Math.max(2, Math.round(VIDEO_LIMITS.motionWindowSeconds * fps));
   const bounds = [0, ...cuts.map((c) => c.time), duration];
+  const steps = stepChanges(frames);
   const spans: MotionSpan[] = [];
   for (let k = 0; k + 1 < bounds.length; k++) {
     const inside = frames.filter((f) => f.time > bounds[k] + 1e-6 && f.time < bounds[k + 1] - 1e-6);
@@ -207,7 +220,7 @@ export function motion(frames: readonly FrameStats[], cuts: readonly SceneCut[],
     windows.forEach((w, i) => {
       const start = i === 0 ? bounds[k] : w[0].time - 1 / fps;
       const end = i === windows.length - 1 ? bounds[k + 1] : windows[i + 1][0].time - 1 / fps;
-      spans.push({ start: round2(start), end: round2(end), ...judgeWindow(w, fps, width) });
+      spans.push({ start: round2(start), end: round2(end), ...judgeWindow(w, fps, width, steps) });
     });
   }
   return mergeSpans(spans, cuts);
@@ -284,11 +297,15 @@ export function frozenStretches(frames: readonly FrameStats[], cuts: readonly Sc
 /**
  * Times where a small part of an otherwise unmoving picture changes (text appearing or changing, a
  * cursor): frames, not at a cut, with a visible change too small to be motion, runs of them as one.
+ * A change between two still frames counts whatever its size (a slide's text replaced on a plain
+ * background changes 5 % of the pixels in one frame, short of a cut): movement spans frames.
  */
 export function smallPictureChanges(frames: readonly FrameStats[], cuts: readonly SceneCut[], spans: readonly MotionSpan[]): Stretch[] {
   const cutAt = new Set(cuts.map((c) => c.time));
   const calm = (t: number): boolean => spans.some((m) => m.kind === 'static' && m.smallChanges === true && t > m.start - 1e-6 && t <= m.end + 1e-6);
-  const changed = (i: number): boolean => !cutAt.has(round2(frames[i].time)) && frames[i].changedShare >= VIDEO_LIMITS.smallChangeShare && frames[i].residual < VIDEO_LIMITS.someActivity && calm(frames[i].time);
+  const steps = stepChanges(frames);
+  const changed = (i: number): boolean =>
+    !cutAt.has(round2(frames[i].time)) && frames[i].changedShare >= VIDEO_LIMITS.smallChangeShare && (frames[i].residual < VIDEO_LIMITS.someActivity || steps.has(frames[i])) && calm(frames[i].time);
   const out: Stretch[] = [];
   frames.forEach((f, i) => {
     if (!changed(i)) return;
