@@ -1,11 +1,12 @@
-// After tsc: copies the non-TypeScript files the package runs from src/ (worker scripts: *.mjs, *.py)
+// After tsc: copies the non-TypeScript files the package runs from src/ (worker scripts: *.mjs, *.py;
+// the review pages' ES module and stylesheet: *.mjs, *.css)
 // to the same place under dist/src/, and makes the CLI entry executable.
 'use strict';
 const { chmodSync, copyFileSync, mkdirSync, readdirSync } = require('node:fs');
 const { dirname, join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
-const ASSET = /\.(mjs|py)$/;
+const ASSET = /\.(mjs|py|css)$/;
 
 function* assets(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

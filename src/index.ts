@@ -15,6 +15,7 @@ export * as engine from './engine';
 export * as llm from './llm';
 export * as observers from './observers';
 export * as server from './server';
+export * as review from './server/review';
 export * as detective from './detective';
 export * as queue from './detective/queue';
 export * as cloze from './cloze';

@@ -10,6 +10,7 @@ export const commandLoaders: Record<string, () => Promise<CliCommand>> = {
   worker: async () => (await import('./commands/worker')).command,
   queue: async () => (await import('./commands/queue')).command,
   export: async () => (await import('./commands/export')).command,
+  review: async () => (await import('./commands/review')).command,
   cloze: async () => (await import('./commands/cloze')).command,
   cascade: async () => (await import('./commands/cascade')).command,
   bench: async () => (await import('./commands/bench')).command,

@@ -191,3 +191,28 @@ export function parsePortJudgedRow(o: Record<string, unknown>): PortJudged {
   const meta = metadataOf(o);
   return { id, domain: str(meta.category ?? meta.domain ?? o.domain) ?? 'unknown', category: str(meta.subcategory ?? meta.sub_category) ?? 'unknown', blanks };
 }
+
+/**
+ * A clip as a line of the released layout (the inverse of {@link parseReleasedClip}): `uuid`,
+ * `metadata` {category: domain, subcategory: category} and `cloze` {passage, blanks}, each blank
+ * with its answer text, `answer_key`, the three distractors in option order, the 0-based
+ * `answer_index` and `required_modality`; `options` only when option E is not "not given".
+ * `extra` fields (e.g. `video_path`, `reference_caption`) are written first.
+ */
+export function releasedLine(clip: ClozeClip, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const blanks = clip.blanks.map((b) => {
+    if (b.answer === 'E') throw bad(`clip ${clip.id} blank ${b.id}: the released layout has no blank answered by option E`);
+    const out: Record<string, unknown> = {
+      id: b.id,
+      answer: b.options[b.answer],
+      answer_key: b.answer,
+      distractors: (['A', 'B', 'C', 'D'] as const).filter((l) => l !== b.answer).map((l) => b.options[l]),
+      answer_index: LETTERS.indexOf(b.answer),
+      required_modality: b.modality,
+    };
+    if (b.category !== undefined) out.category = b.category;
+    if (b.options.E !== 'not given') out.options = { ...b.options };
+    return out;
+  });
+  return { ...extra, uuid: clip.id, metadata: { category: clip.domain, subcategory: clip.category }, cloze: { passage: clip.passage, blanks } };
+}

@@ -8,9 +8,11 @@ import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { OmnicapError } from '../errors';
 import { DEFAULT_PROMPTS, exportRecord, llamaFactoryEntry, type ExportFormat, type PromptSet } from './formats';
 import { annotationOf, type SkipReason } from './records';
+import { latestReviewDecisions, reviewKey, reviewsPath } from './review';
 
 export { EXPORT_FORMATS, DEFAULT_PROMPTS, exportRecord, llamaFactoryEntry, type ExportFormat, type PromptSet } from './formats';
 export { annotationOf, type Annotation, type SkipReason } from './records';
+export * from './review';
 
 export interface ExportOptions {
   input: string;
@@ -23,6 +25,12 @@ export interface ExportOptions {
   /** Folder that relative media paths in the annotations are resolved against (default: the current one). */
   mediaRoot?: string;
   includeDegraded?: boolean;
+  /**
+   * Export only clips a reviewer accepted or edited (the latest decision per clip in
+   * `<input>.reviews.jsonl`); an edit's text replaces the caption. A reviewed degraded clip counts
+   * as decided by its reviewer: `includeDegraded` is not needed for it.
+   */
+  reviewed?: boolean;
   prompts?: Partial<PromptSet>;
   /** LLaMA-Factory dataset name (default: the output file name without extension). */
   datasetName?: string;
@@ -44,6 +52,12 @@ async function atomicWrite(file: string, text: string): Promise<void> {
   await rename(tmp, file);
 }
 
+async function reviewDecisions(input: string): ReturnType<typeof latestReviewDecisions> {
+  const journal = reviewsPath(input);
+  if (!existsSync(journal)) throw new OmnicapError('NOT_FOUND', `--reviewed: no reviews journal ${journal} (omnicap review writes it)`);
+  return latestReviewDecisions(journal);
+}
+
 export async function exportTrainingData(o: ExportOptions): Promise<ExportSummary> {
   if (!existsSync(o.input)) throw new OmnicapError('NOT_FOUND', `--input not found: ${o.input}`);
   const output = resolve(o.output);
@@ -55,6 +69,7 @@ export async function exportTrainingData(o: ExportOptions): Promise<ExportSummar
   const seen = new Set<string>();
   const media = new Set<'audios' | 'videos'>();
   const out: string[] = [];
+  const decisions = o.reviewed === true ? await reviewDecisions(o.input) : undefined;
   for (const text of readFileSync(o.input, 'utf8').split('\n')) {
     if (text.trim() === '') continue;
     let line: unknown;
@@ -73,7 +88,14 @@ export async function exportTrainingData(o: ExportOptions): Promise<ExportSummar
       skip(a);
       continue;
     }
-    if (a.degraded && o.includeDegraded !== true) {
+    if (decisions !== undefined) {
+      const d = decisions.get(reviewKey(line as Record<string, unknown>) ?? '');
+      if (d === undefined || d.decision === 'reject') {
+        skip(d === undefined ? 'unreviewed' : 'rejected');
+        continue;
+      }
+      if (d.decision === 'edit' && d.caption !== undefined) a.caption = d.caption;
+    } else if (a.degraded && o.includeDegraded !== true) {
       skip('degraded');
       continue;
     }

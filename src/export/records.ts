@@ -14,7 +14,7 @@ export interface Annotation {
   degraded: boolean;
 }
 
-export type SkipReason = 'error' | 'degraded' | 'no_caption' | 'no_media' | 'remote_media' | 'invalid_json' | 'duplicate';
+export type SkipReason = 'error' | 'degraded' | 'no_caption' | 'no_media' | 'remote_media' | 'invalid_json' | 'duplicate' | 'unreviewed' | 'rejected';
 
 const VIDEO_EXT = new Set(['.mp4', '.mkv', '.mov', '.webm', '.avi']);
 

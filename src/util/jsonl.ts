@@ -93,3 +93,27 @@ export function resumedIds(state: ResumeState): Set<string> {
   }
   return ids;
 }
+
+/**
+ * The complete, parsable lines of a JSONL file, read only (empty when it does not exist): a torn
+ * last line (no '\n': a crash mid-append) and unparsable lines are left out, the file is untouched.
+ */
+export async function readJsonlRecords(file: string): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: unknown[] = [];
+  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+    if (l.trim() === '') continue;
+    try {
+      out.push(JSON.parse(l));
+    } catch {
+      continue; // a damaged line is no record
+    }
+  }
+  return out;
+}

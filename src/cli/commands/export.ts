@@ -19,6 +19,10 @@ Formats:
 Error lines never become examples (they have no caption); degraded lines (template caption, a
 failed check) are skipped unless --include-degraded. Each skip is counted in the summary.
 
+With --reviewed, only clips a reviewer accepted or edited in \`omnicap review\` are exported (the
+latest decision per clip in INPUT.reviews.jsonl); an edited caption replaces the annotation's.
+Rejected and unreviewed clips are skipped; a reviewed degraded clip is exported as decided.
+
 Options:
   --input PATH          annotations JSONL (omnicap detect --output)
   --output PATH         training JSONL (replaced atomically)
@@ -28,6 +32,7 @@ Options:
                         LLaMA-Factory's dataset_dir)
   --media-root DIR      resolves relative media paths found in the annotations (default: cwd)
   --include-degraded    keep degraded lines too
+  --reviewed            accepted and edited clips only, from INPUT.reviews.jsonl (omnicap review)
   --prompt TEXT         instruction for audio clips (default "Describe this audio clip in detail.")
   --video-prompt TEXT   instruction for clips with video
   --system TEXT         a system turn in every example
@@ -42,6 +47,7 @@ const options = {
   'base-dir': { type: 'string' },
   'media-root': { type: 'string' },
   'include-degraded': { type: 'boolean' },
+  reviewed: { type: 'boolean' },
   prompt: { type: 'string' },
   'video-prompt': { type: 'string' },
   system: { type: 'string' },
@@ -73,6 +79,7 @@ export const command: CliCommand = {
       baseDir: v['base-dir'],
       mediaRoot: v['media-root'],
       includeDegraded: v['include-degraded'] === true,
+      reviewed: v.reviewed === true,
       prompts,
       datasetName: v['dataset-name'],
     });
