@@ -48,6 +48,14 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UPSTREAM_ERROR: 502,
+  /** An observer's model endpoint cannot be reached (connection refused or reset, no such host). */
+  UPSTREAM_UNREACHABLE: 502,
+  /** An observer's model endpoint gave no answer within the observer's time limit (the run itself goes on). */
+  UPSTREAM_TIMEOUT: 504,
+  /** An observer's model endpoint answered, but not in its protocol (not JSON, no message content, an empty answer). */
+  UPSTREAM_BAD_RESPONSE: 502,
+  /** An observer's model declined the task (e.g. a text-only model that says it cannot see images). */
+  UPSTREAM_REFUSED: 502,
   LLM_BAD_OUTPUT: 502,
   /** Not ready yet (a model still loading, a server starting or shutting down): retry later. */
   NOT_READY: 503,

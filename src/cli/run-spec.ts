@@ -7,8 +7,9 @@ import type { OutputFormat } from '../detective';
 import type { LlmSpec, ObserverSpec, RunOptions } from '../detective/queue';
 import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmChoice, type LlmFlags } from '../llm';
 import { numberFlag, type ParsedCommandArgs } from './args';
+import { VLM_OPTIONS, vlmSpecFrom, type VlmFlags } from './vlm-flags';
 
-export interface RunFlags {
+export interface RunFlags extends VlmFlags {
   rounds?: string;
   seed?: string;
   synthesis?: string;
@@ -41,6 +42,7 @@ export const DETECT_OPTIONS = {
   'llm-api-key': { type: 'string' },
   'audio-lm-url': { type: 'string' },
   'audio-lm-model': { type: 'string' },
+  ...VLM_OPTIONS,
   captioner: { type: 'string' },
   cache: { type: 'string' },
   'max-caption-tokens': { type: 'string' },
@@ -95,22 +97,25 @@ export function llmSpecFrom(v: RunFlags): LlmSpec {
   return choice.kind === 'openai' ? choice : { kind: 'local', model: choice.model };
 }
 
-/** The observer set: --observers (a comma list) or signal, vad, sound_events, asr, ocr, video; + captioner / audio_lm when configured. */
+/** The observer set: --observers (a comma list) or signal, vad, sound_events, asr, ocr, video; + captioner / audio_lm / vlm when configured. */
 export function observerSpecFrom(v: RunFlags): ObserverSpec {
   if ((v['audio-lm-url'] === undefined) !== (v['audio-lm-model'] === undefined)) throw new OmnicapError('INVALID_ARGUMENT', '--audio-lm-url and --audio-lm-model go together');
+  const vlm = vlmSpecFrom(v);
   const configured: string[] = [...BASE_OBSERVERS];
   if (v.captioner !== undefined) configured.push('captioner');
   if (v['audio-lm-url'] !== undefined) configured.push('audio_lm');
+  if (vlm !== undefined) configured.push('vlm');
   let names = configured;
   if (v.observers !== undefined) {
     names = v.observers.split(',').map((s) => s.trim()).filter((s) => s !== '');
     const unknown = names.filter((n) => !configured.includes(n));
     if (names.length === 0) throw new OmnicapError('INVALID_ARGUMENT', '--observers needs at least one observer name');
-    if (unknown.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `--observers: ${unknown.map((u) => JSON.stringify(u)).join(', ')} not available; choose from ${configured.join(', ')} (captioner needs --captioner, audio_lm needs --audio-lm-url)`);
+    if (unknown.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `--observers: ${unknown.map((u) => JSON.stringify(u)).join(', ')} not available; choose from ${configured.join(', ')} (captioner needs --captioner, audio_lm needs --audio-lm-url, vlm needs --vlm-url)`);
     names = configured.filter((n) => names.includes(n));
   }
   const spec: ObserverSpec = { names };
   if (v.captioner !== undefined) spec.captioner = v.captioner;
   if (v['audio-lm-url'] !== undefined && v['audio-lm-model'] !== undefined) spec.audioLm = { url: v['audio-lm-url'], model: v['audio-lm-model'] };
+  if (vlm !== undefined && names.includes('vlm')) spec.vlm = vlm;
   return spec;
 }

@@ -1,6 +1,7 @@
 /** The resumable batch runner behind `omnicap detect`: N concurrent clips, JSONL out. */
 import { toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
+import type { ObserverInfo } from '../observers';
 import { throwIfAborted } from '../util/abort';
 import { countsSince } from '../util/failures';
 import { JsonlAppender, prepareResume, type ResumeState } from '../util/jsonl';
@@ -61,6 +62,9 @@ type ClipOptions = Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'pro
   onRound?: () => void;
 };
 
+/** An observer as the annotation records it: its name, or `name:model` for one backed by a chosen model (e.g. "vlm:qwen2.5-vl-7b"). */
+export const observerRecord = (o: ObserverInfo): string => (o.model !== undefined ? `${o.name}:${o.model}` : o.name);
+
 const inputId = (clip: DetectiveClip): unknown => (clip.item !== undefined && clip.item.id !== undefined && clip.item.id !== null ? clip.item.id : clip.id);
 
 /** Per-clip step: a small function of (clip, llm, tools) that runs the same anywhere. */
@@ -112,7 +116,7 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
       seconds: (Date.now() - started) / 1000,
       prompts: r.prompts,
       prompt_version: prompts.agent.version,
-      models: { detective: r.model, observers: toolbox.list().map((o) => o.name) },
+      models: { detective: r.model, observers: toolbox.list().map(observerRecord) },
       seed,
     });
     return { status: r.status, record };

@@ -22,6 +22,7 @@ import { SOUND_LABELS } from './observers/sound-labels';
 import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
+import { isVlmData, vlmFact } from './observers/vlm';
 
 export interface ClipFacts {
   durationSeconds?: number;
@@ -254,7 +255,7 @@ export function signalFact(r: SignalReport, speech = false): string {
   return `The sound is ${said} (${numbers.join(', ')}).`;
 }
 
-const ORDER = ['vad', 'sound_events', 'asr', 'captioner', 'audio_lm', 'video', 'ocr', 'signal'];
+const ORDER = ['vad', 'sound_events', 'asr', 'captioner', 'audio_lm', 'video', 'vlm', 'ocr', 'signal'];
 const LABEL: Record<string, string> = {
   vad: 'Sound segments',
   sound_events: 'Sound events',
@@ -262,6 +263,7 @@ const LABEL: Record<string, string> = {
   captioner: 'Audio description (captioner model)',
   audio_lm: 'Audio-language model',
   video: 'Picture',
+  vlm: 'Vision model',
   ocr: 'On-screen text (seen in the picture, not heard)',
   signal: 'Signal measurements',
 };
@@ -303,6 +305,7 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
       sheet.onScreenText.push(...screen.carry);
       sheet.screenFragments.push(...screen.fragments);
     } else if (r.tool === 'video' && isVideoData(r.data)) sheet.lines.push(...pictureFacts(r.data));
+    else if (r.tool === 'vlm' && isVlmData(r.data)) sheet.lines.push(vlmFact({ ...r.data, said: cap(r.data.said) }));
     else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data, speech));
     else sheet.lines.push(`${LABEL[r.tool] ?? r.tool}: ${sentence(cap(r.answer))}`);
   }

@@ -126,7 +126,7 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
 
   return {
     list: (): ObserverInfo[] =>
-      [...byName.values()].map(({ name, modality, description, answersQuestions }) => (answersQuestions === true ? { name, modality, description, answersQuestions } : { name, modality, description })),
+      [...byName.values()].map(({ name, modality, description, answersQuestions, model }) => ({ name, modality, description, ...(answersQuestions === true ? { answersQuestions } : {}), ...(model !== undefined ? { model } : {}) })),
     calls: () => ({ ...counts }),
     failures: () => failures.snapshot(),
     prepare: async (clip, signal) => {
@@ -141,7 +141,8 @@ export function createToolbox(options: ToolboxOptions): DetectiveToolbox {
       if (o === undefined) throw new OmnicapError('OBSERVER_NOT_FOUND', `unknown observer ${JSON.stringify(tool)}`);
       const s = state(clip, signal);
       const { hash } = await s.prepared;
-      const key = observationKey(hash, tool, question);
+      // an observer backed by a chosen model keys its answers by that model too: another model is not answered from the cache
+      const key = observationKey(hash, o.model === undefined ? tool : `${tool}:${o.model}`, question);
       const hit = await cacheGet(key);
       if (hit?.kind === 'answer') return { ...hit.result, cached: true };
       if (hit?.kind === 'error') throw new OmnicapError(hit.code, hit.message, { details: { cached: true } });

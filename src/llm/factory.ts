@@ -7,7 +7,8 @@
  *   in-process through node-llama-cpp. `--llm FILE.gguf` where a command accepts other GGUF files.
  * - `--llm-url URL --llm-model NAME`: an OpenAI-compatible endpoint.
  * - API key: the flag, else the role's environment variable (`OMNICAP_LLM_API_KEY` for the
- *   detective / builder LLM, `OMNICAP_JUDGE_KEY` for the Cloze judge). One order, no fallback
+ *   detective / builder LLM, `OMNICAP_JUDGE_KEY` for the Cloze judge, `OMNICAP_VLM_API_KEY` for the
+ *   vision-model observer). One order, no fallback
  *   across roles, so a key is only ever sent to the endpoint of its own role.
  * - Threads (local only) and KV sequences (local only, one per concurrent conversation).
  */
@@ -42,7 +43,7 @@ export interface LlmFlagRules {
 }
 
 /** The environment variable holding the API key of each role. */
-export const API_KEY_ENV = { llm: 'OMNICAP_LLM_API_KEY', judge: 'OMNICAP_JUDGE_KEY' } as const;
+export const API_KEY_ENV = { llm: 'OMNICAP_LLM_API_KEY', judge: 'OMNICAP_JUDGE_KEY', vlm: 'OMNICAP_VLM_API_KEY' } as const;
 export type LlmRole = keyof typeof API_KEY_ENV;
 
 /** Resources of the process running the LLM (not part of which model it is). */

@@ -31,6 +31,8 @@ export interface ObserverInfo {
   description: string;
   /** True when the answer depends on the question; otherwise the observer gives a fixed report. */
   answersQuestions?: boolean;
+  /** The model behind the observer, where a user chose one (an endpoint's model name); recorded with the annotations. */
+  model?: string;
 }
 
 export interface Observer extends ObserverInfo {

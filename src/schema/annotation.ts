@@ -76,7 +76,7 @@ export const AnnotationRecord = closed(
     seconds: Type.Number({ minimum: 0 }),
     prompts: Type.Array(closed({ name: Type.String(), version: Type.String(), sha256: Type.String() }, 'prompt')),
     prompt_version: Type.String(),
-    models: closed({ detective: Type.String(), observers: Type.Array(Type.String()) }, 'models'),
+    models: closed({ detective: Type.String(), observers: Type.Array(Type.String({ description: 'An observer offered: its name, or name:model for one backed by a chosen model (e.g. vlm:qwen2.5-vl-7b).' })) }, 'models'),
     seed: Type.Integer(),
   },
   'annotation record',

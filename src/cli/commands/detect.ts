@@ -4,6 +4,7 @@ import { OmnicapError } from '../../errors';
 import { createLlm, parseThreads, resolveApiKey, type ChatModel } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import { DETECT_OPTIONS, llmChoiceFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
+import { vlmOptionsFrom, vlmUsage } from '../vlm-flags';
 import type { CliCommand, CliIo } from '../types';
 import { InfraFailures } from '../../util/failures';
 import { createLogger, resolveLogLevel } from '../../util/log';
@@ -12,8 +13,8 @@ const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl 
 
 Omni-Detective: a detective LLM (which cannot hear or see the clip) questions independent
 observers (signal analysis, Silero VAD, zero-shot sound events from Whisper, Whisper ASR
-(PocketSphinx when Whisper is not installed), Tesseract OCR across the whole video, and optionally
-the captioner and an audio-language model),
+(PocketSphinx when Whisper is not installed), Tesseract OCR across the whole video, picture
+measurements, and optionally the captioner, an audio-language model and a vision-language model),
 one tool and one question per round (only observers that can perceive the clip are offered), then
 writes a detailed caption that is checked for prompt echo, grounding in the observations,
 repetition and the transcript. One JSON line per clip: status "ok", or "degraded" with
@@ -47,8 +48,9 @@ Options:
   --output PATH         output JSONL (appended)
   --workers N           clips processed concurrently (default 1)
   --rounds N            decision rounds per clip, spent on observers that answer questions (e.g.
-                        audio_lm; default 10); fixed-report observers (signal, vad, sound_events,
-                        asr, ocr, captioner) are gathered up front, concurrently, without a round
+                        audio_lm, vlm; default 10); fixed-report observers (signal, vad,
+                        sound_events, asr, ocr, video, captioner) are gathered up front,
+                        concurrently, without a round
   --seed N              seed for every LLM call (default 0)
   --llm local|FILE.gguf the embedded local GGUF model via node-llama-cpp (default), or any local
                         GGUF instruct model, run with the chat template in its metadata (with
@@ -60,7 +62,7 @@ Options:
   --llm-api-key KEY     bearer token (default $OMNICAP_LLM_API_KEY)
   --audio-lm-url URL    add an "audio_lm" observer: OpenAI-compatible audio chat model (input_audio)
   --audio-lm-model NAME model name at --audio-lm-url
-  --captioner DIR       add the "captioner" observer with this model directory
+${vlmUsage(24)}  --captioner DIR       add the "captioner" observer with this model directory
   --max-caption-tokens N  token limit of the final caption call (default 512)
   --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
                         or template (deterministic caption from the observations, no LLM call)
@@ -69,7 +71,7 @@ Options:
                         logged and counted in the summary
   --prompt-version V    prompt files version (default v4; v2 has no revision step)
   --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr,
-                        video + captioner, audio_lm when configured)
+                        video + captioner, audio_lm, vlm when configured)
   --no-progress         no progress bar on stderr
   --log-level LEVEL     least severe log line written on stderr (JSON lines; e.g. cache failures):
                         fatal, error, warn, info (default), debug, trace or silent (also OMNICAP_LOG_LEVEL)
@@ -113,6 +115,7 @@ export const command: CliCommand = {
     const observers = defaultObservers({
       captionerModelDir: spec.captioner,
       audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
+      vlm: spec.vlm !== undefined ? vlmOptionsFrom(spec.vlm, v['vlm-api-key']) : undefined,
     }).filter((o) => spec.names.includes(o.name));
     // one core budget for the observers and a local LLM: concurrent clips overlap only on idle cores
     const cpu = new CpuGate(availableParallelism());

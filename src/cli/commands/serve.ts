@@ -2,6 +2,7 @@ import { OmnicapError } from '../../errors';
 import { createLlm, llmChoiceFromFlags, parseThreads } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
+import { VLM_OPTIONS, vlmOptionsFrom, vlmSpecFrom, vlmUsage } from '../vlm-flags';
 import { defaultModelDir } from '../../util/paths';
 import { resolveLogLevel } from '../../util/log';
 
@@ -46,7 +47,7 @@ Options:
                            (local) or another GGUF file (node-llama-cpp, CPU; default: none)
   --llm-threads N          CPU threads of the text LLM (default: half the cores)
   --llm-max-tokens N       completion limit of the text LLM when a request sets none (default 1024)
-  --provider cpu|cuda|auto execution provider (default auto)
+${vlmUsage(27)}  --provider cpu|cuda|auto execution provider (default auto)
   --allow-cpu-fallback     load even if, under cuda, ONNX Runtime would run some nodes on the CPU,
                            or the model was exported for the other provider (default: refuse)
   --threads N              intra-op threads per ONNX session
@@ -96,6 +97,7 @@ export const command: CliCommand = {
       llm: { type: 'string' },
       'llm-threads': { type: 'string' },
       'llm-max-tokens': { type: 'string' },
+      ...VLM_OPTIONS,
       'log-level': { type: 'string' },
       quiet: { type: 'boolean' },
     });
@@ -121,6 +123,13 @@ export const command: CliCommand = {
     if (llmChoice === undefined && values['llm-max-tokens'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-max-tokens needs --llm');
     const llmThreads = parseThreads(values['llm-threads']);
     const llm = llmChoice === undefined ? undefined : () => createLlm(llmChoice, { threads: llmThreads });
+    // --vlm-url: the vision-model observer, served at POST /v1/observers/vlm
+    const vlm = vlmSpecFrom(values);
+    const observers = vlm === undefined ? undefined : await (async () => {
+      const { vlmObserver } = await import('../../detective');
+      const { staticObserverRegistry } = await import('../../observers');
+      return staticObserverRegistry([vlmObserver(vlmOptionsFrom(vlm, values['vlm-api-key']))]);
+    })();
     const R = OPTION_RANGES;
     const int = (flag: string, key: keyof typeof OPTION_RANGES, value: string | undefined, fallback: number): number => numberFlag(flag, value, fallback, R[key]);
     const mib = 1024 * 1024;
@@ -145,6 +154,7 @@ export const command: CliCommand = {
     await using server = createServer({
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, allowCpuFallback: values['allow-cpu-fallback'] === true, signal: io.signal }),
       llm,
+      ...(observers !== undefined ? { observers } : {}),
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : int('default-max-tokens', 'defaultMaxTokens', values['default-max-tokens'], 1),
       llmMaxTokens: int('llm-max-tokens', 'llmMaxTokens', values['llm-max-tokens'], SERVER_DEFAULTS.llmMaxTokens),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],

@@ -2,6 +2,7 @@ import { OmnicapError } from '../../errors';
 import { checkEndpointUrl, llmChoiceFromFlags, parseThreads, resolveApiKey } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
+import { VLM_OPTIONS, vlmOverridesFrom } from '../vlm-flags';
 import { createLogger, resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap worker --queue redis://HOST:PORT/DB [options]
@@ -29,6 +30,11 @@ Options:
   --llm-api-key KEY       bearer token (default $OMNICAP_LLM_API_KEY); never stored in Redis
   --llm-threads N         CPU threads of the embedded local model (default: every core; the
                           observers and the model share the cores through one gate)
+  --vlm-url URL           another URL for the run's vision model (detect --vlm-url; same model)
+  --vlm-model NAME        the run's vision model (checked: a worker cannot change it)
+  --vlm-api-key KEY       bearer token of the vision model (default $OMNICAP_VLM_API_KEY); never
+                          stored in Redis
+  --vlm-video             the run's video mode (checked: a worker cannot change it)
   --lock-ms MS            job lock duration (default 30000): a dead worker's clips return after it
   --stalled-interval-ms MS  how often this worker looks for dead workers' jobs (default 30000)
   --max-stalled N         times a clip may lose its worker before it fails (default 2)
@@ -51,6 +57,7 @@ const options = {
   'llm-url': { type: 'string' },
   'llm-api-key': { type: 'string' },
   'llm-threads': { type: 'string' },
+  ...VLM_OPTIONS,
   'lock-ms': { type: 'string' },
   'stalled-interval-ms': { type: 'string' },
   'max-stalled': { type: 'string' },
@@ -86,6 +93,7 @@ export const command: CliCommand = {
       cache: v.cache,
       mediaDir: v['media-dir'],
       llm,
+      vlm: vlmOverridesFrom(v),
       lockMs: numberFlag('lock-ms', v['lock-ms'], 30_000, { min: 1000, integer: true }),
       stalledIntervalMs: numberFlag('stalled-interval-ms', v['stalled-interval-ms'], 30_000, { min: 500, integer: true }),
       maxStalledCount: numberFlag('max-stalled', v['max-stalled'], 2, { min: 0, max: 100, integer: true }),

@@ -31,6 +31,7 @@ export function audioLmObserver(opts: AudioLmOptions): DisposableObserver {
     name: opts.name ?? 'audio_lm',
     answersQuestions: true,
     modality: 'audio',
+    model: opts.model,
     description: `General audio-language model (${opts.model}): answers a free-form question about the sounds, speech and music of the clip.`,
     async observe({ media, question, signal }) {
       const wav = encodeWav16(needSamples('audio_lm', media.samples), 16000).toString('base64');

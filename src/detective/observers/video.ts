@@ -7,6 +7,7 @@
  * (static, panning, shaking, fast motion), black or frozen stretches, and the times where a small
  * part of an unmoving picture changes (text on a screen).
  */
+import { stat } from 'node:fs/promises';
 import { OmnicapError } from '../../errors';
 import { probeMedia, scanFrames } from '../../media';
 import { FrameMeter, type FrameStats } from './frame-stats';
@@ -89,9 +90,82 @@ export function analysisFps(streamFps: number | undefined, duration: number, max
   return Math.max(1, Math.min(own, maxFps, budget));
 }
 
-export function videoObserver(opts: VideoOptions = {}): DisposableObserver {
+/**
+ * Measures one video file: probe, a scan of small frames, and their summary (what the video
+ * observer reports). Errors: MEDIA_NO_VIDEO, MEDIA_ZERO_LENGTH and those of the frame scan.
+ */
+export async function analyseVideo(path: string, opts: VideoOptions, signal: AbortSignal): Promise<VideoData> {
   const maxFps = opts.maxFps ?? 30;
   const maxFrames = opts.maxFrames ?? 3000;
+  const probe = await probeMedia(path, { signal });
+  const stream = probe.streams.find((s) => s.type === 'video' && s.width !== undefined && s.height !== undefined);
+  if (!probe.hasVideo || stream?.width === undefined || stream.height === undefined) throw new OmnicapError('MEDIA_NO_VIDEO', 'the clip has no video stream');
+  const fps = analysisFps(stream.fps, probe.durationSeconds, maxFps, maxFrames);
+  const width = Math.min(opts.width ?? 160, stream.width);
+  const meter = new FrameMeter();
+  const frames: FrameStats[] = [];
+  const scan = await scanFrames(path, { fps, width, maxFrames, threads: 1, signal }, (f) => frames.push(meter.measure(f.data, f.width, f.height, f.timeSeconds)));
+  if (frames.length === 0) throw new OmnicapError('MEDIA_ZERO_LENGTH', 'the video stream decodes to 0 frames');
+  const seconds = frames.length / fps;
+  const duration = probe.durationSeconds > 0 ? probe.durationSeconds : seconds;
+  const notes: string[] = [];
+  if (frames.length === 1) notes.push('The video holds a single frame: a still picture, so nothing about motion can be said.');
+  else if (seconds < duration - Math.max(1, 0.1 * duration)) {
+    notes.push(frames.length >= maxFrames ? `Only the first ${s1(seconds)} s of the ${s1(duration)} s were analysed (${maxFrames} frames at most).` : `Only the first ${s1(seconds)} s of the ${s1(duration)} s could be decoded.`);
+  }
+  const cuts = detectCuts(frames, fps);
+  const motionSpans = frames.length > 1 ? motion(frames, cuts, fps, scan.width, seconds) : [];
+  const pictureChanges = smallPictureChanges(frames, cuts, motionSpans);
+  return {
+    width: stream.width,
+    height: stream.height,
+    fps: stream.fps ?? null,
+    durationSeconds: Number(duration.toFixed(2)),
+    analysed: { fps: Number(fps.toFixed(3)), width: scan.width, height: scan.height, frames: frames.length, seconds: Number(seconds.toFixed(2)) },
+    cuts,
+    scenes: scenes(frames, cuts, seconds),
+    motion: motionSpans,
+    black: blackStretches(frames, fps),
+    frozen: frames.length > 1 ? frozenStretches(frames, cuts, fps, pictureChanges) : [],
+    pictureChanges,
+    notes,
+  };
+}
+
+/**
+ * The latest video analyses by file (path, device and inode, size and modification time), shared by the observers
+ * of one pipeline: the vision-model observer takes its scene cuts from the analysis the video
+ * observer already made of the clip instead of decoding the video a second time.
+ */
+export class VideoAnalyses {
+  private readonly done = new Map<string, VideoData>();
+  /** Analyses made (not taken from the kept ones). */
+  runs = 0;
+
+  constructor(readonly options: VideoOptions = {}, private readonly keep = 8) {}
+
+  async get(path: string, signal: AbortSignal): Promise<VideoData> {
+    const st = await stat(path);
+    const key = [path, st.dev, st.ino, st.size, st.mtimeMs].join('\u0000');
+    const hit = this.done.get(key);
+    if (hit !== undefined) {
+      this.done.delete(key);
+      this.done.set(key, hit);
+      return hit;
+    }
+    const data = await analyseVideo(path, this.options, signal);
+    this.runs++;
+    this.done.set(key, data);
+    for (const old of this.done.keys()) {
+      if (this.done.size <= this.keep) break;
+      this.done.delete(old);
+    }
+    return data;
+  }
+}
+
+export function videoObserver(opts: VideoOptions & { analyses?: VideoAnalyses } = {}): DisposableObserver {
+  const analyses = opts.analyses ?? new VideoAnalyses(opts);
   return disposableObserver({
     name: 'video',
     modality: 'visual',
@@ -101,39 +175,7 @@ export function videoObserver(opts: VideoOptions = {}): DisposableObserver {
       'Measures the picture over the whole video (it does not recognise objects or people): resolution, frame rate, duration, scene cuts with times, per scene the brightness, contrast, saturation and main colours, camera motion over time (steady, panning, shaking, fast motion), black or frozen stretches. The question is ignored.',
     async observe({ media, signal }) {
       if (media.path === undefined) throw new OmnicapError('MEDIA_NO_VIDEO', 'the video observer needs a video file');
-      const probe = await probeMedia(media.path, { signal });
-      const stream = probe.streams.find((s) => s.type === 'video' && s.width !== undefined && s.height !== undefined);
-      if (!probe.hasVideo || stream?.width === undefined || stream.height === undefined) throw new OmnicapError('MEDIA_NO_VIDEO', 'the clip has no video stream');
-      const fps = analysisFps(stream.fps, probe.durationSeconds, maxFps, maxFrames);
-      const width = Math.min(opts.width ?? 160, stream.width);
-      const meter = new FrameMeter();
-      const frames: FrameStats[] = [];
-      const scan = await scanFrames(media.path, { fps, width, maxFrames, threads: 1, signal }, (f) => frames.push(meter.measure(f.data, f.width, f.height, f.timeSeconds)));
-      if (frames.length === 0) throw new OmnicapError('MEDIA_ZERO_LENGTH', 'the video stream decodes to 0 frames');
-      const seconds = frames.length / fps;
-      const duration = probe.durationSeconds > 0 ? probe.durationSeconds : seconds;
-      const notes: string[] = [];
-      if (frames.length === 1) notes.push('The video holds a single frame: a still picture, so nothing about motion can be said.');
-      else if (seconds < duration - Math.max(1, 0.1 * duration)) {
-        notes.push(frames.length >= maxFrames ? `Only the first ${s1(seconds)} s of the ${s1(duration)} s were analysed (${maxFrames} frames at most).` : `Only the first ${s1(seconds)} s of the ${s1(duration)} s could be decoded.`);
-      }
-      const cuts = detectCuts(frames, fps);
-      const motionSpans = frames.length > 1 ? motion(frames, cuts, fps, scan.width, seconds) : [];
-      const pictureChanges = smallPictureChanges(frames, cuts, motionSpans);
-      const data: VideoData = {
-        width: stream.width,
-        height: stream.height,
-        fps: stream.fps ?? null,
-        durationSeconds: Number(duration.toFixed(2)),
-        analysed: { fps: Number(fps.toFixed(3)), width: scan.width, height: scan.height, frames: frames.length, seconds: Number(seconds.toFixed(2)) },
-        cuts,
-        scenes: scenes(frames, cuts, seconds),
-        motion: motionSpans,
-        black: blackStretches(frames, fps),
-        frozen: frames.length > 1 ? frozenStretches(frames, cuts, fps, pictureChanges) : [],
-        pictureChanges,
-        notes,
-      };
+      const data = await analyses.get(media.path, signal);
       return { answer: formatVideoAnswer(data), data };
     },
   });

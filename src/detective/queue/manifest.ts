@@ -23,11 +23,19 @@ export interface RunOptions {
 /** The detective LLM: the embedded local model or a model behind an OpenAI-compatible URL. */
 export type LlmSpec = { kind: 'local'; model: string } | { kind: 'openai'; url: string; model: string };
 
+/** The vision-model observer of a run: where (not signed), which model and whether it is sent video. */
+export interface VlmSpec {
+  url: string;
+  model: string;
+  video: boolean;
+}
+
 export interface ObserverSpec {
   /** Observer names, in toolbox order. */
   names: string[];
   captioner?: string;
   audioLm?: { url: string; model: string };
+  vlm?: VlmSpec;
 }
 
 /** How jobs are run; not part of the signature (it does not change a clip's line). */
@@ -62,7 +70,7 @@ type SignedParts = Pick<RunManifest, 'input' | 'prompts' | 'llm' | 'observers' |
 function signedFields(m: SignedParts): Record<string, unknown> {
   // the URL of an OpenAI-compatible endpoint is where the model runs, not what it is
   const llm = m.llm.kind === 'local' ? m.llm : { kind: m.llm.kind, model: m.llm.model };
-  const observers = { ...m.observers, audioLm: m.observers.audioLm?.model };
+  const observers = { ...m.observers, audioLm: m.observers.audioLm?.model, vlm: m.observers.vlm === undefined ? undefined : { model: m.observers.vlm.model, video: m.observers.vlm.video } };
   return { input: m.input.digest, prompts: m.prompts, models: { llm, observers }, options: m.options };
 }
 

@@ -8,9 +8,9 @@ import { createLlm, DEFAULT_LOCAL_MODEL_ID, ggufModelId, type ChatModel, type Ll
 import type { InfraFailures } from '../../util/failures';
 import type { ObservationStore } from '../cache';
 import type { CpuGate } from '../cpu-gate';
-import { defaultObservers } from '../observers';
+import { defaultObservers, type VlmOptions } from '../observers';
 import { createToolbox, type DetectiveToolbox } from '../toolbox';
-import type { LlmSpec, ObserverSpec } from './manifest';
+import type { LlmSpec, ObserverSpec, VlmSpec } from './manifest';
 
 /** Worker-side settings of the LLM that are not part of the run (where and how it runs). */
 export interface LlmOverrides {
@@ -23,7 +23,26 @@ export interface LlmOverrides {
   modelPath?: string;
 }
 
-export const OBSERVER_NAMES = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'video', 'captioner', 'audio_lm'] as const;
+export const OBSERVER_NAMES = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'video', 'captioner', 'audio_lm', 'vlm'] as const;
+
+/** Worker-side settings of the run's vision model: another URL for it, its key; a model or video mode given here must be the run's. */
+export interface VlmOverrides {
+  url?: string;
+  apiKey?: string;
+  model?: string;
+  video?: boolean;
+}
+
+/** The vision-model observer options of a run on this worker (undefined when the run has none). */
+export function runVlmOptions(spec: VlmSpec | undefined, o: VlmOverrides = {}): Omit<VlmOptions, 'analyses'> | undefined {
+  if (spec === undefined) {
+    if (o.url !== undefined || o.model !== undefined || o.video !== undefined) throw new OmnicapError('INVALID_ARGUMENT', 'the run has no vlm observer; --vlm-url, --vlm-model and --vlm-video do not apply');
+    return undefined;
+  }
+  if (o.model !== undefined && o.model !== spec.model) throw new OmnicapError('MODEL_INVALID', `the run's vision model is ${spec.model}, not ${o.model}`);
+  if (o.video !== undefined && o.video !== spec.video) throw new OmnicapError('INVALID_ARGUMENT', `the run sends the vision model ${spec.video ? 'video (--vlm-video)' : 'frames'}; this worker cannot change that`);
+  return { baseURL: o.url ?? spec.url, model: spec.model, video: spec.video, ...(o.apiKey !== undefined ? { apiKey: o.apiKey } : {}) };
+}
 
 export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: number): Promise<ChatModel> {
   if (spec.kind === 'local') {
@@ -36,10 +55,11 @@ export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: 
   return createLlm(choice, { apiKey: o.apiKey, threads: o.threads ?? availableParallelism(), sequences: Math.min(concurrency, 8) });
 }
 
-export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, cpu?: CpuGate, failures?: InfraFailures): DetectiveToolbox {
+export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, cpu?: CpuGate, failures?: InfraFailures, vlm?: VlmOverrides): DetectiveToolbox {
   const all = defaultObservers({
     captionerModelDir: spec.captioner,
     audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
+    vlm: runVlmOptions(spec.vlm, vlm),
   });
   const chosen = all.filter((o) => spec.names.includes(o.name));
   const missing = spec.names.filter((n) => !chosen.some((o) => o.name === n));

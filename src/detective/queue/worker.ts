@@ -32,7 +32,7 @@ import { InfrastructureError, isInfrastructureFailure } from './errors';
 import { InfraWatch } from './infra';
 import { clipOf, outputId, type ClipJobData } from './job';
 import type { RunManifest } from './manifest';
-import { createRunLlm, createRunToolbox, type LlmOverrides } from './pipeline';
+import { createRunLlm, createRunToolbox, type LlmOverrides, type VlmOverrides } from './pipeline';
 import { RedisObservationCache } from './redis-cache';
 import { QueueStore } from './store';
 
@@ -49,6 +49,8 @@ export interface QueueWorkerOptions {
   /** Where remote (http) clips are downloaded (default: a private directory made for this worker, removed when it stops). */
   mediaDir?: string;
   llm?: LlmOverrides;
+  /** This worker's URL and key for the run's vision model. */
+  vlm?: VlmOverrides;
   /** Job lock duration (default 30000 ms); a dead worker's jobs return after about this long. */
   lockMs?: number;
   /** Interval of the stalled-job check (default 30000 ms). */
@@ -159,7 +161,7 @@ async function runWorker(o: QueueWorkerOptions): Promise<QueueWorkerSummary> {
     llm = o.makeLlm !== undefined ? await o.makeLlm(manifest) : await createRunLlm(manifest.llm, o.llm ?? {}, concurrency);
     // one core budget for this worker's observers and a local LLM (never oversubscribed)
     const cpu = new CpuGate(availableParallelism());
-    toolbox = createRunToolbox(manifest.observers, cache, cpu, failures);
+    toolbox = createRunToolbox(manifest.observers, cache, cpu, failures, o.vlm);
     const runLlm = gateChatModel(llm, cpu);
     const runTools = toolbox;
     const stopping = new AbortController();
