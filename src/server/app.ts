@@ -27,6 +27,7 @@ import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
 import { openapiRouter } from './routes/openapi';
 import { opsRouter } from './routes/ops';
+import { uiRouter } from './routes/ui';
 import type { ServerRuntime } from './runtime';
 import { Scheduler, type SchedulerStats } from './scheduler';
 import { Loadable } from './loadable';
@@ -190,6 +191,7 @@ export function createServer(input: ServerOptions): OmnicapServer {
   app.use(chatRouter(rt));
   app.use(observersRouter(rt));
   app.use(openapiRouter(rt));
+  if (options.ui) app.use(uiRouter(rt));
   app.use(notFoundHandler);
   app.use(errorHandler(logger, metrics));
 

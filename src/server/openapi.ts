@@ -22,6 +22,7 @@ import {
   ObserverList,
   ObserverRequest,
   Ready,
+  UiConfig,
 } from '../schema';
 
 export interface OpenApiOptions {
@@ -29,6 +30,8 @@ export interface OpenApiOptions {
   version: string;
   /** API keys are required on /v1/* (adds the bearer security scheme). */
   apiKeys: boolean;
+  /** The demo page is served (adds / and GET /v1/ui/config; default false). */
+  ui?: boolean;
 }
 
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, OpenApiOperation>> };
@@ -51,6 +54,7 @@ const SCHEMAS = {
   Health,
   Ready,
   NotReady,
+  UiConfig,
   ErrorBody,
 } satisfies Record<string, TSchema>;
 
@@ -97,8 +101,9 @@ const sse = (name: SchemaName, what: string): Record<string, unknown> => ({
 const idParam = (name: string, description: string): Record<string, unknown> => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
 
 /** The operations, by path and method; `/v1/*` ones carry the API-key security when keys are on. */
-function operations(): Record<string, Record<string, OpenApiOperation>> {
+function operations(ui: boolean): Record<string, Record<string, OpenApiOperation>> {
   return {
+    ...(ui ? uiOperations() : {}),
     '/healthz': { get: { operationId: 'healthz', summary: 'The process is up.', responses: { 200: { description: 'Up.', content: json('Health') } } } },
     '/readyz': {
       get: {
@@ -148,8 +153,24 @@ function operations(): Record<string, Record<string, OpenApiOperation>> {
   };
 }
 
+/** The demo page (src/server/routes/ui.ts) and the configuration it reads. */
+function uiOperations(): Record<string, Record<string, OpenApiOperation>> {
+  return {
+    '/': { get: { operationId: 'demoPage', summary: 'The demo page (HTML; its scripts and styles under /ui/). Off with --no-ui.', responses: { 200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+    '/ui/{file}': {
+      get: {
+        operationId: 'demoPageFile',
+        summary: 'A script, style sheet or icon of the demo page.',
+        parameters: [idParam('file', 'File name (demo.mjs, demo.css, ...).')],
+        responses: { 200: { description: 'The file.', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } }, 'image/svg+xml': { schema: { type: 'string' } } } }, ...errors([404]) },
+      },
+    },
+    '/v1/ui/config': { get: { operationId: 'uiConfig', summary: 'What the demo page may offer: the backends this server has and its upload limits.', responses: { 200: { description: 'The configuration.', content: json('UiConfig') } } } },
+  };
+}
+
 export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
-  const paths = operations();
+  const paths = operations(o.ui === true);
   if (o.apiKeys) {
     for (const [path, methods] of Object.entries(paths)) {
       for (const op of Object.values(methods)) {

@@ -9,7 +9,8 @@ const usage = `Usage: omnicap serve [options]
 
 Serve the captioner over HTTP: POST /v1/captions, POST /v1/chat/completions (OpenAI-compatible),
 GET /v1/models[/ID], GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics, and the OpenAPI 3.1
-document of all of them at GET /openapi.json.
+document of all of them at GET /openapi.json. A demo page at / (open it in a browser) captions an
+uploaded or recorded clip and shows the timings and token counts (--no-ui turns it off).
 With --llm, text-only chat completions (no audio part) are answered by a text LLM, so one base
 URL serves both an agent and its audio observer (e.g. the reference Omni-Detective scripts).
 
@@ -19,6 +20,7 @@ Options:
   --port N                 port (default 8080; 0 = any free port)
   --api-key KEY            require "Authorization: Bearer KEY" (or the bare "Authorization: KEY")
                            on /v1/* (repeatable; also OMNICAP_API_KEYS=k1,k2 in the environment)
+  --no-ui                  do not serve the demo page at / (nor GET /v1/ui/config)
   --media-root DIR         allow server-side media paths / file:// URLs inside DIR (repeatable)
   --max-upload-mb N        upload / media size limit in MiB (default 25)
   --max-audio-seconds N    audio duration limit (default 600)
@@ -71,6 +73,7 @@ export const command: CliCommand = {
       host: { type: 'string' },
       port: { type: 'string' },
       'api-key': { type: 'string', multiple: true },
+      'no-ui': { type: 'boolean' },
       'media-root': { type: 'string', multiple: true },
       'max-upload-mb': { type: 'string' },
       'max-audio-seconds': { type: 'string' },
@@ -148,6 +151,7 @@ export const command: CliCommand = {
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : int('default-max-tokens', 'defaultMaxTokens', values['default-max-tokens'], 1),
       llmMaxTokens: int('llm-max-tokens', 'llmMaxTokens', values['llm-max-tokens'], SERVER_DEFAULTS.llmMaxTokens),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],
+      ui: values['no-ui'] !== true,
       mediaRoots: values['media-root'] ?? [],
       ...settings,
       allowRemoteUrls: values['allow-remote-urls'] ?? false,
@@ -164,7 +168,8 @@ export const command: CliCommand = {
       throw e;
     }
     const textLlm = server.textLlm();
-    io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
+    const page = server.options.ui ? `; demo page ${address.url}/` : '';
+    io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}${page}\n`);
     // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
     if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
     io.stdout.write('omnicap serve: shutting down\n');

@@ -9,7 +9,7 @@ export function openapiRouter(rt: ServerRuntime): Router {
   const router = Router();
   let doc: OpenApiDocument | undefined; // built on the first request
   router.get('/openapi.json', routeLabel('/openapi.json'), (_req: Request, res: Response) => {
-    doc ??= openApiDocument({ version: packageVersion(), apiKeys: rt.options.apiKeys.length > 0 });
+    doc ??= openApiDocument({ version: packageVersion(), apiKeys: rt.options.apiKeys.length > 0, ui: rt.options.ui });
     res.json(doc);
   });
   return router;
