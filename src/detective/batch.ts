@@ -56,9 +56,9 @@ export interface BatchSummary {
 
 export type ClipOutcome = { status: 'ok' | 'degraded' | 'error'; record: Record<string, unknown> };
 
-type ClipOptions = Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'promptDir' | 'maxCaptionTokens' | 'synthesis' | 'signal' | 'format' | 'allowRemoteUrls'> & {
-  /** Called after every observation round of this clip. */
-  onRound?: () => void;
+export type ClipOptions = Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'promptDir' | 'maxCaptionTokens' | 'synthesis' | 'signal' | 'format' | 'allowRemoteUrls'> & {
+  /** Called with every round of this clip as it finishes. */
+  onRound?: (round: DetectiveRound) => void;
 };
 
 const inputId = (clip: DetectiveClip): unknown => (clip.item !== undefined && clip.item.id !== undefined && clip.item.id !== null ? clip.item.id : clip.id);
@@ -85,7 +85,7 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
       facts,
       onRound: (x) => {
         finished.push(x);
-        opts.onRound?.();
+        opts.onRound?.(x);
       },
     });
     if (opts.format === 'reference') return { status: r.status, record: referenceRecord(clip, r) };

@@ -5,9 +5,17 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import {
+  AnnotationAccepted,
+  AnnotationErrorEvent,
+  AnnotationForm,
+  AnnotationJob,
+  AnnotationRequest,
+  AnnotationResult,
+  AnnotationStatusEvent,
   CaptionResponse,
   CaptionStreamEvent,
   CaptionsForm,
+  DetectiveRound,
   CaptionsRequest,
   ChatCompletion,
   ChatCompletionChunk,
@@ -30,7 +38,9 @@ export interface OpenApiOptions {
   version: string;
   /** API keys are required on /v1/* (adds the bearer security scheme). */
   apiKeys: boolean;
-  /** The demo page is served (adds / and GET /v1/ui/config; default false). */
+  /** The server runs annotation jobs (/v1/annotations). */
+  annotations?: boolean;
+  /** The demo page is served (adds /, /ui/{file} and GET /v1/ui/config; default false). */
   ui?: boolean;
 }
 
@@ -56,6 +66,14 @@ const SCHEMAS = {
   NotReady,
   UiConfig,
   ErrorBody,
+  AnnotationRequest,
+  AnnotationForm,
+  AnnotationAccepted,
+  AnnotationJob,
+  AnnotationResult,
+  AnnotationStatusEvent,
+  AnnotationErrorEvent,
+  DetectiveRound,
 } satisfies Record<string, TSchema>;
 
 type SchemaName = keyof typeof SCHEMAS;
@@ -67,12 +85,12 @@ const ERROR_STATUSES = {
   400: 'Invalid request (INVALID_ARGUMENT): error.param names the field at fault.',
   401: 'Missing or wrong API key (UNAUTHORIZED).',
   403: 'Media path outside the media roots (FORBIDDEN_PATH), or remote URLs disabled (REMOTE_URL_DISABLED).',
-  404: 'Not found (NOT_FOUND, MEDIA_NOT_FOUND, OBSERVER_NOT_FOUND).',
+  404: 'Not found (NOT_FOUND, MEDIA_NOT_FOUND, OBSERVER_NOT_FOUND, JOB_NOT_FOUND).',
   408: 'The request body did not arrive in time (TIMEOUT).',
   413: 'Body, upload or audio over the limits (PAYLOAD_TOO_LARGE, MEDIA_TOO_LARGE, MEDIA_TOO_LONG).',
   415: 'Unsupported Content-Type or media format (UNSUPPORTED_MEDIA_TYPE, MEDIA_UNSUPPORTED).',
   422: 'Media that cannot be decoded (MEDIA_CORRUPT, MEDIA_EMPTY, MEDIA_NO_AUDIO, ...).',
-  429: 'The queue is full (QUEUE_FULL); retry after Retry-After seconds.',
+  429: 'The queue (of captions, or of annotation jobs) is full (QUEUE_FULL); retry after Retry-After seconds.',
   500: 'Internal error (the message says only "internal server error").',
   502: 'The text LLM failed (UPSTREAM_ERROR, LLM_BAD_OUTPUT).',
   503: 'Model not loaded (NOT_READY), memory budget full (SERVER_BUSY, Retry-After) or shutting down.',
@@ -101,9 +119,8 @@ const sse = (name: SchemaName, what: string): Record<string, unknown> => ({
 const idParam = (name: string, description: string): Record<string, unknown> => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
 
 /** The operations, by path and method; `/v1/*` ones carry the API-key security when keys are on. */
-function operations(ui: boolean): Record<string, Record<string, OpenApiOperation>> {
+function operations(): Record<string, Record<string, OpenApiOperation>> {
   return {
-    ...(ui ? uiOperations() : {}),
     '/healthz': { get: { operationId: 'healthz', summary: 'The process is up.', responses: { 200: { description: 'Up.', content: json('Health') } } } },
     '/readyz': {
       get: {
@@ -169,8 +186,57 @@ function uiOperations(): Record<string, Record<string, OpenApiOperation>> {
   };
 }
 
+const jobParam = idParam('id', 'Annotation job id (from POST /v1/annotations).');
+
+/** The annotation job routes (`omnicap serve --detective`). */
+function annotationOperations(): Record<string, Record<string, OpenApiOperation>> {
+  return {
+    '/v1/annotations': {
+      post: {
+        operationId: 'createAnnotation',
+        summary: 'Queue one clip for the Detective (JSON or multipart, as /v1/captions); the job is journaled before the answer.',
+        requestBody: { required: true, content: { ...json('AnnotationRequest'), 'multipart/form-data': { schema: ref('AnnotationForm') } } },
+        responses: { 202: { description: 'Accepted: the job id (Location: /v1/annotations/{id}).', content: json('AnnotationAccepted') }, ...errors(MEDIA_ERRORS) },
+      },
+    },
+    '/v1/annotations/{id}': {
+      get: {
+        operationId: 'getAnnotation',
+        summary: 'The job: status, the rounds so far, the final record (as omnicap detect writes it) or the error.',
+        parameters: [jobParam],
+        responses: { 200: { description: 'The job.', content: json('AnnotationJob') }, ...errors([404, 503]) },
+      },
+      delete: {
+        operationId: 'cancelAnnotation',
+        summary: 'Cancel the job: a queued one never runs, a running one is aborted (its observers and LLM calls stop). A finished job is left as it is.',
+        parameters: [jobParam],
+        responses: { 200: { description: 'The job after the cancellation.', content: json('AnnotationJob') }, ...errors([404, 503]) },
+      },
+    },
+    '/v1/annotations/{id}/events': {
+      get: {
+        operationId: 'annotationEvents',
+        summary: 'Server-sent events of the job: first what happened so far, then live, until its result, error or cancellation.',
+        parameters: [jobParam],
+        responses: {
+          200: {
+            description: 'Named events: `status` (AnnotationStatusEvent), `round` (DetectiveRound), `result` (AnnotationResult), `error` (AnnotationErrorEvent). The stream ends after `result`, `error` or status `cancelled`.',
+            content: {
+              'text/event-stream': {
+                schema: { type: 'string' },
+                'x-events': { status: ref('AnnotationStatusEvent'), round: ref('DetectiveRound'), result: ref('AnnotationResult'), error: ref('AnnotationErrorEvent') },
+              },
+            },
+          },
+          ...errors([404]),
+        },
+      },
+    },
+  };
+}
+
 export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
-  const paths = operations(o.ui === true);
+  const paths = { ...operations(), ...(o.annotations === true ? annotationOperations() : {}), ...(o.ui === true ? uiOperations() : {}) };
   if (o.apiKeys) {
     for (const [path, methods] of Object.entries(paths)) {
       for (const op of Object.values(methods)) {

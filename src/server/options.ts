@@ -6,6 +6,7 @@ import { LOG_LEVELS, isLogLevel, type LogLevel } from '../util/log';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import type { ObserverRegistry } from '../observers';
+import type { AnnotationJobs } from '../detective/jobs';
 
 export interface ServerOptions {
   /**
@@ -26,6 +27,11 @@ export interface ServerOptions {
   defaultMaxTokens?: number;
   /** Extra observers (the Detective's). The captioner is always observer "captioner". */
   observers?: ObserverRegistry;
+  /**
+   * Annotation jobs (the Detective over HTTP): mounts /v1/annotations. Owned by the caller, who
+   * disposes it after the server has closed.
+   */
+  annotations?: AnnotationJobs;
   /** Bearer API keys; empty/absent = no auth. Applies to /v1/*. */
   apiKeys?: readonly string[];
   /** Serve the demo page at / and GET /v1/ui/config (default true; false: / is 404). */

@@ -3,14 +3,16 @@ import { createLlm, llmChoiceFromFlags, parseThreads } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { defaultModelDir } from '../../util/paths';
-import { resolveLogLevel } from '../../util/log';
+import { createLogger, resolveLogLevel } from '../../util/log';
+import { DETECTIVE_HELP, DETECTIVE_OPTIONS, QUEUE_RUN_HELP, QUEUE_RUN_OPTIONS, refuseDetectiveFlags } from '../run-spec';
 
 const usage = `Usage: omnicap serve [options]
 
 Serve the captioner over HTTP: POST /v1/captions, POST /v1/chat/completions (OpenAI-compatible),
 GET /v1/models[/ID], GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics, and the OpenAPI 3.1
 document of all of them at GET /openapi.json. A demo page at / (open it in a browser) captions an
-uploaded or recorded clip and shows the timings and token counts (--no-ui turns it off).
+uploaded or recorded clip with the captioner or, with --detective, the Detective (its rounds
+shown as they arrive), with the timings and token counts (--no-ui turns it off).
 With --llm, text-only chat completions (no audio part) are answered by a text LLM, so one base
 URL serves both an agent and its audio observer (e.g. the reference Omni-Detective scripts).
 
@@ -61,6 +63,20 @@ Options:
                            debug, trace or silent (also OMNICAP_LOG_LEVEL); logs are JSON lines on
                            stderr, one per request (with its request_id) and per lifecycle event
   --quiet                  no logs at all (--log-level silent)
+
+Annotation jobs (the Detective over HTTP):
+  --detective              add POST /v1/annotations (a clip, as /v1/captions takes it -> 202 {id}),
+                           GET /v1/annotations/ID (status, rounds so far, the record as 'omnicap
+                           detect' writes it), GET /v1/annotations/ID/events (server-sent events)
+                           and DELETE /v1/annotations/ID (cancel); see docs/server.md
+  --data-dir DIR           where jobs are journaled (fsync; DIR/annotations) and the observer cache
+                           lives (DIR/cache): default ./omnicap-data. A job accepted before a crash
+                           runs after the restart; a finished one is never run again
+  --max-jobs N             annotation jobs queued or running at once (default 64; more get 429)
+With --detective, --llm also names the detective's LLM (default: the embedded local model) and
+these flags of 'omnicap detect' apply:
+${DETECTIVE_HELP}${QUEUE_RUN_HELP.replace("the clips become BullMQ jobs", "annotation jobs become BullMQ jobs")}                        (their clips are copied into --data-dir: the workers must see it
+                        at the same path)
 `;
 
 export const command: CliCommand = {
@@ -90,17 +106,19 @@ export const command: CliCommand = {
       'refusal-hold-ms': { type: 'string' },
       'sse-stall-ms': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
-      'allow-remote-urls': { type: 'boolean' },
       provider: { type: 'string' },
       'allow-cpu-fallback': { type: 'boolean' },
       threads: { type: 'string' },
       runtime: { type: 'string' },
       kv: { type: 'string' },
-      llm: { type: 'string' },
-      'llm-threads': { type: 'string' },
       'llm-max-tokens': { type: 'string' },
       'log-level': { type: 'string' },
       quiet: { type: 'boolean' },
+      detective: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      'max-jobs': { type: 'string' },
+      ...DETECTIVE_OPTIONS,
+      ...QUEUE_RUN_OPTIONS,
     });
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `serve takes no positional arguments; got ${positionals.join(' ')}`);
     const provider = values.provider ?? 'auto';
@@ -120,9 +138,11 @@ export const command: CliCommand = {
     const batch = values.batch === undefined ? undefined : { maxBatch: numberFlag('batch', values.batch, 1, { integer: true, min: 1, max: 64 }) };
     const port = numberFlag('port', values.port, 8080, { integer: true, min: 0, max: 65535 });
     const host = values.host ?? '127.0.0.1';
-    const llmChoice = llmChoiceFromFlags({ llm: values.llm, threads: values['llm-threads'] }, { ggufFiles: true, defaultLocal: false });
+    // with --detective, --llm-threads alone is the detective's (its LLM defaults to the local model)
+    const chatThreads = values.detective === true && values.llm === undefined ? undefined : values['llm-threads'];
+    const llmChoice = llmChoiceFromFlags({ llm: values.llm, threads: chatThreads }, { ggufFiles: true, defaultLocal: false });
     if (llmChoice === undefined && values['llm-max-tokens'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-max-tokens needs --llm');
-    const llmThreads = parseThreads(values['llm-threads']);
+    const llmThreads = parseThreads(chatThreads);
     const llm = llmChoice === undefined ? undefined : () => createLlm(llmChoice, { threads: llmThreads });
     const R = OPTION_RANGES;
     const int = (flag: string, key: keyof typeof OPTION_RANGES, value: string | undefined, fallback: number): number => numberFlag(flag, value, fallback, R[key]);
@@ -145,7 +165,13 @@ export const command: CliCommand = {
       sseStallMs: int('sse-stall-ms', 'sseStallMs', values['sse-stall-ms'], SERVER_DEFAULTS.sseStallMs),
       shutdownGraceMs: int('shutdown-grace-ms', 'shutdownGraceMs', values['shutdown-grace-ms'], SERVER_DEFAULTS.shutdownGraceMs),
     };
+    if (values.detective !== true) refuseDetectiveFlags(values);
+    // disposed after the server (declared before it): running jobs stop, to run again after a restart
+    // loaded on use: the Detective's observers and LLM
+    await using detective = values.detective === true ? await (await import('../annotation-jobs')).openAnnotationJobs(values, { maxUploadBytes, logger: createLogger(io.stderr, logLevel) }) : undefined;
+    const annotations = detective?.jobs;
     await using server = createServer({
+      annotations,
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, allowCpuFallback: values['allow-cpu-fallback'] === true, signal: io.signal }),
       llm,
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : int('default-max-tokens', 'defaultMaxTokens', values['default-max-tokens'], 1),
@@ -159,7 +185,7 @@ export const command: CliCommand = {
       logLevel,
     });
     const address = await server.listen(port, host);
-    io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
+    io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)${annotations !== undefined ? `; annotation jobs ${annotations.runsOn === 'queue' ? 'on the queue' : 'in process'}, journal ${detective?.dataDir}` : ''}\n`);
     let captioner;
     try {
       captioner = await server.ready();
