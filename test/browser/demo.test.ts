@@ -6,11 +6,18 @@
  * files shipped by scripts/build-assets.js), and `serve --no-ui` answering 404 at /.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Page } from 'playwright-core';
+import { createToolbox, defaultObservers, type DetectiveToolbox } from '../../src/detective';
+import { LocalAnnotationJobs } from '../../src/detective/jobs';
 import type { Captioner } from '../../src/engine/types';
+import { createLlm, type ChatModel } from '../../src/llm';
 import { packageRoot } from '../../src/util/paths';
+import { SPEECH, SPEECH_TEXT } from '../detective/media';
+import { FakeLlm } from '../queue/fake-llm';
 import { SPEECH_3S, loadTiny, parseSse, start, type Started } from '../server/helpers';
 import { until } from '../wait';
 import { launchChromium, type TestBrowser } from './chromium';
@@ -18,20 +25,37 @@ import { launchChromium, type TestBrowser } from './chromium';
 const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const KEY = 'demo-key-5f3a';
 
+const tmp = mkdtempSync(join(tmpdir(), 'omnicap-demo-'));
 let captioner: Captioner;
+let fake: FakeLlm;
+let llm: ChatModel;
+let toolbox: DetectiveToolbox;
+let jobs: LocalAnnotationJobs;
 let s: Started;
 let chromium: TestBrowser;
 
 beforeAll(async () => {
   captioner = await loadTiny();
-  s = await start({ captioner, defaultMaxTokens: 8 });
+  // the Detective: real observers (signal analysis, Whisper ASR) on the real clip; its LLM is the
+  // scripted OpenAI-compatible server on loopback, which can hold its replies
+  fake = await new FakeLlm().start();
+  llm = await createLlm({ kind: 'openai', url: fake.url, model: 'fake-detective' });
+  toolbox = createToolbox({ observers: defaultObservers().filter((o) => o.name === 'signal' || o.name === 'asr') });
+  jobs = await LocalAnnotationJobs.open({ dataDir: join(tmp, 'jobs'), llm, toolbox, maxMediaBytes: 25 * 1024 * 1024 });
+  s = await start({ captioner, annotations: jobs, defaultMaxTokens: 8 });
   chromium = await launchChromium();
-});
+}, 120_000);
 
 afterAll(async () => {
+  fake?.release();
   await chromium?.[Symbol.asyncDispose]();
   await s?.server.close();
+  await jobs?.dispose();
+  await toolbox?.dispose();
+  await llm?.dispose();
+  await fake?.stop();
   await captioner?.dispose();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 interface DoneEvent {
@@ -86,11 +110,9 @@ describe('the demo page (createServer on loopback)', () => {
   test('a real clip: chosen, run from the keyboard, the streamed caption, tokens and timings shown; sane focus order', async () => {
     const page = await chromium.page();
     await page.goto(`${s.url}/`);
-    await page.locator('#server-status', { hasText: `Ready: Captioner (${captioner.modelId})` }).waitFor();
-    // no Detective on this server: one backend, chosen, and the note says how to get the other
-    expect(await page.locator('input[name=backend]').count()).toBe(1);
+    await page.locator('#server-status', { hasText: `Ready: Captioner (${captioner.modelId}), Detective.` }).waitFor();
     expect(await page.isChecked('#backend-captioner')).toBe(true);
-    await expect(page.textContent('#backends-note')).resolves.toContain('omnicap serve --detective');
+    expect(await page.isChecked('#backend-detective')).toBe(false);
 
     await page.setInputFiles('#file', SPEECH_3S);
     await page.locator('#clip-name', { hasText: 'sense_and_sensibility_01_austen_64kb-0880.wav' }).waitFor();
@@ -114,7 +136,6 @@ describe('the demo page (createServer on loopback)', () => {
     expect(stats).toContain(`${done.usage.prompt_tokens} prompt, ${done.usage.completion_tokens} generated`);
     expect(stats).toMatch(/2\.99 s in 1 window/);
     expect(page.errors).toEqual([]);
-    await screenshot(page);
   });
 
   test('a microphone recording (chromium\'s fake capture device) is captioned', async () => {
@@ -122,7 +143,7 @@ describe('the demo page (createServer on loopback)', () => {
     await page.goto(`${s.url}/`);
     await page.locator('#server-status', { hasText: /^Ready/ }).waitFor();
     await page.click('#record');
-    expect(await page.getAttribute('#record', 'aria-pressed')).toBe('true');
+    await page.locator('#record[aria-pressed="true"]', { hasText: 'Stop recording' }).waitFor(); // once the microphone is open
     // the status counts the recorded seconds as the recorder delivers its chunks
     await page.locator('#record-status', { hasText: /^Recording… [1-9]\d* s$/ }).waitFor();
     await page.click('#record');
@@ -131,6 +152,86 @@ describe('the demo page (createServer on loopback)', () => {
     await finished(page);
     expect(done.audio_seconds).toBeGreaterThanOrEqual(0.9);
     expect(await page.textContent('#caption .caption-text')).toBe(done.caption);
+    expect(page.errors).toEqual([]);
+  });
+});
+
+interface JobJson {
+  id: string;
+  status: string;
+  result?: { status: string; caption: string; omni_detective_trajectory: Array<{ round: number; tool?: string }>; tokens: { prompt: number; completion: number }; llm_calls: number };
+}
+
+/** The job id the page shows in its status line. */
+async function jobId(page: Page): Promise<string> {
+  await page.locator('#run-status', { hasText: /^Job [0-9a-f-]{36}/ }).waitFor();
+  const id = /^Job ([0-9a-f-]{36})/.exec((await page.textContent('#run-status')) ?? '')?.[1];
+  if (id === undefined) throw new Error('no job id on the page');
+  return id;
+}
+
+describe('the Detective on the demo page (annotation jobs)', () => {
+  test('the rounds arrive while the detective LLM is held, then the caption with the spoken words, its tokens and stage times', async () => {
+    const page = await chromium.page();
+    await page.goto(`${s.url}/`);
+    await page.locator('#server-status', { hasText: /^Ready/ }).waitFor();
+    await page.focus('#backend-captioner');
+    await page.keyboard.press('ArrowDown'); // radio group: the arrow keys choose
+    expect(await page.isChecked('#backend-detective')).toBe(true);
+    await page.setInputFiles('#file', SPEECH);
+    const calls = fake.calls;
+    fake.hold();
+    try {
+      await page.click('#run');
+      const id = await jobId(page);
+      await fake.until(() => fake.calls > calls, 'the job to ask its LLM');
+      // the observers' reports are on the page while the job waits for its LLM: they came live
+      const asr = page.locator('#rounds li', { hasText: 'asr' });
+      await asr.waitFor();
+      const transcript = ((await asr.textContent()) ?? '').toLowerCase();
+      expect(SPEECH_TEXT.split(' ').filter((w) => transcript.includes(w)).length).toBeGreaterThanOrEqual(4);
+      expect(await page.textContent('#caption')).toBe('');
+      expect(await page.textContent('#run-status')).toMatch(new RegExp(`^Job ${id}: running, \\d+ rounds? so far\\.$`));
+    } finally {
+      fake.release();
+    }
+    await page.locator('#run-status', { hasText: /: (ok|degraded), \d+ rounds in [\d.]+ s\.$/ }).waitFor();
+    const id = await jobId(page);
+    const job = (await (await fetch(`${s.url}/v1/annotations/${id}`)).json()) as JobJson;
+    expect(job.status).toBe('done');
+    const record = job.result!;
+    const caption = (await page.textContent('#caption .caption-text')) ?? '';
+    expect(caption).toBe(record.caption);
+    expect(SPEECH_TEXT.split(' ').filter((w) => caption.toLowerCase().includes(w)).length).toBeGreaterThanOrEqual(4);
+    // every round of the record, in order, once
+    const shown = await page.locator('#rounds li').evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-round'))));
+    expect(shown).toEqual(record.omni_detective_trajectory.map((r) => r.round));
+    const stats = (await page.textContent('#stats')) ?? '';
+    expect(stats).toContain(`${record.tokens.prompt} prompt, ${record.tokens.completion} generated in ${record.llm_calls} call`);
+    expect(stats).toMatch(/Stages.*fixed reports .*rounds .*synthesis /);
+    expect(page.errors).toEqual([]);
+    await screenshot(page);
+  });
+
+  test('Cancel deletes the job (it cannot finish first: its LLM is held) and the page says cancelled', async () => {
+    const page = await chromium.page();
+    await page.goto(`${s.url}/`);
+    await page.locator('#server-status', { hasText: /^Ready/ }).waitFor();
+    await page.check('#backend-detective');
+    await page.setInputFiles('#file', SPEECH);
+    fake.hold();
+    try {
+      await page.click('#run');
+      const id = await jobId(page);
+      expect(await page.isEnabled('#cancel')).toBe(true);
+      await page.click('#cancel');
+      await page.locator('#run-status', { hasText: `Job ${id}: cancelled.` }).waitFor();
+      expect(((await (await fetch(`${s.url}/v1/annotations/${id}`)).json()) as JobJson).status).toBe('cancelled');
+      expect(await page.isDisabled('#cancel')).toBe(true);
+      expect(await page.isEnabled('#run')).toBe(true);
+    } finally {
+      fake.release();
+    }
     expect(page.errors).toEqual([]);
   });
 });
@@ -183,6 +284,9 @@ describe('omnicap serve (a real process, the page files from dist/)', () => {
     await page.keyboard.press('Enter');
     await page.locator('#server-status', { hasText: /^Ready: Captioner/ }).waitFor();
     expect(await page.isHidden('#key-section')).toBe(true);
+    // no --detective: one backend, and the note says how to get the other
+    expect(await page.locator('input[name=backend]').count()).toBe(1);
+    expect(await page.textContent('#backends-note')).toContain('omnicap serve --detective');
     expect(await page.evaluate("({ session: sessionStorage.getItem('omnicap.apiKey'), local: localStorage.length })")).toEqual({ session: KEY, local: 0 });
 
     await page.setInputFiles('#file', SPEECH_3S);

@@ -242,7 +242,8 @@ function clearResult() {
 /** @param {unknown} e */
 function showError(e) {
   if (e instanceof DOMException && e.name === 'AbortError') {
-    ui.runStatus.textContent = 'Cancelled.';
+    // a job's status comes from its DELETE answer
+    if (state.jobId === undefined) ui.runStatus.textContent = 'Cancelled.';
     return;
   }
   ui.runStatus.textContent = 'Failed.';
@@ -287,7 +288,12 @@ async function start(backend, clip) {
 ui.cancel.addEventListener('click', () => {
   const id = state.jobId;
   state.run?.abort();
-  if (id !== undefined) void withKey(async () => void (await request(`/v1/annotations/${encodeURIComponent(id)}`, { method: 'DELETE' })), showError);
+  if (id === undefined) return;
+  // the job's own state says how the cancellation ended (a finished job stays done)
+  void withKey(async () => {
+    const job = await (await request(`/v1/annotations/${encodeURIComponent(id)}`, { method: 'DELETE' })).json();
+    ui.runStatus.textContent = `Job ${id}: ${job.status}.`;
+  }, showError);
 });
 
 /** @param {File} clip @param {AbortSignal} signal */
