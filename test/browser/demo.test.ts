@@ -159,7 +159,7 @@ describe('the demo page (createServer on loopback)', () => {
 interface JobJson {
   id: string;
   status: string;
-  result?: { status: string; caption: string; omni_detective_trajectory: Array<{ round: number; tool?: string }>; tokens: { prompt: number; completion: number }; llm_calls: number };
+  result?: { status: string; caption: string; provenance?: Array<{ sentence: string }>; omni_detective_trajectory: Array<{ round: number; tool?: string }>; tokens: { prompt: number; completion: number }; llm_calls: number };
 }
 
 /** The job id the page shows in its status line. */
@@ -200,8 +200,10 @@ describe('the Detective on the demo page (annotation jobs)', () => {
     const job = (await (await fetch(`${s.url}/v1/annotations/${id}`)).json()) as JobJson;
     expect(job.status).toBe('done');
     const record = job.result!;
-    const caption = (await page.textContent('#caption .caption-text')) ?? '';
-    expect(caption).toBe(record.caption);
+    // the caption as one text, or (once the Detective records provenance) one button per sentence
+    if (record.provenance === undefined) expect(await page.textContent('#caption .caption-text')).toBe(record.caption);
+    else expect(await page.locator('#caption button.sentence').allTextContents()).toEqual(record.provenance.map((p) => p.sentence));
+    const caption = (await page.textContent('#caption')) ?? '';
     expect(SPEECH_TEXT.split(' ').filter((w) => caption.toLowerCase().includes(w)).length).toBeGreaterThanOrEqual(4);
     // every round of the record, in order, once
     const shown = await page.locator('#rounds li').evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-round'))));
@@ -211,6 +213,58 @@ describe('the Detective on the demo page (annotation jobs)', () => {
     expect(stats).toMatch(/Stages.*fixed reports .*rounds .*synthesis /);
     expect(page.errors).toEqual([]);
     await screenshot(page);
+  });
+
+  test('a record with provenance: a sentence per entry, the unsupported one flagged, its button highlights its evidence rounds', async () => {
+    // A scripted record in the provenance contract's shape, whatever the Detective's own finder
+    // gives: the job protocol is answered in the browser (page.route); the page and config are real.
+    const page = await chromium.page();
+    const id = '00000000-0000-4000-8000-0000000000d0';
+    const said = 'He was not an ill-disposed young man.';
+    const rounds = [
+      { round: 1, status: 'ok', tool: 'asr', question: 'Report what you observe in this clip.', answer: `[0.0-2.8 s] ${said}`, cached: false, ms: 900, upfront: true },
+      { round: 2, status: 'ok', tool: 'signal', question: 'Report what you observe in this clip.', answer: 'integrated loudness -27.0 LUFS', cached: false, ms: 40, upfront: true },
+      { round: 3, status: 'finish', reason: 'the observations answer the clip', ms: 300 },
+    ];
+    const sentences = [`A man says: "${said}"`, 'A dragon roars in the distance.'];
+    const record = {
+      id: 'clip', status: 'degraded', degraded_reasons: ['unsupported_sentence'], caption: sentences.join(' '),
+      provenance: [
+        { sentence: sentences[0], start: 0, end: sentences[0].length, supported: true, evidence: [{ round: 1, tool: 'asr', start_seconds: 0, end_seconds: 2.8, text: said }, { round: 2, tool: 'signal' }] },
+        { sentence: sentences[1], start: sentences[0].length + 1, end: sentences.join(' ').length, supported: false, evidence: [] },
+      ],
+      omni_detective_trajectory: rounds, tokens: { prompt: 812, completion: 64, evaluated: 400 }, llm_calls: 2,
+      stages_ms: { fixed_reports: 940, rounds: 300, synthesis: 1200 }, seconds: 2.5,
+    };
+    const events = [['status', { status: 'running' }], ...rounds.map((r) => ['round', r]), ['status', { status: 'done' }], ['result', record]];
+    await page.route('**/v1/annotations', (r) => r.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ id, status: 'queued' }) }));
+    await page.route(`**/v1/annotations/${id}/events`, (r) => r.fulfill({ status: 200, contentType: 'text/event-stream', body: events.map(([e, d]) => `event: ${String(e)}\ndata: ${JSON.stringify(d)}\n\n`).join('') }));
+    await page.goto(`${s.url}/`);
+    await page.locator('#server-status', { hasText: /^Ready/ }).waitFor();
+    await page.check('#backend-detective');
+    await page.setInputFiles('#file', SPEECH);
+    await page.click('#run');
+    await page.locator('#run-status', { hasText: `Job ${id}: degraded, 3 rounds in 2.50 s.` }).waitFor();
+
+    const items = page.locator('#caption ol.sentences > li');
+    expect(await items.count()).toBe(2);
+    expect(await items.nth(0).getAttribute('class')).toBe('supported');
+    expect(await items.nth(0).locator('button.sentence').textContent()).toBe(sentences[0]);
+    expect(await items.nth(0).locator('.evidence li').allTextContents()).toEqual([`round 1 · asr · 0.0 s–2.8 s${said}`, 'round 2 · signal']);
+    expect(await items.nth(1).getAttribute('class')).toBe('unsupported');
+    expect(await items.nth(1).locator('.evidence').textContent()).toContain('no evidence');
+    expect(await page.textContent('#degraded')).toBe('Degraded: unsupported_sentence');
+    expect(await page.textContent('#stats')).toContain('812 prompt, 400 evaluated, 64 generated in 2 calls');
+
+    // from the keyboard: the sentence's button marks its evidence rounds, pressed again it clears them
+    const highlighted = (): Promise<string[]> => page.locator('#rounds li.evidence-of').evaluateAll((lis) => lis.map((li) => li.id));
+    await items.nth(0).locator('button.sentence').focus();
+    await page.keyboard.press('Enter');
+    expect(await items.nth(0).locator('button.sentence').getAttribute('aria-pressed')).toBe('true');
+    expect(await highlighted()).toEqual(['round-1', 'round-2']);
+    await page.keyboard.press('Enter');
+    expect(await highlighted()).toEqual([]);
+    expect(page.errors).toEqual([]);
   });
 
   test('Cancel deletes the job (it cannot finish first: its LLM is held) and the page says cancelled', async () => {
