@@ -18,7 +18,7 @@ import { createLlm, type ChatModel } from '../../src/llm';
 import { packageRoot } from '../../src/util/paths';
 import { SPEECH, SPEECH_TEXT } from '../detective/media';
 import { FakeLlm } from '../queue/fake-llm';
-import { SPEECH_3S, loadTiny, parseSse, start, type Started } from '../server/helpers';
+import { ALSA_FRONT, SPEECH_3S, loadTiny, parseSse, start, wavBase64, type Started } from '../server/helpers';
 import { until } from '../wait';
 import { launchChromium, type TestBrowser } from './chromium';
 
@@ -135,6 +135,23 @@ describe('the demo page (createServer on loopback)', () => {
     expect(stats).toContain(`Captioner (${captioner.modelId})`);
     expect(stats).toContain(`${done.usage.prompt_tokens} prompt, ${done.usage.completion_tokens} generated`);
     expect(stats).toMatch(/2\.99 s in 1 window/);
+    expect(page.errors).toEqual([]);
+  });
+
+  test('a file dropped on the drop zone becomes the clip', async () => {
+    const page = await chromium.page();
+    await page.goto(`${s.url}/`);
+    await page.locator('#server-status', { hasText: /^Ready/ }).waitFor();
+    const bytes = wavBase64(ALSA_FRONT);
+    const transfer = await page.evaluateHandle(`(() => {
+      const t = new DataTransfer();
+      t.items.add(new File([Uint8Array.from(atob(${JSON.stringify(bytes)}), (c) => c.charCodeAt(0))], 'Front_Center.wav', { type: 'audio/wav' }));
+      return t;
+    })()`);
+    await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: transfer });
+    await page.locator('#clip-name', { hasText: `Clip: Front_Center.wav (${Math.round(Buffer.from(bytes, 'base64').length / 1024)} KiB)` }).waitFor();
+    expect(await page.isEnabled('#run')).toBe(true);
+    expect(await page.getAttribute('#preview', 'src')).toMatch(/^blob:/);
     expect(page.errors).toEqual([]);
   });
 
