@@ -17,6 +17,7 @@ export function hidePath(text: string, job: { mediaPath: string; name: string })
 /** The record as the client sees it: `media.path` (and any message naming the file) is the client's name, never a server path. */
 export function publicRecord(record: Record<string, unknown>, job: { mediaPath: string; name: string }): Record<string, unknown> {
   const text = JSON.stringify(record);
-  const esc = (s: string): string => JSON.stringify(s).slice(1, -1);
-  return JSON.parse(text.split(esc(job.mediaPath)).join(esc(job.name)).split(esc(dirname(job.mediaPath))).join('<job>')) as Record<string, unknown>;
+  // the strings as they appear inside the JSON text
+  const inJson = (s: string): string => JSON.stringify(s).slice(1, -1);
+  return JSON.parse(text.split(inJson(job.mediaPath)).join(inJson(job.name)).split(inJson(dirname(job.mediaPath))).join('<job>')) as Record<string, unknown>;
 }
