@@ -1,12 +1,12 @@
 // After tsc: copies the non-TypeScript files the package runs from src/ (worker scripts: *.mjs, *.py;
-// the review pages' ES module and stylesheet: *.mjs, *.css)
-// to the same place under dist/src/, and makes the CLI entry executable.
+// the review pages' and the demo page's HTML, ES modules, CSS and icon) to the same place under
+// dist/src/, and makes the CLI entry executable.
 'use strict';
 const { chmodSync, copyFileSync, mkdirSync, readdirSync } = require('node:fs');
 const { dirname, join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
-const ASSET = /\.(mjs|py|css)$/;
+const ASSET = /\.(mjs|py|html|css|svg)$/;
 
 function* assets(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -78,6 +78,8 @@ export const ERROR_CODES = {
   QUEUE_JOB_FAILED: 500,
   /** A clip's job was cancelled (`omnicap queue cancel`). */
   QUEUE_JOB_CANCELLED: 499,
+  /** No annotation job has this id (GET/DELETE /v1/annotations/{id}). */
+  JOB_NOT_FOUND: 404,
   INTERNAL: 500,
 } as const;
 

@@ -18,6 +18,7 @@ export * as server from './server';
 export * as review from './server/review';
 export * as detective from './detective';
 export * as queue from './detective/queue';
+export * as annotationJobs from './detective/jobs';
 export * as cloze from './cloze';
 export * as cascade from './cascade';
 export * as exporter from './export';

@@ -3,8 +3,7 @@ import { resolve } from 'node:path';
 import { loadClips, loadDetectivePrompts, promptRecords, PROMPT_VERSION } from '../detective';
 import { inputDigest, makeManifest, parseQueueUrl, runQueuedDetect, type ProgressMode } from '../detective/queue';
 import { OmnicapError } from '../errors';
-import { numberFlag } from './args';
-import { llmSpecFrom, observerSpecFrom, runOptionsFrom, type DetectFlags } from './run-spec';
+import { llmSpecFrom, observerSpecFrom, queueNameFrom, queuePolicyFrom, runOptionsFrom, type DetectFlags } from './run-spec';
 import type { CliIo } from './types';
 
 export async function detectOnQueue(v: DetectFlags, io: CliIo): Promise<number> {
@@ -18,18 +17,15 @@ export async function detectOnQueue(v: DetectFlags, io: CliIo): Promise<number> 
   const options = runOptionsFrom(v, PROMPT_VERSION);
   const llm = llmSpecFrom(v);
   const observers = observerSpecFrom(v);
-  const attempts = numberFlag('attempts', v.attempts, 3, { min: 1, max: 100, integer: true });
-  const backoffMs = numberFlag('backoff-ms', v['backoff-ms'], 5000, { min: 0, max: 3_600_000, integer: true });
-  const jobTimeoutMs = numberFlag('job-timeout', v['job-timeout'], 1800, { min: 0, max: 7 * 24 * 3600 }) * 1000;
+  const policy = queuePolicyFrom(v);
   const mode = (v['no-progress'] === true ? 'none' : v.progress ?? 'text') as ProgressMode;
   if (mode !== 'text' && mode !== 'json' && mode !== 'none') throw new OmnicapError('INVALID_ARGUMENT', `--progress expects text, json or none but received ${JSON.stringify(v.progress)}`);
-  const queueName = v['queue-name'] ?? 'omnicap';
-  if (queueName === '' || queueName.includes(':')) throw new OmnicapError('INVALID_ARGUMENT', `--queue-name must be non-empty and without ":" but is ${JSON.stringify(queueName)}`);
+  const queueName = queueNameFrom(v);
 
   // absolute media paths: every worker must see the clips at the same path (shared storage)
   const clips = loadClips(v.input, { downloadDir: resolve(`${v.output ?? v.input}.media`) }).map((c) => ({ ...c, path: resolve(c.path) }));
   const prompts = loadDetectivePrompts(options.promptVersion);
-  const manifest = makeManifest({ input: { path: resolve(v.input), digest: inputDigest(clips), clips: clips.length }, prompts: promptRecords(prompts), llm, observers, options, policy: { attempts, backoffMs, jobTimeoutMs } });
+  const manifest = makeManifest({ input: { path: resolve(v.input), digest: inputDigest(clips), clips: clips.length }, prompts: promptRecords(prompts), llm, observers, options, policy });
   const s = await runQueuedDetect({ location, queueName, clips, manifest, output: v.output, retryFailed: v['retry-failed'] === true, signal: io.signal, progress: { stream: io.stderr, mode } });
   const e = s.enqueue;
   io.stderr.write(`detect: queue ${queueName} at ${location.display}: ${e.added} enqueued, ${e.inQueue} already in the queue${e.retried > 0 ? ` (${e.retried} failed ones retried)` : ''}, ${e.alreadyWritten} already in the output, of ${e.total}\n`);

@@ -4,7 +4,7 @@
  */
 import { OmnicapError } from '../errors';
 import type { OutputFormat } from '../detective';
-import type { LlmSpec, ObserverSpec, RunOptions } from '../detective/queue';
+import type { LlmSpec, ObserverSpec, RunOptions, RunPolicy } from '../detective/queue';
 import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmChoice, type LlmFlags } from '../llm';
 import { numberFlag, type ParsedCommandArgs } from './args';
 import { VLM_OPTIONS, vlmSpecFrom, type VlmFlags } from './vlm-flags';
@@ -28,10 +28,8 @@ export interface RunFlags extends VlmFlags {
   observers?: string;
 }
 
-/** The flags of `omnicap detect` (in-process and --queue). */
-export const DETECT_OPTIONS = {
-  input: { type: 'string' },
-  output: { type: 'string' },
+/** The flags of a Detective run: `omnicap detect` and `omnicap serve --detective` share them. */
+export const DETECTIVE_OPTIONS = {
   workers: { type: 'string' },
   rounds: { type: 'string' },
   seed: { type: 'string' },
@@ -48,18 +46,69 @@ export const DETECT_OPTIONS = {
   'max-caption-tokens': { type: 'string' },
   synthesis: { type: 'string' },
   'prompt-version': { type: 'string' },
-  'no-progress': { type: 'boolean' },
-  'log-level': { type: 'string' },
   format: { type: 'string' },
   'allow-remote-urls': { type: 'boolean' },
   observers: { type: 'string' },
+} as const;
+
+/** The queue flags of a Detective run on BullMQ (`detect --queue`, `serve --detective --queue`). */
+export const QUEUE_RUN_OPTIONS = {
   queue: { type: 'string' },
   'queue-name': { type: 'string' },
-  'enqueue-only': { type: 'boolean' },
-  'retry-failed': { type: 'boolean' },
   attempts: { type: 'string' },
   'backoff-ms': { type: 'string' },
   'job-timeout': { type: 'string' },
+} as const;
+
+/** `--help` lines of {@link DETECTIVE_OPTIONS} (but --allow-remote-urls and the --vlm-* flags, which each command describes). */
+export const DETECTIVE_HELP = `  --workers N           clips annotated at once (default 1)
+  --rounds N            decision rounds per clip, spent on observers that answer questions (e.g.
+                        audio_lm, vlm; default 10); fixed-report observers (signal, vad,
+                        sound_events, asr, ocr, video, captioner) are gathered up front,
+                        concurrently, without a round
+  --seed N              seed for every LLM call (default 0)
+  --llm local|FILE.gguf the embedded local GGUF model via node-llama-cpp (default), or any local
+                        GGUF instruct model, run with the chat template in its metadata (with
+                        --queue every worker passes the same file name with worker --llm)
+  --llm-threads N       CPU threads of the local model (default: every core; observers and the
+                        model share the cores through one gate, never oversubscribing them)
+  --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
+  --llm-model NAME      model name at --llm-url
+  --llm-api-key KEY     bearer token (default $OMNICAP_LLM_API_KEY)
+  --audio-lm-url URL    add an "audio_lm" observer: OpenAI-compatible audio chat model (input_audio)
+  --audio-lm-model NAME model name at --audio-lm-url
+  --captioner DIR       add the "captioner" observer with this model directory
+  --max-caption-tokens N  token limit of the final caption call (default 512)
+  --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
+                        or template (deterministic caption from the observations, no LLM call)
+  --cache DIR           observer-answer cache (detect: default <output>.cache; serve: default
+                        <data-dir>/cache); one that cannot be written is an error at start
+                        (CACHE_UNAVAILABLE), one that fails later is skipped, logged and counted
+  --prompt-version V    prompt files version (default v4; v2 has no revision step)
+  --format F            omnicap (default) or reference (the reference Omni-Detective output shape)
+  --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr,
+                        video + captioner, audio_lm, vlm when configured)
+`;
+
+/** `--help` lines of {@link QUEUE_RUN_OPTIONS}. */
+export const QUEUE_RUN_HELP = `  --queue URL           redis://[user:password@]host:port/db: the clips become BullMQ jobs, run by
+                        'omnicap worker --queue URL' processes (docs/scaling.md)
+  --queue-name NAME     BullMQ queue name (default omnicap)
+  --attempts N          attempts per clip for infrastructure failures (default 3)
+  --backoff-ms MS       first retry delay, doubled per attempt (default 5000)
+  --job-timeout S       per-clip timeout in seconds, then retried (default 1800; 0 = none)
+`;
+
+/** The flags of `omnicap detect` (in-process and --queue). */
+export const DETECT_OPTIONS = {
+  input: { type: 'string' },
+  output: { type: 'string' },
+  ...DETECTIVE_OPTIONS,
+  ...QUEUE_RUN_OPTIONS,
+  'no-progress': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  'enqueue-only': { type: 'boolean' },
+  'retry-failed': { type: 'boolean' },
   progress: { type: 'string' },
 } as const;
 
@@ -118,4 +167,27 @@ export function observerSpecFrom(v: RunFlags): ObserverSpec {
   if (v['audio-lm-url'] !== undefined && v['audio-lm-model'] !== undefined) spec.audioLm = { url: v['audio-lm-url'], model: v['audio-lm-model'] };
   if (vlm !== undefined && names.includes('vlm')) spec.vlm = vlm;
   return spec;
+}
+
+/** How queue jobs are run (--attempts, --backoff-ms, --job-timeout). */
+export function queuePolicyFrom(v: { attempts?: string; 'backoff-ms'?: string; 'job-timeout'?: string }): RunPolicy {
+  const attempts = numberFlag('attempts', v.attempts, 3, { min: 1, max: 100, integer: true });
+  const backoffMs = numberFlag('backoff-ms', v['backoff-ms'], 5000, { min: 0, max: 3_600_000, integer: true });
+  const jobTimeoutMs = numberFlag('job-timeout', v['job-timeout'], 1800, { min: 0, max: 7 * 24 * 3600 }) * 1000;
+  return { attempts, backoffMs, jobTimeoutMs };
+}
+
+/** --queue-name (default omnicap): non-empty, no ":". */
+export function queueNameFrom(v: { 'queue-name'?: string }): string {
+  const queueName = v['queue-name'] ?? 'omnicap';
+  if (queueName === '' || queueName.includes(':')) throw new OmnicapError('INVALID_ARGUMENT', `--queue-name must be non-empty and without ":" but is ${JSON.stringify(queueName)}`);
+  return queueName;
+}
+
+/** `serve` without --detective: the Detective's flags mean nothing (--llm, --llm-threads and --allow-remote-urls are serve's own too). */
+export function refuseDetectiveFlags(v: Record<string, unknown>): void {
+  const own = new Set(['llm', 'llm-threads', 'allow-remote-urls']);
+  for (const f of [...Object.keys(DETECTIVE_OPTIONS), ...Object.keys(QUEUE_RUN_OPTIONS), 'data-dir', 'max-jobs']) {
+    if (!own.has(f) && v[f] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `--${f} needs --detective`);
+  }
 }

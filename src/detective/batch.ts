@@ -57,9 +57,9 @@ export interface BatchSummary {
 
 export type ClipOutcome = { status: 'ok' | 'degraded' | 'error'; record: Record<string, unknown> };
 
-type ClipOptions = Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'promptDir' | 'maxCaptionTokens' | 'synthesis' | 'signal' | 'format' | 'allowRemoteUrls'> & {
-  /** Called after every observation round of this clip. */
-  onRound?: () => void;
+export type ClipOptions = Pick<BatchOptions, 'rounds' | 'seed' | 'promptVersion' | 'promptDir' | 'maxCaptionTokens' | 'synthesis' | 'signal' | 'format' | 'allowRemoteUrls'> & {
+  /** Called with every round of this clip as it finishes. */
+  onRound?: (round: DetectiveRound) => void;
 };
 
 /** An observer as the annotation records it: its name, or `name:model` for one backed by a chosen model (e.g. "vlm:qwen2.5-vl-7b"). */
@@ -89,7 +89,7 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
       facts,
       onRound: (x) => {
         finished.push(x);
-        opts.onRound?.();
+        opts.onRound?.(x);
       },
     });
     if (opts.format === 'reference') return { status: r.status, record: referenceRecord(clip, r) };

@@ -8,3 +8,4 @@ export * from './generation';
 export * from './requests';
 export * from './responses';
 export * from './annotation';
+export * from './annotation-jobs';

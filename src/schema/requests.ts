@@ -12,7 +12,7 @@ export const AUDIO_FORMATS = ['wav', 'mp3', 'flac', 'ogg', 'opus', 'oga', 'm4a',
 export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 
 /** One media reference (or a multipart `file`): exactly one of them per request. */
-const MediaFields = {
+export const MediaFields = {
   data: nullable(Type.String(), { description: 'The media as base64 (standard or url-safe alphabet).' }),
   path: nullable(Type.String(), { description: 'A server-side file inside a --media-root (relative paths resolve against the first root).' }),
   url: nullable(Type.String(), { description: 'data:<mime>;base64,..., file:///... inside a media root, or http(s):// (only with --allow-remote-urls).' }),

@@ -150,3 +150,24 @@ export const Ready = closed(
   'ready',
 );
 export const NotReady = closed({ status: stringEnum(['loading', 'failed', 'closed'] as const), error: Type.Optional(ErrorObject) }, 'not ready');
+
+export const UiBackend = closed(
+  {
+    id: stringEnum(['captioner', 'detective'] as const, { description: 'captioner: POST /v1/captions; detective: the annotation jobs of POST /v1/annotations' }),
+    ready: Type.Boolean({ description: 'Its models are loaded (requests before that answer 503 NOT_READY).' }),
+    model: Type.Optional(Type.String({ description: 'The model id, once loaded.' })),
+  },
+  'ui backend',
+);
+
+/** GET /v1/ui/config: what the demo page at / may offer on this server. */
+export const UiConfig = closed(
+  {
+    object: Type.Literal('ui.config'),
+    version: Type.String({ description: 'The omnicap version.' }),
+    backends: Type.Array(UiBackend, { minItems: 1, description: 'The backends this server has, the captioner first.' }),
+    limits: closed({ max_upload_bytes: Type.Integer({ minimum: 1 }), max_audio_seconds: Type.Number({ exclusiveMinimum: 0 }) }, 'ui limits'),
+  },
+  'ui config',
+);
+export type UiConfigBody = Static<typeof UiConfig>;

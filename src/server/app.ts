@@ -22,11 +22,13 @@ import type { MediaDeps } from './media/source';
 import { ServerMetrics } from './metrics';
 import { captionerObserver, composeObserverRegistries, staticObserverRegistry, type ObserverRegistry } from '../observers';
 import { SERVER_DEFAULTS, jsonLimitBytes, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
+import { annotationsRouter } from './routes/annotations';
 import { captionsRouter } from './routes/captions';
 import { chatRouter } from './routes/chat';
 import { observersRouter } from './routes/observers';
 import { openapiRouter } from './routes/openapi';
 import { opsRouter } from './routes/ops';
+import { uiRouter } from './routes/ui';
 import type { ServerRuntime } from './runtime';
 import { Scheduler, type SchedulerStats } from './scheduler';
 import { Loadable } from './loadable';
@@ -185,11 +187,15 @@ export function createServer(input: ServerOptions): OmnicapServer {
   // 503 / 429 / 413 before any body is read (the observers router admits after its 404 check)
   const modelReady = (): void => void rt.captioner();
   app.post(['/v1/captions', '/v1/chat/completions'], admission.middleware(modelReady));
+  const jobs = input.annotations;
+  if (jobs !== undefined) app.post('/v1/annotations', admission.middleware(() => jobs.checkCapacity()));
   app.use(opsRouter(rt, startedAt));
   app.use(captionsRouter(rt));
   app.use(chatRouter(rt));
   app.use(observersRouter(rt));
-  app.use(openapiRouter(rt));
+  if (jobs !== undefined) app.use(annotationsRouter(rt, jobs));
+  app.use(openapiRouter(rt, jobs !== undefined));
+  if (options.ui) app.use(uiRouter(rt, { detective: jobs === undefined ? undefined : () => ({ ready: true }) }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger, metrics));
 

@@ -5,9 +5,17 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import {
+  AnnotationAccepted,
+  AnnotationErrorEvent,
+  AnnotationForm,
+  AnnotationJob,
+  AnnotationRequest,
+  AnnotationResult,
+  AnnotationStatusEvent,
   CaptionResponse,
   CaptionStreamEvent,
   CaptionsForm,
+  DetectiveRound,
   CaptionsRequest,
   ChatCompletion,
   ChatCompletionChunk,
@@ -22,6 +30,7 @@ import {
   ObserverList,
   ObserverRequest,
   Ready,
+  UiConfig,
 } from '../schema';
 
 export interface OpenApiOptions {
@@ -29,6 +38,10 @@ export interface OpenApiOptions {
   version: string;
   /** API keys are required on /v1/* (adds the bearer security scheme). */
   apiKeys: boolean;
+  /** The server runs annotation jobs (/v1/annotations). */
+  annotations?: boolean;
+  /** The demo page is served (adds /, /ui/{file} and GET /v1/ui/config; default false). */
+  ui?: boolean;
 }
 
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, OpenApiOperation>> };
@@ -51,7 +64,16 @@ const SCHEMAS = {
   Health,
   Ready,
   NotReady,
+  UiConfig,
   ErrorBody,
+  AnnotationRequest,
+  AnnotationForm,
+  AnnotationAccepted,
+  AnnotationJob,
+  AnnotationResult,
+  AnnotationStatusEvent,
+  AnnotationErrorEvent,
+  DetectiveRound,
 } satisfies Record<string, TSchema>;
 
 type SchemaName = keyof typeof SCHEMAS;
@@ -63,12 +85,12 @@ const ERROR_STATUSES = {
   400: 'Invalid request (INVALID_ARGUMENT): error.param names the field at fault.',
   401: 'Missing or wrong API key (UNAUTHORIZED).',
   403: 'Media path outside the media roots (FORBIDDEN_PATH), or remote URLs disabled (REMOTE_URL_DISABLED).',
-  404: 'Not found (NOT_FOUND, MEDIA_NOT_FOUND, OBSERVER_NOT_FOUND).',
+  404: 'Not found (NOT_FOUND, MEDIA_NOT_FOUND, OBSERVER_NOT_FOUND, JOB_NOT_FOUND).',
   408: 'The request body did not arrive in time (TIMEOUT).',
   413: 'Body, upload or audio over the limits (PAYLOAD_TOO_LARGE, MEDIA_TOO_LARGE, MEDIA_TOO_LONG).',
   415: 'Unsupported Content-Type or media format (UNSUPPORTED_MEDIA_TYPE, MEDIA_UNSUPPORTED).',
   422: 'Media that cannot be decoded (MEDIA_CORRUPT, MEDIA_EMPTY, MEDIA_NO_AUDIO, ...).',
-  429: 'The queue is full (QUEUE_FULL); retry after Retry-After seconds.',
+  429: 'The queue (of captions, or of annotation jobs) is full (QUEUE_FULL); retry after Retry-After seconds.',
   500: 'Internal error (the message says only "internal server error").',
   502: 'The text LLM failed (UPSTREAM_ERROR, LLM_BAD_OUTPUT).',
   503: 'Model not loaded (NOT_READY), memory budget full (SERVER_BUSY, Retry-After) or shutting down.',
@@ -148,8 +170,73 @@ function operations(): Record<string, Record<string, OpenApiOperation>> {
   };
 }
 
+/** The demo page (src/server/routes/ui.ts) and the configuration it reads. */
+function uiOperations(): Record<string, Record<string, OpenApiOperation>> {
+  return {
+    '/': { get: { operationId: 'demoPage', summary: 'The demo page (HTML; its scripts and styles under /ui/). Off with --no-ui.', responses: { 200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+    '/ui/{file}': {
+      get: {
+        operationId: 'demoPageFile',
+        summary: 'A script, style sheet or icon of the demo page.',
+        parameters: [idParam('file', 'File name (demo.mjs, demo.css, ...).')],
+        responses: { 200: { description: 'The file.', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } }, 'image/svg+xml': { schema: { type: 'string' } } } }, ...errors([404]) },
+      },
+    },
+    '/v1/ui/config': { get: { operationId: 'uiConfig', summary: 'What the demo page may offer: the backends this server has and its upload limits.', responses: { 200: { description: 'The configuration.', content: json('UiConfig') } } } },
+  };
+}
+
+const jobParam = idParam('id', 'Annotation job id (from POST /v1/annotations).');
+
+/** The annotation job routes (`omnicap serve --detective`). */
+function annotationOperations(): Record<string, Record<string, OpenApiOperation>> {
+  return {
+    '/v1/annotations': {
+      post: {
+        operationId: 'createAnnotation',
+        summary: 'Queue one clip for the Detective (JSON or multipart, as /v1/captions); the job is journaled before the answer.',
+        requestBody: { required: true, content: { ...json('AnnotationRequest'), 'multipart/form-data': { schema: ref('AnnotationForm') } } },
+        responses: { 202: { description: 'Accepted: the job id (Location: /v1/annotations/{id}).', content: json('AnnotationAccepted') }, ...errors(MEDIA_ERRORS) },
+      },
+    },
+    '/v1/annotations/{id}': {
+      get: {
+        operationId: 'getAnnotation',
+        summary: 'The job: status, the rounds so far, the final record (as omnicap detect writes it) or the error.',
+        parameters: [jobParam],
+        responses: { 200: { description: 'The job.', content: json('AnnotationJob') }, ...errors([404, 503]) },
+      },
+      delete: {
+        operationId: 'cancelAnnotation',
+        summary: 'Cancel the job: a queued one never runs, a running one is aborted (its observers and LLM calls stop). A finished job is left as it is.',
+        parameters: [jobParam],
+        responses: { 200: { description: 'The job after the cancellation.', content: json('AnnotationJob') }, ...errors([404, 503]) },
+      },
+    },
+    '/v1/annotations/{id}/events': {
+      get: {
+        operationId: 'annotationEvents',
+        summary: 'Server-sent events of the job: first what happened so far, then live, until its result, error or cancellation.',
+        parameters: [jobParam],
+        responses: {
+          200: {
+            description: 'Named events: `status` (AnnotationStatusEvent), `round` (DetectiveRound), `result` (AnnotationResult), `error` (AnnotationErrorEvent). The stream ends after `result`, `error` or status `cancelled`.',
+            content: {
+              'text/event-stream': {
+                schema: { type: 'string' },
+                'x-events': { status: ref('AnnotationStatusEvent'), round: ref('DetectiveRound'), result: ref('AnnotationResult'), error: ref('AnnotationErrorEvent') },
+              },
+            },
+          },
+          ...errors([404]),
+        },
+      },
+    },
+  };
+}
+
 export function openApiDocument(o: OpenApiOptions): OpenApiDocument {
-  const paths = operations();
+  const paths = { ...operations(), ...(o.annotations === true ? annotationOperations() : {}), ...(o.ui === true ? uiOperations() : {}) };
   if (o.apiKeys) {
     for (const [path, methods] of Object.entries(paths)) {
       for (const op of Object.values(methods)) {

@@ -6,6 +6,7 @@ import { LOG_LEVELS, isLogLevel, type LogLevel } from '../util/log';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
 import type { ObserverRegistry } from '../observers';
+import type { AnnotationJobs } from '../detective/jobs';
 
 export interface ServerOptions {
   /**
@@ -26,8 +27,15 @@ export interface ServerOptions {
   defaultMaxTokens?: number;
   /** Extra observers (the Detective's). The captioner is always observer "captioner". */
   observers?: ObserverRegistry;
+  /**
+   * Annotation jobs (the Detective over HTTP): mounts /v1/annotations. Owned by the caller, who
+   * disposes it after the server has closed.
+   */
+  annotations?: AnnotationJobs;
   /** Bearer API keys; empty/absent = no auth. Applies to /v1/*. */
   apiKeys?: readonly string[];
+  /** Serve the demo page at / and GET /v1/ui/config (default true; false: / is 404). */
+  ui?: boolean;
   /** Directories server-side `path`/`file://` media must resolve into. Empty = paths disabled. */
   mediaRoots?: readonly string[];
   /** Upload / decoded-base64 / server-side file size limit in bytes (default 25 MiB). */
@@ -71,6 +79,7 @@ export interface ResolvedServerOptions {
   llmMaxTokens: number;
   defaultMaxTokens?: number;
   apiKeys: readonly string[];
+  ui: boolean;
   mediaRoots: readonly string[];
   maxUploadBytes: number;
   maxAudioSeconds: number;
@@ -166,6 +175,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   const roots = o.mediaRoots ?? [];
   for (const r of roots) if (typeof r !== 'string' || r.length === 0) throw invalidParameterError('options.mediaRoots[]', 'a non-empty directory path', r);
   for (const r of roots) checkRoot(r);
+  if (o.ui !== undefined && typeof o.ui !== 'boolean') throw invalidParameterError('options.ui', 'a boolean', o.ui);
   if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) throw invalidParameterError('options.logLevel', `one of ${LOG_LEVELS.join(', ')}`, o.logLevel);
   const maxUploadBytes = ranged('maxUploadBytes', o.maxUploadBytes, SERVER_DEFAULTS.maxUploadBytes);
   const minBuffered = jsonLimitBytes(maxUploadBytes);
@@ -179,6 +189,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     llmMaxTokens: ranged('llmMaxTokens', o.llmMaxTokens, SERVER_DEFAULTS.llmMaxTokens),
     defaultMaxTokens: o.defaultMaxTokens === undefined ? undefined : ranged('defaultMaxTokens', o.defaultMaxTokens, 1),
     apiKeys: [...keys],
+    ui: o.ui ?? true,
     mediaRoots: [...roots],
     maxUploadBytes,
     maxAudioSeconds: ranged('maxAudioSeconds', o.maxAudioSeconds, SERVER_DEFAULTS.maxAudioSeconds),

@@ -34,6 +34,8 @@ export class FakeLlm {
   /** Clip ids whose requests never get an answer (until the client gives up). */
   readonly hang = new Set<string>();
   delayMs: number;
+  /** While set, replies wait here (hold() / release()): a job stays running until the test lets it go. */
+  private held: Array<() => void> | undefined;
   /** Emits 'change' after every request counted and every aborted request. */
   readonly changes = new EventEmitter();
   private server: Server | undefined;
@@ -83,7 +85,15 @@ export class FakeLlm {
         content = asked < tools.length ? JSON.stringify({ tool: tools[asked], question: `What does ${tools[asked]} report about the clip?` }) : '{"tool":"finish","question":""}';
       }
       const reply = (): void => void res.json({ model: 'fake-detective', choices: [{ message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 5 } });
-      if (this.delayMs > 0) setTimeout(reply, this.delayMs);
+      if (this.held !== undefined) {
+        this.held.push(reply);
+        res.on('close', () => {
+          if (!res.writableFinished) {
+            this.aborted++;
+            this.changes.emit('change');
+          }
+        });
+      } else if (this.delayMs > 0) setTimeout(reply, this.delayMs);
       else reply();
     });
     this.server = await new Promise<Server>((r) => {
@@ -91,6 +101,18 @@ export class FakeLlm {
     });
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
     return this;
+  }
+
+  /** Replies wait from now on until release(). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Sends the held replies (those whose client is still there) and answers at once again. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const reply of held) reply();
   }
 
   get port(): number {

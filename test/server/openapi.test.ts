@@ -109,7 +109,7 @@ describe('the document', () => {
     expect(documented(doc)).toEqual(mounted);
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(methods)) {
-        expect({ path, method, has200: op.responses['200'] !== undefined }).toEqual({ path, method, has200: true });
+        expect({ path, method, has2xx: op.responses['200'] !== undefined || op.responses['202'] !== undefined }).toEqual({ path, method, has2xx: true });
         for (const p of path.match(/\{\w+\}/g) ?? []) {
           expect((op as { parameters?: Array<{ name: string; in: string; required: boolean }> }).parameters).toContainEqual(expect.objectContaining({ name: p.slice(1, -1), in: 'path', required: true }));
         }
@@ -232,6 +232,29 @@ describe('real responses validate against the document', () => {
     const ready = (await (await fetch(`${open.url}/readyz`)).json()) as { status: string };
     expectValid(responseValidator('/readyz', 'get', 200), ready);
     expect(ready.status).toBe('ready');
+  });
+
+  test('the demo page: GET /v1/ui/config, the page and its files (open; only the listed files)', async () => {
+    const config = (await (await fetch(`${open.url}/v1/ui/config`)).json()) as Json;
+    const validate = responseValidator('/v1/ui/config', 'get', 200);
+    expectValid(validate, config);
+    expect(config).toEqual({ object: 'ui.config', version: doc.info.version, backends: [{ id: 'captioner', ready: true, model: captioner.modelId }], limits: { max_upload_bytes: 600_000, max_audio_seconds: 600 } });
+    expect(validate({ ...config, backends: [{ id: 'wizard', ready: true }] })).toBe(false);
+    await expectError(await fetch(`${keyed.url}/v1/ui/config`), 401, 'UNAUTHORIZED');
+
+    for (const [path, type] of [['/', 'text/html'], ['/ui/demo.mjs', 'text/javascript'], ['/ui/demo.css', 'text/css']]) {
+      const res = await fetch(`${keyed.url}${path}`); // open like /healthz: the page asks for the key itself
+      expect({ path, status: res.status, type: res.headers.get('content-type') }).toEqual({ path, status: 200, type: expect.stringContaining(type) });
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    const html = await (await fetch(`${open.url}/`)).text();
+    expect(html).toContain('<script type="module" src="/ui/demo.mjs"></script>');
+    expect(html).not.toMatch(/https?:\/\//); // no CDN, no external font
+    for (const path of ['/ui/..%2Fapp.ts', '/ui/ui.ts', '/ui/']) {
+      const res = await fetch(`${open.url}${path}`);
+      expect({ path, status: res.status }).toEqual({ path, status: 404 });
+    }
   });
 
   test('error bodies: 400 with param, 404, 413 and 401', async () => {

@@ -1,12 +1,10 @@
-import { availableParallelism } from 'node:os';
-import { createToolbox, CpuGate, defaultObservers, gateChatModel, loadClips, ObservationCache, PROMPT_VERSION, runBatch } from '../../detective';
+import { loadClips, runBatch } from '../../detective';
 import { OmnicapError } from '../../errors';
-import { createLlm, parseThreads, resolveApiKey, type ChatModel } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
-import { DETECT_OPTIONS, llmChoiceFrom, observerSpecFrom, runOptionsFrom } from '../run-spec';
-import { vlmOptionsFrom, vlmUsage } from '../vlm-flags';
+import { detectiveRunSpec, openDetectiveRun } from '../detective-run';
+import { DETECT_OPTIONS, DETECTIVE_HELP, QUEUE_RUN_HELP } from '../run-spec';
+import { vlmUsage } from '../vlm-flags';
 import type { CliCommand, CliIo } from '../types';
-import { InfraFailures } from '../../util/failures';
 import { createLogger, resolveLogLevel } from '../../util/log';
 
 const usage = `Usage: omnicap detect --input clips.jsonl|DIR --output out.jsonl [options]
@@ -43,47 +41,15 @@ Options:
   --input PATH          a JSONL file or a directory of media. A line: {"id": any JSON, "path": FILE}
                         (relative to the JSONL's folder) or {"id", "url": file:// | http(s)://}
                         (the reference's input.jsonl); other fields are kept for the output
-  --format F            omnicap (default) or reference (the reference Omni-Detective output shape)
-  --allow-remote-urls   download http(s) "url" clips (into <output>.media/; default: refused per clip)
   --output PATH         output JSONL (appended)
-  --workers N           clips processed concurrently (default 1)
-  --rounds N            decision rounds per clip, spent on observers that answer questions (e.g.
-                        audio_lm, vlm; default 10); fixed-report observers (signal, vad,
-                        sound_events, asr, ocr, video, captioner) are gathered up front,
-                        concurrently, without a round
-  --seed N              seed for every LLM call (default 0)
-  --llm local|FILE.gguf the embedded local GGUF model via node-llama-cpp (default), or any local
-                        GGUF instruct model, run with the chat template in its metadata (with
-                        --queue every worker passes the same file name with worker --llm)
-  --llm-threads N       CPU threads of the local model (default: every core; observers and the
-                        model share the cores through one gate, never oversubscribing them)
-  --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
-  --llm-model NAME      model name at --llm-url
-  --llm-api-key KEY     bearer token (default $OMNICAP_LLM_API_KEY)
-  --audio-lm-url URL    add an "audio_lm" observer: OpenAI-compatible audio chat model (input_audio)
-  --audio-lm-model NAME model name at --audio-lm-url
-${vlmUsage(24)}  --captioner DIR       add the "captioner" observer with this model directory
-  --max-caption-tokens N  token limit of the final caption call (default 512)
-  --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
-                        or template (deterministic caption from the observations, no LLM call)
-  --cache DIR           observer-answer cache (default <output>.cache); one that cannot be written
-                        is an error at start (CACHE_UNAVAILABLE), one that fails later is skipped,
-                        logged and counted in the summary
-  --prompt-version V    prompt files version (default v4; v2 has no revision step)
-  --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr,
-                        video + captioner, audio_lm, vlm when configured)
-  --no-progress         no progress bar on stderr
+  --allow-remote-urls   download http(s) "url" clips (into <output>.media/; default: refused per clip)
+${DETECTIVE_HELP}${vlmUsage(24)}  --no-progress         no progress bar on stderr
   --log-level LEVEL     least severe log line written on stderr (JSON lines; e.g. cache failures):
                         fatal, error, warn, info (default), debug, trace or silent (also OMNICAP_LOG_LEVEL)
 
 Queue mode (docs/scaling.md):
-  --queue URL           redis://[user:password@]host:port/db: enqueue, then sink the results
-  --queue-name NAME     BullMQ queue name (default omnicap)
-  --enqueue-only        only enqueue (no --output needed; another 'detect --queue' is the sink)
+${QUEUE_RUN_HELP}  --enqueue-only        only enqueue (no --output needed; another 'detect --queue' is the sink)
   --retry-failed        put failed jobs of clips without a line in --output back in the queue
-  --attempts N          attempts per clip for infrastructure failures (default 3)
-  --backoff-ms MS       first retry delay, doubled per attempt (default 5000)
-  --job-timeout S       per-clip timeout in seconds, then retried (default 1800; 0 = none)
   --progress MODE       text (default) or json (one JSON object per line on stderr) or none
 `;
 
@@ -101,32 +67,15 @@ export const command: CliCommand = {
     if (v.input === undefined || v.output === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--input and --output are required');
     const workers = numberFlag('workers', v.workers, 1, { min: 1, max: 64, integer: true });
     const logger = createLogger(io.stderr, resolveLogLevel(v['log-level']));
-    const { rounds, seed, synthesis, format, maxCaptionTokens } = runOptionsFrom(v, PROMPT_VERSION);
-    const spec = observerSpecFrom(v);
-    const llmChoice = llmChoiceFrom(v);
-    const llmResources = {
-      apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
-      // a local model gets every core: the CPU gate keeps the observers off them while a call runs
-      threads: parseThreads(v['llm-threads']) ?? availableParallelism(),
-      // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
-      sequences: Math.min(workers, 8),
-    };
+    const spec = detectiveRunSpec(v);
     const clips = loadClips(v.input, { downloadDir: `${v.output}.media` });
-    const observers = defaultObservers({
-      captionerModelDir: spec.captioner,
-      audioLm: spec.audioLm !== undefined ? { baseURL: spec.audioLm.url, model: spec.audioLm.model } : undefined,
-      vlm: spec.vlm !== undefined ? vlmOptionsFrom(spec.vlm, v['vlm-api-key']) : undefined,
-    }).filter((o) => spec.names.includes(o.name));
-    // one core budget for the observers and a local LLM: concurrent clips overlap only on idle cores
-    const cpu = new CpuGate(availableParallelism());
-    const cache = await ObservationCache.open(v.cache ?? `${v.output}.cache`);
-    await using toolbox = createToolbox({ observers, cache, cpu, failures: new InfraFailures(logger) });
-    await using llm = await createLlm(llmChoice, llmResources);
+    await using run = await openDetectiveRun(spec, { workers, cacheDir: `${v.output}.cache`, logger });
+    const { rounds, seed, synthesis, format, maxCaptionTokens } = run.options;
     const s = await runBatch({
       clips,
       output: v.output,
-      llm: gateChatModel(llm, cpu),
-      toolbox,
+      llm: run.llm,
+      toolbox: run.toolbox,
       workers,
       rounds,
       seed,

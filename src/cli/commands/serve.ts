@@ -4,13 +4,16 @@ import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand } from '../types';
 import { VLM_OPTIONS, vlmOptionsFrom, vlmSpecFrom, vlmUsage } from '../vlm-flags';
 import { defaultModelDir } from '../../util/paths';
-import { resolveLogLevel } from '../../util/log';
+import { createLogger, resolveLogLevel } from '../../util/log';
+import { DETECTIVE_HELP, DETECTIVE_OPTIONS, QUEUE_RUN_HELP, QUEUE_RUN_OPTIONS, refuseDetectiveFlags } from '../run-spec';
 
 const usage = `Usage: omnicap serve [options]
 
 Serve the captioner over HTTP: POST /v1/captions, POST /v1/chat/completions (OpenAI-compatible),
 GET /v1/models[/ID], GET|POST /v1/observers[/NAME], /healthz, /readyz, /metrics, and the OpenAPI 3.1
-document of all of them at GET /openapi.json.
+document of all of them at GET /openapi.json. A demo page at / (open it in a browser) captions an
+uploaded or recorded clip with the captioner or, with --detective, the Detective (its rounds
+shown as they arrive), with the timings and token counts (--no-ui turns it off).
 With --llm, text-only chat completions (no audio part) are answered by a text LLM, so one base
 URL serves both an agent and its audio observer (e.g. the reference Omni-Detective scripts).
 
@@ -20,6 +23,7 @@ Options:
   --port N                 port (default 8080; 0 = any free port)
   --api-key KEY            require "Authorization: Bearer KEY" (or the bare "Authorization: KEY")
                            on /v1/* (repeatable; also OMNICAP_API_KEYS=k1,k2 in the environment)
+  --no-ui                  do not serve the demo page at / (nor GET /v1/ui/config)
   --media-root DIR         allow server-side media paths / file:// URLs inside DIR (repeatable)
   --max-upload-mb N        upload / media size limit in MiB (default 25)
   --max-audio-seconds N    audio duration limit (default 600)
@@ -47,7 +51,9 @@ Options:
                            (local) or another GGUF file (node-llama-cpp, CPU; default: none)
   --llm-threads N          CPU threads of the text LLM (default: half the cores)
   --llm-max-tokens N       completion limit of the text LLM when a request sets none (default 1024)
-${vlmUsage(27)}  --provider cpu|cuda|auto execution provider (default auto)
+${vlmUsage(27)}                           (served at POST /v1/observers/vlm; with --detective also offered to the
+                           detective)
+  --provider cpu|cuda|auto execution provider (default auto)
   --allow-cpu-fallback     load even if, under cuda, ONNX Runtime would run some nodes on the CPU,
                            or the model was exported for the other provider (default: refuse)
   --threads N              intra-op threads per ONNX session
@@ -60,6 +66,20 @@ ${vlmUsage(27)}  --provider cpu|cuda|auto execution provider (default auto)
                            debug, trace or silent (also OMNICAP_LOG_LEVEL); logs are JSON lines on
                            stderr, one per request (with its request_id) and per lifecycle event
   --quiet                  no logs at all (--log-level silent)
+
+Annotation jobs (the Detective over HTTP):
+  --detective              add POST /v1/annotations (a clip, as /v1/captions takes it -> 202 {id}),
+                           GET /v1/annotations/ID (status, rounds so far, the record as 'omnicap
+                           detect' writes it), GET /v1/annotations/ID/events (server-sent events)
+                           and DELETE /v1/annotations/ID (cancel); see docs/server.md
+  --data-dir DIR           where jobs are journaled (fsync; DIR/annotations) and the observer cache
+                           lives (DIR/cache): default ./omnicap-data. A job accepted before a crash
+                           runs after the restart; a finished one is never run again
+  --max-jobs N             annotation jobs queued or running at once (default 64; more get 429)
+With --detective, --llm also names the detective's LLM (default: the embedded local model) and
+these flags of 'omnicap detect' apply:
+${DETECTIVE_HELP}${QUEUE_RUN_HELP.replace("the clips become BullMQ jobs", "annotation jobs become BullMQ jobs")}                        (their clips are copied into --data-dir: the workers must see it
+                        at the same path)
 `;
 
 export const command: CliCommand = {
@@ -72,6 +92,7 @@ export const command: CliCommand = {
       host: { type: 'string' },
       port: { type: 'string' },
       'api-key': { type: 'string', multiple: true },
+      'no-ui': { type: 'boolean' },
       'media-root': { type: 'string', multiple: true },
       'max-upload-mb': { type: 'string' },
       'max-audio-seconds': { type: 'string' },
@@ -88,18 +109,20 @@ export const command: CliCommand = {
       'refusal-hold-ms': { type: 'string' },
       'sse-stall-ms': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
-      'allow-remote-urls': { type: 'boolean' },
       provider: { type: 'string' },
       'allow-cpu-fallback': { type: 'boolean' },
       threads: { type: 'string' },
       runtime: { type: 'string' },
       kv: { type: 'string' },
-      llm: { type: 'string' },
-      'llm-threads': { type: 'string' },
       'llm-max-tokens': { type: 'string' },
       ...VLM_OPTIONS,
       'log-level': { type: 'string' },
       quiet: { type: 'boolean' },
+      detective: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      'max-jobs': { type: 'string' },
+      ...DETECTIVE_OPTIONS,
+      ...QUEUE_RUN_OPTIONS,
     });
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `serve takes no positional arguments; got ${positionals.join(' ')}`);
     const provider = values.provider ?? 'auto';
@@ -119,9 +142,11 @@ export const command: CliCommand = {
     const batch = values.batch === undefined ? undefined : { maxBatch: numberFlag('batch', values.batch, 1, { integer: true, min: 1, max: 64 }) };
     const port = numberFlag('port', values.port, 8080, { integer: true, min: 0, max: 65535 });
     const host = values.host ?? '127.0.0.1';
-    const llmChoice = llmChoiceFromFlags({ llm: values.llm, threads: values['llm-threads'] }, { ggufFiles: true, defaultLocal: false });
+    // with --detective, --llm-threads alone is the detective's (its LLM defaults to the local model)
+    const chatThreads = values.detective === true && values.llm === undefined ? undefined : values['llm-threads'];
+    const llmChoice = llmChoiceFromFlags({ llm: values.llm, threads: chatThreads }, { ggufFiles: true, defaultLocal: false });
     if (llmChoice === undefined && values['llm-max-tokens'] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', '--llm-max-tokens needs --llm');
-    const llmThreads = parseThreads(values['llm-threads']);
+    const llmThreads = parseThreads(chatThreads);
     const llm = llmChoice === undefined ? undefined : () => createLlm(llmChoice, { threads: llmThreads });
     // --vlm-url: the vision-model observer, served at POST /v1/observers/vlm
     const vlm = vlmSpecFrom(values);
@@ -151,13 +176,20 @@ export const command: CliCommand = {
       sseStallMs: int('sse-stall-ms', 'sseStallMs', values['sse-stall-ms'], SERVER_DEFAULTS.sseStallMs),
       shutdownGraceMs: int('shutdown-grace-ms', 'shutdownGraceMs', values['shutdown-grace-ms'], SERVER_DEFAULTS.shutdownGraceMs),
     };
+    if (values.detective !== true) refuseDetectiveFlags(values);
+    // disposed after the server (declared before it): running jobs stop, to run again after a restart
+    // loaded on use: the Detective's observers and LLM
+    await using detective = values.detective === true ? await (await import('../annotation-jobs')).openAnnotationJobs(values, { maxUploadBytes, logger: createLogger(io.stderr, logLevel) }) : undefined;
+    const annotations = detective?.jobs;
     await using server = createServer({
+      annotations,
       captioner: () => loadCaptioner(modelDir, { provider, threads, batch, runtime, kv, allowCpuFallback: values['allow-cpu-fallback'] === true, signal: io.signal }),
       llm,
       ...(observers !== undefined ? { observers } : {}),
       defaultMaxTokens: values['default-max-tokens'] === undefined ? undefined : int('default-max-tokens', 'defaultMaxTokens', values['default-max-tokens'], 1),
       llmMaxTokens: int('llm-max-tokens', 'llmMaxTokens', values['llm-max-tokens'], SERVER_DEFAULTS.llmMaxTokens),
       apiKeys: [...(values['api-key'] ?? []), ...envKeys],
+      ui: values['no-ui'] !== true,
       mediaRoots: values['media-root'] ?? [],
       ...settings,
       allowRemoteUrls: values['allow-remote-urls'] ?? false,
@@ -165,7 +197,7 @@ export const command: CliCommand = {
       logLevel,
     });
     const address = await server.listen(port, host);
-    io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)\n`);
+    io.stdout.write(`omnicap serve: listening on ${address.url} (model ${modelDir}; loading)${annotations !== undefined ? `; annotation jobs ${annotations.runsOn === 'queue' ? 'on the queue' : 'in process'}, journal ${detective?.dataDir}` : ''}\n`);
     let captioner;
     try {
       captioner = await server.ready();
@@ -174,7 +206,8 @@ export const command: CliCommand = {
       throw e;
     }
     const textLlm = server.textLlm();
-    io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}\n`);
+    const page = server.options.ui ? `; demo page ${address.url}/` : '';
+    io.stdout.write(`omnicap serve: ready, model ${captioner.modelId}${textLlm !== undefined ? `, text llm ${textLlm.id}` : ''}${page}\n`);
     // Run until SIGINT/SIGTERM (io.signal), then shut down gracefully.
     if (!io.signal.aborted) await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
     io.stdout.write('omnicap serve: shutting down\n');

@@ -13,3 +13,4 @@ export { RedisObservationCache, OBSERVATION_PREFIX } from './redis-cache';
 export { QueueStore } from './store';
 export { InfraWatch } from './infra';
 export { createRunLlm, createRunToolbox, runVlmOptions, OBSERVER_NAMES, type LlmOverrides, type VlmOverrides } from './pipeline';
+export { QueuedAnnotationJobs, eventsBetween, type QueuedJobsOptions } from './annotations';

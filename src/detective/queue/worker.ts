@@ -27,6 +27,7 @@ import { detectClip } from '../batch';
 import { ObservationCache, type ObservationStore } from '../cache';
 import { CpuGate, gateChatModel } from '../cpu-gate';
 import type { DetectiveToolbox } from '../toolbox';
+import type { DetectiveRound } from '../types';
 import { checkRedis, parseQueueUrl, redisOptions, type QueueLocation } from './connection';
 import { InfrastructureError, isInfrastructureFailure } from './errors';
 import { InfraWatch } from './infra';
@@ -194,9 +195,18 @@ async function runWorker(o: QueueWorkerOptions): Promise<QueueWorkerSummary> {
       const timeout = manifest.policy.jobTimeoutMs > 0 ? AbortSignal.timeout(manifest.policy.jobTimeoutMs) : undefined;
       const clipSignal = combineSignals([signal, stopping.signal, timeout]);
       const watch = new InfraWatch();
+      // the rounds so far are the job's progress (GET /v1/annotations/{id} of a server on this queue shows them)
+      const rounds: DetectiveRound[] = [];
+      let published: Promise<void> = Promise.resolve();
+      const onRound = (r: DetectiveRound): void => {
+        rounds.push(r);
+        const now = [...rounds];
+        published = published.then(() => job.updateProgress({ rounds: now })).catch((e: unknown) => log.warn({ job: job.id, error: errorDetail(toOmnicapError(e)) }, 'could not publish the rounds of a job'));
+      };
       let outcome;
       try {
-        outcome = await detectClip(clipOf(data, mediaDir), watch.llm(runLlm), watch.toolbox(runTools), { ...manifest.options, signal: clipSignal });
+        outcome = await detectClip(clipOf(data, mediaDir), watch.llm(runLlm), watch.toolbox(runTools), { ...manifest.options, signal: clipSignal, onRound });
+        await published;
       } catch (e) {
         const err = toOmnicapError(e);
         if (stopping.signal.aborted) {

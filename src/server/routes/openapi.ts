@@ -5,11 +5,11 @@ import { routeLabel } from '../context';
 import { openApiDocument, type OpenApiDocument } from '../openapi';
 import type { ServerRuntime } from '../runtime';
 
-export function openapiRouter(rt: ServerRuntime): Router {
+export function openapiRouter(rt: ServerRuntime, annotations: boolean): Router {
   const router = Router();
   let doc: OpenApiDocument | undefined; // built on the first request
   router.get('/openapi.json', routeLabel('/openapi.json'), (_req: Request, res: Response) => {
-    doc ??= openApiDocument({ version: packageVersion(), apiKeys: rt.options.apiKeys.length > 0 });
+    doc ??= openApiDocument({ version: packageVersion(), apiKeys: rt.options.apiKeys.length > 0, annotations, ui: rt.options.ui });
     res.json(doc);
   });
   return router;
