@@ -184,9 +184,9 @@ export function queueNameFrom(v: { 'queue-name'?: string }): string {
   return queueName;
 }
 
-/** `serve` without --detective: the Detective's flags mean nothing (--llm, --llm-threads and --allow-remote-urls are serve's own too). */
+/** `serve` without --detective: the Detective's flags mean nothing (--llm, --llm-threads, --allow-remote-urls and the --vlm-* flags are serve's own too). */
 export function refuseDetectiveFlags(v: Record<string, unknown>): void {
-  const own = new Set(['llm', 'llm-threads', 'allow-remote-urls']);
+  const own = new Set(['llm', 'llm-threads', 'allow-remote-urls', ...Object.keys(VLM_OPTIONS)]);
   for (const f of [...Object.keys(DETECTIVE_OPTIONS), ...Object.keys(QUEUE_RUN_OPTIONS), 'data-dir', 'max-jobs']) {
     if (!own.has(f) && v[f] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `--${f} needs --detective`);
   }
