@@ -1,9 +1,11 @@
 /**
  * `cascade eval`: a captioner's captions answer a benchmark's multiple-choice questions through a
  * text-only LLM (the paper's cascade protocol). One JSONL line per (question, variant, shown order):
- * the question's own fields as read, the layout's prediction field (`answer_prediction` for MMAR,
- * `model_prediction` for MMAU, `prediction` otherwise) and everything about the call under
- * `cascade`. Append-only and fsynced per line; a rerun skips the questions already answered.
+ * the question's own fields as read (once: the released layout's readers see its own line), the
+ * layout's prediction field (`answer_prediction` for MMAR, `model_prediction` for MMAU,
+ * `prediction` otherwise) and everything about the call under `cascade`, which refers to the
+ * question by id and QA file line (`parseCascadeLine` reads the question back from the line's own
+ * fields). Append-only and fsynced per line; a rerun skips the questions already answered.
  */
 import { sha256 } from '../util/hash';
 import { OmnicapError, toOmnicapError } from '../errors';
@@ -24,23 +26,19 @@ export interface CaptionProducer {
   dispose(): Promise<void>;
 }
 
+/** The `cascade` object of an output line: one answerer call about the question the line holds. */
 export interface CascadeInfo {
+  /** The question's id (as in the line's own fields). */
   id: string;
   variant: CascadeVariant;
   /** 0: the choices in the file's order; k > 0: the k-th seeded shuffle. */
   perm: number;
   status: 'ok' | 'error';
+  /** How the line's own fields are read (the QA file's layout). */
   layout: QaLayout;
+  /** Where the question came from (the QA file as given, its 1-based line). */
   qa: { file: string; line: number };
-  media: string;
-  question: string;
-  choices: string[];
-  answer: string;
-  answerIndex: number;
-  modality: string;
-  category: string;
-  subCategory: string;
-  /** order[shown position] = index in `choices`. */
+  /** order[shown position] = index in the question's choices. */
   order: number[];
   predictedIndex?: number;
   prediction?: string;
@@ -58,6 +56,12 @@ export interface CascadeInfo {
 }
 
 export type CascadeRecord = Record<string, unknown> & { cascade: CascadeInfo };
+
+/** The question's fields a score needs, read from the line (see QaItem). */
+export type QaFields = Pick<QaItem, 'media' | 'question' | 'choices' | 'answer' | 'answerIndex' | 'modality' | 'category' | 'subCategory'>;
+
+/** A line of a cascade output as read back: the call and the question it answered. */
+export type CascadeLine = CascadeInfo & QaFields;
 
 export const PREDICTION_FIELD: Record<QaLayout, string> = { mmar: 'answer_prediction', mmau: 'model_prediction', omnicap: 'prediction' };
 
@@ -156,16 +160,69 @@ class CaptionMaker {
   }
 }
 
-function record(w: Work, variant: CascadeVariant, layout: QaLayout, qaFile: string, info: Omit<CascadeInfo, 'id' | 'variant' | 'perm' | 'layout' | 'qa' | 'media' | 'question' | 'choices' | 'answer' | 'answerIndex' | 'modality' | 'category' | 'subCategory'>): CascadeRecord {
+function record(w: Work, variant: CascadeVariant, layout: QaLayout, qaFile: string, info: Omit<CascadeInfo, 'id' | 'variant' | 'perm' | 'layout' | 'qa'>): CascadeRecord {
   const { item } = w;
-  const cascade: CascadeInfo = {
-    id: item.id, variant, perm: w.perm, layout, qa: { file: qaFile, line: item.line }, media: item.media,
-    question: item.question, choices: item.choices, answer: item.answer, answerIndex: item.answerIndex,
-    modality: item.modality, category: item.category, subCategory: item.subCategory, ...info,
-  };
+  const cascade: CascadeInfo = { id: item.id, variant, perm: w.perm, layout, qa: { file: qaFile, line: item.line }, ...info };
   const out: CascadeRecord = { ...item.item, cascade };
   if (info.prediction !== undefined) out[PREDICTION_FIELD[layout]] = info.prediction;
   return out;
+}
+
+/** The caption files, and with a producer the captions it made on earlier runs (`cacheFile`). */
+async function loadCaptionIndex(o: CascadeEvalOptions, cacheFile: string): Promise<CaptionIndex> {
+  const index = new CaptionIndex();
+  for (const f of o.captions ?? []) await index.load(f);
+  if (o.producer !== undefined && (await prepareResume(cacheFile)).lines.length > 0) await index.load(cacheFile);
+  return index;
+}
+
+/** The calls still to make, the questions excluded for want of a caption and the calls already answered. */
+function planWork(items: QaItem[], variant: CascadeVariant, permute: number, captioned: (item: QaItem) => boolean, done: Set<string>): { work: Work[]; missing: CascadeEvalSummary['missingCaptions']; skipped: number } {
+  const missing: CascadeEvalSummary['missingCaptions'] = [];
+  const work: Work[] = [];
+  let skipped = 0;
+  for (const item of items) {
+    if (!captioned(item)) {
+      missing.push({ id: item.id, media: item.media, reason: 'no caption for this clip' });
+      continue;
+    }
+    for (let perm = 0; perm <= permute; perm++) {
+      if (done.has(keyOf(variant, perm, item.id))) skipped++;
+      else work.push({ item, perm });
+    }
+  }
+  return { work, missing, skipped };
+}
+
+interface AskContext {
+  o: CascadeEvalOptions;
+  variant: CascadeVariant;
+  layout: QaLayout;
+  seed: number;
+}
+
+/** One answerer call about `w` in its shown order (with `caption`, or none for the baseline) as an output line. */
+async function ask(w: Work, caption: CaptionEntry | undefined, c: AskContext): Promise<CascadeRecord> {
+  const startedAt = new Date();
+  const order = choiceOrder(w.item.choices.length, c.seed, w.item.id, w.perm);
+  const shown = order.map((i) => w.item.choices[i]);
+  const r = await answerQuestion(w.item.question, shown, caption?.caption, { answerer: c.o.answerer, seed: c.seed, maxReasks: c.o.maxReasks, signal: c.o.signal });
+  const base = {
+    status: r.ok ? ('ok' as const) : ('error' as const),
+    order, model: r.ok ? r.model : c.o.answerer.id, seed: c.seed, temperature: 0, attempts: r.attempts,
+    prompt: { version: CASCADE_PROMPT_VERSION, sha256: promptSha256(r.messages), messages: r.messages },
+    startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000,
+  };
+  const captionInfo = caption === undefined ? {} : {
+    caption: {
+      source: caption.source, sha256: sha256(caption.caption), chars: caption.caption.length,
+      ...(caption.status !== undefined ? { status: caption.status } : {}), ...(caption.model !== undefined ? { model: caption.model } : {}),
+      ...(r.captionTruncated ? { truncated: true } : {}),
+    },
+  };
+  return r.ok
+    ? record(w, c.variant, c.layout, c.o.input, { ...base, ...captionInfo, predictedIndex: order[r.shownIndex], prediction: w.item.choices[order[r.shownIndex]], predictedLetter: letterOf(r.shownIndex), raw: r.raw })
+    : record(w, c.variant, c.layout, c.o.input, { ...base, ...captionInfo, error: r.error, ...(r.raw !== undefined ? { raw: r.raw } : {}) });
 }
 
 export async function runCascadeEval(o: CascadeEvalOptions): Promise<CascadeEvalSummary> {
@@ -177,30 +234,11 @@ export async function runCascadeEval(o: CascadeEvalOptions): Promise<CascadeEval
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new OmnicapError('INVALID_ARGUMENT', `workers must be an integer 1..64 but is ${workers}`);
   if (variant === 'caption' && (o.captions ?? []).length === 0 && o.producer === undefined) throw new OmnicapError('INVALID_ARGUMENT', 'captions are needed: give a captions file, a caption producer, or run the baseline');
   const qa = await readQaFile(o.input, o.layout ?? 'auto');
-  const index = new CaptionIndex();
   const cacheFile = `${o.output}.captions.jsonl`;
-  if (variant === 'caption') {
-    for (const f of o.captions ?? []) await index.load(f);
-    if (o.producer !== undefined) {
-      const cached = await prepareResume(cacheFile);
-      if (cached.lines.length > 0) await index.load(cacheFile);
-    }
-  }
+  const index = variant === 'caption' ? await loadCaptionIndex(o, cacheFile) : new CaptionIndex();
   const resume = await prepareResume(o.output);
-  const done = finishedKeys(resume.lines);
-  const missing: CascadeEvalSummary['missingCaptions'] = [];
-  const work: Work[] = [];
-  let skipped = 0;
-  for (const item of qa.items) {
-    if (variant === 'caption' && o.producer === undefined && index.lookup(item) === undefined) {
-      missing.push({ id: item.id, media: item.media, reason: 'no caption for this clip' });
-      continue;
-    }
-    for (let perm = 0; perm <= permute; perm++) {
-      if (done.has(keyOf(variant, perm, item.id))) skipped++;
-      else work.push({ item, perm });
-    }
-  }
+  const captioned = (item: QaItem): boolean => variant !== 'caption' || o.producer !== undefined || index.lookup(item) !== undefined;
+  const { work, missing, skipped } = planWork(qa.items, variant, permute, captioned, finishedKeys(resume.lines));
   o.onStart?.({ questions: qa.items.length, calls: work.length, skipped, missing: missing.length });
   const out = await JsonlAppender.open(o.output);
   const captionCache = o.producer !== undefined && variant === 'caption' ? await JsonlAppender.open(cacheFile) : undefined;
@@ -209,48 +247,31 @@ export async function runCascadeEval(o: CascadeEvalOptions): Promise<CascadeEval
     layout: qa.layout, questions: qa.items.length, answered: 0, errors: 0, skipped, missingCaptions: missing,
     inputErrors: qa.errors, captionNotes: index.notes, producedCaptions: 0, droppedPartialLine: resume.droppedPartial,
   };
-  const missingIds = new Set<string>();
-  let next = 0;
+  const missingIds = new Set(missing.map((m) => m.id));
+  /** The caption of a question's clip (made now if a producer can), or why there is none. */
+  const captionFor = async (item: QaItem): Promise<CaptionEntry | { error: string }> => {
+    const known = index.lookup(item);
+    if (known !== undefined || maker === undefined) return known ?? { error: 'no caption for this clip' };
+    return maker.get(item.media);
+  };
   const one = async (w: Work): Promise<void> => {
-    const startedAt = new Date();
     let caption: CaptionEntry | undefined;
     if (variant === 'caption') {
-      caption = index.lookup(w.item);
-      if (caption === undefined && maker !== undefined) {
-        const made = await maker.get(w.item.media);
-        if ('error' in made) {
-          if (!missingIds.has(w.item.id)) missing.push({ id: w.item.id, media: w.item.media, reason: made.error });
-          missingIds.add(w.item.id);
-          return;
-        }
-        caption = made;
+      const c = await captionFor(w.item);
+      if ('error' in c) {
+        if (!missingIds.has(w.item.id)) missing.push({ id: w.item.id, media: w.item.media, reason: c.error });
+        missingIds.add(w.item.id);
+        return;
       }
-      if (caption === undefined) return;
+      caption = c;
     }
-    const order = choiceOrder(w.item.choices.length, seed, w.item.id, w.perm);
-    const shown = order.map((i) => w.item.choices[i]);
-    const r = await answerQuestion(w.item.question, shown, caption?.caption, { answerer: o.answerer, seed, maxReasks: o.maxReasks, signal: o.signal });
-    const base = {
-      status: r.ok ? ('ok' as const) : ('error' as const),
-      order, model: r.ok ? r.model : o.answerer.id, seed, temperature: 0, attempts: r.attempts,
-      prompt: { version: CASCADE_PROMPT_VERSION, sha256: promptSha256(r.messages), messages: r.messages },
-      startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000,
-    };
-    const captionInfo = caption === undefined ? {} : {
-      caption: {
-        source: caption.source, sha256: sha256(caption.caption), chars: caption.caption.length,
-        ...(caption.status !== undefined ? { status: caption.status } : {}), ...(caption.model !== undefined ? { model: caption.model } : {}),
-        ...(r.captionTruncated ? { truncated: true } : {}),
-      },
-    };
-    const rec = r.ok
-      ? record(w, variant, qa.layout, o.input, { ...base, ...captionInfo, predictedIndex: order[r.shownIndex], prediction: w.item.choices[order[r.shownIndex]], predictedLetter: letterOf(r.shownIndex), raw: r.raw })
-      : record(w, variant, qa.layout, o.input, { ...base, ...captionInfo, error: r.error, ...(r.raw !== undefined ? { raw: r.raw } : {}) });
+    const rec = await ask(w, caption, { o, variant, layout: qa.layout, seed });
     await out.append(rec);
-    if (r.ok) summary.answered++;
+    if (rec.cascade.status === 'ok') summary.answered++;
     else summary.errors++;
     o.onRecord?.(rec);
   };
+  let next = 0;
   try {
     const worker = async (): Promise<void> => {
       while (next < work.length) {

@@ -6,10 +6,9 @@
  * category?, sub-category?). Media paths are resolved relative to the QA file. A line that cannot
  * be read is reported with its line number and skipped; it is never scored.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { OmnicapError } from '../errors';
-import { parseJsonlLines, type LineResult } from '../cloze/format';
+import { parseJsonlLines, readInputText, type LineResult } from '../util/jsonl';
 
 export type QaLayout = 'mmau' | 'mmar' | 'omnicap';
 export const QA_LAYOUTS: readonly QaLayout[] = ['mmau', 'mmar', 'omnicap'];
@@ -72,7 +71,8 @@ const FIELDS: Record<QaLayout, { media: string[]; modality: string[]; sub: strin
   omnicap: { media: ['path', 'audio_path', 'audio_id', 'media', 'audio', 'video'], modality: ['modality', 'task'], sub: ['sub-category', 'sub_category', 'subcategory'] },
 };
 
-function parseItem(v: unknown, layout: QaLayout, base: string, line: number): QaItem {
+/** One question of a QA file in `layout`; media paths are resolved against `base` (the file's folder). */
+export function parseQaItem(v: unknown, layout: QaLayout, base: string, line: number): QaItem {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('an item must be a JSON object');
   const o = v as Record<string, unknown>;
   const f = FIELDS[layout];
@@ -174,12 +174,7 @@ export function detectLayout(textIn: string): QaLayout {
 
 /** Read a QA file; `layout` 'auto' (default) detects it. Items with a duplicate id are reported and skipped. */
 export async function readQaFile(file: string, layout: QaLayout | 'auto' = 'auto'): Promise<QaFile> {
-  let textIn: string;
-  try {
-    textIn = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new OmnicapError('NOT_FOUND', `cannot read QA file ${file}`, { cause: e });
-  }
+  const textIn = await readInputText(file, 'QA file');
   const chosen = layout === 'auto' ? detectLayout(textIn) : layout;
   const base = dirname(resolve(file));
   // a JSON array (MMAU) is split into its elements, each parsed on its own (as one line: JSON strings
@@ -187,9 +182,9 @@ export async function readQaFile(file: string, layout: QaLayout | 'auto' = 'auto
   const results: Array<LineResult<QaItem>> = textIn.trimStart().startsWith('[')
     ? splitJsonArray(textIn).map((e) => {
       const line = lineAt(textIn, e.start);
-      return parseJsonlLines(e.text.replace(/\n/g, ' '), (v) => parseItem(v, chosen, base, line)).map((r) => ({ ...r, line }))[0];
+      return parseJsonlLines(e.text.replace(/\n/g, ' '), (v) => parseQaItem(v, chosen, base, line)).map((r) => ({ ...r, line }))[0];
     })
-    : parseJsonlLines(textIn, (v) => parseItem(v, chosen, base, 0)).map((r) => (r.ok ? { ...r, value: { ...r.value, line: r.line } } : r));
+    : parseJsonlLines(textIn, (v) => parseQaItem(v, chosen, base, 0)).map((r) => (r.ok ? { ...r, value: { ...r.value, line: r.line } } : r));
   const items: QaItem[] = [];
   const errors: QaLineError[] = [];
   const seen = new Set<string>();

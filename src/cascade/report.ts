@@ -1,14 +1,12 @@
 /** Self-contained HTML report of a cascade score: per-group bars, the no-caption baseline beside, chance marked. */
 import { escapeHtml } from '../util/html';
+import type { RejectedLine } from '../util/jsonl';
 import { barChartSvg, pct, type BarRow } from '../cloze/report';
 import type { MatchRule } from './match';
 import type { CascadeScoreReport, GroupMetrics, RuleReport } from './score';
 
-export interface CascadeRejectedLine {
-  line: number;
-  code: string;
-  message: string;
-}
+/** A line of a cascade output that `cascade score` could not read. */
+export type CascadeRejectedLine = RejectedLine;
 
 const CAPTION = '#4a7bd0';
 const BASELINE = '#b0b0b0';

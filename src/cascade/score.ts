@@ -5,10 +5,12 @@
  * questions, and the agreement of the answers across shuffled choice orders. Error lines (failed
  * calls) are counted and listed, never scored.
  */
+import { dirname, resolve } from 'node:path';
 import { OmnicapError } from '../errors';
 import { bootstrapIntervals, type Interval } from '../cloze/bootstrap';
-import type { CascadeInfo, CascadeVariant } from './eval';
-import { normalizeChoice } from './layout';
+import { isRecord } from '../util/guards';
+import { PREDICTION_FIELD, type CascadeInfo, type CascadeLine, type CascadeVariant, type QaFields } from './eval';
+import { QA_LAYOUTS, normalizeChoice, parseQaItem, type QaLayout } from './layout';
 import { MATCH_RULES, matches, type MatchRule } from './match';
 
 export interface GroupMetrics {
@@ -59,24 +61,46 @@ export interface CascadeScoreReport {
 
 const bad = (m: string): OmnicapError => new OmnicapError('INVALID_ARGUMENT', m);
 
-/** Validate one output line: it must carry a `cascade` object with the fields scoring needs. */
-export function parseCascadeLine(v: unknown): CascadeInfo {
-  const c = (v as { cascade?: unknown } | null)?.cascade as Partial<CascadeInfo> | undefined;
-  if (typeof c !== 'object' || c === null) throw bad('not a cascade eval line (no "cascade" object)');
-  const str = (x: unknown): x is string => typeof x === 'string';
+const str = (x: unknown): x is string => typeof x === 'string';
+
+/** Lines written before the question was kept only once carry its fields in `cascade` too. */
+function legacyQuestion(c: Partial<CascadeLine>): QaFields | undefined {
+  if (!Array.isArray(c.choices)) return undefined;
+  if (!c.choices.every(str) || !str(c.answer) || !str(c.modality) || !str(c.category) || !str(c.subCategory)) throw bad(`question ${String(c.id)}: needs choices, answer, modality, category and subCategory`);
+  return { media: str(c.media) ? c.media : '', question: str(c.question) ? c.question : '', choices: c.choices, answer: c.answer, answerIndex: typeof c.answerIndex === 'number' ? c.answerIndex : -1, modality: c.modality, category: c.category, subCategory: c.subCategory };
+}
+
+/** The question a line answered, read from the line's own fields as its QA file's layout reads them. */
+function lineQuestion(line: Record<string, unknown>, c: CascadeInfo): QaFields {
+  const { cascade: _call, [PREDICTION_FIELD[c.layout]]: _prediction, ...fields } = line;
+  const q = parseQaItem(fields, c.layout, dirname(resolve(c.qa.file)), c.qa.line);
+  if (q.id !== c.id) throw bad(`question ${c.id}: the line's own id is ${JSON.stringify(q.id)}`);
+  return { media: q.media, question: q.question, choices: q.choices, answer: q.answer, answerIndex: q.answerIndex, modality: q.modality, category: q.category, subCategory: q.subCategory };
+}
+
+/**
+ * Validate one output line: a `cascade` object (the call) beside the question's own fields, which
+ * are read with the layout the call names. Lines of earlier versions (the question repeated under
+ * `cascade`) are read too.
+ */
+export function parseCascadeLine(v: unknown): CascadeLine {
+  const c = isRecord(v) && isRecord(v.cascade) ? (v.cascade as Partial<CascadeLine>) : undefined;
+  if (c === undefined || !isRecord(v)) throw bad('not a cascade eval line (no "cascade" object)');
   if (!str(c.id) || (c.variant !== 'caption' && c.variant !== 'baseline') || !Number.isInteger(c.perm) || (c.status !== 'ok' && c.status !== 'error')) throw bad('cascade line needs id, variant caption|baseline, perm and status ok|error');
-  if (!Array.isArray(c.choices) || !c.choices.every(str) || !str(c.answer) || !str(c.modality) || !str(c.category) || !str(c.subCategory) || !str(c.model)) throw bad(`question ${c.id}: needs choices, answer, modality, category, subCategory and model`);
+  if (!QA_LAYOUTS.includes(c.layout as QaLayout) || !isRecord(c.qa) || !str(c.qa.file) || !Number.isInteger(c.qa.line)) throw bad(`question ${c.id}: needs layout ${QA_LAYOUTS.join('|')} and qa {file, line}`);
+  if (!str(c.model)) throw bad(`question ${c.id}: needs the answerer model`);
   if (c.status === 'ok' && !str(c.prediction)) throw bad(`question ${c.id}: an ok line needs a prediction`);
-  return c as CascadeInfo;
+  const call = c as CascadeInfo;
+  return { ...call, ...(legacyQuestion(c) ?? lineQuestion(v, call)) };
 }
 
 interface Scored {
-  info: CascadeInfo;
+  info: CascadeLine;
   correct: Record<MatchRule, boolean>;
   chance: number;
 }
 
-const chanceOf = (c: CascadeInfo): number => c.choices.filter((x) => normalizeChoice(x) === normalizeChoice(c.answer)).length / c.choices.length;
+const chanceOf = (c: CascadeLine): number => c.choices.filter((x) => normalizeChoice(x) === normalizeChoice(c.answer)).length / c.choices.length;
 
 interface Unit {
   n: number;
@@ -91,12 +115,12 @@ function metrics(rows: Scored[], rule: MatchRule, samples: number, seed: number)
   return m;
 }
 
-function groups(rows: Scored[], key: (c: CascadeInfo) => string, rule: MatchRule, samples: number, seed: number): Record<string, GroupMetrics> {
+function groups(rows: Scored[], key: (c: CascadeLine) => string, rule: MatchRule, samples: number, seed: number): Record<string, GroupMetrics> {
   const keys = [...new Set(rows.map((r) => key(r.info)))].sort();
   return Object.fromEntries(keys.map((k) => [k, metrics(rows.filter((r) => key(r.info) === k), rule, samples, seed)]));
 }
 
-function variantReport(all: CascadeInfo[], variant: CascadeVariant, only: Set<string> | undefined, samples: number, seed: number): VariantReport | undefined {
+function variantReport(all: CascadeLine[], variant: CascadeVariant, only: Set<string> | undefined, samples: number, seed: number): VariantReport | undefined {
   const mine = all.filter((c) => c.variant === variant && (only === undefined || only.has(c.id)));
   if (mine.length === 0) return undefined;
   const ok = mine.filter((c) => c.perm === 0 && c.status === 'ok');
@@ -123,15 +147,15 @@ function variantReport(all: CascadeInfo[], variant: CascadeVariant, only: Set<st
   };
 }
 
-function permutationReport(all: CascadeInfo[], variant: CascadeVariant): PermutationReport | undefined {
+function permutationReport(all: CascadeLine[], variant: CascadeVariant): PermutationReport | undefined {
   const mine = all.filter((c) => c.variant === variant && c.status === 'ok');
   const perms = Math.max(0, ...mine.map((c) => c.perm));
   if (perms === 0) return undefined;
-  const byId = new Map<string, CascadeInfo[]>();
+  const byId = new Map<string, CascadeLine[]>();
   for (const c of mine) byId.set(c.id, [...(byId.get(c.id) ?? []), c]);
   const complete = [...byId.values()].filter((cs) => cs.length === perms + 1).map((cs) => [...cs].sort((a, b) => a.perm - b.perm));
   if (complete.length === 0) return { permutations: perms, questions: 0, agreement: 0, pairwiseAgreement: 0, accuracyByOrder: [] };
-  const same = (a: CascadeInfo, b: CascadeInfo): boolean => normalizeChoice(a.prediction as string) === normalizeChoice(b.prediction as string);
+  const same = (a: CascadeLine, b: CascadeLine): boolean => normalizeChoice(a.prediction as string) === normalizeChoice(b.prediction as string);
   let pairs = 0;
   let agreeing = 0;
   for (const cs of complete) {
@@ -150,13 +174,13 @@ function permutationReport(all: CascadeInfo[], variant: CascadeVariant): Permuta
 }
 
 /** Keep the newest line per (question, variant, order): a rerun appends answers for former errors. */
-export function latestCascade(lines: CascadeInfo[]): CascadeInfo[] {
-  const m = new Map<string, CascadeInfo>();
+export function latestCascade(lines: CascadeLine[]): CascadeLine[] {
+  const m = new Map<string, CascadeLine>();
   for (const c of lines) m.set(`${c.variant}\u0000${c.perm}\u0000${c.id}`, c);
   return [...m.values()];
 }
 
-export function scoreCascade(lines: CascadeInfo[], options: { bootstrap?: number; seed?: number } = {}): CascadeScoreReport {
+export function scoreCascade(lines: CascadeLine[], options: { bootstrap?: number; seed?: number } = {}): CascadeScoreReport {
   const samples = options.bootstrap ?? 1000;
   const seed = options.seed ?? 0;
   if (!Number.isInteger(samples) || samples < 0 || samples > 1_000_000) throw bad(`bootstrap must be an integer 0..1000000 but is ${samples}`);

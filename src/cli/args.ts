@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { OmnicapError } from '../errors';
-import { describeRange, inRange, parseDecimal, type NumberRange } from '../schema/limits';
+import { parseNumberText, type NumberRange } from '../schema/limits';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 /** Parsed flags and positionals for a given option table. */
@@ -18,11 +18,9 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O):
 
 /**
  * A numeric flag: plain decimal notation (no `0x10`, no `Infinity`), within `range` (for options
- * that requests and the engine take too, a range of src/schema/limits.ts, so all three agree).
+ * that requests, the engine or the LLM take too, a range of src/schema/limits.ts, so all agree and
+ * a refusal reads as the server's for the same field).
  */
 export function numberFlag(name: string, value: string | undefined, fallback: number, range: NumberRange = {}): number {
-  if (value === undefined) return fallback;
-  const n = parseDecimal(value);
-  if (n === undefined || !inRange(n, range)) throw new OmnicapError('INVALID_ARGUMENT', `--${name} expects ${describeRange(range)} but received ${JSON.stringify(value)}`, { details: { parameter: `--${name}` } });
-  return n;
+  return parseNumberText(`--${name}`, value, fallback, range);
 }

@@ -6,6 +6,7 @@ import { OmnicapError } from '../errors';
 import type { OutputFormat } from '../detective';
 import type { LlmSpec, ObserverSpec, RunOptions, RunPolicy } from '../detective/queue';
 import { DEFAULT_LOCAL_MODEL_ID, llmChoiceFromFlags, type LlmChoice, type LlmFlags } from '../llm';
+import { LLM_LIMITS } from '../schema/limits';
 import { numberFlag, type ParsedCommandArgs } from './args';
 import { VLM_OPTIONS, vlmSpecFrom, type VlmFlags } from './vlm-flags';
 
@@ -118,12 +119,12 @@ export const BASE_OBSERVERS = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'v
 
 export function runOptionsFrom(v: RunFlags, promptVersion: string): RunOptions {
   const rounds = numberFlag('rounds', v.rounds, 10, { min: 0, max: 100, integer: true });
-  const seed = numberFlag('seed', v.seed, 0, { min: 0, integer: true });
+  const seed = numberFlag('seed', v.seed, 0, LLM_LIMITS.seed);
   const synthesis = v.synthesis ?? 'llm';
   if (synthesis !== 'llm' && synthesis !== 'template') throw new OmnicapError('INVALID_ARGUMENT', `--synthesis accepts llm or template but received ${JSON.stringify(synthesis)}`);
   const format = (v.format ?? 'omnicap') as OutputFormat;
   if (format !== 'omnicap' && format !== 'reference') throw new OmnicapError('INVALID_ARGUMENT', `--format expects omnicap or reference but received ${JSON.stringify(format)}`);
-  const maxCaptionTokens = numberFlag('max-caption-tokens', v['max-caption-tokens'], 512, { min: 1, max: 8192, integer: true });
+  const maxCaptionTokens = numberFlag('max-caption-tokens', v['max-caption-tokens'], 512, LLM_LIMITS.maxTokens);
   return { rounds, seed, synthesis, format, maxCaptionTokens, promptVersion: v['prompt-version'] ?? promptVersion, allowRemoteUrls: v['allow-remote-urls'] === true };
 }
 

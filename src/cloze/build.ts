@@ -1,5 +1,4 @@
 /** `cloze build`: make an Omni-Cloze benchmark from reference captions with an LLM plus code-side quality gates. */
-import { readFile } from 'node:fs/promises';
 import { OmnicapError, toOmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
@@ -7,7 +6,7 @@ import { LETTERS, normalizeModality, type ClozeBlank, type ClozeClip, type Lette
 import { judgeClip } from './judge';
 import { isRecord } from '../util/guards';
 import { sha256 } from '../util/hash';
-import { JsonlAppender, prepareResume } from '../util/jsonl';
+import { JsonlAppender, prepareResume, readInputText } from '../util/jsonl';
 import { DEFAULT_PROMPT_VERSION, blankSentence, loadClozePrompt, loadJudgePrompt, mulberry32, type JudgeTemplates } from './prompt';
 import { normalizeText } from './support';
 
@@ -89,7 +88,7 @@ export async function runClozeBuild(o: ClozeBuildOptions): Promise<ClozeBuildSum
   const drops = Object.fromEntries(BUILD_GATES.map((g) => [g, 0])) as Record<BuildGate, number>;
   const inputErrors: ClozeBuildSummary['inputErrors'] = [];
   const refs: Array<{ id: string; caption: string; domain: string; category: string }> = [];
-  (await readFile(o.input, 'utf8')).split('\n').forEach((l, i) => {
+  (await readInputText(o.input, 'input')).split('\n').forEach((l, i) => {
     if (l.trim() === '') return;
     try {
       const v = JSON.parse(l) as Record<string, unknown>;

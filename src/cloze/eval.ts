@@ -1,13 +1,13 @@
 /** `cloze eval`: judge every clip of a predictions JSONL, resumable and cached. */
 import { readFile } from 'node:fs/promises';
-import { OmnicapError, isNotFound } from '../errors';
+import { OmnicapError } from '../errors';
 import type { ChatModel } from '../llm/types';
 import { throwIfAborted } from '../util/abort';
 import { parseClip, parseJsonlLines } from './format';
 import type { ClozeClip } from './types';
 import { parseJudgedLine, scoreJudged, type ParsedJudged, type ScoreReport } from './score';
 import { judgeClip, type ClozeVariant, type JudgedClip } from './judge';
-import { JsonlAppender, prepareResume } from '../util/jsonl';
+import { JsonlAppender, prepareResume, readInputText } from '../util/jsonl';
 import { DEFAULT_PROMPT_VERSION, loadJudgePrompt } from './prompt';
 
 export interface ClozeEvalOptions {
@@ -78,13 +78,7 @@ export async function runClozeEval(o: ClozeEvalOptions): Promise<ClozeEvalSummar
   const variant = o.variant ?? 'caption';
   const promptVersion = o.promptVersion ?? DEFAULT_PROMPT_VERSION;
   const template = loadJudgePrompt(promptVersion, o.promptsDir);
-  let text: string;
-  try {
-    text = await readFile(o.input, 'utf8');
-  } catch (e) {
-    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `input ${o.input} not found`, { cause: e });
-    throw new OmnicapError('INVALID_ARGUMENT', `cannot read input ${o.input}: ${(e as Error).message}`, { cause: e });
-  }
+  const text = await readInputText(o.input, 'input');
   const captionField = o.captionField ?? 'predicted_caption';
   const parsed = parseJsonlLines(text, (v) => parseClip(v, captionField));
   const inputErrors: InputLineError[] = [];

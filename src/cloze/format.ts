@@ -7,7 +7,7 @@ import { OmnicapError, quoteValue } from '../errors';
 import { isReleasedLayout, parseReleasedClip } from './released';
 import { LETTERS, isLetter, normalizeModality, passageBlankIds, type ClozeBlank, type ClozeClip, type Letter } from './types';
 
-export type LineResult<T> = { ok: true; line: number; value: T } | { ok: false; line: number; error: OmnicapError };
+export type { LineResult } from '../util/jsonl';
 
 const bad = (msg: string, details: Record<string, unknown> = {}): OmnicapError => new OmnicapError('INVALID_ARGUMENT', msg, { details });
 
@@ -90,26 +90,4 @@ export function parseClip(raw: unknown, captionField = 'predicted_caption'): Clo
   return clip;
 }
 
-/** Parse JSONL text into per-line results; a bad line never hides the others. Blank lines are skipped. */
-export function parseJsonlLines<T>(text: string, parse: (v: unknown) => T): Array<LineResult<T>> {
-  const out: Array<LineResult<T>> = [];
-  const lines = text.split('\n');
-  lines.forEach((l, i) => {
-    const s = l.trim();
-    if (s === '') return;
-    let v: unknown;
-    try {
-      v = JSON.parse(s);
-    } catch (e) {
-      out.push({ ok: false, line: i + 1, error: bad(`line ${i + 1}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, { line: i + 1 }) });
-      return;
-    }
-    try {
-      out.push({ ok: true, line: i + 1, value: parse(v) });
-    } catch (e) {
-      const err = e instanceof OmnicapError ? e : bad(String(e));
-      out.push({ ok: false, line: i + 1, error: new OmnicapError(err.code, `line ${i + 1}: ${err.message}`, { details: { ...err.details, line: i + 1 } }) });
-    }
-  });
-  return out;
-}
+export { parseJsonlLines } from '../util/jsonl';

@@ -1,14 +1,10 @@
 /** Self-contained HTML report (inline SVG bar charts with CI whiskers, no external assets). */
 import { escapeHtml } from '../util/html';
+import type { RejectedLine as JsonlRejectedLine } from '../util/jsonl';
 import type { Agreement, BaselineCheck, Metrics, PermutationCheck, ScoreReport } from './score';
 
-/** Input lines `cloze score` could not read (reported, never silently dropped). */
-export interface RejectedLine {
-  file: string;
-  line: number;
-  code: string;
-  message: string;
-}
+/** Input lines `cloze score` could not read (reported, never silently dropped), by file. */
+export type RejectedLine = JsonlRejectedLine & { file: string };
 
 export interface RobustnessSection {
   baseline?: BaselineCheck;

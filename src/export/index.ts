@@ -1,17 +1,20 @@
 /**
  * `omnicap export`: annotations (detect output) -> training data for captioner fine-tuning
- * (ms-swift, LLaMA-Factory, ShareGPT), written atomically (temp file + rename).
+ * (ms-swift, LLaMA-Factory, ShareGPT), written atomically (temp file + rename). Every input line is
+ * checked against the annotation schema (src/schema/annotation.ts) first: a line that is not an
+ * annotation line is rejected with its line number and error code, and the others are exported.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { OmnicapError } from '../errors';
+import { parseJsonlLines, readInputText, type RejectedLine } from '../util/jsonl';
 import { DEFAULT_PROMPTS, exportRecord, llamaFactoryEntry, type ExportFormat, type PromptSet } from './formats';
-import { annotationOf, type SkipReason } from './records';
+import { annotationOf, checkAnnotationLine, type SkipReason } from './records';
 import { latestReviewDecisions, reviewKey, reviewsPath } from './review';
 
 export { EXPORT_FORMATS, DEFAULT_PROMPTS, exportRecord, llamaFactoryEntry, type ExportFormat, type PromptSet } from './formats';
-export { annotationOf, type Annotation, type SkipReason } from './records';
+export { annotationOf, checkAnnotationLine, type Annotation, type SkipReason } from './records';
 export * from './review';
 
 export interface ExportOptions {
@@ -42,6 +45,21 @@ export interface ExportSummary {
   skipped: Partial<Record<SkipReason, number>>;
   output: string;
   datasetInfo?: string;
+  /** Lines that are not annotation lines (not JSON, or refused by the schema): reported, never exported. */
+  rejected: RejectedLine[];
+}
+
+/** The complete lines of `text`; a last line without its newline that is not JSON (a detect run still writing) is cut off. */
+function completeLines(text: string): { text: string; torn: boolean } {
+  const end = text.lastIndexOf('\n') + 1;
+  const tail = text.slice(end);
+  if (tail.trim() === '') return { text, torn: false };
+  try {
+    JSON.parse(tail);
+    return { text, torn: false };
+  } catch {
+    return { text: text.slice(0, end), torn: true }; // counted as a skipped torn_last_line
+  }
 }
 
 /** Temp file + rename in the target's directory, which is created when missing. */
@@ -59,37 +77,30 @@ async function reviewDecisions(input: string): ReturnType<typeof latestReviewDec
 }
 
 export async function exportTrainingData(o: ExportOptions): Promise<ExportSummary> {
-  if (!existsSync(o.input)) throw new OmnicapError('NOT_FOUND', `--input not found: ${o.input}`);
+  const input = completeLines(await readInputText(o.input, 'annotations file'));
   const output = resolve(o.output);
   const base = resolve(o.baseDir ?? dirname(output));
   const mediaRoot = resolve(o.mediaRoot ?? '.');
   const prompts: PromptSet = { ...DEFAULT_PROMPTS, ...o.prompts };
-  const summary: ExportSummary = { written: 0, degradedIncluded: 0, skipped: {}, output };
+  const summary: ExportSummary = { written: 0, degradedIncluded: 0, skipped: {}, output, rejected: [] };
   const skip = (r: SkipReason): void => void (summary.skipped[r] = (summary.skipped[r] ?? 0) + 1);
+  if (input.torn) skip('torn_last_line');
   const seen = new Set<string>();
   const media = new Set<'audios' | 'videos'>();
   const out: string[] = [];
   const decisions = o.reviewed === true ? await reviewDecisions(o.input) : undefined;
-  for (const text of readFileSync(o.input, 'utf8').split('\n')) {
-    if (text.trim() === '') continue;
-    let line: unknown;
-    try {
-      line = JSON.parse(text);
-    } catch {
-      skip('invalid_json'); // e.g. a torn last line of an output that is still being written
+  for (const r of parseJsonlLines(input.text, checkAnnotationLine)) {
+    if (!r.ok) {
+      summary.rejected.push({ line: r.line, code: r.error.code, message: r.error.message });
       continue;
     }
-    if (typeof line !== 'object' || line === null || Array.isArray(line)) {
-      skip('invalid_json');
-      continue;
-    }
-    const a = annotationOf(line as Record<string, unknown>, mediaRoot);
+    const a = annotationOf(r.value, mediaRoot);
     if (typeof a === 'string') {
       skip(a);
       continue;
     }
     if (decisions !== undefined) {
-      const d = decisions.get(reviewKey(line as Record<string, unknown>) ?? '');
+      const d = decisions.get(reviewKey(r.value as Record<string, unknown>) ?? '');
       if (d === undefined || d.decision === 'reject') {
         skip(d === undefined ? 'unreviewed' : 'rejected');
         continue;

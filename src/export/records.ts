@@ -4,6 +4,9 @@
  * skipped, each with the reason counted.
  */
 import { extname, isAbsolute, resolve } from 'node:path';
+import { OmnicapError } from '../errors';
+import { AnnotationLine, ReferenceAnnotationLine, checker } from '../schema';
+import { isRecord } from '../util/guards';
 
 export interface Annotation {
   id: unknown;
@@ -14,9 +17,25 @@ export interface Annotation {
   degraded: boolean;
 }
 
-export type SkipReason = 'error' | 'degraded' | 'no_caption' | 'no_media' | 'remote_media' | 'invalid_json' | 'duplicate' | 'unreviewed' | 'rejected';
+export type SkipReason = 'error' | 'degraded' | 'no_caption' | 'no_media' | 'remote_media' | 'torn_last_line' | 'duplicate' | 'unreviewed' | 'rejected';
 
 const VIDEO_EXT = new Set(['.mp4', '.mkv', '.mov', '.webm', '.avi']);
+
+const omnicapLine = checker(AnnotationLine);
+const referenceLine = checker(ReferenceAnnotationLine);
+
+/**
+ * One parsed input line checked against its format's schema: `--format reference` when its
+ * trajectory is chat messages (`role`), else `--format omnicap` (a record or an error record).
+ * INVALID_ARGUMENT naming the field at fault otherwise.
+ */
+export function checkAnnotationLine(v: unknown): Record<string, unknown> {
+  if (!isRecord(v)) throw new OmnicapError('INVALID_ARGUMENT', 'an annotation line must be a JSON object');
+  const t = v.omni_detective_trajectory;
+  const reference = Array.isArray(t) && isRecord(t[0]) && 'role' in t[0];
+  (reference ? referenceLine : omnicapLine)(v);
+  return v;
+}
 
 function str(x: unknown): string | undefined {
   return typeof x === 'string' && x !== '' ? x : undefined;

@@ -1,20 +1,21 @@
 /**
  * The one place a text LLM is built from what a user asked for: every command (`detect`,
- * `cloze eval|build`, `serve`) and the queue worker go through {@link llmChoiceFromFlags} and
+ * `cloze eval|build`, `cascade eval`, `serve`) and the queue worker go through {@link llmChoiceFromFlags} and
  * {@link createLlm}.
  *
  * - `--llm local` (or no LLM flag where the embedded model is the default): the embedded GGUF,
  *   in-process through node-llama-cpp. `--llm FILE.gguf` where a command accepts other GGUF files.
  * - `--llm-url URL --llm-model NAME`: an OpenAI-compatible endpoint.
  * - API key: the flag, else the role's environment variable (`OMNICAP_LLM_API_KEY` for the
- *   detective / builder LLM, `OMNICAP_JUDGE_KEY` for the Cloze judge, `OMNICAP_VLM_API_KEY` for the
- *   vision-model observer). One order, no fallback
+ *   detective / builder LLM, `OMNICAP_JUDGE_KEY` for the Cloze judge, `OMNICAP_ANSWERER_KEY` for
+ *   the cascade answerer, `OMNICAP_VLM_API_KEY` for the vision-model observer). One order, no fallback
  *   across roles, so a key is only ever sent to the endpoint of its own role.
  * - Threads (local only) and KV sequences (local only, one per concurrent conversation).
  */
 import { basename } from 'node:path';
 import { OmnicapError } from '../errors';
-import { DEFAULT_LOCAL_MODEL_ID, LOCAL_LIMITS, LocalChatModel } from './local';
+import { LLM_LIMITS, parseNumberText } from '../schema/limits';
+import { DEFAULT_LOCAL_MODEL_ID, LocalChatModel } from './local';
 import { OpenAIChatModel } from './openai';
 import type { ChatModel } from './types';
 
@@ -43,7 +44,7 @@ export interface LlmFlagRules {
 }
 
 /** The environment variable holding the API key of each role. */
-export const API_KEY_ENV = { llm: 'OMNICAP_LLM_API_KEY', judge: 'OMNICAP_JUDGE_KEY', vlm: 'OMNICAP_VLM_API_KEY' } as const;
+export const API_KEY_ENV = { llm: 'OMNICAP_LLM_API_KEY', judge: 'OMNICAP_JUDGE_KEY', answerer: 'OMNICAP_ANSWERER_KEY', vlm: 'OMNICAP_VLM_API_KEY' } as const;
 export type LlmRole = keyof typeof API_KEY_ENV;
 
 /** Resources of the process running the LLM (not part of which model it is). */
@@ -69,12 +70,9 @@ export function resolveApiKey(flag: string | undefined, role: LlmRole, env: Node
   return v === undefined || v === '' ? undefined : v;
 }
 
-/** `--llm-threads`: an integer in [1, 256]; undefined when not given. */
+/** `--llm-threads`: an integer in LLM_LIMITS.threads; undefined when not given. */
 export function parseThreads(value: string | undefined, name = DEFAULT_NAMES.threads): number | undefined {
-  if (value === undefined) return undefined;
-  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!(Number.isInteger(n) && n >= 1 && n <= LOCAL_LIMITS.threads)) throw invalid(`${name} expects an integer >= 1 <= ${LOCAL_LIMITS.threads} but received ${JSON.stringify(value)}`);
-  return n;
+  return value === undefined ? undefined : parseNumberText(name, value, 0, LLM_LIMITS.threads);
 }
 
 /** An endpoint URL flag: http(s) only (INVALID_ARGUMENT otherwise). */

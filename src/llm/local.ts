@@ -9,10 +9,12 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { OmnicapError, disposedError, invalidParameterError } from '../errors';
+import { OmnicapError, disposedError } from '../errors';
 import { abortError, throwIfAborted } from '../util/abort';
 import { packageRoot } from '../util/paths';
 import { assertTrustedFile } from '../util/trusted-file';
+import { LLM_LIMITS } from '../schema/limits';
+import { checkLlmCallOptions, checkLlmResources } from '../schema/llm';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from './types';
 
 /**
@@ -33,8 +35,8 @@ export function defaultLocalModelPath(): string {
 
 export const DEFAULT_LOCAL_CONTEXT = 8192;
 
-/** Upper bounds of the local model's settings (each at least 1). */
-export const LOCAL_LIMITS = { contextSize: 131072, sequences: 64, threads: 256 } as const;
+/** Upper bounds of the local model's settings (each at least 1; the ranges of LLM_LIMITS). */
+export const LOCAL_LIMITS = { contextSize: LLM_LIMITS.contextSize.max, sequences: LLM_LIMITS.sequences.max, threads: LLM_LIMITS.threads.max } as const;
 
 export interface LocalChatModelOptions {
   modelPath?: string;
@@ -134,9 +136,7 @@ export class LocalChatModel implements ChatModel {
     const modelPath = options.modelPath ?? defaultLocalModelPath();
     if (!existsSync(modelPath)) throw new OmnicapError('MODEL_NOT_FOUND', `GGUF model not found at ${modelPath} (run scripts/setup-models.sh)`);
     if (!existsSync(join(packageRoot(), 'node_modules', 'node-llama-cpp'))) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'node-llama-cpp is not installed');
-    for (const [k, v, max] of [['contextSize', options.contextSize, LOCAL_LIMITS.contextSize], ['sequences', options.sequences, LOCAL_LIMITS.sequences], ['threads', options.threads, LOCAL_LIMITS.threads]] as const) {
-      if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw invalidParameterError(k, `an integer in [1, ${max}]`, v);
-    }
+    checkLlmResources({ contextSize: options.contextSize, sequences: options.sequences, threads: options.threads });
     const m = new LocalChatModel(options, modelPath, localWorkerFile());
     await m.ready;
     return m;
@@ -149,6 +149,7 @@ export class LocalChatModel implements ChatModel {
     if (messages.length === 0 || messages[messages.length - 1].role !== 'user') {
       throw new OmnicapError('INVALID_ARGUMENT', 'the last message must be a user message');
     }
+    checkLlmCallOptions(options);
     const id = this.nextId++;
     const { signal, ...rest } = options;
     return new Promise<ChatResult>((resolve, reject) => {

@@ -5,6 +5,7 @@
 import { OmnicapError, disposedError, invalidParameterError } from '../errors';
 import { abortError, combineSignals, throwIfAborted } from '../util/abort';
 import { MAX_API_RESPONSE_BYTES, readTextBounded } from '../util/bounded-fetch';
+import { checkLlmCallOptions, checkLlmResources } from '../schema/llm';
 import { classifyRetryable, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 
 export { isRetryableStatus };
@@ -15,7 +16,7 @@ export interface OpenAIChatModelOptions {
   baseURL: string;
   model: string;
   apiKey?: string;
-  /** Per-attempt timeout in ms (default 120000). */
+  /** Per-attempt timeout in ms (default 120000; LLM_LIMITS.timeoutMs). */
   timeoutMs?: number;
   retry?: RetryPolicy;
   /** Extra headers for every request. */
@@ -49,9 +50,7 @@ export class OpenAIChatModel implements ChatModel {
     if (typeof options.model !== 'string' || options.model.trim() === '') {
       throw invalidParameterError('model', 'a non-empty string', options.model);
     }
-    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
-      throw invalidParameterError('timeoutMs', 'a positive number', options.timeoutMs);
-    }
+    checkLlmResources({ timeoutMs: options.timeoutMs });
     this.opts = options;
     this.id = options.model;
     this.url = `${options.baseURL.replace(/\/+$/, '')}/chat/completions`;
@@ -60,6 +59,7 @@ export class OpenAIChatModel implements ChatModel {
   async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
     if (this.disposed) throw disposedError(`the LLM client for ${this.id}`);
     if (!Array.isArray(messages) || messages.length === 0) throw invalidParameterError('messages', 'a non-empty array', messages);
+    checkLlmCallOptions(options);
     throwIfAborted(options.signal);
     const body: Record<string, unknown> = { model: this.opts.model, messages };
     if (options.temperature !== undefined) body.temperature = options.temperature;

@@ -5,6 +5,7 @@
 export * from './limits';
 export { checker, describeSchema, fromFormFields, schemaError, type Checker } from './validate';
 export * from './generation';
+export * from './llm';
 export * from './requests';
 export * from './responses';
 export * from './annotation';

@@ -24,6 +24,8 @@ export const MAX_WINDOWS_PER_REQUEST = 64;
 export const MAX_QUESTION_CHARS = 8192;
 /** Upper bound on generated tokens per window (HTTP max_tokens, CLI --max-tokens, engine maxNewTokens). */
 export const MAX_TOKENS_LIMIT = 32768;
+/** Node timers overflow above this (a larger delay fires after 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Sampling and windowing options of the captioner, by engine option name. */
 export const GENERATION_LIMITS = {
@@ -37,6 +39,28 @@ export const GENERATION_LIMITS = {
   seed: { integer: true, min: 0, max: 2 ** 31 - 1 },
   windowSeconds: { min: MIN_WINDOW_STEP_SECONDS, max: MAX_WINDOW_SECONDS },
   overlapSeconds: { min: 0, max: MAX_WINDOW_SECONDS - MIN_WINDOW_STEP_SECONDS },
+} as const satisfies Record<string, NumberRange>;
+
+/**
+ * A text LLM's options (src/llm), by ChatOptions / LlmResources name: the sampling ranges are the
+ * captioner's (the server's chat route takes both from the same request fields), the rest bound
+ * the process that runs the model (a local GGUF) or the endpoint client.
+ */
+export const LLM_LIMITS = {
+  temperature: GENERATION_LIMITS.temperature,
+  topP: GENERATION_LIMITS.topP,
+  maxTokens: GENERATION_LIMITS.maxNewTokens,
+  seed: GENERATION_LIMITS.seed,
+  /** 1 = off (local model only). */
+  repeatPenalty: { min: 1, max: 2 },
+  /** CPU threads of a local model. */
+  threads: { integer: true, min: 1, max: 256 },
+  /** KV sequences of a local model (conversations kept at once). */
+  sequences: { integer: true, min: 1, max: 64 },
+  /** Context tokens per conversation of a local model. */
+  contextSize: { integer: true, min: 1, max: 131072 },
+  /** Per-attempt timeout of an endpoint call. */
+  timeoutMs: { integer: true, min: 1, max: MAX_TIMER_MS },
 } as const satisfies Record<string, NumberRange>;
 
 /** "an integer in [1, 32768]", "a number in (0, 1]", "a number >= 0". */
@@ -75,6 +99,18 @@ const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 export function parseDecimal(text: string): number | undefined {
   const t = text.trim();
   return DECIMAL.test(t) ? Number(t) : undefined;
+}
+
+/**
+ * A number given as text (a command-line flag): plain decimal notation within `r`; `fallback` when
+ * absent. INVALID_ARGUMENT worded as the server words a bad request field ("Expected a number in
+ * (0, 1] for --top-p but received number 0"), naming `name`.
+ */
+export function parseNumberText(name: string, text: string | undefined, fallback: number, r: NumberRange): number {
+  if (text === undefined) return fallback;
+  const n = parseDecimal(text);
+  if (n === undefined || !inRange(n, r)) throw invalidParameterError(name, describeRange(r), n ?? text);
+  return n;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Server factory options, their defaults and validation (no global config: one object per server). */
 import { statSync } from 'node:fs';
 import { OmnicapError, invalidParameterError } from '../errors';
-import { MAX_TOKENS_LIMIT, checkRange, type NumberRange } from '../schema/limits';
+import { GENERATION_LIMITS, LLM_LIMITS, MAX_TIMER_MS, checkRange, type NumberRange } from '../schema/limits';
 import { LOG_LEVELS, isLogLevel, type LogLevel } from '../util/log';
 import type { Captioner } from '../engine/types';
 import type { ChatModel } from '../llm/types';
@@ -116,9 +116,6 @@ export const SERVER_DEFAULTS = {
   sseStallMs: 30_000,
 } as const;
 
-/** Node timers overflow above this (a larger delay fires after 1 ms). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Ranges every numeric option must lie in (the CLI checks its flags against the same ranges). */
 export const OPTION_RANGES = {
   maxUploadBytes: { integer: true, min: 1, max: 4 * 1024 ** 3 },
@@ -134,8 +131,8 @@ export const OPTION_RANGES = {
   maxConnections: { integer: true, min: 1, max: 1_000_000 },
   refusalHoldMs: { integer: true, min: 0, max: 4000 },
   sseStallMs: { integer: true, min: 1, max: MAX_TIMER_MS },
-  llmMaxTokens: { integer: true, min: 1, max: MAX_TOKENS_LIMIT },
-  defaultMaxTokens: { integer: true, min: 1, max: MAX_TOKENS_LIMIT },
+  llmMaxTokens: LLM_LIMITS.maxTokens,
+  defaultMaxTokens: GENERATION_LIMITS.maxNewTokens,
 } as const satisfies Record<string, NumberRange>;
 
 type RangedOption = keyof typeof OPTION_RANGES;

@@ -5,6 +5,7 @@
  */
 import { open, readFile, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { OmnicapError, isNotFound, type ErrorCode } from '../errors';
 
 /**
  * Levels of objects and arrays an input line may nest. Deeper lines are refused when read, so
@@ -115,5 +116,54 @@ export async function readJsonlRecords(file: string): Promise<unknown[]> {
       continue; // a damaged line is no record
     }
   }
+  return out;
+}
+
+/** The text of an input file: NOT_FOUND when it does not exist, INVALID_ARGUMENT (with the cause) when it cannot be read. */
+export async function readInputText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `${what} ${file} not found`, { cause: e });
+    throw new OmnicapError('INVALID_ARGUMENT', `cannot read ${what} ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+/** One input line: its value, or why it was refused. `line` is 1-based. */
+export type LineResult<T> = { ok: true; line: number; value: T } | { ok: false; line: number; error: OmnicapError };
+
+/** An input line a command could not use: reported (file, line, code), never silently dropped. */
+export interface RejectedLine {
+  /** The file, where a command reads several. */
+  file?: string;
+  line: number;
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * Parse JSONL text into per-line results: a bad line (not JSON, or refused by `parse`) never hides
+ * the others. Blank lines are skipped. Each error is prefixed `line N:` and carries `details.line`.
+ */
+export function parseJsonlLines<T>(text: string, parse: (v: unknown) => T): Array<LineResult<T>> {
+  const out: Array<LineResult<T>> = [];
+  text.split('\n').forEach((l, i) => {
+    const s = l.trim();
+    if (s === '') return;
+    const line = i + 1;
+    let v: unknown;
+    try {
+      v = JSON.parse(s);
+    } catch (e) {
+      out.push({ ok: false, line, error: new OmnicapError('INVALID_ARGUMENT', `line ${line}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, { details: { line } }) });
+      return;
+    }
+    try {
+      out.push({ ok: true, line, value: parse(v) });
+    } catch (e) {
+      const err = e instanceof OmnicapError ? e : new OmnicapError('INVALID_ARGUMENT', String(e));
+      out.push({ ok: false, line, error: new OmnicapError(err.code, `line ${line}: ${err.message}`, { details: { ...err.details, line } }) });
+    }
+  });
   return out;
 }

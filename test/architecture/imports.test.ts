@@ -121,6 +121,8 @@ describe('one definition per concept', () => {
     ['sha256File', 'src/util/hash.ts'],
     ['escapeHtml', 'src/util/html.ts'],
     ['formatDuration', 'src/util/progress.ts'],
+    ['parseJsonlLines', 'src/util/jsonl.ts'],
+    ['readInputText', 'src/util/jsonl.ts'],
   ])('%s is defined once, in %s', (name, file) => {
     expect(where(new RegExp(`(?:function\\s+${name}\\b|(?:const|let)\\s+${name}\\s*(?::[^=]+)?=\\s*(?:async\\s*)?(?:\\(|function))`, 'g'))).toEqual([file]);
   });

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCascadeEval, type CascadeRecord } from '../../src/cascade/eval';
-import { readQaFile } from '../../src/cascade/layout';
+import { readQaFile, type QaItem } from '../../src/cascade/layout';
 import { parseCascadeLine, scoreCascade, type CascadeScoreReport } from '../../src/cascade/score';
 import { cli } from './cli';
 import { FakeAnswerer, startFakeServer, type FakeServer } from './fake-answerer';
@@ -146,6 +146,25 @@ describe('omnicap cascade eval + score through a loopback endpoint', () => {
     expect(q1).toMatchObject({ id: 'omq-01', modality: 'speech', category: 'Semantic Layer', 'sub-category': 'Content Understanding', answer_prediction: 'Dashwood' });
     expect(q1.cascade).toMatchObject({ status: 'ok', model: 'loopback-answerer', seed: 7, temperature: 0, predictedIndex: 2, prediction: 'Dashwood', predictedLetter: 'C', raw: '{"answer":"C"}', order: [0, 1, 2, 3], layout: 'mmar', qa: { file: QA, line: 1 } });
     expect(q1.cascade.caption).toMatchObject({ source: `${TRUTH}:1`, chars: expect.any(Number) });
+    // the question is in the line once: the call refers to it, and reading the line back takes it from the line's own fields
+    for (const field of ['question', 'choices', 'answer', 'answerIndex', 'media', 'modality', 'category', 'subCategory']) expect(q1.cascade).not.toHaveProperty(field);
+    expect(parseCascadeLine(q1)).toMatchObject({
+      id: 'omq-01', question: 'Which family name does the speaker say?', choices: ['Middleton', 'Ferrars', 'Dashwood', 'Willoughby'], answer: 'Dashwood', answerIndex: 2,
+      modality: 'speech', category: 'Semantic Layer', subCategory: 'Content Understanding', media: (await readQaFile(QA)).items[0].media, prediction: 'Dashwood',
+    });
+    // the released layout's own reader takes the output lines as MMAR items, the same as the QA file's
+    const asQa = path.join(dir, 'as-qa.jsonl');
+    writeFileSync(asQa, recs.filter((r) => r.cascade.variant === 'caption' && r.cascade.perm === 0).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const reread = await readQaFile(asQa);
+    expect(reread).toMatchObject({ layout: 'mmar', errors: [] });
+    const question = ({ id, question: q, choices, answer, answerIndex, modality, category, subCategory }: QaItem): unknown[] => [id, q, choices, answer, answerIndex, modality, category, subCategory];
+    const byId = (a: QaItem, b: QaItem): number => a.id.localeCompare(b.id);
+    expect(reread.items.sort(byId).map(question)).toEqual((await readQaFile(QA)).items.sort(byId).map(question));
+    // lines written before the question was kept once (its fields repeated under "cascade") still read
+    const { media, question: q, choices, answer, answerIndex, modality, category, subCategory } = parseCascadeLine(q1);
+    const legacy = { ...q1, cascade: { ...q1.cascade, media, question: q, choices, answer, answerIndex, modality, category, subCategory } };
+    expect(parseCascadeLine(legacy)).toEqual(parseCascadeLine(q1));
+    expect(() => parseCascadeLine({ ...q1, id: 'omq-02' })).toThrow("question omq-01: the line's own id is \"omq-02\"");
     const user = q1.cascade.prompt.messages[1].content;
     expect(user).toContain('mister John Dashwood had then leisure');
     expect(user).toContain('Question: Which family name does the speaker say?\nSelect one option from the provided choices:\nA. Middleton\nB. Ferrars\nC. Dashwood\nD. Willoughby');

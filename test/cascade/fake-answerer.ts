@@ -6,12 +6,11 @@
  * Results depend on the real caption content, so truth captions score high and empty ones near chance.
  */
 import express from 'express';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { OmnicapError, disposedError } from '../../src/errors';
 import { throwIfAborted } from '../../src/util/abort';
 import { hashString } from '../../src/cloze/prompt';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from '../../src/llm/types';
+import { listenLoopback } from '../loopback';
 
 const STOP = new Set('a an the of in on at to with and or is are it its this that from for by as no not about one'.split(' '));
 const NEGATION = new Set(['no', 'not', 'without']);
@@ -89,16 +88,6 @@ export async function startFakeServer(o: { failFor?: string; delayMs?: number; m
     if (o.delayMs !== undefined) setTimeout(reply, o.delayMs);
     else reply();
   });
-  const server: Server = await new Promise((r) => {
-    const s = app.listen(0, '127.0.0.1', () => r(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    hits: () => hits,
-    bodies,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  const endpoint = await listenLoopback(app);
+  return { url: endpoint.url, hits: () => hits, bodies, close: endpoint.close };
 }

@@ -7,12 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { packageRoot } from '../../src/util/paths';
+import { listenLoopback, type Loopback } from '../loopback';
 import { fakeAnswer } from './fake-answerer';
 
 const CLI = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -20,7 +19,7 @@ const FIX = path.join(__dirname, '..', 'fixtures', 'cascade');
 const QA = path.join(FIX, 'qa-mmar.jsonl');
 const TRUTH = path.join(FIX, 'captions-truth.jsonl');
 
-let server: Server;
+let endpoint: Loopback;
 let url = '';
 let answered = 0;
 let requests = 0;
@@ -39,14 +38,11 @@ beforeAll(async () => {
     const msgs = (req.body as { messages: Array<{ content: string }> }).messages;
     res.json({ model: 'loopback-answerer', choices: [{ message: { role: 'assistant', content: fakeAnswer(msgs[1].content) }, finish_reason: 'stop' }] });
   });
-  server = await new Promise((r) => {
-    const s = app.listen(0, '127.0.0.1', () => r(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  endpoint = await listenLoopback(app);
+  url = endpoint.url;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await endpoint.close();
 });
 
 const run = (out: string) =>

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CascadeRecord } from '../../src/cascade/eval';
+import { parseCascadeLine } from '../../src/cascade/score';
 import { DEFAULT_LOCAL_MODEL_ID } from '../../src/llm/local';
 import { cli } from './cli';
 
@@ -31,7 +32,7 @@ describe('cascade eval with the embedded local answerer', () => {
       // the grammar allows exactly {"answer": "<letter>"}
       expect(rec.cascade.raw).toMatch(/^\{\s*"answer"\s*:\s*"[A-D]"\s*\}$/);
     }
-    const right = recs.filter((x) => x.cascade.prediction === x.cascade.answer).map((x) => x.cascade.id);
+    const right = recs.map(parseCascadeLine).filter((x) => x.prediction === x.answer).map((x) => x.id);
     expect(right.length).toBeGreaterThanOrEqual(5);
   }, 900_000);
 });

@@ -5,13 +5,13 @@
  * clip is captioned once, the captions are cached next to the output and reused by later runs.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import type { CascadeRecord } from '../../src/cascade/eval';
+import { parseCascadeLine } from '../../src/cascade/score';
 import { packageRoot } from '../../src/util/paths';
+import { listenLoopback, type Loopback } from '../loopback';
 import { cli } from './cli';
 import { fakeAnswer } from './fake-answerer';
 
@@ -20,7 +20,7 @@ const CARDS = '/usr/share/pocketsphinx/test/data/cards/001.wav';
 const SHUTTER = '/usr/share/sounds/freedesktop/stereo/camera-shutter.oga';
 const DETECTIVE_CAPTION = 'A short spoken phrase in a quiet room, measured at a moderate level.';
 
-let server: Server;
+let endpoint: Loopback;
 let url = '';
 let answers = 0;
 let detectiveCalls = 0;
@@ -45,14 +45,11 @@ beforeAll(async () => {
     }
     res.json({ model: 'loopback', choices: [{ message: { role: 'assistant', content }, finish_reason: 'stop' }] });
   });
-  server = await new Promise((r) => {
-    const s = app.listen(0, '127.0.0.1', () => r(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  endpoint = await listenLoopback(app);
+  url = endpoint.url;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await endpoint.close();
 });
 
 /** Three questions over two clips (two share the cards clip). */
@@ -84,7 +81,7 @@ describe('captions made on the fly', () => {
     }
     const recs = readLines<CascadeRecord>(out);
     const cards = cache.find((c) => c.path === CARDS)!;
-    for (const rec of recs.filter((x) => x.cascade.media === CARDS)) {
+    for (const rec of recs.filter((x) => parseCascadeLine(x).media === CARDS)) {
       expect(rec.cascade.caption).toMatchObject({ source: `${out}.captions.jsonl (captioner)`, chars: cards.caption.length });
       expect(rec.cascade.prompt.messages[1].content).toContain(cards.caption.trim().slice(0, 40));
     }

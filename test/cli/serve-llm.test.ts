@@ -1,34 +1,24 @@
 /** `omnicap serve --llm FILE.gguf` in-process: both models load, are listed, and text-only chat is answered. */
 import { basename } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main';
 import { defaultLocalModelPath } from '../../src/llm/local';
 import { until } from '../wait';
-
-function capture(signal: AbortSignal): { io: Parameters<typeof main>[1]; stdout: PassThrough; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (c: Buffer) => (o += c.toString()));
-  stderr.on('data', (c: Buffer) => (e += c.toString()));
-  return { io: { stdout, stderr, signal }, stdout, out: () => o, err: () => e };
-}
+import { captureIo } from './capture';
 
 test('bad --llm values are usage errors (exit 2)', async () => {
   for (const argv of [['serve', '--llm', 'model.bin'], ['serve', '--llm-threads', '2'], ['serve', '--llm', 'local', '--llm-max-tokens', '0']]) {
-    const c = capture(new AbortController().signal);
-    expect(await main(argv, c.io)).toBe(2);
+    const c = captureIo();
+    expect(await main(argv, c)).toBe(2);
     expect(c.err()).toMatch(/INVALID_ARGUMENT/);
   }
 });
 
 test('serve --llm FILE.gguf serves the captioner and the text LLM from one base URL', async () => {
   const stop = new AbortController();
-  const c = capture(stop.signal);
+  const c = captureIo(stop.signal);
   const gguf = defaultLocalModelPath();
   const id = basename(gguf).replace(/\.gguf$/, '');
-  const run = main(['serve', '--port', '0', '--provider', 'cpu', '--threads', '1', '--quiet', '--llm', gguf, '--llm-threads', '1', '--llm-max-tokens', '4'], c.io);
+  const run = main(['serve', '--port', '0', '--provider', 'cpu', '--threads', '1', '--quiet', '--llm', gguf, '--llm-threads', '1', '--llm-max-tokens', '4'], c);
   try {
     const exitedEarly = run.then((code) => Promise.reject(new Error(`serve exited early with ${code}: ${c.out()} ${c.err()}`)));
     await Promise.race([until(() => /ready, model/.test(c.out()), [[c.stdout, 'data']], 'serve ready', 120_000), exitedEarly]);

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { runClozeBuild, passageReads } from '../../src/cloze/build';
 import { normalizeText } from '../../src/cloze/support';
 import { parseClip } from '../../src/cloze/format';
+import { listenLoopback } from '../loopback';
+import { cli } from './cli';
 import { ScriptedBuilder } from './scripted-builder';
 
 describe('cloze build', () => {
@@ -61,8 +63,6 @@ describe('cloze build', () => {
 describe('cloze build CLI through OpenAIChatModel and a loopback server', () => {
   test('builds a valid benchmark line from a reference caption', async () => {
     const express = (await import('express')).default;
-    const { command } = await import('../../src/cli/commands/cloze');
-    const { PassThrough } = await import('node:stream');
     const builder = new ScriptedBuilder({
       'small kitchen': {
         blanks: [
@@ -78,16 +78,11 @@ describe('cloze build CLI through OpenAIChatModel and a loopback server', () => 
       const r = await builder.chat((req.body as { messages: Array<{ role: 'user'; content: string }> }).messages);
       res.json({ model: 'builder', choices: [{ message: { role: 'assistant', content: r.text }, finish_reason: 'stop' }] });
     });
-    const server = await new Promise<import('node:http').Server>((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
-    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/v1`;
+    const endpoint = await listenLoopback(app);
     try {
       const dir = mkdtempSync(path.join(tmpdir(), 'cloze-build-cli-'));
       writeFileSync(path.join(dir, 'refs.jsonl'), JSON.stringify({ id: 'k1', caption: 'In a small kitchen the kettle whistles loudly as steam rises over the stove.', domain: 'vlog' }) + '\n');
-      const stdout = new PassThrough();
-      let out = '';
-      stdout.on('data', (d) => (out += String(d)));
-      const io = { stdout, stderr: new PassThrough(), signal: new AbortController().signal };
-      const code = await command.run(['build', '--input', path.join(dir, 'refs.jsonl'), '--output', path.join(dir, 'bench.jsonl'), '--llm-url', url, '--llm-model', 'builder', '--seed', '2'], io);
+      const { code, out } = await cli(['build', '--input', path.join(dir, 'refs.jsonl'), '--output', path.join(dir, 'bench.jsonl'), '--llm-url', endpoint.url, '--llm-model', 'builder', '--seed', '2']);
       expect(code).toBe(0);
       expect(JSON.parse(out)).toMatchObject({ built: 1, blanksKept: 2 });
       const clip = parseClip(JSON.parse(readFileSync(path.join(dir, 'bench.jsonl'), 'utf8')));
@@ -96,8 +91,7 @@ describe('cloze build CLI through OpenAIChatModel and a loopback server', () => 
       expect(clip.blanks.map((b) => b.options[b.answer])).toEqual(['kettle', 'steam']);
       expect(clip.blanks.map((b) => b.modality)).toEqual(['audio-visual', 'visual']);
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await endpoint.close();
     }
   });
 });

@@ -1,9 +1,8 @@
 import express from 'express';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { listenLoopback, type Loopback } from '../loopback';
 import { cli } from './cli';
 import type { ChatMessage } from '../../src/llm/types';
 import { judgeAgreement, type OkClip } from '../../src/cloze/score';
@@ -12,7 +11,7 @@ import { captionOf, fakeJudgeReply } from './fake-judge';
 const FIX = path.join(__dirname, '..', 'fixtures', 'cloze', 'bench.jsonl');
 
 describe('cloze end to end through OpenAIChatModel and a loopback judge server', () => {
-  let server: Server;
+  let endpoint: Loopback;
   let url: string;
   let hits = 0;
   beforeAll(async () => {
@@ -24,12 +23,11 @@ describe('cloze end to end through OpenAIChatModel and a loopback judge server',
       if (hits === 1) return void res.status(503).set('Retry-After', '0').send('warming up');
       res.json({ model: 'loopback-judge', choices: [{ message: { role: 'assistant', content: fakeJudgeReply(captionOf(msgs[0].content), msgs[1].content) }, finish_reason: 'stop' }] });
     });
-    server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    endpoint = await listenLoopback(app);
+    url = endpoint.url;
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await endpoint.close();
   });
 
   test('eval (caption, baseline, permuted) and score with JSON + HTML report', async () => {

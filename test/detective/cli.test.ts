@@ -2,24 +2,16 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { command } from '../../src/cli/commands/detect';
+import { captureIo } from '../cli/capture';
 import { FRONT_CENTER, SPEECH } from './media';
-
-function io(): { stdout: PassThrough; stderr: PassThrough; text: () => string; signal: AbortSignal } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let text = '';
-  stderr.on('data', (d: Buffer) => (text += d.toString()));
-  return { stdout, stderr, text: () => text, signal: new AbortController().signal };
-}
 
 describe('omnicap detect', () => {
   it('bad flags are INVALID_ARGUMENT', async () => {
-    await expect(command.run(['--input', 'x', '--output', 'y', '--synthesis', 'magic'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run(['--input', 'x'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run(['--input', 'x', '--output', 'y', '--workers', '0'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run(['--input', '/nonexistent/clips', '--output', 'y'], io())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(command.run(['--input', 'x', '--output', 'y', '--synthesis', 'magic'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run(['--input', 'x'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run(['--input', 'x', '--output', 'y', '--workers', '0'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run(['--input', '/nonexistent/clips', '--output', 'y'], captureIo())).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('a --cache that cannot be written is CACHE_UNAVAILABLE before any clip or model work; a bad --log-level is INVALID_ARGUMENT', async () => {
@@ -27,12 +19,12 @@ describe('omnicap detect', () => {
     copyFileSync(SPEECH, join(dir, 'a-speech.wav'));
     writeFileSync(join(dir, 'cache-is-a-file'), 'x');
     const out = join(dir, 'out.jsonl');
-    await expect(command.run(['--input', dir, '--output', out, '--cache', join(dir, 'cache-is-a-file'), '--llm', 'local'], io())).rejects.toMatchObject({
+    await expect(command.run(['--input', dir, '--output', out, '--cache', join(dir, 'cache-is-a-file'), '--llm', 'local'], captureIo())).rejects.toMatchObject({
       code: 'CACHE_UNAVAILABLE',
       message: expect.stringContaining(`the observation cache directory ${join(dir, 'cache-is-a-file')} cannot be written`),
     });
     expect(existsSync(out)).toBe(false); // nothing was run or written
-    await expect(command.run(['--input', dir, '--output', out, '--log-level', 'loud'], io())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('--log-level') });
+    await expect(command.run(['--input', dir, '--output', out, '--log-level', 'loud'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('--log-level') });
   });
 
   it('runs a directory with the local LLM, reports a bad clip, and resumes without redoing work', async () => {
@@ -41,10 +33,10 @@ describe('omnicap detect', () => {
     copyFileSync(FRONT_CENTER, join(dir, 'b-front.wav'));
     writeFileSync(join(dir, 'c-bad.wav'), 'not audio at all');
     const args = ['--input', dir, '--output', join(dir, 'out.jsonl'), '--workers', '2', '--rounds', '1', '--seed', '5', '--llm', 'local', '--synthesis', 'template'];
-    const first = io();
+    const first = captureIo();
     expect(await command.run(args, first)).toBe(1); // one clip failed
-    expect(first.text()).toMatch(/2 ok, 0 degraded, 1 errors, 0 skipped/);
-    expect(first.text()).toMatch(/clips\/min/);
+    expect(first.err()).toMatch(/2 ok, 0 degraded, 1 errors, 0 skipped/);
+    expect(first.err()).toMatch(/clips\/min/);
     const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((r) => r.id).sort()).toEqual(['a-speech.wav', 'b-front.wav', 'c-bad.wav']);
     for (const r of rows.filter((x) => x.status === 'ok')) {
@@ -53,9 +45,9 @@ describe('omnicap detect', () => {
       expect(r).toMatchObject({ seed: 5, prompt_version: 'v4', models: { detective: 'qwen2.5-coder-1.5b-instruct-q4_k_m' }, synthesis: { mode: 'template' } });
     }
     expect(rows.find((r) => r.id === 'c-bad.wav')).toMatchObject({ status: 'error' });
-    const second = io();
+    const second = captureIo();
     expect(await command.run(args, second)).toBe(0);
-    expect(second.text()).toMatch(/0 ok, 0 degraded, 0 errors, 3 skipped/);
+    expect(second.err()).toMatch(/0 ok, 0 degraded, 0 errors, 3 skipped/);
     expect(readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
   }, 170_000);
 });

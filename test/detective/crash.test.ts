@@ -6,13 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, watch } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { packageRoot } from '../../src/util/paths';
 import { until } from '../wait';
+import { listenLoopback, type Loopback } from '../loopback';
 
 const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const MODEL = join(packageRoot(), 'models', 'tiny-random');
@@ -38,7 +37,7 @@ interface Row {
   omni_detective_trajectory: Array<{ tool?: string; status: string; answer?: string }>;
 }
 
-let server: Server;
+let endpoint: Loopback;
 let url = '';
 let calls = 0;
 /** While set, replies wait here: no clip can finish, so the kill lands mid-batch whatever the machine's speed. */
@@ -60,14 +59,11 @@ beforeAll(async () => {
     if (held !== undefined) held.push(reply);
     else reply();
   });
-  server = await new Promise((r) => {
-    const s = app.listen(0, '127.0.0.1', () => r(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  endpoint = await listenLoopback(app);
+  url = endpoint.url;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await endpoint.close();
 });
 
 function detect(dir: string): ChildProcess {

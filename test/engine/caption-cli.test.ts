@@ -1,27 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { command } from '../../src/cli/commands/caption';
-import type { CliIo } from '../../src/cli/types';
+import { captureIo } from '../cli/capture';
 import { FIXTURE_DIR, SPEECH_WAV } from './helpers';
 
 const CARD = '/usr/share/pocketsphinx/test/data/cards/001.wav';
 
-function io(): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { io: { stdout, stderr, signal: new AbortController().signal }, out: () => o, err: () => e };
-}
-
 describe('omnicap caption', () => {
   it('captions files to JSONL with the embedded default model; a bad file is an error line and the exit code is 1', async () => {
-    const t = io();
-    const code = await command.run([SPEECH_WAV, '/nonexistent/clip.wav', CARD, '--greedy', '--max-tokens', '5', '--threads', '1'], t.io);
+    const t = captureIo();
+    const code = await command.run([SPEECH_WAV, '/nonexistent/clip.wav', CARD, '--greedy', '--max-tokens', '5', '--threads', '1'], t);
     expect(code).toBe(1);
     const lines = t.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
@@ -45,14 +34,14 @@ describe('omnicap caption', () => {
   it('--out writes the same JSONL to a file; --stream prints tokens to stderr; same seed same caption', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'omnicap-cli-'));
     try {
-      const a = io();
+      const a = captureIo();
       const outFile = join(dir, 'captions.jsonl');
-      expect(await command.run([CARD, '--model', FIXTURE_DIR, '--out', outFile, '--seed', '3', '--max-tokens', '6', '--stream', '--threads', '1'], a.io)).toBe(0);
+      expect(await command.run([CARD, '--model', FIXTURE_DIR, '--out', outFile, '--seed', '3', '--max-tokens', '6', '--stream', '--threads', '1'], a)).toBe(0);
       expect(a.out()).toBe('');
       const line = JSON.parse(readFileSync(outFile, 'utf8').trim()) as { caption: string };
       expect(a.err()).toContain('[001.wav 0.0-');
-      const b = io();
-      expect(await command.run([CARD, '--seed', '3', '--max-tokens', '6', '--threads', '1'], b.io)).toBe(0);
+      const b = captureIo();
+      expect(await command.run([CARD, '--seed', '3', '--max-tokens', '6', '--threads', '1'], b)).toBe(0);
       expect((JSON.parse(b.out().trim()) as { caption: string }).caption).toBe(line.caption);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -60,12 +49,12 @@ describe('omnicap caption', () => {
   });
 
   it('rejects bad flags with INVALID_ARGUMENT before loading anything', async () => {
-    await expect(command.run([], io().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run([CARD, '--top-p', '3'], io().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run([CARD, '--greedy', '--temperature', '1'], io().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run([CARD, '--provider', 'gpu'], io().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run([CARD, '--bogus'], io().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run([CARD, '--provider', 'cuda'], io().io)).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    await expect(command.run([], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run([CARD, '--top-p', '3'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run([CARD, '--greedy', '--temperature', '1'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run([CARD, '--provider', 'gpu'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run([CARD, '--bogus'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run([CARD, '--provider', 'cuda'], captureIo())).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
   });
 
   it('has a usage text naming every flag', () => {

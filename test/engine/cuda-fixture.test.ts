@@ -18,7 +18,7 @@ import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
 import { argmax } from '../../src/engine/sampler';
 import { tensorToFloat32 } from '../../src/engine/ort';
 import { packageRoot } from '../../src/util/paths';
-import { GOLDEN_DIR, TEST_PROVIDER, maxAbsDiff } from './helpers';
+import { GOLDEN_DIR, TEST_PROVIDER, greedyAgainstGolden, maxAbsDiff } from './helpers';
 
 interface Clip {
   name: string;
@@ -71,20 +71,12 @@ describe(`CUDA build (cuda-fp16-int4-qmoe) on the ${TEST_PROVIDER} EP vs transfo
       expect(prompt.ids).toEqual(clip.promptIds);
       const dec = engine.newDecoder();
       try {
-        let logits = await dec.forward(await engine.promptEmbeds(prompt, enc.embeds));
+        const logits = await dec.forward(await engine.promptEmbeds(prompt, enc.embeds));
         expect(maxAbsDiff(logits, f32(clip.files.prefillLogits, vocab))).toBeLessThan(FP16_TOL);
         expect(argmax(logits)).toBe(clip.prefillArgmax);
         const steps = f32(clip.files.stepLogits, clip.stepLogitsShape[0] * vocab);
         const eos = new Set(engine.manifest.tokens.eos);
-        const tokens: number[] = [];
-        while (tokens.length < clip.greedyTokens.length) {
-          const t = argmax(logits);
-          tokens.push(t);
-          if (eos.has(t)) break;
-          logits = await dec.step(t);
-          const k = tokens.length - 1;
-          if (k < clip.stepLogitsShape[0]) expect(maxAbsDiff(logits, steps.subarray(k * vocab, (k + 1) * vocab))).toBeLessThan(FP16_TOL);
-        }
+        const tokens = await greedyAgainstGolden(dec, logits, { steps, stepCount: clip.stepLogitsShape[0], vocab, tokens: clip.greedyTokens, eos, tol: FP16_TOL });
         expect(tokens).toEqual(clip.greedyTokens);
       } finally {
         dec.dispose();

@@ -12,7 +12,7 @@ import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
 import { argmax } from '../../src/engine/sampler';
 import { tensorToFloat32 } from '../../src/engine/ort';
 import { computeLogMel } from '../../src/features';
-import { FIXTURE_DIR, GOLDEN_DIR, TEST_PROVIDER, maxAbsDiff, readWav16k } from './helpers';
+import { FIXTURE_DIR, GOLDEN_DIR, TEST_PROVIDER, greedyAgainstGolden, maxAbsDiff, readWav16k } from './helpers';
 
 interface GoldenClip {
   name: string;
@@ -104,22 +104,12 @@ describe('golden values from transformers (tiny fixture, fp32)', () => {
       const prompt = engine.prompt(enc.audioTokens);
       const dec = engine.newDecoder();
       try {
-        let logits = await dec.forward(await engine.promptEmbeds(prompt, enc.embeds));
+        const logits = await dec.forward(await engine.promptEmbeds(prompt, enc.embeds));
         expect(maxAbsDiff(logits, f32(clip.files.prefillLogits, vocab))).toBeLessThan(TOL);
         expect(argmax(logits)).toBe(clip.prefillArgmax);
         const steps = f32(clip.files.stepLogits, clip.stepLogitsShape[0] * vocab);
-        const tokens: number[] = [];
         const eos = new Set(engine.manifest.tokens.eos);
-        while (tokens.length < clip.greedyTokens.length) {
-          const t = argmax(logits);
-          tokens.push(t);
-          if (eos.has(t)) break;
-          logits = await dec.step(t);
-          const k = tokens.length - 1;
-          if (k < clip.stepLogitsShape[0]) {
-            expect(maxAbsDiff(logits, steps.subarray(k * vocab, (k + 1) * vocab))).toBeLessThan(TOL);
-          }
-        }
+        const tokens = await greedyAgainstGolden(dec, logits, { steps, stepCount: clip.stepLogitsShape[0], vocab, tokens: clip.greedyTokens, eos, tol: TOL });
         expect(tokens).toEqual(clip.greedyTokens);
         expect(engine.tokenizer.decode(tokens.filter((t) => !eos.has(t)))).toBe(clip.greedyText);
       } finally {

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Captioner, Pcm16k } from '../../src/engine';
+import { argmax } from '../../src/engine/sampler';
 import { OmnicapError } from '../../src/errors';
 import { packageRoot } from '../../src/util/paths';
 
@@ -70,4 +71,31 @@ export async function streamWithoutTimings(c: Captioner, pcm: Pcm16k, options: P
     } else out.push(ch);
   }
   return out;
+}
+
+/** What the golden files say of a clip's greedy decode: each step's logits (`stepCount` rows of `vocab`) and the tokens. */
+export interface GoldenSteps {
+  steps: Float32Array;
+  stepCount: number;
+  vocab: number;
+  /** The greedy tokens (decoding stops after as many, or at an EOS token). */
+  tokens: readonly number[];
+  eos: ReadonlySet<number>;
+  /** Largest accepted difference of a logit from the golden one. */
+  tol: number;
+}
+
+/** Greedy decoding from the prefill `logits`, each step's logits checked against the golden ones; the tokens chosen. */
+export async function greedyAgainstGolden(dec: { step(tokenId: number): Promise<Float32Array> }, logits: Float32Array, g: GoldenSteps): Promise<number[]> {
+  const tokens: number[] = [];
+  let current = logits;
+  while (tokens.length < g.tokens.length) {
+    const t = argmax(current);
+    tokens.push(t);
+    if (g.eos.has(t)) break;
+    current = await dec.step(t);
+    const k = tokens.length - 1;
+    if (k < g.stepCount) expect(maxAbsDiff(current, g.steps.subarray(k * g.vocab, (k + 1) * g.vocab))).toBeLessThan(g.tol);
+  }
+  return tokens;
 }

@@ -13,7 +13,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { command as caption } from '../../src/cli/commands/caption';
 import { loadCaptioner } from '../../src/engine';
 import { readElfDynamic } from '../../src/engine/elf';
@@ -22,6 +21,7 @@ import { probePlacement } from '../../src/engine/placement-probe';
 import { assertCudaEpLoadable, checkBuildForProvider, cudaEpDependencies, cudaLoadFailure, librarySearch } from '../../src/engine/provider';
 import { OmnicapError } from '../../src/errors';
 import { packageRoot } from '../../src/util/paths';
+import { captureIo } from '../cli/capture';
 
 const MODELS = join(packageRoot(), 'models');
 const CONSTRUCTED = readFileSync(join(packageRoot(), 'test', 'fixtures', 'ort', 'placement-cuda-constructed.log'), 'utf8');
@@ -136,21 +136,15 @@ describe('build vs provider', () => {
 
 describe('omnicap caption --allow-cpu-fallback', () => {
   const CARD = '/usr/share/pocketsphinx/test/data/cards/001.wav';
-  const io = (): { io: { stdout: PassThrough; stderr: PassThrough; signal: AbortSignal }; out: () => string } => {
-    const stdout = new PassThrough();
-    let o = '';
-    stdout.on('data', (d: Buffer) => (o += d.toString()));
-    return { io: { stdout, stderr: new PassThrough(), signal: new AbortController().signal }, out: () => o };
-  };
   const model = join(MODELS, 'tiny-random-qmoe-int4-cuda');
 
   it('the CUDA build with --provider cpu fails naming the build; with the flag it captions', async () => {
-    await expect(caption.run([CARD, '--model', model, '--provider', 'cpu', '--greedy', '--max-tokens', '4', '--threads', '1'], io().io)).rejects.toMatchObject({
+    await expect(caption.run([CARD, '--model', model, '--provider', 'cpu', '--greedy', '--max-tokens', '4', '--threads', '1'], captureIo())).rejects.toMatchObject({
       code: 'MODEL_PROVIDER_MISMATCH',
       message: expect.stringContaining('variant cuda-fp16-int4-qmoe, built for the CUDA execution provider) cannot run with provider cpu'),
     });
-    const t = io();
-    const code = await caption.run([CARD, '--model', model, '--provider', 'cpu', '--allow-cpu-fallback', '--greedy', '--max-tokens', '4', '--threads', '1'], t.io);
+    const t = captureIo();
+    const code = await caption.run([CARD, '--model', model, '--provider', 'cpu', '--allow-cpu-fallback', '--greedy', '--max-tokens', '4', '--threads', '1'], t);
     expect(code).toBe(0);
     const line = JSON.parse(t.out().trim()) as { caption: string; completionTokens: number; finishReason: string; model: string };
     expect(line.model).toBe('qwen3-omni-captioner-tiny-random-cuda-fp16-int4-qmoe');

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCaptioner, type CaptionerEngine } from '../../src/engine';
 import { argmax } from '../../src/engine/sampler';
-import { FIXTURE_DIR, GOLDEN_DIR, maxAbsDiff } from './helpers';
+import { FIXTURE_DIR, GOLDEN_DIR, greedyAgainstGolden, maxAbsDiff } from './helpers';
 
 interface Clip {
   name: string;
@@ -83,21 +83,13 @@ describe.each([
       expect(prompt.ids).toEqual(clip.promptIds);
       const dec = engine.newDecoder();
       try {
-        let logits = await dec.forward(await engine.promptEmbeds(prompt, enc.embeds));
+        const logits = await dec.forward(await engine.promptEmbeds(prompt, enc.embeds));
         const pre = f32(gdir, clip.files.prefillLogits, vocab);
         expect(maxAbsDiff(logits, pre)).toBeLessThan(TOL);
         expect(argmax(logits)).toBe(clip.prefillArgmax);
         const steps = f32(gdir, clip.files.stepLogits, clip.stepLogitsShape[0] * vocab);
         const eos = new Set(engine.manifest.tokens.eos);
-        const tokens: number[] = [];
-        while (tokens.length < clip.greedyTokens.length) {
-          const t = argmax(logits);
-          tokens.push(t);
-          if (eos.has(t)) break;
-          logits = await dec.step(t);
-          const k = tokens.length - 1;
-          if (k < clip.stepLogitsShape[0]) expect(maxAbsDiff(logits, steps.subarray(k * vocab, (k + 1) * vocab))).toBeLessThan(TOL);
-        }
+        const tokens = await greedyAgainstGolden(dec, logits, { steps, stepCount: clip.stepLogitsShape[0], vocab, tokens: clip.greedyTokens, eos, tol: TOL });
         expect(tokens).toEqual(clip.greedyTokens);
       } finally {
         dec.dispose();

@@ -1,17 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { command } from '../../src/cli/commands/features';
+import { captureIo } from '../cli/capture';
 import { goldenMeta, loadClip, maxAbsDiff } from './golden';
-
-function io(signal = new AbortController().signal): { io: { stdout: PassThrough; stderr: PassThrough; signal: AbortSignal }; out: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => chunks.push(c));
-  return { io: { stdout, stderr, signal }, out: () => Buffer.concat(chunks).toString('utf8') };
-}
 
 describe('omnicap features', () => {
   const clip = goldenMeta().clips.find((c) => c.name === 'cards_001');
@@ -27,8 +19,8 @@ describe('omnicap features', () => {
     if (clip?.source === undefined) throw new Error('golden meta lacks cards_001');
     const { expected } = loadClip(clip);
     const outFile = path.join(dir, 'mel.bin');
-    const t = io();
-    const code = await command.run([clip.source, '--backend', 'ts', '--json', '--out', outFile], t.io);
+    const t = captureIo();
+    const code = await command.run([clip.source, '--backend', 'ts', '--json', '--out', outFile], t);
     expect(code).toBe(0);
     const o = JSON.parse(t.out().trim()) as { frames: number; numMelBins: number; backend: string; samples: number };
     expect(o).toMatchObject({ numMelBins: 128, frames: clip.frames, backend: 'ts', samples: clip.samples });
@@ -39,15 +31,15 @@ describe('omnicap features', () => {
   });
 
   test('text output names shape and backend', async () => {
-    const t = io();
-    expect(await command.run(['/usr/share/sounds/alsa/Front_Center.wav'], t.io)).toBe(0);
+    const t = captureIo();
+    expect(await command.run(['/usr/share/sounds/alsa/Front_Center.wav'], t)).toBe(0);
     expect(t.out()).toMatch(/-> \[128, \d+\] log-mel \(native, /);
   });
 
   test('bad flags and missing files are typed errors', async () => {
-    await expect(command.run([], io().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run(['a.wav', '--backend', 'gpu'], io().io)).rejects.toMatchObject({ code: 'FEATURES_INVALID_INPUT' });
-    await expect(command.run(['a.wav', '--frobnicate'], io().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run([path.join(dir, 'missing.wav')], io().io)).rejects.toMatchObject({ code: 'MEDIA_NOT_FOUND' });
+    await expect(command.run([], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run(['a.wav', '--backend', 'gpu'], captureIo())).rejects.toMatchObject({ code: 'FEATURES_INVALID_INPUT' });
+    await expect(command.run(['a.wav', '--frobnicate'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run([path.join(dir, 'missing.wav')], captureIo())).rejects.toMatchObject({ code: 'MEDIA_NOT_FOUND' });
   });
 });

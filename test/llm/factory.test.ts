@@ -1,7 +1,6 @@
 /** The LLM factory: which model for which flags, key precedence, invalid combinations, real construction. */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main';
 import { createRunLlm } from '../../src/detective/queue';
 import {
@@ -16,6 +15,7 @@ import {
   type LlmFlags,
   type LlmFlagRules,
 } from '../../src/llm';
+import { captureIo } from '../cli/capture';
 
 const code = (f: () => unknown): string | undefined => {
   try {
@@ -153,17 +153,14 @@ describe('createLlm builds the chosen model', () => {
 
 describe('every command takes its LLM flags through the factory', () => {
   async function run(argv: string[]): Promise<{ code: number; err: string }> {
-    const stderr = new PassThrough();
-    let err = '';
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const c = await main(argv, { stdout: new PassThrough(), stderr, signal: new AbortController().signal });
-    return { code: c, err };
+    const io = captureIo();
+    return { code: await main(argv, io), err: io.err() };
   }
 
   it.each([
     [['detect', '--input', 'x', '--output', 'y', '--llm', 'local', '--llm-url', 'http://x/v1', '--llm-model', 'm'], /--llm and --llm-url are exclusive/],
     [['detect', '--input', 'x', '--output', 'y', '--llm-api-key', 'k'], /--llm-api-key needs --llm-url/],
-    [['detect', '--input', 'x', '--output', 'y', '--llm-threads', '0'], /--llm-threads expects an integer/],
+    [['detect', '--input', 'x', '--output', 'y', '--llm-threads', '0'], /Expected an integer in \[1, 256\] for --llm-threads but received number 0/],
     [['detect', '--queue', 'redis://127.0.0.1:1/0', '--input', 'x', '--output', 'y', '--llm-api-key', 'k'], /--llm-api-key is a worker setting/],
     [['worker', '--queue', 'redis://127.0.0.1:1/0', '--llm-url', 'file:///etc/passwd'], /--llm-url must be an http\(s\) URL/],
     [['cloze', 'eval', '--input', 'x', '--output', 'y', '--judge', 'gpt'], /--judge accepts only "local"/],

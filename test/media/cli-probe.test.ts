@@ -1,6 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { command } from '../../src/cli/commands/probe';
 import type { ProbeResult } from '../../src/media';
+import { captureIo } from '../cli/capture';
 import { clip } from './helpers';
 
 interface Line {
@@ -10,19 +10,11 @@ interface Line {
   error?: { code: string; message: string };
 }
 
-function capture(signal = new AbortController().signal): { io: { stdout: PassThrough; stderr: PassThrough; signal: AbortSignal }; out: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  stdout.on('data', (c: Buffer) => (o += c.toString()));
-  return { io: { stdout, stderr, signal }, out: () => o };
-}
-
 describe('omnicap probe', () => {
   test('--json: probe info and decoded duration/samples/RMS per file, errors per line', async () => {
-    const c = capture();
+    const c = captureIo();
     const files = [clip('librivox-0870').path, clip('video-noaudio-mp4').path, '/nonexistent/file.wav', clip('speech-0870-48k-stereo').path];
-    const code = await command.run([...files, '--json'], c.io);
+    const code = await command.run([...files, '--json'], c);
     expect(code).toBe(1);
     const lines = c.out().trim().split('\n').map((l) => JSON.parse(l) as Line);
     expect(lines).toHaveLength(4);
@@ -38,31 +30,31 @@ describe('omnicap probe', () => {
   });
 
   test('text output and --no-decode; exit 0 when all succeed', async () => {
-    const c = capture();
-    expect(await command.run([clip('video-av-mp4').path, clip('lena-mp3').path], c.io)).toBe(0);
+    const c = captureIo();
+    expect(await command.run([clip('video-av-mp4').path, clip('lena-mp3').path], c)).toBe(0);
     const text = c.out();
     expect(text).toContain('video h264, 320x240, 25 fps');
     expect(text).toContain('audio aac, 16000 Hz, 1 ch');
     expect(text).toMatch(/decoded \(ffmpeg, resampler ffmpeg\): \d+ samples @ 16000 Hz = 12\.\d+ s, RMS 0\.\d+/);
-    const d = capture();
-    expect(await command.run([clip('librivox-0880').path, '--no-decode'], d.io)).toBe(0);
+    const d = captureIo();
+    expect(await command.run([clip('librivox-0880').path, '--no-decode'], d)).toBe(0);
     expect(d.out()).not.toContain('decoded');
   });
 
   test('flag errors are INVALID_ARGUMENT; usage documents every flag', async () => {
-    await expect(command.run([], capture().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run(['x.wav', '--bogus'], capture().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(command.run(['x.wav', '--max-bytes', 'lots'], capture().io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run([], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run(['x.wav', '--bogus'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(command.run(['x.wav', '--max-bytes', 'lots'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     for (const flag of ['--json', '--no-decode', '--max-bytes', '--max-duration', '--ffmpeg', '--ffprobe']) expect(command.usage).toContain(flag);
     expect(command.name).toBe('probe');
   });
 
   test('--max-duration and --ffmpeg reach the library', async () => {
-    const c = capture();
-    expect(await command.run([clip('speech-long').path, '--json', '--max-duration', '30'], c.io)).toBe(1);
+    const c = captureIo();
+    expect(await command.run([clip('speech-long').path, '--json', '--max-duration', '30'], c)).toBe(1);
     expect((JSON.parse(c.out()) as Line).error?.code).toBe('MEDIA_TOO_LONG');
-    const d = capture();
-    expect(await command.run([clip('lena-mp3').path, '--json', '--ffmpeg', '/nonexistent/ffmpeg'], d.io)).toBe(1);
+    const d = captureIo();
+    expect(await command.run([clip('lena-mp3').path, '--json', '--ffmpeg', '/nonexistent/ffmpeg'], d)).toBe(1);
     expect((JSON.parse(d.out()) as Line).error?.code).toBe('FFMPEG_NOT_FOUND');
   });
 });

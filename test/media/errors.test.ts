@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OmnicapError } from '../../src/errors';
 import { decodeAudio, probeMedia, resolveBinary, type DecodeOptions, type MediaInput } from '../../src/media';
-import { clip, tempDir } from './helpers';
+import { clip, decodeError, tempDir } from './helpers';
 import { guarded } from '../wait';
 
 /** The ffmpeg processes this test process has as children now (Linux /proc). */
@@ -16,16 +16,6 @@ function ffmpegChildren(): string[] {
       throw e;
     }
   });
-}
-
-async function decodeError(input: MediaInput, options: DecodeOptions = {}): Promise<OmnicapError> {
-  try {
-    await decodeAudio(input, options);
-  } catch (e) {
-    expect(e).toBeInstanceOf(OmnicapError);
-    return e as OmnicapError;
-  }
-  throw new Error('decodeAudio resolved but an error was expected');
 }
 
 /** A real WAV's bytes with the sample-rate field (and byte rate) overwritten. */

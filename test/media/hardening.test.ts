@@ -1,5 +1,5 @@
 /**
- * Media faults found by the server-hardening probe (issue 14), at the library level: one code per
+ * Media faults found by probing the server's hardening, at the library level: one code per
  * failure whatever the input form, no ffmpeg stderr in messages, malformed WAV headers refused,
  * and an opened file read only through its descriptor.
  */
@@ -8,20 +8,10 @@ import { join } from 'node:path';
 import { OmnicapError } from '../../src/errors';
 import { decodeAudio, openMediaFile, probeMedia, type DecodeOptions, type MediaInput, type OpenedMedia } from '../../src/media';
 import { ffmpegFailure } from '../../src/media/ffmpeg';
-import { clip, corruptOgg, sevenBitWav, tempDir } from './helpers';
+import { clip, corruptOgg, decodeError, sevenBitWav, tempDir } from './helpers';
 
 const tmp = tempDir('omnicap-test-media-hardening-');
 afterAll(() => tmp.cleanup());
-
-async function decodeError(input: MediaInput | OpenedMedia, options: DecodeOptions = {}): Promise<OmnicapError> {
-  try {
-    await decodeAudio(input, options);
-  } catch (e) {
-    expect(e).toBeInstanceOf(OmnicapError);
-    return e as OmnicapError;
-  }
-  throw new Error('decodeAudio resolved but an error was expected');
-}
 
 test('a corrupt Ogg is MEDIA_CORRUPT as a path, a buffer, an opened file and in probeMedia; messages carry no stderr', async () => {
   const bytes = corruptOgg();

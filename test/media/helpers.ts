@@ -5,6 +5,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OmnicapError } from '../../src/errors';
+import { decodeAudio, type DecodeOptions, type MediaInput, type OpenedMedia } from '../../src/media';
 import { packageRoot } from '../../src/util/paths';
 
 export interface MediaClip {
@@ -126,4 +128,15 @@ export function sevenBitWav(): Buffer {
   h.write('data', 36, 'latin1');
   h.writeUInt32LE(data.length, 40);
   return Buffer.concat([h, data]);
+}
+
+/** The typed error decodeAudio rejects with; the test fails when it resolves or throws anything else. */
+export async function decodeError(input: MediaInput | OpenedMedia, options: DecodeOptions = {}): Promise<OmnicapError> {
+  try {
+    await decodeAudio(input, options);
+  } catch (e) {
+    expect(e).toBeInstanceOf(OmnicapError);
+    return e as OmnicapError;
+  }
+  throw new Error('decodeAudio resolved but an error was expected');
 }

@@ -1,8 +1,6 @@
 /** Shared pieces of the queue tests: real clips, inputs, the run manifest, output reading. */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import type { main } from '../../src/cli/main';
 import { loadClips, loadDetectivePrompts, promptRecords } from '../../src/detective';
 import { inputDigest, makeManifest, type RunManifest, type RunOptions, type RunPolicy } from '../../src/detective/queue';
 import type { DetectiveClip } from '../../src/detective/types';
@@ -95,16 +93,7 @@ export async function untilFileChanges(file: string, cond: () => boolean, what: 
   }
 }
 
-/** CLI io whose stdout/stderr are captured as text (for `main(argv, io)`). */
-export function captureIo(): Parameters<typeof main>[1] & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { stdout, stderr, signal: new AbortController().signal, out: () => o, err: () => e };
-}
+export { captureIo } from '../cli/capture';
 
 
 /**

@@ -4,12 +4,13 @@
  * (the CLI through the real command: a refused flag fails before the model loads; an accepted one
  * gets as far as loading the (missing) model).
  */
-import { PassThrough } from 'node:stream';
 import { command as captionCommand } from '../../src/cli/commands/caption';
 import { numberFlag } from '../../src/cli/args';
 import { OmnicapError } from '../../src/errors';
 import { CaptionsRequest, GENERATION_LIMITS, MAX_WINDOW_SECONDS, checkEngineOptions, inRange, type NumberRange } from '../../src/schema';
 import { bodyChecker, generationParams } from '../../src/server/params';
+import { captureIo } from '../cli/capture';
+import { failure, probes } from './range-probes';
 
 type Field = keyof typeof GENERATION_LIMITS;
 const HTTP: Record<Field, string> = { maxNewTokens: 'max_tokens', temperature: 'temperature', topP: 'top_p', topK: 'top_k', seed: 'seed', windowSeconds: 'window_seconds', overlapSeconds: 'overlap_seconds' };
@@ -17,29 +18,13 @@ const FLAG: Record<Field, string> = { maxNewTokens: 'max-tokens', temperature: '
 
 const checkCaptionsBody = bodyChecker(CaptionsRequest);
 
-/** The bounds, just inside and outside them, and a fraction for integer ranges. */
-function probes(r: NumberRange): number[] {
-  const lo = r.min ?? r.above ?? 0;
-  const hi = r.max ?? lo + 10;
-  const out = [lo, hi, lo - 0.5, hi + 0.5, lo - 1, hi + 1, (lo + hi) / 2];
-  if (r.integer === true) out.push(lo + 0.5);
-  if (r.above !== undefined) out.push(r.above + 1e-9);
-  return [...new Set(out)];
-}
-
 function outcome(f: () => unknown): { ok: true } | { ok: false; code: string; parameter: unknown } {
-  try {
-    f();
-    return { ok: true };
-  } catch (e) {
-    const err = e as OmnicapError;
-    return { ok: false, code: err.code, parameter: err.details?.parameter };
-  }
+  const err = failure(f);
+  return err === undefined ? { ok: true } : { ok: false, code: err.code, parameter: err.details?.parameter };
 }
 
 async function cliOutcome(flag: string, value: number): Promise<'accepted' | 'refused'> {
-  const io = { stdout: new PassThrough(), stderr: new PassThrough(), signal: new AbortController().signal };
-  const e = await captionCommand.run(['/nonexistent/clip.wav', '--model', '/nonexistent/omnicap-model', `--${flag}=${value}`], io).then(
+  const e = await captionCommand.run(['/nonexistent/clip.wav', '--model', '/nonexistent/omnicap-model', `--${flag}=${value}`], captureIo()).then(
     () => undefined,
     (x: unknown) => x as OmnicapError,
   );
@@ -81,16 +66,18 @@ describe('GENERATION_LIMITS drive the server, the engine and the CLI alike', () 
     expect(outcome(() => checkEngineOptions({ windowSeconds: 2, overlapSeconds: 1.5 }))).toEqual({ ok: false, code: 'INVALID_ARGUMENT', parameter: 'overlapSeconds' });
     expect(outcome(() => checkEngineOptions({ windowSeconds: 2, overlapSeconds: 1 }))).toEqual({ ok: true });
     expect(outcome(() => checkEngineOptions({ overlapSeconds: MAX_WINDOW_SECONDS - 1 }))).toEqual({ ok: true });
-    const io = { stdout: new PassThrough(), stderr: new PassThrough(), signal: new AbortController().signal };
-    await expect(captionCommand.run(['/nonexistent/clip.wav', '--window', '2', '--overlap', '1.5'], io)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: '--overlap' } });
+    await expect(captionCommand.run(['/nonexistent/clip.wav', '--window', '2', '--overlap', '1.5'], captureIo())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: '--overlap' } });
   });
 
   test('numeric flags take plain decimal notation only, and say the range', () => {
     expect(numberFlag('top-k', '20', 0, GENERATION_LIMITS.topK)).toBe(20);
     expect(numberFlag('temperature', ' 0.7 ', 0, GENERATION_LIMITS.temperature)).toBe(0.7);
     for (const bad of ['0x10', 'Infinity', '1_0', '', ' ', '1e', 'NaN']) {
-      expect(() => numberFlag('top-k', bad, 0, GENERATION_LIMITS.topK)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: `--top-k expects an integer in [0, 1000000] but received ${JSON.stringify(bad)}` }));
+      expect(() => numberFlag('top-k', bad, 0, GENERATION_LIMITS.topK)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: `Expected an integer in [0, 1000000] for --top-k but received string ${JSON.stringify(bad)}` }));
     }
-    expect(() => numberFlag('top-p', '0', 1, GENERATION_LIMITS.topP)).toThrow('--top-p expects a number in (0, 1] but received "0"');
+    // worded as the server words the same field (`Expected a number in (0, 1] for top_p but received number 0`)
+    expect(() => numberFlag('top-p', '0', 1, GENERATION_LIMITS.topP)).toThrow('Expected a number in (0, 1] for --top-p but received number 0');
+    const server = failure(() => checkCaptionsBody({ data: 'x', top_p: 0 }, false));
+    expect(server?.message).toBe('Expected a number in (0, 1] for top_p but received number 0');
   });
 });

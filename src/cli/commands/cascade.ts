@@ -1,6 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { OmnicapError } from '../../errors';
-import { createLlm, llmChoiceFromFlags, type ChatModel, type LlmChoice } from '../../llm';
+import { createLlm, llmChoiceFromFlags, resolveApiKey, type ChatModel, type LlmChoice } from '../../llm';
 import {
   captionerProducer,
   detectiveProducer,
@@ -9,12 +9,14 @@ import {
   runCascadeEval,
   scoreCascade,
   type CaptionProducer,
-  type CascadeInfo,
+  type CascadeLine,
   type CascadeRejectedLine,
   type CascadeVariant,
   type QaLayout,
 } from '../../cascade';
-import { RunProgress, parseJsonlLines } from '../../cloze';
+import { RunProgress } from '../../cloze';
+import { parseJsonlLines, readInputText } from '../../util/jsonl';
+import { LLM_LIMITS } from '../../schema/limits';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 
@@ -88,8 +90,7 @@ function makeAnswerer(v: EvalFlags): Promise<ChatModel> {
     { llm: gguf ?? v.answerer, url: v['answerer-url'], model: v['answerer-model'], apiKey: v['answerer-key'] },
     { names: gguf !== undefined ? { ...ANSWERER_NAMES, llm: '--answerer-gguf' } : ANSWERER_NAMES, ggufFiles: gguf !== undefined },
   ) as LlmChoice;
-  const apiKey = v['answerer-key'] ?? (process.env.OMNICAP_ANSWERER_KEY || undefined);
-  return createLlm(choice, { apiKey, timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120_000, { min: 1 }) });
+  return createLlm(choice, { apiKey: resolveApiKey(v['answerer-key'], 'answerer'), timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120_000, LLM_LIMITS.timeoutMs) });
 }
 
 async function makeProducer(v: EvalFlags, answerer: ChatModel, output: string, seed: number, io: CliIo): Promise<CaptionProducer | undefined> {
@@ -112,7 +113,7 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
   const captions = v.captions ?? [];
   if (variant === 'baseline' && (captions.length > 0 || v.captioner !== undefined || v.detective === true)) throw new OmnicapError('INVALID_ARGUMENT', '--baseline asks without captions: drop --captions / --captioner / --detective');
   if (variant === 'caption' && captions.length === 0 && v.captioner === undefined && v.detective !== true) throw new OmnicapError('INVALID_ARGUMENT', '--captions is required (or --captioner / --detective to caption clips on the fly, or --baseline)');
-  const seed = numberFlag('seed', v.seed, 0, { integer: true, min: 0 });
+  const seed = numberFlag('seed', v.seed, 0, LLM_LIMITS.seed);
   const permute = numberFlag('permute', v.permute, 0, { integer: true, min: 0, max: 20 });
   const workers = numberFlag('workers', v.workers, 1, { integer: true, min: 1, max: 64 });
   const maxReasks = numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 });
@@ -154,14 +155,9 @@ async function accuracyLine(output: string, variant: CascadeVariant): Promise<st
   return `${variant === 'baseline' ? 'no-caption baseline' : 'with captions'}: accuracy ${(o.accuracy * 100).toFixed(2)}% (${o.correct}/${o.questions}, chance ${(o.chance * 100).toFixed(1)}%, plain choice match; MMAR rule ${(r.rules.mmar.overall.accuracy * 100).toFixed(2)}%)`;
 }
 
-async function readCascadeLines(file: string): Promise<{ lines: CascadeInfo[]; rejected: CascadeRejectedLine[] }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new OmnicapError('NOT_FOUND', `cannot read ${file}`, { cause: e });
-  }
-  const lines: CascadeInfo[] = [];
+async function readCascadeLines(file: string): Promise<{ lines: CascadeLine[]; rejected: CascadeRejectedLine[] }> {
+  const text = await readInputText(file, 'cascade output');
+  const lines: CascadeLine[] = [];
   const rejected: CascadeRejectedLine[] = [];
   for (const r of parseJsonlLines(text, parseCascadeLine)) {
     if (r.ok) lines.push(r.value);

@@ -1,5 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { OmnicapError, isNotFound } from '../../errors';
+import { writeFile } from 'node:fs/promises';
+import { OmnicapError } from '../../errors';
 import { createLlm, llmChoiceFromFlags, resolveApiKey, type ChatModel, type LlmChoice } from '../../llm';
 import {
   baselineCheck,
@@ -20,6 +20,8 @@ import {
   type RejectedLine,
   type RobustnessSection,
 } from '../../cloze';
+import { LLM_LIMITS, describeRange } from '../../schema/limits';
+import { readInputText } from '../../util/jsonl';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 
@@ -28,7 +30,7 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
   omnicap cloze eval --input preds.jsonl --output judged.jsonl (--judge-url URL --judge-model M [--judge-key K] | --judge local [--judge-gguf F])
       [--caption-field predicted_caption] [--concurrency N] [--cache-dir DIR]
       [--baseline] [--permute-seed S] [--retry-failed] [--prompt-version v2] [--max-reasks 2] [--seed S] [--temperature T]
-      [--no-grounding] [--no-grounding-reask] [--invalid-as-e] [--no-progress]
+      [--no-grounding] [--no-grounding-reask] [--invalid-as-e] [--timeout-ms 120000] [--no-progress]
     Reads this project's layout or the released Omni-Cloze layout (uuid, cloze: {passage, blanks:
     [{answer, answer_key, distractors, answer_index, required_modality}]}, metadata.subcategory).
     Judges each clip's caption with one judge call per blank (the caption in the system message, the
@@ -67,6 +69,9 @@ const usage = `Usage: omnicap cloze <eval|score|build> [options]
 
   API keys: --llm-api-key, else $OMNICAP_LLM_API_KEY (the builder LLM); --judge-key, else
   $OMNICAP_JUDGE_KEY (the judge). A local model (--llm local, --judge local) takes no key.
+  LLM options take the server's ranges: --seed ${describeRange(LLM_LIMITS.seed)}, --temperature
+  ${describeRange(LLM_LIMITS.temperature)} (default 0), --timeout-ms (per request to an endpoint)
+  ${describeRange(LLM_LIMITS.timeoutMs)}.
   A --judge-gguf model is recorded under its file name without .gguf.
 `;
 
@@ -109,7 +114,7 @@ function judgeChoice(v: JudgeFlags): LlmChoice | undefined {
 }
 
 function makeJudge(choice: LlmChoice, v: JudgeFlags): Promise<ChatModel> {
-  return createLlm(choice, { apiKey: resolveApiKey(v['judge-key'], 'judge'), timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, { min: 1 }) });
+  return createLlm(choice, { apiKey: resolveApiKey(v['judge-key'], 'judge'), timeoutMs: numberFlag('timeout-ms', v['timeout-ms'], 120000, LLM_LIMITS.timeoutMs) });
 }
 
 async function runEval(argv: string[], io: CliIo): Promise<number> {
@@ -132,8 +137,8 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
       variant,
       permuteSeed: v['permute-seed'] !== undefined ? numberFlag('permute-seed', v['permute-seed'], 0, { integer: true }) : undefined,
       maxReasks: numberFlag('max-reasks', v['max-reasks'], 2, { integer: true, min: 0, max: 10 }),
-      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
-      temperature: numberFlag('temperature', v.temperature, 0, { min: 0, max: 2 }),
+      seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, LLM_LIMITS.seed) : undefined,
+      temperature: numberFlag('temperature', v.temperature, 0, LLM_LIMITS.temperature),
       grounding: v['no-grounding'] !== true,
       groundingReask: v['no-grounding-reask'] !== true,
       signal: io.signal,
@@ -164,13 +169,7 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function loadJudged(file: string, io: CliIo, rejected: RejectedLine[]): Promise<ParsedJudged[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if (isNotFound(e)) throw new OmnicapError('NOT_FOUND', `judged file ${file} not found`, { cause: e });
-    throw new OmnicapError('INVALID_ARGUMENT', `cannot read judged file ${file}: ${(e as Error).message}`, { cause: e });
-  }
+  const text = await readInputText(file, 'judged file');
   const recs: ParsedJudged[] = [];
   for (const r of parseJsonlLines(text, parseJudgedLine)) {
     if (r.ok) recs.push(r.value);
@@ -217,7 +216,7 @@ async function runBuild(argv: string[], io: CliIo): Promise<number> {
   const s = await runClozeBuild({
     input, output, llm, judge,
     maxBlanks: numberFlag('max-blanks', v['max-blanks'], 8, { integer: true, min: 1, max: 64 }),
-    seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, { integer: true }) : undefined,
+    seed: v.seed !== undefined ? numberFlag('seed', v.seed, 0, LLM_LIMITS.seed) : undefined,
     signal: io.signal,
   });
   for (const e of s.inputErrors) io.stderr.write(`INVALID_ARGUMENT: ${e.message}\n`);

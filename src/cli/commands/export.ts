@@ -16,8 +16,12 @@ Formats:
   sharegpt      {"id", "conversations": [{"from": "human", "value": "<audio>..."}, {"from": "gpt",
                 "value": CAPTION}], "audios": [PATH]}
 
-Error lines never become examples (they have no caption); degraded lines (template caption, a
-failed check) are skipped unless --include-degraded. Each skip is counted in the summary.
+Every line is checked against the annotation schema (docs/detective.md): a line that is not JSON or
+not an annotation line of either format is printed on stderr with its line number and error code,
+and the other lines are exported; the exit code is then 1. Error lines never become examples (they
+have no caption); degraded lines (template caption, a failed check) are skipped unless
+--include-degraded; a torn last line (a detect run still writing) is skipped. Each skip is counted
+in the summary.
 
 With --reviewed, only clips a reviewer accepted or edited in \`omnicap review\` are exported (the
 latest decision per clip in INPUT.reviews.jsonl); an edited caption replaces the annotation's.
@@ -83,8 +87,10 @@ export const command: CliCommand = {
       prompts,
       datasetName: v['dataset-name'],
     });
+    for (const r of s.rejected) io.stderr.write(`${v.input}: ${r.code}: ${r.message}\n`);
     const skipped = Object.entries(s.skipped).map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
-    io.stderr.write(`export: ${s.written} ${format} examples to ${s.output}${s.degradedIncluded > 0 ? ` (${s.degradedIncluded} degraded)` : ''}; skipped: ${skipped}${s.datasetInfo !== undefined ? `; dataset entry in ${s.datasetInfo}` : ''}\n`);
-    return 0;
+    const rejected = s.rejected.length > 0 ? `; ${s.rejected.length} lines rejected (not exported)` : '';
+    io.stderr.write(`export: ${s.written} ${format} examples to ${s.output}${s.degradedIncluded > 0 ? ` (${s.degradedIncluded} degraded)` : ''}; skipped: ${skipped}${rejected}${s.datasetInfo !== undefined ? `; dataset entry in ${s.datasetInfo}` : ''}\n`);
+    return s.rejected.length > 0 ? 1 : 0;
   },
 };
