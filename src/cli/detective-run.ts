@@ -24,11 +24,13 @@ export interface DetectiveRunSpec {
   options: RunOptions;
   observers: ObserverSpec;
   llm: LlmChoice;
+  /** --llm-threads, when given. */
+  threads?: number;
   flags: RunFlags & { cache?: string };
 }
 
 export function detectiveRunSpec(v: RunFlags & { cache?: string }): DetectiveRunSpec {
-  return { options: runOptionsFrom(v, PROMPT_VERSION), observers: observerSpecFrom(v), llm: llmChoiceFrom(v), flags: v };
+  return { options: runOptionsFrom(v, PROMPT_VERSION), observers: observerSpecFrom(v), llm: llmChoiceFrom(v), threads: parseThreads(v['llm-threads']), flags: v };
 }
 
 export async function openDetectiveRun(run: DetectiveRunSpec, o: { workers: number; cacheDir: string; logger: Logger }): Promise<DetectiveRun> {
@@ -36,7 +38,7 @@ export async function openDetectiveRun(run: DetectiveRunSpec, o: { workers: numb
   const llmResources = {
     apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
     // a local model gets every core: the CPU gate keeps the observers off them while a call runs
-    threads: parseThreads(v['llm-threads']) ?? availableParallelism(),
+    threads: run.threads ?? availableParallelism(),
     // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
     sequences: Math.min(o.workers, 8),
   };

@@ -19,6 +19,7 @@ import { packageRoot } from '../../src/util/paths';
 import { ScriptedBuilder } from '../cloze/scripted-builder';
 import { clip, tempDir } from '../media/helpers';
 import { launchChromium, type TestBrowser } from './chromium';
+import { annotationRecord } from '../export/record';
 
 const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const SHOTS = process.env.OMNICAP_SCREENSHOTS;
@@ -71,10 +72,10 @@ describe('omnicap review: annotations', () => {
       { sentence: S2.trim(), start: S1.length + 1, end: CAPTION_A.length, supported: false, evidence: [] },
     ];
     const lines = [
-      JSON.stringify({ id: 'speech-a', status: 'ok', media: media('speech-0880.wav'), caption: CAPTION_A, omni_detective_trajectory: rounds, provenance }),
-      JSON.stringify({ id: 'speech-b', status: 'degraded', degraded_reasons: ['caption check: grounding'], media: media(join(root, 'speech-0870.wav')), caption: CAPTION_B, omni_detective_trajectory: rounds.slice(0, 1) }),
-      JSON.stringify({ id: 'video-c', status: 'ok', media: media('video.mp4', true), caption: 'Colour bars while a man talks.', omni_detective_trajectory: [] }),
-      JSON.stringify({ id: 'outside', status: 'ok', media: media(clip('alsa-noise').path), caption: 'Noise from outside the media root.', omni_detective_trajectory: [] }),
+      JSON.stringify(annotationRecord({ id: 'speech-a', status: 'ok', media: media('speech-0880.wav'), caption: CAPTION_A, omni_detective_trajectory: rounds, provenance })),
+      JSON.stringify(annotationRecord({ id: 'speech-b', status: 'degraded', degraded_reasons: ['caption check: grounding'], media: media(join(root, 'speech-0870.wav')), caption: CAPTION_B, omni_detective_trajectory: rounds.slice(0, 1) })),
+      JSON.stringify(annotationRecord({ id: 'video-c', status: 'ok', media: media('video.mp4', true), caption: 'Colour bars while a man talks.', omni_detective_trajectory: [] })),
+      JSON.stringify(annotationRecord({ id: 'outside', status: 'ok', media: media(clip('alsa-noise').path), caption: 'Noise from outside the media root.', omni_detective_trajectory: [] })),
       '{"id": "broken", "status": "ok", "caption": ',
       '',
       '[1, 2, 3]',

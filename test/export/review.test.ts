@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ReviewJournal, exportTrainingData, latestReviewDecisions, parseAnnotationsForReview, reviewsPath } from '../../src/export';
 import { OmnicapError } from '../../src/errors';
 import { clip, tempDir } from '../media/helpers';
+import { annotationRecord } from './record';
 
 const SPEECH = clip('librivox-0880').path;
 const CAP = 'A man speaks. A dog barks.';
@@ -40,8 +41,10 @@ describe('annotation review data', () => {
 
   test('journal: validation, latest decision per clip, a torn last line cut off on reopen; export --reviewed', async () => {
     const input = join(tmp.dir, 'ann.jsonl');
-    const media = { path: SPEECH, has_video: false };
-    writeFileSync(input, ['a', 'b', 'c', 'd'].map((id) => JSON.stringify({ id, status: id === 'd' ? 'degraded' : 'ok', media, caption: `caption ${id}` })).join('\n') + '\n');
+    // whole records as `omnicap detect` writes them (export checks every line against the annotation schema)
+    const media = { path: SPEECH, sha256: 'a'.repeat(64), duration_seconds: 3, has_audio: true, has_video: false };
+    const record = (id: string): Record<string, unknown> => annotationRecord({ id, status: id === 'd' ? 'degraded' : 'ok', media, caption: `caption ${id}`, ...(id === 'd' ? { degraded_reasons: ['echo'] } : {}) });
+    writeFileSync(input, ['a', 'b', 'c', 'd'].map((id) => JSON.stringify(record(id))).join('\n') + '\n');
     const file = reviewsPath(input);
     {
       await using j = await ReviewJournal.open(file);
