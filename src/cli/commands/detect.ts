@@ -67,7 +67,7 @@ Options:
   --cache DIR           observer-answer cache (default <output>.cache); one that cannot be written
                         is an error at start (CACHE_UNAVAILABLE), one that fails later is skipped,
                         logged and counted in the summary
-  --prompt-version V    prompt files version (default v4; v2 has no revision step)
+  --prompt-version V    prompt files version (default v5; v2 has no revision step)
   --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr,
                         video + captioner, audio_lm when configured)
   --no-progress         no progress bar on stderr
