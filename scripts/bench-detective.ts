@@ -37,7 +37,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-detective-'));
   mkdirSync(dir, { recursive: true });
   let clips = await assemble(dir);
-  if (values.clips !== undefined) clips = clips.filter((c) => values.clips!.split(',').includes(c.id));
+  if (values.clips !== undefined) {
+    const ids = values.clips.split(',');
+    clips = clips.filter((c) => ids.includes(c.id)).sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id)); // in the order asked
+  }
   const llm = await createLlm({ kind: 'local', model: DEFAULT_LOCAL_MODEL_ID });
   const toolbox = createToolbox({ observers: defaultObservers() });
   const prompts = loadDetectivePrompts();
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
       caption,
     };
     rows.push(row);
+    console.error(`${c.id}: ${JSON.stringify({ caption, assessment: row.assessment.notes, degraded: row.degraded, firstAttempt: row.firstAttempt?.reasons })}`);
     console.error(`${c.id}: ${row.status} (${row.source}) asr WER ${pct(row.asrWer as number | null)}, spoken words in caption ${pct(row.captionSpokenRecall)}, screen words ${pct(row.screenWordsInCaption)}, ${Number(line.seconds).toFixed(1)} s`);
   }
   await toolbox.dispose();
