@@ -53,5 +53,7 @@ export function modalityEvidence(rounds: readonly DetectiveRound[], offered: Rea
     const m = modality(r.tool);
     return m === 'visual' || m === 'audio-visual';
   });
-  return { visual, soundText: sound.join('\n'), speech: voiceHeard(ok), visualText: visualText.join('\n'), ...(picture !== undefined ? { picture } : {}) };
+  // a voice as the fact sheet tells it: recognised speech, speech the recognizer heard but could not make out, or speech in the sound segments
+  const speech = voiceHeard(ok) || ok.some((r) => (r.tool === 'asr' && isAsrData(r.data) && r.data.speech.length > 0) || (r.tool === 'vad' && isVadData(r.data) && r.data.segments.some((x) => x.label === 'speech')));
+  return { visual, soundText: sound.join('\n'), speech, visualText: visualText.join('\n'), ...(picture !== undefined ? { picture } : {}) };
 }

@@ -56,6 +56,14 @@ describe('speech needs a heard voice', () => {
   });
 });
 
+describe('the speech evidence is the voice the fact sheet tells', () => {
+  const vad = (label: string): DetectiveRound => ({ round: 1, status: 'ok', tool: 'vad', question: 'q', answer: 'a', data: { segments: [{ label, start: 1, end: 1.3 }], totals: { speech: 0.3, music: 0, noise: 0, sound: 0, silence: 0 } }, cached: false, ms: 1 });
+  it('a short VAD speech segment (told as "speech is heard") is a voice; a music segment is not', () => {
+    expect(modalityEvidence([vad('speech')]).speech).toBe(true);
+    expect(modalityEvidence([vad('music')]).speech).toBe(false);
+  });
+});
+
 describe('picture words agree with the measured class', () => {
   it('brightness at its boundaries: "bright" needs 0.70 or more, "medium-bright" 0.45 to 0.70, "very bright" 0.85', () => {
     const says = (caption: string, b: number): string[] => disagreeingPictureWords(caption, picture(b));
