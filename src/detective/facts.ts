@@ -300,7 +300,11 @@ export function isNarrowBand(r: Pick<SignalReport, 'bandEdgeHz'>): boolean {
 export function signalFact(r: SignalReport, speech = false): string {
   const words: string[] = [];
   const numbers: string[] = [];
-  if (r.integratedLufs === null) return 'The audio is digital silence.';
+  if (r.integratedLufs === null) {
+    // BS.1770 loudness needs a 400 ms block: a shorter sound has none, and is not silence
+    if (r.samplePeakDbfs !== null && r.samplePeakDbfs > DIGITAL_SILENCE_DBFS) return `The sound is too short for its loudness to be measured (under 0.4 s; sample peak ${r.samplePeakDbfs.toFixed(1)} dBFS).`;
+    return 'The audio is digital silence.';
+  }
   words.push(loudnessWord(r.integratedLufs));
   numbers.push(`integrated loudness ${r.integratedLufs.toFixed(1)} LUFS`);
   if (r.noiseFloorDbfs !== null && r.noiseFloorDbfs < DIGITAL_SILENCE_DBFS) {
