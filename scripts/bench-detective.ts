@@ -6,10 +6,15 @@
  *   - music (npm audio-lena), sound effects (Debian sound-theme-freedesktop, alsa-utils)
  *   - a 36 s screencast with known on-screen text that changes over time (rendered with sharp, the
  *     LibriVox speech as its audio)
+ *   - music loops and sound effects of Scratch's library, a silent video rendered with ffmpeg
  * Per clip: status, ASR word error rate, share of the spoken words in the final caption, share of
  * the distinct on-screen words (>= 4 letters) in the caption, prompt echo, rounds per observer,
- * seconds and LLM tokens. Then the judge on the hand-written 5-option cloze set
- * (test/fixtures/cloze/truth.jsonl) with truth captions vs empty captions.
+ * seconds and LLM tokens, the share of caption sentences with provenance; and per kind what the
+ * caption states, right and wrong: the sound named (right / wrong / abstained, and what the
+ * sound-event observer stated), speech stated where none was heard, the silent video's cuts,
+ * colours and movement against the render. Then the judge on the hand-written 5-option cloze set
+ * (test/fixtures/cloze/truth.jsonl): truth captions under the current rule (evidence grounding with
+ * its re-ask) and empty captions (the baseline: no grounding, the judge's prior).
  *
  *   bash scripts/setup.sh && npm run bench:detective -- [--json out.json] [--skip-judge] [--clips id,id]
  */
@@ -20,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { runClozeEval } from '../src/cloze/eval';
 import { createToolbox, defaultObservers, detectClip, echoShare, factSheet, loadDetectivePrompts, wordErrorRate, wordRecall, words } from '../src/detective';
 import { assemble } from './bench-set';
+import { assessCaption, type Assessment } from './bench-assess';
 import type { DetectiveRound } from '../src/detective';
 import { createLlm, DEFAULT_LOCAL_MODEL_ID } from '../src/llm';
 import { packageRoot } from '../src/util/paths';
@@ -31,7 +37,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-detective-'));
   mkdirSync(dir, { recursive: true });
   let clips = await assemble(dir);
-  if (values.clips !== undefined) clips = clips.filter((c) => values.clips!.split(',').includes(c.id));
+  if (values.clips !== undefined) {
+    const ids = values.clips.split(',');
+    clips = clips.filter((c) => ids.includes(c.id)).sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id)); // in the order asked
+  }
   const llm = await createLlm({ kind: 'local', model: DEFAULT_LOCAL_MODEL_ID });
   const toolbox = createToolbox({ observers: defaultObservers() });
   const prompts = loadDetectivePrompts();
@@ -60,11 +69,14 @@ async function main(): Promise<void> {
       screenWordsInCaption: c.screenWords !== undefined ? c.screenWords.filter((w) => capWords.has(w)).length / c.screenWords.length : null,
       echo: echoShare(llmCaption, promptText) > 0.2,
       rounds: perObserver,
+      assessment: assessCaption(c, caption, rounds),
+      provenance: supportedShare(line.provenance),
       seconds: line.seconds,
       tokens: line.tokens,
       caption,
     };
     rows.push(row);
+    console.error(`${c.id}: ${JSON.stringify({ caption, assessment: row.assessment.notes, degraded: row.degraded, firstAttempt: row.firstAttempt?.reasons })}`);
     console.error(`${c.id}: ${row.status} (${row.source}) asr WER ${pct(row.asrWer as number | null)}, spoken words in caption ${pct(row.captionSpokenRecall)}, screen words ${pct(row.screenWordsInCaption)}, ${Number(line.seconds).toFixed(1)} s`);
   }
   await toolbox.dispose();
@@ -76,16 +88,17 @@ async function main(): Promise<void> {
       const out = join(dir, `judged-${variant}.jsonl`);
       const t0 = Date.now();
       await runClozeEval({ input: truth, output: out, judge: llm, captionField: 'truth_caption', variant, concurrency: 1 });
-      let n = 0, right = 0, e = 0, rawE = 0;
+        let n = 0, right = 0, e = 0, refused = 0, reasked = 0;
       for (const l of readFileSync(out, 'utf8').trim().split('\n')) {
-        for (const b of (JSON.parse(l) as { blanks: Array<{ answer: string; predicted: string; ungroundedChoice?: string }> }).blanks) {
+        for (const b of (JSON.parse(l) as { blanks: Array<{ answer: string; predicted: string; ungroundedChoice?: string; firstReply?: unknown }> }).blanks) {
           n++;
           if (b.predicted === b.answer) right++;
           if (b.predicted === 'E') e++;
-          if ((b.ungroundedChoice ?? b.predicted) === 'E') rawE++;
+          if (b.ungroundedChoice !== undefined) refused++;
+          if (b.firstReply !== undefined) reasked++;
         }
       }
-      return { blanks: n, accuracy: right / n, notGiven: e / n, rawNotGiven: rawE / n, secondsPerBlank: (Date.now() - t0) / 1000 / n };
+      return { blanks: n, accuracy: right / n, notGiven: e / n, refused: refused / n, reasked: reasked / n, secondsPerBlank: (Date.now() - t0) / 1000 / n };
     };
     judge = { truth: await tally('caption'), empty: await tally('baseline') };
   }
@@ -93,17 +106,26 @@ async function main(): Promise<void> {
 
   const result = { model: llm.id, prompts: prompts.agent.version, clips: rows, judge };
   if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2));
-  console.log('| clip | kind | status (caption from) | ASR WER | spoken words in caption | on-screen words in caption | echo | rounds per observer | s | LLM tokens (prompt/completion) |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| clip | kind | status (caption from) | ASR WER | spoken words in caption | on-screen words in caption | echo | sentences with provenance | rounds per observer | s | LLM tokens (prompt/completion) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const tokens = r.tokens as { prompt: number; completion: number } | undefined;
-    console.log(`| ${r.id} | ${r.kind} | ${r.status} (${r.source ?? '-'}) | ${pct(r.asrWer as number | null)} | ${pct(r.captionSpokenRecall as number | null)} | ${pct(r.screenWordsInCaption as number | null)} | ${r.echo ? 'yes' : 'no'} | ${Object.entries(r.rounds as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ')} | ${Number(r.seconds).toFixed(1)} | ${tokens ? `${tokens.prompt}/${tokens.completion}` : '-'} |`);
+    console.log(`| ${r.id} | ${r.kind} | ${r.status} (${r.source ?? '-'}) | ${pct(r.asrWer as number | null)} | ${pct(r.captionSpokenRecall as number | null)} | ${pct(r.screenWordsInCaption as number | null)} | ${r.echo ? 'yes' : 'no'} | ${pct(r.provenance as number | null)} | ${Object.entries(r.rounds as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ')} | ${Number(r.seconds).toFixed(1)} | ${tokens ? `${tokens.prompt}/${tokens.completion}` : '-'} |`);
   }
+  console.log('\n| clip | kind | what the caption states, right and wrong |');
+  console.log('|---|---|---|');
+  for (const r of rows) console.log(`| ${r.id} | ${r.kind} | ${(r.assessment as Assessment).notes.join('; ')} |`);
   if (judge !== undefined) {
     const t = judge.truth as Record<string, number>;
     const e = judge.empty as Record<string, number>;
-    console.log(`\njudge (${t.blanks} blanks): truth captions accuracy ${pct(t.accuracy)}, E ${pct(t.notGiven)}; empty caption E ${pct(e.notGiven)} (raw letter before evidence grounding: E ${pct(e.rawNotGiven)}); ${t.secondsPerBlank.toFixed(1)} s per blank`);
+    console.log(`\njudge (${t.blanks} blanks): truth captions (grounded, re-ask on) accuracy ${pct(t.accuracy)}, E ${pct(t.notGiven)}, refused by grounding ${pct(t.refused)}, re-asked ${pct(t.reasked)}; empty caption (baseline, no grounding: the prior) accuracy ${pct(e.accuracy)}, E ${pct(e.notGiven)}; ${t.secondsPerBlank.toFixed(1)} / ${e.secondsPerBlank.toFixed(1)} s per blank`);
   }
+}
+
+/** Share of a record's caption sentences with at least one supporting observation. */
+function supportedShare(p: unknown): number | null {
+  if (!Array.isArray(p) || p.length === 0) return null;
+  return p.filter((x) => (x as { supported?: unknown }).supported === true).length / p.length;
 }
 
 main().catch((e: unknown) => {

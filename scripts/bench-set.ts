@@ -3,9 +3,12 @@
  * from registry packages:
  *   - read speech with reference transcripts (Debian pocketsphinx-testdata, LibriVox)
  *   - the same speech band-limited to 8 kHz telephone quality (ffmpeg)
- *   - music (npm audio-lena), sound effects (Debian sound-theme-freedesktop, alsa-utils)
+ *   - music: a song (npm audio-lena) and two loops of Scratch 1.4's sound library (Debian scratch)
+ *   - sound effects whose file names state the sound: Debian sound-theme-freedesktop and Scratch's
+ *     library (the report split of test/fixtures/sound-events.json), alsa-utils noise
  *   - a 36 s screencast with known on-screen text that changes over time (rendered with sharp, the
  *     LibriVox speech as its audio)
+ *   - a 6 s silent video rendered with ffmpeg: a red shot, a pan over a Mandelbrot image, a blue shot
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -29,6 +32,43 @@ export interface Clip {
   path: string;
   transcript?: string;
   screenWords?: string[];
+  /** The sound the file name states: a class id of src/detective/observers/sound-labels.ts (null: no particular sound event). */
+  sound?: string | null;
+  /** What the silent video's render holds: cut times, the hues of its solid shots, its camera movement. */
+  picture?: { cuts: number[]; hues: string[]; motion: string[] };
+}
+
+const SCRATCH = '/usr/share/scratch/Media/Sounds';
+const FREEDESKTOP = '/usr/share/sounds/freedesktop/stereo';
+
+/** Sound effects: [id, path, class]. */
+const EFFECTS: Array<[string, string, string | null]> = [
+  ['sfx-shutter', `${FREEDESKTOP}/camera-shutter.oga`, 'camera_shutter'],
+  ['sfx-bell', `${FREEDESKTOP}/complete.oga`, 'bell'],
+  ['sfx-alarm', `${FREEDESKTOP}/alarm-clock-elapsed.oga`, 'clock_alarm'],
+  ['sfx-laugh', `${SCRATCH}/Human/Laugh-female.wav`, 'laughing'],
+  ['sfx-dog', `${SCRATCH}/Animal/Dog2.wav`, 'dog'],
+  ['sfx-water', `${SCRATCH}/Effects/WaterRunning.mp3`, 'pouring_water'],
+  ['sfx-clap', `${SCRATCH}/Percussion/HandClap.wav`, 'clapping'],
+  ['sfx-door', `${SCRATCH}/Effects/DoorCreak.wav`, 'door_wood_creaks'],
+];
+
+/**
+ * 6 s without audio at 25 fps: solid red 0-2 s (static), a crop of a Mandelbrot render panning right
+ * at 160 px/s 2-4 s, solid blue 4-6 s; hard cuts at 2.0 and 4.0 s.
+ */
+export function silentVideo(dir: string): string {
+  const big = join(dir, 'mandelbrot.png');
+  ffmpeg(['-f', 'lavfi', '-i', 'mandelbrot=s=1280x720:start_scale=1.5:end_scale=1.5', '-frames:v', '1', big]);
+  const out = join(dir, 'silent-video.mp4');
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'color=c=red:s=320x240:r=25:d=2',
+    '-loop', '1', '-framerate', '25', '-t', '2', '-i', big,
+    '-f', 'lavfi', '-i', 'color=c=blue:s=320x240:r=25:d=2',
+    '-filter_complex', "[1:v]crop=320:240:'200+160*t':240,setsar=1[p];[0:v][p][2:v]concat=n=3:v=1:a=0,format=yuv420p[v]",
+    '-map', '[v]', '-c:v', 'libx264', '-preset', 'veryfast', '-an', out,
+  ]);
+  return out;
 }
 
 function ffmpeg(args: string[]): void {
@@ -61,10 +101,12 @@ export async function assemble(dir: string): Promise<Clip[]> {
     ffmpeg(['-i', join(LIBRI, f), '-af', 'highpass=f=300,lowpass=f=3400', '-ar', '8000', '-ac', '1', p]);
     clips.push({ id: `telephone-${i + 1}`, kind: 'speech 8 kHz', path: p, transcript: t });
   });
-  clips.push({ id: 'music-lena', kind: 'music', path: join(packageRoot(), 'test', 'media', 'cache', 'lena', 'lena.mp3') });
-  clips.push({ id: 'sfx-shutter', kind: 'sound effect', path: '/usr/share/sounds/freedesktop/stereo/camera-shutter.oga' });
-  clips.push({ id: 'sfx-bell', kind: 'sound effect', path: '/usr/share/sounds/freedesktop/stereo/complete.oga' });
-  clips.push({ id: 'noise', kind: 'noise', path: '/usr/share/sounds/alsa/Noise.wav' });
+  clips.push({ id: 'music-lena', kind: 'music', path: join(packageRoot(), 'test', 'media', 'cache', 'lena', 'lena.mp3'), sound: 'singing' });
+  clips.push({ id: 'music-guitar', kind: 'music', path: `${SCRATCH}/Music Loops/GuitarChords1.mp3`, sound: 'guitar' });
+  clips.push({ id: 'music-xylophone', kind: 'music', path: `${SCRATCH}/Music Loops/Xylo2.mp3`, sound: 'xylophone' });
+  for (const [id, path, sound] of EFFECTS) clips.push({ id, kind: 'sound effect', path, sound });
+  clips.push({ id: 'noise', kind: 'noise', path: '/usr/share/sounds/alsa/Noise.wav', sound: null });
+  clips.push({ id: 'silent-video', kind: 'silent video', path: silentVideo(dir), picture: { cuts: [2, 4], hues: ['red', 'blue'], motion: ['pan'] } });
   const screen = [...new Set(SLIDES.flatMap((s) => words(s)).filter((w) => w.length >= 4))];
   clips.push({ id: 'screencast', kind: 'video + text + speech', path: await screencast(dir), transcript: SPEECH.map((s) => s[1]).join(' '), screenWords: screen });
   return clips;

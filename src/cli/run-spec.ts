@@ -85,7 +85,7 @@ export const DETECTIVE_HELP = `  --workers N           clips annotated at once (
   --cache DIR           observer-answer cache (detect: default <output>.cache; serve: default
                         <data-dir>/cache); one that cannot be written is an error at start
                         (CACHE_UNAVAILABLE), one that fails later is skipped, logged and counted
-  --prompt-version V    prompt files version (default v4; v2 has no revision step)
+  --prompt-version V    prompt files version (default v5; v2 has no revision step)
   --format F            omnicap (default) or reference (the reference Omni-Detective output shape)
   --observers LIST      observers to offer, comma-separated (default signal,vad,sound_events,asr,ocr,
                         video + captioner, audio_lm, vlm when configured)

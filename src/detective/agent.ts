@@ -19,13 +19,16 @@ import { parseAction } from './parse';
 import { toProse } from './prose';
 import { loadDetectivePrompts, promptRecords, renderPrompt, type DetectivePrompts } from './prompts';
 import { describeClip, factSheet, type ClipFacts } from './facts';
+import { modalityEvidence } from './facts-evidence';
+import { claimProvenance } from './facts-provenance';
+import { storyFactText, storySentences } from './facts-timeline';
 import type { DetectiveClip, DetectiveOptions, DetectiveResult, DetectiveRound, DetectiveStages, DetectiveUsage, ObserverToolbox } from './types';
 
 export const DEFAULT_ROUNDS = 10;
 
 /** The synthesis prompts' picture wording: only a clip with a picture is asked about what is seen and the text on screen. */
-function screenWording(hasVideo: boolean): { screen_facts: string; screen_seen: string; screen_rule: string; picture_rule: string } {
-  return hasVideo
+function screenWording(hasVideo: boolean, hasAudio: boolean): { screen_facts: string; screen_seen: string; screen_rule: string; picture_rule: string; clip_rule: string } {
+  const words = hasVideo
     ? {
         screen_facts: ' text visible on screen,',
         screen_seen: ' and seen',
@@ -33,6 +36,9 @@ function screenWording(hasVideo: boolean): { screen_facts: string; screen_seen: 
         picture_rule: ' The clip is a video: also describe what is seen, and quote all text shown on screen exactly, in double quotes, as seen in the picture (it is not heard).',
       }
     : { screen_facts: '', screen_seen: '', screen_rule: '', picture_rule: ' The clip has no picture: describe only what is heard.' };
+  // v5 states the clip's kind after its facts (the instructions before them are the same for every clip)
+  const clip_rule = hasVideo && !hasAudio ? 'The clip is a video without sound: describe what is seen; nothing is heard.' : hasVideo ? 'The clip is a video: tell what is seen and what is heard together.' : 'The clip has no picture: describe only what is heard.';
+  return { ...words, clip_rule };
 }
 /** Characters per token assumed when budgeting text against the context (English prose ~4). */
 const CHARS_PER_TOKEN = 3.5;
@@ -303,7 +309,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
 
   stages.roundsMs = Date.now() - stageStart - stages.fixedReportsMs;
   const sheet = factSheet(trajectory, facts);
-  let caption = sheet.lines.join(' ');
+  let caption = storySentences(sheet.story).join(' ');
   let source: DetectiveResult['synthesis']['source'] = 'template';
   let llmCaption: string | undefined;
   let check: DetectiveResult['synthesis']['check'];
@@ -315,7 +321,8 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     // context leaves after the instructions and the caption
     const answers = Math.max(1, trajectory.filter((r) => r.status === 'ok').length);
     const factTokens = Math.max(64, Math.min(4 * observationTokens, Math.floor((contextTokens - prompts.synthesis.text.length / CHARS_PER_TOKEN - maxCaptionTokens - 256) / answers)));
-    const shown = factSheet(trajectory, facts, (t) => capText(t, factTokens)).lines.join('\n');
+    const shown = storyFactText(factSheet(trajectory, facts, (t) => capText(t, factTokens)).story);
+    const evidence = modalityEvidence(trajectory, offered);
     const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n');
     const write = async (prompt: string): Promise<CaptionCheck & { caption: string }> => {
       conversationLog.push({ role: 'user', content: prompt });
@@ -334,11 +341,12 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
         screenFragments: sheet.screenFragments,
         factText: shown,
         hasVideo: facts.hasVideo,
+        evidence,
       });
       return { caption: text, ...result };
     };
     try {
-      const screen = screenWording(facts.hasVideo);
+      const screen = screenWording(facts.hasVideo, facts.hasAudio);
       let attempt = await write(renderPrompt(prompts.synthesis, { facts: shown, ...screen }));
       // one revision: the problems the checks found, named, with the facts again
       if (!attempt.ok && prompts.revise !== undefined) {
@@ -369,6 +377,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     caption,
     synthesis: { mode: synthesis, source },
     rounds: trajectory,
+    provenance: claimProvenance(caption, trajectory, facts),
     messages: conversationLog,
     toolCalls,
     offered: offered.map((o) => o.name),

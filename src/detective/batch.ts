@@ -107,6 +107,7 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
     Object.assign(record, {
       synthesis: { mode: r.synthesis.mode, source: r.synthesis.source, check: r.synthesis.check, rejected_caption: r.synthesis.rejectedCaption, first_attempt: r.synthesis.firstAttempt },
       omni_detective_trajectory: r.rounds,
+      provenance: r.provenance,
       observers_offered: r.offered,
       tool_calls: r.toolCalls,
       observer_calls: observerCalls,

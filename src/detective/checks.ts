@@ -3,8 +3,11 @@
  * text that carries none of the observations, degenerate repetition, a caption that drops the
  * transcript or the salient on-screen text, or quotes a partial reading of it. A failed check makes the clip `degraded` (with the reason), never `ok`.
  */
-import { SOUND_LABELS, soundStem, soundVocabulary } from './observers/sound-labels';
+import { modalityReasons, ungroundedSounds, visualClaims, type ModalityEvidence } from './checks-modality';
+import { STREAM_TAG } from './facts-timeline';
 import { normalizeWords } from './observers/wer';
+
+export { ungroundedSounds, visualClaims, speechClaims, disagreeingPictureWords, sentenceSpans, type ModalityEvidence, type MeasuredPicture } from './checks-modality';
 
 const STOP = new Set(
   'the a an and or of to in on at for with from by is are was were be been being it its this that these those as not no but if then than there their they them he she his her you your we our i me my so do does did has have had can could will would should may might must shall into over under about after before during while which who whom what when where why how all any each both few more most other some such only own same too very just also'.split(
@@ -86,6 +89,12 @@ export interface CaptionCheckInput {
   rawCaption?: string;
   /** False for a clip without a video stream: a caption describing a picture is then invented. */
   hasVideo?: boolean;
+  /**
+   * What the observations establish per stream (facts-evidence.ts): with it, a visual claim needs a
+   * visual observation, a named sound a sound observation (not the transcript or the screen), speech
+   * a heard voice, and picture words must agree with the measured classes.
+   */
+  evidence?: ModalityEvidence;
 }
 
 /** Who the speaker is (gender, age, a person noun): no observer here perceives it, so it must come from the facts. */
@@ -155,7 +164,11 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (unreliableQuoted !== null && unreliableQuoted > CHECK_LIMITS.maxUnreliableQuoted) reasons.push(`quotes unreliable speech: ${(unreliableQuoted * 100).toFixed(0)} % of the words the recognizer was not confident about are in the caption`);
   const repeated = repeatedSentences(caption);
   if (repeated > 0) reasons.push(`degenerate repetition: ${repeated} sentence${repeated > 1 ? 's' : ''} repeated`);
-  if (input.hasVideo === false && VISUAL_CLAIM.test(caption)) reasons.push('describes a picture, but the clip has no video stream');
+  if (input.hasVideo === false) {
+    const seen = visualClaims(caption);
+    if (seen.length === 0 && VISUAL_CLAIM.test(caption.replace(QUOTED, ' '))) seen.push(VISUAL_CLAIM.exec(caption.replace(QUOTED, ' '))?.[0].toLowerCase() ?? '');
+    if (seen.length > 0) reasons.push(`describes a picture, but the clip has no video stream (${seen.map((w) => `"${w}"`).join(', ')})`);
+  }
   const known = new Set(words(`${input.factText ?? ''} ${input.observationText}`.replace(QUOTED, ' ')));
   const guessed = [...new Set((caption.replace(QUOTED, ' ').match(IDENTITY) ?? []).map((w) => w.toLowerCase()))].filter((w) => !known.has(w));
   if (guessed.length > 0) reasons.push(`guesses who is speaking (${guessed.map((w) => `"${w}"`).join(', ')}), which no observation says`);
@@ -167,44 +180,17 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (layout !== undefined) reasons.push(`not prose: ${layout}`);
   const numbers = inventedNumbers(caption, `${input.factText ?? ''} ${input.observationText} ${input.transcript ?? ''} ${screen}`);
   if (numbers.length > 0) reasons.push(`states numbers no observation gave: ${numbers.slice(0, 5).join(', ')}`);
-  const sounds = ungroundedSounds(caption, `${input.factText ?? ''} ${input.observationText} ${input.transcript ?? ''} ${screen}`);
-  if (sounds.length > 0) reasons.push(`names sounds no observation gave: ${sounds.map((w) => `"${w}"`).join(', ')}`);
+  if (input.evidence !== undefined) reasons.push(...modalityReasons(caption, input.evidence, input.hasVideo));
+  else {
+    const sounds = ungroundedSounds(caption, `${input.factText ?? ''} ${input.observationText} ${input.transcript ?? ''} ${screen}`);
+    if (sounds.length > 0) reasons.push(`names sounds no observation gave: ${sounds.map((w) => `"${w}"`).join(', ')}`);
+  }
+  const tag = STREAM_TAG.exec(caption.replace(QUOTED, ' '));
+  if (tag !== null) reasons.push(`copies a stream tag of the facts ("${tag[0]}") instead of writing prose`);
   const invented = inventedQuotes(caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''} ${input.observationText}`);
   if (invented.length > 0) reasons.push(`quotes words that no observation gave: ${invented.map((q) => `"${q.length > 60 ? `${q.slice(0, 57)}...` : q}"`).join(', ')}`);
   return { ok: reasons.length === 0, reasons, metrics: { echo, repetition, grounding, transcriptRecall, onScreenRecall, unreliableQuoted } };
 }
-
-/**
- * Words outside quotes that name a sound (the sound-event vocabulary: "dog", "barking", "siren",
- * "applause", "music") whose class `known` never names, by any of its words or a narrower class (a
- * guitar named is music named). Such a sound is made up: no observer heard it.
- */
-export function ungroundedSounds(caption: string, known: string): string[] {
-  const vocab = soundVocabulary();
-  const parents = new Map(SOUND_LABELS.map((l) => [l.id, l.parent]));
-  const named = new Set<string>();
-  for (const w of words(known)) {
-    for (const id of vocab.get(soundStem(w)) ?? []) {
-      named.add(id);
-      const p = parents.get(id);
-      if (p !== undefined) named.add(p);
-    }
-  }
-  const out: string[] = [];
-  // a section label ("Sound Events and Music: ...") names a topic, not a sound heard
-  const text = caption.replace(QUOTED, ' ').split(/\n+|(?<=[.!?"])\s+(?=[A-Z])/).map((part) => part.trim().replace(SECTION_LABEL, '')).join('. ');
-  for (const clause of text.split(/[.;:,!?]+/)) {
-    let negated = false; // "no music", "without a dog": a sound denied is not a sound named
-    for (const w of words(clause)) {
-      if (NEGATION.has(w)) negated = true;
-      const classes = vocab.get(soundStem(w));
-      if (!negated && classes !== undefined && ![...classes].some((id) => named.has(id)) && !out.includes(w)) out.push(w);
-    }
-  }
-  return out;
-}
-
-const NEGATION = new Set(['no', 'not', 'without', 'never', 'neither', 'nor', 'none', 'nothing']);
 
 /** A list item ("- ...", "1. ...") or a time-stamped entry ("0.3 s - 6.0 s: ..."). */
 const LIST_ITEM = /^\s*(?:[-*\u2022#]|\d{1,2}[.)]\s|\d+(?:\.\d+)?\s*s\b)/;

@@ -6,6 +6,7 @@
 import { brightnessWord, contrastWord, saturationWord } from './observers/colour';
 import { describeMotion, type VideoData } from './observers/video';
 import type { MotionSpan, Scene } from './observers/video-summary';
+import type { StoryEvent } from './facts-timeline';
 
 /** Shots described one by one; the rest are counted. */
 const MAX_SHOTS = 12;
@@ -45,11 +46,16 @@ export function shotFact(scene: Scene, spans: readonly MotionSpan[], index: numb
   return `From ${s1(scene.start)} to ${s1(scene.end)} s${which} the picture is ${look}${colourPhrase(scene)}${motionPhrase(spans, scene)}.`;
 }
 
-export function pictureFacts(d: VideoData): string[] {
+/** The picture's format and shots in one sentence (the untimed head of the storyline). */
+export function pictureFormat(d: VideoData): string {
   const fps = d.fps !== null ? ` at ${d.fps % 1 === 0 ? d.fps.toFixed(0) : d.fps.toFixed(2)} frames per second` : '';
   const cuts = d.cuts.map((c) => s1(c.time));
   const shots = d.scenes.length <= 1 ? 'it is one continuous shot' : `it has ${d.scenes.length} shots, with cuts at ${list(cuts)} s`;
-  const lines = [`The picture, as measured (nothing in it is recognised), is ${d.width}x${d.height} pixels${fps}; ${shots}.`];
+  return `The picture, as measured (nothing in it is recognised), is ${d.width}x${d.height} pixels${fps}; ${shots}.`;
+}
+
+export function pictureFacts(d: VideoData): string[] {
+  const lines = [pictureFormat(d)];
   d.scenes.slice(0, MAX_SHOTS).forEach((s, i) => lines.push(shotFact(s, d.motion, i, d.scenes.length)));
   if (d.scenes.length > MAX_SHOTS) lines.push(`${d.scenes.length - MAX_SHOTS} more shots follow until ${s1(d.scenes[d.scenes.length - 1].end)} s.`);
   if (d.black.length > 0) lines.push(`The picture is black ${list(d.black.map((b) => `from ${s1(b.start)} to ${s1(b.end)} s`))}.`);
@@ -58,4 +64,26 @@ export function pictureFacts(d: VideoData): string[] {
   if (changes.length > 0) lines.push(`Small parts of the otherwise unmoving picture change at ${list(changes.map((c) => (c.start === c.end ? s1(c.start) : `${s1(c.start)}-${s1(c.end)}`)))} s.`);
   lines.push(...d.notes);
   return lines;
+}
+
+/**
+ * The picture's timed facts for the storyline: each shot (a later one "cut to" at its start), black
+ * and frozen stretches, and the times where small parts of an unmoving picture change.
+ */
+export function pictureEvents(d: VideoData, round: number, tool: string): StoryEvent[] {
+  const ev = (start: number, end: number, text: string): StoryEvent => ({ start, end, stream: 'picture', text, round, tool });
+  const out: StoryEvent[] = d.scenes.slice(0, MAX_SHOTS).map((s, i) => {
+    if (i === 0) return ev(s.start, s.end, shotFact(s, d.motion, i, d.scenes.length));
+    const k = s.keyframe;
+    const look = `${brightnessWord(k.brightness)}, ${contrastWord(k.contrast)} and ${saturationWord(k.saturation)}`;
+    return ev(s.start, s.end, `At ${s1(s.start)} s the picture cuts to shot ${i + 1} (until ${s1(s.end)} s): it is ${look}${colourPhrase(s)}${motionPhrase(d.motion, s)}.`);
+  });
+  if (d.scenes.length > MAX_SHOTS) {
+    const rest = d.scenes.slice(MAX_SHOTS);
+    out.push(ev(rest[0].start, rest[rest.length - 1].end, `From ${s1(rest[0].start)} s ${rest.length} more shots follow until ${s1(rest[rest.length - 1].end)} s.`));
+  }
+  for (const b of d.black) out.push(ev(b.start, b.end, `From ${s1(b.start)} to ${s1(b.end)} s the picture is black.`));
+  for (const f of d.frozen) out.push(ev(f.start, f.end, `From ${s1(f.start)} to ${s1(f.end)} s the picture does not change (a still image or a frozen frame).`));
+  for (const c of d.pictureChanges ?? []) out.push(ev(c.start, c.end, c.start === c.end ? `At ${s1(c.start)} s a small part of the otherwise unmoving picture changes.` : `From ${s1(c.start)} to ${s1(c.end)} s small parts of the otherwise unmoving picture change.`));
+  return out;
 }

@@ -7,9 +7,14 @@
 import type { OcrData } from './observers/ocr';
 import { changeTime, salientTexts, type TextChange } from './observers/ocr-story';
 import type { OnScreenText } from './observers/ocr-text';
+import type { StoryEvent } from './facts-timeline';
 
 export interface ScreenFacts {
   line: string;
+  /** The same facts one by one with their times, for the storyline. */
+  events: StoryEvent[];
+  /** Texts seen too briefly to be told one by one ("2 other texts seen on fewer frames"), or undefined. */
+  untold?: string;
   /** Strings a caption must carry (a changing field: its label and each value). */
   carry: string[];
   /** Partial readings a caption must not quote. */
@@ -46,9 +51,9 @@ function changeClause(chain: readonly TextChange[], texts: readonly OnScreenText
   return `the "${cap(chain[0].label)}" field reads "${cap(chain[0].from)}"${start}, then changes ${steps.join(', then ')}`;
 }
 
-export function screenFacts(d: OcrData, cap: (t: string) => string): ScreenFacts {
+export function screenFacts(d: OcrData, cap: (t: string) => string, at: { round: number; tool: string } = { round: 0, tool: 'ocr' }): ScreenFacts {
   const fragments = (d.fragments ?? []).map((f) => f.text);
-  if (d.texts.length === 0) return { line: 'No text is shown on screen.', carry: [], fragments };
+  if (d.texts.length === 0) return { line: 'No text is shown on screen.', events: [], carry: [], fragments };
   const groups = chains(d.changes ?? []);
   const inChange = new Set(groups.flatMap((ch) => ch.flatMap((c) => [`${c.label} ${c.from}`, `${c.label} ${c.to}`])));
   const plain = d.texts.filter((t) => !inChange.has(t.text));
@@ -59,5 +64,15 @@ export function screenFacts(d: OcrData, cap: (t: string) => string): ScreenFacts
   const more = plain.length - shown.length;
   const tail = more > 0 ? ` (and ${more} other text${more === 1 ? '' : 's'} seen on fewer frames)` : '';
   const carry = [...shown.map((t) => t.text), ...groups.flatMap((ch) => [ch[0].label, ch[0].from, ...ch.map((c) => c.to)])];
-  return { line: `On screen (seen in the picture, not heard) ${parts.join('; ')}${tail}.`, carry, fragments };
+  const ev = (start: number, end: number, text: string): StoryEvent => ({ start, end, stream: 'on-screen text', text, ...at });
+  const events = [
+    ...shown.map((t) => ev(t.first, t.last, t.first === t.last ? `At ${s1(t.first)} s the text "${cap(t.text)}" is shown on screen.` : `From ${s1(t.first)} to ${s1(t.last)} s the text "${cap(t.text)}" is shown on screen.`)),
+    ...groups.map((ch) => {
+      const first = d.texts.find((t) => t.text === `${ch[0].label} ${ch[0].from}`);
+      const clause = changeClause(ch, d.texts, cap);
+      return ev(first?.first ?? ch[0].before, ch[ch.length - 1].after, `On screen, ${clause}.`);
+    }),
+  ];
+  const untold = more > 0 ? `${more} other text${more === 1 ? ' is' : 's are'} seen on screen on fewer frames.` : undefined;
+  return { line: `On screen (seen in the picture, not heard) ${parts.join('; ')}${tail}.`, events, carry, fragments, ...(untold !== undefined ? { untold } : {}) };
 }

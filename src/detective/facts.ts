@@ -15,8 +15,9 @@
  */
 import { isRecord } from '../util/guards';
 import type { AsrData, AsrSegment } from './observers/asr';
-import { isVideoData, pictureFacts } from './facts-picture';
+import { isVideoData, pictureEvents, pictureFacts, pictureFormat } from './facts-picture';
 import { isOcrData, screenFacts } from './facts-screen';
+import { orderEvents, type StoryEvent, type Storyline } from './facts-timeline';
 import type { SoundEventData } from './observers/sound-events';
 import { SOUND_LABELS } from './observers/sound-labels';
 import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
@@ -41,6 +42,8 @@ export interface FactSheet {
   onScreenText: string[];
   /** Partial readings of on-screen text (a caption must not quote them). */
   screenFragments: string[];
+  /** The same facts as one chronological account (facts-timeline.ts): what the synthesis and the template caption tell. */
+  story: Storyline;
 }
 
 /** Whisper's own floor: a decode whose mean token log-probability is under -1 is not trusted. */
@@ -48,7 +51,7 @@ export const MIN_TRANSCRIPT_CONFIDENCE = Math.exp(-1);
 /** A tempo estimate under this confidence is not reported. */
 export const MIN_TEMPO_CONFIDENCE = 0.5;
 
-type OkRound = Extract<DetectiveRound, { status: 'ok' }>;
+export type OkRound = Extract<DetectiveRound, { status: 'ok' }>;
 
 /** Whisper reports the language as an ISO 639-1 code (or a few longer ones, e.g. "haw"); its English name, or the code when unknown. */
 export function languageName(code: string): string {
@@ -92,12 +95,12 @@ export function describeClip(facts: ClipFacts): string {
   return `The clip is ${streams}${dur}.`;
 }
 
-interface VadData {
+export interface VadData {
   segments: Array<{ label: VadLabel; start: number; end: number }>;
   totals: Record<VadLabel, number>;
 }
 
-function isVadData(d: unknown): d is VadData {
+export function isVadData(d: unknown): d is VadData {
   const v = d as Partial<VadData> | undefined;
   return Array.isArray(v?.segments) && typeof v?.totals === 'object' && v.totals !== null;
 }
@@ -109,7 +112,7 @@ const MUSICAL = new Set(['music', 'singing', 'whistling', ...SOUND_LABELS.filter
  * The VAD's segments over time. A "music" segment that overlaps a sound event of a non-musical class
  * (a bark, a phone ring) is called a tonal sound, not music.
  */
-function vadFact(d: VadData, events: readonly SoundEventData['events'][number][] = []): string {
+export function vadFact(d: VadData, events: readonly SoundEventData['events'][number][] = []): string {
   const word = (s: VadData['segments'][number]): string =>
     s.label === 'music' && events.some((e) => !MUSICAL.has(e.label) && e.start < s.end && e.end > s.start) ? 'tonal sound' : CLASS_WORDS[s.label] ?? s.label;
   const spans = d.segments.slice(0, 30).map((s) => `${word(s)} from ${s1(s.start)} to ${s1(s.end)} s`);
@@ -124,7 +127,7 @@ function vadFact(d: VadData, events: readonly SoundEventData['events'][number][]
   return `${[first, ...spans.slice(1)].join(', then ')}${more}${inAll}.`;
 }
 
-function isSoundEventData(d: unknown): d is SoundEventData {
+export function isSoundEventData(d: unknown): d is SoundEventData {
   const e = d as Partial<SoundEventData> | undefined;
   return Array.isArray(e?.events) && Array.isArray(e?.windows);
 }
@@ -137,7 +140,59 @@ export function soundEventFact(d: Pick<SoundEventData, 'events'>): string {
   return `A sound like ${first.words} is heard ${when(first)}${rest.map((e) => `, then a sound like ${e.words} ${when(e)}`).join('')}.`;
 }
 
-function isAsrData(d: unknown): d is AsrData {
+const VAD_SENTENCE: Record<string, (span: string) => string> = {
+  speech: (t) => `${t} speech is heard.`,
+  'music or tonal sound': (t) => `${t} music or a tonal sound is heard.`,
+  'tonal sound': (t) => `${t} a tonal sound is heard.`,
+  noise: (t) => `${t} noise is heard.`,
+  'other sound': (t) => `${t} some other sound is heard.`,
+  silence: (t) => `${t} there is silence.`,
+};
+
+/** The VAD's segments as storyline events ("From 0.0 to 0.3 s music or a tonal sound is heard."), at most 30; its speech segments apart (told only where no transcript covers them). */
+function vadEvents(d: VadData, events: readonly SoundEventData['events'][number][], at: { round: number; tool: string }): { other: StoryEvent[]; speech: StoryEvent[] } {
+  const out = { other: [] as StoryEvent[], speech: [] as StoryEvent[] };
+  for (const seg of d.segments.slice(0, 30)) {
+    const word = seg.label === 'music' && events.some((e) => !MUSICAL.has(e.label) && e.start < seg.end && e.end > seg.start) ? 'tonal sound' : CLASS_WORDS[seg.label] ?? seg.label;
+    const span = `From ${s1(seg.start)} to ${s1(seg.end)} s`;
+    const ev: StoryEvent = { start: seg.start, end: seg.end, stream: 'sound', text: (VAD_SENTENCE[word] ?? ((t: string) => `${t} ${word} is heard.`))(span), ...at };
+    (seg.label === 'speech' ? out.speech : out.other).push(ev);
+  }
+  return out;
+}
+
+/** Sound events as storyline events ("From 0.2 to 1.8 s a sound like a dog barking is heard."). */
+function soundEventEvents(d: Pick<SoundEventData, 'events'>, at: { round: number; tool: string }): StoryEvent[] {
+  return d.events.map((e): StoryEvent => ({
+    start: e.start,
+    end: e.end,
+    stream: 'sound',
+    text: e.end - e.start < 0.15 ? `At ${s1(e.start)} s a sound like ${e.words} is heard.` : `From ${s1(e.start)} to ${s1(e.end)} s a sound like ${e.words} is heard.`,
+    ...at,
+  }));
+}
+
+/**
+ * Confident speech as storyline events: consecutive segments stay one quote until something else
+ * (a shot, on-screen text, a sound event) starts between them, so the account can interleave them.
+ */
+function speechEvents(reliable: readonly AsrSegment[], others: readonly StoryEvent[], lead: string, cap: (t: string) => string, at: { round: number; tool: string }): StoryEvent[] {
+  const runs: AsrSegment[][] = [];
+  for (const seg of reliable) {
+    const run = runs[runs.length - 1];
+    const prev = run?.[run.length - 1];
+    if (run !== undefined && prev !== undefined && !others.some((o) => o.start > prev.start && o.start <= seg.start)) run.push(seg);
+    else runs.push([seg]);
+  }
+  return runs.map((run, i): StoryEvent => {
+    const text = run.map((x) => x.text.trim()).join(' ');
+    const start = run[0].start;
+    const end = run[run.length - 1].end;
+    return { start, end, stream: 'speech', text: sentence(`From ${s1(start)} to ${s1(end)} s ${i === 0 ? lead : 'a voice says'}: "${cap(text)}"`), ...at };
+  });
+}
+
+export function isAsrData(d: unknown): d is AsrData {
   const a = d as Partial<AsrData> | undefined;
   return Array.isArray(a?.segments) && typeof a?.engine === 'string';
 }
@@ -150,27 +205,52 @@ export function splitSegments(d: AsrData): { reliable: AsrSegment[]; unreliable:
 }
 
 /** `telephone`: the signal observer measured a narrow band (the voice is then called telephone-quality). */
-function asrFacts(d: AsrData, cap: (t: string) => string, telephone: boolean): { lines: string[]; transcript?: string; unreliable?: string } {
+interface AsrFacts {
+  lines: string[];
+  transcript?: string;
+  unreliable?: string;
+  /** For the storyline: the confident segments, the words that lead the first quote, the unclear speech as one timed sentence, or the line saying no speech was made out. */
+  reliable: AsrSegment[];
+  lead: string;
+  unclear?: { start: number; end: number; text: string };
+  none?: string;
+}
+
+function asrFacts(d: AsrData, cap: (t: string) => string, telephone: boolean): AsrFacts {
   const { reliable, unreliable } = splitSegments(d);
   const lines: string[] = [];
   const transcript = reliable.map((s) => s.text.trim()).join(' ').trim();
+  const lead = `a ${telephone ? 'telephone-quality ' : ''}voice says${languageWords(d)}`;
   if (transcript !== '') {
     const span = `${s1(reliable[0].start)} to ${s1(reliable[reliable.length - 1].end)} s`;
-    lines.push(`From ${span} a ${telephone ? 'telephone-quality ' : ''}voice says${languageWords(d)}: "${cap(transcript)}"`);
+    lines.push(`From ${span} ${lead}: "${cap(transcript)}"`);
   }
+  let unclear: AsrFacts['unclear'];
   if (unreliable.length > 0) {
     const seconds = unreliable.reduce((a, s) => a + (s.end - s.start), 0);
     const conf = unreliable.reduce((a, s) => a + (s.confidence ?? 0) * (s.end - s.start), 0) / Math.max(1e-9, seconds);
-    lines.push(
-      `From ${s1(unreliable[0].start)} to ${s1(unreliable[unreliable.length - 1].end)} s, ${transcript === '' ? '' : 'a further '}${s1(seconds)} s of voice-like sound cannot be made out as words (recognition confidence ${conf.toFixed(2)}); it may be singing, chanting, another language or unclear speech.`,
-    );
+    const text = `From ${s1(unreliable[0].start)} to ${s1(unreliable[unreliable.length - 1].end)} s, ${transcript === '' ? '' : 'a further '}${s1(seconds)} s of voice-like sound cannot be made out as words (recognition confidence ${conf.toFixed(2)}); it may be singing, chanting, another language or unclear speech.`;
+    lines.push(text);
+    unclear = { start: unreliable[0].start, end: unreliable[unreliable.length - 1].end, text };
   }
-  if (lines.length === 0) lines.push(d.speech.length === 0 ? 'No speech is heard.' : 'There is voice activity, but no words could be recognized.');
-  return { lines, ...(transcript !== '' ? { transcript } : {}), ...(unreliable.length > 0 ? { unreliable: unreliable.map((s) => s.text).join(' ') } : {}) };
+  let none: string | undefined;
+  if (lines.length === 0) {
+    none = d.speech.length === 0 ? 'No speech is heard.' : 'There is voice activity, but no words could be recognized.';
+    lines.push(none);
+  }
+  return {
+    lines,
+    reliable,
+    lead,
+    ...(transcript !== '' ? { transcript } : {}),
+    ...(unreliable.length > 0 ? { unreliable: unreliable.map((s) => s.text).join(' ') } : {}),
+    ...(unclear !== undefined ? { unclear } : {}),
+    ...(none !== undefined ? { none } : {}),
+  };
 }
 
 /** A transcript from an observer without segment data (`{ transcript }` or `{ segments: [{ text }] }`): quoted as is. */
-function plainTranscript(d: unknown): string | undefined {
+export function plainTranscript(d: unknown): string | undefined {
   const t = d as { transcript?: unknown; segments?: Array<{ text?: unknown }> } | undefined;
   if (typeof t?.transcript === 'string') return t.transcript.trim() || undefined;
   if (Array.isArray(t?.segments)) return t.segments.map((s) => (typeof s?.text === 'string' ? s.text.trim() : '')).filter((s) => s !== '').join(' ') || undefined;
@@ -179,7 +259,7 @@ function plainTranscript(d: unknown): string | undefined {
 
 // every field the signal facts read (a report written by an older version lacks some: its answer text is used)
 const SIGNAL_FIELDS = ['integratedLufs', 'truePeakDbtp', 'clippingRatio', 'snrDb', 'quietFrames', 'bandEdgeHz', 'silenceRatio', 'tempoBpm'] as const;
-function isSignalReport(d: unknown): d is SignalReport {
+export function isSignalReport(d: unknown): d is SignalReport {
   return isRecord(d) && typeof d.durationSeconds === 'number' && SIGNAL_FIELDS.every((k) => k in d);
 }
 
@@ -224,7 +304,11 @@ export function isNarrowBand(r: Pick<SignalReport, 'bandEdgeHz'>): boolean {
 export function signalFact(r: SignalReport, speech = false): string {
   const words: string[] = [];
   const numbers: string[] = [];
-  if (r.integratedLufs === null) return 'The audio is digital silence.';
+  if (r.integratedLufs === null) {
+    // BS.1770 loudness needs a 400 ms block: a shorter sound has none, and is not silence
+    if (r.samplePeakDbfs !== null && r.samplePeakDbfs > DIGITAL_SILENCE_DBFS) return `The sound is too short for its loudness to be measured (under 0.4 s; sample peak ${r.samplePeakDbfs.toFixed(1)} dBFS).`;
+    return 'The audio is digital silence.';
+  }
   words.push(loudnessWord(r.integratedLufs));
   numbers.push(`integrated loudness ${r.integratedLufs.toFixed(1)} LUFS`);
   if (r.noiseFloorDbfs !== null && r.noiseFloorDbfs < DIGITAL_SILENCE_DBFS) {
@@ -269,7 +353,7 @@ const LABEL: Record<string, string> = {
 };
 
 /** Whether a voice was heard: the recognizer returned segments or the VAD found half a second of speech. */
-function voiceHeard(ok: readonly OkRound[]): boolean {
+export function voiceHeard(ok: readonly OkRound[]): boolean {
   return ok.some(
     (r) =>
       (r.tool === 'asr' && ((isAsrData(r.data) && r.data.segments.length > 0) || (!isAsrData(r.data) && plainTranscript(r.data) !== undefined))) ||
@@ -280,35 +364,86 @@ function voiceHeard(ok: readonly OkRound[]): boolean {
 /** `cap` shortens long texts (the LLM's copy of the facts stays within its context). */
 export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, cap: (text: string) => string = (t) => t): FactSheet {
   const ok = rounds.filter((r): r is OkRound => r.status === 'ok');
-  const sheet: FactSheet = { lines: [describeClip(facts)], onScreenText: [], screenFragments: [] };
+  const story: Storyline = { head: [{ stream: 'clip', text: describeClip(facts), round: 0, tool: 'media' }], events: [], tail: [] };
+  const sheet: FactSheet = { lines: [describeClip(facts)], onScreenText: [], screenFragments: [], story };
   const seen = new Set<string>();
   const rank = (tool: string): number => (ORDER.includes(tool) ? ORDER.indexOf(tool) : ORDER.length);
   const signalReport = ok.find((r) => r.tool === 'signal' && isSignalReport(r.data))?.data as SignalReport | undefined;
   const speech = voiceHeard(ok);
   const soundEvents = ok.flatMap((r) => (r.tool === 'sound_events' && isSoundEventData(r.data) ? r.data.events : []));
+  const events: StoryEvent[] = [];
+  const vadSpeech: StoryEvent[] = [];
+  let spoken: { a: AsrFacts; at: { round: number; tool: string } } | undefined;
   for (const r of [...ok].sort((a, b) => rank(a.tool) - rank(b.tool) || a.round - b.round)) {
     const key = `${r.tool}\u0000${r.answer}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (r.tool === 'vad' && isVadData(r.data)) sheet.lines.push(vadFact(r.data, soundEvents));
-    else if (r.tool === 'sound_events' && isSoundEventData(r.data)) sheet.lines.push(soundEventFact(r.data));
-    else if (r.tool === 'asr' && (isAsrData(r.data) || plainTranscript(r.data) !== undefined)) {
+    const at = { round: r.round, tool: r.tool };
+    if (r.tool === 'vad' && isVadData(r.data)) {
+      sheet.lines.push(vadFact(r.data, soundEvents));
+      const v = vadEvents(r.data, soundEvents, at);
+      events.push(...v.other);
+      vadSpeech.push(...v.speech);
+    } else if (r.tool === 'sound_events' && isSoundEventData(r.data)) {
+      sheet.lines.push(soundEventFact(r.data));
+      const e = soundEventEvents(r.data, at);
+      events.push(...e);
+      if (e.length === 0) story.tail.push({ stream: 'sound', text: soundEventFact(r.data), ...at });
+    } else if (r.tool === 'asr' && (isAsrData(r.data) || plainTranscript(r.data) !== undefined)) {
       if (sheet.transcript !== undefined || sheet.unreliableSpeech !== undefined) continue; // the first ASR answer is the transcript
       const plain = isAsrData(r.data) ? undefined : plainTranscript(r.data);
-      const a = plain !== undefined ? { lines: [`A voice says: "${cap(plain)}"`], transcript: plain } : asrFacts(r.data as AsrData, cap, signalReport !== undefined && isNarrowBand(signalReport));
+      if (plain !== undefined) {
+        const line = `A voice says: "${cap(plain)}"`;
+        sheet.lines.push(line);
+        story.tail.push({ stream: 'speech', text: line, ...at });
+        sheet.transcript = plain;
+        continue;
+      }
+      const a = asrFacts(r.data as AsrData, cap, signalReport !== undefined && isNarrowBand(signalReport));
       sheet.lines.push(...a.lines);
       if (a.transcript !== undefined) sheet.transcript = a.transcript;
-      if ('unreliable' in a && a.unreliable !== undefined) sheet.unreliableSpeech = a.unreliable;
+      if (a.unreliable !== undefined) sheet.unreliableSpeech = a.unreliable;
+      spoken = { a, at };
     } else if (r.tool === 'ocr' && isOcrData(r.data)) {
-      const screen = screenFacts(r.data, cap);
+      const screen = screenFacts(r.data, cap, at);
       sheet.lines.push(screen.line);
       sheet.onScreenText.push(...screen.carry);
       sheet.screenFragments.push(...screen.fragments);
-    } else if (r.tool === 'video' && isVideoData(r.data)) sheet.lines.push(...pictureFacts(r.data));
-    else if (r.tool === 'vlm' && isVlmData(r.data)) sheet.lines.push(vlmFact({ ...r.data, said: cap(r.data.said) }));
-    else if (r.tool === 'signal' && isSignalReport(r.data)) sheet.lines.push(signalFact(r.data, speech));
-    else sheet.lines.push(`${LABEL[r.tool] ?? r.tool}: ${sentence(cap(r.answer))}`);
+      events.push(...screen.events);
+      if (screen.events.length === 0) story.tail.push({ stream: 'on-screen text', text: screen.line, ...at });
+      if (screen.untold !== undefined) story.tail.push({ stream: 'on-screen text', text: screen.untold, ...at });
+    } else if (r.tool === 'video' && isVideoData(r.data)) {
+      sheet.lines.push(...pictureFacts(r.data));
+      story.head.push({ stream: 'picture', text: pictureFormat(r.data), ...at });
+      events.push(...pictureEvents(r.data, r.round, r.tool));
+      story.tail.push(...r.data.notes.map((text) => ({ stream: 'picture' as const, text, ...at })));
+    } else if (r.tool === 'vlm' && isVlmData(r.data)) {
+      const line = vlmFact({ ...r.data, said: cap(r.data.said) });
+      sheet.lines.push(line);
+      story.tail.push({ stream: 'picture', text: line, ...at });
+    } else if (r.tool === 'signal' && isSignalReport(r.data)) {
+      const line = signalFact(r.data, speech);
+      sheet.lines.push(line);
+      story.tail.push({ stream: 'sound', text: line, ...at });
+    } else {
+      const line = `${LABEL[r.tool] ?? r.tool}: ${sentence(cap(r.answer))}`;
+      sheet.lines.push(line);
+      story.tail.push({ stream: 'clip', text: line, ...at });
+    }
   }
-  if (ok.length === 0) sheet.lines.push('No observer returned information about it.');
+  if (spoken !== undefined) {
+    const { a, at } = spoken;
+    const said = speechEvents(a.reliable, events, a.lead, cap, at);
+    if (a.unclear !== undefined) said.push({ ...a.unclear, stream: 'speech', ...at });
+    if (a.none !== undefined) story.tail.push({ stream: 'speech', text: a.none, ...at });
+    events.push(...said);
+    // VAD speech is told only where no recognised or unclear speech covers it
+    events.push(...vadSpeech.filter((v) => !said.some((s) => s.start < v.end && s.end > v.start)));
+  } else events.push(...vadSpeech);
+  story.events = orderEvents(events);
+  if (ok.length === 0) {
+    sheet.lines.push('No observer returned information about it.');
+    story.head.push({ stream: 'clip', text: 'No observer returned information about it.', round: 0, tool: 'media' });
+  }
   return sheet;
 }

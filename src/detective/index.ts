@@ -1,9 +1,12 @@
 /** Omni-Detective: agentic detailed captioning from independent observers. */
 export * from './types';
 export { runDetective, formatObservations, applicableObservers, capText, roundSchema, gatherFixedReports, defaultObserverConcurrency, DEFAULT_ROUNDS, FIXED_REPORT_QUESTION, type RunDetectiveOptions } from './agent';
-export { checkCaption, echoShare, repetitionShare, wordRecall, words, contentWords, CHECK_LIMITS, type CaptionCheck, type CaptionCheckInput } from './checks';
+export { checkCaption, echoShare, repetitionShare, wordRecall, words, contentWords, CHECK_LIMITS, type CaptionCheck, type CaptionCheckInput, type ModalityEvidence, type MeasuredPicture, ungroundedSounds, speechClaims, visualClaims, disagreeingPictureWords, sentenceSpans } from './checks';
 export { templateCaption, describeClip, type ClipFacts } from './template';
 export { factSheet, MIN_TRANSCRIPT_CONFIDENCE, MIN_TEMPO_CONFIDENCE, type FactSheet } from './facts';
+export { storyFactText, storySentences, orderEvents, type StoryEvent, type Storyline, type Stream } from './facts-timeline';
+export { claimProvenance, type ClaimProvenance, type ProvenanceEvidence } from './facts-provenance';
+export { modalityEvidence, measuredPicture } from './facts-evidence';
 export { parseAction, type ParseResult } from './parse';
 export { loadPrompt, loadDetectivePrompts, renderPrompt, promptRecords, PROMPT_VERSION, type PromptTemplate, type DetectivePrompts } from './prompts';
 export { analyzeSignal, describeSignal, estimateTempo, type SignalReport } from './signal';

@@ -6,7 +6,7 @@ import { sha256 } from '../util/hash';
 import { packageRoot } from '../util/paths';
 import type { PromptRecord } from './types';
 
-export const PROMPT_VERSION = 'v4';
+export const PROMPT_VERSION = 'v5';
 export type DetectivePromptName = 'agent' | 'round' | 'reask' | 'synthesis' | 'revise';
 
 export interface PromptTemplate extends PromptRecord {

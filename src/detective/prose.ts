@@ -1,7 +1,8 @@
 /**
  * Layout normalisation of an LLM caption: a small model often answers "plain prose" with headings,
  * bullet lists and bold text. The words are kept as written; only the layout becomes sentences (a
- * heading line joins the line after it, list items become sentences, emphasis marks go). Content
+ * heading line joins the line after it, list items become sentences, emphasis marks and the
+ * storyline's stream tags go). Content
  * is judged afterwards by the caption checks, on the normalised text.
  */
 
@@ -9,8 +10,11 @@ const BULLET = /^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+/;
 const HEADING = /^\s*#+\s*/;
 const ENDS_SENTENCE = /[.!?"\u201d)\]]$/;
 
+/** The storyline's stream tags ("[sound] "), layout of the facts a small model sometimes copies. */
+const STREAM_TAGS = /\[(?:picture|on-screen text|sound|speech)\]\s*/gi;
+
 function stripMarks(line: string): string {
-  return line.replace(HEADING, '').replace(BULLET, '').replace(/\*\*([^*]+)\*\*/g, '$1').replace(/__([^_]+)__/g, '$1').trim();
+  return line.replace(STREAM_TAGS, '').replace(HEADING, '').replace(BULLET, '').replace(/\*\*([^*]+)\*\*/g, '$1').replace(/__([^_]+)__/g, '$1').trim();
 }
 
 /** Headings, lists and emphasis -> sentences in paragraphs; text without them comes back as it was (trimmed). */

@@ -2,6 +2,7 @@
 import type { ObserveResult, ObserverInfo } from '../observers';
 import type { ChatMessage } from '../llm/types';
 import type { CaptionCheck } from './checks';
+import type { ClaimProvenance } from './facts-provenance';
 
 /** One clip to annotate: an id and a media file path (audio or video). */
 export interface DetectiveClip {
@@ -68,6 +69,8 @@ export interface DetectiveResult {
     firstAttempt?: { caption: string; reasons: string[] };
   };
   rounds: DetectiveRound[];
+  /** For each sentence of `caption`, the observations that support it (facts-provenance.ts). */
+  provenance: ClaimProvenance[];
   /**
    * The detective's conversation as it ran: the system prompt, each round's user turn and the
    * detective's JSON reply (re-asks included), then the synthesis prompt when the LLM wrote the

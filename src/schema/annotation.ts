@@ -47,6 +47,29 @@ const CaptionCheck = closed(
 
 const Synthesis = stringEnum(['llm', 'template'] as const);
 
+/** Per caption sentence, the observations that support it (none: `supported: false`). */
+export const ClaimProvenance = closed(
+  {
+    sentence: Type.String(),
+    start: Type.Integer({ minimum: 0, description: 'Character offset of the sentence in the caption.' }),
+    end: Type.Integer({ minimum: 0, description: 'Character offset just past the sentence.' }),
+    supported: Type.Boolean(),
+    evidence: Type.Array(
+      closed(
+        {
+          round: Type.Integer({ minimum: 0, description: 'The trajectory round (0: the media probe: streams and length).' }),
+          tool: Type.String({ description: 'The observer (or "media").' }),
+          start_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+          end_seconds: Type.Optional(Type.Number({ minimum: 0 })),
+          text: Type.Optional(Type.String({ description: 'What the observation stated: the segment, string, event or measurement.' })),
+        },
+        'claim evidence',
+      ),
+    ),
+  },
+  'claim provenance',
+);
+
 /** `--format omnicap`, a clip with a caption (status ok, or degraded with the reasons). */
 export const AnnotationRecord = closed(
   {
@@ -67,6 +90,7 @@ export const AnnotationRecord = closed(
       'synthesis',
     ),
     omni_detective_trajectory: Type.Array(DetectiveRound),
+    provenance: Type.Optional(Type.Array(ClaimProvenance, { description: 'For each caption sentence, the observations that support it.' })),
     observers_offered: Type.Array(Type.String()),
     tool_calls: Counts,
     observer_calls: Counts,

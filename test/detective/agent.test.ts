@@ -216,8 +216,8 @@ describe('prompts', () => {
     expect(p.synthesis.text).toContain('{{screen_rule}}');
     expect(p.synthesis.text).toMatch(/Never guess who speaks/);
   });
-  it('v4 (the default): instructions first, the facts last, and the revision shares everything before its problems', () => {
-    const p = loadDetectivePrompts();
+  it('v4: instructions first, the facts last, and the revision shares everything before its problems', () => {
+    const p = loadDetectivePrompts('v4');
     expect(p.synthesis.version).toBe('v4');
     const facts = 'The sound is quiet (integrated loudness -30.0 LUFS).';
     const vars = { facts, screen_facts: '', screen_seen: '', screen_rule: '', picture_rule: ' The clip has no picture: describe only what is heard.' };

@@ -42,7 +42,7 @@ describe('omnicap detect', () => {
     for (const r of rows.filter((x) => x.status === 'ok')) {
       expect(typeof r.caption).toBe('string');
       expect(Array.isArray(r.omni_detective_trajectory)).toBe(true);
-      expect(r).toMatchObject({ seed: 5, prompt_version: 'v4', models: { detective: 'qwen2.5-coder-1.5b-instruct-q4_k_m' }, synthesis: { mode: 'template' } });
+      expect(r).toMatchObject({ seed: 5, prompt_version: 'v5', models: { detective: 'qwen2.5-coder-1.5b-instruct-q4_k_m' }, synthesis: { mode: 'template' } });
     }
     expect(rows.find((r) => r.id === 'c-bad.wav')).toMatchObject({ status: 'error' });
     const second = captureIo();

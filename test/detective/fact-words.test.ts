@@ -18,6 +18,14 @@ const asr = (extra: Partial<AsrData> = {}): AsrData => ({
   engine: 'whisper-base', transcript: 'hello there', segments: [{ start: 0.2, end: 1.4, text: 'hello there', confidence: 0.8, noSpeechProb: 0.01 }], speech: [{ start: 0, end: 1.6 }], language: 'en', languageProbability: 0.97, ...extra,
 });
 
+describe('a sound shorter than a loudness block', () => {
+  it('a 0.1 s bark has no integrated loudness but a peak: too short to measure, not silence; a zero peak is silence', () => {
+    const base = { durationSeconds: 0.14, sampleRate: 16000, integratedLufs: null, truePeakDbtp: -3.2, clippingRatio: 0, noiseFloorDbfs: null, snrDb: null, quietFrames: null, bandwidthHz: null, bandEdgeHz: null, silenceRatio: 0, tempoBpm: null, tempoConfidence: 0 };
+    expect(signalFact({ ...base, samplePeakDbfs: -3.5 })).toBe('The sound is too short for its loudness to be measured (under 0.4 s; sample peak -3.5 dBFS).');
+    expect(signalFact({ ...base, samplePeakDbfs: null, truePeakDbtp: null })).toBe('The audio is digital silence.');
+  });
+});
+
 describe('loudness words (integrated LUFS)', () => {
   it.each([
     [-35.01, 'very quiet'], [-35, 'quiet'], [-25.01, 'quiet'], [-25, 'moderately loud'], [-14.01, 'moderately loud'], [-14, 'loud'],

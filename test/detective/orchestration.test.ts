@@ -176,7 +176,7 @@ describe('caption checks', () => {
     expect(bare.reasons.join(' ')).toMatch(/no description/);
     const twice = 'The narrator reads a sentence from a novel in a quiet room. '.repeat(2) + 'He says "he was not an ill disposed young man" at -30 LUFS.';
     const seen = 'A single voice speaks in a quiet room at about -30 LUFS; the text on screen is "he was not an ill disposed young man".';
-    expect(checkCaption({ caption: seen, promptText: '', observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT, hasVideo: false }).reasons).toContain('describes a picture, but the clip has no video stream');
+    expect(checkCaption({ caption: seen, promptText: '', observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT, hasVideo: false }).reasons).toContain('describes a picture, but the clip has no video stream ("on screen")');
     expect(checkCaption({ caption: seen, promptText: '', observationText: 'Transcript: he was not an ill disposed young man. Loudness -30 LUFS.', transcript: TRANSCRIPT, hasVideo: true }).ok).toBe(true);
     expect(checkCaption({ caption: twice, promptText: '', observationText: 'narrator reads sentence novel quiet room he was not an ill disposed young man -30 LUFS', transcript: TRANSCRIPT }).reasons.join(' ')).toMatch(/1 sentence repeated/);
   });

@@ -86,7 +86,7 @@ describe('detect batch on real clips', () => {
     expect(byId.video.observers_offered).toEqual(['asr', 'ocr', 'signal', 'vad']);
     expect(speech.caption).toContain('LUFS');
     expect(speech.caption).toMatch(/speech from [0-9.]+ to [0-9.]+ s/);
-    expect(speech).toMatchObject({ seed: 3, prompt_version: 'v4', models: { detective: 'scripted-test-llm' }, tool_calls: { asr: 1, signal: 1, vad: 1 } });
+    expect(speech).toMatchObject({ seed: 3, prompt_version: 'v5', models: { detective: 'scripted-test-llm' }, tool_calls: { asr: 1, signal: 1, vad: 1 } });
     expect(speech.prompts).toHaveLength(5);
     expect(speech.tokens.prompt).toBeGreaterThan(0);
 
@@ -127,8 +127,8 @@ describe('detect batch on real clips', () => {
   it('a rerun with a new agent prompt reuses the cached observations (zero observer calls)', async () => {
     const promptDir = join(dir, 'prompts');
     mkdirSync(promptDir, { recursive: true });
-    for (const n of ['agent', 'round', 'reask', 'synthesis', 'revise']) copyFileSync(join(packageRoot(), 'prompts', 'detective', `${n}.v4.md`), join(promptDir, `${n}.v4.md`));
-    appendFileSync(join(promptDir, 'agent.v4.md'), '\nBe thorough.\n');
+    for (const n of ['agent', 'round', 'reask', 'synthesis', 'revise']) copyFileSync(join(packageRoot(), 'prompts', 'detective', `${n}.v5.md`), join(promptDir, `${n}.v5.md`));
+    appendFileSync(join(promptDir, 'agent.v5.md'), '\nBe thorough.\n');
     const tb = toolbox(cache);
     const out2 = join(dir, 'out2.jsonl');
     const s = await runBatch({ clips: loadClips(join(dir, 'clips.jsonl')), output: out2, llm: llm(), toolbox: tb, workers: 1, seed: 3, rounds: 5, promptDir });

@@ -31,3 +31,10 @@ describe('toProse', () => {
     expect(c.reasons).toContain('talks about the facts, the observers or the instructions instead of the clip');
   });
 });
+
+describe('the storyline layout', () => {
+  it('stream tags copied from the facts go, the words stay', () => {
+    expect(toProse('[sound] From 0.0 to 1.2 s a sound like laughter is heard. [speech] From 1.0 to 1.3 s speech is heard.')).toBe('From 0.0 to 1.2 s a sound like laughter is heard. From 1.0 to 1.3 s speech is heard.');
+    expect(toProse('[picture] The picture is red.\n[on-screen text] The text "EXIT" is shown.')).toBe('The picture is red. The text "EXIT" is shown.');
+  });
+});

@@ -30,9 +30,13 @@ export class ScriptedChatModel implements ChatModel {
   }
 }
 
-/** Synthesis stand-in: a caption made of the established facts (the FACTS block), verbatim. */
+/**
+ * Synthesis stand-in: a caption made of the established facts (the FACTS block), verbatim, without
+ * the storyline's layout (its headings, stream tags and the clip-kind instruction after the facts).
+ */
 export function copyObservations(messages: ChatMessage[]): string {
   const prompt = messages[messages.length - 1].content;
   const facts = /FACTS:\n([\s\S]*?)\n\n(?:Write the caption|Reply with the caption|An earlier caption)/.exec(prompt)?.[1] ?? '';
-  return `In this clip: ${facts.split('\n').join(' ')}`;
+  const lines = facts.split('\n').filter((l) => !/^(?:In time order|The whole clip):$/.test(l) && !/^The clip (?:has no picture|is a video)[^.]*: (?:describe|tell)/.test(l));
+  return `In this clip: ${lines.map((l) => l.replace(/^\[[^\]]+\] /, '')).join(' ')}`;
 }

@@ -80,6 +80,7 @@ function resultFor(clip: DetectiveClip): DetectiveResult {
     caption: 'A woman says "front center" in a quiet room.',
     synthesis: { mode: 'llm', source: 'llm' },
     rounds: [],
+    provenance: [],
     messages: [
       { role: 'system', content: 'You are the detective.' },
       { role: 'user', content: 'Round 1.' },

@@ -1,0 +1,229 @@
+/**
+ * Caption checks by stream: what a caption says it saw needs a visual observation, what it says it
+ * heard as a sound needs a sound observation, and speech needs a voice that was heard; words for
+ * the picture's brightness, colours and movement must agree with the class the video observer
+ * measured ("bright" for a picture measured medium-bright is a false statement).
+ */
+import { SOUND_LABELS, soundStem, soundVocabulary } from './observers/sound-labels';
+import { normalizeWords } from './observers/wer';
+
+/** What the observations of a clip establish per stream (built from the rounds by facts-evidence.ts). */
+export interface ModalityEvidence {
+  /** Some observer reported on the picture (video measurements, on-screen text, a vision model). */
+  visual: boolean;
+  /** The text of the sound evidence: sound events, sound segments, the signal, audio-model answers. */
+  soundText: string;
+  /** A voice was heard (recognised speech, or speech in the sound segments). */
+  speech: boolean;
+  /** The video observer's measured classes; undefined when the picture was not measured. */
+  picture?: MeasuredPicture;
+  /** Free-text answers of observers that see the picture (a vision model): words they use are accepted. */
+  visualText: string;
+}
+
+export interface MeasuredPicture {
+  /** Brightness words of the shots (./observers/colour.ts brightnessWord). */
+  brightness: string[];
+  /** Colour names of the keyframes ("dark blue"), "black" when a black stretch was measured. */
+  colours: string[];
+  /** Motion kinds measured (static, pan, shaking, fast). */
+  motion: string[];
+}
+
+const QUOTED = /"[^"]*"|\u201c[^\u201d]*\u201d/g;
+const NEGATION = /\b(?:no|not|without|never|neither|nor|none|nothing|cannot|can't|isn't|doesn't|does not)\b/i;
+
+/** Sentences of a text with their character offsets (a sentence ends at . ! ? followed by space or the end, outside quotes). */
+export function sentenceSpans(text: string): Array<{ sentence: string; start: number; end: number }> {
+  const out: Array<{ sentence: string; start: number; end: number }> = [];
+  let start = 0;
+  let quoted = false;
+  const atBreak = (i: number): boolean => i >= text.length || /\s/.test(text[i]);
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    let end = -1;
+    if (c === '"' || c === '\u201c' || c === '\u201d') {
+      quoted = c === '\u201c' ? true : c === '\u201d' ? false : !quoted;
+      // a quote closed right after its sentence's end: "... says "Stop." Then ..."
+      if (!quoted && /[.!?]/.test(text[i - 1] ?? '') && atBreak(i + 1) && /^\s*(?:$|[^a-z])/.test(text.slice(i + 1, i + 4))) end = i + 1;
+    } else if (!quoted && /[.!?]/.test(c) && (atBreak(i + 1) || text[i + 1] === ')')) end = i + 1;
+    else if (c === '\n') end = i + 1;
+    if (end >= 0) {
+      while (end < text.length && text[end] === ')') end++;
+      push(out, text, start, end);
+      start = end;
+    }
+  }
+  push(out, text, start, text.length);
+  return out;
+}
+
+function push(out: Array<{ sentence: string; start: number; end: number }>, text: string, from: number, to: number): void {
+  let a = from;
+  let b = to;
+  while (a < b && /\s/.test(text[a])) a++;
+  while (b > a && /\s/.test(text[b - 1])) b--;
+  if (b > a) out.push({ sentence: text.slice(a, b), start: a, end: b });
+}
+
+/** Clauses of a sentence with quotes blanked (a clause ends at , ; : and the sentence's end). */
+function clauses(sentence: string): string[] {
+  return sentence.replace(QUOTED, ' ').split(/[,;:]+/);
+}
+
+/** Nouns that make a sentence about the picture ("video" is not one: the probe states the clip is a video). */
+const PICTURE_NOUN = /\b(?:picture|pictures|image|images|frame|frames|scene|scenes|camera|view|screen|on-screen|onscreen|footage|visuals?|colou?rs?|colou?red|cuts? to|shots? \d|lit)\b/i;
+/** Phrases that claim to show something (these alone make a visual claim). */
+const SHOWN = /\b(?:on[- ]screen|shown on|displayed|we see|is seen|are seen|appears? on|title screen)\b/i;
+
+/** Hue words of the colour table (./observers/colour.ts), with their spellings. */
+const HUES: Record<string, string> = {
+  black: 'black', grey: 'grey', gray: 'grey', white: 'white', red: 'red', pink: 'pink', magenta: 'magenta', orange: 'orange', brown: 'brown', beige: 'beige',
+  yellow: 'yellow', green: 'green', teal: 'teal', cyan: 'cyan', blue: 'blue', purple: 'purple', violet: 'purple', lavender: 'lavender',
+};
+/** Colours that name a noise, not a picture ("white noise"). */
+const NOISE_COLOUR = /\b(?:white|pink|brown|grey|gray|blue|violet)\s+noise\b/gi;
+
+function isVisualSentence(s: string): boolean {
+  const bare = s.replace(QUOTED, ' ');
+  return PICTURE_NOUN.test(bare) || SHOWN.test(bare);
+}
+
+/** The hue words of a clause (noise colours left out). */
+function huesOf(clause: string): string[] {
+  return normalizeWords(clause.replace(NOISE_COLOUR, ' ')).flatMap((w) => (HUES[w] !== undefined ? [HUES[w]] : []));
+}
+
+/** Visual words of a caption outside quotes, in affirmative clauses: what makes it describe a picture. */
+export function visualClaims(caption: string): string[] {
+  const out: string[] = [];
+  for (const { sentence } of sentenceSpans(caption)) {
+    for (const clause of clauses(sentence)) {
+      if (NEGATION.test(clause)) continue;
+      const found: string[] = [...clause.matchAll(new RegExp(SHOWN.source, 'gi'))].map((m) => m[0].toLowerCase());
+      for (const m of clause.matchAll(new RegExp(PICTURE_NOUN.source, 'gi'))) {
+        const w = m[0].toLowerCase();
+        if (!found.some((f) => f.includes(w))) found.push(w);
+      }
+      out.push(...found);
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** Brightness claims: the words and the measured classes each allows. */
+const BRIGHTNESS: Array<[RegExp, string[]]> = [
+  [/\bvery dark\b/gi, ['very dark']],
+  [/\bvery bright\b/gi, ['very bright']],
+  [/\b(?:medium[- ]bright(?:ness)?|moderately bright|medium brightness)\b/gi, ['medium-bright']],
+  [/\b(?:bright|brightly)\b(?!\s+green)/gi, ['bright', 'very bright']],
+  [/\b(?:dark|dimly|dim)\b(?!\s+(?:grey|gray|red|brown|green|blue))/gi, ['dark', 'very dark']],
+];
+
+/** Motion claims: the words and the measured kinds each needs. */
+const MOTION: Array<[RegExp, string, string[]]> = [
+  [/\bpan(?:s|ning|ned)?\b/i, 'panning', ['pan', 'fast']],
+  [/\b(?:shak(?:e|es|ing|y|en)|jitter(?:y|s)?|wobbl\w*|handheld)\b/i, 'shaking', ['shaking']],
+  [/\b(?:steady|static|stationary|motionless|still camera|fixed camera)\b/i, 'steady', ['static']],
+  [/\b(?:fast|rapid|quick)\s+(?:motion|movement|moving|camera)\b|\bmov(?:es|ing) (?:fast|quickly|rapidly)\b/i, 'fast', ['fast']],
+];
+
+/**
+ * Picture words of the caption that disagree with the measured classes: a brightness word whose
+ * class no shot has, a colour no keyframe has, a movement of a kind not measured. Judged in
+ * sentences about the picture only, affirmative clauses only; a word a vision model used is accepted.
+ */
+export function disagreeingPictureWords(caption: string, measured: MeasuredPicture, visualText = ''): string[] {
+  const seen = new Set(normalizeWords(visualText));
+  const hues = new Set(measured.colours.flatMap((c) => normalizeWords(c).map((w) => HUES[w] ?? w)));
+  const out: string[] = [];
+  for (const { sentence } of sentenceSpans(caption)) {
+    if (!isVisualSentence(sentence)) continue;
+    for (const clause of clauses(sentence)) {
+      if (NEGATION.test(clause)) continue;
+      let rest = clause;
+      for (const [re, classes] of BRIGHTNESS) {
+        for (const m of rest.matchAll(re)) {
+          const word = m[0].toLowerCase();
+          if (!classes.some((c) => measured.brightness.includes(c)) && !seen.has(word)) out.push(`"${word}" (measured ${measured.brightness.length > 0 ? [...new Set(measured.brightness)].join(', ') : 'no brightness'})`);
+        }
+        rest = rest.replace(re, ' ');
+      }
+      for (const hue of huesOf(clause)) if (!hues.has(hue) && !seen.has(hue)) out.push(`"${hue}" (colours measured: ${measured.colours.length > 0 ? [...new Set(measured.colours)].join(', ') : 'none'})`);
+      for (const [re, word, kinds] of MOTION) {
+        const m = re.exec(clause);
+        if (m !== null && !kinds.some((k) => measured.motion.includes(k)) && !seen.has(m[0].toLowerCase())) out.push(`"${m[0].toLowerCase()}" (movement measured: ${measured.motion.length > 0 ? [...new Set(measured.motion)].join(', ') : 'none'}; not ${word})`);
+      }
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** Words that state speech (outside quotes; "says" is left out: a sign says things too). */
+const SPEECH_CLAIM = /\b(?:voices?|speaks?|speaking|spoken|speech|speaker|speakers|talks?|talking|narrat\w*|dialogue|conversation|utter\w*|announc\w*)\b/i;
+
+/** Affirmative clauses that state speech: the words (for a clip where no voice was heard). */
+export function speechClaims(caption: string): string[] {
+  const out: string[] = [];
+  for (const { sentence } of sentenceSpans(caption)) {
+    for (const clause of clauses(sentence)) {
+      const m = SPEECH_CLAIM.exec(clause);
+      if (m !== null && !NEGATION.test(clause)) out.push(m[0].toLowerCase());
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** A section label leading a line ("Sound Events and Music: ..."): a topic, not a sound heard. */
+const SECTION_LABEL = /^[A-Z][\w-]*(?:\s(?:[A-Z][\w-]*|and|of|on|the|in)){0,4}:\s/;
+/** Sound words that, alone, mean a thing seen ("the camera pans"); a sound only before SOUND_SENSE ("a camera shutter"). */
+const PICTURE_SENSE = new Set(['camera']);
+const SOUND_SENSE = /^(?:shutter|shutters|click|clicks|clicking|snap|snaps)$/;
+const NEGATION_WORDS = new Set(['no', 'not', 'without', 'never', 'neither', 'nor', 'none', 'nothing']);
+
+/**
+ * Words outside quotes that name a sound (the sound-event vocabulary: "dog", "barking", "siren",
+ * "applause", "music") whose class `known` never names, by any of its words or a narrower class (a
+ * guitar named is music named). Such a sound is made up: no observer heard it.
+ */
+export function ungroundedSounds(caption: string, known: string): string[] {
+  const vocab = soundVocabulary();
+  const parents = new Map(SOUND_LABELS.map((l) => [l.id, l.parent]));
+  const named = new Set<string>();
+  for (const w of normalizeWords(known)) {
+    for (const id of vocab.get(soundStem(w)) ?? []) {
+      named.add(id);
+      const p = parents.get(id);
+      if (p !== undefined) named.add(p);
+    }
+  }
+  const out: string[] = [];
+  const text = caption.replace(QUOTED, ' ').split(/\n+|(?<=[.!?"])\s+(?=[A-Z])/).map((part) => part.trim().replace(SECTION_LABEL, '')).join('. ');
+  for (const clause of text.split(/[.;:,!?]+/)) {
+    let negated = false; // "no music", "without a dog": a sound denied is not a sound named
+    const ws = normalizeWords(clause);
+    for (const [i, w] of ws.entries()) {
+      if (NEGATION_WORDS.has(w)) negated = true;
+      if (PICTURE_SENSE.has(w) && !SOUND_SENSE.test(ws[i + 1] ?? '')) continue; // "the camera pans" names no sound
+      const classes = vocab.get(soundStem(w));
+      if (!negated && classes !== undefined && ![...classes].some((id) => named.has(id)) && !out.includes(w)) out.push(w);
+    }
+  }
+  return out;
+}
+
+/** The reasons a caption fails the stream checks (none when it passes). */
+export function modalityReasons(caption: string, e: ModalityEvidence, hasVideo: boolean | undefined): string[] {
+  const reasons: string[] = [];
+  const visual = visualClaims(caption);
+  if (hasVideo !== false && !e.visual && visual.length > 0) reasons.push(`states what is seen (${visual.map((w) => `"${w}"`).join(', ')}), but no observer reported on the picture`);
+  if (e.picture !== undefined) {
+    const wrong = disagreeingPictureWords(caption, e.picture, e.visualText);
+    if (wrong.length > 0) reasons.push(`describes the picture with words its measurements contradict: ${wrong.slice(0, 4).join(', ')}`);
+  }
+  const sounds = ungroundedSounds(caption, e.soundText);
+  if (sounds.length > 0) reasons.push(`names sounds no sound observation gave (no sound event was stated for them): ${sounds.map((w) => `"${w}"`).join(', ')}`);
+  const speech = speechClaims(caption);
+  if (!e.speech && speech.length > 0) reasons.push(`states speech (${speech.map((w) => `"${w}"`).join(', ')}), but no voice was heard`);
+  return reasons;
+}

@@ -1,0 +1,120 @@
+/**
+ * Caption checks by stream, one rule at a time with its boundary cases: a visual claim needs a
+ * visual observation (and a video stream), a named sound needs sound evidence (not the transcript,
+ * not the screen), speech needs a heard voice, and picture words must agree with the measured class
+ * (the known drift: "bright" for a picture measured medium-bright).
+ */
+import { checkCaption, disagreeingPictureWords, modalityEvidence, sentenceSpans, speechClaims, visualClaims, type DetectiveRound, type MeasuredPicture, type ModalityEvidence } from '../../src/detective';
+import { modalityReasons } from '../../src/detective/checks-modality';
+import { brightnessWord } from '../../src/detective/observers/colour';
+import { video } from './story-data';
+
+const none: ModalityEvidence = { visual: false, soundText: '', speech: false, visualText: '' };
+const picture = (brightness: number, colours: string[] = ['red'], motion: string[] = ['static']): MeasuredPicture => ({ brightness: [brightnessWord(brightness)], colours, motion });
+
+describe('a visual claim needs the picture', () => {
+  it('an audio-only clip: a picture word in an affirmative clause fails with the words named; "white noise" and a denied picture pass', () => {
+    const base = { promptText: '', observationText: 'Noise from 0.0 to 2.0 s.', hasVideo: false, evidence: { ...none, soundText: 'noise' } };
+    const red = checkCaption({ ...base, caption: 'For two seconds noise is heard while the picture stays red and the camera is still.' });
+    expect(red.reasons).toContain('describes a picture, but the clip has no video stream ("picture", "camera")');
+    expect(checkCaption({ ...base, caption: 'For two seconds steady white noise is heard, even in level from start to end.' }).reasons.join(' ')).not.toMatch(/picture/);
+    expect(checkCaption({ ...base, caption: 'The clip has no picture; for two seconds steady noise is heard, even in level from start to end.' }).reasons.join(' ')).not.toMatch(/picture/);
+  });
+
+  it('a video whose visual observers all failed: a visual claim fails; the same claim passes once one reported', () => {
+    const caption = 'The camera pans slowly over the scene.';
+    expect(modalityReasons(caption, none, true)).toEqual(['states what is seen ("camera", "scene"), but no observer reported on the picture']);
+    expect(modalityReasons(caption, { ...none, visual: true }, true)).toEqual([]);
+    expect(visualClaims('A voice is heard; nothing is shown on screen.')).toEqual([]);
+    expect(visualClaims('The text "EXIT" is shown on screen.')).toEqual(['shown on', 'screen']);
+  });
+});
+
+describe('a named sound needs sound evidence', () => {
+  const transcriptOnly = { ...none, speech: true, soundText: 'From 0.0 to 2.0 s speech is heard.' };
+  it('a dog the transcript or the screen mentions is not a dog heard', () => {
+    expect(modalityReasons('A voice speaks while a dog barks.', transcriptOnly, false)).toEqual(['names sounds no sound observation gave (no sound event was stated for them): "dog", "barks"']);
+  });
+  it('a sound event of the class (or a narrower class, or its family) grounds it; a denied sound is not named', () => {
+    expect(modalityReasons('A voice speaks while a dog barks.', { ...transcriptOnly, soundText: `${transcriptOnly.soundText} A sound like a dog barking is heard from 0.2 to 1.8 s.` }, false)).toEqual([]);
+    expect(modalityReasons('Gentle music plays.', { ...none, soundText: 'A sound like a guitar is heard from 0.0 to 2.0 s.' }, false)).toEqual([]);
+    expect(modalityReasons('A voice speaks; no dog barks.', transcriptOnly, false)).toEqual([]);
+  });
+  it('"camera" is a thing seen unless a shutter or click follows it', () => {
+    expect(modalityReasons('The camera pans right.', { ...none, visual: true }, true)).toEqual([]);
+    expect(modalityReasons('A camera shutter clicks.', { ...none, visual: true }, true)).toEqual(['names sounds no sound observation gave (no sound event was stated for them): "camera", "shutter", "clicks"']);
+  });
+});
+
+describe('speech needs a heard voice', () => {
+  it('speech stated for a clip without a voice fails; denied speech and quoted screen text do not', () => {
+    expect(speechClaims('A narrator speaks over the picture.')).toEqual(['narrator']);
+    expect(modalityReasons('A narrator speaks over the picture.', { ...none, visual: true }, true)).toEqual(['states speech ("narrator"), but no voice was heard']);
+    expect(modalityReasons('No speech is heard; the picture is red.', { ...none, visual: true }, true)).toEqual([]);
+    expect(modalityReasons('The sign on screen says "voice mail".', { ...none, visual: true }, true)).toEqual([]);
+    expect(modalityReasons('A narrator speaks.', { ...none, speech: true }, false)).toEqual([]);
+  });
+});
+
+describe('the speech evidence is the voice the fact sheet tells', () => {
+  const vad = (label: string): DetectiveRound => ({ round: 1, status: 'ok', tool: 'vad', question: 'q', answer: 'a', data: { segments: [{ label, start: 1, end: 1.3 }], totals: { speech: 0.3, music: 0, noise: 0, sound: 0, silence: 0 } }, cached: false, ms: 1 });
+  it('a short VAD speech segment (told as "speech is heard") is a voice; a music segment is not', () => {
+    expect(modalityEvidence([vad('speech')]).speech).toBe(true);
+    expect(modalityEvidence([vad('music')]).speech).toBe(false);
+  });
+});
+
+describe('picture words agree with the measured class', () => {
+  it('brightness at its boundaries: "bright" needs 0.70 or more, "medium-bright" 0.45 to 0.70, "very bright" 0.85', () => {
+    const says = (caption: string, b: number): string[] => disagreeingPictureWords(caption, picture(b));
+    expect(says('The picture is bright and red.', 0.699)).toEqual(['"bright" (measured medium-bright)']);
+    expect(says('The picture is bright and red.', 0.7)).toEqual([]);
+    expect(says('The picture is medium-bright and red.', 0.699)).toEqual([]);
+    expect(says('The picture is medium-bright and red.', 0.7)).toEqual(['"medium-bright" (measured bright)']);
+    expect(says('The picture is very bright.', 0.849)).toEqual(['"very bright" (measured bright)']);
+    expect(says('The picture is very bright.', 0.85)).toEqual([]);
+    expect(says('The picture is dark.', 0.449)).toEqual([]);
+    expect(says('The picture is dark.', 0.45)).toEqual(['"dark" (measured medium-bright)']);
+    // a colour name is not a brightness; a sentence about a sound is not about the picture; a denial claims nothing
+    expect(disagreeingPictureWords('The picture is mostly bright green.', picture(0.5, ['bright green']))).toEqual([]);
+    expect(says('A bright chime rings twice.', 0.5)).toEqual([]);
+    expect(says('The picture is not bright.', 0.5)).toEqual([]);
+  });
+
+  it('colours: the hue must be one a keyframe has ("dark red" is red); a vision model saying it is enough', () => {
+    const m = picture(0.6, ['dark red', 'white'], ['static']);
+    expect(disagreeingPictureWords('The picture is red and white.', m)).toEqual([]);
+    expect(disagreeingPictureWords('The picture is mostly blue.', m)).toEqual(['"blue" (colours measured: dark red, white)']);
+    expect(disagreeingPictureWords('The picture is mostly blue.', m, 'A blue sky over a field.')).toEqual([]);
+  });
+
+  it('movement: panning, shaking and a steady camera each need that kind measured', () => {
+    const still = picture(0.6, ['red'], ['static']);
+    expect(disagreeingPictureWords('The camera pans to the right.', still)).toEqual(['"pans" (movement measured: static; not panning)']);
+    expect(disagreeingPictureWords('The camera is steady throughout.', still)).toEqual([]);
+    expect(disagreeingPictureWords('The camera does not pan or shake.', still)).toEqual([]);
+    expect(disagreeingPictureWords('The camera pans, then the view shakes.', picture(0.6, ['red'], ['pan', 'shaking']))).toEqual([]);
+  });
+
+  it('through checkCaption, from real video data: the drift "bright" on a medium-bright clip is rejected with the reason', () => {
+    const rounds: DetectiveRound[] = [{ round: 1, status: 'ok', tool: 'video', question: 'q', answer: 'a', data: { ...video, scenes: video.scenes.slice(0, 1) }, cached: false, ms: 1 }];
+    const evidence = modalityEvidence(rounds);
+    expect(evidence.picture).toEqual({ brightness: ['medium-bright'], colours: ['red'], motion: ['static', 'pan', 'static'] });
+    const c = checkCaption({ caption: 'From 0.0 to 2.0 s the picture is bright and mostly red while the camera stays steady.', promptText: '', observationText: 'From 0.0 to 2.0 s the picture is medium-bright, mostly red.', hasVideo: true, evidence });
+    expect(c.reasons).toContain('describes the picture with words its measurements contradict: "bright" (measured medium-bright)');
+  });
+});
+
+describe('sentences and tags', () => {
+  it('sentence offsets skip decimals and keep quotes whole', () => {
+    const caption = 'At 2.5 s a voice says "Stop. Now." Then a bell rings.';
+    expect(sentenceSpans(caption).map((s) => [s.sentence, caption.slice(s.start, s.end)])).toEqual([
+      ['At 2.5 s a voice says "Stop. Now."', 'At 2.5 s a voice says "Stop. Now."'],
+      ['Then a bell rings.', 'Then a bell rings.'],
+    ]);
+  });
+  it('a copied stream tag fails', () => {
+    const c = checkCaption({ caption: '[sound] From 0.0 to 2.0 s noise is heard, steady and quiet, until the end of the recording.', promptText: '', observationText: 'noise heard steady quiet recording', hasVideo: false });
+    expect(c.reasons).toContain('copies a stream tag of the facts ("[sound]") instead of writing prose');
+  });
+});
