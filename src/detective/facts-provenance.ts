@@ -19,24 +19,7 @@ import { brightnessWord, contrastWord, saturationWord } from './observers/colour
 import { SOUND_LABELS, soundStem, soundVocabulary } from './observers/sound-labels';
 import { describeMotion } from './observers/video';
 import { normalizeWords } from './observers/wer';
-import type { DetectiveRound } from './types';
-
-export interface ProvenanceEvidence {
-  round: number;
-  tool: string;
-  start_seconds?: number;
-  end_seconds?: number;
-  text?: string;
-}
-
-export interface ClaimProvenance {
-  sentence: string;
-  /** Character offsets of the sentence in the caption ([start, end)). */
-  start: number;
-  end: number;
-  supported: boolean;
-  evidence: ProvenanceEvidence[];
-}
+import type { ClaimProvenance, DetectiveRound, ProvenanceEvidence } from './types';
 
 /** What one observation stated, indexed for matching. */
 interface Fact {

@@ -5,7 +5,7 @@ export { checkCaption, echoShare, repetitionShare, wordRecall, words, contentWor
 export { templateCaption, describeClip, type ClipFacts } from './template';
 export { factSheet, MIN_TRANSCRIPT_CONFIDENCE, MIN_TEMPO_CONFIDENCE, type FactSheet } from './facts';
 export { storyFactText, storySentences, orderEvents, type StoryEvent, type Storyline, type Stream } from './facts-timeline';
-export { claimProvenance, type ClaimProvenance, type ProvenanceEvidence } from './facts-provenance';
+export { claimProvenance } from './facts-provenance';
 export { modalityEvidence, measuredPicture } from './facts-evidence';
 export { parseAction, type ParseResult } from './parse';
 export { loadPrompt, loadDetectivePrompts, renderPrompt, promptRecords, PROMPT_VERSION, type PromptTemplate, type DetectivePrompts } from './prompts';

@@ -2,7 +2,6 @@
 import type { ObserveResult, ObserverInfo } from '../observers';
 import type { ChatMessage } from '../llm/types';
 import type { CaptionCheck } from './checks';
-import type { ClaimProvenance } from './facts-provenance';
 
 /** One clip to annotate: an id and a media file path (audio or video). */
 export interface DetectiveClip {
@@ -117,4 +116,23 @@ export interface DetectiveOptions {
   synthesis?: SynthesisMode;
   /** Token budget of one observer answer in the conversation (default: an equal share of the context). */
   observationTokens?: number;
+}
+
+/** One observation a caption sentence rests on (its round, observer and the span or text it gave). */
+export interface ProvenanceEvidence {
+  round: number;
+  tool: string;
+  start_seconds?: number;
+  end_seconds?: number;
+  text?: string;
+}
+
+/** A caption sentence and the observations that support it (none: `supported` false). */
+export interface ClaimProvenance {
+  sentence: string;
+  /** Character offsets of the sentence in the caption ([start, end)). */
+  start: number;
+  end: number;
+  supported: boolean;
+  evidence: ProvenanceEvidence[];
 }

@@ -159,7 +159,10 @@ describe('omnicap review: annotations', () => {
     const out = join(tmp.dir, 'train.jsonl');
     const r = spawnSync(process.execPath, [CLI, 'export', '--input', input, '--format', 'sharegpt', '--output', out, '--media-root', root, '--reviewed'], { encoding: 'utf8' });
     expect(r.stderr).toMatch(/export: 2 sharegpt examples .*skipped: .*1 rejected.*1 unreviewed/);
-    expect(r.status).toBe(0);
+    // the file's two malformed lines are reported, not exported, and make the exit status 1
+    expect(r.stderr).toMatch(/line 5: not valid JSON/);
+    expect(r.stderr).toMatch(/line 7: an annotation line must be a JSON object/);
+    expect(r.status).toBe(1);
     const recs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; conversations: Array<{ value: string }> });
     expect(recs.map((x) => [x.id, x.conversations[1].value])).toEqual([['speech-a', CAPTION_A], ['speech-b', EDITED_B]]);
   });
