@@ -14,8 +14,8 @@
  * one-stage row. --prefetch K first scores, on both splits, what two-stage scoring with a shortlist
  * of K asks for (a shorter shortlist asks for a subset of it).
  * --write-priors rewrites src/detective/observers/sound-priors.ts for the model from the tune split.
- * --timing N: on the first N tune clips, fresh (no cache), Whisper time of one-stage and two-stage
- * scoring of the same windows, alternating, in this run.
+ * --timing N (nothing else is done): on the first N tune clips, fresh (no cache), Whisper time of
+ * one-stage and two-stage scoring of the same windows, alternating, in this run.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -86,6 +86,9 @@ function right(stated: Stated, truth: string | null): boolean {
 
 const statedName = (s: Stated): string => (s.kind === 'family' ? `${s.label} (family)` : s.label);
 
+/** Thrown by an --offline scorer for scores the cache lacks. */
+class NotCached extends Error {}
+
 /** The cache, and a scorer over it that asks Whisper only for the (window, phrasing) scores it lacks. */
 class ScoreStore {
   readonly cache: Cache;
@@ -122,7 +125,7 @@ class ScoreStore {
       const want = windows.map((_, w) => subsets?.[w] ?? labels.map((__, i) => i));
       const missing = want.map((s, w) => s.filter((i) => (entry.scores[labels[i]]?.[at[w]] ?? null) === null));
       if (missing.some((s) => s.length > 0)) {
-        if (this.offline) throw new Error(`--offline: ${c.path} lacks scores in the cache`);
+        if (this.offline) throw new NotCached(`--offline: ${c.path} lacks scores in the cache`);
         const { samples } = await decodeAudio(c.path);
         const res = await this.worker.scoreLabels(samples, windows.map((x) => [x.start, x.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, subsets: missing });
         this.whisperSeconds += res.seconds;
@@ -337,58 +340,70 @@ async function main(): Promise<void> {
     };
     const tuneClips = fixture.clips.filter((c) => c.split === 'tune');
     const shipped = PHRASINGS.map((p) => SOUND_PRIORS[model][p]);
-    const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
-    if (prefetch !== undefined) {
-      // what a two-stage scoring with shortlist `prefetch` needs (any shorter shortlist needs a subset of it), tune clips first
-      if (shipped.some((v) => v === undefined)) throw new Error('--prefetch needs the shipped priors of every phrasing');
-      for (const c of [...tuneClips, ...fixture.clips.filter((x) => x.split === 'report')]) {
+    if (values.timing !== undefined) {
+      // timing only: fresh scores, nothing from or to the cache
+      out.push(`Timing (fresh, load average before: ${load()}):`, '', ...(await timing(worker, tuneClips.slice(0, Number(values.timing)), shipped)));
+    } else {
+      const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
+      if (prefetch !== undefined && values.offline !== true) {
+        // what a two-stage scoring with shortlist `prefetch` needs (any shorter shortlist needs a subset of it), tune clips first
+        if (shipped.some((v) => v === undefined)) throw new Error('--prefetch needs the shipped priors of every phrasing');
+        for (const c of [...tuneClips, ...fixture.clips.filter((x) => x.split === 'report')]) {
+          const s = await load1(c);
+          await scoreSoundWindows(store.scorer(c, s.entry), s.windows, shipped, { shortlist: prefetch });
+        }
+      }
+      const tune: Scored[] = [];
+      const uncached: string[] = [];
+      for (const c of tuneClips) {
         const s = await load1(c);
-        await scoreSoundWindows(store.scorer(c, s.entry), s.windows, shipped, { shortlist: prefetch });
+        if (values.full) await store.scorer(c, s.entry)(s.windows, PHRASINGS); // the prior and the one-stage rows need every phrasing
+        try {
+          if (values.offline) await scoreSoundWindows(store.scorer(c, s.entry), s.windows, shipped, {});
+          tune.push({ ...s, full: rows(s.entry) });
+        } catch (e) {
+          if (!(e instanceof NotCached)) throw e;
+          uncached.push(c.path); // --offline: a clip the cache cannot decide with the shipped settings is left out, and said so
+        }
+      }
+      if (uncached.length > 0) out.push(`--offline: ${uncached.length} of ${tuneClips.length} tune clips left out (not scored yet): the tune rows below are partial.`);
+      const complete = tune.every((s) => s.full.every((r) => r.every((v) => v !== null)));
+      if (values['write-priors']) writePriors(model, meanPrior(tune));
+      if (shipped.some((v) => v === undefined)) throw new Error('sound-priors.ts lacks phrasings of the vocabulary: run with --write-priors');
+      const windowsTune = tune.reduce((a, s) => a + s.windows.length, 0);
+      out.push(`Whisper ${model}, ${SOUND_CONTEXT_SECONDS} s context, ${PHRASINGS.length} phrasings of ${SOUND_LABELS.length} classes; tune split ${tune.length} clips, ${windowsTune} windows.`);
+      if (values.split !== 'report') {
+        // with every phrasing scored, each tune clip is decided with the prior of the other tune clips; else with the shipped prior (the mean over all tune windows)
+        out.push('', complete ? 'Tune split, each clip decided with the prior of the other tune clips (leave-one-out):' : 'Tune split (shipped prior, the mean over the tune windows themselves):', '', ...HEADER);
+        const details: string[] = [];
+        const maxShortlist = complete ? SOUND_LABELS.length : prefetch ?? SOUND_SCORING_DEFAULTS.shortlist;
+        for (const cfg of tuneConfigs().filter((x) => (x.scoring.shortlist ?? SOUND_SCORING_DEFAULTS.shortlist) <= maxShortlist && (complete || x.scoring.shortlist !== 0))) {
+          const res: ClipResult[] = [];
+          for (const [i, s] of tune.entries()) res.push(await evaluate(store, s, complete ? meanPrior(tune.filter((_, k) => k !== i)) : shipped, cfg));
+          out.push(line(cfg.name, summary(res)));
+          if (cfg.name === SHIPPED) details.push('', `Tune split, per class (${cfg.name}, leave-one-out):`, '', ...PER_CLASS_HEADER, ...perClass(res));
+        }
+        out.push(...details);
+        const speechy = tune.flatMap((s) => s.speech.map((x, w) => ({ x, w, s }))).filter((t) => t.x >= 0.5);
+        out.push('', `Tune windows with a speech share >= 0.5: ${speechy.map((t) => `${t.s.clip.class ?? 'none'} ${t.x.toFixed(2)}`).join(', ') || 'none'}.`);
+      }
+      if (values.split !== 'tune') {
+        const chosen: Config = { name: `shipped settings (shortlist ${SOUND_SCORING_DEFAULTS.shortlist})`, scoring: {}, decision: {} };
+        const report: ClipResult[] = [];
+        const reportFull: ClipResult[] = [];
+        const before = store.sequences;
+        for (const c of fixture.clips.filter((x) => x.split === 'report')) {
+          const s = await load1(c);
+          if (values.full) await store.scorer(c, s.entry)(s.windows, PHRASINGS);
+          report.push(await evaluate(store, s, shipped, chosen));
+          if (values.full) reportFull.push(await evaluate(store, s, shipped, { name: 'one stage', scoring: { shortlist: 0 }, decision: {} }));
+        }
+        out.push('', `Report split (shipped priors and settings; ${store.sequences - before} label sequences scored by this run):`, '', ...HEADER, line(`${chosen.name}, report`, summary(report)));
+        if (values.full) out.push(line('one stage, report', summary(reportFull)));
+        out.push('', 'Report split, per class (shipped settings):', '', ...PER_CLASS_HEADER, ...perClass(report));
+        if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ model, report }, null, 2));
       }
     }
-    const tune: Scored[] = [];
-    for (const c of tuneClips) {
-      const s = await load1(c);
-      if (values.full) await store.scorer(c, s.entry)(s.windows, PHRASINGS); // the prior and the one-stage rows need every phrasing
-      tune.push({ ...s, full: rows(s.entry) });
-    }
-    const complete = tune.every((s) => s.full.every((r) => r.every((v) => v !== null)));
-    if (values['write-priors']) writePriors(model, meanPrior(tune));
-    if (shipped.some((v) => v === undefined)) throw new Error('sound-priors.ts lacks phrasings of the vocabulary: run with --write-priors');
-    const windowsTune = tune.reduce((a, s) => a + s.windows.length, 0);
-    out.push(`Whisper ${model}, ${SOUND_CONTEXT_SECONDS} s context, ${PHRASINGS.length} phrasings of ${SOUND_LABELS.length} classes; tune split ${tune.length} clips, ${windowsTune} windows.`);
-    if (values.split !== 'report') {
-      // with every phrasing scored, each tune clip is decided with the prior of the other tune clips; else with the shipped prior (the mean over all tune windows)
-      out.push('', complete ? 'Tune split, each clip decided with the prior of the other tune clips (leave-one-out):' : 'Tune split (shipped prior, the mean over the tune windows themselves):', '', ...HEADER);
-      const details: string[] = [];
-      const maxShortlist = complete ? SOUND_LABELS.length : prefetch ?? SOUND_SCORING_DEFAULTS.shortlist;
-      for (const cfg of tuneConfigs().filter((x) => (x.scoring.shortlist ?? SOUND_SCORING_DEFAULTS.shortlist) <= maxShortlist && (complete || x.scoring.shortlist !== 0))) {
-        const res: ClipResult[] = [];
-        for (const [i, s] of tune.entries()) res.push(await evaluate(store, s, complete ? meanPrior(tune.filter((_, k) => k !== i)) : shipped, cfg));
-        out.push(line(cfg.name, summary(res)));
-        if (cfg.name === SHIPPED) details.push('', `Tune split, per class (${cfg.name}, leave-one-out):`, '', ...PER_CLASS_HEADER, ...perClass(res));
-      }
-      out.push(...details);
-      const speechy = tune.flatMap((s) => s.speech.map((x, w) => ({ x, w, s }))).filter((t) => t.x >= 0.5);
-      out.push('', `Tune windows with a speech share >= 0.5: ${speechy.map((t) => `${t.s.clip.class ?? 'none'} ${t.x.toFixed(2)}`).join(', ') || 'none'}.`);
-    }
-    if (values.split !== 'tune') {
-      const chosen: Config = { name: `shipped settings (shortlist ${SOUND_SCORING_DEFAULTS.shortlist})`, scoring: {}, decision: {} };
-      const report: ClipResult[] = [];
-      const reportFull: ClipResult[] = [];
-      const before = store.sequences;
-      for (const c of fixture.clips.filter((x) => x.split === 'report')) {
-        const s = await load1(c);
-        if (values.full) await store.scorer(c, s.entry)(s.windows, PHRASINGS);
-        report.push(await evaluate(store, s, shipped, chosen));
-        if (values.full) reportFull.push(await evaluate(store, s, shipped, { name: 'one stage', scoring: { shortlist: 0 }, decision: {} }));
-      }
-      out.push('', `Report split (shipped priors and settings; ${store.sequences - before} label sequences scored by this run):`, '', ...HEADER, line(`${chosen.name}, report`, summary(report)));
-      if (values.full) out.push(line('one stage, report', summary(reportFull)));
-      out.push('', 'Report split, per class (shipped settings):', '', ...PER_CLASS_HEADER, ...perClass(report));
-      if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ model, report }, null, 2));
-    }
-    if (values.timing !== undefined) out.push('', `Timing (fresh, load average before: ${load()}):`, '', ...(await timing(worker, tuneClips.slice(0, Number(values.timing)), shipped)));
   } finally {
     await worker.dispose();
     await store.dispose();

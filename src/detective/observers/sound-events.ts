@@ -8,7 +8,9 @@
  * worse here, see docs/benchmarks.md). A window states an event only when every phrasing slot of the
  * vocabulary picks the same class and the class clears a calibrated margin; otherwise it abstains.
  * Windows where Silero VAD hears speech need a larger margin, and speech-like labels never become
- * events (speech is the ASR observer's), so a telephone prompt does not turn into a dog.
+ * events (speech is the ASR observer's), so a telephone prompt does not turn into a dog. Scoring runs
+ * in two stages to cut Whisper time: one phrasing of every class, then the other phrasings of a
+ * shortlist of the best classes (scoreSoundWindows).
  */
 import { OmnicapError } from '../../errors';
 import { throwIfAborted } from '../../util/abort';
