@@ -381,7 +381,7 @@ async function main(): Promise<void> {
           const res: ClipResult[] = [];
           for (const [i, s] of tune.entries()) res.push(await evaluate(store, s, complete ? meanPrior(tune.filter((_, k) => k !== i)) : shipped, cfg));
           out.push(line(cfg.name, summary(res)));
-          if (cfg.name === SHIPPED) details.push('', `Tune split, per class (${cfg.name}, leave-one-out):`, '', ...PER_CLASS_HEADER, ...perClass(res));
+          if (cfg.name === SHIPPED) details.push('', `Tune split, per class (${cfg.name}, ${complete ? 'leave-one-out' : 'shipped prior'}):`, '', ...PER_CLASS_HEADER, ...perClass(res));
         }
         out.push(...details);
         const speechy = tune.flatMap((s) => s.speech.map((x, w) => ({ x, w, s }))).filter((t) => t.x >= 0.5);

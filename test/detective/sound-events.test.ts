@@ -188,7 +188,9 @@ describe('deciding events', () => {
   it('with a class margin, a class too close to the runner-up gives way to their shared family', () => {
     const w = [{ start: 0, end: 1 }];
     const close = raw({ cat: 1.5, owl: 1.3 });
-    expect(decideSoundEvents(w, [close], [0], prior).events[0]).toMatchObject({ kind: 'class', label: 'cat' });
+    expect(decideSoundEvents(w, [close], [0], prior, { minClassMargin: 0 }).events[0]).toMatchObject({ kind: 'class', label: 'cat' });
+    expect(SOUND_DECISION_DEFAULTS.minClassMargin).toBe(0.5);
+    expect(decideSoundEvents(w, [close], [0], prior).events[0]).toMatchObject({ kind: 'family', label: 'animal' });
     expect(decideSoundEvents(w, [close], [0], prior, { minClassMargin: 0.5 }).events[0]).toMatchObject({ kind: 'family', label: 'animal', words: 'an animal call' });
     expect(decideSoundEvents(w, [raw({ cat: 1.5, trumpet: 1.3 })], [0], prior, { minClassMargin: 0.5 }).decisions[0].abstained).toBe('runner-up too close');
   });

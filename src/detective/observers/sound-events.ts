@@ -47,7 +47,7 @@ export interface SoundDecisionOptions {
   minClassMargin?: number;
 }
 
-export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5, minFamilyScore: 1.0, minClassMargin: 0 };
+export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5, minFamilyScore: 1.0, minClassMargin: 0.5 };
 
 export interface SoundEventOptions extends SoundDecisionOptions, SoundScoringOptions {
   /** Whisper model (default 'base'); its calibration priors must be in ./sound-priors.ts (only base's are measured). */
