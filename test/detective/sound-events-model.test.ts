@@ -3,12 +3,14 @@
  * Debian scratch: a laugh is named laughter, a single dog bark (which Whisper base cannot tell from a
  * cough) ranks the dog among its first three but abstains rather than state a wrong sound, read
  * speech (pocketsphinx-testdata) gives no sound event, digital silence abstains without scoring.
- * The worker's label scores themselves: a bark lifts "(dog barking)" over its score on silence.
+ * The worker's label scores themselves: a bark lifts "(dog barking)" over its score on silence; a
+ * subset of labels scores the same as the full list.
  */
 import { existsSync } from 'node:fs';
 import { factSheet, type DetectiveRound } from '../../src/detective';
 import { defaultSileroPath, whisperAvailable, WhisperWorker } from '../../src/detective/observers';
-import { soundEventObserver, type SoundEventData, type SoundEventObserver } from '../../src/detective/observers/sound-events';
+import { SOUND_SCORING_DEFAULTS, soundEventObserver, type SoundEventData, type SoundEventObserver } from '../../src/detective/observers/sound-events';
+import { SOUND_LABELS } from '../../src/detective/observers/sound-labels';
 import { SOUND_PRIORS } from '../../src/detective/observers/sound-priors';
 import { decodeAudio } from '../../src/media';
 import { SPEECH } from './media';
@@ -36,6 +38,8 @@ real('sound events from Whisper base on real clips', () => {
     const { samples } = await decodeAudio(LAUGH);
     const { answer, data } = await observe(samples);
     expect(data.windows).toHaveLength(1);
+    // two stages: one phrasing of every class, then the other two of the shortlist
+    expect(data.sequences).toBe(SOUND_LABELS.length + 2 * SOUND_SCORING_DEFAULTS.shortlist);
     expect(data.windows[0].top[0].id).toBe('laughing');
     expect(data.events.map((e) => [e.kind, e.label])).toEqual([['class', 'laughing']]);
     expect(data.events[0].start).toBeLessThan(0.2);
@@ -76,6 +80,10 @@ real('sound events from Whisper base on real clips', () => {
       // the bark lifts the dog label well over its score on silence; the piano label is not lifted
       expect(r.scores[0][0] - silence[0]).toBeGreaterThan(1);
       expect(r.scores[0][1] - silence[1]).toBeLessThan(0.5);
+      // a subset scores only the labels asked for, in the subset's order, with the same values
+      const sub = await worker.scoreLabels(samples, [[0, 0.14]], [' (dog barking)', ' (piano playing)'], { contextSeconds: 5, subsets: [[1]] });
+      expect(sub.scores[0]).toHaveLength(1);
+      expect(sub.scores[0][0]).toBeCloseTo(r.scores[0][1], 2);
     } finally {
       await worker.dispose();
     }

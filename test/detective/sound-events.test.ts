@@ -7,7 +7,20 @@
 import { checkCaption, factSheet, type DetectiveRound } from '../../src/detective';
 import { soundEventFact } from '../../src/detective/facts';
 import { ungroundedSounds } from '../../src/detective/checks';
-import { classScores, decideSoundEvents, formatSoundEventAnswer, SOUND_DECISION_DEFAULTS, soundPhrasings, soundWindows, speechShares, type SoundEventData } from '../../src/detective/observers/sound-events';
+import {
+  classScores,
+  decideSoundEvents,
+  formatSoundEventAnswer,
+  scoreSoundWindows,
+  shortlistClasses,
+  SOUND_DECISION_DEFAULTS,
+  SOUND_SCORING_DEFAULTS,
+  soundPhrasings,
+  soundWindows,
+  speechShares,
+  type LabelScorer,
+  type SoundEventData,
+} from '../../src/detective/observers/sound-events';
 import { SOUND_LABELS, soundStem, soundVocabulary } from '../../src/detective/observers/sound-labels';
 
 const FS = 16000;
@@ -79,6 +92,65 @@ describe('windows of sound', () => {
   });
 });
 
+describe('two-stage scoring', () => {
+  const windows = [{ start: 0, end: 1 }, { start: 2, end: 3 }];
+  /** A scorer over fixed raw rows that records what it was asked for. */
+  function recording(rows: number[][]): { scorer: LabelScorer; asked: Array<Array<readonly number[]>> } {
+    const asked: Array<Array<readonly number[]>> = [];
+    const scorer: LabelScorer = async (ws, labels, subsets) => {
+      expect(labels).toEqual(phrasings.map((p) => p.text));
+      const s = subsets ?? ws.map(() => labels.map((_, i) => i));
+      asked.push([...s]);
+      return { scores: s.map((idx, w) => idx.map((i) => rows[w][i])), seconds: 0.5 };
+    };
+    return { scorer, asked };
+  }
+  it('the first stage scores one phrasing per class; the second the other phrasings of the shortlist only', async () => {
+    const rows = [raw({ dog: [2, 1.8, 1.6], cat: [1.5, 0, 0], owl: [1, 1, 1] }), raw({ bell: [1, 2, 2] })];
+    const { scorer, asked } = recording(rows);
+    const r = await scoreSoundWindows(scorer, windows, prior, { shortlist: 2, firstSlot: 0 });
+    expect(asked).toHaveLength(2);
+    expect(asked[0][0].map((i) => phrasings[i].slot)).toEqual(SOUND_LABELS.map(() => 0));
+    // window 0: dog and cat lead the first stage, so only their slots 1 and 2 are scored next
+    expect(asked[1][0].map((i) => phrasings[i].text)).toEqual([' [dog barks]', ' (barking)', ' [cat meows]', ' (meowing)']);
+    expect(asked[1][1].map((i) => phrasings[i].label.id)).toContain('bell');
+    expect(r.sequences).toBe(2 * SOUND_LABELS.length + 8);
+    expect(r.seconds).toBe(1);
+    expect(r.raw[0].filter((v) => v !== null)).toHaveLength(SOUND_LABELS.length + 4);
+    // the shortlist ranks before the rest; dog's mean over its three phrasings wins, agreed by every slot
+    const { ranked, agreed } = classScores(r.raw[0], prior);
+    expect(ranked.slice(0, 3).map((c) => [c.id, c.score])).toEqual([['dog', 1.8], ['cat', 0.5], ['owl', 1]]);
+    expect(agreed).toBe(true);
+    expect(shortlistClasses(r.raw[1], prior, 1, 0)).toEqual(['bell']);
+  });
+  it('shortlist 0 scores every phrasing in one request, as the one-stage observer did', async () => {
+    const { scorer, asked } = recording([raw({ dog: 2 }), raw({})]);
+    const r = await scoreSoundWindows(scorer, windows, prior, { shortlist: 0 });
+    expect(asked).toHaveLength(1);
+    expect(asked[0][0]).toHaveLength(phrasings.length);
+    expect(r.raw[0].every((v) => v !== null)).toBe(true);
+    expect(r.sequences).toBe(2 * phrasings.length);
+  });
+  it('windows of speech only are not scored when skipSpeechShare says so; they abstain as speech with no classes', async () => {
+    const { scorer, asked } = recording([raw({ dog: 2 }), raw({ dog: 2 })]);
+    const r = await scoreSoundWindows(scorer, windows, prior, { shortlist: 2, skipSpeechShare: 0.9 }, [0.2, 0.95]);
+    expect(asked.map((a) => a.length)).toEqual([1, 1]);
+    expect(r.raw[1].every((v) => v === null)).toBe(true);
+    const { decisions, events } = decideSoundEvents(windows, r.raw, [0.2, 0.95], prior);
+    expect(decisions.map((d) => [d.stated?.label ?? d.abstained, d.top.length])).toEqual([['dog', 3], ['speech', 0]]);
+    expect(events.map((e) => [e.label, e.start, e.end])).toEqual([['dog', 0, 1]]);
+    const a = formatSoundEventAnswer({ engine: 'whisper-base', events, windows: decisions, skippedWindows: 0, scoreSeconds: r.seconds, sequences: r.sequences, settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, calibration: 'x' } });
+    expect(a).toContain('1 window of sound scored, 1 of speech only not');
+    expect(a).toContain('[0.0-1.0 s] a sound like a dog barking');
+    const none = await scoreSoundWindows(scorer, windows, prior, { skipSpeechShare: 0.9 }, [0.95, 1]);
+    expect(none).toEqual({ raw: [phrasings.map(() => null), phrasings.map(() => null)], sequences: 0, seconds: 0 });
+  });
+  it('the default shortlist costs well under half of the one-stage sequences', () => {
+    const perWindow = SOUND_LABELS.length + 2 * SOUND_SCORING_DEFAULTS.shortlist;
+    expect(perWindow).toBeLessThan(phrasings.length / 2);
+  });
+});
+
 describe('deciding events', () => {
   it('class scores are phrasing means over the prior; agreement needs every slot to rank the class first', () => {
     const { ranked, agreed } = classScores(raw({ dog: [2, 1.5, 1], cat: 0.5 }), prior);
@@ -113,6 +185,15 @@ describe('deciding events', () => {
     expect(decideSoundEvents(w, [raw({ dog: SOUND_DECISION_DEFAULTS.minSpeechScore + 0.1 })], [0.9], prior).events[0].label).toBe('dog');
     expect(decideSoundEvents(w, [raw({ speech: 5 })], [0], prior).decisions[0].abstained).toBe('speech');
   });
+  it('with a class margin, a class too close to the runner-up gives way to their shared family', () => {
+    const w = [{ start: 0, end: 1 }];
+    const close = raw({ cat: 1.5, owl: 1.3 });
+    expect(decideSoundEvents(w, [close], [0], prior, { minClassMargin: 0 }).events[0]).toMatchObject({ kind: 'class', label: 'cat' });
+    expect(SOUND_DECISION_DEFAULTS.minClassMargin).toBe(0.5);
+    expect(decideSoundEvents(w, [close], [0], prior).events[0]).toMatchObject({ kind: 'family', label: 'animal' });
+    expect(decideSoundEvents(w, [close], [0], prior, { minClassMargin: 0.5 }).events[0]).toMatchObject({ kind: 'family', label: 'animal', words: 'an animal call' });
+    expect(decideSoundEvents(w, [raw({ cat: 1.5, trumpet: 1.3 })], [0], prior, { minClassMargin: 0.5 }).decisions[0].abstained).toBe('runner-up too close');
+  });
   it('consecutive windows of one class merge into one event with the stronger score', () => {
     const { events } = decideSoundEvents([{ start: 0, end: 5 }, { start: 5, end: 8 }, { start: 9, end: 9.5 }], [raw({ rain: 1.2 }), raw({ rain: 1.9 }), raw({ rain: 1.4 })], [0, 0, 0], prior);
     expect(events.map((e) => [e.label, e.start, e.end, e.score])).toEqual([['rain', 0, 8, 1.9], ['rain', 9, 9.5, 1.4]]);
@@ -121,7 +202,7 @@ describe('deciding events', () => {
 
 describe('what the caption is told', () => {
   const data = (events: SoundEventData['events']): SoundEventData => ({
-    engine: 'whisper-base', events, windows: [], skippedWindows: 0, scoreSeconds: 1, settings: { ...SOUND_DECISION_DEFAULTS, contextSeconds: 5, calibration: 'x' },
+    engine: 'whisper-base', events, windows: [], skippedWindows: 0, scoreSeconds: 1, sequences: 99, settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, calibration: 'x' },
   });
   const dog = { kind: 'class' as const, label: 'dog', words: 'a dog barking', start: 0.2, end: 1.8, score: 1.7, alternatives: [{ id: 'cat', words: 'a cat meowing', score: 0.9 }] };
   const door = { kind: 'class' as const, label: 'door_wood_creaks', words: 'a door creaking', start: 3, end: 3.1, score: 1.2, alternatives: [] };

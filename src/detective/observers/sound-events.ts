@@ -8,7 +8,9 @@
  * worse here, see docs/benchmarks.md). A window states an event only when every phrasing slot of the
  * vocabulary picks the same class and the class clears a calibrated margin; otherwise it abstains.
  * Windows where Silero VAD hears speech need a larger margin, and speech-like labels never become
- * events (speech is the ASR observer's), so a telephone prompt does not turn into a dog.
+ * events (speech is the ASR observer's), so a telephone prompt does not turn into a dog. Scoring runs
+ * in two stages to cut Whisper time: one phrasing of every class, then the other phrasings of a
+ * shortlist of the best classes (scoreSoundWindows).
  */
 import { OmnicapError } from '../../errors';
 import { throwIfAborted } from '../../util/abort';
@@ -41,11 +43,13 @@ export interface SoundDecisionOptions {
    * instruments), the family is stated if the best class reaches this (minSpeechScore in speech windows).
    */
   minFamilyScore?: number;
+  /** A class is stated only when it beats the second best class by this much (else its family may be). */
+  minClassMargin?: number;
 }
 
-export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5, minFamilyScore: 1.0 };
+export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5, minFamilyScore: 1.0, minClassMargin: 0.5 };
 
-export interface SoundEventOptions extends SoundDecisionOptions {
+export interface SoundEventOptions extends SoundDecisionOptions, SoundScoringOptions {
   /** Whisper model (default 'base'); its calibration priors must be in ./sound-priors.ts (only base's are measured). */
   whisperModel?: WhisperModelName;
   whisperModelDir?: string;
@@ -90,7 +94,7 @@ export interface WindowDecision extends SoundWindow {
   agreed: boolean;
   /** The class or family stated, or why none was. */
   stated?: { kind: 'class' | 'family'; label: string };
-  abstained?: 'speech' | 'phrasings disagree' | 'below margin';
+  abstained?: 'speech' | 'phrasings disagree' | 'below margin' | 'runner-up too close';
 }
 
 export interface SoundEventData {
@@ -99,9 +103,10 @@ export interface SoundEventData {
   windows: WindowDecision[];
   /** Windows of sound left unscored because the clip had more than maxWindows. */
   skippedWindows: number;
-  settings: Required<SoundDecisionOptions> & { contextSeconds: number; calibration: string };
-  /** Seconds Whisper spent scoring. */
+  settings: Required<SoundDecisionOptions> & Required<SoundScoringOptions> & { contextSeconds: number; calibration: string };
+  /** Seconds Whisper spent scoring, and the label sequences it decoded. */
   scoreSeconds: number;
+  sequences: number;
 }
 
 /** Frame RMS levels (dBFS) of 20 ms frames. */
@@ -159,25 +164,109 @@ export function soundPhrasings(labels: readonly SoundLabel[] = SOUND_LABELS): Ar
   return labels.flatMap((label) => label.phrasings.map((p, slot) => ({ text: ` ${p}`, label, slot })));
 }
 
+/** A window's raw phrasing scores in soundPhrasings() order; null where the phrasing was not scored. */
+export type RawScores = ReadonlyArray<number | null>;
+
 /**
  * Class scores of one window from its phrasing scores minus their priors: a class scores the mean of
- * its phrasings; `agreed` when each phrasing slot, on its own, ranks the top class first.
+ * its scored phrasings. Classes with every phrasing scored rank before those with only some (after a
+ * two-stage scoring, the shortlist before the rest); unscored classes are left out. `agreed` when each
+ * phrasing slot, on its own, ranks the top class first among the classes scored in that slot.
  */
-export function classScores(raw: readonly number[], prior: readonly number[], labels: readonly SoundLabel[] = SOUND_LABELS): { ranked: ClassScore[]; agreed: boolean } {
+export function classScores(raw: RawScores, prior: readonly number[], labels: readonly SoundLabel[] = SOUND_LABELS): { ranked: ClassScore[]; agreed: boolean } {
   const phrasings = soundPhrasings(labels);
   if (raw.length !== phrasings.length || prior.length !== phrasings.length) throw new OmnicapError('INVALID_ARGUMENT', `expected ${phrasings.length} phrasing scores`);
   const sum = new Map<string, { n: number; s: number }>();
   const bestBySlot = new Map<number, { id: string; v: number }>();
   phrasings.forEach((p, i) => {
-    const v = raw[i] - prior[i];
+    const r = raw[i];
+    if (r === null) return;
+    const v = r - prior[i];
     const acc = sum.get(p.label.id) ?? { n: 0, s: 0 };
     sum.set(p.label.id, { n: acc.n + 1, s: acc.s + v });
     const b = bestBySlot.get(p.slot);
     if (b === undefined || v > b.v) bestBySlot.set(p.slot, { id: p.label.id, v });
   });
-  const ranked = labels.map((l) => ({ id: l.id, words: l.words, score: Number(((sum.get(l.id)?.s ?? 0) / (sum.get(l.id)?.n ?? 1)).toFixed(3)) })).sort((a, b) => b.score - a.score);
-  const agreed = [...bestBySlot.values()].every((b) => b.id === ranked[0].id);
+  const full = (l: SoundLabel): boolean => sum.get(l.id)?.n === l.phrasings.length;
+  const ranked = labels
+    .filter((l) => sum.has(l.id))
+    .map((l) => ({ l, c: { id: l.id, words: l.words, score: Number(((sum.get(l.id)?.s ?? 0) / (sum.get(l.id)?.n ?? 1)).toFixed(3)) } }))
+    .sort((a, b) => Number(full(b.l)) - Number(full(a.l)) || b.c.score - a.c.score)
+    .map((x) => x.c);
+  const agreed = ranked.length > 0 && [...bestBySlot.values()].every((b) => b.id === ranked[0].id);
   return { ranked, agreed };
+}
+
+/** How the phrasings are scored: every phrasing of every class, or in two stages. */
+export interface SoundScoringOptions {
+  /**
+   * Two-stage scoring: the first stage scores one phrasing (slot `firstSlot`) of every class, the
+   * second the other phrasings of the `shortlist` classes that scored best in the first. 0 scores every
+   * phrasing in one stage.
+   */
+  shortlist?: number;
+  /** The phrasing slot of the first stage. */
+  firstSlot?: number;
+  /** Windows whose share of speech chunks reaches this are not scored at all (speech only; above 1: every window is scored). */
+  skipSpeechShare?: number;
+}
+
+export const SOUND_SCORING_DEFAULTS: Required<SoundScoringOptions> = { shortlist: 6, firstSlot: 0, skipSpeechShare: 2 };
+
+/** Scores `labels` (phrasing texts) in `windows`; with `subsets`, per window only the labels of those indices, in that order. */
+export type LabelScorer = (windows: readonly SoundWindow[], labels: readonly string[], subsets?: ReadonlyArray<readonly number[]>) => Promise<{ scores: number[][]; seconds: number }>;
+
+/** The first-stage shortlist of a window: the `n` classes whose first-stage phrasing scores best over its prior. */
+export function shortlistClasses(raw: RawScores, prior: readonly number[], n: number, firstSlot: number, labels: readonly SoundLabel[] = SOUND_LABELS): string[] {
+  const out: Array<{ id: string; v: number }> = [];
+  soundPhrasings(labels).forEach((p, i) => {
+    const r = raw[i];
+    if (p.slot === firstSlot && r !== null) out.push({ id: p.label.id, v: r - prior[i] });
+  });
+  return out.sort((a, b) => b.v - a.v).slice(0, n).map((x) => x.id);
+}
+
+/**
+ * Raw phrasing scores of each window (null where not scored) with `score`, in one stage or two (see
+ * SoundScoringOptions); windows whose `speech` share reaches `skipSpeechShare` are not scored. Also
+ * the label sequences Whisper decoded and the seconds it spent.
+ */
+export async function scoreSoundWindows(
+  score: LabelScorer,
+  windows: readonly SoundWindow[],
+  prior: readonly number[],
+  opts: SoundScoringOptions = {},
+  speech: readonly number[] = [],
+  labels: readonly SoundLabel[] = SOUND_LABELS,
+): Promise<{ raw: Array<Array<number | null>>; sequences: number; seconds: number }> {
+  const o = { ...SOUND_SCORING_DEFAULTS, ...opts };
+  const phrasings = soundPhrasings(labels);
+  const texts = phrasings.map((p) => p.text);
+  const raw: Array<Array<number | null>> = windows.map(() => phrasings.map(() => null));
+  const todo = windows.flatMap((w, i) => ((speech[i] ?? 0) >= o.skipSpeechShare ? [] : [{ w, i }]));
+  if (todo.length === 0) return { raw, sequences: 0, seconds: 0 };
+  const ws = todo.map((t) => t.w);
+  let sequences = 0, seconds = 0;
+  const run = async (subsets: Array<readonly number[]>): Promise<void> => {
+    const r = await score(ws, texts, subsets);
+    subsets.forEach((s, k) => s.forEach((p, j) => (raw[todo[k].i][p] = r.scores[k][j])));
+    sequences += subsets.reduce((a, s) => a + s.length, 0);
+    seconds += r.seconds;
+  };
+  const every = phrasings.map((_, p) => p);
+  if (o.shortlist <= 0 || o.shortlist >= labels.length) {
+    await run(ws.map(() => every));
+    return { raw, sequences, seconds };
+  }
+  const first = phrasings.flatMap((p, i) => (p.slot === o.firstSlot ? [i] : []));
+  await run(ws.map(() => first));
+  await run(
+    todo.map(({ i }) => {
+      const keep = new Set(shortlistClasses(raw[i], prior, o.shortlist, o.firstSlot, labels));
+      return phrasings.flatMap((p, k) => (keep.has(p.label.id) && p.slot !== o.firstSlot ? [k] : []));
+    }),
+  );
+  return { raw, sequences, seconds };
 }
 
 /**
@@ -189,7 +278,7 @@ export function classScores(raw: readonly number[], prior: readonly number[], la
  */
 export function decideSoundEvents(
   windows: readonly SoundWindow[],
-  scores: readonly (readonly number[])[],
+  scores: readonly RawScores[],
   speech: readonly number[],
   prior: readonly number[],
   opts: SoundDecisionOptions = {},
@@ -204,13 +293,18 @@ export function decideSoundEvents(
     const [top, second] = ranked;
     const speechy = speech[i] >= o.speechShare;
     const d: WindowDecision = { ...w, speech: round2(speech[i]), top: ranked.slice(0, 3), agreed };
+    decisions.push(d);
+    if (ranked.length === 0) {
+      d.abstained = 'speech'; // not scored: speech only (SoundScoringOptions.skipSpeechShare)
+      return;
+    }
+    if (top === undefined || second === undefined) throw new OmnicapError('INVALID_ARGUMENT', 'a window needs no class or at least two classes scored');
     const a = byId.get(top.id), b = byId.get(second.id);
     const familyOk = a !== undefined && b !== undefined && a.family === b.family && a.family !== 'human' && top.score >= (speechy ? o.minSpeechScore : o.minFamilyScore);
     if (a?.speech === true) d.abstained = 'speech';
-    else if (agreed && top.score >= (speechy ? o.minSpeechScore : o.minScore)) d.stated = { kind: 'class', label: top.id };
+    else if (agreed && top.score >= (speechy ? o.minSpeechScore : o.minScore) && top.score - second.score >= o.minClassMargin) d.stated = { kind: 'class', label: top.id };
     else if (familyOk && a !== undefined) d.stated = { kind: 'family', label: a.family };
-    else d.abstained = speechy ? 'speech' : agreed ? 'below margin' : 'phrasings disagree';
-    decisions.push(d);
+    else d.abstained = speechy ? 'speech' : !agreed ? 'phrasings disagree' : top.score >= o.minScore ? 'runner-up too close' : 'below margin';
     const stated = d.stated;
     if (stated === undefined) return;
     const words = stated.kind === 'class' ? top.words : SOUND_FAMILY_WORDS[a?.family ?? 'animal'];
@@ -241,7 +335,9 @@ const t1 = (x: number): string => x.toFixed(1);
 
 /** The answer text: stated events only (guesses below the margin stay in `data`, so no caption repeats them). */
 export function formatSoundEventAnswer(d: SoundEventData): string {
-  const scored = `${d.windows.length} window${d.windows.length === 1 ? '' : 's'} of sound scored${d.skippedWindows > 0 ? `, ${d.skippedWindows} quieter ones not` : ''}`;
+  const n = d.windows.filter((w) => w.top.length > 0).length;
+  const speechOnly = d.windows.length - n;
+  const scored = `${n} window${n === 1 ? '' : 's'} of sound scored${speechOnly > 0 ? `, ${speechOnly} of speech only not` : ''}${d.skippedWindows > 0 ? `, ${d.skippedWindows} quieter ones not` : ''}`;
   if (d.events.length === 0) return `No sound event could be named with confidence (${scored}; engine ${d.engine}, zero-shot).`;
   const items = d.events.map((e) => `[${t1(e.start)}-${t1(e.end)} s] a sound like ${e.words} (score ${e.score.toFixed(2)})`);
   return `Sound events (zero-shot tagger, engine ${d.engine}; names can be wrong; ${scored}): ${items.join('; ')}.`;
@@ -275,21 +371,30 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
       const { windows, skipped } = soundWindows(samples, SOUND_CONTEXT_SECONDS, opts.maxWindows ?? 24);
       const probs = await vad.speechProbs(samples, signal);
       throwIfAborted(signal);
-      const scored = windows.length === 0 ? { scores: [], seconds: 0 } : await worker.scoreLabels(samples, windows.map((w) => [w.start, w.end] as const), phrasings.map((p) => p.text), { contextSeconds: SOUND_CONTEXT_SECONDS, signal });
+      const scorer: LabelScorer = async (ws, labels, subsets) => worker.scoreLabels(samples, ws.map((w) => [w.start, w.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, subsets, signal });
+      const scoring: Required<SoundScoringOptions> = {
+        shortlist: opts.shortlist ?? SOUND_SCORING_DEFAULTS.shortlist,
+        firstSlot: opts.firstSlot ?? SOUND_SCORING_DEFAULTS.firstSlot,
+        skipSpeechShare: opts.skipSpeechShare ?? SOUND_SCORING_DEFAULTS.skipSpeechShare,
+      };
+      const speech = speechShares(probs, windows);
+      const scored = await scoreSoundWindows(scorer, windows, prior as number[], scoring, speech);
       const decision: Required<SoundDecisionOptions> = {
         minScore: opts.minScore ?? SOUND_DECISION_DEFAULTS.minScore,
         minSpeechScore: opts.minSpeechScore ?? SOUND_DECISION_DEFAULTS.minSpeechScore,
         speechShare: opts.speechShare ?? SOUND_DECISION_DEFAULTS.speechShare,
         minFamilyScore: opts.minFamilyScore ?? SOUND_DECISION_DEFAULTS.minFamilyScore,
+        minClassMargin: opts.minClassMargin ?? SOUND_DECISION_DEFAULTS.minClassMargin,
       };
-      const { events, decisions } = decideSoundEvents(windows, scored.scores, speechShares(probs, windows), prior as number[], decision);
+      const { events, decisions } = decideSoundEvents(windows, scored.raw, speech, prior as number[], decision);
       const data: SoundEventData = {
         engine,
         events,
         windows: decisions,
         skippedWindows: skipped,
-        settings: { ...decision, contextSeconds: SOUND_CONTEXT_SECONDS, calibration: 'mean score over a reference set of everyday sounds' },
+        settings: { ...decision, ...scoring, contextSeconds: SOUND_CONTEXT_SECONDS, calibration: 'mean score over a reference set of everyday sounds' },
         scoreSeconds: scored.seconds,
+        sequences: scored.sequences,
       };
       return { answer: formatSoundEventAnswer(data), data };
     },

@@ -102,11 +102,13 @@ export interface ScoreLabelsOptions {
   contextSeconds: number;
   /** Also score the labels on non-informative inputs (silence, white and pink noise) of that length. */
   nulls?: boolean;
+  /** Per window, the indices of the labels to score there (default: every label in every window). */
+  subsets?: ReadonlyArray<readonly number[]>;
   signal?: AbortSignal;
 }
 
 export interface LabelScores {
-  /** Per window, per label: mean log-probability of the label's tokens. */
+  /** Per window, per label (per label of the window's subset, in its order): mean log-probability of the label's tokens. */
   scores: number[][];
   /** Tokens of each label. */
   tokenCounts: number[];
@@ -163,8 +165,14 @@ export class WhisperWorker implements AsyncDisposable {
    * decoder's log-probability of each label's tokens (the sound-event observer).
    */
   async scoreLabels(samples: Float32Array, windows: ReadonlyArray<readonly [number, number]>, labels: readonly string[], opts: ScoreLabelsOptions): Promise<LabelScores> {
-    const res = await this.enqueue(samples, { op: 'score_labels', windows: windows.map(([s, e]) => [s, e]), labels, context_seconds: opts.contextSeconds, nulls: opts.nulls === true }, opts.signal);
-    if (!Array.isArray(res.scores) || !Array.isArray(res.token_counts) || res.scores.length !== windows.length || res.scores.some((w) => w.length !== labels.length)) {
+    const subsets = opts.subsets;
+    if (subsets !== undefined && (subsets.length !== windows.length || subsets.some((s) => s.some((i) => !Number.isInteger(i) || i < 0 || i >= labels.length)))) {
+      throw new OmnicapError('INVALID_ARGUMENT', 'subsets must give one list of label indices per window');
+    }
+    const body = { op: 'score_labels', windows: windows.map(([s, e]) => [s, e]), labels, context_seconds: opts.contextSeconds, nulls: opts.nulls === true, ...(subsets !== undefined ? { subsets } : {}) };
+    const res = await this.enqueue(samples, body, opts.signal);
+    const width = (w: number): number => subsets?.[w].length ?? labels.length;
+    if (!Array.isArray(res.scores) || !Array.isArray(res.token_counts) || res.scores.length !== windows.length || res.scores.some((s, w) => s.length !== width(w))) {
       throw new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker sent label scores of the wrong shape');
     }
     return { scores: res.scores, tokenCounts: res.token_counts, ...(res.null_scores !== undefined ? { nullScores: res.null_scores } : {}), seconds: res.seconds };

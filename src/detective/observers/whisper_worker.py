@@ -15,6 +15,8 @@ the start of `context_seconds` of zeros, encoded once, and every label is force-
 start-of-transcript tokens (English, transcribe, no timestamps) with CTranslate2's Whisper.align; the
 answer gives, per window and label, the mean log-probability of the label's tokens:
 {"id": n, "ok": true, "scores": [[...], ...], "token_counts": [...], "null_scores": {...}}. With
+"subsets": [[label index, ...], ...] (one list per window) only those labels are scored in each
+window, and each window's scores follow its subset's order (the observer's second stage). With
 "nulls": true it also scores the same labels on non-informative inputs of that length (digital
 silence, white noise, pink noise), cached per label list.
 End of stdin ends the worker.
@@ -81,7 +83,7 @@ ALIGN_BATCH = 8  # sequences per align call: larger batches were slower per sequ
 
 
 def label_scores(model, tokens, window, context_seconds):
-    """Mean log-probability of each label's tokens, decoded against `window` padded to `context_seconds`."""
+    """Mean log-probability of each of `tokens` (token lists), decoded against `window` padded to `context_seconds`."""
     n = int(round(context_seconds * SAMPLE_RATE))
     padded = np.zeros(n, dtype=np.float32)
     padded[: min(n, len(window))] = window[:n]
@@ -128,11 +130,16 @@ def score_labels(model, req):
     tokens = [model.hf_tokenizer.encode(l, add_special_tokens=False).ids for l in labels]
     if any(len(t) == 0 for t in tokens):
         raise ValueError("a label has no tokens")
+    windows = req["windows"]
+    subsets = req.get("subsets")
+    if subsets is not None and (len(subsets) != len(windows) or any(not 0 <= int(i) < len(tokens) for s in subsets for i in s)):
+        raise ValueError("subsets must give one list of label indices per window")
     scores = []
-    for start, end in req["windows"]:
+    for w, (start, end) in enumerate(windows):
         a = int(max(0.0, start) * SAMPLE_RATE)
         b = int(min(len(audio), math.ceil(end * SAMPLE_RATE)))
-        scores.append(label_scores(model, tokens, audio[a:b], context))
+        chosen = tokens if subsets is None else [tokens[int(i)] for i in subsets[w]]
+        scores.append(label_scores(model, chosen, audio[a:b], context) if chosen else [])
     res = {"scores": scores, "token_counts": [len(t) for t in tokens]}
     if req.get("nulls"):
         key = (context, tuple(labels))
