@@ -59,6 +59,9 @@ export function storySentences(s: Storyline): string[] {
   return [...s.head.map((f) => f.text), ...shown.map((e) => e.text), ...rest, ...s.tail.map((f) => f.text)];
 }
 
+/** The storyline's section labels (layout: a caption that copies one loses it, see prose.ts). */
+export const STORY_SECTIONS = { events: 'In time order:', whole: 'The whole clip:' } as const;
+
 /**
  * The storyline as the synthesis LLM reads it: the clip first, then "In time order:" with one line
  * per event tagged with its stream ("[sound] From 0.2 to 1.8 s a sound like a dog barking is
@@ -69,12 +72,12 @@ export function storyFactText(s: Storyline): string {
   const more = s.events.length - shown.length;
   const lines = [...s.head.map((f) => f.text)];
   if (shown.length > 0) {
-    lines.push('In time order:');
+    lines.push(STORY_SECTIONS.events);
     lines.push(...shown.map((e) => `[${e.stream}] ${e.text}`));
     if (more > 0) lines.push(`(${more} more events follow until ${s.events[s.events.length - 1].end.toFixed(1)} s.)`);
   }
   if (s.tail.length > 0) {
-    lines.push('The whole clip:');
+    lines.push(STORY_SECTIONS.whole);
     lines.push(...s.tail.map((f) => (f.stream === 'clip' ? f.text : `[${f.stream}] ${f.text}`)));
   }
   return lines.join('\n');

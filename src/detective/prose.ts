@@ -2,9 +2,10 @@
  * Layout normalisation of an LLM caption: a small model often answers "plain prose" with headings,
  * bullet lists and bold text. The words are kept as written; only the layout becomes sentences (a
  * heading line joins the line after it, list items become sentences, emphasis marks and the
- * storyline's stream tags go). Content
+ * storyline's stream tags and section labels go). Content
  * is judged afterwards by the caption checks, on the normalised text.
  */
+import { STORY_SECTIONS } from './facts-timeline';
 
 const BULLET = /^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+/;
 const HEADING = /^\s*#+\s*/;
@@ -12,9 +13,11 @@ const ENDS_SENTENCE = /[.!?"\u201d)\]]$/;
 
 /** The storyline's stream tags ("[sound] "), layout of the facts a small model sometimes copies. */
 const STREAM_TAGS = /\[(?:picture|on-screen text|sound|speech)\]\s*/gi;
+/** Its section labels, copied at the start of a line or a sentence ("... 7.1 seconds. In time order: From 0.0 ..."). */
+const SECTION_LABELS = new RegExp(`(^|(?<=[.!?"\u201d]\\s))(?:${Object.values(STORY_SECTIONS).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*`, 'g');
 
 function stripMarks(line: string): string {
-  return line.replace(STREAM_TAGS, '').replace(HEADING, '').replace(BULLET, '').replace(/\*\*([^*]+)\*\*/g, '$1').replace(/__([^_]+)__/g, '$1').trim();
+  return line.replace(STREAM_TAGS, '').replace(SECTION_LABELS, '$1').replace(HEADING, '').replace(BULLET, '').replace(/\*\*([^*]+)\*\*/g, '$1').replace(/__([^_]+)__/g, '$1').trim();
 }
 
 /** Headings, lists and emphasis -> sentences in paragraphs; text without them comes back as it was (trimmed). */

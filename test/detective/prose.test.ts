@@ -20,6 +20,14 @@ describe('toProse', () => {
     );
   });
 
+  it("the storyline's section labels copied into a caption go, at a line's or a sentence's start only", () => {
+    expect(toProse('The clip lasts 7.1 seconds. In time order: From 0.0 to 0.3 s there is silence. The whole clip: It is quiet.')).toBe(
+      'The clip lasts 7.1 seconds. From 0.0 to 0.3 s there is silence. It is quiet.',
+    );
+    expect(toProse('In time order:\n[sound] From 0.2 s a bell rings.\nThe whole clip:\nIt is quiet.')).toBe('From 0.2 s a bell rings. It is quiet.');
+    expect(toProse('She said "listen in time order: first the bell".')).toBe('She said "listen in time order: first the bell".');
+  });
+
   it('a heading alone in its paragraph joins the next one; plain prose is unchanged', () => {
     expect(toProse('The clip lasts 3.5 s. It is quiet.\n\nSpeech Transcript:\n\n"8 of spades, 4 of close."')).toBe('The clip lasts 3.5 s. It is quiet.\n\nSpeech Transcript: "8 of spades, 4 of close."');
     expect(toProse('  One plain paragraph. Two sentences.  ')).toBe('One plain paragraph. Two sentences.');
