@@ -2,6 +2,9 @@
 import type { ObserveResult, ObserverInfo } from '../observers';
 import type { ChatMessage } from '../llm/types';
 import type { CaptionCheck } from './checks';
+import type { ClaimProvenance, ProvenanceEvidence } from '../schema/annotation';
+
+export type { ClaimProvenance, ProvenanceEvidence };
 
 /** One clip to annotate: an id and a media file path (audio or video). */
 export interface DetectiveClip {
@@ -116,23 +119,4 @@ export interface DetectiveOptions {
   synthesis?: SynthesisMode;
   /** Token budget of one observer answer in the conversation (default: an equal share of the context). */
   observationTokens?: number;
-}
-
-/** One observation a caption sentence rests on (its round, observer and the span or text it gave). */
-export interface ProvenanceEvidence {
-  round: number;
-  tool: string;
-  start_seconds?: number;
-  end_seconds?: number;
-  text?: string;
-}
-
-/** A caption sentence and the observations that support it (none: `supported` false). */
-export interface ClaimProvenance {
-  sentence: string;
-  /** Character offsets of the sentence in the caption ([start, end)). */
-  start: number;
-  end: number;
-  supported: boolean;
-  evidence: ProvenanceEvidence[];
 }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { OmnicapError } from '../errors';
 import { isRecord } from '../util/guards';
 import { JsonlAppender, prepareResume, readJsonlRecords } from '../util/jsonl';
+import type { ClaimProvenance, ProvenanceEvidence } from '../schema/annotation';
 
 export const REVIEW_DECISIONS = ['accept', 'edit', 'reject'] as const;
 export type ReviewDecisionKind = (typeof REVIEW_DECISIONS)[number];
@@ -23,22 +24,9 @@ export interface ReviewDecision {
   before: string;
 }
 
-export interface ProvenanceEvidence {
-  round: number;
-  tool: string;
-  start_seconds?: number;
-  end_seconds?: number;
-  text?: string;
-}
-
 /** A caption sentence and the observations that support it (`start`/`end`: character offsets in the caption). */
-export interface ProvenanceSentence {
-  sentence: string;
-  start: number;
-  end: number;
-  supported: boolean;
-  evidence: ProvenanceEvidence[];
-}
+export type ProvenanceSentence = ClaimProvenance;
+export type { ProvenanceEvidence };
 
 export interface ReviewClip {
   /** The clip's key in the journal: its string id, else the JSON of its id or media path. */

@@ -69,6 +69,10 @@ export const ClaimProvenance = closed(
   },
   'claim provenance',
 );
+/** A caption sentence with its evidence, as the Detective writes it and the review UI reads it. */
+export type ClaimProvenance = Static<typeof ClaimProvenance>;
+/** One observation a caption sentence rests on (its round, observer and the span or text it gave). */
+export type ProvenanceEvidence = ClaimProvenance['evidence'][number];
 
 /** `--format omnicap`, a clip with a caption (status ok, or degraded with the reasons). */
 export const AnnotationRecord = closed(
