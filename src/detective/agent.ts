@@ -19,6 +19,7 @@ import { parseAction } from './parse';
 import { toProse } from './prose';
 import { loadDetectivePrompts, promptRecords, renderPrompt, type DetectivePrompts } from './prompts';
 import { describeClip, factSheet, type ClipFacts } from './facts';
+import { CLIP_RULES } from './facts-timeline';
 import { modalityEvidence } from './facts-evidence';
 import { claimProvenance } from './facts-provenance';
 import { storyFactText, storySentences } from './facts-timeline';
@@ -37,7 +38,7 @@ function screenWording(hasVideo: boolean, hasAudio: boolean): { screen_facts: st
       }
     : { screen_facts: '', screen_seen: '', screen_rule: '', picture_rule: ' The clip has no picture: describe only what is heard.' };
   // v5 states the clip's kind after its facts (the instructions before them are the same for every clip)
-  const clip_rule = hasVideo && !hasAudio ? 'The clip is a video without sound: describe what is seen; nothing is heard.' : hasVideo ? 'The clip is a video: tell what is seen and what is heard together.' : 'The clip has no picture: describe only what is heard.';
+  const clip_rule = hasVideo && !hasAudio ? CLIP_RULES.silentVideo : hasVideo ? CLIP_RULES.video : CLIP_RULES.audio;
   return { ...words, clip_rule };
 }
 /** Characters per token assumed when budgeting text against the context (English prose ~4). */

@@ -63,6 +63,16 @@ export function storySentences(s: Storyline): string[] {
 export const STORY_SECTIONS = { events: 'In time order:', whole: 'The whole clip:' } as const;
 
 /**
+ * The line after the facts that says what kind of clip it is (v5 prompts). An instruction, not a
+ * fact: a caption that copies it loses it (see prose.ts).
+ */
+export const CLIP_RULES = {
+  silentVideo: 'The clip is a video without sound: describe what is seen; nothing is heard.',
+  video: 'The clip is a video: tell what is seen and what is heard together.',
+  audio: 'The clip has no picture: describe only what is heard.',
+} as const;
+
+/**
  * The storyline as the synthesis LLM reads it: the clip first, then "In time order:" with one line
  * per event tagged with its stream ("[sound] From 0.2 to 1.8 s a sound like a dog barking is
  * heard."), then the facts about the whole clip.

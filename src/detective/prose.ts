@@ -5,7 +5,7 @@
  * storyline's stream tags and section labels go). Content
  * is judged afterwards by the caption checks, on the normalised text.
  */
-import { STORY_SECTIONS } from './facts-timeline';
+import { CLIP_RULES, STORY_SECTIONS } from './facts-timeline';
 
 const BULLET = /^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+/;
 const HEADING = /^\s*#+\s*/;
@@ -16,8 +16,11 @@ const STREAM_TAGS = /\[(?:picture|on-screen text|sound|speech)\]\s*/gi;
 /** Its section labels, copied at the start of a line or a sentence ("... 7.1 seconds. In time order: From 0.0 ..."). */
 const SECTION_LABELS = new RegExp(`(^|(?<=[.!?"\u201d]\\s))(?:${Object.values(STORY_SECTIONS).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*`, 'g');
 
+/** The prompt's clip-kind instruction, copied as if it were a fact ("The clip has no picture: describe only what is heard."). */
+const CLIP_RULE_COPIES = new RegExp(`\\s*(?:${Object.values(CLIP_RULES).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, 'g');
+
 function stripMarks(line: string): string {
-  return line.replace(STREAM_TAGS, '').replace(SECTION_LABELS, '$1').replace(HEADING, '').replace(BULLET, '').replace(/\*\*([^*]+)\*\*/g, '$1').replace(/__([^_]+)__/g, '$1').trim();
+  return line.replace(CLIP_RULE_COPIES, '').replace(STREAM_TAGS, '').replace(SECTION_LABELS, '$1').replace(HEADING, '').replace(BULLET, '').replace(/\*\*([^*]+)\*\*/g, '$1').replace(/__([^_]+)__/g, '$1').trim();
 }
 
 /** Headings, lists and emphasis -> sentences in paragraphs; text without them comes back as it was (trimmed). */

@@ -28,6 +28,11 @@ describe('toProse', () => {
     expect(toProse('She said "listen in time order: first the bell".')).toBe('She said "listen in time order: first the bell".');
   });
 
+  it("the prompt's clip-kind instruction copied into a caption goes (it is no fact about the clip)", () => {
+    expect(toProse('The clip lasts 1.1 seconds. No speech is heard. The clip has no picture: describe only what is heard.')).toBe('The clip lasts 1.1 seconds. No speech is heard.');
+    expect(toProse('The clip is a video: tell what is seen and what is heard together. Three shots follow.')).toBe('Three shots follow.');
+  });
+
   it('a heading alone in its paragraph joins the next one; plain prose is unchanged', () => {
     expect(toProse('The clip lasts 3.5 s. It is quiet.\n\nSpeech Transcript:\n\n"8 of spades, 4 of close."')).toBe('The clip lasts 3.5 s. It is quiet.\n\nSpeech Transcript: "8 of spades, 4 of close."');
     expect(toProse('  One plain paragraph. Two sentences.  ')).toBe('One plain paragraph. Two sentences.');
