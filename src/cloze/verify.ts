@@ -9,7 +9,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OmnicapError } from '../errors';
 import { isRecord } from '../util/guards';
-import { JsonlAppender, prepareResume, readJsonlRecords } from '../util/jsonl';
+import { DecisionJournal, latestDecisions, readJsonlRecords, type DecisionKind } from '../util/jsonl';
 import { parseClip, parseJsonlLines } from './format';
 import { releasedLine } from './released';
 import { normalizeText } from './support';
@@ -78,15 +78,11 @@ function isBlankDecision(v: unknown): v is BlankDecision {
     && (v.decision !== 'edit' || (typeof v.answer === 'string' && Array.isArray(v.distractors) && v.distractors.length === 3 && v.distractors.every((d) => typeof d === 'string')));
 }
 
-function latestOf(lines: unknown[]): Map<string, BlankDecision> {
-  const out = new Map<string, BlankDecision>();
-  for (const l of lines) if (isBlankDecision(l)) out.set(blankKey(l.clip, l.blank), l);
-  return out;
-}
+const BLANK_KIND: DecisionKind<BlankDecision> = { is: isBlankDecision, key: (d) => blankKey(d.clip, d.blank) };
 
 /** The latest decision per blank (keyed by {@link blankKey}), read only. */
 export async function latestBlankDecisions(journal: string): Promise<Map<string, BlankDecision>> {
-  return latestOf(await readJsonlRecords(journal));
+  return latestDecisions(await readJsonlRecords(journal), BLANK_KIND);
 }
 
 /** An edit's texts checked: a non-empty answer and three distractors, all four distinct and none "not given". */
@@ -100,15 +96,18 @@ function checkEdit(answer: string | undefined, distractors: string[] | undefined
 }
 
 export class ClozeVerifyJournal {
-  private constructor(
-    readonly file: string,
-    private readonly appender: JsonlAppender,
-    readonly latest: Map<string, BlankDecision>,
-  ) {}
+  private constructor(private readonly journal: DecisionJournal<BlankDecision>) {}
 
   static async open(file: string): Promise<ClozeVerifyJournal> {
-    const latest = latestOf((await prepareResume(file)).lines); // a torn last line is cut off before appending
-    return new ClozeVerifyJournal(file, await JsonlAppender.open(file), latest);
+    return new ClozeVerifyJournal(await DecisionJournal.open(file, BLANK_KIND));
+  }
+
+  get file(): string {
+    return this.journal.file;
+  }
+
+  get latest(): Map<string, BlankDecision> {
+    return this.journal.latest;
   }
 
   /** Validates, appends and fsyncs one blank decision. */
@@ -123,13 +122,11 @@ export class ClozeVerifyJournal {
       rec.distractors = edited.distractors;
     }
     if (d.note !== undefined && d.note.trim() !== '') rec.note = d.note.trim();
-    await this.appender.append(rec);
-    this.latest.set(blankKey(rec.clip, rec.blank), rec);
-    return rec;
+    return this.journal.append(rec);
   }
 
   async dispose(): Promise<void> {
-    await this.appender.dispose();
+    await this.journal.dispose();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { OmnicapError } from '../errors';
 import { isRecord } from '../util/guards';
-import { JsonlAppender, prepareResume, readJsonlRecords } from '../util/jsonl';
+import { DecisionJournal, latestDecisions, readJsonlRecords, type DecisionKind } from '../util/jsonl';
 import type { ClaimProvenance, ProvenanceEvidence } from '../schema/annotation';
 
 export const REVIEW_DECISIONS = ['accept', 'edit', 'reject'] as const;
@@ -200,31 +200,30 @@ function isDecision(v: unknown): v is ReviewDecision {
   return isRecord(v) && typeof v.clip === 'string' && (REVIEW_DECISIONS as readonly unknown[]).includes(v.decision) && (v.decision !== 'edit' || typeof v.caption === 'string');
 }
 
-function latestOf(lines: unknown[]): Map<string, ReviewDecision> {
-  const out = new Map<string, ReviewDecision>();
-  for (const l of lines) if (isDecision(l)) out.set(l.clip, l);
-  return out;
-}
+const REVIEW_KIND: DecisionKind<ReviewDecision> = { is: isDecision, key: (d) => d.clip };
 
 /**
  * The latest decision per clip in a journal (empty when the file does not exist), read only: a
  * torn last line (a crash mid-append) and unparsable lines are not decisions.
  */
 export async function latestReviewDecisions(journal: string): Promise<Map<string, ReviewDecision>> {
-  return latestOf(await readJsonlRecords(journal));
+  return latestDecisions(await readJsonlRecords(journal), REVIEW_KIND);
 }
 
 /** Appends decisions to a journal (one whole line per write, fsynced) and keeps the latest per clip. */
 export class ReviewJournal {
-  private constructor(
-    readonly file: string,
-    private readonly appender: JsonlAppender,
-    readonly latest: Map<string, ReviewDecision>,
-  ) {}
+  private constructor(private readonly journal: DecisionJournal<ReviewDecision>) {}
 
   static async open(file: string): Promise<ReviewJournal> {
-    const latest = latestOf((await prepareResume(file)).lines); // a torn last line is cut off before appending
-    return new ReviewJournal(file, await JsonlAppender.open(file), latest);
+    return new ReviewJournal(await DecisionJournal.open(file, REVIEW_KIND));
+  }
+
+  get file(): string {
+    return this.journal.file;
+  }
+
+  get latest(): Map<string, ReviewDecision> {
+    return this.journal.latest;
   }
 
   /** Validates, appends and fsyncs one decision; INVALID_ARGUMENT for a reject without a note or an edit that changes nothing. */
@@ -237,13 +236,11 @@ export class ReviewJournal {
     const rec: ReviewDecision = { clip: d.clip, decision: d.decision, reviewer: d.reviewer, time: d.time ?? new Date().toISOString(), before: d.before };
     if (d.decision === 'edit') rec.caption = d.caption;
     if (d.note !== undefined && d.note.trim() !== '') rec.note = d.note.trim();
-    await this.appender.append(rec);
-    this.latest.set(rec.clip, rec);
-    return rec;
+    return this.journal.append(rec);
   }
 
   async dispose(): Promise<void> {
-    await this.appender.dispose();
+    await this.journal.dispose();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

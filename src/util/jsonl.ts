@@ -167,3 +167,49 @@ export function parseJsonlLines<T>(text: string, parse: (v: unknown) => T): Arra
   });
   return out;
 }
+
+/** Which records of a decisions journal count, and the key a later decision replaces an earlier one by. */
+export interface DecisionKind<T> {
+  is(v: unknown): v is T;
+  key(d: T): string;
+}
+
+/** The latest decision per key in a journal's records (those that are not decisions are left out). */
+export function latestDecisions<T>(records: readonly unknown[], kind: DecisionKind<T>): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const r of records) if (kind.is(r)) out.set(kind.key(r), r);
+  return out;
+}
+
+/**
+ * A journal of decisions (review, verification): one whole JSON line per decision, appended and
+ * fsynced; `latest` holds the latest decision per key. Opening cuts off a torn last line.
+ */
+export class DecisionJournal<T> {
+  private constructor(
+    readonly file: string,
+    private readonly appender: JsonlAppender,
+    private readonly kind: DecisionKind<T>,
+    readonly latest: Map<string, T>,
+  ) {}
+
+  static async open<T>(file: string, kind: DecisionKind<T>): Promise<DecisionJournal<T>> {
+    const latest = latestDecisions((await prepareResume(file)).lines, kind);
+    return new DecisionJournal(file, await JsonlAppender.open(file), kind, latest);
+  }
+
+  /** Appends and fsyncs one (already checked) decision; it becomes the latest for its key. */
+  async append(d: T): Promise<T> {
+    await this.appender.append(d);
+    this.latest.set(this.kind.key(d), d);
+    return d;
+  }
+
+  async dispose(): Promise<void> {
+    await this.appender.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
