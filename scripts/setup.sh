@@ -31,4 +31,8 @@ npm run --silent build
 
 if [ -x scripts/fetch-test-media.sh ]; then bash scripts/fetch-test-media.sh; fi
 if [ -x scripts/setup-models.sh ]; then bash scripts/setup-models.sh; fi
+# the detective LLM's synthesis instructions, evaluated once per machine (omnicap prepare --help)
+if ! node dist/src/cli/main.js prepare </dev/null; then
+  echo "setup: warning: omnicap prepare failed; every process will evaluate the synthesis instructions itself" >&2
+fi
 echo "setup: done"

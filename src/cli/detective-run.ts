@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { createToolbox, CpuGate, defaultObservers, gateChatModel, ObservationCache, PROMPT_VERSION, type DetectiveToolbox } from '../detective';
 import type { ObserverSpec, RunOptions } from '../detective/queue';
-import { createLlm, parseThreads, resolveApiKey, type ChatModel, type LlmChoice } from '../llm';
+import { createLlm, llmStateDirFrom, parseThreads, resolveApiKey, type ChatModel, type LlmChoice } from '../llm';
 import { InfraFailures } from '../util/failures';
 import type { Logger } from '../util/log';
 import { llmChoiceFrom, observerSpecFrom, runOptionsFrom, type RunFlags } from './run-spec';
@@ -26,11 +26,13 @@ export interface DetectiveRunSpec {
   llm: LlmChoice;
   /** --llm-threads, when given. */
   threads?: number;
+  /** --llm-state: the local model's saved-state directory (undefined: off). */
+  stateDir?: string;
   flags: RunFlags & { cache?: string };
 }
 
 export function detectiveRunSpec(v: RunFlags & { cache?: string }): DetectiveRunSpec {
-  return { options: runOptionsFrom(v, PROMPT_VERSION), observers: observerSpecFrom(v), llm: llmChoiceFrom(v), threads: parseThreads(v['llm-threads']), flags: v };
+  return { options: runOptionsFrom(v, PROMPT_VERSION), observers: observerSpecFrom(v), llm: llmChoiceFrom(v), threads: parseThreads(v['llm-threads']), stateDir: llmStateDirFrom(v['llm-state']), flags: v };
 }
 
 export async function openDetectiveRun(run: DetectiveRunSpec, o: { workers: number; cacheDir: string; logger: Logger }): Promise<DetectiveRun> {
@@ -41,6 +43,7 @@ export async function openDetectiveRun(run: DetectiveRunSpec, o: { workers: numb
     threads: run.threads ?? availableParallelism(),
     // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
     sequences: Math.min(o.workers, 8),
+    stateDir: run.stateDir,
   };
   const observers = defaultObservers({
     captionerModelDir: spec.captioner,

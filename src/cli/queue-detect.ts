@@ -11,7 +11,7 @@ export async function detectOnQueue(v: DetectFlags, io: CliIo): Promise<number> 
   if (v.input === undefined) throw new OmnicapError('INVALID_ARGUMENT', '--input is required');
   if (v.output === undefined && v['enqueue-only'] !== true) throw new OmnicapError('INVALID_ARGUMENT', '--output is required (or --enqueue-only, with another process as the sink)');
   if (v.output !== undefined && v['enqueue-only'] === true) throw new OmnicapError('INVALID_ARGUMENT', '--enqueue-only writes nothing: drop --output');
-  for (const f of ['workers', 'llm-threads', 'llm-api-key', 'vlm-api-key', 'cache'] as const) {
+  for (const f of ['workers', 'llm-threads', 'llm-state', 'llm-api-key', 'vlm-api-key', 'cache'] as const) {
     if (v[f] !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `--${f} is a worker setting in queue mode: pass it to 'omnicap worker'`);
   }
   const options = runOptionsFrom(v, PROMPT_VERSION);

@@ -7,6 +7,7 @@ export const commandLoaders: Record<string, () => Promise<CliCommand>> = {
   caption: async () => (await import('./commands/caption')).command,
   serve: async () => (await import('./commands/serve')).command,
   detect: async () => (await import('./commands/detect')).command,
+  prepare: async () => (await import('./commands/prepare')).command,
   worker: async () => (await import('./commands/worker')).command,
   queue: async () => (await import('./commands/queue')).command,
   export: async () => (await import('./commands/export')).command,

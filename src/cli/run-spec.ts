@@ -23,6 +23,7 @@ export interface RunFlags extends VlmFlags {
   'llm-model'?: string;
   'llm-api-key'?: string;
   'llm-threads'?: string;
+  'llm-state'?: string;
   'audio-lm-url'?: string;
   'audio-lm-model'?: string;
   captioner?: string;
@@ -36,6 +37,7 @@ export const DETECTIVE_OPTIONS = {
   seed: { type: 'string' },
   llm: { type: 'string' },
   'llm-threads': { type: 'string' },
+  'llm-state': { type: 'string' },
   'llm-url': { type: 'string' },
   'llm-model': { type: 'string' },
   'llm-api-key': { type: 'string' },
@@ -73,6 +75,10 @@ export const DETECTIVE_HELP = `  --workers N           clips annotated at once (
                         --queue every worker passes the same file name with worker --llm)
   --llm-threads N       CPU threads of the local model (default: every core; observers and the
                         model share the cores through one gate, never oversubscribing them)
+  --llm-state DIR|off   where the local model saves the evaluated synthesis instructions, so that
+                        only the first process on a machine evaluates them (default
+                        $XDG_CACHE_HOME/omnicap/llm-state or ~/.cache/omnicap/llm-state; a private
+                        directory: one other users can write is refused); off: nothing saved
   --llm-url URL         an OpenAI-compatible endpoint for the detective LLM (with --llm-model)
   --llm-model NAME      model name at --llm-url
   --llm-api-key KEY     bearer token (default $OMNICAP_LLM_API_KEY)

@@ -75,11 +75,33 @@ export function formatObservations(rounds: readonly DetectiveRound[]): string {
 }
 
 /**
- * The one conversation key of every synthesis and revision call, across clips: the prompts begin
- * with the same instructions, so a backend that keeps a KV sequence per conversation evaluates only
- * what follows them (the clip's facts, the problems of a revision).
+ * The one conversation key of every synthesis and revision call, across clips (and, persisted,
+ * across processes): the prompts begin with the same instructions, so a backend that keeps a KV
+ * sequence per conversation evaluates only what follows them (the clip's facts, the problems of a
+ * revision). The synthesis template's hash is part of the key: changed instructions get a new state.
  */
-export const SYNTHESIS_CONVERSATION = 'detective:synthesis';
+export function synthesisConversation(prompts: DetectivePrompts): string {
+  return `detective:synthesis:${prompts.synthesis.sha256.slice(0, 16)}`;
+}
+
+/** The synthesis template's text before the clip's facts: the same for every clip. */
+export function synthesisInstructions(prompts: DetectivePrompts): string {
+  const text = prompts.synthesis.text;
+  const at = text.indexOf('{{');
+  return at < 0 ? text : text.slice(0, at);
+}
+
+/**
+ * Evaluates the synthesis instructions once (one generated token) on the synthesis conversation,
+ * persisted: a local model with a state directory saves their state, so every later process's first
+ * clip starts from it. Returns the call's prompt tokens and how many of them it evaluated (few when a
+ * saved state covered them).
+ */
+export async function prepareSynthesisState(llm: ChatModel, prompts: DetectivePrompts = loadDetectivePrompts(), signal?: AbortSignal): Promise<{ promptTokens: number; evaluatedTokens: number }> {
+  const r = await llm.chat([{ role: 'user', content: synthesisInstructions(prompts) }], { maxTokens: 1, temperature: 0, seed: 0, format: 'prose', conversation: synthesisConversation(prompts), persist: true, signal });
+  const promptTokens = r.usage?.promptTokens ?? 0;
+  return { promptTokens, evaluatedTokens: r.usage?.evaluatedTokens ?? promptTokens };
+}
 
 /** What a fixed-report observer is asked when it is gathered up front (its report does not depend on the question). */
 export const FIXED_REPORT_QUESTION = 'Report what you observe in this clip.';
@@ -205,6 +227,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
         tag: clip.id,
         maxTokens: opts.maxTokens,
         conversation: key,
+        ...(key !== conversation ? { persist: true } : {}),
         signal,
       }),
     );
@@ -327,7 +350,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n');
     const write = async (prompt: string): Promise<CaptionCheck & { caption: string }> => {
       conversationLog.push({ role: 'user', content: prompt });
-      const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens, prose: true }, SYNTHESIS_CONVERSATION);
+      const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens, prose: true }, synthesisConversation(prompts));
       const raw = r.text.trim();
       let text = cleanCaption(raw);
       if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') text = lastSentence(text);

@@ -10,12 +10,13 @@
  *   detective / builder LLM, `OMNICAP_JUDGE_KEY` for the Cloze judge, `OMNICAP_ANSWERER_KEY` for
  *   the cascade answerer, `OMNICAP_VLM_API_KEY` for the vision-model observer). One order, no fallback
  *   across roles, so a key is only ever sent to the endpoint of its own role.
- * - Threads (local only) and KV sequences (local only, one per concurrent conversation).
+ * - Threads, KV sequences (one per concurrent conversation) and the saved-state directory (local only).
  */
 import { basename } from 'node:path';
 import { OmnicapError } from '../errors';
 import { LLM_LIMITS, parseNumberText } from '../schema/limits';
 import { DEFAULT_LOCAL_MODEL_ID, LocalChatModel } from './local';
+import { defaultLlmStateDir } from './state';
 import { OpenAIChatModel } from './openai';
 import type { ChatModel } from './types';
 
@@ -57,6 +58,18 @@ export interface LlmResources {
   sequences?: number;
   /** Per-attempt timeout of an endpoint in ms (default 120000). */
   timeoutMs?: number;
+  /** Saved state of a local model's persistent conversations (see {@link llmStateDirFrom}); none when undefined. */
+  stateDir?: string;
+}
+
+/**
+ * `--llm-state DIR|off`: where a local model keeps the saved state of prompts shared across
+ * processes (default {@link defaultLlmStateDir}); `off`: nothing saved or loaded.
+ */
+export function llmStateDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flag === 'off') return undefined;
+  if (flag !== undefined && flag.trim() === '') throw invalid('--llm-state needs a directory or off');
+  return flag ?? defaultLlmStateDir(env);
 }
 
 const DEFAULT_NAMES: Record<keyof LlmFlags, string> = { llm: '--llm', url: '--llm-url', model: '--llm-model', apiKey: '--llm-api-key', threads: '--llm-threads' };
@@ -130,5 +143,6 @@ export async function createLlm(choice: LlmChoice, r: LlmResources = {}): Promis
     id: choice.model,
     threads: r.threads,
     sequences: r.sequences,
+    ...(r.stateDir !== undefined ? { stateDir: r.stateDir } : {}),
   });
 }

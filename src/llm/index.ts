@@ -7,6 +7,7 @@ export {
   llmChoiceFromFlags,
   resolveApiKey,
   parseThreads,
+  llmStateDirFrom,
   checkEndpointUrl,
   ggufModelId,
   API_KEY_ENV,
@@ -16,6 +17,7 @@ export {
   type LlmResources,
   type LlmRole,
 } from './factory';
+export { defaultLlmStateDir, modelStateIdentity, MAX_SAVED_STATES } from './state';
 export {
   withRetry,
   parseRetryAfter,

@@ -7,8 +7,17 @@
 // conversation on its own sequence (least recently used one is recycled), so a conversation that
 // grows by appending (the Detective's rounds of one clip) re-evaluates only its new tokens: the
 // sequence keeps the evaluated prefix and node-llama-cpp erases only what differs.
+//
+// A call with `persist` (and cfg.stateDir, a private directory the parent checked) starts its
+// conversation from the state saved by an earlier process when one exists, and saves the state after
+// its first call in this process when none exists: a prompt beginning shared across processes is
+// evaluated once per machine. A state file that is not this user's regular file, or fails to load,
+// is not used (a warning; the call evaluates everything).
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, renameSync, rmSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 const cfg = JSON.parse(process.env.OMNICAP_LOCAL_LLM_CONFIG);
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 let ready;
@@ -29,12 +38,55 @@ try {
 function slotFor(key) {
   const { slots } = ready;
   let slot = key === undefined ? undefined : slots.find((s) => s.key === key);
+  let fresh = false;
   if (!slot) {
     slot = slots.reduce((a, b) => (b.used < a.used ? b : a));
     slot.key = key;
+    fresh = true;
   }
   slot.used = ++ready.clock;
-  return slot;
+  return { slot, fresh };
+}
+const warn = (message) => send({ type: 'warning', message });
+const stateFile = (key) => join(cfg.stateDir, createHash('sha256').update(`${cfg.stateIdentity}\n${key}`).digest('hex').slice(0, 32) + '.kv');
+const savedKeys = new Set();
+async function restoreState(slot, key) {
+  const file = stateFile(key);
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (st === undefined) return;
+  try {
+    if (!st.isFile() || (st.mode & 0o022) !== 0 || st.uid !== process.getuid()) throw new Error('not a regular file of this user writable only by it');
+    await slot.seq.loadStateFromFile(file, { acceptRisk: true });
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch (e) {
+    warn(`saved LLM state ${file} not used: ${e && e.message || e}`);
+    await slot.seq.clearHistory();
+    if (st.isFile() && st.uid === process.getuid()) rmSync(file, { force: true });
+  }
+}
+async function saveState(slot, key) {
+  if (savedKeys.has(key)) return;
+  savedKeys.add(key);
+  const file = stateFile(key);
+  if (existsSync(file)) return;
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await slot.seq.saveStateToFile(tmp);
+    renameSync(tmp, file);
+    pruneStates();
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    warn(`LLM state not saved to ${file}: ${e && e.message || e}`);
+  }
+}
+// the newest cfg.maxStates state files stay (by last use); temporary files of ended processes go
+function pruneStates() {
+  const entries = readdirSync(cfg.stateDir).map((name) => ({ name, st: lstatSync(join(cfg.stateDir, name)) })).filter((e) => e.st.isFile());
+  const hour = Date.now() - 3600e3;
+  for (const e of entries) if (e.name.endsWith('.tmp') && e.st.mtimeMs < hour) rmSync(join(cfg.stateDir, e.name), { force: true });
+  const states = entries.filter((e) => e.name.endsWith('.kv')).sort((a, b) => b.st.mtimeMs - a.st.mtimeMs);
+  for (const e of states.slice(cfg.maxStates)) rmSync(join(cfg.stateDir, e.name), { force: true });
 }
 // plain prose: up to three paragraphs, no line starting a list or heading, no markdown marks
 const PROSE_GBNF = [
@@ -55,7 +107,9 @@ async function handle(req) {
       else if (m.role === 'assistant') history.push({ type: 'model', response: [m.content] });
     }
     const o = req.options || {};
-    const slot = slotFor(o.conversation);
+    const { slot, fresh } = slotFor(o.conversation);
+    const persist = o.persist === true && cfg.stateDir !== undefined && o.conversation !== undefined;
+    if (persist && fresh) await restoreState(slot, o.conversation);
     const session = new LlamaChatSession({ contextSequence: slot.seq, autoDisposeSequence: false });
     session.setChatHistory(history);
     let g = o.json ? grammar : o.format === 'prose' ? (ready.prose ??= await llama.createGrammar({ grammar: PROSE_GBNF })) : undefined;
@@ -80,6 +134,7 @@ async function handle(req) {
     const completionTokens = model.tokenize(text).length;
     const contextTokens = slot.seq.nextTokenIndex;
     session.dispose({ disposeSequence: false });
+    if (persist) await saveState(slot, o.conversation);
     // prompt tokens decoded for this call (those not already in the sequence): every token decoded
     // minus the generated ones fed back while generating (all but the last)
     const used = slot.seq.tokenMeter.diff(meterBefore);

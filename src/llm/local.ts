@@ -12,9 +12,10 @@ import { createInterface } from 'node:readline';
 import { OmnicapError, disposedError } from '../errors';
 import { abortError, throwIfAborted } from '../util/abort';
 import { packageRoot } from '../util/paths';
-import { assertTrustedFile } from '../util/trusted-file';
+import { assertTrustedFile, privateDir } from '../util/trusted-file';
 import { LLM_LIMITS } from '../schema/limits';
 import { checkLlmCallOptions, checkLlmResources } from '../schema/llm';
+import { MAX_SAVED_STATES, modelStateIdentity } from './state';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from './types';
 
 /**
@@ -51,11 +52,19 @@ export interface LocalChatModelOptions {
   threads?: number;
   /** JSON schema enforced by grammar when a call asks for `json` (default: any JSON). */
   jsonSchema?: object;
+  /**
+   * Directory for the saved state of `persist` conversations (created private if missing; refused
+   * with UNTRUSTED_FILE when another user can write it). Without it nothing is saved or loaded.
+   */
+  stateDir?: string;
+  /** Where warnings go (a saved state that could not be used or written); default process.emitWarning. */
+  onWarning?: (message: string) => void;
 }
 
 type WorkerMsg =
   | { type: 'ready'; contextSize: number }
   | { type: 'fatal'; message: string }
+  | { type: 'warning'; message: string }
   | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number; evaluatedTokens: number }
   | { type: 'error'; id: number; message: string };
 
@@ -76,7 +85,7 @@ export class LocalChatModel implements ChatModel {
   private dead: OmnicapError | undefined;
   private disposing: Promise<void> | undefined;
 
-  private constructor(options: LocalChatModelOptions, modelPath: string, workerFile: string) {
+  private constructor(options: LocalChatModelOptions, modelPath: string, workerFile: string, state: { dir: string; identity: string } | undefined) {
     this.id = options.id ?? DEFAULT_LOCAL_MODEL_ID;
     // llama.cpp threads spin while they wait: oversubscribing cores (several models or jobs on one
     // machine) slows every one of them down many times, so default to half the cores
@@ -88,7 +97,9 @@ export class LocalChatModel implements ChatModel {
       sequences: options.sequences ?? 1,
       threads: this.threads,
       jsonSchema: options.jsonSchema,
+      ...(state !== undefined ? { stateDir: state.dir, stateIdentity: state.identity, maxStates: MAX_SAVED_STATES } : {}),
     };
+    const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'OMNICAP_LLM_STATE' }));
     this.child = spawn(process.execPath, [workerFile], {
       env: { ...process.env, OMNICAP_LOCAL_LLM_CONFIG: JSON.stringify(config) },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -109,7 +120,8 @@ export class LocalChatModel implements ChatModel {
         } catch {
           return; // llama.cpp log noise
         }
-        if (msg.type === 'ready') {
+        if (msg.type === 'warning') warn(msg.message);
+        else if (msg.type === 'ready') {
           this.contextTokens = msg.contextSize;
           resolve();
         }
@@ -137,7 +149,8 @@ export class LocalChatModel implements ChatModel {
     if (!existsSync(modelPath)) throw new OmnicapError('MODEL_NOT_FOUND', `GGUF model not found at ${modelPath} (run scripts/setup-models.sh)`);
     if (!existsSync(join(packageRoot(), 'node_modules', 'node-llama-cpp'))) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'node-llama-cpp is not installed');
     checkLlmResources({ contextSize: options.contextSize, sequences: options.sequences, threads: options.threads });
-    const m = new LocalChatModel(options, modelPath, localWorkerFile());
+    const state = options.stateDir !== undefined ? { dir: privateDir(options.stateDir), identity: modelStateIdentity(modelPath) } : undefined;
+    const m = new LocalChatModel(options, modelPath, localWorkerFile(), state);
     await m.ready;
     return m;
   }

@@ -27,6 +27,13 @@ export interface ChatOptions {
    */
   conversation?: string;
   /**
+   * The conversation's prompts begin with the same text in every process (instructions before the
+   * item's data). A local model with a state directory saves the conversation's evaluated state once
+   * and starts later processes from it, so that text is evaluated once per machine. Needs
+   * `conversation`; a key whose beginning changes must change too. Ignored elsewhere.
+   */
+  persist?: boolean;
+  /**
    * `prose`: the reply is paragraphs of plain text (no markdown headings, lists, emphasis or tables).
    * The local model enforces it with a grammar; other backends get only the prompt's instructions.
    */

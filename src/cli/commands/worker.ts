@@ -1,5 +1,5 @@
 import { OmnicapError } from '../../errors';
-import { checkEndpointUrl, llmChoiceFromFlags, parseThreads, resolveApiKey } from '../../llm';
+import { checkEndpointUrl, llmChoiceFromFlags, llmStateDirFrom, parseThreads, resolveApiKey } from '../../llm';
 import { numberFlag, parseCommandArgs } from '../args';
 import type { CliCommand, CliIo } from '../types';
 import { VLM_OPTIONS, vlmOverridesFrom } from '../vlm-flags';
@@ -30,6 +30,8 @@ Options:
   --llm-api-key KEY       bearer token (default $OMNICAP_LLM_API_KEY); never stored in Redis
   --llm-threads N         CPU threads of the embedded local model (default: every core; the
                           observers and the model share the cores through one gate)
+  --llm-state DIR|off     where the local model saves the evaluated synthesis instructions (as
+                          detect --llm-state; default ~/.cache/omnicap/llm-state)
   --vlm-url URL           another URL for the run's vision model (detect --vlm-url; same model)
   --vlm-model NAME        the run's vision model (checked: a worker cannot change it)
   --vlm-api-key KEY       bearer token of the vision model (default $OMNICAP_VLM_API_KEY); never
@@ -57,6 +59,7 @@ const options = {
   'llm-url': { type: 'string' },
   'llm-api-key': { type: 'string' },
   'llm-threads': { type: 'string' },
+  'llm-state': { type: 'string' },
   ...VLM_OPTIONS,
   'lock-ms': { type: 'string' },
   'stalled-interval-ms': { type: 'string' },
@@ -83,6 +86,7 @@ export const command: CliCommand = {
       url: v['llm-url'] === undefined ? undefined : checkEndpointUrl(v['llm-url']),
       apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
       threads: parseThreads(v['llm-threads']),
+      stateDir: llmStateDirFrom(v['llm-state']),
       modelPath: localModel?.kind === 'local' ? localModel.modelPath : undefined,
     };
     const waitS = v['wait-for-run'] === undefined ? undefined : numberFlag('wait-for-run', v['wait-for-run'], 0, { min: 0 });

@@ -21,6 +21,8 @@ export interface LlmOverrides {
   threads?: number;
   /** This machine's copy of the run's local GGUF model (its file name must be the run's model id). */
   modelPath?: string;
+  /** Saved-state directory of the local model (none when undefined). */
+  stateDir?: string;
 }
 
 export const OBSERVER_NAMES = ['signal', 'vad', 'sound_events', 'asr', 'ocr', 'video', 'captioner', 'audio_lm', 'vlm'] as const;
@@ -52,7 +54,7 @@ export async function createRunLlm(spec: LlmSpec, o: LlmOverrides, concurrency: 
   } else if (o.modelPath !== undefined) throw new OmnicapError('INVALID_ARGUMENT', `the run uses the endpoint model ${spec.model}; --llm FILE.gguf cannot replace it`);
   const choice: LlmChoice = spec.kind === 'openai' ? { ...spec, url: o.url ?? spec.url } : { ...spec, ...(o.modelPath !== undefined ? { modelPath: o.modelPath } : {}) };
   // a local model gets every core unless told otherwise: the CPU gate keeps the observers off them while a call runs
-  return createLlm(choice, { apiKey: o.apiKey, threads: o.threads ?? availableParallelism(), sequences: Math.min(concurrency, 8) });
+  return createLlm(choice, { apiKey: o.apiKey, threads: o.threads ?? availableParallelism(), sequences: Math.min(concurrency, 8), stateDir: o.stateDir });
 }
 
 export function createRunToolbox(spec: ObserverSpec, cache: ObservationStore | undefined, cpu?: CpuGate, failures?: InfraFailures, vlm?: VlmOverrides): DetectiveToolbox {
