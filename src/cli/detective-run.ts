@@ -35,7 +35,11 @@ export function detectiveRunSpec(v: RunFlags & { cache?: string }): DetectiveRun
   return { options: runOptionsFrom(v, PROMPT_VERSION), observers: observerSpecFrom(v), llm: llmChoiceFrom(v), threads: parseThreads(v['llm-threads']), stateDir: llmStateDirFrom(v['llm-state']), flags: v };
 }
 
-export async function openDetectiveRun(run: DetectiveRunSpec, o: { workers: number; cacheDir: string; logger: Logger }): Promise<DetectiveRun> {
+/**
+ * The run's observers, cache and LLM. `backgroundLlm`: a local model loads while the caller starts
+ * (the first clip's observers run meanwhile); `llm.loaded` then tells when it is loaded or why not.
+ */
+export async function openDetectiveRun(run: DetectiveRunSpec, o: { workers: number; cacheDir: string; logger: Logger; backgroundLlm?: boolean }): Promise<DetectiveRun> {
   const { options, observers: spec, llm: llmChoice, flags: v } = run;
   const llmResources = {
     apiKey: resolveApiKey(v['llm-api-key'], 'llm'),
@@ -44,6 +48,7 @@ export async function openDetectiveRun(run: DetectiveRunSpec, o: { workers: numb
     // one KV sequence per concurrent clip: each clip's conversation re-evaluates only its new turns
     sequences: Math.min(o.workers, 8),
     stateDir: run.stateDir,
+    background: o.backgroundLlm === true,
   };
   const observers = defaultObservers({
     captionerModelDir: spec.captioner,

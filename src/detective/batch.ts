@@ -123,7 +123,8 @@ export async function detectClip(clip: DetectiveClip, llm: ChatModel, toolbox: D
     return { status: r.status, record };
   } catch (e) {
     const err = toOmnicapError(e);
-    if ((err.code === 'ABORTED' || err.code === 'TIMEOUT') && opts.signal?.aborted) throw err;
+    // a stopped batch (abort, or a model that could not load) writes no line: the clip runs again on resume
+    if (opts.signal?.aborted === true) throw err;
     const record: Record<string, unknown> = { id: inputId(clip), status: 'error', media: { path: clip.path, ...(clip.remoteUrl !== undefined ? { url: clip.remoteUrl } : {}) }, ...input, error: err.toJSON() };
     // a clip that fails late keeps the rounds it finished
     if (finished.length > 0) record.omni_detective_trajectory = finished;

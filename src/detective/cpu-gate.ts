@@ -80,6 +80,7 @@ export function gateChatModel(llm: ChatModel, gate: CpuGate): ChatModel {
   return {
     id: llm.id,
     threads: units,
+    ...(llm.loaded !== undefined ? { loaded: llm.loaded } : {}),
     get contextTokens() {
       return llm.contextTokens;
     },

@@ -58,6 +58,11 @@ export interface LlmResources {
   sequences?: number;
   /** Per-attempt timeout of an endpoint in ms (default 120000). */
   timeoutMs?: number;
+  /**
+   * A local model loads in the background: createLlm returns once its process is started, calls wait
+   * for the load, and the model's `loaded` settles when it is done (default false: loaded on return).
+   */
+  background?: boolean;
   /** Saved state of a local model's persistent conversations (see {@link llmStateDirFrom}); none when undefined. */
   stateDir?: string;
 }
@@ -130,7 +135,7 @@ export function llmChoiceFromFlags(f: LlmFlags, rules: LlmFlagRules = {}): LlmCh
 }
 
 /**
- * Build the chat model. A local model is loaded before this resolves (MODEL_NOT_FOUND when its
+ * Build the chat model. A local model is loaded before this resolves unless `background` (MODEL_NOT_FOUND when its
  * GGUF file is missing); an endpoint is not contacted until the first call. Resources that do not
  * apply to the choice (threads of an endpoint, the key of a local model) are not used.
  */
@@ -138,11 +143,12 @@ export async function createLlm(choice: LlmChoice, r: LlmResources = {}): Promis
   if (choice.kind === 'openai') {
     return new OpenAIChatModel({ baseURL: choice.url, model: choice.model, apiKey: r.apiKey, ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}) });
   }
-  return LocalChatModel.load({
+  const local = {
     ...(choice.modelPath !== undefined ? { modelPath: choice.modelPath } : {}),
     id: choice.model,
     threads: r.threads,
     sequences: r.sequences,
     ...(r.stateDir !== undefined ? { stateDir: r.stateDir } : {}),
-  });
+  };
+  return r.background === true ? LocalChatModel.start(local) : LocalChatModel.load(local);
 }

@@ -75,11 +75,12 @@ interface Pending {
 
 export class LocalChatModel implements ChatModel {
   readonly id: string;
-  /** Context tokens per conversation, as created (known once loaded). */
-  contextTokens = 0;
+  /** Context tokens per conversation: as asked until the model is loaded, then as created. */
+  contextTokens: number;
   readonly threads: number;
   private readonly child: ChildProcess;
-  private readonly ready: Promise<void>;
+  /** Resolves when the model is loaded; rejects (MODEL_INVALID) when it fails to load. Calls made before wait for it. */
+  readonly loaded: Promise<void>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private dead: OmnicapError | undefined;
@@ -106,7 +107,8 @@ export class LocalChatModel implements ChatModel {
     });
     let stderr = '';
     this.child.stderr?.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-2000)));
-    this.ready = new Promise((resolve, reject) => {
+    this.contextTokens = Math.floor(config.contextSize / config.sequences);
+    this.loaded = new Promise((resolve, reject) => {
       const fail = (e: OmnicapError): void => {
         this.dead = e;
         reject(e);
@@ -135,7 +137,7 @@ export class LocalChatModel implements ChatModel {
       });
       this.child.on('exit', (code) => fail(this.disposing !== undefined ? this.disposedError() : new OmnicapError('MODEL_RUN_FAILED', `local LLM process exited (${code}): ${stderr.trim().slice(-500)}`)));
     });
-    this.ready.catch(() => undefined); // awaited by load(); a later failure reaches the pending calls through fail()
+    this.loaded.catch(() => undefined); // awaited by load() or the owner; a failure reaches the pending calls through fail()
   }
 
   /** Process id of the model's worker process (undefined if it could not be started). */
@@ -145,14 +147,23 @@ export class LocalChatModel implements ChatModel {
 
   /** Starts the worker and waits until the model is loaded. */
   static async load(options: LocalChatModelOptions = {}): Promise<LocalChatModel> {
+    const m = LocalChatModel.start(options);
+    await m.loaded;
+    return m;
+  }
+
+  /**
+   * Starts the worker and returns at once: the model loads while the caller goes on (e.g. runs the
+   * first clip's observers); calls wait for it, and {@link loaded} tells when it is loaded or why not.
+   * MODEL_NOT_FOUND, PROVIDER_UNAVAILABLE, INVALID_ARGUMENT and UNTRUSTED_FILE are thrown here.
+   */
+  static start(options: LocalChatModelOptions = {}): LocalChatModel {
     const modelPath = options.modelPath ?? defaultLocalModelPath();
     if (!existsSync(modelPath)) throw new OmnicapError('MODEL_NOT_FOUND', `GGUF model not found at ${modelPath} (run scripts/setup-models.sh)`);
     if (!existsSync(join(packageRoot(), 'node_modules', 'node-llama-cpp'))) throw new OmnicapError('PROVIDER_UNAVAILABLE', 'node-llama-cpp is not installed');
     checkLlmResources({ contextSize: options.contextSize, sequences: options.sequences, threads: options.threads });
     const state = options.stateDir !== undefined ? { dir: privateDir(options.stateDir), identity: modelStateIdentity(modelPath) } : undefined;
-    const m = new LocalChatModel(options, modelPath, localWorkerFile(), state);
-    await m.ready;
-    return m;
+    return new LocalChatModel(options, modelPath, localWorkerFile(), state);
   }
 
   async chat(messages: ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {

@@ -76,6 +76,8 @@ export interface ChatModel extends AsyncDisposable {
   readonly contextTokens?: number;
   /** CPU threads a call keeps busy on this machine (a local model); undefined for a remote endpoint. */
   readonly threads?: number;
+  /** A model loading in the background: resolves once it is loaded, rejects when it cannot load. */
+  readonly loaded?: Promise<void>;
   chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
   dispose(): Promise<void>;
 }

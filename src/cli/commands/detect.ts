@@ -69,9 +69,18 @@ export const command: CliCommand = {
     const logger = createLogger(io.stderr, resolveLogLevel(v['log-level']));
     const spec = detectiveRunSpec(v);
     const clips = loadClips(v.input, { downloadDir: `${v.output}.media` });
-    await using run = await openDetectiveRun(spec, { workers, cacheDir: `${v.output}.cache`, logger });
+    // the local model loads while the first clip's observers run; a model that cannot load stops the batch
+    await using run = await openDetectiveRun(spec, { workers, cacheDir: `${v.output}.cache`, logger, backgroundLlm: true });
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(io.signal.reason);
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    let loadError: unknown;
+    run.llm.loaded?.catch((e: unknown) => {
+      loadError = e;
+      stop.abort(e);
+    });
     const { rounds, seed, synthesis, format, maxCaptionTokens } = run.options;
-    const s = await runBatch({
+    const batch = runBatch({
       clips,
       output: v.output,
       llm: run.llm,
@@ -84,9 +93,18 @@ export const command: CliCommand = {
       synthesis,
       format,
       allowRemoteUrls: v['allow-remote-urls'] === true,
-      signal: io.signal,
+      signal: stop.signal,
       progress: v['no-progress'] === true ? undefined : io.stderr,
     });
+    const s = await batch.then(
+      (r) => {
+        if (loadError !== undefined) throw loadError;
+        return r;
+      },
+      (e: unknown) => {
+        throw loadError ?? e;
+      },
+    ).finally(() => io.signal.removeEventListener('abort', onAbort));
     const failures = Object.entries(s.infraFailures).map(([k, n]) => `${n} ${k}`).join(', ');
     io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}${failures !== '' ? `; infrastructure failures: ${failures} (see the log)` : ''}\n`);
     return s.errors > 0 ? 1 : 0;
