@@ -10,6 +10,12 @@
  *
  *   npm run bench:throughput -- --baseline /path/to/other/omnicap [--passes 2] [--workers 1]
  *                               [--clips id,id] [--json out.json] [--summarize DIR]
+ *   npm run bench:throughput -- --quickstart N [--baseline DIR] [--json out.json]
+ *
+ * --quickstart N runs only the quickstart job, N times per variant, interleaved: this checkout with
+ * the saved LLM state `omnicap prepare` made (what scripts/setup.sh leaves), this checkout cold (an
+ * empty --llm-state directory each run), and the baseline when given; each run a fresh observation
+ * cache. Per variant: wall seconds and peak RSS (median, min-max), the stage split and evaluated tokens.
  *
  * --summarize DIR reports what an earlier (possibly interrupted) run left in its temporary folder
  * DIR (the finished outputs and their GNU time figures) instead of running anything.
@@ -45,11 +51,43 @@ interface Run {
 }
 
 /** One `omnicap detect` process under GNU time: wall seconds and peak RSS of its largest process. */
-function detect(checkout: string, input: string, output: string, workers: number): { wallSeconds: number; peakRssMb: number } {
+function detect(checkout: string, input: string, output: string, workers: number, extra: string[] = []): { wallSeconds: number; peakRssMb: number } {
   rmSync(output, { force: true });
   const timing = `${output}.time`;
-  execFileSync('/usr/bin/time', ['-f', '%e %M', '-o', timing, process.execPath, join(checkout, 'dist', 'src', 'cli', 'main.js'), 'detect', '--input', input, '--output', output, '--workers', String(workers)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('/usr/bin/time', ['-f', '%e %M', '-o', timing, process.execPath, join(checkout, 'dist', 'src', 'cli', 'main.js'), 'detect', '--input', input, '--output', output, '--workers', String(workers), ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
   return readTiming(output);
+}
+
+/** The quickstart job N times per variant, interleaved (see the header); prints a table, returns the runs. */
+function quickstartBench(n: number, quickInput: string, dir: string, baseline: string | undefined): Record<string, unknown[]> {
+  const prepared = join(dir, 'state-prepared');
+  execFileSync(process.execPath, [join(packageRoot(), 'dist', 'src', 'cli', 'main.js'), 'prepare', '--llm-state', prepared], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const variants: Array<{ name: string; checkout: string; extra: (i: number) => string[] }> = [
+    { name: 'this, saved state', checkout: packageRoot(), extra: () => ['--llm-state', prepared] },
+    { name: 'this, cold', checkout: packageRoot(), extra: (i) => ['--llm-state', join(dir, `state-cold-${i}`)] },
+    ...(baseline !== undefined ? [{ name: 'baseline', checkout: resolve(baseline), extra: () => [] }] : []),
+  ];
+  const out: Record<string, Array<Record<string, unknown>>> = {};
+  for (let i = 0; i < n; i++) {
+    const order = variants.map((_, k) => variants[(k + i) % variants.length]);
+    for (const v of order) {
+      const output = join(dir, `quick-${v.name.replace(/\W+/g, '-')}-${i}.jsonl`);
+      const t = detect(v.checkout, quickInput, output, 1, v.extra(i));
+      const line = readLines(output)[0];
+      (out[v.name] ??= []).push({ ...t, status: line.status, stagesMs: line.stages_ms, tokens: line.tokens });
+      console.error(`quickstart ${v.name} #${i + 1}: ${fmt(t.wallSeconds)} s (${String(line.status)})`);
+    }
+  }
+  const range = (xs: number[], d = 1): string => `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}-${fmt(Math.max(...xs), d)})`;
+  console.log('| variant | runs | wall s median (min-max) | peak RSS MB | fixed reports s | synthesis s | prompt / evaluated / completion tokens | status |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const [name, rs] of Object.entries(out)) {
+    const stage = (k: string): number[] => rs.map((r) => Number((r.stagesMs as Record<string, number> | undefined)?.[k] ?? NaN) / 1000).filter(Number.isFinite);
+    const tok = (k: string): number[] => rs.map((r) => Number((r.tokens as Record<string, number> | undefined)?.[k] ?? NaN)).filter(Number.isFinite);
+    const tokens = ['prompt', 'evaluated', 'completion'].map((k) => (tok(k).length > 0 ? fmt(median(tok(k)), 0) : '-')).join(' / ');
+    console.log(`| ${name} | ${rs.length} | ${range(rs.map((r) => r.wallSeconds as number))} | ${fmt(Math.max(...rs.map((r) => r.peakRssMb as number)), 0)} | ${stage('fixed_reports').length > 0 ? range(stage('fixed_reports')) : '-'} | ${stage('synthesis').length > 0 ? range(stage('synthesis')) : '-'} | ${tokens} | ${[...new Set(rs.map((r) => String(r.status)))].join(', ')} |`);
+  }
+  return out;
 }
 
 /** GNU time's figures written next to an output: wall seconds and peak RSS. */
@@ -127,7 +165,7 @@ function summarize(runs: Run[], clips: Clip[], promptText: string): Record<strin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { baseline: { type: 'string' }, passes: { type: 'string' }, workers: { type: 'string' }, clips: { type: 'string' }, json: { type: 'string' }, summarize: { type: 'string' } } });
+  const { values } = parseArgs({ options: { baseline: { type: 'string' }, passes: { type: 'string' }, workers: { type: 'string' }, clips: { type: 'string' }, json: { type: 'string' }, summarize: { type: 'string' }, quickstart: { type: 'string' } } });
   const passes = Number(values.passes ?? 1);
   const workers = Number(values.workers ?? 1);
   const dir = mkdtempSync(join(tmpdir(), 'bench-throughput-'));
@@ -138,6 +176,12 @@ async function main(): Promise<void> {
   const quick = clips.find((c) => c.id === 'speech-1');
   const quickInput = join(dir, 'quickstart.jsonl');
   if (quick !== undefined) writeFileSync(quickInput, JSON.stringify({ id: 'librivox-0870', path: quick.path }) + '\n');
+  if (values.quickstart !== undefined) {
+    if (quick === undefined) throw new Error('the quickstart clip (speech-1) is not in the set');
+    const q = quickstartBench(Number(values.quickstart), quickInput, dir, values.baseline);
+    if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(q, null, 2));
+    return;
+  }
 
   const programs: Array<[string, string]> = [['this', packageRoot()]];
   if (values.baseline !== undefined) programs.push(['baseline', resolve(values.baseline)]);
