@@ -14,7 +14,7 @@
  * and its partial readings, and the words of speech that must not be quoted.
  */
 import { isRecord } from '../util/guards';
-import type { AsrData, AsrSegment } from './observers/asr';
+import { MIN_TRANSCRIPT_CONFIDENCE, type AsrData, type AsrSegment } from './observers/asr';
 import { isVideoData, pictureEvents, pictureFacts, pictureFormat } from './facts-picture';
 import { isOcrData, screenFacts } from './facts-screen';
 import { orderEvents, type StoryEvent, type Storyline } from './facts-timeline';
@@ -24,6 +24,8 @@ import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, ty
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
 import { isVlmData, vlmFact } from './observers/vlm';
+
+export { MIN_TRANSCRIPT_CONFIDENCE };
 
 export interface ClipFacts {
   durationSeconds?: number;
@@ -46,8 +48,6 @@ export interface FactSheet {
   story: Storyline;
 }
 
-/** Whisper's own floor: a decode whose mean token log-probability is under -1 is not trusted. */
-export const MIN_TRANSCRIPT_CONFIDENCE = Math.exp(-1);
 /** A tempo estimate under this confidence is not reported. */
 export const MIN_TEMPO_CONFIDENCE = 0.5;
 

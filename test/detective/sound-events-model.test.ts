@@ -2,7 +2,8 @@
  * The sound-event observer with the real Whisper base model (scripts/setup-asr.sh) on real clips of
  * Debian scratch: a laugh is named laughter, a single dog bark (which Whisper base cannot tell from a
  * cough) ranks the dog among its first three but abstains rather than state a wrong sound, read
- * speech (pocketsphinx-testdata) gives no sound event, digital silence abstains without scoring.
+ * speech (pocketsphinx-testdata) is transcribed as speech and not scored (no sound event), a laugh,
+ * which the VAD also calls speech, is still scored, digital silence abstains without scoring.
  * The worker's label scores themselves: a bark lifts "(dog barking)" over its score on silence; a
  * subset of labels scores the same as the full list.
  */
@@ -59,13 +60,31 @@ real('sound events from Whisper base on real clips', () => {
     expect(answer).not.toMatch(/dog|cough/);
   }, 240_000);
 
-  it('read speech gives no animal event (speech is the recognizer\'s)', async () => {
+  it('read speech gives no sound event: its windows are transcribed as speech and not scored (speech is the recognizer\'s)', async () => {
     const { samples } = await decodeAudio(SPEECH);
-    const { data } = await observe(samples);
+    const { answer, data } = await observe(samples);
     expect(data.windows.length).toBeGreaterThan(0);
     expect(data.windows.every((w) => w.speech >= 0.5)).toBe(true);
+    expect(data.windows.every((w) => w.abstained === 'speech' && w.top.length === 0)).toBe(true);
+    expect(data.windows.map((w) => w.transcript ?? '').join(' ').toLowerCase().replace(/[^a-z]+/g, ' ')).toContain('ill disposed young man');
+    expect(data.sequences).toBe(0);
     expect(data.events.filter((e) => ANIMALS.has(e.label))).toEqual([]);
     expect(data.events).toEqual([]);
+    expect(answer).toMatch(/^No sound event could be named with confidence \(0 windows of sound scored, \d+ of speech only not;/);
+  }, 240_000);
+
+  it('with transcribeSpeech off, the same speech windows are scored (and still state nothing)', async () => {
+    const plain = soundEventObserver({ transcribeSpeech: false });
+    try {
+      const { samples } = await decodeAudio(SPEECH);
+      const r = await plain.observe({ media: { samples }, question: 'q', signal: new AbortController().signal });
+      const data = r.data as SoundEventData;
+      expect(data.sequences).toBeGreaterThan(SOUND_LABELS.length);
+      expect(data.windows.every((w) => w.transcript === undefined && w.top.length > 0)).toBe(true);
+      expect(data.events).toEqual([]);
+    } finally {
+      await plain.dispose();
+    }
   }, 240_000);
 
   it('the worker scores labels per window and on non-informative inputs', async () => {

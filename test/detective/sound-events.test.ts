@@ -11,6 +11,7 @@ import {
   classScores,
   decideSoundEvents,
   formatSoundEventAnswer,
+  markTranscribedSpeech,
   scoreSoundWindows,
   shortlistClasses,
   SOUND_DECISION_DEFAULTS,
@@ -20,8 +21,10 @@ import {
   speechShares,
   type LabelScorer,
   type SoundEventData,
+  type SoundWindow,
 } from '../../src/detective/observers/sound-events';
 import { SOUND_LABELS, soundStem, soundVocabulary } from '../../src/detective/observers/sound-labels';
+import type { WhisperResult, WhisperSegment } from '../../src/detective/observers/whisper';
 
 const FS = 16000;
 const phrasings = soundPhrasings();
@@ -251,5 +254,48 @@ describe('a named sound needs sound evidence', () => {
     expect(bad.reasons).toContain('names sounds no observation gave: "dog", "barks", "car"');
     const ok = checkCaption({ ...base, caption: 'A quiet recording of noise from 0.0 to 2.0 s, at about -30 LUFS; no particular sound can be made out in it.' });
     expect(ok.reasons.join(' ')).not.toContain('names sounds');
+  });
+});
+
+describe('markTranscribedSpeech: windows of quotable speech are not scored', () => {
+  const seg = (start: number, end: number, text: string, avgLogprob: number, noSpeechProb = 0.05): WhisperSegment => ({ start, end, text, avgLogprob, noSpeechProb, compressionRatio: 1.2 });
+
+  it('transcribes only the windows the VAD calls speech; marks those with a segment a caption would quote', async () => {
+    const windows: SoundWindow[] = [{ start: 0, end: 5 }, { start: 5, end: 7.1 }, { start: 8, end: 9.3 }, { start: 10, end: 11 }, { start: 12, end: 13 }];
+    const speech = [0.93, 0.89, 0.86, 0.2, 0.7];
+    const asked: Array<ReadonlyArray<readonly [number, number]>> = [];
+    const worker = {
+      transcribe: async (_s: Float32Array, chunks: ReadonlyArray<readonly [number, number]>): Promise<WhisperResult> => {
+        asked.push(chunks);
+        return {
+          segments: [
+            seg(0.1, 4.9, ' And Mr. John Dashwood had then leisure', -0.19),
+            seg(5.0, 7.0, ' prudently in his power.', -0.44),
+            seg(8.0, 9.2, ' Haha.', -1.39, 0.59), // a laugh: under the quoting confidence
+            seg(12.1, 12.9, ' Thank you.', -0.3, 0.8), // Whisper itself calls it no speech
+          ],
+          language: 'en',
+          languageProbability: 0.99,
+          seconds: 0.5,
+        };
+      },
+    };
+    await markTranscribedSpeech(worker, new Float32Array(16000 * 14), windows, speech, 0.5);
+    expect(asked).toEqual([[[0, 5], [5, 7.1], [8, 9.3], [12, 13]]]);
+    expect(windows.map((w) => w.transcript)).toEqual(['And Mr. John Dashwood had then leisure', 'prudently in his power.', undefined, undefined, undefined]);
+    // marked windows are left out of scoring; the laugh is scored
+    const scorer = jest.fn(async (ws: readonly SoundWindow[], labels: readonly string[]) => ({ scores: ws.map(() => labels.map(() => 0)), seconds: 0 }));
+    const prior = soundPhrasings().map(() => 0);
+    const r = await scoreSoundWindows(scorer, windows, prior, { shortlist: 0 }, speech);
+    expect(scorer.mock.calls[0][0].map((w) => w.start)).toEqual([8, 10, 12]);
+    expect(r.raw[0].every((x) => x === null)).toBe(true);
+    const { decisions } = decideSoundEvents(windows, r.raw, speech, prior);
+    expect(decisions[0].abstained).toBe('speech');
+  });
+
+  it('no window of speech: nothing is transcribed', async () => {
+    const transcribe = jest.fn();
+    await markTranscribedSpeech({ transcribe }, new Float32Array(16000), [{ start: 0, end: 1 }], [0.1], 0.5);
+    expect(transcribe).not.toHaveBeenCalled();
   });
 });

@@ -15,6 +15,9 @@ import { needSamples, runTool, withTempDir, writeTempWav } from './proc';
 import { defaultSileroPath, lazySilero } from './vad';
 import { defaultWhisperModelDir, defaultWhisperPython, whisperAvailable, WhisperWorker, type WhisperModelName, type WhisperSegment } from './whisper';
 
+/** Whisper's own floor: a decode whose mean token log-probability is under -1 is not trusted (a caption quotes only speech at or above it). */
+export const MIN_TRANSCRIPT_CONFIDENCE = Math.exp(-1);
+
 export interface PocketsphinxOptions {
   bin?: string;
   /** Directory holding en-us/, en-us.lm.bin and cmudict-en-us.dict. */

@@ -14,6 +14,7 @@
  */
 import { OmnicapError } from '../../errors';
 import { throwIfAborted } from '../../util/abort';
+import { MIN_TRANSCRIPT_CONFIDENCE } from './asr';
 import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples } from './proc';
 import { SOUND_FAMILY_WORDS, SOUND_LABELS, type SoundLabel } from './sound-labels';
@@ -28,6 +29,11 @@ export interface SoundWindow {
   /** Seconds: the stretch of sound the window covers (its audio is scored from `start`). */
   start: number;
   end: number;
+  /**
+   * Speech Whisper transcribed in it with the confidence under which a caption quotes speech
+   * (a window of speech: the ASR observer's, not scored for sound events).
+   */
+  transcript?: string;
 }
 
 /** Settings of the window decision; the defaults were chosen on the tune split of the labelled set. */
@@ -59,6 +65,8 @@ export interface SoundEventOptions extends SoundDecisionOptions, SoundScoringOpt
   vadModelPath?: string;
   /** Windows scored per clip at most (default 24): the loudest are kept. */
   maxWindows?: number;
+  /** Transcribe the windows Silero VAD calls speech and leave those with quotable speech unscored (default true; markTranscribedSpeech). */
+  transcribeSpeech?: boolean;
 }
 
 /** Seconds of audio context each window is encoded with (the priors were measured with it). */
@@ -228,7 +236,7 @@ export function shortlistClasses(raw: RawScores, prior: readonly number[], n: nu
 
 /**
  * Raw phrasing scores of each window (null where not scored) with `score`, in one stage or two (see
- * SoundScoringOptions); windows whose `speech` share reaches `skipSpeechShare` are not scored. Also
+ * SoundScoringOptions); windows whose `speech` share reaches `skipSpeechShare`, or with a `transcript`, are not scored. Also
  * the label sequences Whisper decoded and the seconds it spent.
  */
 export async function scoreSoundWindows(
@@ -243,7 +251,7 @@ export async function scoreSoundWindows(
   const phrasings = soundPhrasings(labels);
   const texts = phrasings.map((p) => p.text);
   const raw: Array<Array<number | null>> = windows.map(() => phrasings.map(() => null));
-  const todo = windows.flatMap((w, i) => ((speech[i] ?? 0) >= o.skipSpeechShare ? [] : [{ w, i }]));
+  const todo = windows.flatMap((w, i) => ((speech[i] ?? 0) >= o.skipSpeechShare || w.transcript !== undefined ? [] : [{ w, i }]));
   if (todo.length === 0) return { raw, sequences: 0, seconds: 0 };
   const ws = todo.map((t) => t.w);
   let sequences = 0, seconds = 0;
@@ -295,7 +303,7 @@ export function decideSoundEvents(
     const d: WindowDecision = { ...w, speech: round2(speech[i]), top: ranked.slice(0, 3), agreed };
     decisions.push(d);
     if (ranked.length === 0) {
-      d.abstained = 'speech'; // not scored: speech only (SoundScoringOptions.skipSpeechShare)
+      d.abstained = 'speech'; // not scored: transcribed speech, or speech only (SoundScoringOptions.skipSpeechShare)
       return;
     }
     if (top === undefined || second === undefined) throw new OmnicapError('INVALID_ARGUMENT', 'a window needs no class or at least two classes scored');
@@ -345,6 +353,27 @@ export function formatSoundEventAnswer(d: SoundEventData): string {
 
 export type SoundEventObserver = DisposableObserver;
 
+/** Whisper's own bound on a segment's no-speech probability (faster-whisper's no_speech_threshold). */
+const NO_SPEECH_MAX = 0.6;
+
+/**
+ * Windows where Silero VAD hears speech (share >= `speechShare`) are transcribed greedily; one with a
+ * segment that a caption would quote (confidence >= MIN_TRANSCRIPT_CONFIDENCE, no-speech probability
+ * under Whisper's bound) gets its `transcript` and is not scored: the speech is the ASR observer's,
+ * and scoring 99 label sequences costs about six times the transcription. Laughter or a crowd that
+ * the VAD takes for speech transcribes with low confidence and is still scored.
+ */
+export async function markTranscribedSpeech(worker: Pick<WhisperWorker, 'transcribe'>, samples: Float32Array, windows: SoundWindow[], speech: readonly number[], speechShare: number, signal?: AbortSignal): Promise<void> {
+  const idx = windows.flatMap((_, i) => ((speech[i] ?? 0) >= speechShare ? [i] : []));
+  if (idx.length === 0) return;
+  const r = await worker.transcribe(samples, idx.map((i) => [windows[i].start, windows[i].end] as const), { beamSize: 1, signal });
+  for (const i of idx) {
+    const w = windows[i];
+    const quoted = r.segments.filter((s) => s.start < w.end && s.end > w.start && Math.exp(s.avgLogprob) >= MIN_TRANSCRIPT_CONFIDENCE && s.noSpeechProb < NO_SPEECH_MAX);
+    if (quoted.length > 0) w.transcript = quoted.map((s) => s.text.trim()).join(' ');
+  }
+}
+
 /** The observer "sound_events". Needs the Whisper venv and model (scripts/setup-asr.sh) and Silero VAD. */
 export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObserver {
   const model = opts.whisperModel ?? 'base';
@@ -378,6 +407,7 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
         skipSpeechShare: opts.skipSpeechShare ?? SOUND_SCORING_DEFAULTS.skipSpeechShare,
       };
       const speech = speechShares(probs, windows);
+      if (opts.transcribeSpeech !== false) await markTranscribedSpeech(worker, samples, windows, speech, opts.speechShare ?? SOUND_DECISION_DEFAULTS.speechShare, signal);
       const scored = await scoreSoundWindows(scorer, windows, prior as number[], scoring, speech);
       const decision: Required<SoundDecisionOptions> = {
         minScore: opts.minScore ?? SOUND_DECISION_DEFAULTS.minScore,
