@@ -17,9 +17,8 @@ import { isRecord } from '../util/guards';
 import type { AsrData, AsrSegment } from './observers/asr';
 import { isVideoData, pictureEvents, pictureFacts, pictureFormat } from './facts-picture';
 import { isOcrData, screenFacts } from './facts-screen';
-import { orderEvents, type StoryEvent, type Storyline } from './facts-timeline';
+import { orderEvents, spanShows, type StoryEvent, type Storyline } from './facts-timeline';
 import type { SoundEventData } from './observers/sound-events';
-import { SOUND_LABELS } from './observers/sound-labels';
 import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
@@ -74,11 +73,17 @@ export function languageWords(d: Pick<AsrData, 'language' | 'languageProbability
   return ` ${sure ? '' : 'probably '}in ${languageName(d.language)}`;
 }
 
+/**
+ * What a VAD segment may be called. The VAD only tells speech from non-speech; its "music" label is a
+ * spectral measurement (low flatness, persistent peaks: ../sound-class.ts), which a creaking door or
+ * a bark gives as well as music, so it is worded as that measurement and never as music. Music and
+ * instruments are named only from the sound-event observer.
+ */
 const CLASS_WORDS: Record<VadLabel, string> = {
   speech: 'speech',
-  music: 'music or tonal sound',
-  noise: 'noise',
-  sound: 'other sound',
+  music: 'sound with a tonal spectrum',
+  noise: 'sound',
+  sound: 'sound',
   silence: 'silence',
 };
 
@@ -105,23 +110,47 @@ export function isVadData(d: unknown): d is VadData {
   return Array.isArray(v?.segments) && typeof v?.totals === 'object' && v.totals !== null;
 }
 
-/** Sound-event classes that are music (a music segment overlapping one of them stays "music"). */
-const MUSICAL = new Set(['music', 'singing', 'whistling', ...SOUND_LABELS.filter((l) => l.parent === 'music').map((l) => l.id)]);
+/** Sound-event classes a voice over which is singing, not speech. */
+const SUNG = new Set(['singing']);
+
+type TimedEvent = SoundEventData['events'][number];
+
+/** Whether a sound event of a class in `ids` overlaps [start, end). */
+function overlapsEvent(events: readonly TimedEvent[], ids: ReadonlySet<string>, start: number, end: number): boolean {
+  return events.some((e) => ids.has(e.label) && e.start < end && e.end > start);
+}
+
+/** A VAD segment's words: speech under a sound event of singing is a voice like singing; the rest per CLASS_WORDS. */
+function segmentWord(s: VadData['segments'][number], events: readonly TimedEvent[]): string {
+  if (s.label === 'speech' && overlapsEvent(events, SUNG, s.start, s.end)) return 'voice like singing';
+  return CLASS_WORDS[s.label] ?? 'sound';
+}
+
+/** Segments whose span shows at 0.1 s (the rest are dropped, see spanShows). */
+function shownSegments(d: VadData): VadData['segments'] {
+  return d.segments.filter((s) => spanShows(s.start, s.end));
+}
+
+/** Totals are summed per kind: speech, sound (tonal or not), silence. */
+const TOTAL_WORDS: Record<string, string> = { 'sound with a tonal spectrum': 'sound', 'voice like singing': 'voice like singing' };
 
 /**
- * The VAD's segments over time. A "music" segment that overlaps a sound event of a non-musical class
- * (a bark, a phone ring) is called a tonal sound, not music.
+ * The VAD's segments over time, in words a VAD supports: speech (a voice like singing where the
+ * sound-event observer named singing), sound (with a tonal spectrum where that was measured), silence.
  */
-export function vadFact(d: VadData, events: readonly SoundEventData['events'][number][] = []): string {
-  const word = (s: VadData['segments'][number]): string =>
-    s.label === 'music' && events.some((e) => !MUSICAL.has(e.label) && e.start < s.end && e.end > s.start) ? 'tonal sound' : CLASS_WORDS[s.label] ?? s.label;
-  const spans = d.segments.slice(0, 30).map((s) => `${word(s)} from ${s1(s.start)} to ${s1(s.end)} s`);
+export function vadFact(d: VadData, events: readonly TimedEvent[] = []): string {
+  const segs = shownSegments(d);
+  const spans = segs.slice(0, 30).map((s) => `${segmentWord(s, events)} from ${s1(s.start)} to ${s1(s.end)} s`);
   const sums = new Map<string, number>();
-  for (const s of d.segments) sums.set(word(s), (sums.get(word(s)) ?? 0) + (s.end - s.start));
-  const order = [...Object.values(CLASS_WORDS).slice(0, 2), 'tonal sound', ...Object.values(CLASS_WORDS).slice(2)];
+  for (const s of segs) {
+    const w = segmentWord(s, events);
+    const k = TOTAL_WORDS[w] ?? w;
+    sums.set(k, (sums.get(k) ?? 0) + (s.end - s.start));
+  }
+  const order = ['speech', 'voice like singing', 'sound', 'silence'];
   const totals = order.filter((w) => (sums.get(w) ?? 0) >= 0.05).map((w) => `${w} ${s1(sums.get(w) ?? 0)} s`);
   if (spans.length === 0) return 'No sound segments were found.';
-  const more = d.segments.length > 30 ? `, and ${d.segments.length - 30} more segments` : '';
+  const more = segs.length > 30 ? `, and ${segs.length - 30} more segments` : '';
   const first = spans[0].charAt(0).toUpperCase() + spans[0].slice(1);
   const inAll = spans.length > 1 ? ` (${totals.join(' and ')} in all)` : '';
   return `${[first, ...spans.slice(1)].join(', then ')}${more}${inAll}.`;
@@ -142,20 +171,19 @@ export function soundEventFact(d: Pick<SoundEventData, 'events'>): string {
 
 const VAD_SENTENCE: Record<string, (span: string) => string> = {
   speech: (t) => `${t} speech is heard.`,
-  'music or tonal sound': (t) => `${t} music or a tonal sound is heard.`,
-  'tonal sound': (t) => `${t} a tonal sound is heard.`,
-  noise: (t) => `${t} noise is heard.`,
-  'other sound': (t) => `${t} some other sound is heard.`,
+  'voice like singing': (t) => `${t} a voice is heard; the sound events name it singing.`,
+  'sound with a tonal spectrum': (t) => `${t} a sound is heard whose spectrum measures tonal (steady pitched partials).`,
+  sound: (t) => `${t} a sound is heard.`,
   silence: (t) => `${t} there is silence.`,
 };
 
-/** The VAD's segments as storyline events ("From 0.0 to 0.3 s music or a tonal sound is heard."), at most 30; its speech segments apart (told only where no transcript covers them). */
-function vadEvents(d: VadData, events: readonly SoundEventData['events'][number][], at: { round: number; tool: string }): { other: StoryEvent[]; speech: StoryEvent[] } {
+/** The VAD's segments as storyline events ("From 0.0 to 0.3 s a sound is heard."), at most 30; its speech segments apart (told only where no transcript covers them). */
+function vadEvents(d: VadData, events: readonly TimedEvent[], at: { round: number; tool: string }): { other: StoryEvent[]; speech: StoryEvent[] } {
   const out = { other: [] as StoryEvent[], speech: [] as StoryEvent[] };
-  for (const seg of d.segments.slice(0, 30)) {
-    const word = seg.label === 'music' && events.some((e) => !MUSICAL.has(e.label) && e.start < seg.end && e.end > seg.start) ? 'tonal sound' : CLASS_WORDS[seg.label] ?? seg.label;
+  for (const seg of shownSegments(d).slice(0, 30)) {
+    const word = segmentWord(seg, events);
     const span = `From ${s1(seg.start)} to ${s1(seg.end)} s`;
-    const ev: StoryEvent = { start: seg.start, end: seg.end, stream: 'sound', text: (VAD_SENTENCE[word] ?? ((t: string) => `${t} ${word} is heard.`))(span), ...at };
+    const ev: StoryEvent = { start: seg.start, end: seg.end, stream: 'sound', text: (VAD_SENTENCE[word] ?? ((t: string) => `${t} a sound is heard.`))(span), ...at };
     (seg.label === 'speech' ? out.speech : out.other).push(ev);
   }
   return out;
@@ -176,7 +204,7 @@ function soundEventEvents(d: Pick<SoundEventData, 'events'>, at: { round: number
  * Confident speech as storyline events: consecutive segments stay one quote until something else
  * (a shot, on-screen text, a sound event) starts between them, so the account can interleave them.
  */
-function speechEvents(reliable: readonly AsrSegment[], others: readonly StoryEvent[], lead: string, cap: (t: string) => string, at: { round: number; tool: string }): StoryEvent[] {
+function speechEvents(reliable: readonly AsrSegment[], others: readonly StoryEvent[], lead: string, cap: (t: string) => string, at: { round: number; tool: string }, events: readonly TimedEvent[]): StoryEvent[] {
   const runs: AsrSegment[][] = [];
   for (const seg of reliable) {
     const run = runs[runs.length - 1];
@@ -188,7 +216,7 @@ function speechEvents(reliable: readonly AsrSegment[], others: readonly StoryEve
     const text = run.map((x) => x.text.trim()).join(' ');
     const start = run[0].start;
     const end = run[run.length - 1].end;
-    return { start, end, stream: 'speech', text: sentence(`From ${s1(start)} to ${s1(end)} s ${i === 0 ? lead : 'a voice says'}: "${cap(text)}"`), ...at };
+    return { start, end, stream: 'speech', text: sentence(`From ${s1(start)} to ${s1(end)} s ${i === 0 ? lead : `a voice ${voiceVerb(run, events)}`}: "${cap(text)}"`), ...at };
   });
 }
 
@@ -216,11 +244,17 @@ interface AsrFacts {
   none?: string;
 }
 
-function asrFacts(d: AsrData, cap: (t: string) => string, telephone: boolean): AsrFacts {
+/** "sings" where the sound-event observer named singing over every segment, "sings or says" over some, else "says". */
+export function voiceVerb(segments: ReadonlyArray<Pick<AsrSegment, 'start' | 'end'>>, events: readonly TimedEvent[]): string {
+  const sung = segments.filter((s) => overlapsEvent(events, SUNG, s.start, s.end)).length;
+  return sung === 0 ? 'says' : sung === segments.length ? 'sings' : 'sings or says';
+}
+
+function asrFacts(d: AsrData, cap: (t: string) => string, telephone: boolean, events: readonly TimedEvent[]): AsrFacts {
   const { reliable, unreliable } = splitSegments(d);
   const lines: string[] = [];
   const transcript = reliable.map((s) => s.text.trim()).join(' ').trim();
-  const lead = `a ${telephone ? 'telephone-quality ' : ''}voice says${languageWords(d)}`;
+  const lead = `a ${telephone ? 'telephone-quality ' : ''}voice ${voiceVerb(reliable, events)}${languageWords(d)}`;
   if (transcript !== '') {
     const span = `${s1(reliable[0].start)} to ${s1(reliable[reliable.length - 1].end)} s`;
     lines.push(`From ${span} ${lead}: "${cap(transcript)}"`);
@@ -399,7 +433,7 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
         sheet.transcript = plain;
         continue;
       }
-      const a = asrFacts(r.data as AsrData, cap, signalReport !== undefined && isNarrowBand(signalReport));
+      const a = asrFacts(r.data as AsrData, cap, signalReport !== undefined && isNarrowBand(signalReport), soundEvents);
       sheet.lines.push(...a.lines);
       if (a.transcript !== undefined) sheet.transcript = a.transcript;
       if (a.unreliable !== undefined) sheet.unreliableSpeech = a.unreliable;
@@ -433,7 +467,7 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
   }
   if (spoken !== undefined) {
     const { a, at } = spoken;
-    const said = speechEvents(a.reliable, events, a.lead, cap, at);
+    const said = speechEvents(a.reliable, events, a.lead, cap, at, soundEvents);
     if (a.unclear !== undefined) said.push({ ...a.unclear, stream: 'speech', ...at });
     if (a.none !== undefined) story.tail.push({ stream: 'speech', text: a.none, ...at });
     events.push(...said);
