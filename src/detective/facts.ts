@@ -161,12 +161,26 @@ export function isSoundEventData(d: unknown): d is SoundEventData {
   return Array.isArray(e?.events) && Array.isArray(e?.windows);
 }
 
-/** Sound events in hedged words, with their spans: "a sound like a dog barking from 0.2 to 1.8 s". */
-export function soundEventFact(d: Pick<SoundEventData, 'events'>): string {
-  if (d.events.length === 0) return 'No particular sound event could be named.';
+/** Steady noise as measured: "steady broadband noise (a hiss or rush) from 0.0 to 1.4 s". */
+function steadyNoiseWords(n: { start: number; end: number }): string {
+  return `steady broadband noise (a hiss or rush) from ${s1(n.start)} to ${s1(n.end)} s`;
+}
+
+/** What the steady-noise measurement means, said once after its spans. */
+const STEADY_NOISE_BASIS = 'measured as a broad spectrum that does not change, which names no source';
+
+/**
+ * Sound events in hedged words, with their spans: "a sound like a dog barking from 0.2 to 1.8 s";
+ * stretches measured as steady broadband noise (../steady-noise.ts) are told as that measurement.
+ */
+export function soundEventFact(d: Pick<SoundEventData, 'events' | 'steadyNoise'>): string {
+  const noise = d.steadyNoise ?? [];
+  const noiseLine = noise.length === 0 ? '' : `${noise.map(steadyNoiseWords).join(', then ').replace(/^s/, 'S')} (${STEADY_NOISE_BASIS}).`;
+  if (d.events.length === 0) return noise.length === 0 ? 'No particular sound event could be named.' : `${noiseLine} No particular sound event could be named.`;
   const when = (e: SoundEventData['events'][number]): string => (e.end - e.start < 0.15 ? `at ${s1(e.start)} s` : `from ${s1(e.start)} to ${s1(e.end)} s`);
   const [first, ...rest] = d.events;
-  return `A sound like ${first.words} is heard ${when(first)}${rest.map((e) => `, then a sound like ${e.words} ${when(e)}`).join('')}.`;
+  const named = `A sound like ${first.words} is heard ${when(first)}${rest.map((e) => `, then a sound like ${e.words} ${when(e)}`).join('')}.`;
+  return noise.length === 0 ? named : `${named} ${noiseLine}`;
 }
 
 const VAD_SENTENCE: Record<string, (span: string) => string> = {
@@ -189,15 +203,23 @@ function vadEvents(d: VadData, events: readonly TimedEvent[], at: { round: numbe
   return out;
 }
 
-/** Sound events as storyline events ("From 0.2 to 1.8 s a sound like a dog barking is heard."). */
-function soundEventEvents(d: Pick<SoundEventData, 'events'>, at: { round: number; tool: string }): StoryEvent[] {
-  return d.events.map((e): StoryEvent => ({
+/** Sound events as storyline events ("From 0.2 to 1.8 s a sound like a dog barking is heard."), and the measured steady noise. */
+function soundEventEvents(d: Pick<SoundEventData, 'events' | 'steadyNoise'>, at: { round: number; tool: string }): StoryEvent[] {
+  const named = d.events.map((e): StoryEvent => ({
     start: e.start,
     end: e.end,
     stream: 'sound',
     text: e.end - e.start < 0.15 ? `At ${s1(e.start)} s a sound like ${e.words} is heard.` : `From ${s1(e.start)} to ${s1(e.end)} s a sound like ${e.words} is heard.`,
     ...at,
   }));
+  const noise = (d.steadyNoise ?? []).map((n): StoryEvent => ({
+    start: n.start,
+    end: n.end,
+    stream: 'sound',
+    text: `From ${s1(n.start)} to ${s1(n.end)} s steady broadband noise (a hiss or rush) is heard (${STEADY_NOISE_BASIS}).`,
+    ...at,
+  }));
+  return [...named, ...noise];
 }
 
 /**
@@ -422,7 +444,7 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
       sheet.lines.push(soundEventFact(r.data));
       const e = soundEventEvents(r.data, at);
       events.push(...e);
-      if (e.length === 0) story.tail.push({ stream: 'sound', text: soundEventFact(r.data), ...at });
+      if (r.data.events.length === 0) story.tail.push({ stream: 'sound', text: 'No particular sound event could be named.', ...at });
     } else if (r.tool === 'asr' && (isAsrData(r.data) || plainTranscript(r.data) !== undefined)) {
       if (sheet.transcript !== undefined || sheet.unreliableSpeech !== undefined) continue; // the first ASR answer is the transcript
       const plain = isAsrData(r.data) ? undefined : plainTranscript(r.data);
