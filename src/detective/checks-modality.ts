@@ -21,6 +21,8 @@ export interface ModalityEvidence {
   picture?: MeasuredPicture;
   /** Free-text answers of observers that see the picture (a vision model): words they use are accepted. */
   visualText: string;
+  /** Every voice heard lies under a sound event of singing: speech words (other than "voice") are then refused. */
+  sung?: boolean;
 }
 
 export interface MeasuredPicture {
@@ -235,6 +237,20 @@ export function speechClaims(caption: string): string[] {
   return [...new Set(out)];
 }
 
+/** Words that call a voice speech rather than singing (outside quotes, in affirmative clauses). */
+const SPOKEN_CLAIM = /\b(?:speaks?|speaking|spoken|speech|speaker|speakers|talks?|talking|narrat\w*|dialogue|conversation|says|said|saying)\b/gi;
+
+/** The words of affirmative clauses that call a voice speech (for a clip whose voice is sung). */
+export function spokenClaims(caption: string): string[] {
+  const out: string[] = [];
+  for (const { sentence } of sentenceSpans(caption)) {
+    for (const clause of clauses(sentence)) {
+      if (!NEGATION.test(clause)) out.push(...[...clause.matchAll(SPOKEN_CLAIM)].map((m) => m[0].toLowerCase()));
+    }
+  }
+  return [...new Set(out)];
+}
+
 /** A section label leading a line ("Sound Events and Music: ..."): a topic, not a sound heard. */
 const SECTION_LABEL = /^[A-Z][\w-]*(?:\s(?:[A-Z][\w-]*|and|of|on|the|in)){0,4}:\s/;
 /** Sound words that, alone, mean a thing seen ("the camera pans"); a sound only before SOUND_SENSE ("a camera shutter"). */
@@ -286,5 +302,7 @@ export function modalityReasons(caption: string, e: ModalityEvidence, hasVideo: 
   if (sounds.length > 0) reasons.push(`names sounds no sound observation gave (no sound event was stated for them): ${sounds.map((w) => `"${w}"`).join(', ')}`);
   const speech = speechClaims(caption);
   if (!e.speech && speech.length > 0) reasons.push(`states speech (${speech.map((w) => `"${w}"`).join(', ')}), but no voice was heard`);
+  const spoken = e.speech && e.sung === true ? spokenClaims(caption) : [];
+  if (spoken.length > 0) reasons.push(`calls the voice speech (${spoken.map((w) => `"${w}"`).join(', ')}), but the sound events name it singing`);
   return reasons;
 }

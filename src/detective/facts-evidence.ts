@@ -5,7 +5,7 @@
  * heard, and the picture's measured classes (brightness words, colour names, motion kinds).
  */
 import type { MeasuredPicture, ModalityEvidence } from './checks-modality';
-import { isAsrData, isSignalReport, isSoundEventData, isVadData, signalFact, soundEventFact, splitSegments, vadFact, voiceHeard, type OkRound } from './facts';
+import { isAsrData, isSignalReport, isSoundEventData, isVadData, signalFact, soundEventFact, splitSegments, vadFact, voiceHeard, voiceIsSung, type OkRound } from './facts';
 import { isVideoData } from './facts-picture';
 import { brightnessWord, contrastWord, saturationWord } from './observers/colour';
 import type { VideoData } from './observers/video';
@@ -57,5 +57,5 @@ export function modalityEvidence(rounds: readonly DetectiveRound[], offered: Rea
   });
   // a voice as the fact sheet tells it: recognised speech, speech the recognizer heard but could not make out, or speech in the sound segments
   const speech = voiceHeard(ok) || ok.some((r) => (r.tool === 'asr' && isAsrData(r.data) && r.data.speech.length > 0) || (r.tool === 'vad' && isVadData(r.data) && r.data.segments.some((x) => x.label === 'speech')));
-  return { visual, soundText: sound.join('\n'), speech, visualText: visualText.join('\n'), ...(picture !== undefined ? { picture } : {}) };
+  return { visual, soundText: sound.join('\n'), speech, visualText: visualText.join('\n'), ...(picture !== undefined ? { picture } : {}), ...(speech && voiceIsSung(ok) ? { sung: true } : {}) };
 }

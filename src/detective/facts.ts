@@ -19,6 +19,7 @@ import { isVideoData, pictureEvents, pictureFacts, pictureFormat } from './facts
 import { isOcrData, screenFacts } from './facts-screen';
 import { orderEvents, spanShows, type StoryEvent, type Storyline } from './facts-timeline';
 import type { SoundEventData } from './observers/sound-events';
+import { SOUND_LABELS } from './observers/sound-labels';
 import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
 import type { DetectiveRound } from './types';
 import type { VadLabel } from './observers/vad';
@@ -111,7 +112,9 @@ export function isVadData(d: unknown): d is VadData {
 }
 
 /** Sound-event classes a voice over which is singing, not speech. */
-const SUNG = new Set(['singing']);
+const SUNG: ReadonlySet<string> = new Set(['singing']);
+/** Sound-event classes and families of music: a voice over them may be singing as well as speech. */
+const MUSICAL: ReadonlySet<string> = new Set(['music', ...SOUND_LABELS.filter((l) => l.family === 'music').map((l) => l.id)]);
 
 type TimedEvent = SoundEventData['events'][number];
 
@@ -120,9 +123,13 @@ function overlapsEvent(events: readonly TimedEvent[], ids: ReadonlySet<string>, 
   return events.some((e) => ids.has(e.label) && e.start < end && e.end > start);
 }
 
-/** A VAD segment's words: speech under a sound event of singing is a voice like singing; the rest per CLASS_WORDS. */
+/**
+ * A VAD segment's words: speech under a sound event of singing is a voice like singing, under music
+ * a voice that may be speech or singing (Silero fires on both); the rest per CLASS_WORDS.
+ */
 function segmentWord(s: VadData['segments'][number], events: readonly TimedEvent[]): string {
   if (s.label === 'speech' && overlapsEvent(events, SUNG, s.start, s.end)) return 'voice like singing';
+  if (s.label === 'speech' && overlapsEvent(events, MUSICAL, s.start, s.end)) return 'voice (speech or singing)';
   return CLASS_WORDS[s.label] ?? 'sound';
 }
 
@@ -132,7 +139,7 @@ function shownSegments(d: VadData): VadData['segments'] {
 }
 
 /** Totals are summed per kind: speech, sound (tonal or not), silence. */
-const TOTAL_WORDS: Record<string, string> = { 'sound with a tonal spectrum': 'sound', 'voice like singing': 'voice like singing' };
+const TOTAL_WORDS: Record<string, string> = { 'sound with a tonal spectrum': 'sound' };
 
 /**
  * The VAD's segments over time, in words a VAD supports: speech (a voice like singing where the
@@ -147,7 +154,7 @@ export function vadFact(d: VadData, events: readonly TimedEvent[] = []): string 
     const k = TOTAL_WORDS[w] ?? w;
     sums.set(k, (sums.get(k) ?? 0) + (s.end - s.start));
   }
-  const order = ['speech', 'voice like singing', 'sound', 'silence'];
+  const order = ['speech', 'voice like singing', 'voice (speech or singing)', 'sound', 'silence'];
   const totals = order.filter((w) => (sums.get(w) ?? 0) >= 0.05).map((w) => `${w} ${s1(sums.get(w) ?? 0)} s`);
   if (spans.length === 0) return 'No sound segments were found.';
   const more = segs.length > 30 ? `, and ${segs.length - 30} more segments` : '';
@@ -186,6 +193,7 @@ export function soundEventFact(d: Pick<SoundEventData, 'events' | 'steadyNoise'>
 const VAD_SENTENCE: Record<string, (span: string) => string> = {
   speech: (t) => `${t} speech is heard.`,
   'voice like singing': (t) => `${t} a voice is heard; the sound events name it singing.`,
+  'voice (speech or singing)': (t) => `${t} a voice is heard with the music; it may be speech or singing.`,
   'sound with a tonal spectrum': (t) => `${t} a sound is heard whose spectrum measures tonal (steady pitched partials).`,
   sound: (t) => `${t} a sound is heard.`,
   silence: (t) => `${t} there is silence.`,
@@ -266,10 +274,28 @@ interface AsrFacts {
   none?: string;
 }
 
-/** "sings" where the sound-event observer named singing over every segment, "sings or says" over some, else "says". */
+/**
+ * "sings" where the sound-event observer named singing over every segment; "sings or says" where it
+ * named singing over some, or music over any (a voice over music may be either); else "says".
+ */
 export function voiceVerb(segments: ReadonlyArray<Pick<AsrSegment, 'start' | 'end'>>, events: readonly TimedEvent[]): string {
   const sung = segments.filter((s) => overlapsEvent(events, SUNG, s.start, s.end)).length;
-  return sung === 0 ? 'says' : sung === segments.length ? 'sings' : 'sings or says';
+  if (sung > 0 && sung === segments.length) return 'sings';
+  return sung > 0 || segments.some((s) => overlapsEvent(events, MUSICAL, s.start, s.end)) ? 'sings or says' : 'says';
+}
+
+/**
+ * Whether every voice the observers heard (VAD speech segments, recognised segments) lies under a
+ * sound event of singing: a caption must then not call it speech.
+ */
+export function voiceIsSung(ok: readonly OkRound[]): boolean {
+  const events = ok.flatMap((r) => (r.tool === 'sound_events' && isSoundEventData(r.data) ? r.data.events : []));
+  const voices = ok.flatMap((r): Array<{ start: number; end: number }> => {
+    if (r.tool === 'vad' && isVadData(r.data)) return r.data.segments.filter((x) => x.label === 'speech');
+    if (r.tool === 'asr' && isAsrData(r.data)) return r.data.segments.filter((x) => x.end > x.start && x.text.trim() !== '');
+    return [];
+  });
+  return voices.length > 0 && voices.every((v) => overlapsEvent(events, SUNG, v.start, v.end));
 }
 
 function asrFacts(d: AsrData, cap: (t: string) => string, telephone: boolean, events: readonly TimedEvent[]): AsrFacts {

@@ -61,12 +61,42 @@ describe('VAD segments in words a VAD supports', () => {
     expect(sheet.lines.join('\n')).not.toMatch(/\bspeech\b|says/);
   });
 
-  it('without a singing event the words stay said (nothing is invented); with one over some segments, "sings or says"', () => {
+  it('without a singing or music event the words stay said (nothing is invented); with singing over some segments, or music, "sings or says"', () => {
     const segs = [{ start: 0, end: 1 }, { start: 2, end: 3 }];
     expect(voiceVerb(segs, [])).toBe('says');
-    expect(voiceVerb(segs, events([{ label: 'music', words: 'music', start: 0, end: 3 }]).events)).toBe('says');
+    expect(voiceVerb(segs, events([{ label: 'dog', words: 'a dog barking', start: 0, end: 3 }]).events)).toBe('says');
+    expect(voiceVerb(segs, events([{ label: 'music', words: 'music', start: 0, end: 3 }]).events)).toBe('sings or says');
+    expect(voiceVerb(segs, events([{ label: 'guitar', words: 'a guitar', start: 2.5, end: 3 }]).events)).toBe('sings or says');
     expect(voiceVerb(segs, events([{ label: 'singing', words: 'singing', start: 0, end: 1.5 }]).events)).toBe('sings or says');
     expect(voiceVerb(segs, events([{ label: 'singing', words: 'singing', start: 0.5, end: 2.5 }]).events)).toBe('sings');
+  });
+});
+
+describe('a voice over music or singing', () => {
+  it('VAD speech under a music event is a voice that may be speech or singing', () => {
+    const rounds = [round(1, 'vad', vad([{ label: 'speech', start: 0, end: 4 }])), round(2, 'sound_events', events([{ label: 'music', words: 'music', start: 0, end: 4 }]))];
+    const sheet = factSheet(rounds, { hasAudio: true, hasVideo: false, durationSeconds: 4 });
+    expect(sheet.lines[1]).toBe('Voice (speech or singing) from 0.0 to 4.0 s.');
+    expect(storyFactText(sheet.story)).toContain('[sound] From 0.0 to 4.0 s a voice is heard with the music; it may be speech or singing.');
+  });
+
+  it('a caption calling a sung voice speech is refused; "sings" and "voice" pass; without the singing event "speaks" passes', () => {
+    const sung = [
+      round(1, 'vad', vad([{ label: 'speech', start: 0, end: 4 }])),
+      round(2, 'sound_events', events([{ label: 'singing', words: 'singing', start: 0, end: 4 }])),
+      round(3, 'asr', asr([{ start: 0.2, end: 3.8, text: 'la la the summer wind', confidence: 0.6, noSpeechProb: 0.1 }])),
+    ];
+    const e = modalityEvidence(sung);
+    expect(e.sung).toBe(true);
+    expect(modalityReasons('From 0.2 to 3.8 s a man speaks: "la la the summer wind", a sound like singing.', e, false)).toEqual(['calls the voice speech ("speaks"), but the sound events name it singing']);
+    expect(modalityReasons('From 0.2 to 3.8 s a voice sings "la la the summer wind", a sound like singing.', e, false)).toEqual([]);
+    expect(modalityReasons('No one speaks; a voice sings "la la the summer wind", a sound like singing.', e, false)).toEqual([]);
+    const spoken = modalityEvidence(sung.filter((r) => r.tool !== 'sound_events'));
+    expect(spoken.sung).toBeUndefined();
+    expect(modalityReasons('From 0.2 to 3.8 s a man speaks: "la la the summer wind".', spoken, false)).toEqual([]);
+    // a voice outside the singing keeps speech words allowed
+    const partly = modalityEvidence([...sung, round(4, 'vad', vad([{ label: 'speech', start: 5, end: 7 }]))]);
+    expect(partly.sung).toBeUndefined();
   });
 });
 
