@@ -91,7 +91,7 @@ describe('a voice over music or singing', () => {
     expect(modalityReasons('From 0.2 to 3.8 s a man speaks: "la la the summer wind", a sound like singing.', e, false)).toEqual(['calls the voice speech ("speaks"), but the sound events name it singing']);
     expect(modalityReasons('From 0.2 to 3.8 s a voice sings "la la the summer wind", a sound like singing.', e, false)).toEqual([]);
     expect(modalityReasons('No one speaks; a voice sings "la la the summer wind", a sound like singing.', e, false)).toEqual([]);
-    const spoken = modalityEvidence([sung[0], sung[2]]) // the VAD and the ASR, no sound events;
+    const spoken = modalityEvidence([sung[0], sung[2]]); // the VAD and the ASR, no sound events
     expect(spoken.sung).toBeUndefined();
     expect(modalityReasons('From 0.2 to 3.8 s a man speaks: "la la the summer wind".', spoken, false)).toEqual([]);
     // a voice outside the singing keeps speech words allowed
