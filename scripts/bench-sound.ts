@@ -27,6 +27,7 @@ import { defaultSileroPath, defaultWhisperModelDir, sileroSpeechProbs, WhisperWo
 import {
   classScores,
   decideSoundEvents,
+  measureWindows,
   scoreSoundWindows,
   SOUND_CONTEXT_SECONDS,
   SOUND_DECISION_DEFAULTS,
@@ -336,7 +337,9 @@ async function main(): Promise<void> {
   try {
     const load1 = async (c: LabelledClip): Promise<Scored> => {
       const entry = await store.clip(c);
-      return { clip: c, windows: entry.windows, speech: entry.speech, full: rows(entry), entry };
+      // the steady-noise measurement is made on the audio, not cached with the scores
+      const windows = measureWindows((await decodeAudio(c.path)).samples, entry.windows.map(({ start, end }) => ({ start, end })));
+      return { clip: c, windows, speech: entry.speech, full: rows(entry), entry };
     };
     const tuneClips = fixture.clips.filter((c) => c.split === 'tune');
     const shipped = PHRASINGS.map((p) => SOUND_PRIORS[model][p]);

@@ -1,8 +1,10 @@
 /**
  * Caption checks by stream: what a caption says it saw needs a visual observation, what it says it
  * heard as a sound needs a sound observation, and speech needs a voice that was heard; words for
- * the picture's brightness, colours and movement must agree with the class the video observer
- * measured ("bright" for a picture measured medium-bright is a false statement).
+ * the picture's brightness, contrast, saturation, colours and movement must agree with the class the
+ * video observer measured ("bright" for a picture measured medium-bright is a false statement), and
+ * a brightness, contrast or saturation word said of the whole clip (no time, no shot named) must hold
+ * for every shot.
  */
 import { SOUND_LABELS, soundStem, soundVocabulary } from './observers/sound-labels';
 import { normalizeWords } from './observers/wer';
@@ -19,6 +21,8 @@ export interface ModalityEvidence {
   picture?: MeasuredPicture;
   /** Free-text answers of observers that see the picture (a vision model): words they use are accepted. */
   visualText: string;
+  /** Every voice heard lies under a sound event of singing: speech words (other than "voice") are then refused. */
+  sung?: boolean;
 }
 
 export interface MeasuredPicture {
@@ -28,6 +32,10 @@ export interface MeasuredPicture {
   colours: string[];
   /** Motion kinds measured (static, pan, shaking, fast). */
   motion: string[];
+  /** Contrast words of the shots (./observers/colour.ts contrastWord); absent: contrast words are not judged. */
+  contrast?: string[];
+  /** Saturation words of the shots (./observers/colour.ts saturationWord); absent: saturation words are not judged. */
+  saturation?: string[];
 }
 
 const QUOTED = /"[^"]*"|\u201c[^\u201d]*\u201d/g;
@@ -120,6 +128,50 @@ const BRIGHTNESS: Array<[RegExp, string[]]> = [
   [/\b(?:dark|dimly|dim)\b(?!\s+(?:grey|gray|red|brown|green|blue))/gi, ['dark', 'very dark']],
 ];
 
+/** Contrast claims: the words and the measured classes (contrastWord) each allows. */
+const CONTRAST: Array<[RegExp, string[]]> = [
+  [/\b(?:high|strong|stark|sharp)[- ]contrast(?:ed|y)?\b|\bcontrasty\b/gi, ['high-contrast']],
+  [/\b(?:moderate|moderately|medium|average|normal)[- ]contrast(?:ed|y)?\b/gi, ['moderate-contrast']],
+  [/\b(?:low|soft|weak|little)[- ]contrast\b/gi, ['flat (no contrast)', 'low-contrast']],
+  [/\bflat\b(?!\s+(?:surface|ground|field|land|landscape|roof|table|wall|screen|area|plain|terrain|floor|top|panel|design|colou?rs?)\b)/gi, ['flat (no contrast)', 'low-contrast']],
+];
+
+/** Saturation claims: the words and the measured classes (saturationWord) each allows. */
+const SATURATION: Array<[RegExp, string[]]> = [
+  [/\b(?:vivid|vibrant)(?:ly)?(?:\s+colou?r(?:ful|ed|s)?)?\b|\b(?:highly |strongly |richly |intensely )?saturated\b|\bintense colou?rs?\b/gi, ['vividly colourful']],
+  [/\b(?:moderately|somewhat|fairly) colou?rful\b/gi, ['moderately colourful']],
+  [/\bcolou?rful\b/gi, ['moderately colourful', 'vividly colourful']],
+  [/\bcolou?rless\b|\bgr[ae]yscale\b|\bmonochrome\b|\bblack-and-white\b/gi, ['colourless (greys only)']],
+  [/\bdesaturated\b|\bmuted(?:\s+(?:in\s+)?colou?rs?)?\b|\bgr[ae]yish\b|\bsubdued(?:\s+colou?rs?)?\b|\b(?:pale|dull) colou?rs?\b|\bwashed[- ]out\b/gi, ['colourless (greys only)', 'muted in colour']],
+];
+
+/** Words that name a time or a shot: what follows them in a sentence speaks of part of the clip; what comes before, of the whole. */
+const SCOPED = /\b\d+(?:\.\d+)?\s*(?:s|secs?|seconds?)\b|\bshots? (?:\d+|one|two|three|four|five)\b|\b(?:first|second|third|fourth|last|final|opening|closing|next|later|earlier|other) (?:shot|scene|part|half)\b|\b(?:at first|at the (?:start|end|beginning)|then|after|before|until|later|finally)\b/i;
+/** The clip as the subject of a sentence about its look ("The video is bright"); judged for picture words only. */
+const CLIP_SUBJECT = /\b(?:video|footage|film)\b/i;
+/** A clause about the sound ("a muted trumpet", "a flat voice"): its words are not about the picture. */
+const AUDIO_CONTEXT = /\b(?:sounds?|audio|voices?|noise|music|musical|heard|hears?|tones?|speech|volume|trumpet|horn|instrument)\b/i;
+
+/**
+ * The words of `table` in `clause` whose classes disagree with `measured`; `rest` is the clause
+ * with the matched words blanked (a longer phrase is judged before its parts). Said of the whole
+ * clip (`whole`) over shots of different classes, a word must allow every shot's class; else one.
+ */
+function judgeClasses(clause: string, table: ReadonlyArray<[RegExp, string[]]>, measured: readonly string[], whole: boolean, seen: ReadonlySet<string>, what: string): { wrong: string[]; rest: string } {
+  const shots = [...new Set(measured)];
+  const wrong: string[] = [];
+  let rest = clause;
+  for (const [re, classes] of table) {
+    for (const m of rest.matchAll(re)) {
+      const word = m[0].toLowerCase();
+      const ok = whole && shots.length > 1 ? shots.every((c) => classes.includes(c)) : classes.some((c) => shots.includes(c));
+      if (!ok && !seen.has(word)) wrong.push(`"${word}" (${what} ${shots.length > 0 ? shots.join(', ') : 'nothing'}${whole && shots.length > 1 ? ' across the shots; said of the whole clip' : ''})`);
+    }
+    rest = rest.replace(re, ' ');
+  }
+  return { wrong, rest };
+}
+
 /** Motion claims: the words and the measured kinds each needs. */
 const MOTION: Array<[RegExp, string, string[]]> = [
   [/\bpan(?:s|ning|ned)?\b/i, 'panning', ['pan', 'fast']],
@@ -129,26 +181,37 @@ const MOTION: Array<[RegExp, string, string[]]> = [
 ];
 
 /**
- * Picture words of the caption that disagree with the measured classes: a brightness word whose
- * class no shot has, a colour no keyframe has, a movement of a kind not measured. Judged in
- * sentences about the picture only, affirmative clauses only; a word a vision model used is accepted.
+ * Picture words of the caption that disagree with the measured classes: a brightness, contrast or
+ * saturation word whose class no shot has (or, said of the whole clip, not every shot has), a
+ * colour no keyframe has, a movement of a kind not measured. Judged in sentences about the picture
+ * (or whose subject is the video), affirmative clauses only, clauses about the sound left out for
+ * contrast and saturation words; a word a vision model used is accepted.
  */
 export function disagreeingPictureWords(caption: string, measured: MeasuredPicture, visualText = ''): string[] {
   const seen = new Set(normalizeWords(visualText));
   const hues = new Set(measured.colours.flatMap((c) => normalizeWords(c).map((w) => HUES[w] ?? w)));
   const out: string[] = [];
   for (const { sentence } of sentenceSpans(caption)) {
-    if (!isVisualSentence(sentence)) continue;
+    const visual = isVisualSentence(sentence);
+    const bare = sentence.replace(QUOTED, ' ');
+    // a sentence whose subject is the video is judged when it is not about the sound
+    if (!visual && (!CLIP_SUBJECT.test(bare) || AUDIO_CONTEXT.test(bare))) continue;
+    let upTo = '';
     for (const clause of clauses(sentence)) {
+      // said of the whole clip unless this clause, or one before it, names a time or a shot
+      upTo += ` ${clause}`;
+      const whole = !SCOPED.test(upTo);
       if (NEGATION.test(clause)) continue;
-      let rest = clause;
-      for (const [re, classes] of BRIGHTNESS) {
-        for (const m of rest.matchAll(re)) {
-          const word = m[0].toLowerCase();
-          if (!classes.some((c) => measured.brightness.includes(c)) && !seen.has(word)) out.push(`"${word}" (measured ${measured.brightness.length > 0 ? [...new Set(measured.brightness)].join(', ') : 'no brightness'})`);
-        }
-        rest = rest.replace(re, ' ');
+      const audio = AUDIO_CONTEXT.test(clause);
+      const bright = judgeClasses(clause, BRIGHTNESS, measured.brightness, whole, seen, 'measured');
+      out.push(...bright.wrong.map((w) => (measured.brightness.length === 0 ? w.replace('(measured nothing', '(measured no brightness') : w)));
+      let rest = bright.rest;
+      if (!audio && measured.contrast !== undefined) {
+        const c = judgeClasses(rest, CONTRAST, measured.contrast, whole, seen, 'contrast measured:');
+        out.push(...c.wrong);
+        rest = c.rest;
       }
+      if (!audio && measured.saturation !== undefined) out.push(...judgeClasses(rest, SATURATION, measured.saturation, whole, seen, 'saturation measured:').wrong);
       for (const hue of huesOf(clause)) if (!hues.has(hue) && !seen.has(hue)) out.push(`"${hue}" (colours measured: ${measured.colours.length > 0 ? [...new Set(measured.colours)].join(', ') : 'none'})`);
       for (const [re, word, kinds] of MOTION) {
         const m = re.exec(clause);
@@ -169,6 +232,20 @@ export function speechClaims(caption: string): string[] {
     for (const clause of clauses(sentence)) {
       const m = SPEECH_CLAIM.exec(clause);
       if (m !== null && !NEGATION.test(clause)) out.push(m[0].toLowerCase());
+    }
+  }
+  return [...new Set(out)];
+}
+
+/** Words that call a voice speech rather than singing (outside quotes, in affirmative clauses). */
+const SPOKEN_CLAIM = /\b(?:speaks?|speaking|spoken|speech|speaker|speakers|talks?|talking|narrat\w*|dialogue|conversation|says|said|saying)\b/gi;
+
+/** The words of affirmative clauses that call a voice speech (for a clip whose voice is sung). */
+export function spokenClaims(caption: string): string[] {
+  const out: string[] = [];
+  for (const { sentence } of sentenceSpans(caption)) {
+    for (const clause of clauses(sentence)) {
+      if (!NEGATION.test(clause)) out.push(...[...clause.matchAll(SPOKEN_CLAIM)].map((m) => m[0].toLowerCase()));
     }
   }
   return [...new Set(out)];
@@ -225,5 +302,7 @@ export function modalityReasons(caption: string, e: ModalityEvidence, hasVideo: 
   if (sounds.length > 0) reasons.push(`names sounds no sound observation gave (no sound event was stated for them): ${sounds.map((w) => `"${w}"`).join(', ')}`);
   const speech = speechClaims(caption);
   if (!e.speech && speech.length > 0) reasons.push(`states speech (${speech.map((w) => `"${w}"`).join(', ')}), but no voice was heard`);
+  const spoken = e.speech && e.sung === true ? spokenClaims(caption) : [];
+  if (spoken.length > 0) reasons.push(`calls the voice speech (${spoken.map((w) => `"${w}"`).join(', ')}), but the sound events name it singing`);
   return reasons;
 }

@@ -5,9 +5,9 @@
  * heard, and the picture's measured classes (brightness words, colour names, motion kinds).
  */
 import type { MeasuredPicture, ModalityEvidence } from './checks-modality';
-import { isAsrData, isSignalReport, isSoundEventData, isVadData, signalFact, soundEventFact, splitSegments, vadFact, voiceHeard, type OkRound } from './facts';
+import { isAsrData, isSignalReport, isSoundEventData, isVadData, signalFact, soundEventFact, splitSegments, vadFact, voiceHeard, voiceIsSung, type OkRound } from './facts';
 import { isVideoData } from './facts-picture';
-import { brightnessWord } from './observers/colour';
+import { brightnessWord, contrastWord, saturationWord } from './observers/colour';
 import type { VideoData } from './observers/video';
 import type { DetectiveRound } from './types';
 import type { ObserverModality } from '../observers';
@@ -25,6 +25,8 @@ export function measuredPicture(d: VideoData): MeasuredPicture {
     brightness: d.scenes.map((s) => brightnessWord(s.keyframe.brightness)),
     colours: [...d.scenes.flatMap((s) => s.keyframe.colours.map((c) => c.name)), ...(d.black.length > 0 ? ['black'] : [])],
     motion: d.motion.map((m) => m.kind),
+    contrast: d.scenes.map((s) => contrastWord(s.keyframe.contrast)),
+    saturation: d.scenes.map((s) => saturationWord(s.keyframe.saturation)),
   };
 }
 
@@ -42,7 +44,7 @@ export function modalityEvidence(rounds: readonly DetectiveRound[], offered: Rea
     else if (r.tool === 'asr' && isAsrData(r.data) && splitSegments(r.data).unreliable.length > 0) sound.push(UNCLEAR_VOICE);
     else if (r.tool === 'video' && isVideoData(r.data)) {
       const m = measuredPicture(r.data);
-      picture = picture === undefined ? m : { brightness: [...picture.brightness, ...m.brightness], colours: [...picture.colours, ...m.colours], motion: [...picture.motion, ...m.motion] };
+      picture = picture === undefined ? m : { brightness: [...picture.brightness, ...m.brightness], colours: [...picture.colours, ...m.colours], motion: [...picture.motion, ...m.motion], contrast: [...(picture.contrast ?? []), ...(m.contrast ?? [])], saturation: [...(picture.saturation ?? []), ...(m.saturation ?? [])] };
     } else if (r.tool !== 'asr' && r.tool !== 'ocr') {
       const m = modality(r.tool);
       if (m === 'audio' || m === 'audio-visual') sound.push(r.answer);
@@ -55,5 +57,5 @@ export function modalityEvidence(rounds: readonly DetectiveRound[], offered: Rea
   });
   // a voice as the fact sheet tells it: recognised speech, speech the recognizer heard but could not make out, or speech in the sound segments
   const speech = voiceHeard(ok) || ok.some((r) => (r.tool === 'asr' && isAsrData(r.data) && r.data.speech.length > 0) || (r.tool === 'vad' && isVadData(r.data) && r.data.segments.some((x) => x.label === 'speech')));
-  return { visual, soundText: sound.join('\n'), speech, visualText: visualText.join('\n'), ...(picture !== undefined ? { picture } : {}) };
+  return { visual, soundText: sound.join('\n'), speech, visualText: visualText.join('\n'), ...(picture !== undefined ? { picture } : {}), ...(speech && voiceIsSung(ok) ? { sung: true } : {}) };
 }

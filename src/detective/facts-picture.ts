@@ -6,7 +6,7 @@
 import { brightnessWord, contrastWord, saturationWord } from './observers/colour';
 import { describeMotion, type VideoData } from './observers/video';
 import type { MotionSpan, Scene } from './observers/video-summary';
-import type { StoryEvent } from './facts-timeline';
+import { spanShows, type StoryEvent } from './facts-timeline';
 
 /** Shots described one by one; the rest are counted. */
 const MAX_SHOTS = 12;
@@ -58,8 +58,10 @@ export function pictureFacts(d: VideoData): string[] {
   const lines = [pictureFormat(d)];
   d.scenes.slice(0, MAX_SHOTS).forEach((s, i) => lines.push(shotFact(s, d.motion, i, d.scenes.length)));
   if (d.scenes.length > MAX_SHOTS) lines.push(`${d.scenes.length - MAX_SHOTS} more shots follow until ${s1(d.scenes[d.scenes.length - 1].end)} s.`);
-  if (d.black.length > 0) lines.push(`The picture is black ${list(d.black.map((b) => `from ${s1(b.start)} to ${s1(b.end)} s`))}.`);
-  if (d.frozen.length > 0) lines.push(`The picture does not change ${list(d.frozen.map((b) => `from ${s1(b.start)} to ${s1(b.end)} s`))} (a still image or a frozen frame).`);
+  const black = d.black.filter((b) => spanShows(b.start, b.end));
+  const frozen = d.frozen.filter((b) => spanShows(b.start, b.end));
+  if (black.length > 0) lines.push(`The picture is black ${list(black.map((b) => `from ${s1(b.start)} to ${s1(b.end)} s`))}.`);
+  if (frozen.length > 0) lines.push(`The picture does not change ${list(frozen.map((b) => `from ${s1(b.start)} to ${s1(b.end)} s`))} (a still image or a frozen frame).`);
   const changes = d.pictureChanges ?? [];
   if (changes.length > 0) lines.push(`Small parts of the otherwise unmoving picture change at ${list(changes.map((c) => (c.start === c.end ? s1(c.start) : `${s1(c.start)}-${s1(c.end)}`)))} s.`);
   lines.push(...d.notes);
@@ -82,8 +84,8 @@ export function pictureEvents(d: VideoData, round: number, tool: string): StoryE
     const rest = d.scenes.slice(MAX_SHOTS);
     out.push(ev(rest[0].start, rest[rest.length - 1].end, `From ${s1(rest[0].start)} s ${rest.length} more shots follow until ${s1(rest[rest.length - 1].end)} s.`));
   }
-  for (const b of d.black) out.push(ev(b.start, b.end, `From ${s1(b.start)} to ${s1(b.end)} s the picture is black.`));
-  for (const f of d.frozen) out.push(ev(f.start, f.end, `From ${s1(f.start)} to ${s1(f.end)} s the picture does not change (a still image or a frozen frame).`));
+  for (const b of d.black.filter((x) => spanShows(x.start, x.end))) out.push(ev(b.start, b.end, `From ${s1(b.start)} to ${s1(b.end)} s the picture is black.`));
+  for (const f of d.frozen.filter((x) => spanShows(x.start, x.end))) out.push(ev(f.start, f.end, `From ${s1(f.start)} to ${s1(f.end)} s the picture does not change (a still image or a frozen frame).`));
   for (const c of d.pictureChanges ?? []) out.push(ev(c.start, c.end, c.start === c.end ? `At ${s1(c.start)} s a small part of the otherwise unmoving picture changes.` : `From ${s1(c.start)} to ${s1(c.end)} s small parts of the otherwise unmoving picture change.`));
   return out;
 }

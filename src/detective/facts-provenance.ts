@@ -151,11 +151,14 @@ export function claimProvenance(caption: string, rounds: readonly DetectiveRound
     for (const f of all) {
       if (f.kind === 'sound-event' && ([...(f.classes ?? [])].some((c) => named.has(c)) || f.words.some((w) => stems.has(soundStem(w))))) add(f);
     }
-    const segWords: Record<string, RegExp> = { music: /\b(?:music\w*|tonal|tune|melod\w*)\b/i, silence: /\b(?:silen\w*|quiet stretch)\b/i, noise: /\bnoise\b/i, speech: /\b(?:speech|voice|spoken|speaks?)\b/i, sound: /\bother sound\b/i };
+    // a VAD "music" segment is a measured tonal spectrum: "music" is never its word
+    const segWords: Record<string, RegExp> = { music: /\b(?:tonal|pitched)\b/i, silence: /\b(?:silen\w*|quiet stretch)\b/i, noise: /\bnoise\b/i, speech: /\b(?:speech|voice|spoken|speaks?|sings?|singing)\b/i, sound: /\bother sound\b/i };
+    const anySound = /\b(?:a|some) sound is heard\b/i.test(bare);
     for (const f of all) {
       if (f.kind !== 'segment') continue;
       const label = [...(f.classes ?? [])][0] ?? '';
-      if (segWords[label]?.test(bare) === true && (numbers.length === 0 || near(f))) add(f);
+      const generic = anySound && ['music', 'noise', 'sound'].includes(label) && numbers.length > 0;
+      if ((segWords[label]?.test(bare) === true || generic) && (numbers.length === 0 || near(f))) add(f);
     }
     // the picture
     if (VISUAL_WORDS.test(bare)) {

@@ -7,6 +7,11 @@
  * of every noticeable element"); the template caption is its sentences in order.
  */
 
+/** Whether a span shows at the fact sheet's 0.1 s resolution: "from 0.0 to 0.0 s" says nothing, and such a span is not told. */
+export function spanShows(start: number, end: number): boolean {
+  return start.toFixed(1) !== end.toFixed(1);
+}
+
 /** The stream a fact was perceived in. */
 export type Stream = 'picture' | 'on-screen text' | 'sound' | 'speech';
 

@@ -17,7 +17,7 @@ import { isRecord } from '../util/guards';
 import { MIN_TRANSCRIPT_CONFIDENCE, type AsrData, type AsrSegment } from './observers/asr';
 import { isVideoData, pictureEvents, pictureFacts, pictureFormat } from './facts-picture';
 import { isOcrData, screenFacts } from './facts-screen';
-import { orderEvents, type StoryEvent, type Storyline } from './facts-timeline';
+import { orderEvents, spanShows, type StoryEvent, type Storyline } from './facts-timeline';
 import type { SoundEventData } from './observers/sound-events';
 import { SOUND_LABELS } from './observers/sound-labels';
 import { DIGITAL_SILENCE_DBFS, NARROW_BAND_MAX_HZ, percentOf, quietPartsFade, type SignalReport } from './signal';
@@ -74,11 +74,17 @@ export function languageWords(d: Pick<AsrData, 'language' | 'languageProbability
   return ` ${sure ? '' : 'probably '}in ${languageName(d.language)}`;
 }
 
+/**
+ * What a VAD segment may be called. The VAD only tells speech from non-speech; its "music" label is a
+ * spectral measurement (low flatness, persistent peaks: ../sound-class.ts), which a creaking door or
+ * a bark gives as well as music, so it is worded as that measurement and never as music. Music and
+ * instruments are named only from the sound-event observer.
+ */
 const CLASS_WORDS: Record<VadLabel, string> = {
   speech: 'speech',
-  music: 'music or tonal sound',
-  noise: 'noise',
-  sound: 'other sound',
+  music: 'sound with a tonal spectrum',
+  noise: 'sound',
+  sound: 'sound',
   silence: 'silence',
 };
 
@@ -105,23 +111,53 @@ export function isVadData(d: unknown): d is VadData {
   return Array.isArray(v?.segments) && typeof v?.totals === 'object' && v.totals !== null;
 }
 
-/** Sound-event classes that are music (a music segment overlapping one of them stays "music"). */
-const MUSICAL = new Set(['music', 'singing', 'whistling', ...SOUND_LABELS.filter((l) => l.parent === 'music').map((l) => l.id)]);
+/** Sound-event classes a voice over which is singing, not speech. */
+const SUNG: ReadonlySet<string> = new Set(['singing']);
+/** Sound-event classes and families of music: a voice over them may be singing as well as speech. */
+const MUSICAL: ReadonlySet<string> = new Set(['music', ...SOUND_LABELS.filter((l) => l.family === 'music').map((l) => l.id)]);
+
+type TimedEvent = SoundEventData['events'][number];
+
+/** Whether a sound event of a class in `ids` overlaps [start, end). */
+function overlapsEvent(events: readonly TimedEvent[], ids: ReadonlySet<string>, start: number, end: number): boolean {
+  return events.some((e) => ids.has(e.label) && e.start < end && e.end > start);
+}
 
 /**
- * The VAD's segments over time. A "music" segment that overlaps a sound event of a non-musical class
- * (a bark, a phone ring) is called a tonal sound, not music.
+ * A VAD segment's words: speech under a sound event of singing is a voice like singing, under music
+ * a voice that may be speech or singing (Silero fires on both); the rest per CLASS_WORDS.
  */
-export function vadFact(d: VadData, events: readonly SoundEventData['events'][number][] = []): string {
-  const word = (s: VadData['segments'][number]): string =>
-    s.label === 'music' && events.some((e) => !MUSICAL.has(e.label) && e.start < s.end && e.end > s.start) ? 'tonal sound' : CLASS_WORDS[s.label] ?? s.label;
-  const spans = d.segments.slice(0, 30).map((s) => `${word(s)} from ${s1(s.start)} to ${s1(s.end)} s`);
+function segmentWord(s: VadData['segments'][number], events: readonly TimedEvent[]): string {
+  if (s.label === 'speech' && overlapsEvent(events, SUNG, s.start, s.end)) return 'voice like singing';
+  if (s.label === 'speech' && overlapsEvent(events, MUSICAL, s.start, s.end)) return 'voice (speech or singing)';
+  return CLASS_WORDS[s.label] ?? 'sound';
+}
+
+/** Segments whose span shows at 0.1 s (the rest are dropped, see spanShows). */
+function shownSegments(d: VadData): VadData['segments'] {
+  return d.segments.filter((s) => spanShows(s.start, s.end));
+}
+
+/** Totals are summed per kind: speech, sound (tonal or not), silence. */
+const TOTAL_WORDS: Record<string, string> = { 'sound with a tonal spectrum': 'sound' };
+
+/**
+ * The VAD's segments over time, in words a VAD supports: speech (a voice like singing where the
+ * sound-event observer named singing), sound (with a tonal spectrum where that was measured), silence.
+ */
+export function vadFact(d: VadData, events: readonly TimedEvent[] = []): string {
+  const segs = shownSegments(d);
+  const spans = segs.slice(0, 30).map((s) => `${segmentWord(s, events)} from ${s1(s.start)} to ${s1(s.end)} s`);
   const sums = new Map<string, number>();
-  for (const s of d.segments) sums.set(word(s), (sums.get(word(s)) ?? 0) + (s.end - s.start));
-  const order = [...Object.values(CLASS_WORDS).slice(0, 2), 'tonal sound', ...Object.values(CLASS_WORDS).slice(2)];
+  for (const s of segs) {
+    const w = segmentWord(s, events);
+    const k = TOTAL_WORDS[w] ?? w;
+    sums.set(k, (sums.get(k) ?? 0) + (s.end - s.start));
+  }
+  const order = ['speech', 'voice like singing', 'voice (speech or singing)', 'sound', 'silence'];
   const totals = order.filter((w) => (sums.get(w) ?? 0) >= 0.05).map((w) => `${w} ${s1(sums.get(w) ?? 0)} s`);
   if (spans.length === 0) return 'No sound segments were found.';
-  const more = d.segments.length > 30 ? `, and ${d.segments.length - 30} more segments` : '';
+  const more = segs.length > 30 ? `, and ${segs.length - 30} more segments` : '';
   const first = spans[0].charAt(0).toUpperCase() + spans[0].slice(1);
   const inAll = spans.length > 1 ? ` (${totals.join(' and ')} in all)` : '';
   return `${[first, ...spans.slice(1)].join(', then ')}${more}${inAll}.`;
@@ -132,51 +168,73 @@ export function isSoundEventData(d: unknown): d is SoundEventData {
   return Array.isArray(e?.events) && Array.isArray(e?.windows);
 }
 
-/** Sound events in hedged words, with their spans: "a sound like a dog barking from 0.2 to 1.8 s". */
-export function soundEventFact(d: Pick<SoundEventData, 'events'>): string {
-  if (d.events.length === 0) return 'No particular sound event could be named.';
+/** Steady noise as measured: "steady broadband noise (a hiss or rush) from 0.0 to 1.4 s". */
+function steadyNoiseWords(n: { start: number; end: number }): string {
+  return `steady broadband noise (a hiss or rush) from ${s1(n.start)} to ${s1(n.end)} s`;
+}
+
+/** What the steady-noise measurement means, said once after its spans. */
+const STEADY_NOISE_BASIS = 'measured as a broad spectrum that does not change, which names no source';
+
+/**
+ * Sound events in hedged words, with their spans: "a sound like a dog barking from 0.2 to 1.8 s";
+ * stretches measured as steady broadband noise (../steady-noise.ts) are told as that measurement.
+ */
+export function soundEventFact(d: Pick<SoundEventData, 'events' | 'steadyNoise'>): string {
+  const noise = d.steadyNoise ?? [];
+  const noiseLine = noise.length === 0 ? '' : `${noise.map(steadyNoiseWords).join(', then ').replace(/^s/, 'S')} (${STEADY_NOISE_BASIS}).`;
+  if (d.events.length === 0) return noise.length === 0 ? 'No particular sound event could be named.' : `${noiseLine} No particular sound event could be named.`;
   const when = (e: SoundEventData['events'][number]): string => (e.end - e.start < 0.15 ? `at ${s1(e.start)} s` : `from ${s1(e.start)} to ${s1(e.end)} s`);
   const [first, ...rest] = d.events;
-  return `A sound like ${first.words} is heard ${when(first)}${rest.map((e) => `, then a sound like ${e.words} ${when(e)}`).join('')}.`;
+  const named = `A sound like ${first.words} is heard ${when(first)}${rest.map((e) => `, then a sound like ${e.words} ${when(e)}`).join('')}.`;
+  return noise.length === 0 ? named : `${named} ${noiseLine}`;
 }
 
 const VAD_SENTENCE: Record<string, (span: string) => string> = {
   speech: (t) => `${t} speech is heard.`,
-  'music or tonal sound': (t) => `${t} music or a tonal sound is heard.`,
-  'tonal sound': (t) => `${t} a tonal sound is heard.`,
-  noise: (t) => `${t} noise is heard.`,
-  'other sound': (t) => `${t} some other sound is heard.`,
+  'voice like singing': (t) => `${t} a voice is heard; the sound events name it singing.`,
+  'voice (speech or singing)': (t) => `${t} a voice is heard with the music; it may be speech or singing.`,
+  'sound with a tonal spectrum': (t) => `${t} a sound is heard whose spectrum measures tonal (steady pitched partials).`,
+  sound: (t) => `${t} a sound is heard.`,
   silence: (t) => `${t} there is silence.`,
 };
 
-/** The VAD's segments as storyline events ("From 0.0 to 0.3 s music or a tonal sound is heard."), at most 30; its speech segments apart (told only where no transcript covers them). */
-function vadEvents(d: VadData, events: readonly SoundEventData['events'][number][], at: { round: number; tool: string }): { other: StoryEvent[]; speech: StoryEvent[] } {
+/** The VAD's segments as storyline events ("From 0.0 to 0.3 s a sound is heard."), at most 30; its speech segments apart (told only where no transcript covers them). */
+function vadEvents(d: VadData, events: readonly TimedEvent[], at: { round: number; tool: string }): { other: StoryEvent[]; speech: StoryEvent[] } {
   const out = { other: [] as StoryEvent[], speech: [] as StoryEvent[] };
-  for (const seg of d.segments.slice(0, 30)) {
-    const word = seg.label === 'music' && events.some((e) => !MUSICAL.has(e.label) && e.start < seg.end && e.end > seg.start) ? 'tonal sound' : CLASS_WORDS[seg.label] ?? seg.label;
+  for (const seg of shownSegments(d).slice(0, 30)) {
+    const word = segmentWord(seg, events);
     const span = `From ${s1(seg.start)} to ${s1(seg.end)} s`;
-    const ev: StoryEvent = { start: seg.start, end: seg.end, stream: 'sound', text: (VAD_SENTENCE[word] ?? ((t: string) => `${t} ${word} is heard.`))(span), ...at };
+    const ev: StoryEvent = { start: seg.start, end: seg.end, stream: 'sound', text: (VAD_SENTENCE[word] ?? ((t: string) => `${t} a sound is heard.`))(span), ...at };
     (seg.label === 'speech' ? out.speech : out.other).push(ev);
   }
   return out;
 }
 
-/** Sound events as storyline events ("From 0.2 to 1.8 s a sound like a dog barking is heard."). */
-function soundEventEvents(d: Pick<SoundEventData, 'events'>, at: { round: number; tool: string }): StoryEvent[] {
-  return d.events.map((e): StoryEvent => ({
+/** Sound events as storyline events ("From 0.2 to 1.8 s a sound like a dog barking is heard."), and the measured steady noise. */
+function soundEventEvents(d: Pick<SoundEventData, 'events' | 'steadyNoise'>, at: { round: number; tool: string }): StoryEvent[] {
+  const named = d.events.map((e): StoryEvent => ({
     start: e.start,
     end: e.end,
     stream: 'sound',
     text: e.end - e.start < 0.15 ? `At ${s1(e.start)} s a sound like ${e.words} is heard.` : `From ${s1(e.start)} to ${s1(e.end)} s a sound like ${e.words} is heard.`,
     ...at,
   }));
+  const noise = (d.steadyNoise ?? []).map((n): StoryEvent => ({
+    start: n.start,
+    end: n.end,
+    stream: 'sound',
+    text: `From ${s1(n.start)} to ${s1(n.end)} s steady broadband noise (a hiss or rush) is heard (${STEADY_NOISE_BASIS}).`,
+    ...at,
+  }));
+  return [...named, ...noise];
 }
 
 /**
  * Confident speech as storyline events: consecutive segments stay one quote until something else
  * (a shot, on-screen text, a sound event) starts between them, so the account can interleave them.
  */
-function speechEvents(reliable: readonly AsrSegment[], others: readonly StoryEvent[], lead: string, cap: (t: string) => string, at: { round: number; tool: string }): StoryEvent[] {
+function speechEvents(reliable: readonly AsrSegment[], others: readonly StoryEvent[], lead: string, cap: (t: string) => string, at: { round: number; tool: string }, events: readonly TimedEvent[]): StoryEvent[] {
   const runs: AsrSegment[][] = [];
   for (const seg of reliable) {
     const run = runs[runs.length - 1];
@@ -188,7 +246,7 @@ function speechEvents(reliable: readonly AsrSegment[], others: readonly StoryEve
     const text = run.map((x) => x.text.trim()).join(' ');
     const start = run[0].start;
     const end = run[run.length - 1].end;
-    return { start, end, stream: 'speech', text: sentence(`From ${s1(start)} to ${s1(end)} s ${i === 0 ? lead : 'a voice says'}: "${cap(text)}"`), ...at };
+    return { start, end, stream: 'speech', text: sentence(`From ${s1(start)} to ${s1(end)} s ${i === 0 ? lead : `a voice ${voiceVerb(run, events)}`}: "${cap(text)}"`), ...at };
   });
 }
 
@@ -216,11 +274,35 @@ interface AsrFacts {
   none?: string;
 }
 
-function asrFacts(d: AsrData, cap: (t: string) => string, telephone: boolean): AsrFacts {
+/**
+ * "sings" where the sound-event observer named singing over every segment; "sings or says" where it
+ * named singing over some, or music over any (a voice over music may be either); else "says".
+ */
+export function voiceVerb(segments: ReadonlyArray<Pick<AsrSegment, 'start' | 'end'>>, events: readonly TimedEvent[]): string {
+  const sung = segments.filter((s) => overlapsEvent(events, SUNG, s.start, s.end)).length;
+  if (sung > 0 && sung === segments.length) return 'sings';
+  return sung > 0 || segments.some((s) => overlapsEvent(events, MUSICAL, s.start, s.end)) ? 'sings or says' : 'says';
+}
+
+/**
+ * Whether every voice the observers heard (VAD speech segments, recognised segments) lies under a
+ * sound event of singing: a caption must then not call it speech.
+ */
+export function voiceIsSung(ok: readonly OkRound[]): boolean {
+  const events = ok.flatMap((r) => (r.tool === 'sound_events' && isSoundEventData(r.data) ? r.data.events : []));
+  const voices = ok.flatMap((r): Array<{ start: number; end: number }> => {
+    if (r.tool === 'vad' && isVadData(r.data)) return r.data.segments.filter((x) => x.label === 'speech');
+    if (r.tool === 'asr' && isAsrData(r.data)) return r.data.segments.filter((x) => x.end > x.start && x.text.trim() !== '');
+    return [];
+  });
+  return voices.length > 0 && voices.every((v) => overlapsEvent(events, SUNG, v.start, v.end));
+}
+
+function asrFacts(d: AsrData, cap: (t: string) => string, telephone: boolean, events: readonly TimedEvent[]): AsrFacts {
   const { reliable, unreliable } = splitSegments(d);
   const lines: string[] = [];
   const transcript = reliable.map((s) => s.text.trim()).join(' ').trim();
-  const lead = `a ${telephone ? 'telephone-quality ' : ''}voice says${languageWords(d)}`;
+  const lead = `a ${telephone ? 'telephone-quality ' : ''}voice ${voiceVerb(reliable, events)}${languageWords(d)}`;
   if (transcript !== '') {
     const span = `${s1(reliable[0].start)} to ${s1(reliable[reliable.length - 1].end)} s`;
     lines.push(`From ${span} ${lead}: "${cap(transcript)}"`);
@@ -388,7 +470,7 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
       sheet.lines.push(soundEventFact(r.data));
       const e = soundEventEvents(r.data, at);
       events.push(...e);
-      if (e.length === 0) story.tail.push({ stream: 'sound', text: soundEventFact(r.data), ...at });
+      if (r.data.events.length === 0) story.tail.push({ stream: 'sound', text: 'No particular sound event could be named.', ...at });
     } else if (r.tool === 'asr' && (isAsrData(r.data) || plainTranscript(r.data) !== undefined)) {
       if (sheet.transcript !== undefined || sheet.unreliableSpeech !== undefined) continue; // the first ASR answer is the transcript
       const plain = isAsrData(r.data) ? undefined : plainTranscript(r.data);
@@ -399,7 +481,7 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
         sheet.transcript = plain;
         continue;
       }
-      const a = asrFacts(r.data as AsrData, cap, signalReport !== undefined && isNarrowBand(signalReport));
+      const a = asrFacts(r.data as AsrData, cap, signalReport !== undefined && isNarrowBand(signalReport), soundEvents);
       sheet.lines.push(...a.lines);
       if (a.transcript !== undefined) sheet.transcript = a.transcript;
       if (a.unreliable !== undefined) sheet.unreliableSpeech = a.unreliable;
@@ -433,7 +515,7 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
   }
   if (spoken !== undefined) {
     const { a, at } = spoken;
-    const said = speechEvents(a.reliable, events, a.lead, cap, at);
+    const said = speechEvents(a.reliable, events, a.lead, cap, at, soundEvents);
     if (a.unclear !== undefined) said.push({ ...a.unclear, stream: 'speech', ...at });
     if (a.none !== undefined) story.tail.push({ stream: 'speech', text: a.none, ...at });
     events.push(...said);

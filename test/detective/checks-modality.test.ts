@@ -6,7 +6,7 @@
  */
 import { checkCaption, disagreeingPictureWords, modalityEvidence, sentenceSpans, speechClaims, visualClaims, type DetectiveRound, type MeasuredPicture, type ModalityEvidence } from '../../src/detective';
 import { modalityReasons } from '../../src/detective/checks-modality';
-import { brightnessWord } from '../../src/detective/observers/colour';
+import { brightnessWord, contrastWord, saturationWord } from '../../src/detective/observers/colour';
 import { video } from './story-data';
 
 const none: ModalityEvidence = { visual: false, soundText: '', speech: false, visualText: '' };
@@ -99,7 +99,7 @@ describe('picture words agree with the measured class', () => {
   it('through checkCaption, from real video data: the drift "bright" on a medium-bright clip is rejected with the reason', () => {
     const rounds: DetectiveRound[] = [{ round: 1, status: 'ok', tool: 'video', question: 'q', answer: 'a', data: { ...video, scenes: video.scenes.slice(0, 1) }, cached: false, ms: 1 }];
     const evidence = modalityEvidence(rounds);
-    expect(evidence.picture).toEqual({ brightness: ['medium-bright'], colours: ['red'], motion: ['static', 'pan', 'static'] });
+    expect(evidence.picture).toEqual({ brightness: ['medium-bright'], colours: ['red'], motion: ['static', 'pan', 'static'], contrast: ['moderate-contrast'], saturation: ['vividly colourful'] });
     const c = checkCaption({ caption: 'From 0.0 to 2.0 s the picture is bright and mostly red while the camera stays steady.', promptText: '', observationText: 'From 0.0 to 2.0 s the picture is medium-bright, mostly red.', hasVideo: true, evidence });
     expect(c.reasons).toContain('describes the picture with words its measurements contradict: "bright" (measured medium-bright)');
   });
@@ -116,5 +116,78 @@ describe('sentences and tags', () => {
   it('a copied stream tag fails', () => {
     const c = checkCaption({ caption: '[sound] From 0.0 to 2.0 s noise is heard, steady and quiet, until the end of the recording.', promptText: '', observationText: 'noise heard steady quiet recording', hasVideo: false });
     expect(c.reasons).toContain('copies a stream tag of the facts ("[sound]") instead of writing prose');
+  });
+});
+
+describe('contrast and saturation words agree with the measured classes, per shot and for the whole clip', () => {
+  const shot = (contrast: number[], saturation: number[], brightness: number[] = [0.6]): MeasuredPicture => ({
+    brightness: brightness.map(brightnessWord), colours: ['red'], motion: ['static'], contrast: contrast.map(contrastWord), saturation: saturation.map(saturationWord),
+  });
+  const contrastSays = (caption: string, c: number): string[] => disagreeingPictureWords(caption, shot([c], [0.2]));
+  const saturationSays = (caption: string, x: number): string[] => disagreeingPictureWords(caption, shot([0.1], [x]));
+
+  it('contrast at its boundaries (0.02 flat, 0.08 low, 0.18 moderate): "flat" and "low-contrast" need low or none, "high-contrast" 0.18', () => {
+    expect(contrastSays('The picture is flat.', 0.019)).toEqual([]);
+    expect(contrastSays('The picture is flat.', 0.079)).toEqual([]);
+    expect(contrastSays('The picture is flat.', 0.08)).toEqual(['"flat" (contrast measured: moderate-contrast)']);
+    expect(contrastSays('The picture is low-contrast.', 0.08)).toEqual(['"low-contrast" (contrast measured: moderate-contrast)']);
+    expect(contrastSays('The picture has moderate contrast.', 0.179)).toEqual([]);
+    expect(contrastSays('The picture has moderate contrast.', 0.18)).toEqual(['"moderate contrast" (contrast measured: high-contrast)']);
+    expect(contrastSays('The picture is high-contrast.', 0.179)).toEqual(['"high-contrast" (contrast measured: moderate-contrast)']);
+    expect(contrastSays('The picture is high-contrast.', 0.18)).toEqual([]);
+  });
+
+  it('saturation at its boundaries (0.05 colourless, 0.15 muted, 0.35 moderate): vivid needs 0.35, colourful 0.15, muted under 0.15', () => {
+    expect(saturationSays('The picture is vividly colourful.', 0.349)).toEqual(['"vividly colourful" (saturation measured: moderately colourful)']);
+    expect(saturationSays('The picture is vividly colourful.', 0.35)).toEqual([]);
+    expect(saturationSays('The picture is saturated.', 0.2)).toEqual(['"saturated" (saturation measured: moderately colourful)']);
+    expect(saturationSays('The picture is colourful.', 0.15)).toEqual([]);
+    expect(saturationSays('The picture is colourful.', 0.149)).toEqual(['"colourful" (saturation measured: muted in colour)']);
+    expect(saturationSays('The picture has muted colours.', 0.149)).toEqual([]);
+    expect(saturationSays('The picture is greyish.', 0.149)).toEqual([]);
+    expect(saturationSays('The picture has muted colours.', 0.15)).toEqual(['"muted colours" (saturation measured: moderately colourful)']);
+    expect(saturationSays('The picture is greyscale.', 0.049)).toEqual([]);
+    expect(saturationSays('The picture is greyscale.', 0.05)).toEqual(['"greyscale" (saturation measured: muted in colour)']);
+  });
+
+  it('said of the whole video over shots that differ, a word must hold for every shot; said of a shot or a time, for one', () => {
+    // the silent video of docs/benchmarks.md: shots 1 and 3 low-contrast and vivid, shot 2 moderate-contrast and moderately colourful
+    const m = shot([0.05, 0.12, 0.05], [0.4, 0.3, 0.4], [0.6, 0.6, 0.6]);
+    expect(disagreeingPictureWords('The video is medium-bright, flat, vividly colourful.', m)).toEqual([
+      '"flat" (contrast measured: low-contrast, moderate-contrast across the shots; said of the whole clip)',
+      '"vividly colourful" (saturation measured: vividly colourful, moderately colourful across the shots; said of the whole clip)',
+    ]);
+    expect(disagreeingPictureWords('Throughout, the picture is medium-bright and colourful.', m)).toEqual([]);
+    expect(disagreeingPictureWords('From 0.0 to 2.0 s the picture is flat and vividly colourful.', m)).toEqual([]);
+    expect(disagreeingPictureWords('In shot 2 the picture has moderate contrast.', m)).toEqual([]);
+    expect(disagreeingPictureWords('In shot 2 the picture is high-contrast.', m)).toEqual(['"high-contrast" (contrast measured: low-contrast, moderate-contrast)']);
+    // brightness too: bright only in the last shot
+    expect(disagreeingPictureWords('The picture is bright.', shot([0.1], [0.2], [0.6, 0.75]))).toEqual(['"bright" (measured medium-bright, bright across the shots; said of the whole clip)']);
+    expect(disagreeingPictureWords('At 4.0 s the picture turns bright.', shot([0.1], [0.2], [0.6, 0.75]))).toEqual([]);
+    expect(disagreeingPictureWords('The picture is bright until 4.0 s.', shot([0.1], [0.2], [0.6, 0.75]))).toEqual([]);
+    // a time named after the look does not scope it
+    expect(disagreeingPictureWords('The video is flat, with cuts at 2.0 and 4.0 s.', m)).toEqual(['"flat" (contrast measured: low-contrast, moderate-contrast across the shots; said of the whole clip)']);
+  });
+
+  it('sound, denials, other senses of "flat" and a vision model are not judged against the picture', () => {
+    const m = shot([0.12], [0.3]);
+    expect(disagreeingPictureWords('A muted trumpet plays while the picture stays red.', m)).toEqual([]);
+    expect(disagreeingPictureWords('The voice is flat and the music vivid.', m)).toEqual([]);
+    expect(disagreeingPictureWords('The video has a flat, muted sound.', m)).toEqual([]);
+    expect(disagreeingPictureWords('The picture is not vividly colourful.', m)).toEqual([]);
+    expect(disagreeingPictureWords('The camera looks down at a flat surface.', m)).toEqual([]);
+    expect(disagreeingPictureWords('The picture is vivid.', m, 'A vivid red barn.')).toEqual([]);
+    // a picture measured before contrast was recorded: its contrast words are not judged
+    expect(disagreeingPictureWords('The picture is flat.', { brightness: ['medium-bright'], colours: ['red'], motion: ['static'] })).toEqual([]);
+  });
+
+  it('through checkCaption from video data: the whole-video "flat, vividly colourful" is rejected with the reason', () => {
+    const scene = (start: number, end: number, contrast: number, saturation: number): (typeof video.scenes)[number] => ({ start, end, keyframe: { time: start + 0.5, brightness: 0.6, contrast, saturation, colours: [{ name: 'red', share: 0.9 }] } });
+    const data = { ...video, scenes: [scene(0, 2, 0.05, 0.4), scene(2, 4, 0.12, 0.3), scene(4, 6, 0.05, 0.4)] };
+    const evidence = modalityEvidence([{ round: 1, status: 'ok', tool: 'video', question: 'q', answer: 'a', data, cached: false, ms: 1 }]);
+    expect(evidence.picture?.contrast).toEqual(['low-contrast', 'moderate-contrast', 'low-contrast']);
+    const caption = 'The silent video is medium-bright, flat, vividly colourful, with cuts at 2.0 and 4.0 s.';
+    const c = checkCaption({ caption, promptText: '', observationText: 'The silent video: picture medium-bright, low-contrast, vividly colourful; cuts at 2.0 and 4.0 s.', hasVideo: true, evidence });
+    expect(c.reasons.join(' ')).toContain('"flat" (contrast measured: low-contrast, moderate-contrast across the shots; said of the whole clip)');
   });
 });

@@ -35,7 +35,7 @@ describe('factSheet', () => {
     expect(text).not.toMatch(/doodleie|dotdo|Kolloke/);
     expect(text).toMatch(/From 0\.0 to 12\.3 s, 12\.2 s of voice-like sound cannot be made out as words \(recognition confidence 0\.0[23]\)/);
     // zero-length classes and the 0.11-confidence tempo are left out; the rest is in words and numbers
-    expect(text).toContain('Music or tonal sound from 0.0 to 0.3 s, then speech from 0.3 to 12.3 s (speech 12.0 s and music or tonal sound 0.3 s in all).');
+    expect(text).toContain('Sound with a tonal spectrum from 0.0 to 0.3 s, then speech from 0.3 to 12.3 s (speech 12.0 s and sound 0.3 s in all).');
     expect(text).not.toMatch(/noise 0\.0|silence 0\.0 s|BPM|tempo/);
     expect(text).toContain('The sound is moderately loud and fairly clean, with little background noise (integrated loudness -17.1 LUFS');
     expect(sheet.lines[0]).toBe('The clip is an audio recording lasting 12.3 seconds.');

@@ -3,7 +3,8 @@
  * Debian scratch: a laugh is named laughter, a single dog bark (which Whisper base cannot tell from a
  * cough) ranks the dog among its first three but abstains rather than state a wrong sound, read
  * speech (pocketsphinx-testdata) is transcribed as speech and not scored (no sound event), a laugh,
- * which the VAD also calls speech, is still scored, digital silence abstains without scoring.
+ * which the VAD also calls speech, is still scored, alsa Noise.wav is steady broadband noise and
+ * states no class, digital silence abstains without scoring.
  * The worker's label scores themselves: a bark lifts "(dog barking)" over its score on silence; a
  * subset of labels scores the same as the full list.
  */
@@ -14,7 +15,7 @@ import { SOUND_SCORING_DEFAULTS, soundEventObserver, type SoundEventData, type S
 import { SOUND_LABELS } from '../../src/detective/observers/sound-labels';
 import { SOUND_PRIORS } from '../../src/detective/observers/sound-priors';
 import { decodeAudio } from '../../src/media';
-import { SPEECH } from './media';
+import { NOISE, SPEECH } from './media';
 
 const DOG = '/usr/share/scratch/Media/Sounds/Animal/Dog2.wav'; // Debian scratch, one bark (0.14 s)
 const LAUGH = '/usr/share/scratch/Media/Sounds/Human/Laugh-male2.wav'; // 2.9 s
@@ -58,6 +59,18 @@ real('sound events from Whisper base on real clips', () => {
     expect(data.events).toEqual([]);
     expect(data.windows[0].abstained).toBe('phrasings disagree');
     expect(answer).not.toMatch(/dog|cough/);
+  }, 240_000);
+
+  it('alsa Noise.wav (white noise) is measured steady broadband noise: no water, rain or wind is stated', async () => {
+    const { samples } = await decodeAudio(NOISE);
+    const { answer, data } = await observe(samples);
+    expect(data.events).toEqual([]);
+    expect(data.windows.map((w) => w.abstained)).toEqual(['steady broadband noise']);
+    expect(data.steadyNoise?.map((n) => [n.start, n.end])).toEqual([[0, 1.41]]);
+    expect(answer).toContain('Steady broadband noise measured [0.0-1.4 s]');
+    expect(answer).not.toMatch(/\b(?:water|rain|wind)\b/);
+    const round: DetectiveRound = { round: 1, status: 'ok', tool: 'sound_events', question: 'q', answer, data, cached: false, ms: 1 };
+    expect(factSheet([round], { hasAudio: true, hasVideo: false }).lines[1]).toMatch(/^Steady broadband noise \(a hiss or rush\) from 0\.0 to 1\.4 s \(measured/);
   }, 240_000);
 
   it('read speech gives no sound event: its windows are transcribed as speech and not scored (speech is the recognizer\'s)', async () => {

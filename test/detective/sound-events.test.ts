@@ -214,17 +214,18 @@ describe('what the caption is told', () => {
     expect(soundEventFact(data([dog, door]))).toBe('A sound like a dog barking is heard from 0.2 to 1.8 s, then a sound like a door creaking at 3.0 s.');
     expect(soundEventFact(data([]))).toBe('No particular sound event could be named.');
   });
-  it('a VAD "music" segment under a bark is called a tonal sound; under a guitar it stays music', () => {
+  it('a VAD "music" segment is worded as a measured tonal spectrum, never as music, under a bark or a guitar alike', () => {
     const vad = { segments: [{ label: 'music', start: 0, end: 0.3 }, { label: 'silence', start: 0.3, end: 2 }], totals: { speech: 0, music: 0.3, noise: 0, sound: 0, silence: 1.7 } };
     const rounds = (events: SoundEventData['events']): DetectiveRound[] => [
       { round: 1, status: 'ok', tool: 'vad', question: 'q', answer: 'a', data: vad, cached: false, ms: 1 },
       { round: 2, status: 'ok', tool: 'sound_events', question: 'q', answer: 'b', data: data(events), cached: false, ms: 1 },
     ];
     const bark = factSheet(rounds([{ ...dog, start: 0, end: 0.2 }]), { hasAudio: true, hasVideo: false }).lines;
-    expect(bark[1]).toBe('Tonal sound from 0.0 to 0.3 s, then silence from 0.3 to 2.0 s (tonal sound 0.3 s and silence 1.7 s in all).');
+    expect(bark[1]).toBe('Sound with a tonal spectrum from 0.0 to 0.3 s, then silence from 0.3 to 2.0 s (sound 0.3 s and silence 1.7 s in all).');
     expect(bark[2]).toBe('A sound like a dog barking is heard from 0.0 to 0.2 s.');
     const guitar = factSheet(rounds([{ ...dog, label: 'guitar', words: 'a guitar', start: 0, end: 0.3 }]), { hasAudio: true, hasVideo: false }).lines;
-    expect(guitar[1]).toMatch(/^Music or tonal sound from 0\.0 to 0\.3 s/);
+    expect(guitar[1]).toBe(bark[1]);
+    expect(guitar[2]).toBe('A sound like a guitar is heard from 0.0 to 0.3 s.');
   });
   it('the answer carries stated events only, never the alternatives below the margin', () => {
     const a = formatSoundEventAnswer(data([dog]));

@@ -10,10 +10,14 @@
  * Windows where Silero VAD hears speech need a larger margin, and speech-like labels never become
  * events (speech is the ASR observer's), so a telephone prompt does not turn into a dog. Scoring runs
  * in two stages to cut Whisper time: one phrasing of every class, then the other phrasings of a
- * shortlist of the best classes (scoreSoundWindows).
+ * shortlist of the best classes (scoreSoundWindows). A window measured as steady broadband noise
+ * (../steady-noise.ts: a broad spectrum whose band levels do not change) states no class: Whisper
+ * calls such noise rain or wind, and nothing in it is evidence of either; it is reported as steady
+ * noise from the measurement.
  */
 import { OmnicapError } from '../../errors';
 import { throwIfAborted } from '../../util/abort';
+import { measureNoise, type NoiseMeasure } from '../steady-noise';
 import { MIN_TRANSCRIPT_CONFIDENCE } from './asr';
 import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples } from './proc';
@@ -34,6 +38,8 @@ export interface SoundWindow {
    * (a window of speech: the ASR observer's, not scored for sound events).
    */
   transcript?: string;
+  /** Its broadness and steadiness (../steady-noise.ts); a steady broadband window states no class. */
+  noise?: NoiseMeasure;
 }
 
 /** Settings of the window decision; the defaults were chosen on the tune split of the labelled set. */
@@ -102,7 +108,16 @@ export interface WindowDecision extends SoundWindow {
   agreed: boolean;
   /** The class or family stated, or why none was. */
   stated?: { kind: 'class' | 'family'; label: string };
-  abstained?: 'speech' | 'phrasings disagree' | 'below margin' | 'runner-up too close';
+  abstained?: 'speech' | 'phrasings disagree' | 'below margin' | 'runner-up too close' | 'steady broadband noise';
+}
+
+/** A stretch of windows measured as steady broadband noise (consecutive ones merged). */
+export interface SteadyNoiseSpan {
+  start: number;
+  end: number;
+  /** The lowest broadness and the largest band-level spread (dB) of its windows. */
+  broadness: number;
+  spreadDb: number;
 }
 
 export interface SoundEventData {
@@ -111,6 +126,8 @@ export interface SoundEventData {
   windows: WindowDecision[];
   /** Windows of sound left unscored because the clip had more than maxWindows. */
   skippedWindows: number;
+  /** Stretches measured as steady broadband noise (absent in data written before the measurement). */
+  steadyNoise?: SteadyNoiseSpan[];
   settings: Required<SoundDecisionOptions> & Required<SoundScoringOptions> & { contextSeconds: number; calibration: string };
   /** Seconds Whisper spent scoring, and the label sequences it decoded. */
   scoreSeconds: number;
@@ -291,8 +308,9 @@ export function decideSoundEvents(
   prior: readonly number[],
   opts: SoundDecisionOptions = {},
   labels: readonly SoundLabel[] = SOUND_LABELS,
-): { events: SoundEvent[]; decisions: WindowDecision[] } {
+): { events: SoundEvent[]; decisions: WindowDecision[]; steadyNoise: SteadyNoiseSpan[] } {
   const o = { ...SOUND_DECISION_DEFAULTS, ...opts };
+  const steadyNoise: SteadyNoiseSpan[] = [];
   const byId = new Map(labels.map((l) => [l.id, l]));
   const decisions: WindowDecision[] = [];
   const events: SoundEvent[] = [];
@@ -302,6 +320,13 @@ export function decideSoundEvents(
     const speechy = speech[i] >= o.speechShare;
     const d: WindowDecision = { ...w, speech: round2(speech[i]), top: ranked.slice(0, 3), agreed };
     decisions.push(d);
+    if (w.noise?.steady === true) {
+      d.abstained = 'steady broadband noise';
+      const last = steadyNoise[steadyNoise.length - 1];
+      if (last !== undefined && w.start - last.end < 0.5) Object.assign(last, { end: w.end, broadness: Math.min(last.broadness, w.noise.broadness), spreadDb: Math.max(last.spreadDb, w.noise.spreadDb) });
+      else steadyNoise.push({ start: w.start, end: w.end, broadness: w.noise.broadness, spreadDb: w.noise.spreadDb });
+      return;
+    }
     if (ranked.length === 0) {
       d.abstained = 'speech'; // not scored: transcribed speech, or speech only (SoundScoringOptions.skipSpeechShare)
       return;
@@ -322,7 +347,12 @@ export function decideSoundEvents(
       if (top.score > last.score) Object.assign(last, { score: top.score, alternatives: alternatives(stated.kind, ranked) });
     } else events.push({ kind: stated.kind, label: stated.label, words, start: w.start, end: w.end, score: top.score, alternatives: alternatives(stated.kind, ranked) });
   });
-  return { events, decisions };
+  return { events, decisions, steadyNoise };
+}
+
+/** Each window with its noise measurement (../steady-noise.ts) over its own span of the 16 kHz samples. */
+export function measureWindows(samples: Float32Array, windows: readonly SoundWindow[]): SoundWindow[] {
+  return windows.map((w) => ({ ...w, noise: measureNoise(samples, Math.round(w.start * FS), Math.round(w.end * FS)) }));
 }
 
 /** What else the window could be: the next three classes of a class event, the best three of a family event. */
@@ -346,9 +376,10 @@ export function formatSoundEventAnswer(d: SoundEventData): string {
   const n = d.windows.filter((w) => w.top.length > 0).length;
   const speechOnly = d.windows.length - n;
   const scored = `${n} window${n === 1 ? '' : 's'} of sound scored${speechOnly > 0 ? `, ${speechOnly} of speech only not` : ''}${d.skippedWindows > 0 ? `, ${d.skippedWindows} quieter ones not` : ''}`;
-  if (d.events.length === 0) return `No sound event could be named with confidence (${scored}; engine ${d.engine}, zero-shot).`;
+  const noise = (d.steadyNoise ?? []).map((n) => ` Steady broadband noise measured [${t1(n.start)}-${t1(n.end)} s] (spectral broadness ${n.broadness.toFixed(2)}, band levels within ${n.spreadDb.toFixed(1)} dB): no class is named for it.`).join('');
+  if (d.events.length === 0) return `No sound event could be named with confidence (${scored}; engine ${d.engine}, zero-shot).${noise}`;
   const items = d.events.map((e) => `[${t1(e.start)}-${t1(e.end)} s] a sound like ${e.words} (score ${e.score.toFixed(2)})`);
-  return `Sound events (zero-shot tagger, engine ${d.engine}; names can be wrong; ${scored}): ${items.join('; ')}.`;
+  return `Sound events (zero-shot tagger, engine ${d.engine}; names can be wrong; ${scored}): ${items.join('; ')}.${noise}`;
 }
 
 export type SoundEventObserver = DisposableObserver;
@@ -392,12 +423,14 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
     modality: 'audio',
     threads: opts.threads ?? 2,
     description:
-      'Sound events (zero-shot, Whisper scoring about 90 subtitle-style sound labels such as "(dog barking)", "[door creaks]", "(applause)"): returns the events it can name with their times [start-end s] and a score, or says that none could be named. It abstains rather than guess; speech is left to the asr observer. The question is ignored.',
+      'Sound events (zero-shot, Whisper scoring about 90 subtitle-style sound labels such as "(dog barking)", "[door creaks]", "(applause)"): returns the events it can name with their times [start-end s] and a score, or says that none could be named; steady broadband noise (hiss) is reported as measured, not named. It abstains rather than guess; speech is left to the asr observer. The question is ignored.',
     async observe({ media, signal }) {
       const samples = needSamples('sound_events', media.samples);
       const prior = phrasings.map((p) => priors[p.text]);
       if (prior.some((v) => v === undefined)) throw new OmnicapError('MODEL_NOT_FOUND', `no sound-label calibration for Whisper ${model} (run scripts/bench-sound.ts --write-priors)`);
-      const { windows, skipped } = soundWindows(samples, SOUND_CONTEXT_SECONDS, opts.maxWindows ?? 24);
+      const found = soundWindows(samples, SOUND_CONTEXT_SECONDS, opts.maxWindows ?? 24);
+      const windows = measureWindows(samples, found.windows);
+      const skipped = found.skipped;
       const probs = await vad.speechProbs(samples, signal);
       throwIfAborted(signal);
       const scorer: LabelScorer = async (ws, labels, subsets) => worker.scoreLabels(samples, ws.map((w) => [w.start, w.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, subsets, signal });
@@ -416,12 +449,13 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
         minFamilyScore: opts.minFamilyScore ?? SOUND_DECISION_DEFAULTS.minFamilyScore,
         minClassMargin: opts.minClassMargin ?? SOUND_DECISION_DEFAULTS.minClassMargin,
       };
-      const { events, decisions } = decideSoundEvents(windows, scored.raw, speech, prior as number[], decision);
+      const { events, decisions, steadyNoise } = decideSoundEvents(windows, scored.raw, speech, prior as number[], decision);
       const data: SoundEventData = {
         engine,
         events,
         windows: decisions,
         skippedWindows: skipped,
+        steadyNoise,
         settings: { ...decision, ...scoring, contextSeconds: SOUND_CONTEXT_SECONDS, calibration: 'mean score over a reference set of everyday sounds' },
         scoreSeconds: scored.seconds,
         sequences: scored.sequences,

@@ -1,9 +1,11 @@
 /**
- * VAD observer: speech / music / noise / silence segmentation. Silero VAD (ONNX, shipped in the
+ * VAD observer: speech / sound / silence segmentation. Silero VAD (ONNX, shipped in the
  * `silero-vad` PyPI wheel, extracted by scripts/setup-models.sh) run with onnxruntime-node finds
  * speech; an energy gate splits the rest into silence and sound; each stretch of sound is then
- * classified music (tonal, sustained) or noise (broadband, impulsive) by spectral flatness and
- * peak persistence (../sound-class.ts). Stretches too short to judge stay "sound".
+ * measured tonal (label "music": low spectral flatness, sustained peaks) or not (label "noise":
+ * broadband or impulsive) by ../sound-class.ts. Stretches too short to judge stay "sound". The
+ * "music" label is that measurement only: a creak or a bark can be tonal; what the sound is, is the
+ * sound-event observer's to say.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,9 @@ export interface VadSegment {
   start: number;
   end: number;
 }
+
+/** Segment labels in the answer text ("music" is a measurement of a tonal spectrum, not a recognition of music). */
+const ANSWER_WORD: Record<VadLabel, string> = { speech: 'speech', music: 'tonal sound', noise: 'sound', sound: 'sound', silence: 'silence' };
 
 const CHUNK = 512;
 const CONTEXT = 64;
@@ -51,7 +56,6 @@ export async function sileroSpeechProbs(session: Ort.InferenceSession, samples: 
   return probs;
 }
 
-/** Merge per-chunk labels into segments; runs shorter than `minSeconds` join their neighbour. */
 /** A Silero VAD session opened on first use (MODEL_NOT_FOUND naming `owner` when the model is not installed) and released with its owner. */
 export function lazySilero(path: string, owner: string): { speechProbs(samples: Float32Array, signal?: AbortSignal): Promise<Float32Array>; release(): Promise<void> } {
   let session: Promise<Ort.InferenceSession> | undefined;
@@ -69,6 +73,7 @@ export function lazySilero(path: string, owner: string): { speechProbs(samples: 
   };
 }
 
+/** Merge per-chunk labels into segments; runs shorter than `minSeconds` join their neighbour (the one before, or for the first run the one after). */
 export function segmentLabels(labels: VadLabel[], hopSeconds: number, minSeconds = 0.25): VadSegment[] {
   const segs: VadSegment[] = [];
   labels.forEach((label, i) => {
@@ -80,6 +85,8 @@ export function segmentLabels(labels: VadLabel[], hopSeconds: number, minSeconds
   for (const s of segs) {
     const last = merged[merged.length - 1];
     if (last !== undefined && (s.end - s.start < minSeconds || last.label === s.label)) last.end = s.end;
+    // a short first run has no neighbour before it: the next run takes it over
+    else if (last !== undefined && merged.length === 1 && last.end - last.start < minSeconds) Object.assign(last, { label: s.label, end: s.end });
     else merged.push({ ...s });
   }
   return merged.map((s) => ({ label: s.label, start: Number(s.start.toFixed(2)), end: Number(s.end.toFixed(2)) }));
@@ -109,7 +116,7 @@ export function vadObserver(opts: VadObserverOptions = {}): VadObserver {
   return disposableObserver({
     name: 'vad',
     modality: 'audio',
-    description: 'Speech/music/noise/silence segmentation (Silero VAD + energy gate + spectral music/noise classifier): time segments of each (sung vocals count as speech). The question is ignored.',
+    description: 'Speech/sound/silence segmentation (Silero VAD + energy gate; stretches of sound measured tonal or not by their spectrum, which does not say what the sound is): time segments of each (sung vocals count as speech). The question is ignored.',
     async observe({ media, signal }) {
       const samples = needSamples('vad', media.samples);
       const probs = await sileroSpeechProbs(await getSession(), samples, signal);
@@ -130,10 +137,9 @@ export function vadObserver(opts: VadObserverOptions = {}): VadObserver {
       for (const s of segments) total[s.label] += s.end - s.start;
       for (const k of Object.keys(total) as VadLabel[]) total[k] = Number(total[k].toFixed(2));
       const answer =
-        `Speech ${total.speech.toFixed(1)} s, music/tonal sound ${total.music.toFixed(1)} s, noise ${total.noise.toFixed(1)} s, ` +
-        (total.sound > 0 ? `unclassified sound ${total.sound.toFixed(1)} s, ` : '') +
+        `Speech ${total.speech.toFixed(1)} s, sound with a tonal spectrum ${total.music.toFixed(1)} s, other sound ${(total.noise + total.sound).toFixed(1)} s, ` +
         `silence ${total.silence.toFixed(1)} s. Segments: ` +
-        segments.slice(0, 30).map((s) => `${s.label} ${s.start.toFixed(1)}-${s.end.toFixed(1)} s`).join(', ');
+        segments.slice(0, 30).map((s) => `${ANSWER_WORD[s.label]} ${s.start.toFixed(1)}-${s.end.toFixed(1)} s`).join(', ');
       return { answer, data: { segments, totals: total } };
     },
   }, release);
