@@ -470,7 +470,9 @@ export function factSheet(rounds: readonly DetectiveRound[], facts: ClipFacts, c
       sheet.lines.push(soundEventFact(r.data));
       const e = soundEventEvents(r.data, at);
       events.push(...e);
-      if (r.data.events.length === 0) story.tail.push({ stream: 'sound', text: 'No particular sound event could be named.', ...at });
+      // a clip whose every stretch of sound is speech says nothing more about sound events
+      const allSpeech = r.data.windows.length > 0 && r.data.windows.every((w) => w.abstained === 'speech');
+      if (r.data.events.length === 0 && !allSpeech) story.tail.push({ stream: 'sound', text: 'No particular sound event could be named.', ...at });
     } else if (r.tool === 'asr' && (isAsrData(r.data) || plainTranscript(r.data) !== undefined)) {
       if (sheet.transcript !== undefined || sheet.unreliableSpeech !== undefined) continue; // the first ASR answer is the transcript
       const plain = isAsrData(r.data) ? undefined : plainTranscript(r.data);

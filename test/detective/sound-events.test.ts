@@ -4,7 +4,7 @@
  * margin, speech labels are never events), the hedged fact-sheet line, and the caption check that a
  * named sound needs sound evidence. The real-model tests are in sound-events-model.test.ts.
  */
-import { checkCaption, factSheet, type DetectiveRound } from '../../src/detective';
+import { checkCaption, factSheet, storyFactText, type DetectiveRound } from '../../src/detective';
 import { soundEventFact } from '../../src/detective/facts';
 import { ungroundedSounds } from '../../src/detective/checks';
 import {
@@ -213,6 +213,14 @@ describe('what the caption is told', () => {
     expect(soundEventFact(data([dog]))).toBe('A sound like a dog barking is heard from 0.2 to 1.8 s.');
     expect(soundEventFact(data([dog, door]))).toBe('A sound like a dog barking is heard from 0.2 to 1.8 s, then a sound like a door creaking at 3.0 s.');
     expect(soundEventFact(data([]))).toBe('No particular sound event could be named.');
+  });
+  it('a clip whose every window of sound was transcribed speech tells no sound-event sentence; one with another window does', () => {
+    const speechWindow = { start: 0, end: 5, transcript: 'and mr john', speech: 0.93, top: [], agreed: false, abstained: 'speech' as const };
+    const story = (windows: SoundEventData['windows']): string =>
+      storyFactText(factSheet([{ round: 1, status: 'ok', tool: 'sound_events', question: 'q', answer: 'a', data: { ...data([]), windows }, cached: false, ms: 1 }], { hasAudio: true, hasVideo: false }).story);
+    expect(story([speechWindow])).not.toMatch(/sound event/);
+    expect(story([speechWindow, { start: 6, end: 7, speech: 0, top: [], agreed: false, abstained: 'below margin' }])).toContain('No particular sound event could be named.');
+    expect(story([])).toContain('No particular sound event could be named.');
   });
   it('a VAD "music" segment is worded as a measured tonal spectrum, never as music, under a bark or a guitar alike', () => {
     const vad = { segments: [{ label: 'music', start: 0, end: 0.3 }, { label: 'silence', start: 0.3, end: 2 }], totals: { speech: 0, music: 0.3, noise: 0, sound: 0, silence: 1.7 } };
