@@ -75,6 +75,7 @@ real('sound events from Whisper base on real clips', () => {
       const r = await worker.scoreLabels(samples, [[0, 0.14]], [' (dog barking)', ' (piano playing)'], { contextSeconds: 5, nulls: true });
       expect(r.scores).toHaveLength(1);
       expect(r.tokenCounts).toEqual([4, 4]);
+      expect(r.encodedWindows).toBe(1);
       expect(Object.keys(r.nullScores ?? {}).sort()).toEqual(['pink', 'silence', 'white']);
       const silence = r.nullScores!.silence;
       // the bark lifts the dog label well over its score on silence; the piano label is not lifted
@@ -84,6 +85,11 @@ real('sound events from Whisper base on real clips', () => {
       const sub = await worker.scoreLabels(samples, [[0, 0.14]], [' (dog barking)', ' (piano playing)'], { contextSeconds: 5, subsets: [[1]] });
       expect(sub.scores[0]).toHaveLength(1);
       expect(sub.scores[0][0]).toBeCloseTo(r.scores[0][1], 2);
+      // the same window again (the observer's second stage) reuses its encoder output; another window is encoded
+      expect(sub.encodedWindows).toBe(0);
+      const other = await worker.scoreLabels(samples, [[0, 0.14], [0.02, 0.14]], [' (dog barking)'], { contextSeconds: 5 });
+      expect(other.encodedWindows).toBe(1);
+      expect(other.scores[0][0]).toBeCloseTo(r.scores[0][0], 3);
     } finally {
       await worker.dispose();
     }
