@@ -2,7 +2,10 @@
  * The sound-event observer with the real Whisper base model (scripts/setup-asr.sh) on real clips of
  * Debian scratch: a laugh is named laughter, a single dog bark (which Whisper base cannot tell from a
  * cough) ranks the dog among its first three but abstains rather than state a wrong sound, read
- * speech (pocketsphinx-testdata) gives no sound event, digital silence abstains without scoring.
+ * speech (pocketsphinx-testdata) gives no sound event, digital silence abstains without scoring; a
+ * single hand clap, which Whisper base scores as applause first, is not called applause (too short for
+ * a sustained class), and typing, whose slots disagree between a gunshot and other sounds, is not
+ * called a bang.
  * The worker's label scores themselves: a bark lifts "(dog barking)" over its score on silence; a
  * subset of labels scores the same as the full list.
  */
@@ -17,6 +20,8 @@ import { SPEECH } from './media';
 
 const DOG = '/usr/share/scratch/Media/Sounds/Animal/Dog2.wav'; // Debian scratch, one bark (0.14 s)
 const LAUGH = '/usr/share/scratch/Media/Sounds/Human/Laugh-male2.wav'; // 2.9 s
+const CLAP = '/usr/share/scratch/Media/Sounds/Percussion/HandClap.wav'; // one clap
+const TYPING = '/usr/share/scratch/Media/Sounds/Effects/Typing.mp3';
 const ANIMALS = new Set(['dog', 'rooster', 'pig', 'cow', 'frog', 'cat', 'hen', 'insects', 'sheep', 'crow', 'crickets', 'chirping_birds', 'horse', 'duck', 'goose', 'owl', 'howl']);
 
 const installed = whisperAvailable() && existsSync(defaultSileroPath()) && Object.keys(SOUND_PRIORS.base).length > 0;
@@ -57,6 +62,17 @@ real('sound events from Whisper base on real clips', () => {
     expect(data.events).toEqual([]);
     expect(data.windows[0].abstained).toBe('phrasings disagree');
     expect(answer).not.toMatch(/dog|cough/);
+  }, 240_000);
+
+  it('a single clap is not called applause; typing is not called a bang', async () => {
+    const clap = await observe((await decodeAudio(CLAP)).samples);
+    expect(clap.data.windows).toHaveLength(1);
+    expect(clap.data.windows[0].end - clap.data.windows[0].start).toBeLessThan(1);
+    expect(clap.data.windows[0].top.map((c) => c.id)).not.toContain('applause');
+    expect(clap.data.events.map((e) => e.label)).not.toContain('applause');
+    const typing = await observe((await decodeAudio(TYPING)).samples);
+    expect(typing.data.windows.length).toBeGreaterThan(0);
+    expect(typing.data.events.filter((e) => e.label === 'bang' || e.label === 'gunshot' || e.label === 'explosion')).toEqual([]);
   }, 240_000);
 
   it('read speech gives no animal event (speech is the recognizer\'s)', async () => {
