@@ -4,6 +4,9 @@
  * noise clips that should state no event). The "tune" split chose the settings and gives the
  * calibration prior; the "report" split only measures. Per class: top-1 / top-3 accuracy (the clip's
  * strongest window) and the precision of the events the observer states (what a caption would say).
+ * The tune rows compare the previous decision rule (margins only) with each newer rule on its own and
+ * the shipped rule; the report rows show the shipped settings, the previous rule and the shipped rule
+ * less one of its parts (measured, not chosen from).
  *
  *   npm run build:ts && nice -n 10 npm run bench:sound -- [--model base|tiny.en] [--cache scores.json]
  *     [--split tune|report|all] [--full] [--prefetch K] [--offline] [--write-priors] [--timing N] [--json out.json]
