@@ -4,15 +4,22 @@
  * noise clips that should state no event). The "tune" split chose the settings and gives the
  * calibration prior; the "report" split only measures. Per class: top-1 / top-3 accuracy (the clip's
  * strongest window) and the precision of the events the observer states (what a caption would say).
+ * The tune rows compare the previous decision rule (margins only) with each newer rule on its own and
+ * the shipped rule; the report rows show the shipped settings, the previous rule and the shipped rule
+ * less one of its parts (measured, not chosen from).
  *
  *   npm run build:ts && nice -n 10 npm run bench:sound -- [--model base|tiny.en] [--cache scores.json]
  *     [--split tune|report|all] [--full] [--prefetch K] [--offline] [--write-priors] [--timing N] [--json out.json]
+ *     [--tile SECONDS]
  *
  * Scores are cached per clip, window and phrasing (--cache): a re-run scores only what is missing
  * (--offline: nothing, it fails instead). --full scores every phrasing on the tune split (the
  * leave-one-out prior and the one-stage rows need them) and, for the report split, adds the
  * one-stage row. --prefetch K first scores, on both splits, what two-stage scoring with a shortlist
  * of K asks for (a shorter shortlist asks for a subset of it).
+ * --tile S scores with windows shorter than S seconds repeated back to back until they span S (default
+ * SOUND_TILE_SECONDS; the cache records it, and the shipped priors hold for the shipped value only:
+ * compare with --write-priors, which re-measures them on the tune split).
  * --write-priors rewrites src/detective/observers/sound-priors.ts for the model from the tune split.
  * --timing N (nothing else is done): on the first N tune clips, fresh (no cache), Whisper time of
  * one-stage and two-stage scoring of the same windows, alternating, in this run.
@@ -31,6 +38,7 @@ import {
   scoreSoundWindows,
   SOUND_CONTEXT_SECONDS,
   SOUND_DECISION_DEFAULTS,
+  SOUND_TILE_SECONDS,
   SOUND_SCORING_DEFAULTS,
   soundPhrasings,
   soundWindows,
@@ -64,6 +72,8 @@ interface CachedClip {
 interface Cache {
   model: string;
   context: number;
+  /** Tiling of short windows (SOUND_TILE_SECONDS or --tile); absent in caches written before it: 0. */
+  tile?: number;
   clips: Record<string, CachedClip>;
 }
 
@@ -101,9 +111,10 @@ class ScoreStore {
     model: string,
     private readonly path: string | undefined,
     private readonly offline: boolean,
+    readonly tile: number,
   ) {
-    this.cache = path !== undefined && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Cache) : { model, context: SOUND_CONTEXT_SECONDS, clips: {} };
-    if (this.cache.model !== model || this.cache.context !== SOUND_CONTEXT_SECONDS) throw new Error(`${path} holds scores of another model or context`);
+    this.cache = path !== undefined && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Cache) : { model, context: SOUND_CONTEXT_SECONDS, tile, clips: {} };
+    if (this.cache.model !== model || this.cache.context !== SOUND_CONTEXT_SECONDS || (this.cache.tile ?? 0) !== tile) throw new Error(`${path} holds scores of another model, context or tiling`);
   }
 
   async clip(c: LabelledClip): Promise<CachedClip> {
@@ -128,7 +139,7 @@ class ScoreStore {
       if (missing.some((s) => s.length > 0)) {
         if (this.offline) throw new NotCached(`--offline: ${c.path} lacks scores in the cache`);
         const { samples } = await decodeAudio(c.path);
-        const res = await this.worker.scoreLabels(samples, windows.map((x) => [x.start, x.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, subsets: missing });
+        const res = await this.worker.scoreLabels(samples, windows.map((x) => [x.start, x.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, tileSeconds: this.tile, subsets: missing });
         this.whisperSeconds += res.seconds;
         this.sequences += missing.reduce((a, s) => a + s.length, 0);
         missing.forEach((s, w) =>
@@ -181,6 +192,8 @@ interface ClipResult {
 
 interface Config {
   name: string;
+  /** Print the per-class table of this row (tune split). */
+  detail?: boolean;
   scoring: SoundScoringOptions;
   decision: SoundDecisionOptions;
 }
@@ -267,15 +280,19 @@ function writePriors(model: WhisperModelName, prior: number[]): void {
   process.stderr.write(`bench-sound: wrote ${PHRASINGS.length} priors of Whisper ${model} to ${file}\n`);
 }
 
-/** One-stage against two-stage scoring of the same windows, fresh, alternating (Whisper's own seconds). */
-async function timing(worker: WhisperWorker, clips: LabelledClip[], prior: number[]): Promise<string[]> {
+/**
+ * One-stage against two-stage scoring of the same windows, fresh, alternating (Whisper's own seconds).
+ * The worker keeps encoder outputs, so the two-stage run of a window finds it encoded by the one-stage
+ * run: it saves one 5 s encode per window (a few per cent) more than the observer does.
+ */
+async function timing(worker: WhisperWorker, clips: LabelledClip[], prior: number[], tile: number): Promise<string[]> {
   let windows = 0, one = 0, two = 0, seqTwo = 0;
   for (const c of clips) {
     const { samples } = await decodeAudio(c.path);
     const ws = soundWindows(samples, SOUND_CONTEXT_SECONDS, 24).windows;
     if (ws.length === 0) continue;
     const scorer: LabelScorer = async (w, labels, subsets) => {
-      const r = await worker.scoreLabels(samples, w.map((x) => [x.start, x.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, subsets });
+      const r = await worker.scoreLabels(samples, w.map((x) => [x.start, x.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, tileSeconds: tile, subsets });
       return { scores: r.scores, seconds: r.seconds };
     };
     const a = await scoreSoundWindows(scorer, ws, prior, { shortlist: 0 });
@@ -298,16 +315,43 @@ const load = (): string => execFileSync('uptime', { encoding: 'utf8' }).trim().r
 
 const SHIPPED = 'shipped settings';
 
-/** Settings tried on the tune split (one stage vs shortlists; decision rules). */
-function tuneConfigs(): Config[] {
-  const out: Config[] = [
-    { name: 'one stage, default rule', scoring: { shortlist: 0 }, decision: {} },
-    { name: SHIPPED, scoring: {}, decision: {} },
+/** The decision rule shipped before the sustained, family-agreement, unstated-water and parent rules. */
+const PREVIOUS: Config = {
+  name: 'previous rule (margins only)',
+  scoring: {},
+  decision: { minSustainedSeconds: 0, familyAgreement: false, unstatedFamilies: ['human'], parentCompetes: true },
+};
+
+/** Rows measured on the report split besides the shipped settings: the previous rule, and the shipped rule less one of its parts (measured, never chosen from). */
+function reportConfigs(): Config[] {
+  const d = PREVIOUS.decision;
+  return [
+    PREVIOUS,
+    { name: 'shipped less the sustained rule', scoring: {}, decision: { minSustainedSeconds: d.minSustainedSeconds } },
+    { name: 'shipped less family agreement', scoring: {}, decision: { familyAgreement: d.familyAgreement } },
+    { name: 'shipped with the water family stated', scoring: {}, decision: { unstatedFamilies: d.unstatedFamilies } },
+    { name: 'shipped with parents competing', scoring: {}, decision: { parentCompetes: d.parentCompetes } },
   ];
-  for (const k of [3, 4, 6, 8, 12]) out.push({ name: `two stages, shortlist ${k}, default rule`, scoring: { shortlist: k }, decision: {} });
-  for (const m of [0.25, 0.5, 0.75]) out.push({ name: `two stages, default shortlist, class margin ${m}`, scoring: {}, decision: { minClassMargin: m } });
-  for (const m of [0.75, 1.25, 1.5]) out.push({ name: `two stages, default shortlist, minScore = minFamilyScore ${m}`, scoring: {}, decision: { minScore: m, minFamilyScore: m } });
-  for (const x of [0.5, 0.75, 0.9]) out.push({ name: `two stages, default shortlist, windows with speech share >= ${x} not scored`, scoring: { skipSpeechShare: x }, decision: {} });
+}
+
+/** Settings tried on the tune split: one stage vs shortlists and margins with the previous rule, then each new rule on its own and together. */
+function tuneConfigs(): Config[] {
+  const prev = PREVIOUS.decision;
+  const out: Config[] = [
+    { name: 'one stage, previous rule', scoring: { shortlist: 0 }, decision: prev },
+    { name: SHIPPED, scoring: {}, decision: {}, detail: true },
+    { name: `two stages, shortlist ${SOUND_SCORING_DEFAULTS.shortlist}, ${PREVIOUS.name}`, scoring: {}, decision: prev, detail: true },
+  ];
+  for (const k of [3, 4, 8, 12]) out.push({ name: `two stages, shortlist ${k}, previous rule`, scoring: { shortlist: k }, decision: prev });
+  for (const m of [0.25, 0.75]) out.push({ name: `previous rule, class margin ${m}`, scoring: {}, decision: { ...prev, minClassMargin: m } });
+  for (const m of [0.75, 1.25, 1.5]) out.push({ name: `previous rule, minScore = minFamilyScore ${m}`, scoring: {}, decision: { ...prev, minScore: m, minFamilyScore: m } });
+  for (const x of [0.5, 0.75, 0.9]) out.push({ name: `previous rule, windows with speech share >= ${x} not scored`, scoring: { skipSpeechShare: x }, decision: prev });
+  for (const x of [0.5, 1, 2]) out.push({ name: `previous rule + sustained classes not in windows under ${x} s`, scoring: {}, decision: { ...prev, minSustainedSeconds: x } });
+  out.push({ name: 'previous rule + a family only when every slot agrees on it', scoring: {}, decision: { ...prev, familyAgreement: true } });
+  out.push({ name: 'previous rule + the water family not stated', scoring: {}, decision: { ...prev, unstatedFamilies: ['human', 'water'] } });
+  out.push({ name: 'previous rule + class margin over the best class not its parent or child', scoring: {}, decision: { ...prev, parentCompetes: false } });
+  for (const m of [0.75, 1]) out.push({ name: `shipped rule (the four), class margin ${m}`, scoring: {}, decision: { minClassMargin: m } });
+  for (const k of [4, 8]) out.push({ name: `shipped rule (the four), shortlist ${k}`, scoring: { shortlist: k }, decision: {} });
   return out;
 }
 
@@ -323,6 +367,7 @@ async function main(): Promise<void> {
       'write-priors': { type: 'boolean', default: false },
       timing: { type: 'string' },
       json: { type: 'string' },
+      tile: { type: 'string' },
     },
   });
   const model = values.model as WhisperModelName;
@@ -331,8 +376,10 @@ async function main(): Promise<void> {
   const fixture = JSON.parse(readFileSync(join(packageRoot(), 'test', 'fixtures', 'sound-events.json'), 'utf8')) as { clips: LabelledClip[] };
   const started = Date.now();
   const loadBefore = load();
+  const tile = values.tile === undefined ? SOUND_TILE_SECONDS : Number(values.tile);
+  if (!(tile >= 0 && tile <= SOUND_CONTEXT_SECONDS)) throw new Error(`--tile is 0..${SOUND_CONTEXT_SECONDS} seconds`);
   const worker = new WhisperWorker({ modelDir: defaultWhisperModelDir(model) });
-  const store = new ScoreStore(worker, model, values.cache, values.offline === true);
+  const store = new ScoreStore(worker, model, values.cache, values.offline === true, tile);
   const out: string[] = [];
   try {
     const load1 = async (c: LabelledClip): Promise<Scored> => {
@@ -345,7 +392,7 @@ async function main(): Promise<void> {
     const shipped = PHRASINGS.map((p) => SOUND_PRIORS[model][p]);
     if (values.timing !== undefined) {
       // timing only: fresh scores, nothing from or to the cache
-      out.push(`Timing (fresh, load average before: ${load()}):`, '', ...(await timing(worker, tuneClips.slice(0, Number(values.timing)), shipped)));
+      out.push(`Timing (fresh, load average before: ${load()}):`, '', ...(await timing(worker, tuneClips.slice(0, Number(values.timing)), shipped, tile)));
     } else {
       const prefetch = values.prefetch === undefined ? undefined : Number(values.prefetch);
       if (prefetch !== undefined && values.offline !== true) {
@@ -373,8 +420,13 @@ async function main(): Promise<void> {
       const complete = tune.every((s) => s.full.every((r) => r.every((v) => v !== null)));
       if (values['write-priors']) writePriors(model, meanPrior(tune));
       if (shipped.some((v) => v === undefined)) throw new Error('sound-priors.ts lacks phrasings of the vocabulary: run with --write-priors');
+      // the shipped priors were measured with the shipped tiling; another --tile is calibrated with its own
+      // tune-split mean when every tune phrasing is scored (--full), else (a probe) with the shipped priors
+      const ownPrior = tile !== SOUND_TILE_SECONDS && complete;
+      const prior = ownPrior ? meanPrior(tune) : shipped;
+      if (tile !== SOUND_TILE_SECONDS && !complete) out.push(`--tile ${tile} differs from the shipped ${SOUND_TILE_SECONDS} and the tune split is not fully scored: the shipped priors (measured without this tiling) calibrate it, a probe only.`);
       const windowsTune = tune.reduce((a, s) => a + s.windows.length, 0);
-      out.push(`Whisper ${model}, ${SOUND_CONTEXT_SECONDS} s context, ${PHRASINGS.length} phrasings of ${SOUND_LABELS.length} classes; tune split ${tune.length} clips, ${windowsTune} windows.`);
+      out.push(`Whisper ${model}, ${SOUND_CONTEXT_SECONDS} s context, windows under ${tile} s tiled, ${PHRASINGS.length} phrasings of ${SOUND_LABELS.length} classes; tune split ${tune.length} clips, ${windowsTune} windows.`);
       if (values.split !== 'report') {
         // with every phrasing scored, each tune clip is decided with the prior of the other tune clips; else with the shipped prior (the mean over all tune windows)
         out.push('', complete ? 'Tune split, each clip decided with the prior of the other tune clips (leave-one-out):' : 'Tune split (shipped prior, the mean over the tune windows themselves):', '', ...HEADER);
@@ -382,9 +434,9 @@ async function main(): Promise<void> {
         const maxShortlist = complete ? SOUND_LABELS.length : prefetch ?? SOUND_SCORING_DEFAULTS.shortlist;
         for (const cfg of tuneConfigs().filter((x) => (x.scoring.shortlist ?? SOUND_SCORING_DEFAULTS.shortlist) <= maxShortlist && (complete || x.scoring.shortlist !== 0))) {
           const res: ClipResult[] = [];
-          for (const [i, s] of tune.entries()) res.push(await evaluate(store, s, complete ? meanPrior(tune.filter((_, k) => k !== i)) : shipped, cfg));
+          for (const [i, s] of tune.entries()) res.push(await evaluate(store, s, complete ? meanPrior(tune.filter((_, k) => k !== i)) : prior, cfg));
           out.push(line(cfg.name, summary(res)));
-          if (cfg.name === SHIPPED) details.push('', `Tune split, per class (${cfg.name}, ${complete ? 'leave-one-out' : 'shipped prior'}):`, '', ...PER_CLASS_HEADER, ...perClass(res));
+          if (cfg.detail === true) details.push('', `Tune split, per class (${cfg.name}, ${complete ? 'leave-one-out' : 'shipped prior'}):`, '', ...PER_CLASS_HEADER, ...perClass(res));
         }
         out.push(...details);
         const speechy = tune.flatMap((s) => s.speech.map((x, w) => ({ x, w, s }))).filter((t) => t.x >= 0.5);
@@ -394,16 +446,20 @@ async function main(): Promise<void> {
         const chosen: Config = { name: `shipped settings (shortlist ${SOUND_SCORING_DEFAULTS.shortlist})`, scoring: {}, decision: {} };
         const report: ClipResult[] = [];
         const reportFull: ClipResult[] = [];
+        const others = reportConfigs().map((cfg) => ({ cfg, res: [] as ClipResult[] }));
         const before = store.sequences;
         for (const c of fixture.clips.filter((x) => x.split === 'report')) {
           const s = await load1(c);
           if (values.full) await store.scorer(c, s.entry)(s.windows, PHRASINGS);
-          report.push(await evaluate(store, s, shipped, chosen));
-          if (values.full) reportFull.push(await evaluate(store, s, shipped, { name: 'one stage', scoring: { shortlist: 0 }, decision: {} }));
+          report.push(await evaluate(store, s, prior, chosen));
+          for (const o of others) o.res.push(await evaluate(store, s, prior, o.cfg));
+          if (values.full) reportFull.push(await evaluate(store, s, prior, { name: 'one stage', scoring: { shortlist: 0 }, decision: {} }));
         }
-        out.push('', `Report split (shipped priors and settings; ${store.sequences - before} label sequences scored by this run):`, '', ...HEADER, line(`${chosen.name}, report`, summary(report)));
+        out.push('', `Report split (${ownPrior ? 'tune-split prior of this tiling' : 'shipped priors'}; ${store.sequences - before} label sequences scored by this run):`, '', ...HEADER, line(`${chosen.name}, report`, summary(report)));
+        for (const o of others) out.push(line(`${o.cfg.name}, report`, summary(o.res)));
         if (values.full) out.push(line('one stage, report', summary(reportFull)));
         out.push('', 'Report split, per class (shipped settings):', '', ...PER_CLASS_HEADER, ...perClass(report));
+        out.push('', `Report split, per class (${PREVIOUS.name}):`, '', ...PER_CLASS_HEADER, ...perClass(others[0].res));
         if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ model, report }, null, 2));
       }
     }

@@ -142,7 +142,7 @@ describe('two-stage scoring', () => {
     const { decisions, events } = decideSoundEvents(windows, r.raw, [0.2, 0.95], prior);
     expect(decisions.map((d) => [d.stated?.label ?? d.abstained, d.top.length])).toEqual([['dog', 3], ['speech', 0]]);
     expect(events.map((e) => [e.label, e.start, e.end])).toEqual([['dog', 0, 1]]);
-    const a = formatSoundEventAnswer({ engine: 'whisper-base', events, windows: decisions, skippedWindows: 0, scoreSeconds: r.seconds, sequences: r.sequences, settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, calibration: 'x' } });
+    const a = formatSoundEventAnswer({ engine: 'whisper-base', events, windows: decisions, skippedWindows: 0, scoreSeconds: r.seconds, sequences: r.sequences, settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, tileSeconds: 0, calibration: 'x' } });
     expect(a).toContain('1 window of sound scored, 1 of speech only not');
     expect(a).toContain('[0.0-1.0 s] a sound like a dog barking');
     const none = await scoreSoundWindows(scorer, windows, prior, { skipSpeechShare: 0.9 }, [0.95, 1]);
@@ -197,15 +197,56 @@ describe('deciding events', () => {
     expect(decideSoundEvents(w, [close], [0], prior, { minClassMargin: 0.5 }).events[0]).toMatchObject({ kind: 'family', label: 'animal', words: 'an animal call' });
     expect(decideSoundEvents(w, [raw({ cat: 1.5, trumpet: 1.3 })], [0], prior, { minClassMargin: 0.5 }).decisions[0].abstained).toBe('runner-up too close');
   });
+  it('a sustained class (applause, typing, an engine) is not considered in a window too short to hold it', () => {
+    const clap = [{ start: 0.4, end: 0.7 }];
+    const scores = [raw({ applause: 2, clapping: 1.4, finger_snap: 0.2 })];
+    // without the rule the single clap is called applause; with it, the clap
+    expect(decideSoundEvents(clap, scores, [0], prior, { minSustainedSeconds: 0 }).events[0]).toMatchObject({ kind: 'class', label: 'applause' });
+    const ruled = decideSoundEvents(clap, scores, [0], prior);
+    expect(SOUND_DECISION_DEFAULTS.minSustainedSeconds).toBe(1);
+    expect(ruled.events[0]).toMatchObject({ kind: 'class', label: 'clapping', words: 'clapping', score: 1.4 });
+    expect(ruled.decisions[0].top.map((c) => c.id)).not.toContain('applause');
+    // a window long enough for applause keeps it
+    expect(decideSoundEvents([{ start: 0, end: 3 }], scores, [0], prior, { minSustainedSeconds: 1 }).events[0].label).toBe('applause');
+    expect(SOUND_LABELS.filter((l) => l.sustained === true).map((l) => l.id)).toEqual(expect.arrayContaining(['applause', 'keyboard_typing', 'engine', 'rain', 'footsteps']));
+    expect(SOUND_LABELS.filter((l) => l.sustained === true).map((l) => l.id)).not.toEqual(expect.arrayContaining(['clapping']));
+  });
+  it('with family agreement, a family is stated only when every slot\'s best class is of it', () => {
+    const w = [{ start: 0, end: 1 }];
+    // bell and beep (alarms) lead the mean, but the third slot's best class is the xylophone: no alarm
+    const mixed = raw({ bell: [1.6, 1.5, 0.9], beep: [1.3, 1.4, 0.8], xylophone: [0.2, 0.2, 1.2] });
+    expect(decideSoundEvents(w, [mixed], [0], prior, { familyAgreement: false }).events[0]).toMatchObject({ kind: 'family', label: 'alarm' });
+    expect(decideSoundEvents(w, [mixed], [0], prior).decisions[0].abstained).toBe('phrasings disagree');
+    // cat and owl split the slots but both are animals: the family stands
+    expect(decideSoundEvents(w, [raw({ cat: [1.6, 1.6, 0.4], owl: [0.4, 0.4, 1.7] })], [0], prior, { familyAgreement: true }).events[0]).toMatchObject({ kind: 'family', label: 'animal' });
+    expect(classScores(mixed, prior).slotTops).toEqual(['bell', 'bell', 'xylophone']);
+  });
+  it('an unstated family is never stated as such, though its classes can be', () => {
+    const w = [{ start: 0, end: 2 }];
+    // rain and pouring water close together: "water, rain or wind" unless the water family is unstated
+    const noise = raw({ rain: 1.8, pouring_water: 1.7, wind: 1.6 });
+    expect(decideSoundEvents(w, [noise], [0], prior, { unstatedFamilies: ['human'] }).events[0]).toMatchObject({ kind: 'family', label: 'water', words: 'water, rain or wind' });
+    expect(decideSoundEvents(w, [noise], [0], prior).decisions[0].abstained).toBe('runner-up too close');
+    expect(SOUND_DECISION_DEFAULTS.unstatedFamilies).toEqual(['human', 'water']);
+    expect(decideSoundEvents(w, [raw({ pouring_water: 1.8, rain: 0.9 })], [0], prior, { unstatedFamilies: ['human', 'water'] }).events[0]).toMatchObject({ kind: 'class', label: 'pouring_water' });
+  });
+  it('without parentCompetes, a class is not held back by its broader class (drums over music)', () => {
+    const w = [{ start: 0, end: 4 }];
+    const drums = raw({ drum: 1.3, music: 1.0, keyboard_typing: 0.8 });
+    expect(decideSoundEvents(w, [drums], [0], prior, { parentCompetes: true }).events[0]).toMatchObject({ kind: 'family', label: 'music' });
+    expect(decideSoundEvents(w, [drums], [0], prior).events[0]).toMatchObject({ kind: 'class', label: 'drum', words: 'drums' });
+    // another class close by still holds it back
+    expect(decideSoundEvents(w, [raw({ drum: 1.3, music: 1.0, guitar: 1.1 })], [0], prior, { parentCompetes: false }).events[0]).toMatchObject({ kind: 'family', label: 'music' });
+  });
   it('consecutive windows of one class merge into one event with the stronger score', () => {
-    const { events } = decideSoundEvents([{ start: 0, end: 5 }, { start: 5, end: 8 }, { start: 9, end: 9.5 }], [raw({ rain: 1.2 }), raw({ rain: 1.9 }), raw({ rain: 1.4 })], [0, 0, 0], prior);
-    expect(events.map((e) => [e.label, e.start, e.end, e.score])).toEqual([['rain', 0, 8, 1.9], ['rain', 9, 9.5, 1.4]]);
+    const { events } = decideSoundEvents([{ start: 0, end: 5 }, { start: 5, end: 8 }, { start: 9, end: 10.5 }], [raw({ rain: 1.2 }), raw({ rain: 1.9 }), raw({ rain: 1.4 })], [0, 0, 0], prior);
+    expect(events.map((e) => [e.label, e.start, e.end, e.score])).toEqual([['rain', 0, 8, 1.9], ['rain', 9, 10.5, 1.4]]);
   });
 });
 
 describe('what the caption is told', () => {
   const data = (events: SoundEventData['events']): SoundEventData => ({
-    engine: 'whisper-base', events, windows: [], skippedWindows: 0, scoreSeconds: 1, sequences: 99, settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, calibration: 'x' },
+    engine: 'whisper-base', events, windows: [], skippedWindows: 0, scoreSeconds: 1, sequences: 99, settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, tileSeconds: 0, calibration: 'x' },
   });
   const dog = { kind: 'class' as const, label: 'dog', words: 'a dog barking', start: 0.2, end: 1.8, score: 1.7, alternatives: [{ id: 'cat', words: 'a cat meowing', score: 0.9 }] };
   const door = { kind: 'class' as const, label: 'door_wood_creaks', words: 'a door creaking', start: 3, end: 3.1, score: 1.2, alternatives: [] };

@@ -9,7 +9,7 @@ import { factSheet, modalityEvidence, type DetectiveRound } from '../../src/dete
 import { modalityReasons } from '../../src/detective/checks-modality';
 import { soundEventFact } from '../../src/detective/facts';
 import { storyFactText } from '../../src/detective/facts-timeline';
-import { decideSoundEvents, formatSoundEventAnswer, measureWindows, soundPhrasings, type SoundEventData } from '../../src/detective/observers/sound-events';
+import { decideSoundEvents, formatSoundEventAnswer, measureWindows, SOUND_DECISION_DEFAULTS, SOUND_SCORING_DEFAULTS, soundPhrasings, type SoundEventData } from '../../src/detective/observers/sound-events';
 import { measureNoise, STEADY_NOISE_MAX_SPREAD_DB, STEADY_NOISE_MIN_BROADNESS } from '../../src/detective/steady-noise';
 import { decodeAudio } from '../../src/media';
 import { NOISE } from './media';
@@ -127,7 +127,7 @@ describe('steady noise in the fact sheet and the checks', () => {
   const data: SoundEventData = {
     engine: 'whisper-base', events: [], windows: [], skippedWindows: 0, scoreSeconds: 1, sequences: 99,
     steadyNoise: [{ start: 0, end: 1.41, broadness: 0.2, spreadDb: 1.04 }],
-    settings: { minScore: 1, minSpeechScore: 2, speechShare: 0.5, minFamilyScore: 1, minClassMargin: 0.5, shortlist: 6, firstSlot: 0, skipSpeechShare: 2, contextSeconds: 5, calibration: 'x' },
+    settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, tileSeconds: 0, calibration: 'x' },
   };
   const round = (n: number, tool: string, d: unknown): DetectiveRound => ({ round: n, status: 'ok', tool, question: 'q', answer: `${tool} answer`, data: d, cached: false, ms: 1 });
 

@@ -33,7 +33,7 @@ export const asr: AsrData = {
   speech: [{ start: 0.5, end: 3.9 }], language: 'en', languageProbability: 0.95,
 };
 export const events: SoundEventData = {
-  engine: 'whisper-base', windows: [], skippedWindows: 0, scoreSeconds: 1, sequences: 99, settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, calibration: 'x' },
+  engine: 'whisper-base', windows: [], skippedWindows: 0, scoreSeconds: 1, sequences: 99, settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, tileSeconds: 0, calibration: 'x' },
   events: [{ kind: 'class', label: 'clapping', words: 'clapping', start: 4.2, end: 5.5, score: 1.4, alternatives: [] }],
 };
 export const ocr: OcrData = { frames: 12, stepSeconds: 0.5, durationSeconds: 6, texts: [{ text: 'WELCOME', first: 2.5, last: 3.5, frames: 3, conf: 92 }] };

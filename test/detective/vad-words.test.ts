@@ -10,7 +10,7 @@ import { modalityReasons } from '../../src/detective/checks-modality';
 import { vadFact, voiceVerb, type VadData } from '../../src/detective/facts';
 import { spanShows, storyFactText } from '../../src/detective/facts-timeline';
 import type { AsrData } from '../../src/detective/observers/asr';
-import type { SoundEventData } from '../../src/detective/observers/sound-events';
+import { SOUND_DECISION_DEFAULTS, SOUND_SCORING_DEFAULTS, type SoundEventData } from '../../src/detective/observers/sound-events';
 import { segmentLabels, type VadLabel } from '../../src/detective/observers/vad';
 import { video } from './story-data';
 
@@ -22,7 +22,7 @@ const vad = (segments: VadData['segments']): VadData => {
 };
 const events = (list: Array<{ label: string; words: string; start: number; end: number }>): SoundEventData => ({
   engine: 'whisper-base', events: list.map((e) => ({ kind: 'class' as const, score: 1.5, alternatives: [], ...e })), windows: [], skippedWindows: 0, scoreSeconds: 1, sequences: 9,
-  settings: { minScore: 1, minSpeechScore: 2, speechShare: 0.5, minFamilyScore: 1, minClassMargin: 0.5, shortlist: 6, firstSlot: 0, skipSpeechShare: 2, contextSeconds: 5, calibration: 'x' },
+  settings: { ...SOUND_DECISION_DEFAULTS, ...SOUND_SCORING_DEFAULTS, contextSeconds: 5, tileSeconds: 0, calibration: 'x' },
 });
 const asr = (segments: AsrData['segments']): AsrData => ({ engine: 'whisper-base', transcript: segments.map((s) => s.text).join(' '), segments, speech: [{ start: 0, end: 4 }], language: 'en', languageProbability: 0.9 });
 const creak = vad([{ label: 'silence', start: 0, end: 0.4 }, { label: 'music', start: 0.4, end: 3.2 }, { label: 'noise', start: 3.2, end: 4.1 }]);

@@ -21,7 +21,7 @@ import { measureNoise, type NoiseMeasure } from '../steady-noise';
 import { MIN_TRANSCRIPT_CONFIDENCE } from './asr';
 import { disposableObserver, type DisposableObserver } from './disposable';
 import { needSamples } from './proc';
-import { SOUND_FAMILY_WORDS, SOUND_LABELS, type SoundLabel } from './sound-labels';
+import { SOUND_FAMILY_WORDS, SOUND_LABELS, type SoundFamily, type SoundLabel } from './sound-labels';
 import { SOUND_PRIORS } from './sound-priors';
 import { defaultSileroPath, lazySilero } from './vad';
 import { defaultWhisperModelDir, WhisperWorker, type WhisperModelName } from './whisper';
@@ -57,9 +57,33 @@ export interface SoundDecisionOptions {
   minFamilyScore?: number;
   /** A class is stated only when it beats the second best class by this much (else its family may be). */
   minClassMargin?: number;
+  /**
+   * Windows of sound shorter than this (seconds) do not consider the sustained classes (applause,
+   * typing, an engine: ./sound-labels.ts `sustained`); 0 considers them everywhere.
+   */
+  minSustainedSeconds?: number;
+  /** A family is stated only when every phrasing slot's best class is of that family. */
+  familyAgreement?: boolean;
+  /** Families never stated as such (their classes still can be). */
+  unstatedFamilies?: readonly SoundFamily[];
+  /**
+   * Whether a class's broader class (music for a drum) or a narrower one counts as the runner-up of
+   * the class margin; when false, the margin is taken over the best class that is neither.
+   */
+  parentCompetes?: boolean;
 }
 
-export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = { minScore: 1.0, minSpeechScore: 2.0, speechShare: 0.5, minFamilyScore: 1.0, minClassMargin: 0.5 };
+export const SOUND_DECISION_DEFAULTS: Required<SoundDecisionOptions> = {
+  minScore: 1.0,
+  minSpeechScore: 2.0,
+  speechShare: 0.5,
+  minFamilyScore: 1.0,
+  minClassMargin: 0.5,
+  minSustainedSeconds: 1,
+  familyAgreement: true,
+  unstatedFamilies: ['human', 'water'],
+  parentCompetes: false,
+};
 
 export interface SoundEventOptions extends SoundDecisionOptions, SoundScoringOptions {
   /** Whisper model (default 'base'); its calibration priors must be in ./sound-priors.ts (only base's are measured). */
@@ -77,6 +101,12 @@ export interface SoundEventOptions extends SoundDecisionOptions, SoundScoringOpt
 
 /** Seconds of audio context each window is encoded with (the priors were measured with it). */
 export const SOUND_CONTEXT_SECONDS = 5;
+
+/**
+ * A window of sound shorter than this is repeated back to back until it spans it before it is padded
+ * to the context (0: never). The priors were measured with it.
+ */
+export const SOUND_TILE_SECONDS = 0;
 
 export interface ClassScore {
   id: string;
@@ -128,7 +158,7 @@ export interface SoundEventData {
   skippedWindows: number;
   /** Stretches measured as steady broadband noise (absent in data written before the measurement). */
   steadyNoise?: SteadyNoiseSpan[];
-  settings: Required<SoundDecisionOptions> & Required<SoundScoringOptions> & { contextSeconds: number; calibration: string };
+  settings: Required<SoundDecisionOptions> & Required<SoundScoringOptions> & { contextSeconds: number; tileSeconds: number; calibration: string };
   /** Seconds Whisper spent scoring, and the label sequences it decoded. */
   scoreSeconds: number;
   sequences: number;
@@ -196,9 +226,10 @@ export type RawScores = ReadonlyArray<number | null>;
  * Class scores of one window from its phrasing scores minus their priors: a class scores the mean of
  * its scored phrasings. Classes with every phrasing scored rank before those with only some (after a
  * two-stage scoring, the shortlist before the rest); unscored classes are left out. `agreed` when each
- * phrasing slot, on its own, ranks the top class first among the classes scored in that slot.
+ * phrasing slot, on its own, ranks the top class first among the classes scored in that slot;
+ * `slotTops`: each slot's best class, by slot.
  */
-export function classScores(raw: RawScores, prior: readonly number[], labels: readonly SoundLabel[] = SOUND_LABELS): { ranked: ClassScore[]; agreed: boolean } {
+export function classScores(raw: RawScores, prior: readonly number[], labels: readonly SoundLabel[] = SOUND_LABELS): { ranked: ClassScore[]; agreed: boolean; slotTops: string[] } {
   const phrasings = soundPhrasings(labels);
   if (raw.length !== phrasings.length || prior.length !== phrasings.length) throw new OmnicapError('INVALID_ARGUMENT', `expected ${phrasings.length} phrasing scores`);
   const sum = new Map<string, { n: number; s: number }>();
@@ -219,7 +250,7 @@ export function classScores(raw: RawScores, prior: readonly number[], labels: re
     .sort((a, b) => Number(full(b.l)) - Number(full(a.l)) || b.c.score - a.c.score)
     .map((x) => x.c);
   const agreed = ranked.length > 0 && [...bestBySlot.values()].every((b) => b.id === ranked[0].id);
-  return { ranked, agreed };
+  return { ranked, agreed, slotTops: [...bestBySlot.entries()].sort((x, y) => x[0] - y[0]).map(([, b]) => b.id) };
 }
 
 /** How the phrasings are scored: every phrasing of every class, or in two stages. */
@@ -298,8 +329,10 @@ export async function scoreSoundWindows(
  * The decision of each window, and the events (consecutive windows of one class or family merged).
  * A class is stated when every phrasing slot ranks it first and it clears the margin (the larger one
  * in speech windows); otherwise its family, when the two best classes share it and the best clears
- * the family margin. Speech labels are never stated, nor the family of sounds people make: it holds
- * speech, and on the tune split half of its family statements were animal calls.
+ * the family margin (with familyAgreement, only when every phrasing slot's best class is of it). Speech
+ * labels are never stated, nor the family of sounds people make: it holds speech, and on the tune
+ * split half of its family statements were animal calls. In windows shorter than minSustainedSeconds
+ * the sustained classes are left out of the ranking.
  */
 export function decideSoundEvents(
   windows: readonly SoundWindow[],
@@ -312,10 +345,12 @@ export function decideSoundEvents(
   const o = { ...SOUND_DECISION_DEFAULTS, ...opts };
   const steadyNoise: SteadyNoiseSpan[] = [];
   const byId = new Map(labels.map((l) => [l.id, l]));
+  const sustained = soundPhrasings(labels).map((p) => p.label.sustained === true);
   const decisions: WindowDecision[] = [];
   const events: SoundEvent[] = [];
   windows.forEach((w, i) => {
-    const { ranked, agreed } = classScores(scores[i], prior, labels);
+    const short = w.end - w.start < o.minSustainedSeconds;
+    const { ranked, agreed, slotTops } = classScores(short ? scores[i].map((v, k) => (sustained[k] ? null : v)) : scores[i], prior, labels);
     const [top, second] = ranked;
     const speechy = speech[i] >= o.speechShare;
     const d: WindowDecision = { ...w, speech: round2(speech[i]), top: ranked.slice(0, 3), agreed };
@@ -333,9 +368,12 @@ export function decideSoundEvents(
     }
     if (top === undefined || second === undefined) throw new OmnicapError('INVALID_ARGUMENT', 'a window needs no class or at least two classes scored');
     const a = byId.get(top.id), b = byId.get(second.id);
-    const familyOk = a !== undefined && b !== undefined && a.family === b.family && a.family !== 'human' && top.score >= (speechy ? o.minSpeechScore : o.minFamilyScore);
+    const familyAgreed = !o.familyAgreement || slotTops.every((id) => byId.get(id)?.family === a?.family);
+    const familyOk = a !== undefined && b !== undefined && a.family === b.family && !o.unstatedFamilies.includes(a.family) && familyAgreed && top.score >= (speechy ? o.minSpeechScore : o.minFamilyScore);
+    const kin = (c: ClassScore): boolean => c.id === a?.parent || byId.get(c.id)?.parent === top.id;
+    const rival = o.parentCompetes ? second : ranked.find((c, k) => k > 0 && !kin(c));
     if (a?.speech === true) d.abstained = 'speech';
-    else if (agreed && top.score >= (speechy ? o.minSpeechScore : o.minScore) && top.score - second.score >= o.minClassMargin) d.stated = { kind: 'class', label: top.id };
+    else if (agreed && top.score >= (speechy ? o.minSpeechScore : o.minScore) && top.score - (rival?.score ?? -Infinity) >= o.minClassMargin) d.stated = { kind: 'class', label: top.id };
     else if (familyOk && a !== undefined) d.stated = { kind: 'family', label: a.family };
     else d.abstained = speechy ? 'speech' : !agreed ? 'phrasings disagree' : top.score >= o.minScore ? 'runner-up too close' : 'below margin';
     const stated = d.stated;
@@ -433,7 +471,7 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
       const skipped = found.skipped;
       const probs = await vad.speechProbs(samples, signal);
       throwIfAborted(signal);
-      const scorer: LabelScorer = async (ws, labels, subsets) => worker.scoreLabels(samples, ws.map((w) => [w.start, w.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, subsets, signal });
+      const scorer: LabelScorer = async (ws, labels, subsets) => worker.scoreLabels(samples, ws.map((w) => [w.start, w.end] as const), labels, { contextSeconds: SOUND_CONTEXT_SECONDS, tileSeconds: SOUND_TILE_SECONDS, subsets, signal });
       const scoring: Required<SoundScoringOptions> = {
         shortlist: opts.shortlist ?? SOUND_SCORING_DEFAULTS.shortlist,
         firstSlot: opts.firstSlot ?? SOUND_SCORING_DEFAULTS.firstSlot,
@@ -448,6 +486,10 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
         speechShare: opts.speechShare ?? SOUND_DECISION_DEFAULTS.speechShare,
         minFamilyScore: opts.minFamilyScore ?? SOUND_DECISION_DEFAULTS.minFamilyScore,
         minClassMargin: opts.minClassMargin ?? SOUND_DECISION_DEFAULTS.minClassMargin,
+        minSustainedSeconds: opts.minSustainedSeconds ?? SOUND_DECISION_DEFAULTS.minSustainedSeconds,
+        familyAgreement: opts.familyAgreement ?? SOUND_DECISION_DEFAULTS.familyAgreement,
+        unstatedFamilies: opts.unstatedFamilies ?? SOUND_DECISION_DEFAULTS.unstatedFamilies,
+        parentCompetes: opts.parentCompetes ?? SOUND_DECISION_DEFAULTS.parentCompetes,
       };
       const { events, decisions, steadyNoise } = decideSoundEvents(windows, scored.raw, speech, prior as number[], decision);
       const data: SoundEventData = {
@@ -456,7 +498,7 @@ export function soundEventObserver(opts: SoundEventOptions = {}): SoundEventObse
         windows: decisions,
         skippedWindows: skipped,
         steadyNoise,
-        settings: { ...decision, ...scoring, contextSeconds: SOUND_CONTEXT_SECONDS, calibration: 'mean score over a reference set of everyday sounds' },
+        settings: { ...decision, ...scoring, contextSeconds: SOUND_CONTEXT_SECONDS, tileSeconds: SOUND_TILE_SECONDS, calibration: 'mean score over a reference set of everyday sounds' },
         scoreSeconds: scored.seconds,
         sequences: scored.sequences,
       };

@@ -92,6 +92,7 @@ interface WireTranscript {
 interface WireLabelScores {
   scores: number[][];
   token_counts: number[];
+  encoded?: number;
   null_scores?: Record<string, number[]>;
 }
 
@@ -100,6 +101,8 @@ type WireReply = { ready: true } | ({ id: number; ok: true; seconds: number } & 
 export interface ScoreLabelsOptions {
   /** Seconds of audio context each window is padded to before encoding (1-30). */
   contextSeconds: number;
+  /** A window shorter than this is repeated back to back until it spans it, before the padding (0: never; at most contextSeconds). */
+  tileSeconds?: number;
   /** Also score the labels on non-informative inputs (silence, white and pink noise) of that length. */
   nulls?: boolean;
   /** Per window, the indices of the labels to score there (default: every label in every window). */
@@ -114,6 +117,8 @@ export interface LabelScores {
   tokenCounts: number[];
   /** Per non-informative input (silence, white, pink), per label, when asked for. */
   nullScores?: Record<string, number[]>;
+  /** Windows the worker had to encode (the others reused the encoder output of an earlier request on the same audio). */
+  encodedWindows: number;
   seconds: number;
 }
 
@@ -169,13 +174,13 @@ export class WhisperWorker implements AsyncDisposable {
     if (subsets !== undefined && (subsets.length !== windows.length || subsets.some((s) => s.some((i) => !Number.isInteger(i) || i < 0 || i >= labels.length)))) {
       throw new OmnicapError('INVALID_ARGUMENT', 'subsets must give one list of label indices per window');
     }
-    const body = { op: 'score_labels', windows: windows.map(([s, e]) => [s, e]), labels, context_seconds: opts.contextSeconds, nulls: opts.nulls === true, ...(subsets !== undefined ? { subsets } : {}) };
+    const body = { op: 'score_labels', windows: windows.map(([s, e]) => [s, e]), labels, context_seconds: opts.contextSeconds, tile_seconds: opts.tileSeconds ?? 0, nulls: opts.nulls === true, ...(subsets !== undefined ? { subsets } : {}) };
     const res = await this.enqueue(samples, body, opts.signal);
     const width = (w: number): number => subsets?.[w].length ?? labels.length;
     if (!Array.isArray(res.scores) || !Array.isArray(res.token_counts) || res.scores.length !== windows.length || res.scores.some((s, w) => s.length !== width(w))) {
       throw new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker sent label scores of the wrong shape');
     }
-    return { scores: res.scores, tokenCounts: res.token_counts, ...(res.null_scores !== undefined ? { nullScores: res.null_scores } : {}), seconds: res.seconds };
+    return { scores: res.scores, tokenCounts: res.token_counts, encodedWindows: res.encoded ?? windows.length, ...(res.null_scores !== undefined ? { nullScores: res.null_scores } : {}), seconds: res.seconds };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -10,11 +10,15 @@ Without a language, the first chunk detects it and, when sure (p >= 0.5), the la
 
 A request with "op": "score_labels" scores text labels against windows of the audio instead (the
 sound-event observer): {"id": n, "op": "score_labels", "pcm": path, "windows": [[start_s, end_s], ...],
-"labels": [" (dog barking)", ...], "context_seconds": 5, "nulls": false}. Each window's audio is put at
-the start of `context_seconds` of zeros, encoded once, and every label is force-decoded after the
+"labels": [" (dog barking)", ...], "context_seconds": 5, "tile_seconds": 0, "nulls": false}. Each window's
+audio (repeated back to back until it spans `tile_seconds` when it is shorter) is put at the start of
+`context_seconds` of zeros, encoded once, and every label is force-decoded after the
 start-of-transcript tokens (English, transcribe, no timestamps) with CTranslate2's Whisper.align; the
 answer gives, per window and label, the mean log-probability of the label's tokens:
-{"id": n, "ok": true, "scores": [[...], ...], "token_counts": [...], "null_scores": {...}}. With
+{"id": n, "ok": true, "scores": [[...], ...], "token_counts": [...], "encoded": k, "null_scores": {...}}.
+The worker keeps the encoder output of the last windows it encoded (keyed by their padded samples), so
+a later request on the same window (the observer's second stage) decodes without encoding again;
+"encoded" counts the windows this request had to encode. With
 "subsets": [[label index, ...], ...] (one list per window) only those labels are scored in each
 window, and each window's scores follow its subset's order (the observer's second stage). With
 "nulls": true it also scores the same labels on non-informative inputs of that length (digital
@@ -22,6 +26,7 @@ silence, white noise, pink noise), cached per label list.
 End of stdin ends the worker.
 """
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -82,15 +87,45 @@ def transcribe(model, req):
 ALIGN_BATCH = 8  # sequences per align call: larger batches were slower per sequence on 2 cores
 
 
-def label_scores(model, tokens, window, context_seconds):
-    """Mean log-probability of each of `tokens` (token lists), decoded against `window` padded to `context_seconds`."""
+ENCODED_KEEP = 64  # encoded windows kept: the observer's second stage and its nulls reuse the first stage's
+
+
+class EncoderCache:
+    """Encoder outputs of padded windows, keyed by the padded samples' digest (least recently used dropped first)."""
+
+    def __init__(self, keep=ENCODED_KEEP):
+        self.keep = keep
+        self.items = {}
+        self.misses = 0
+
+    def get(self, model, padded, frames):
+        key = (hashlib.sha1(padded.tobytes()).hexdigest(), frames)
+        hit = self.items.pop(key, None)
+        if hit is None:
+            self.misses += 1
+            features = model.feature_extractor(padded)[:, :frames]
+            encoded = model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])), to_cpu=True)
+            hit = np.array(encoded)
+            while len(self.items) >= self.keep:
+                self.items.pop(next(iter(self.items)))
+        self.items[key] = hit
+        return hit
+
+
+_encoded = EncoderCache()
+
+
+def label_scores(model, tokens, window, context_seconds, tile_seconds=0.0):
+    """Mean log-probability of each of `tokens` (token lists), decoded against `window` padded to `context_seconds`.
+
+    A window shorter than `tile_seconds` is first repeated back to back until it spans that long."""
     n = int(round(context_seconds * SAMPLE_RATE))
+    if 0 < len(window) < tile_seconds * SAMPLE_RATE:
+        window = np.tile(window, int(math.ceil(tile_seconds * SAMPLE_RATE / len(window))))
     padded = np.zeros(n, dtype=np.float32)
     padded[: min(n, len(window))] = window[:n]
     frames = int(round(context_seconds * 100))
-    features = model.feature_extractor(padded)[:, :frames]
-    encoded = model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])), to_cpu=True)
-    enc = np.array(encoded)
+    enc = _encoded.get(model, padded, frames)
     tok = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
     start = tok.sot_sequence + [tok.no_timestamps]
     out = []
@@ -126,6 +161,9 @@ def score_labels(model, req):
     context = float(req.get("context_seconds", 5))
     if not 1 <= context <= 30:
         raise ValueError("context_seconds must be within 1..30")
+    tile = float(req.get("tile_seconds", 0))
+    if not 0 <= tile <= context:
+        raise ValueError("tile_seconds must be within 0..context_seconds")
     labels = [str(l) for l in req["labels"]]
     tokens = [model.hf_tokenizer.encode(l, add_special_tokens=False).ids for l in labels]
     if any(len(t) == 0 for t in tokens):
@@ -135,12 +173,13 @@ def score_labels(model, req):
     if subsets is not None and (len(subsets) != len(windows) or any(not 0 <= int(i) < len(tokens) for s in subsets for i in s)):
         raise ValueError("subsets must give one list of label indices per window")
     scores = []
+    misses = _encoded.misses
     for w, (start, end) in enumerate(windows):
         a = int(max(0.0, start) * SAMPLE_RATE)
         b = int(min(len(audio), math.ceil(end * SAMPLE_RATE)))
         chosen = tokens if subsets is None else [tokens[int(i)] for i in subsets[w]]
-        scores.append(label_scores(model, chosen, audio[a:b], context) if chosen else [])
-    res = {"scores": scores, "token_counts": [len(t) for t in tokens]}
+        scores.append(label_scores(model, chosen, audio[a:b], context, tile) if chosen else [])
+    res = {"scores": scores, "token_counts": [len(t) for t in tokens], "encoded": _encoded.misses - misses}
     if req.get("nulls"):
         key = (context, tuple(labels))
         if key not in _null_cache:
