@@ -12,7 +12,7 @@ WORK="$(mktemp -d -t omnicap-quickstart-XXXXXX)"
 printf '{"id": "librivox-0870", "path": "%s"}\n' "$CLIP" > "$WORK/clips.jsonl"
 echo "quickstart: omnicap probe $CLIP" >&2
 node dist/src/cli/main.js probe "$CLIP"
-echo "quickstart: omnicap detect (embedded local models, offline; about 70 s on a 2-core machine, docs/benchmarks.md)" >&2
+echo "quickstart: omnicap detect (embedded local models, offline; about 41 s on a 2-core machine with the state setup saved, docs/benchmarks.md)" >&2
 node dist/src/cli/main.js detect --input "$WORK/clips.jsonl" --output "$WORK/annotations.jsonl" "$@"
 node -e '
   const line = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").pop());

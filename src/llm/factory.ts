@@ -17,6 +17,7 @@ import { OmnicapError } from '../errors';
 import { LLM_LIMITS, parseNumberText } from '../schema/limits';
 import { DEFAULT_LOCAL_MODEL_ID, LocalChatModel } from './local';
 import { defaultLlmStateDir } from './state';
+import { privateDir } from '../util/trusted-file';
 import { OpenAIChatModel } from './openai';
 import type { ChatModel } from './types';
 
@@ -69,12 +70,21 @@ export interface LlmResources {
 
 /**
  * `--llm-state DIR|off`: where a local model keeps the saved state of prompts shared across
- * processes (default {@link defaultLlmStateDir}); `off`: nothing saved or loaded.
+ * processes; `off`: nothing saved or loaded. A DIR that cannot be used fails when the model starts
+ * (UNTRUSTED_FILE); the default ({@link defaultLlmStateDir}) that cannot be created or is not private
+ * is a warning (`warn`, default process.emitWarning) and no state.
  */
-export function llmStateDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function llmStateDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = (m) => process.emitWarning(m, { code: 'OMNICAP_LLM_STATE' })): string | undefined {
   if (flag === 'off') return undefined;
   if (flag !== undefined && flag.trim() === '') throw invalid('--llm-state needs a directory or off');
-  return flag ?? defaultLlmStateDir(env);
+  if (flag !== undefined) return flag;
+  const dir = defaultLlmStateDir(env);
+  try {
+    return privateDir(dir);
+  } catch (e) {
+    warn(`no saved LLM state (${e instanceof Error ? e.message : String(e)}); give --llm-state DIR or --llm-state off`);
+    return undefined;
+  }
 }
 
 const DEFAULT_NAMES: Record<keyof LlmFlags, string> = { llm: '--llm', url: '--llm-url', model: '--llm-model', apiKey: '--llm-api-key', threads: '--llm-threads' };

@@ -24,7 +24,14 @@ describe('state directory flags and checks', () => {
   it('--llm-state: off is none, a path is itself, nothing is the per-user cache', () => {
     expect(llmStateDirFrom('off')).toBeUndefined();
     expect(llmStateDirFrom('/data/s')).toBe('/data/s');
-    expect(llmStateDirFrom(undefined, { XDG_CACHE_HOME: '/x/cache' })).toBe('/x/cache/omnicap/llm-state');
+    const home = mkdtempSync(join(tmpdir(), 'xdg-'));
+    expect(llmStateDirFrom(undefined, { XDG_CACHE_HOME: home })).toBe(join(home, 'omnicap', 'llm-state'));
+    expect(statSync(join(home, 'omnicap', 'llm-state')).mode & 0o777).toBe(0o700);
+    // the default that cannot be used is a warning and no state; a directory given is checked when the model starts
+    chmodSync(join(home, 'omnicap', 'llm-state'), 0o777);
+    const warned: string[] = [];
+    expect(llmStateDirFrom(undefined, { XDG_CACHE_HOME: home }, (m) => warned.push(m))).toBeUndefined();
+    expect(warned).toEqual([expect.stringMatching(/no saved LLM state .*other users.*--llm-state off/)]);
     expect(defaultLlmStateDir({ HOME: '/home/u' })).toMatch(/\/\.cache\/omnicap\/llm-state$/);
     expect(() => llmStateDirFrom(' ')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
