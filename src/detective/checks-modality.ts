@@ -23,6 +23,8 @@ export interface ModalityEvidence {
   visualText: string;
   /** Every voice heard lies under a sound event of singing: speech words (other than "voice") are then refused. */
   sung?: boolean;
+  /** The words of each sound event the sound-event observer stated ("a bell, beep, ring or alarm"): the caption must carry each. */
+  soundEvents?: string[];
 }
 
 export interface MeasuredPicture {
@@ -36,6 +38,10 @@ export interface MeasuredPicture {
   contrast?: string[];
   /** Saturation words of the shots (./observers/colour.ts saturationWord); absent: saturation words are not judged. */
   saturation?: string[];
+  /** Each shot's span and keyframe colours; absent: words tied to a time are not judged against shots. */
+  shots?: Array<{ start: number; end: number; colours: string[] }>;
+  /** Each motion span (kind as in `motion`). */
+  motionSpans?: Array<{ start: number; end: number; kind: string }>;
 }
 
 const QUOTED = /"[^"]*"|\u201c[^\u201d]*\u201d/g;
@@ -222,6 +228,64 @@ export function disagreeingPictureWords(caption: string, measured: MeasuredPictu
   return [...new Set(out)];
 }
 
+/** Seconds a stated time may differ from a measured boundary (the fact sheet rounds to 0.1 s). */
+const TIME_SLACK = 0.15;
+const NUM = String.raw`(\d+(?:\.\d+)?)`;
+const UNIT = String.raw`\s*(?:s|secs?|seconds?)\b`;
+const FROM_TO = new RegExp(String.raw`\bfrom\s+${NUM}(?:${UNIT})?\s+(?:to|until)\s+${NUM}${UNIT}`, 'i');
+const AT = new RegExp(String.raw`\b(?:at|from|after)\s+${NUM}${UNIT}`, 'i');
+const UNTIL = new RegExp(String.raw`\buntil\s+${NUM}${UNIT}`, 'i');
+const SHOT_N = /\bshot (\d+)\b/i;
+/** A change of picture told in one clause ("cuts from red to blue"): its colours belong to two shots. */
+const TRANSITION = /\bfrom\b(?!\s+\d)/i;
+
+/**
+ * Picture words tied to the wrong time: a shot named at a time (or until a time) where another shot
+ * is, a colour said at a time whose shot has no such colour, a movement said at a time when it was
+ * not measured. A clause's time is the last one named in its sentence so far ("At 2.0 seconds, the
+ * picture is red" ties red to 2.0 s). Needs the shots' spans (`measured.shots`).
+ */
+export function mistimedPictureWords(caption: string, measured: MeasuredPicture): string[] {
+  const shots = measured.shots;
+  if (shots === undefined || shots.length === 0) return [];
+  const shotAt = (t: number): number => shots.findIndex((s, i) => t >= s.start - TIME_SLACK && (t < s.end - TIME_SLACK || i === shots.length - 1));
+  const span = (i: number): string => `shot ${i + 1} is ${shots[i].start.toFixed(1)}-${shots[i].end.toFixed(1)} s`;
+  const allHues = new Set(measured.colours.flatMap((c) => normalizeWords(c).map((w) => HUES[w] ?? w)));
+  const out: string[] = [];
+  for (const { sentence } of sentenceSpans(caption)) {
+    let at: { from: number } | undefined;
+    for (const clause of clauses(sentence)) {
+      const ft = FROM_TO.exec(clause);
+      const a = ft === null ? AT.exec(clause) : null;
+      if (ft !== null) at = { from: Number(ft[1]) };
+      else if (a !== null) at = { from: Number(a[1]) };
+      if (at === undefined || NEGATION.test(clause)) continue;
+      const here = shotAt(at.from);
+      const n = SHOT_N.exec(clause);
+      if (n !== null) {
+        const i = Number(n[1]) - 1;
+        if (i >= 0 && i < shots.length) {
+          if (here !== i) out.push(`"shot ${i + 1}" at ${at.from.toFixed(1)} s (${span(i)})`);
+          const until = UNTIL.exec(clause);
+          if (until !== null && Math.abs(Number(until[1]) - shots[i].end) > TIME_SLACK) out.push(`"shot ${i + 1} until ${until[1]} s" (${span(i)})`);
+        }
+      }
+      if (here >= 0 && !TRANSITION.test(clause)) {
+        const hues = new Set(shots[here].colours.flatMap((c) => normalizeWords(c).map((w) => HUES[w] ?? w)));
+        for (const hue of huesOf(clause)) if (allHues.has(hue) && !hues.has(hue)) out.push(`"${hue}" at ${at.from.toFixed(1)} s (${span(here)}, colours ${shots[here].colours.join(', ')})`);
+      }
+      for (const [re, word, kinds] of MOTION) {
+        const m = re.exec(clause);
+        if (m === null || measured.motionSpans === undefined) continue;
+        const spans = measured.motionSpans.filter((x) => kinds.includes(x.kind));
+        const t = at.from;
+        if (spans.length > 0 && !spans.some((x) => t >= x.start - TIME_SLACK && t < x.end - TIME_SLACK)) out.push(`"${m[0].toLowerCase()}" at ${at.from.toFixed(1)} s (${word} measured ${spans.map((x) => `${x.start.toFixed(1)}-${x.end.toFixed(1)} s`).join(', ')})`);
+      }
+    }
+  }
+  return [...new Set(out)];
+}
+
 /** Words that state speech (outside quotes; "says" is left out: a sign says things too). */
 const SPEECH_CLAIM = /\b(?:voices?|speaks?|speaking|spoken|speech|speaker|speakers|talks?|talking|narrat\w*|dialogue|conversation|utter\w*|announc\w*)\b/i;
 
@@ -289,6 +353,24 @@ export function ungroundedSounds(caption: string, known: string): string[] {
   return out;
 }
 
+/** Words of an event's phrase that say nothing of which sound it is. */
+const EVENT_FILLER = new Set(['sound', 'sounds', 'like', 'something', 'other', 'kind', 'some']);
+
+/**
+ * The stated sound events a caption leaves out: an event is carried when a word of its phrase (bar
+ * articles and fillers) begins a caption word, compared on its first five letters ("laughter" is
+ * carried by "laughing", "a bell, beep, ring or alarm" by "bell").
+ */
+export function missingSoundEvents(caption: string, events: readonly string[]): string[] {
+  const said = normalizeWords(caption);
+  const key = (w: string): string => w.slice(0, 5);
+  const has = new Set(said.map(key));
+  return [...new Set(events)].filter((phrase) => {
+    const names = normalizeWords(phrase).filter((w) => w.length >= 3 && !EVENT_FILLER.has(w) && w !== 'and');
+    return names.length > 0 && !names.some((w) => has.has(key(w)));
+  });
+}
+
 /** The reasons a caption fails the stream checks (none when it passes). */
 export function modalityReasons(caption: string, e: ModalityEvidence, hasVideo: boolean | undefined): string[] {
   const reasons: string[] = [];
@@ -297,7 +379,11 @@ export function modalityReasons(caption: string, e: ModalityEvidence, hasVideo: 
   if (e.picture !== undefined) {
     const wrong = disagreeingPictureWords(caption, e.picture, e.visualText);
     if (wrong.length > 0) reasons.push(`describes the picture with words its measurements contradict: ${wrong.slice(0, 4).join(', ')}`);
+    const mistimed = mistimedPictureWords(caption, e.picture);
+    if (mistimed.length > 0) reasons.push(`ties picture words to the wrong time: ${mistimed.slice(0, 4).join(', ')}`);
   }
+  const left = missingSoundEvents(caption, e.soundEvents ?? []);
+  if (left.length > 0) reasons.push(`leaves out the sound events that were named: ${left.map((w) => `"${w}"`).join(', ')}`);
   const sounds = ungroundedSounds(caption, e.soundText);
   if (sounds.length > 0) reasons.push(`names sounds no sound observation gave (no sound event was stated for them): ${sounds.map((w) => `"${w}"`).join(', ')}`);
   const speech = speechClaims(caption);

@@ -27,6 +27,8 @@ export function measuredPicture(d: VideoData): MeasuredPicture {
     motion: d.motion.map((m) => m.kind),
     contrast: d.scenes.map((s) => contrastWord(s.keyframe.contrast)),
     saturation: d.scenes.map((s) => saturationWord(s.keyframe.saturation)),
+    shots: d.scenes.map((s) => ({ start: s.start, end: s.end, colours: s.keyframe.colours.map((c) => c.name) })),
+    motionSpans: d.motion.map((m) => ({ start: m.start, end: m.end, kind: m.kind })),
   };
 }
 
@@ -57,5 +59,5 @@ export function modalityEvidence(rounds: readonly DetectiveRound[], offered: Rea
   });
   // a voice as the fact sheet tells it: recognised speech, speech the recognizer heard but could not make out, or speech in the sound segments
   const speech = voiceHeard(ok) || ok.some((r) => (r.tool === 'asr' && isAsrData(r.data) && r.data.speech.length > 0) || (r.tool === 'vad' && isVadData(r.data) && r.data.segments.some((x) => x.label === 'speech')));
-  return { visual, soundText: sound.join('\n'), speech, visualText: visualText.join('\n'), ...(picture !== undefined ? { picture } : {}), ...(speech && voiceIsSung(ok) ? { sung: true } : {}) };
+  return { visual, soundText: sound.join('\n'), speech, visualText: visualText.join('\n'), soundEvents: events.map((e) => e.words), ...(picture !== undefined ? { picture } : {}), ...(speech && voiceIsSung(ok) ? { sung: true } : {}) };
 }

@@ -5,7 +5,7 @@
  * (the known drift: "bright" for a picture measured medium-bright).
  */
 import { checkCaption, disagreeingPictureWords, modalityEvidence, sentenceSpans, speechClaims, visualClaims, type DetectiveRound, type MeasuredPicture, type ModalityEvidence } from '../../src/detective';
-import { modalityReasons } from '../../src/detective/checks-modality';
+import { missingSoundEvents, mistimedPictureWords, modalityReasons } from '../../src/detective/checks-modality';
 import { brightnessWord, contrastWord, saturationWord } from '../../src/detective/observers/colour';
 import { video } from './story-data';
 
@@ -99,7 +99,9 @@ describe('picture words agree with the measured class', () => {
   it('through checkCaption, from real video data: the drift "bright" on a medium-bright clip is rejected with the reason', () => {
     const rounds: DetectiveRound[] = [{ round: 1, status: 'ok', tool: 'video', question: 'q', answer: 'a', data: { ...video, scenes: video.scenes.slice(0, 1) }, cached: false, ms: 1 }];
     const evidence = modalityEvidence(rounds);
-    expect(evidence.picture).toEqual({ brightness: ['medium-bright'], colours: ['red'], motion: ['static', 'pan', 'static'], contrast: ['moderate-contrast'], saturation: ['vividly colourful'] });
+    expect(evidence.picture).toMatchObject({ brightness: ['medium-bright'], colours: ['red'], motion: ['static', 'pan', 'static'], contrast: ['moderate-contrast'], saturation: ['vividly colourful'] });
+    expect(evidence.picture!.shots).toHaveLength(1);
+    expect(evidence.picture!.motionSpans!.map((m) => m.kind)).toEqual(['static', 'pan', 'static']);
     const c = checkCaption({ caption: 'From 0.0 to 2.0 s the picture is bright and mostly red while the camera stays steady.', promptText: '', observationText: 'From 0.0 to 2.0 s the picture is medium-bright, mostly red.', hasVideo: true, evidence });
     expect(c.reasons).toContain('describes the picture with words its measurements contradict: "bright" (measured medium-bright)');
   });
@@ -189,5 +191,52 @@ describe('contrast and saturation words agree with the measured classes, per sho
     const caption = 'The silent video is medium-bright, flat, vividly colourful, with cuts at 2.0 and 4.0 s.';
     const c = checkCaption({ caption, promptText: '', observationText: 'The silent video: picture medium-bright, low-contrast, vividly colourful; cuts at 2.0 and 4.0 s.', hasVideo: true, evidence });
     expect(c.reasons.join(' ')).toContain('"flat" (contrast measured: low-contrast, moderate-contrast across the shots; said of the whole clip)');
+  });
+});
+
+describe('picture words tied to a time agree with the shot and the movement measured then', () => {
+  // the bench:detective silent video: red 0-2 s, a pan right over a Mandelbrot render 2-4 s, blue 4-6 s
+  const measured: MeasuredPicture = {
+    brightness: ['medium-bright', 'medium-bright', 'dark'],
+    colours: ['red', 'green', 'orange', 'bright green', 'blue'],
+    motion: ['static', 'pan', 'static'],
+    shots: [{ start: 0, end: 2, colours: ['red'] }, { start: 2, end: 4, colours: ['green', 'orange', 'bright green'] }, { start: 4, end: 6, colours: ['blue'] }],
+    motionSpans: [{ start: 0, end: 2, kind: 'static' }, { start: 2, end: 4, kind: 'pan' }, { start: 4, end: 6, kind: 'static' }],
+  };
+  it('the silent video caption that shifted every shot by one is refused, word by word', () => {
+    const caption = 'At 2.0 seconds, the picture is medium-bright, flat (no contrast) and vividly colourful, mostly red. At 4.0 seconds, the picture cuts to shot 2 (until 6.0 seconds), which is medium-bright, with its largest colour areas green, orange and bright green. At 4.0 seconds, the camera pans right (0.50 frame widths/s).';
+    expect(mistimedPictureWords(caption, measured)).toEqual([
+      '"red" at 2.0 s (shot 2 is 2.0-4.0 s, colours green, orange, bright green)',
+      '"shot 2" at 4.0 s (shot 2 is 2.0-4.0 s)',
+      '"shot 2 until 6.0 s" (shot 2 is 2.0-4.0 s)',
+      '"green" at 4.0 s (shot 3 is 4.0-6.0 s, colours blue)',
+      '"orange" at 4.0 s (shot 3 is 4.0-6.0 s, colours blue)',
+      '"pans" at 4.0 s (panning measured 2.0-4.0 s)',
+    ]);
+    expect(modalityReasons(caption, { visual: true, speech: false, soundText: '', visualText: '', picture: measured }, true).join(' ')).toMatch(/ties picture words to the wrong time: "red" at 2\.0 s/);
+  });
+  it('the same story told at the right times passes; cuts told as changes and denials are not judged', () => {
+    const caption = 'From 0.0 to 2.0 s the picture is red. At 2.0 s it cuts to shot 2 (until 4.0 s), green and orange, and the camera pans right. At 4.0 s the picture cuts from green to blue, shot 3, until 6.0 s. At 4.0 s there is no red.';
+    expect(mistimedPictureWords(caption, measured)).toEqual([]);
+    // words with no time stay with the whole-clip checks; without shot spans nothing is judged here
+    expect(mistimedPictureWords('The picture is red, then blue.', measured)).toEqual([]);
+    expect(mistimedPictureWords('At 4.0 s the picture is red.', { ...measured, shots: undefined })).toEqual([]);
+    // 0.1 s rounding of the fact sheet is not a wrong time
+    expect(mistimedPictureWords('At 1.9 s the picture cuts to shot 2.', measured)).toEqual([]);
+  });
+});
+
+describe('the sound events that were named must be carried', () => {
+  const evidence = (soundEvents: string[]): ModalityEvidence => ({ visual: false, speech: false, soundText: 'A sound like a bell, beep, ring or alarm is heard from 0.0 to 1.2 s.', visualText: '', soundEvents });
+  it('a caption that says nothing of the stated bell is refused (bench:detective sfx-bell, 2026-12-07)', () => {
+    const caption = 'A brief, clear, and concise description of the audio recording, focusing on the sound and its characteristics, without any visual elements.';
+    expect(missingSoundEvents(caption, ['a bell, beep, ring or alarm'])).toEqual(['a bell, beep, ring or alarm']);
+    expect(modalityReasons(caption, evidence(['a bell, beep, ring or alarm']), false)).toContain('leaves out the sound events that were named: "a bell, beep, ring or alarm"');
+  });
+  it('any name of the event carries it, in another form of the word', () => {
+    expect(missingSoundEvents('From 0.0 to 1.2 s a bell-like ring is heard.', ['a bell, beep, ring or alarm'])).toEqual([]);
+    expect(missingSoundEvents('Someone is laughing from 0.1 to 2.7 s.', ['laughter'])).toEqual([]);
+    expect(missingSoundEvents('A guitar plays; musical notes ring out.', ['a musical instrument or music', 'laughter'])).toEqual(['laughter']);
+    expect(missingSoundEvents('Nothing is named.', [])).toEqual([]);
   });
 });
