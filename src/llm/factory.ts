@@ -16,7 +16,7 @@ import { basename } from 'node:path';
 import { OmnicapError } from '../errors';
 import { LLM_LIMITS, parseNumberText } from '../schema/limits';
 import { DEFAULT_LOCAL_MODEL_ID, LocalChatModel } from './local';
-import { defaultLlmStateDir } from './state';
+import { defaultLlmStateDir, warnLlmState } from './state';
 import { privateDir } from '../util/trusted-file';
 import { OpenAIChatModel } from './openai';
 import type { ChatModel } from './types';
@@ -72,9 +72,9 @@ export interface LlmResources {
  * `--llm-state DIR|off`: where a local model keeps the saved state of prompts shared across
  * processes; `off`: nothing saved or loaded. A DIR that cannot be used fails when the model starts
  * (UNTRUSTED_FILE); the default ({@link defaultLlmStateDir}) that cannot be created or is not private
- * is a warning (`warn`, default process.emitWarning) and no state.
+ * is a warning (`warn`, default warnLlmState) and no state.
  */
-export function llmStateDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = (m) => process.emitWarning(m, { code: 'OMNICAP_LLM_STATE' })): string | undefined {
+export function llmStateDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = warnLlmState): string | undefined {
   if (flag === 'off') return undefined;
   if (flag !== undefined && flag.trim() === '') throw invalid('--llm-state needs a directory or off');
   if (flag !== undefined) return flag;

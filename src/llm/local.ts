@@ -15,7 +15,7 @@ import { packageRoot } from '../util/paths';
 import { assertTrustedFile, privateDir } from '../util/trusted-file';
 import { LLM_LIMITS } from '../schema/limits';
 import { checkLlmCallOptions, checkLlmResources } from '../schema/llm';
-import { MAX_SAVED_STATES, modelStateIdentity } from './state';
+import { MAX_SAVED_STATES, modelStateIdentity, warnLlmState } from './state';
 import type { ChatMessage, ChatModel, ChatOptions, ChatResult } from './types';
 
 /**
@@ -57,7 +57,7 @@ export interface LocalChatModelOptions {
    * with UNTRUSTED_FILE when another user can write it). Without it nothing is saved or loaded.
    */
   stateDir?: string;
-  /** Where warnings go (a saved state that could not be used or written); default process.emitWarning. */
+  /** Where warnings go (a saved state that could not be used or written); default warnLlmState (a process warning). */
   onWarning?: (message: string) => void;
 }
 
@@ -100,7 +100,7 @@ export class LocalChatModel implements ChatModel {
       jsonSchema: options.jsonSchema,
       ...(state !== undefined ? { stateDir: state.dir, stateIdentity: state.identity, maxStates: MAX_SAVED_STATES } : {}),
     };
-    const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'OMNICAP_LLM_STATE' }));
+    const warn = options.onWarning ?? warnLlmState;
     this.child = spawn(process.execPath, [workerFile], {
       env: { ...process.env, OMNICAP_LOCAL_LLM_CONFIG: JSON.stringify(config) },
       stdio: ['pipe', 'pipe', 'pipe'],

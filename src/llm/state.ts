@@ -18,6 +18,11 @@ export function defaultLlmStateDir(env: NodeJS.ProcessEnv = process.env): string
   return join(base, 'omnicap', 'llm-state');
 }
 
+/** The default report of a saved state that cannot be used or written: a process warning with code OMNICAP_LLM_STATE. */
+export function warnLlmState(message: string): void {
+  process.emitWarning(message, { code: 'OMNICAP_LLM_STATE' });
+}
+
 /** Saved states kept per directory (the least recently used beyond this are deleted). */
 export const MAX_SAVED_STATES = 8;
 

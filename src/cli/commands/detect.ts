@@ -1,4 +1,4 @@
-import { loadClips, runBatch } from '../../detective';
+import { loadClips, runBatch, type BatchSummary } from '../../detective';
 import { OmnicapError } from '../../errors';
 import { numberFlag, parseCommandArgs } from '../args';
 import { detectiveRunSpec, openDetectiveRun } from '../detective-run';
@@ -80,31 +80,30 @@ export const command: CliCommand = {
       stop.abort(e);
     });
     const { rounds, seed, synthesis, format, maxCaptionTokens } = run.options;
-    const batch = runBatch({
-      clips,
-      output: v.output,
-      llm: run.llm,
-      toolbox: run.toolbox,
-      workers,
-      rounds,
-      seed,
-      promptVersion: v['prompt-version'],
-      maxCaptionTokens,
-      synthesis,
-      format,
-      allowRemoteUrls: v['allow-remote-urls'] === true,
-      signal: stop.signal,
-      progress: v['no-progress'] === true ? undefined : io.stderr,
-    });
-    const s = await batch.then(
-      (r) => {
-        if (loadError !== undefined) throw loadError;
-        return r;
-      },
-      (e: unknown) => {
-        throw loadError ?? e;
-      },
-    ).finally(() => io.signal.removeEventListener('abort', onAbort));
+    let s: BatchSummary;
+    try {
+      s = await runBatch({
+        clips,
+        output: v.output,
+        llm: run.llm,
+        toolbox: run.toolbox,
+        workers,
+        rounds,
+        seed,
+        promptVersion: v['prompt-version'],
+        maxCaptionTokens,
+        synthesis,
+        format,
+        allowRemoteUrls: v['allow-remote-urls'] === true,
+        signal: stop.signal,
+        progress: v['no-progress'] === true ? undefined : io.stderr,
+      });
+    } catch (e) {
+      throw loadError ?? e;
+    } finally {
+      io.signal.removeEventListener('abort', onAbort);
+    }
+    if (loadError !== undefined) throw loadError;
     const failures = Object.entries(s.infraFailures).map(([k, n]) => `${n} ${k}`).join(', ');
     io.stderr.write(`detect: ${s.ok} ok, ${s.degraded} degraded, ${s.errors} errors, ${s.skipped} skipped (already done) of ${s.total} in ${s.seconds.toFixed(1)} s; observer calls ${JSON.stringify(s.observerCalls)}${failures !== '' ? `; infrastructure failures: ${failures} (see the log)` : ''}\n`);
     return s.errors > 0 ? 1 : 0;
