@@ -32,7 +32,10 @@ export interface DetectiveRunSpec {
 }
 
 export function detectiveRunSpec(v: RunFlags & { cache?: string }): DetectiveRunSpec {
-  return { options: runOptionsFrom(v, PROMPT_VERSION), observers: observerSpecFrom(v), llm: llmChoiceFrom(v), threads: parseThreads(v['llm-threads']), stateDir: llmStateDirFrom(v['llm-state']), flags: v };
+  const llm = llmChoiceFrom(v);
+  // a saved state is the local model's: an endpoint run creates no state directory
+  const stateDir = llm.kind === 'local' ? llmStateDirFrom(v['llm-state']) : undefined;
+  return { options: runOptionsFrom(v, PROMPT_VERSION), observers: observerSpecFrom(v), llm, threads: parseThreads(v['llm-threads']), stateDir, flags: v };
 }
 
 /**

@@ -123,5 +123,16 @@ describe('persistent conversations across model processes', () => {
     // the state belongs to the synthesis conversation of the current prompts
     expect(synthesisConversation(loadDetectivePrompts())).toMatch(/^detective:synthesis:[0-9a-f]{16}$/);
     await expect(runCommand(prepare, ['--llm-state', 'off'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // a default directory other users can write: prepare says so instead of saving nowhere
+    const home = mkdtempSync(join(tmpdir(), 'xdg-open-'));
+    mkdirSync(join(home, 'omnicap', 'llm-state'), { recursive: true });
+    chmodSync(join(home, 'omnicap', 'llm-state'), 0o777);
+    const before = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = home;
+    try {
+      await expect(runCommand(prepare, [])).rejects.toMatchObject({ code: 'UNTRUSTED_FILE', message: expect.stringMatching(/--llm-state DIR/) });
+    } finally {
+      process.env.XDG_CACHE_HOME = before;
+    }
   }, 600_000);
 });

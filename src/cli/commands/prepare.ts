@@ -36,6 +36,7 @@ export const command: CliCommand = {
     if (positionals.length > 0) throw new OmnicapError('INVALID_ARGUMENT', `unexpected argument ${JSON.stringify(positionals[0])}`);
     if (v['llm-state'] === 'off') throw new OmnicapError('INVALID_ARGUMENT', '--llm-state off leaves nothing to prepare');
     const stateDir = llmStateDirFrom(v['llm-state']);
+    if (stateDir === undefined) throw new OmnicapError('UNTRUSTED_FILE', 'the default state directory cannot be used (see the warning); give --llm-state DIR');
     const choice = llmChoiceFromFlags({ llm: v.llm, threads: v['llm-threads'] }, { ggufFiles: true });
     const prompts = loadDetectivePrompts(v['prompt-version'] ?? PROMPT_VERSION);
     if (choice === undefined || choice.kind !== 'local') throw new OmnicapError('INVALID_ARGUMENT', 'prepare applies to a local model');
