@@ -319,6 +319,8 @@ export function spokenClaims(caption: string): string[] {
 const SECTION_LABEL = /^[A-Z][\w-]*(?:\s(?:[A-Z][\w-]*|and|of|on|the|in)){0,4}:\s/;
 /** Sound words that, alone, mean a thing seen ("the camera pans"); a sound only before SOUND_SENSE ("a camera shutter"). */
 const PICTURE_SENSE = new Set(['camera']);
+/** Words after a sound word that make it describe the channel, not a sound heard ("a telephone-quality voice"). */
+const CHANNEL_SENSE = new Set(['quality', 'band', 'grade']);
 const SOUND_SENSE = /^(?:shutter|shutters|click|clicks|clicking|snap|snaps)$/;
 const NEGATION_WORDS = new Set(['no', 'not', 'without', 'never', 'neither', 'nor', 'none', 'nothing']);
 
@@ -331,7 +333,9 @@ export function ungroundedSounds(caption: string, known: string): string[] {
   const vocab = soundVocabulary();
   const parents = new Map(SOUND_LABELS.map((l) => [l.id, l.parent]));
   const named = new Set<string>();
-  for (const w of normalizeWords(known)) {
+  const knownWords = normalizeWords(known);
+  for (const [i, w] of knownWords.entries()) {
+    if (CHANNEL_SENSE.has(knownWords[i + 1] ?? '')) continue;
     for (const id of vocab.get(soundStem(w)) ?? []) {
       named.add(id);
       const p = parents.get(id);
@@ -346,6 +350,7 @@ export function ungroundedSounds(caption: string, known: string): string[] {
     for (const [i, w] of ws.entries()) {
       if (NEGATION_WORDS.has(w)) negated = true;
       if (PICTURE_SENSE.has(w) && !SOUND_SENSE.test(ws[i + 1] ?? '')) continue; // "the camera pans" names no sound
+      if (CHANNEL_SENSE.has(ws[i + 1] ?? '')) continue; // "telephone-quality" says how it was recorded
       const classes = vocab.get(soundStem(w));
       if (!negated && classes !== undefined && ![...classes].some((id) => named.has(id)) && !out.includes(w)) out.push(w);
     }

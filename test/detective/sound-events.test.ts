@@ -295,6 +295,11 @@ describe('a named sound needs sound evidence', () => {
     expect(ungroundedSounds('The clip contains no sound events or music, and no dog barks; a clean recording.', facts.replace('dog barking', 'bell ringing'))).toEqual([]);
     expect(ungroundedSounds('There is no speech, but a siren wails.', facts)).toEqual(['siren', 'wails']);
   });
+  it('a sound word that describes the channel names no sound; the sound itself still does', () => {
+    const sheet = 'From 0.0 to 7.0 s a telephone-quality voice says in English: "good morning". The sound is telephone-quality (narrow-band).';
+    expect(ungroundedSounds('A telephone-quality voice says "good morning"; the recording is telephone quality, telephone-band.', sheet)).toEqual([]);
+    expect(ungroundedSounds('A telephone rings, then a telephone-quality voice speaks.', sheet)).toEqual(['telephone', 'rings']);
+  });
   it('quoted speech and words a transcript gave are not sounds heard', () => {
     expect(ungroundedSounds('A voice says "the dog barked at the rain".', 'From 0.1 to 2.0 s a voice says: "the dog barked at the rain"')).toEqual([]);
   });
