@@ -18,7 +18,7 @@ import { checkCaption, type CaptionCheck } from './checks';
 import { parseAction } from './parse';
 import { toProse } from './prose';
 import { loadDetectivePrompts, promptRecords, renderPrompt, type DetectivePrompts } from './prompts';
-import { describeClip, factSheet, type ClipFacts } from './facts';
+import { describeClip, factSheet, type ClipFacts, type FactSheet } from './facts';
 import { CLIP_RULES } from './facts-timeline';
 import { modalityEvidence } from './facts-evidence';
 import { claimProvenance } from './facts-provenance';
@@ -98,7 +98,8 @@ export function synthesisInstructions(prompts: DetectivePrompts): string {
  * saved state covered them).
  */
 export async function prepareSynthesisState(llm: ChatModel, prompts: DetectivePrompts = loadDetectivePrompts(), signal?: AbortSignal): Promise<{ promptTokens: number; evaluatedTokens: number }> {
-  const r = await llm.chat([{ role: 'user', content: synthesisInstructions(prompts) }], { maxTokens: 1, temperature: 0, seed: 0, format: 'prose', conversation: synthesisConversation(prompts), persist: true, signal });
+  const base = synthesisInstructions(prompts);
+  const r = await llm.chat([{ role: 'user', content: base }], { maxTokens: 1, temperature: 0, seed: 0, format: 'prose', conversation: synthesisConversation(prompts), base, persist: true, signal });
   const promptTokens = r.usage?.promptTokens ?? 0;
   return { promptTokens, evaluatedTokens: r.usage?.evaluatedTokens ?? promptTokens };
 }
@@ -216,7 +217,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   const offered = applicableObservers(tools.list(), options.facts);
   const meter = new UsageMeter();
   const conversation = `detective:${clip.id}:${started}:${Math.random().toString(36).slice(2)}`;
-  const chat = async (messages: ChatMessage[], opts: { schema?: object; maxTokens: number; prose?: boolean }, key = conversation): Promise<ChatResult> =>
+  const chat: ChatCall = async (messages, opts, key = conversation) =>
     meter.add(
       await llm.chat(messages, {
         json: opts.schema !== undefined,
@@ -228,6 +229,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
         maxTokens: opts.maxTokens,
         conversation: key,
         ...(key !== conversation ? { persist: true } : {}),
+        ...(opts.base !== undefined ? { base: opts.base } : {}),
         signal,
       }),
     );
@@ -335,60 +337,18 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   const sheet = factSheet(trajectory, facts);
   let caption = storySentences(sheet.story).join(' ');
   let source: DetectiveResult['synthesis']['source'] = 'template';
-  let llmCaption: string | undefined;
-  let check: DetectiveResult['synthesis']['check'];
-  let firstAttempt: { caption: string; reasons: string[] } | undefined;
   const conversationLog = [...messages];
+  let written: WrittenCaption = {};
   if (synthesis === 'llm' && degraded.length === 0) {
-    // a fresh conversation over the fact sheet, which a small model turns into prose far more
-    // reliably than it digests the whole question-and-answer history; the sheet shares what the
-    // context leaves after the instructions and the caption
+    // the sheet shares what the context leaves after the instructions and the caption
     const answers = Math.max(1, trajectory.filter((r) => r.status === 'ok').length);
     const factTokens = Math.max(64, Math.min(4 * observationTokens, Math.floor((contextTokens - prompts.synthesis.text.length / CHARS_PER_TOKEN - maxCaptionTokens - 256) / answers)));
-    const shown = storyFactText(factSheet(trajectory, facts, (t) => capText(t, factTokens)).story);
-    const evidence = modalityEvidence(trajectory, offered);
-    const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n');
-    const write = async (prompt: string): Promise<CaptionCheck & { caption: string }> => {
-      conversationLog.push({ role: 'user', content: prompt });
-      const r = await chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens, prose: true }, synthesisConversation(prompts));
-      const raw = r.text.trim();
-      let text = cleanCaption(raw);
-      if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') text = lastSentence(text);
-      const result = checkCaption({
-        caption: text,
-        rawCaption: raw,
-        promptText,
-        observationText: `${shown}\n${formatObservations(trajectory)}`,
-        transcript: sheet.transcript,
-        unreliableSpeech: sheet.unreliableSpeech,
-        onScreenText: sheet.onScreenText,
-        screenFragments: sheet.screenFragments,
-        factText: shown,
-        hasVideo: facts.hasVideo,
-        evidence,
-      });
-      return { caption: text, ...result };
-    };
-    try {
-      const screen = screenWording(facts.hasVideo, facts.hasAudio);
-      let attempt = await write(renderPrompt(prompts.synthesis, { facts: shown, ...screen }));
-      // one revision: the problems the checks found, named, with the facts again
-      if (!attempt.ok && prompts.revise !== undefined) {
-        firstAttempt = { caption: attempt.caption, reasons: attempt.reasons };
-        conversationLog.push({ role: 'assistant', content: attempt.caption });
-        attempt = await write(renderPrompt(prompts.revise, { facts: shown, ...screen, problems: attempt.reasons.map((x) => `- ${x}`).join('\n') }));
-      }
-      llmCaption = attempt.caption;
-      check = { ok: attempt.ok, reasons: attempt.reasons, metrics: attempt.metrics };
-      if (check.ok) {
-        caption = llmCaption;
-        source = 'llm';
-      } else degraded.push(...check.reasons.map((x) => `LLM caption rejected: ${x}`));
-    } catch (e) {
-      const err = toOmnicapError(e, 'UPSTREAM_ERROR');
-      if (err.code === 'ABORTED' || signal?.aborted === true) throw err;
-      degraded.push(`the synthesis call failed (${err.code}: ${capText(err.message, 40)})`);
-    }
+    written = await writeCaption({ prompts, trajectory, facts, offered, sheet, factTokens, maxCaptionTokens, chat, conversationLog, signal });
+    if (written.check?.ok === true && written.caption !== undefined) {
+      caption = written.caption;
+      source = 'llm';
+    } else if (written.check !== undefined) degraded.push(...written.check.reasons.map((x) => `LLM caption rejected: ${x}`));
+    if (written.failure !== undefined) degraded.push(written.failure);
   }
   stages.synthesisMs = Date.now() - stageStart - stages.fixedReportsMs - stages.roundsMs;
   if (!trajectory.some((r) => r.status === 'ok')) degraded.push('no observer returned information');
@@ -413,8 +373,84 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
     stages,
   };
   if (degraded.length > 0) result.degradedReasons = degraded;
-  if (check !== undefined) result.synthesis.check = check;
-  if (llmCaption !== undefined && source !== 'llm') result.synthesis.rejectedCaption = llmCaption;
-  if (firstAttempt !== undefined) result.synthesis.firstAttempt = firstAttempt;
+  if (written.check !== undefined) result.synthesis.check = written.check;
+  if (written.caption !== undefined && source !== 'llm') result.synthesis.rejectedCaption = written.caption;
+  if (written.firstAttempt !== undefined) result.synthesis.firstAttempt = written.firstAttempt;
   return result;
+}
+
+type ChatCall = (messages: ChatMessage[], opts: { schema?: object; maxTokens: number; prose?: boolean; base?: string }, key?: string) => Promise<ChatResult>;
+
+interface CaptionWriting {
+  prompts: DetectivePrompts;
+  trajectory: readonly DetectiveRound[];
+  facts: ClipFacts;
+  offered: readonly ObserverInfo[];
+  sheet: FactSheet;
+  /** Token budget of one observer's facts on the sheet the LLM is shown. */
+  factTokens: number;
+  maxCaptionTokens: number;
+  chat: ChatCall;
+  /** The record of the clip's conversation; the synthesis turns are appended. */
+  conversationLog: ChatMessage[];
+  signal?: AbortSignal;
+}
+
+interface WrittenCaption {
+  /** The LLM's last caption, accepted or not. */
+  caption?: string;
+  check?: DetectiveResult['synthesis']['check'];
+  firstAttempt?: { caption: string; reasons: string[] };
+  /** Why no caption came back (a failed call). */
+  failure?: string;
+}
+
+/**
+ * The LLM writes the caption from the fact sheet in a fresh conversation (a small model turns the
+ * sheet into prose far more reliably than it digests the question-and-answer history); the checks
+ * judge it, and a rejected first caption gets one revision that names the problems. The synthesis
+ * starts from the instructions' state (`base`: its wording does not depend on the clips before it);
+ * the revision continues after it. An abort is thrown; a failed call is returned as `failure`.
+ */
+async function writeCaption(w: CaptionWriting): Promise<WrittenCaption> {
+  const { prompts, trajectory, facts, sheet, maxCaptionTokens } = w;
+  const shown = storyFactText(factSheet(trajectory, facts, (t) => capText(t, w.factTokens)).story);
+  const evidence = modalityEvidence(trajectory, w.offered);
+  const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n');
+  const write = async (prompt: string, base?: string): Promise<CaptionCheck & { caption: string }> => {
+    w.conversationLog.push({ role: 'user', content: prompt });
+    const r = await w.chat([{ role: 'user', content: prompt }], { maxTokens: maxCaptionTokens, prose: true, base }, synthesisConversation(prompts));
+    const raw = r.text.trim();
+    let text = cleanCaption(raw);
+    if ((r.usage?.completionTokens ?? 0) >= maxCaptionTokens || r.finishReason === 'length') text = lastSentence(text);
+    const result = checkCaption({
+      caption: text,
+      rawCaption: raw,
+      promptText,
+      observationText: `${shown}\n${formatObservations(trajectory)}`,
+      transcript: sheet.transcript,
+      unreliableSpeech: sheet.unreliableSpeech,
+      onScreenText: sheet.onScreenText,
+      screenFragments: sheet.screenFragments,
+      factText: shown,
+      hasVideo: facts.hasVideo,
+      evidence,
+    });
+    return { caption: text, ...result };
+  };
+  let firstAttempt: WrittenCaption['firstAttempt'];
+  try {
+    const screen = screenWording(facts.hasVideo, facts.hasAudio);
+    let attempt = await write(renderPrompt(prompts.synthesis, { facts: shown, ...screen }), synthesisInstructions(prompts));
+    if (!attempt.ok && prompts.revise !== undefined) {
+      firstAttempt = { caption: attempt.caption, reasons: attempt.reasons };
+      w.conversationLog.push({ role: 'assistant', content: attempt.caption });
+      attempt = await write(renderPrompt(prompts.revise, { facts: shown, ...screen, problems: attempt.reasons.map((x) => `- ${x}`).join('\n') }));
+    }
+    return { caption: attempt.caption, check: { ok: attempt.ok, reasons: attempt.reasons, metrics: attempt.metrics }, ...(firstAttempt !== undefined ? { firstAttempt } : {}) };
+  } catch (e) {
+    const err = toOmnicapError(e, 'UPSTREAM_ERROR');
+    if (err.code === 'ABORTED' || w.signal?.aborted === true) throw err;
+    return { ...(firstAttempt !== undefined ? { firstAttempt } : {}), failure: `the synthesis call failed (${err.code}: ${capText(err.message, 40)})` };
+  }
 }

@@ -8,11 +8,14 @@
 // grows by appending (the Detective's rounds of one clip) re-evaluates only its new tokens: the
 // sequence keeps the evaluated prefix and node-llama-cpp erases only what differs.
 //
-// A call with `persist` (and cfg.stateDir, a private directory the parent checked) starts its
-// conversation from the state saved by an earlier process when one exists, and saves the state after
-// its first call in this process when none exists: a prompt beginning shared across processes is
+// A call with `base` (text its last message begins with) is evaluated from the conversation's base
+// state: the earlier messages and the base text, evaluated alone once, with the tokens of earlier
+// calls after it erased first, so its answer is the one a fresh process gives whatever the sequence
+// held before (llama.cpp rounds differently in batches of other sizes). With `persist` (and
+// cfg.stateDir, a private directory the parent checked) the base state is loaded from the file an
+// earlier process saved, or saved once evaluated: a prompt beginning shared across processes is
 // evaluated once per machine. A state file that is not this user's regular file, or fails to load,
-// is not used (a warning; the call evaluates everything).
+// is not used (a warning; the base is evaluated).
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
@@ -38,32 +41,55 @@ try {
 function slotFor(key) {
   const { slots } = ready;
   let slot = key === undefined ? undefined : slots.find((s) => s.key === key);
-  let fresh = false;
   if (!slot) {
     slot = slots.reduce((a, b) => (b.used < a.used ? b : a));
     slot.key = key;
-    fresh = true;
+    slot.base = undefined;
   }
   slot.used = ++ready.clock;
-  return { slot, fresh };
+  return slot;
 }
 const warn = (message) => send({ type: 'warning', message });
-const stateFile = (key) => join(cfg.stateDir, createHash('sha256').update(`${cfg.stateIdentity}\n${key}`).digest('hex').slice(0, 32) + '.kv');
+// what a state file holds: a conversation's base alone (files of earlier layouts, which held a whole
+// first call, have other names and are never loaded)
+const STATE_LAYOUT = 'base-1';
+const stateFile = (key) => join(cfg.stateDir, createHash('sha256').update(`${cfg.stateIdentity}\n${STATE_LAYOUT}\n${key}`).digest('hex').slice(0, 32) + '.kv');
 const savedKeys = new Set();
 async function restoreState(slot, key) {
   const file = stateFile(key);
   const st = lstatSync(file, { throwIfNoEntry: false });
-  if (st === undefined) return;
+  if (st === undefined) return false;
   try {
     if (!st.isFile() || (st.mode & 0o022) !== 0 || st.uid !== process.getuid()) throw new Error('not a regular file of this user writable only by it');
     await slot.seq.loadStateFromFile(file, { acceptRisk: true });
     const now = new Date();
     utimesSync(file, now, now);
+    return true;
   } catch (e) {
     warn(`saved LLM state ${file} not used: ${e && e.message || e}`);
     await slot.seq.clearHistory();
     if (st.isFile() && st.uid === process.getuid()) rmSync(file, { force: true });
+    return false;
   }
+}
+// Puts the slot at its conversation's base state (see the header): restored or evaluated once, then
+// the tokens after it erased.
+async function toBase(slot, history, o, persist) {
+  if (slot.base === undefined) {
+    if (!(persist && (await restoreState(slot, o.conversation)))) {
+      await slot.seq.clearHistory();
+      const session = new ready.LlamaChatSession({ contextSequence: slot.seq, autoDisposeSequence: false });
+      session.setChatHistory(history);
+      await session.prompt(o.base, { maxTokens: 1, temperature: 0 });
+      session.dispose({ disposeSequence: false });
+      if (persist) await saveState(slot, o.conversation);
+    }
+    slot.base = [...slot.seq.contextTokens];
+  }
+  const tokens = slot.seq.contextTokens;
+  let keep = 0;
+  while (keep < slot.base.length && keep < tokens.length && tokens[keep] === slot.base[keep]) keep++;
+  if (keep < slot.seq.nextTokenIndex) await slot.seq.eraseContextTokenRanges([{ start: keep, end: slot.seq.nextTokenIndex }]);
 }
 async function saveState(slot, key) {
   if (savedKeys.has(key)) return;
@@ -107,9 +133,12 @@ async function handle(req) {
       else if (m.role === 'assistant') history.push({ type: 'model', response: [m.content] });
     }
     const o = req.options || {};
-    const { slot, fresh } = slotFor(o.conversation);
-    const persist = o.persist === true && cfg.stateDir !== undefined && o.conversation !== undefined;
-    if (persist && fresh) await restoreState(slot, o.conversation);
+    const slot = slotFor(o.conversation);
+    const meterBefore = slot.seq.tokenMeter.getState();
+    if (o.base !== undefined) {
+      if (o.conversation === undefined || typeof last.content !== 'string' || !last.content.startsWith(o.base)) throw new Error('a base needs a conversation and must begin the last message');
+      await toBase(slot, history, o, o.persist === true && cfg.stateDir !== undefined);
+    }
     const session = new LlamaChatSession({ contextSequence: slot.seq, autoDisposeSequence: false });
     session.setChatHistory(history);
     let g = o.json ? grammar : o.format === 'prose' ? (ready.prose ??= await llama.createGrammar({ grammar: PROSE_GBNF })) : undefined;
@@ -122,7 +151,6 @@ async function handle(req) {
         grammars.set(key, g);
       }
     }
-    const meterBefore = slot.seq.tokenMeter.getState();
     const text = await session.prompt(last.content, {
       grammar: g,
       maxTokens: o.maxTokens ?? 256,
@@ -134,7 +162,6 @@ async function handle(req) {
     const completionTokens = model.tokenize(text).length;
     const contextTokens = slot.seq.nextTokenIndex;
     session.dispose({ disposeSequence: false });
-    if (persist) await saveState(slot, o.conversation);
     // prompt tokens decoded for this call (those not already in the sequence): every token decoded
     // minus the generated ones fed back while generating (all but the last)
     const used = slot.seq.tokenMeter.diff(meterBefore);

@@ -174,6 +174,9 @@ export class LocalChatModel implements ChatModel {
       throw new OmnicapError('INVALID_ARGUMENT', 'the last message must be a user message');
     }
     checkLlmCallOptions(options);
+    if (options.base !== undefined && (options.conversation === undefined || !messages[messages.length - 1].content.startsWith(options.base))) {
+      throw new OmnicapError('INVALID_ARGUMENT', 'a base needs a conversation and must begin the last message');
+    }
     const id = this.nextId++;
     const { signal, ...rest } = options;
     return new Promise<ChatResult>((resolve, reject) => {

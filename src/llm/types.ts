@@ -27,10 +27,18 @@ export interface ChatOptions {
    */
   conversation?: string;
   /**
-   * The conversation's prompts begin with the same text in every process (instructions before the
-   * item's data). A local model with a state directory saves the conversation's evaluated state once
-   * and starts later processes from it, so that text is evaluated once per machine. Needs
-   * `conversation`; a key whose beginning changes must change too. Ignored elsewhere.
+   * Text the last message begins with, the same for every item (instructions before the item's
+   * data). A backend that keeps state evaluates it once as the conversation's base and evaluates this
+   * call from that base, after erasing what earlier calls left after it: the reply is the one a fresh
+   * process gives at the same seed, whatever ran before. A later call without `base` on the
+   * conversation (a follow-up such as a revision) continues after this one. Needs `conversation`.
+   * Ignored by backends without state.
+   */
+  base?: string;
+  /**
+   * With `base`: the base is the same in every process. A local model with a state directory saves
+   * the base's evaluated state once and starts later processes from it, so that text is evaluated
+   * once per machine. A key whose base changes must change too. Ignored elsewhere.
    */
   persist?: boolean;
   /**

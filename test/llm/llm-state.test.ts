@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command as prepare } from '../../src/cli/commands/prepare';
 import { loadDetectivePrompts, synthesisConversation, synthesisInstructions } from '../../src/detective';
-import { defaultLlmStateDir, llmStateDirFrom } from '../../src/llm';
+import { defaultLlmStateDir, llmStateDirFrom, type ChatOptions, type ChatResult } from '../../src/llm';
 import { defaultLocalModelPath, LocalChatModel } from '../../src/llm/local';
 import { privateDir } from '../../src/util/trusted-file';
 import { runCommand } from '../cli/capture';
 
 const instructions = `${synthesisInstructions(loadDetectivePrompts())}`;
 const prompt = (facts: string): string => `${instructions}${facts}\n\nReply with the caption only.`;
-const opts = { seed: 3, maxTokens: 24, format: 'prose' as const, conversation: 'test:synthesis', persist: true };
+const opts = { seed: 3, maxTokens: 24, format: 'prose' as const, conversation: 'test:synthesis', base: instructions, persist: true };
 const states = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.kv'));
 
 describe('state directory flags and checks', () => {
@@ -108,17 +108,52 @@ describe('persistent conversations across model processes', () => {
     expect(warnings[1]).toMatch(/not used: not a regular file of this user writable only by it/);
   }, 600_000);
 
+  it('a call from the base gives the same text at the same seed whatever ran before it: cold, after other items and a follow-up, from the saved state, without one', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'llm-base-')), 'states');
+    const bell = prompt('The clip is an audio recording lasting 3.0 seconds. A bell rings from 0.2 to 1.4 s.');
+    const speech = prompt('The clip is an audio recording lasting 5.0 seconds. Speech from 0.5 to 4.5 s: "good morning everyone".');
+    const o = { ...opts, maxTokens: 40 };
+    const ask = (llm: LocalChatModel, content: string, options: ChatOptions = o): Promise<ChatResult> => llm.chat([{ role: 'user', content }], options);
+    let cold: ChatResult;
+    {
+      await using llm = await LocalChatModel.load({ stateDir: dir, contextSize: 2048, threads: 2 });
+      cold = await ask(llm, speech);
+      await ask(llm, bell);
+      // a follow-up without the base continues after the previous call (the Detective's revision)
+      const more = await ask(llm, `${bell}\nSay it in one sentence.`, { ...o, base: undefined });
+      expect(more.usage!.evaluatedTokens!).toBeLessThan(40);
+      const again = await ask(llm, speech);
+      expect(again.text).toBe(cold.text);
+      expect(again.usage!.evaluatedTokens!).toBeLessThan(60);
+    }
+    expect(cold.text.toLowerCase()).toContain('good morning');
+    expect(cold.usage!.evaluatedTokens!).toBeGreaterThanOrEqual(cold.usage!.promptTokens);
+    {
+      await using llm = await LocalChatModel.load({ stateDir: dir, contextSize: 2048, threads: 2 });
+      await ask(llm, bell);
+      const warm = await ask(llm, speech);
+      expect(warm.text).toBe(cold.text);
+      expect(warm.usage!.evaluatedTokens!).toBeLessThan(60);
+    }
+    {
+      await using llm = await LocalChatModel.load({ contextSize: 2048, threads: 2 });
+      expect((await ask(llm, speech)).text).toBe(cold.text);
+    }
+    await using llm = await LocalChatModel.load({ contextSize: 1024, threads: 1 });
+    await expect(ask(llm, 'Something else.')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/must begin the last message/) });
+  }, 600_000);
+
   it('omnicap prepare saves the synthesis instructions once; the next prepare finds them', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'llm-prepare-')), 'states');
     const a = await runCommand(prepare, ['--llm-state', dir, '--llm-threads', '2']);
     expect(a.code).toBe(0);
-    const n = /: (\d+) of (\d+) prompt tokens evaluated/.exec(a.out);
+    const n = /: a prompt of (\d+) tokens, (\d+) evaluated/.exec(a.out);
     expect(n).not.toBeNull();
-    expect(Number(n![1])).toBeGreaterThanOrEqual(Number(n![2]));
+    expect(Number(n![2])).toBeGreaterThanOrEqual(Number(n![1]));
     expect(a.out).not.toMatch(/saved state held/);
     expect(states(dir)).toHaveLength(1);
     const b = await runCommand(prepare, ['--llm-state', dir, '--llm-threads', '2']);
-    expect(b.out).toMatch(/: [1-3] of \d+ prompt tokens evaluated \(a saved state held the rest\)/);
+    expect(b.out).toMatch(/: a prompt of \d+ tokens, [1-3] evaluated \(a saved state held the rest\)/);
     expect(states(dir)).toHaveLength(1);
     // the state belongs to the synthesis conversation of the current prompts
     expect(synthesisConversation(loadDetectivePrompts())).toMatch(/^detective:synthesis:[0-9a-f]{16}$/);

@@ -44,7 +44,7 @@ export const command: CliCommand = {
     await using llm = await createLlm(choice, { threads: parseThreads(v['llm-threads']), stateDir });
     const r = await prepareSynthesisState(llm, prompts, io.signal);
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-    io.stdout.write(`prepare: synthesis instructions of prompts ${prompts.synthesis.version} for ${choice.model}: ${r.evaluatedTokens} of ${r.promptTokens} prompt tokens evaluated${r.evaluatedTokens < r.promptTokens / 2 ? ' (a saved state held the rest)' : ''}; state in ${stateDir} (${seconds} s, model load included)\n`);
+    io.stdout.write(`prepare: synthesis instructions of prompts ${prompts.synthesis.version} for ${choice.model}: a prompt of ${r.promptTokens} tokens, ${r.evaluatedTokens} evaluated${r.evaluatedTokens < r.promptTokens / 2 ? ' (a saved state held the rest)' : ''}; state in ${stateDir} (${seconds} s, model load included)\n`);
     return 0;
   },
 };
