@@ -85,7 +85,8 @@ export const DETECTIVE_HELP = `  --workers N           clips annotated at once (
   --audio-lm-url URL    add an "audio_lm" observer: OpenAI-compatible audio chat model (input_audio)
   --audio-lm-model NAME model name at --audio-lm-url
   --captioner DIR       add the "captioner" observer with this model directory
-  --max-caption-tokens N  token limit of the final caption call (default 512)
+  --max-caption-tokens N  hard token limit of the final caption call (default: the fact sheet's
+                        tokens x 1.25 + 64, at least 512, at most 2048)
   --synthesis MODE      llm (default: the detective writes the caption, checked, template fallback)
                         or template (deterministic caption from the observations, no LLM call)
   --cache DIR           observer-answer cache (detect: default <output>.cache; serve: default
@@ -130,7 +131,7 @@ export function runOptionsFrom(v: RunFlags, promptVersion: string): RunOptions {
   if (synthesis !== 'llm' && synthesis !== 'template') throw new OmnicapError('INVALID_ARGUMENT', `--synthesis accepts llm or template but received ${JSON.stringify(synthesis)}`);
   const format = (v.format ?? 'omnicap') as OutputFormat;
   if (format !== 'omnicap' && format !== 'reference') throw new OmnicapError('INVALID_ARGUMENT', `--format expects omnicap or reference but received ${JSON.stringify(format)}`);
-  const maxCaptionTokens = numberFlag('max-caption-tokens', v['max-caption-tokens'], 512, LLM_LIMITS.maxTokens);
+  const maxCaptionTokens = v['max-caption-tokens'] === undefined ? undefined : numberFlag('max-caption-tokens', v['max-caption-tokens'], 512, LLM_LIMITS.maxTokens);
   return { rounds, seed, synthesis, format, maxCaptionTokens, promptVersion: v['prompt-version'] ?? promptVersion, allowRemoteUrls: v['allow-remote-urls'] === true };
 }
 

@@ -209,7 +209,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   const maxReasks = options.maxReasks ?? 2;
   const seed = options.seed ?? 0;
   const synthesis = options.synthesis ?? 'llm';
-  const maxCaptionTokens = options.maxCaptionTokens ?? 512;
+  const maxCaptionTokens = options.maxCaptionTokens;
   const { signal } = options;
   const prompts = options.prompts ?? loadDetectivePrompts();
   const started = Date.now();
@@ -342,7 +342,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   if (synthesis === 'llm' && degraded.length === 0) {
     // the sheet shares what the context leaves after the instructions and the caption
     const answers = Math.max(1, trajectory.filter((r) => r.status === 'ok').length);
-    const factTokens = Math.max(64, Math.min(4 * observationTokens, Math.floor((contextTokens - prompts.synthesis.text.length / CHARS_PER_TOKEN - maxCaptionTokens - 256) / answers)));
+    const factTokens = Math.max(64, Math.min(4 * observationTokens, Math.floor((contextTokens - prompts.synthesis.text.length / CHARS_PER_TOKEN - (maxCaptionTokens ?? AUTO_CAPTION_TOKENS.max) - 256) / answers)));
     written = await writeCaption({ prompts, trajectory, facts, offered, sheet, factTokens, maxCaptionTokens, chat, conversationLog, signal });
     if (written.check?.ok === true && written.caption !== undefined) {
       caption = written.caption;
@@ -379,6 +379,18 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
   return result;
 }
 
+/** Bounds of {@link autoCaptionTokens}. */
+export const AUTO_CAPTION_TOKENS = { min: 512, max: 2048 } as const;
+
+/**
+ * The caption call's token limit for a fact sheet: a caption retells its facts in about as many
+ * words, so 1.25 x the sheet's tokens (estimated at 3.5 characters each) + 64, within
+ * AUTO_CAPTION_TOKENS.
+ */
+export function autoCaptionTokens(factText: string): number {
+  return Math.min(AUTO_CAPTION_TOKENS.max, Math.max(AUTO_CAPTION_TOKENS.min, Math.ceil((1.25 * factText.length) / CHARS_PER_TOKEN) + 64));
+}
+
 type ChatCall = (messages: ChatMessage[], opts: { schema?: object; maxTokens: number; prose?: boolean; base?: string }, key?: string) => Promise<ChatResult>;
 
 interface CaptionWriting {
@@ -389,7 +401,8 @@ interface CaptionWriting {
   sheet: FactSheet;
   /** Token budget of one observer's facts on the sheet the LLM is shown. */
   factTokens: number;
-  maxCaptionTokens: number;
+  /** Hard limit of the caption call; undefined: {@link autoCaptionTokens} of the sheet shown. */
+  maxCaptionTokens: number | undefined;
   chat: ChatCall;
   /** The record of the clip's conversation; the synthesis turns are appended. */
   conversationLog: ChatMessage[];
@@ -413,8 +426,9 @@ interface WrittenCaption {
  * the revision continues after it. An abort is thrown; a failed call is returned as `failure`.
  */
 async function writeCaption(w: CaptionWriting): Promise<WrittenCaption> {
-  const { prompts, trajectory, facts, sheet, maxCaptionTokens } = w;
+  const { prompts, trajectory, facts, sheet } = w;
   const shown = storyFactText(factSheet(trajectory, facts, (t) => capText(t, w.factTokens)).story);
+  const maxCaptionTokens = w.maxCaptionTokens ?? autoCaptionTokens(shown);
   const evidence = modalityEvidence(trajectory, w.offered);
   const promptText = [prompts.agent.text, prompts.round.text, prompts.reask.text, prompts.synthesis.text, prompts.revise?.text ?? ''].join('\n');
   const write = async (prompt: string, base?: string): Promise<CaptionCheck & { caption: string }> => {

@@ -141,6 +141,18 @@ export function repeatedSentences(text: string): number {
   return repeats;
 }
 
+/**
+ * The on-screen strings of which the caption carries no word of three letters or more: a slide or
+ * title left out whole, which the overall on-screen recall lets pass when the other strings are long.
+ */
+export function leftOutStrings(strings: readonly string[], caption: string): string[] {
+  const said = new Set(words(caption));
+  return strings.filter((t) => {
+    const ws = words(t).filter((w) => w.length >= 3);
+    return ws.length > 0 && !ws.some((w) => said.has(w));
+  });
+}
+
 export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   const reasons: string[] = [];
   const caption = input.caption.trim();
@@ -157,7 +169,9 @@ export function checkCaption(input: CaptionCheckInput): CaptionCheck {
   if (transcriptRecall !== null && transcriptRecall < CHECK_LIMITS.minTranscriptRecall) reasons.push(`transcript missing: ${(transcriptRecall * 100).toFixed(0)} % of the transcribed words are in the caption`);
   const screen = (input.onScreenText ?? []).join(' ');
   const onScreenRecall = words(screen).length > 0 ? wordRecall(screen, caption) : null;
+  const leftOut = leftOutStrings(input.onScreenText ?? [], caption);
   if (onScreenRecall !== null && onScreenRecall < CHECK_LIMITS.minOnScreenRecall) reasons.push(`on-screen text missing: ${(onScreenRecall * 100).toFixed(0)} % of the words read on screen are in the caption`);
+  else if (leftOut.length > 0) reasons.push(`on-screen text left out: ${leftOut.map((t) => JSON.stringify(t)).join(', ')} (no word of it is in the caption)`);
   const fragments = quotedFragments(caption, input.screenFragments ?? [], input.onScreenText ?? []);
   if (fragments.length > 0) reasons.push(`quotes partial on-screen readings: ${fragments.map((q) => `"${q}"`).join(', ')}`);
   const unreliableQuoted = quotedShare(input.unreliableSpeech, caption, `${input.transcript ?? ''} ${screen} ${input.factText ?? ''}`);

@@ -1,6 +1,6 @@
 /** Omni-Detective: agentic detailed captioning from independent observers. */
 export * from './types';
-export { runDetective, formatObservations, applicableObservers, capText, roundSchema, gatherFixedReports, prepareSynthesisState, synthesisConversation, synthesisInstructions, defaultObserverConcurrency, DEFAULT_ROUNDS, FIXED_REPORT_QUESTION, type RunDetectiveOptions } from './agent';
+export { runDetective, formatObservations, applicableObservers, capText, roundSchema, gatherFixedReports, prepareSynthesisState, autoCaptionTokens, AUTO_CAPTION_TOKENS, synthesisConversation, synthesisInstructions, defaultObserverConcurrency, DEFAULT_ROUNDS, FIXED_REPORT_QUESTION, type RunDetectiveOptions } from './agent';
 export { checkCaption, echoShare, repetitionShare, wordRecall, words, contentWords, CHECK_LIMITS, type CaptionCheck, type CaptionCheckInput, type ModalityEvidence, type MeasuredPicture, ungroundedSounds, speechClaims, visualClaims, disagreeingPictureWords, sentenceSpans } from './checks';
 export { templateCaption, describeClip, type ClipFacts } from './template';
 export { factSheet, MIN_TRANSCRIPT_CONFIDENCE, MIN_TEMPO_CONFIDENCE, type FactSheet } from './facts';

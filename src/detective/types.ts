@@ -113,7 +113,10 @@ export interface DetectiveOptions {
   maxReasks?: number;
   /** Sampling temperature of the agent (default 0). */
   temperature?: number;
-  /** Max tokens of the synthesis call (default 512). */
+  /**
+   * Hard limit of the synthesis call's tokens. Default: {@link autoCaptionTokens} of the fact sheet
+   * (a caption retells its facts; a fixed 512 cut a 36 s screencast's caption before its last slide).
+   */
   maxCaptionTokens?: number;
   /** `llm` (default): the detective writes the caption, checked, template as fallback; `template`: deterministic. */
   synthesis?: SynthesisMode;

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createToolbox, FIXED_REPORT_QUESTION, loadDetectivePrompts, parseAction, renderPrompt, roundSchema, runDetective, signalObserver, type DetectiveClip } from '../../src/detective';
+import { autoCaptionTokens, AUTO_CAPTION_TOKENS, createToolbox, FIXED_REPORT_QUESTION, loadDetectivePrompts, parseAction, renderPrompt, roundSchema, runDetective, signalObserver, type DetectiveClip } from '../../src/detective';
 
 import { OmnicapError } from '../../src/errors';
 import type { Observer, ObserveRequest } from '../../src/observers';
@@ -123,10 +123,25 @@ describe('runDetective', () => {
     expect(r.usage.llmCalls).toBe(1);
     expect(llm.calls).toHaveLength(1);
     expect(llm.calls[0].options?.json).toBe(false);
+    // the synthesis starts from the instructions (its base) and may write as much as its facts need
+    const prompt = llm.calls[0].messages[0].content;
+    expect(prompt.startsWith(llm.calls[0].options!.base!)).toBe(true);
+    expect(llm.calls[0].options?.maxTokens).toBe(autoCaptionTokens(prompt.slice(prompt.indexOf('FACTS:') + 6).split('\n\n')[0].trim()));
     // every observation is in the recorded conversation, the failure included
     const text = r.messages.map((m) => m.content).join('\n');
     expect(text).toContain('Answer from probe:');
     expect(text).toContain('Observer broken failed (UPSTREAM_ERROR): endpoint down');
+    await tools.dispose();
+  });
+
+  it('the caption limit follows the fact sheet (a retelling needs about its length); a limit given is kept', async () => {
+    expect(autoCaptionTokens('a'.repeat(350))).toBe(AUTO_CAPTION_TOKENS.min);
+    expect(autoCaptionTokens('a'.repeat(2100))).toBe(814); // a 36 s screencast's sheet: 600 tokens
+    expect(autoCaptionTokens('a'.repeat(100_000))).toBe(AUTO_CAPTION_TOKENS.max);
+    const tools = createToolbox({ observers: [signalObserver()] });
+    const llm = new ScriptedChatModel([]);
+    await runDetective(clip, llm, tools, { rounds: 0, maxCaptionTokens: 100 });
+    expect(llm.calls[0].options?.maxTokens).toBe(100);
     await tools.dispose();
   });
 

@@ -14,7 +14,8 @@ export interface RunOptions {
   rounds: number;
   seed: number;
   promptVersion: string;
-  maxCaptionTokens: number;
+  /** Hard limit of the caption call; undefined: the Detective's own, from the fact sheet's length. */
+  maxCaptionTokens?: number;
   synthesis: SynthesisMode;
   format: OutputFormat;
   allowRemoteUrls: boolean;
