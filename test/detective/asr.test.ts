@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { asrObserver, speechChunks, whisperAvailable, WhisperWorker, wordErrorRate, type AsrData } from '../../src/detective';
 import { OmnicapError } from '../../src/errors';
 import { decodeAudio, resolveBinary } from '../../src/media';
+import { packageRoot } from '../../src/util/paths';
 import { guarded } from '../wait';
 
 const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
@@ -100,6 +101,17 @@ real('ASR observer with real Whisper base', () => {
       expect(data.speech.length).toBeGreaterThan(0);
       expect(res.answer).toMatch(/^Transcript \(engine whisper-base, language en, \d+ segments?, mean confidence 0\.\d\d\): \[0\.\d-\d\.\d s\] \(0\.\d\d\) And Mr\. John Dashwood/);
     }
+  });
+
+  it('fallback off decodes once at temperature 0 a song that the default decoding retries at higher temperatures', async () => {
+    const { samples } = await decodeAudio(join(packageRoot(), 'test', 'media', 'cache', 'lena', 'lena.mp3')); // npm audio-lena
+    await using w = new WhisperWorker();
+    const chunks = [[0, 10]] as const;
+    const retried = await w.transcribe(samples, chunks, { beamSize: 1 });
+    const once = await w.transcribe(samples, chunks, { beamSize: 1, fallback: false });
+    expect(retried.segments.some((s) => (s.temperature ?? 0) > 0)).toBe(true);
+    expect(once.segments.length).toBeGreaterThan(0);
+    expect(once.segments.every((s) => s.temperature === 0)).toBe(true);
   });
 
   it('finds no words in silence', async () => {

@@ -319,9 +319,11 @@ describe('markTranscribedSpeech: windows of quotable speech are not scored', () 
     const windows: SoundWindow[] = [{ start: 0, end: 5 }, { start: 5, end: 7.1 }, { start: 8, end: 9.3 }, { start: 10, end: 11 }, { start: 12, end: 13 }];
     const speech = [0.93, 0.89, 0.86, 0.2, 0.7];
     const asked: Array<ReadonlyArray<readonly [number, number]>> = [];
+    const passes: Array<boolean | undefined> = [];
     const worker = {
-      transcribe: async (_s: Float32Array, chunks: ReadonlyArray<readonly [number, number]>): Promise<WhisperResult> => {
+      transcribe: async (_s: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, o?: { fallback?: boolean }): Promise<WhisperResult> => {
         asked.push(chunks);
+        passes.push(o?.fallback);
         return {
           segments: [
             seg(0.1, 4.9, ' And Mr. John Dashwood had then leisure', -0.19),
@@ -337,6 +339,7 @@ describe('markTranscribedSpeech: windows of quotable speech are not scored', () 
     };
     await markTranscribedSpeech(worker, new Float32Array(16000 * 14), windows, speech, 0.5);
     expect(asked).toEqual([[[0, 5], [5, 7.1], [8, 9.3], [12, 13]]]);
+    expect(passes).toEqual([false]); // one pass per window: a song is not decoded again at higher temperatures
     expect(windows.map((w) => w.transcript)).toEqual(['And Mr. John Dashwood had then leisure', 'prudently in his power.', undefined, undefined, undefined]);
     // marked windows are left out of scoring; the laugh is scored
     const scorer = jest.fn(async (ws: readonly SoundWindow[], labels: readonly string[]) => ({ scores: ws.map(() => labels.map(() => 0)), seconds: 0 }));

@@ -426,7 +426,8 @@ export type SoundEventObserver = DisposableObserver;
 const NO_SPEECH_MAX = 0.6;
 
 /**
- * Windows where Silero VAD hears speech (share >= `speechShare`) are transcribed greedily; one with a
+ * Windows where Silero VAD hears speech (share >= `speechShare`) are transcribed greedily, one pass
+ * without temperature fallback (a pass that fails Whisper's thresholds is not quotable anyway); one with a
  * segment that a caption would quote (confidence >= MIN_TRANSCRIPT_CONFIDENCE, no-speech probability
  * under Whisper's bound) gets its `transcript` and is not scored: the speech is the ASR observer's,
  * and scoring 99 label sequences costs about six times the transcription. Laughter or a crowd that
@@ -435,7 +436,7 @@ const NO_SPEECH_MAX = 0.6;
 export async function markTranscribedSpeech(worker: Pick<WhisperWorker, 'transcribe'>, samples: Float32Array, windows: SoundWindow[], speech: readonly number[], speechShare: number, signal?: AbortSignal): Promise<void> {
   const idx = windows.flatMap((_, i) => ((speech[i] ?? 0) >= speechShare ? [i] : []));
   if (idx.length === 0) return;
-  const r = await worker.transcribe(samples, idx.map((i) => [windows[i].start, windows[i].end] as const), { beamSize: 1, signal });
+  const r = await worker.transcribe(samples, idx.map((i) => [windows[i].start, windows[i].end] as const), { beamSize: 1, fallback: false, signal });
   for (const i of idx) {
     const w = windows[i];
     const quoted = r.segments.filter((s) => s.start < w.end && s.end > w.start && Math.exp(s.avgLogprob) >= MIN_TRANSCRIPT_CONFIDENCE && s.noSpeechProb < NO_SPEECH_MAX);

@@ -38,6 +38,8 @@ export interface WhisperSegment {
   avgLogprob: number;
   noSpeechProb: number;
   compressionRatio: number;
+  /** The decoding temperature that gave it: above 0 when the first pass failed Whisper's quality thresholds and was retried. */
+  temperature?: number;
 }
 
 export interface WhisperResult {
@@ -53,6 +55,13 @@ export interface TranscribeOptions {
   /** ISO 639-1 code; detected per chunk when omitted (multilingual models only). */
   language?: string;
   beamSize?: number;
+  /**
+   * Retry a chunk at rising temperatures (0.2 ... 1.0) when its pass fails Whisper's quality
+   * thresholds (compression ratio, log-probability), as faster-whisper does by default (default
+   * true). Off: one pass at temperature 0, for callers that only ask whether a chunk holds confident
+   * speech (music and singing fail the thresholds and would be decoded up to six times).
+   */
+  fallback?: boolean;
   signal?: AbortSignal;
 }
 
@@ -81,6 +90,7 @@ interface WireSegment {
   avg_logprob: number;
   no_speech_prob: number;
   compression_ratio: number;
+  temperature: number | null;
 }
 
 interface WireTranscript {
@@ -155,10 +165,10 @@ export class WhisperWorker implements AsyncDisposable {
   async transcribe(samples: Float32Array, chunks: ReadonlyArray<readonly [number, number]>, opts: TranscribeOptions = {}): Promise<WhisperResult> {
     if (this.disposed) throw disposedError('the Whisper worker');
     if (chunks.length === 0) return { segments: [], language: opts.language ?? null, languageProbability: null, seconds: 0 };
-    const res = await this.enqueue(samples, { chunks: chunks.map(([s, e]) => [s, e]), language: opts.language ?? null, beam_size: opts.beamSize ?? 5 }, opts.signal);
+    const res = await this.enqueue(samples, { chunks: chunks.map(([s, e]) => [s, e]), language: opts.language ?? null, beam_size: opts.beamSize ?? 5, fallback: opts.fallback ?? true }, opts.signal);
     if (!Array.isArray(res.segments)) throw new OmnicapError('MODEL_RUN_FAILED', 'the Whisper worker sent no segments');
     return {
-      segments: res.segments.map((s) => ({ start: s.start, end: s.end, text: s.text, avgLogprob: s.avg_logprob, noSpeechProb: s.no_speech_prob, compressionRatio: s.compression_ratio })),
+      segments: res.segments.map((s) => ({ start: s.start, end: s.end, text: s.text, avgLogprob: s.avg_logprob, noSpeechProb: s.no_speech_prob, compressionRatio: s.compression_ratio, ...(s.temperature !== null && s.temperature !== undefined ? { temperature: s.temperature } : {}) })),
       language: res.language ?? null,
       languageProbability: res.language_probability ?? null,
       seconds: res.seconds,

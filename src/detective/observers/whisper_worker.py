@@ -49,6 +49,8 @@ def transcribe(model, req):
     audio = np.fromfile(req["pcm"], dtype="<f4")
     language = req.get("language")
     beam_size = int(req.get("beam_size", 5))
+    # fallback off: one pass at temperature 0 (a caller that only asks whether a chunk holds confident speech)
+    temperature = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] if req.get("fallback", True) else 0.0
     out = []
     detected = None
     detected_p = None
@@ -63,7 +65,7 @@ def transcribe(model, req):
             beam_size=beam_size,
             vad_filter=False,
             condition_on_previous_text=False,
-            temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            temperature=temperature,
         )
         for s in segments:
             text = s.text.strip()
@@ -76,6 +78,7 @@ def transcribe(model, req):
                 "avg_logprob": s.avg_logprob,
                 "no_speech_prob": s.no_speech_prob,
                 "compression_ratio": s.compression_ratio,
+                "temperature": s.temperature,
             })
         if detected is None or (info.language_probability or 0) > (detected_p or 0):
             detected, detected_p = info.language, info.language_probability
