@@ -164,61 +164,9 @@ export function createServer(input: ServerOptions): OmnicapServer {
   };
   const idle = (): Promise<void> => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)));
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.use(
-    contextMiddleware({
-      logger,
-      timeoutMs: options.timeoutMs,
-      discardBodyMs: options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs,
-      shutdownSignal: shutdown.signal,
-      track,
-      onCleanupError: (c, e) => failures.report('request_cleanup', e, c.log),
-    }),
-  );
-  app.use(accessLog(logger, metrics));
-  app.use((_req: Request, res: Response, next: NextFunction) => {
-    if (closing === undefined) return next();
-    res.setHeader('Connection', 'close');
-    next(new OmnicapError('NOT_READY', 'the server is shutting down'));
-  });
-  app.use('/v1', bearerAuth(options.apiKeys));
-  // 503 / 429 / 413 before any body is read (the observers router admits after its 404 check)
-  const modelReady = (): void => void rt.captioner();
-  app.post(['/v1/captions', '/v1/chat/completions'], admission.middleware(modelReady));
-  const jobs = input.annotations;
-  if (jobs !== undefined) app.post('/v1/annotations', admission.middleware(() => jobs.checkCapacity()));
-  app.use(opsRouter(rt, startedAt));
-  app.use(captionsRouter(rt));
-  app.use(chatRouter(rt));
-  app.use(observersRouter(rt));
-  if (jobs !== undefined) app.use(annotationsRouter(rt, jobs));
-  app.use(openapiRouter(rt, jobs !== undefined));
-  if (options.ui) app.use(uiRouter(rt, { detective: jobs === undefined ? undefined : () => ({ ready: true }) }));
-  app.use(notFoundHandler);
-  app.use(errorHandler(logger, metrics));
-
-  // The cheapest refusal: a full queue answers 429 from the raw request, before Express, the
-  // request context or any body byte is read, so a flood of refused clients costs the admitted
-  // work as little as possible. Anything else (401, 503 while loading, observers) goes the normal way.
-  const keys = keyDigests(options.apiKeys);
-  const fastRoutes = new Set(['/v1/captions', '/v1/chat/completions']);
-  const refuseFast = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'POST' || !scheduler.isFull || closing !== undefined || model.state.state !== 'ready') return false;
-    const path = (req.url ?? '').split('?')[0];
-    if (!fastRoutes.has(path) || !bearerAllows(keys, req.headers.authorization)) return false;
-    const header = req.headers['x-request-id'];
-    const id = requestId(typeof header === 'string' ? header : undefined);
-    const log = logger.child({ request_id: id });
-    metrics.requestDuration.labels(path, 'POST', '429').observe(0);
-    closeIfBodyNotSent(req, res);
-    boundUnreadBody(req, res, options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs);
-    hold.after(req, res);
-    const err = replyError(res, scheduler.full(), { requestId: id, log, metrics });
-    log.warn({ method: 'POST', route: path, path, status: err.status, ms: 0, code: err.code }, 'request');
-    return true;
-  };
+  const isClosing = (): boolean => closing !== undefined;
+  const app = buildApp(rt, { jobs: input.annotations, startedAt, shutdownSignal: shutdown.signal, track, isClosing });
+  const refuseFast = fastRefusal(rt, hold, isClosing);
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -285,5 +233,81 @@ export function createServer(input: ServerOptions): OmnicapServer {
     listen,
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+interface AppWiring {
+  jobs: ServerOptions['annotations'];
+  startedAt: number;
+  shutdownSignal: AbortSignal;
+  /** Counts requests in flight (+1 when one starts, -1 when it ends). */
+  track: (delta: 1 | -1) => void;
+  isClosing: () => boolean;
+}
+
+/** The Express application: request context, access log, auth, admission, the routers and the one error path. */
+function buildApp(rt: ServerRuntime, w: AppWiring): Express {
+  const { options, logger, metrics, admission } = rt;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(
+    contextMiddleware({
+      logger,
+      timeoutMs: options.timeoutMs,
+      discardBodyMs: options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs,
+      shutdownSignal: w.shutdownSignal,
+      track: w.track,
+      onCleanupError: (c, e) => rt.failures.report('request_cleanup', e, c.log),
+    }),
+  );
+  app.use(accessLog(logger, metrics));
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    if (!w.isClosing()) return next();
+    res.setHeader('Connection', 'close');
+    next(new OmnicapError('NOT_READY', 'the server is shutting down'));
+  });
+  app.use('/v1', bearerAuth(options.apiKeys));
+  // 503 / 429 / 413 before any body is read (the observers router admits after its 404 check)
+  const modelReady = (): void => void rt.captioner();
+  app.post(['/v1/captions', '/v1/chat/completions'], admission.middleware(modelReady));
+  const jobs = w.jobs;
+  if (jobs !== undefined) app.post('/v1/annotations', admission.middleware(() => jobs.checkCapacity()));
+  app.use(opsRouter(rt, w.startedAt));
+  app.use(captionsRouter(rt));
+  app.use(chatRouter(rt));
+  app.use(observersRouter(rt));
+  if (jobs !== undefined) app.use(annotationsRouter(rt, jobs));
+  app.use(openapiRouter(rt, jobs !== undefined));
+  if (options.ui) app.use(uiRouter(rt, { detective: jobs === undefined ? undefined : () => ({ ready: true }) }));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger, metrics));
+  return app;
+}
+
+/**
+ * The cheapest refusal: a full queue answers 429 from the raw request, before Express, the request
+ * context or any body byte is read, so a flood of refused clients costs the admitted work as little
+ * as possible. Anything else (401, 503 while loading, observers) goes the normal way. Returns
+ * whether it answered.
+ */
+function fastRefusal(rt: ServerRuntime, hold: RefusalHold, isClosing: () => boolean): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { options, scheduler, metrics, logger } = rt;
+  const keys = keyDigests(options.apiKeys);
+  const fastRoutes = new Set(['/v1/captions', '/v1/chat/completions']);
+  return (req, res) => {
+    if (req.method !== 'POST' || !scheduler.isFull || isClosing() || rt.model.state.state !== 'ready') return false;
+    const path = (req.url ?? '').split('?')[0];
+    if (!fastRoutes.has(path) || !bearerAllows(keys, req.headers.authorization)) return false;
+    const header = req.headers['x-request-id'];
+    const id = requestId(typeof header === 'string' ? header : undefined);
+    const log = logger.child({ request_id: id });
+    metrics.requestDuration.labels(path, 'POST', '429').observe(0);
+    closeIfBodyNotSent(req, res);
+    boundUnreadBody(req, res, options.bodyTimeoutMs > 0 ? options.bodyTimeoutMs : SERVER_DEFAULTS.bodyTimeoutMs);
+    hold.after(req, res);
+    const err = replyError(res, scheduler.full(), { requestId: id, log, metrics });
+    log.warn({ method: 'POST', route: path, path, status: err.status, ms: 0, code: err.code }, 'request');
+    return true;
   };
 }
