@@ -222,7 +222,7 @@ export async function runDetective(clip: DetectiveClip, llm: ChatModel, tools: O
       await llm.chat(messages, {
         json: opts.schema !== undefined,
         jsonSchema: opts.schema,
-        ...(opts.prose === true ? { format: 'prose' as const } : {}),
+        ...(opts.prose === true ? { format: 'prose' as const, stopOnRepeat: true } : {}),
         seed,
         temperature: options.temperature ?? 0,
         tag: clip.id,

@@ -114,6 +114,20 @@ function pruneStates() {
   const states = entries.filter((e) => e.name.endsWith('.kv')).sort((a, b) => b.st.mtimeMs - a.st.mtimeMs);
   for (const e of states.slice(cfg.maxStates)) rmSync(join(cfg.stateDir, e.name), { force: true });
 }
+// Where a reply starts repeating one of its own sentences (30+ characters, compared on letters and
+// digits): the start of the repeat, or -1. A sentence ends at . ! or ? (a closing quote may follow)
+// before a space or the end; "0.1 s" does not end one.
+function repeatAt(text) {
+  const seen = new Set();
+  const sentence = /[^.!?]*[.!?]+["\u201d']?(?=\s|$)/g;
+  for (let m = sentence.exec(text); m !== null; m = sentence.exec(text)) {
+    const key = m[0].toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+    if (key.length < 30) continue;
+    if (seen.has(key)) return m.index;
+    seen.add(key);
+  }
+  return -1;
+}
 // plain prose: up to three paragraphs, no line starting a list or heading, no markdown marks
 const PROSE_GBNF = [
   'root ::= para ("\\n\\n" para)? ("\\n\\n" para)?',
@@ -151,7 +165,22 @@ async function handle(req) {
         grammars.set(key, g);
       }
     }
-    const text = await session.prompt(last.content, {
+    // `stopOnRepeat`: a reply that repeats one of its sentences is looping; it stops there and keeps
+    // what came before the repeat
+    const stopper = new AbortController();
+    let produced = '';
+    let cut = -1;
+    const onTextChunk = o.stopOnRepeat !== true ? undefined : (chunk) => {
+      if (cut >= 0) return;
+      produced += chunk;
+      if (!/[.!?]/.test(produced.slice(-chunk.length - 2))) return;
+      cut = repeatAt(produced);
+      if (cut >= 0) stopper.abort();
+    };
+    const answer = await session.prompt(last.content, {
+      signal: stopper.signal,
+      stopOnAbortSignal: true,
+      onTextChunk,
       grammar: g,
       maxTokens: o.maxTokens ?? 256,
       temperature: o.temperature ?? 0,
@@ -159,14 +188,16 @@ async function handle(req) {
       seed: o.seed,
       repeatPenalty: o.repeatPenalty === undefined ? undefined : { penalty: o.repeatPenalty },
     });
-    const completionTokens = model.tokenize(text).length;
+    const text = cut >= 0 ? produced.slice(0, cut).trimEnd() : answer;
+    const completionTokens = model.tokenize(cut >= 0 ? produced : answer).length;
+    const finishReason = cut >= 0 ? 'repetition' : completionTokens >= (o.maxTokens ?? 256) ? 'length' : 'stop';
     const contextTokens = slot.seq.nextTokenIndex;
     session.dispose({ disposeSequence: false });
     // prompt tokens decoded for this call (those not already in the sequence): every token decoded
     // minus the generated ones fed back while generating (all but the last)
     const used = slot.seq.tokenMeter.diff(meterBefore);
     const evaluated = Math.max(0, used.usedInputTokens + used.usedOutputTokens - Math.max(0, completionTokens - 1));
-    send({ type: 'result', id: req.id, text, promptTokens: Math.max(0, contextTokens - completionTokens), completionTokens, evaluatedTokens: evaluated });
+    send({ type: 'result', id: req.id, text, promptTokens: Math.max(0, contextTokens - completionTokens), completionTokens, evaluatedTokens: evaluated, finishReason });
   } catch (e) {
     send({ type: 'error', id: req.id, message: String(e && e.message || e) });
   }

@@ -65,7 +65,7 @@ type WorkerMsg =
   | { type: 'ready'; contextSize: number }
   | { type: 'fatal'; message: string }
   | { type: 'warning'; message: string }
-  | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number; evaluatedTokens: number }
+  | { type: 'result'; id: number; text: string; promptTokens: number; completionTokens: number; evaluatedTokens: number; finishReason: 'stop' | 'length' | 'repetition' }
   | { type: 'error'; id: number; message: string };
 
 interface Pending {
@@ -131,7 +131,7 @@ export class LocalChatModel implements ChatModel {
         else {
           const p = this.pending.get(msg.id);
           this.pending.delete(msg.id);
-          if (msg.type === 'result') p?.resolve({ text: msg.text, model: this.id, usage: { promptTokens: msg.promptTokens, completionTokens: msg.completionTokens, evaluatedTokens: msg.evaluatedTokens }, finishReason: 'stop' });
+          if (msg.type === 'result') p?.resolve({ text: msg.text, model: this.id, usage: { promptTokens: msg.promptTokens, completionTokens: msg.completionTokens, evaluatedTokens: msg.evaluatedTokens }, finishReason: msg.finishReason });
           else p?.reject(new OmnicapError('MODEL_RUN_FAILED', `local LLM error: ${msg.message}`));
         }
       });

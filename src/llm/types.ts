@@ -51,6 +51,12 @@ export interface ChatOptions {
    * OpenAI-compatible endpoints as `user`, so an endpoint's logs can be joined with the output lines.
    */
   tag?: string;
+  /**
+   * Stop generating when the reply repeats one of its own sentences (30+ characters) and return what
+   * came before the repeat, with finishReason `repetition` (local backend only; a looping small model
+   * would otherwise run to maxTokens).
+   */
+  stopOnRepeat?: boolean;
   /** Repetition penalty (local backend only; default off). */
   repeatPenalty?: number;
   signal?: AbortSignal;
