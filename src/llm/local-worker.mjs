@@ -115,16 +115,20 @@ function pruneStates() {
   for (const e of states.slice(cfg.maxStates)) rmSync(join(cfg.stateDir, e.name), { force: true });
 }
 // Where a reply starts repeating one of its own sentences (30+ characters, compared on letters and
-// digits): the start of the repeat, or -1. A sentence ends at . ! or ? (a closing quote may follow)
-// before a space or the end; "0.1 s" does not end one.
+// digits): the start of the repeat, or -1. A sentence runs from the end of the one before to . ! or ?
+// (a closing quote may follow) before a space: "At 8.8 s ..." is one sentence, not "8 s ...".
 function repeatAt(text) {
   const seen = new Set();
-  const sentence = /[^.!?]*[.!?]+["\u201d']?(?=\s|$)/g;
-  for (let m = sentence.exec(text); m !== null; m = sentence.exec(text)) {
-    const key = m[0].toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
-    if (key.length < 30) continue;
-    if (seen.has(key)) return m.index;
-    seen.add(key);
+  const end = /[.!?]+["\u201d']?(?=\s)/g;
+  let start = 0;
+  for (let m = end.exec(text); m !== null; m = end.exec(text)) {
+    const stop = m.index + m[0].length;
+    const key = text.slice(start, stop).toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+    if (key.length >= 30) {
+      if (seen.has(key)) return start + (text.slice(start, stop).length - text.slice(start, stop).trimStart().length);
+      seen.add(key);
+    }
+    start = stop;
   }
   return -1;
 }

@@ -22,7 +22,9 @@ test('a reply that repeats a sentence stops at the repeat; without stopOnRepeat 
   const full = await llm.chat([{ role: 'user', content: LOOP }], { seed: 1, maxTokens: 40 });
   expect(full.finishReason).toBe('length');
   expect(count(full.text)).toBeGreaterThan(1);
-  // decimals and short sentences are not sentences that repeat
-  const times = await llm.chat([{ role: 'user', content: 'Reply exactly with: From 0.1 to 2.4 s a bell rings. From 2.4 to 3.0 s a bell rings. OK. OK.' }], { seed: 1, maxTokens: 40, stopOnRepeat: true });
+  // a decimal point ends no sentence ("At 8.8 s ..." and "At 17.8 s ..." differ), short sentences do not count
+  const said = 'At 8.8 s a small part of the picture changes. At 17.8 s a small part of the picture changes. OK. OK.';
+  const times = await llm.chat([{ role: 'user', content: `Reply with exactly this text and nothing else: ${said}` }], { seed: 1, maxTokens: 60, stopOnRepeat: true });
+  expect(times.text).toContain('At 17.8 s a small part of the picture changes.');
   expect(times.finishReason).not.toBe('repetition');
 }, 300_000);
